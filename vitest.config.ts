@@ -1,0 +1,21 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests import sibling workspaces from source, not from their build output.
+    alias: {
+      '@certkiosk/config': src('./config/src/index.ts'),
+      '@certkiosk/firmware-bridge': src('./firmware-bridge/src/index.ts'),
+      '@certkiosk/sync': src('./sync/src/index.ts'),
+    },
+  },
+  test: {
+    include: ['*/src/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
