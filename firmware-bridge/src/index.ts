@@ -1,0 +1,1 @@
+export { DeviceError, isDeviceError } from './errors.js';
