@@ -32,8 +32,17 @@ node_modules/.package-lock.json: package-lock.json package.json */package.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-build: node-deps
+SIM_MODULE := firmware-bridge/dist/native/libcertkiosk-usbkey-sim.so
+BINS := config/dist/cli.js firmware-bridge/dist/cli/token.js
+
+build: node-deps $(SIM_MODULE)
 	npx tsc -b
+	@chmod +x $(BINS)
+
+# The USB-key simulator: SoftHSM2 plus the PIN lockout real keys have (see firmware-bridge/native/).
+$(SIM_MODULE): firmware-bridge/native/usbkey-sim.c
+	@mkdir -p $(dir $@)
+	cc -O2 -Wall -shared -fPIC -Inode_modules/pkcs11js/includes -o $@ $< -ldl
 
 typecheck: build
 

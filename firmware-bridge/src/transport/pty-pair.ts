@@ -20,7 +20,8 @@ export interface PtyPair {
 async function waitFor(paths: string[], timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!paths.every((p) => existsSync(p))) {
-    if (Date.now() > until) throw new Error(`socat did not create ${paths.join(', ')} within ${timeoutMs} ms`);
+    if (Date.now() > until)
+      throw new Error(`socat did not create ${paths.join(', ')} within ${timeoutMs} ms`);
     await sleep(10);
   }
 }

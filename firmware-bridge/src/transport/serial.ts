@@ -28,7 +28,14 @@ export async function openSerial(path: string, opts: SerialOptions = {}): Promis
   await new Promise<void>((resolve, reject) =>
     port.open((err) =>
       err
-        ? reject(new DeviceError('SERIAL_OPEN_FAILED', `Cannot open ${path}: ${err.message}`, { path }, { cause: err }))
+        ? reject(
+            new DeviceError(
+              'SERIAL_OPEN_FAILED',
+              `Cannot open ${path}: ${err.message}`,
+              { path },
+              { cause: err },
+            ),
+          )
         : resolve(),
     ),
   );
@@ -54,18 +61,34 @@ function wrapSerialPort(port: SerialPort, path: string): ByteTransport {
       return new Promise<void>((resolve, reject) => {
         // A write to a PTY whose peer vanished can hang forever: bound it.
         const timer = setTimeout(
-          () => reject(new DeviceError('SERIAL_WRITE_TIMEOUT', SERIAL_ERRORS.SERIAL_WRITE_TIMEOUT, { path, timeoutMs })),
+          () =>
+            reject(
+              new DeviceError('SERIAL_WRITE_TIMEOUT', SERIAL_ERRORS.SERIAL_WRITE_TIMEOUT, {
+                path,
+                timeoutMs,
+              }),
+            ),
           timeoutMs,
         );
         port.write(Buffer.from(data), (err) => {
           if (err) {
             clearTimeout(timer);
-            reject(new DeviceError('SERIAL_CLOSED', `Write to ${path} failed: ${err.message}`, { path }, { cause: err }));
+            reject(
+              new DeviceError(
+                'SERIAL_CLOSED',
+                `Write to ${path} failed: ${err.message}`,
+                { path },
+                { cause: err },
+              ),
+            );
             return;
           }
           port.drain((drainErr) => {
             clearTimeout(timer);
-            if (drainErr) reject(new DeviceError('SERIAL_CLOSED', `Write to ${path} failed: ${drainErr.message}`, { path }));
+            if (drainErr)
+              reject(
+                new DeviceError('SERIAL_CLOSED', `Write to ${path} failed: ${drainErr.message}`, { path }),
+              );
             else resolve();
           });
         });

@@ -1,0 +1,282 @@
+// The USB-key driver: the personalisation steps the appliance and the CLI ask for, each opening its own
+// session, logging in, and translating every failure into a TokenError.
+import { randomBytes, type X509Certificate } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { checkPin, type PinPolicy } from '@certkiosk/config';
+import { type BuiltCsr, buildCsr, type CsrProfile } from './csr.js';
+import { TokenError, toTokenError } from './errors.js';
+import { Pkcs11Module, type SlotSummary, slotHandle, type TokenSummary } from './module.js';
+import type { KeyAlgorithm } from './public-key.js';
+import { type KeyPairInfo, type TokenObjectSummary, TokenSession } from './session.js';
+import { deriveSoPin } from './so-pin.js';
+
+export type TokenRef = { label: string } | { serial: string };
+
+export interface TokenInfoReport {
+  token: TokenSummary;
+  objects: TokenObjectSummary[];
+  keys: Array<Omit<KeyPairInfo, 'spki'> & { spkiSha256: string }>;
+  certificates: Array<{
+    id: string;
+    label: string;
+    subject: string;
+    issuer: string;
+    serial: string;
+    validTo: string;
+  }>;
+}
+
+export type SlotEvent =
+  | { type: 'inserted'; slotId: string; token: TokenSummary }
+  | { type: 'removed'; serial: string; label: string };
+
+function policyError(pin: string, policy: PinPolicy | undefined): void {
+  if (!policy) return;
+  const problems = checkPin(pin, policy);
+  if (problems.length) {
+    throw new TokenError(
+      'TOKEN_PIN_POLICY',
+      `The new PIN does not meet the PIN policy (${problems.join(', ')}): use ${policy.minLength}–${policy.maxLength} ${
+        policy.digitsOnly ? 'digits' : 'characters'
+      }, not a run like 123456 or 111111.`,
+      { problems },
+    );
+  }
+}
+
+export class UsbKeyDriver {
+  private constructor(readonly module: Pkcs11Module) {}
+
+  static open(modulePath: string): UsbKeyDriver {
+    return new UsbKeyDriver(Pkcs11Module.load(modulePath));
+  }
+
+  close(): void {
+    this.module.close();
+  }
+
+  slots(): SlotSummary[] {
+    return this.module.listSlots(false);
+  }
+
+  /** Run `fn` in a fresh session on the token; logs in as user when `pin` is given. */
+  async withSession<T>(
+    ref: TokenRef,
+    pin: string | undefined,
+    fn: (s: TokenSession) => T | Promise<T>,
+  ): Promise<T> {
+    const session = TokenSession.open(this.module, ref);
+    try {
+      if (pin !== undefined) session.loginUser(pin);
+      return await fn(session);
+    } finally {
+      session.close();
+    }
+  }
+
+  /**
+   * C_InitToken + C_InitPIN. A fresh token takes `soPin` as its SO-PIN; an initialised one must already
+   * have it (re-initialising wipes it).
+   */
+  initToken(
+    slotId: string,
+    opts: { label: string; soPin: string; userPin: string; userPinPolicy?: PinPolicy },
+  ): TokenSummary {
+    if (!opts.label || Buffer.byteLength(opts.label) > 32) {
+      throw new TokenError('TOKEN_BAD_ARGUMENT', 'A token label must be 1–32 bytes long.');
+    }
+    policyError(opts.userPin, opts.userPinPolicy);
+    const slot = slotHandle(slotId);
+    const before = this.module.tokenInfo(slot);
+    if (!before) throw new TokenError('TOKEN_NOT_PRESENT', `No USB key is in slot ${slotId}.`, { slotId });
+    try {
+      // PKCS#11 labels are 32 bytes padded with blanks; pkcs11js would pad with NULs.
+      const padded = Buffer.alloc(32, ' ');
+      padded.write(opts.label, 'utf8');
+      this.module.api.C_InitToken(slot, opts.soPin, padded.toString('utf8'));
+    } catch (err) {
+      throw toTokenError(err, 'token initialisation', {
+        so: true,
+        stillPresent: () => !!this.module.tokenInfo(slot),
+      });
+    }
+    // SoftHSM moves a freshly initialised token to a new slot id: find it again by label.
+    const { token } = this.module.findToken({ label: opts.label });
+    const session = TokenSession.open(this.module, { serial: token.serial });
+    try {
+      session.loginSO(opts.soPin);
+      session.initUserPin(opts.userPin);
+    } finally {
+      session.close();
+    }
+    return this.module.findToken({ serial: token.serial }).token;
+  }
+
+  /**
+   * Prepare a blank key for an applicant: initialise it with an SO-PIN derived from the master secret and
+   * the token's own serial, and a transport user PIN. Tokens that only get a serial at initialisation
+   * (SoftHSM) are initialised with a one-time SO-PIN first, which is then replaced by the derived one.
+   */
+  prepareBlankKey(
+    slotId: string,
+    opts: { label: string; masterSecret: Buffer; transportPin: string; currentSoPin?: string },
+  ): TokenSummary {
+    const slot = slotHandle(slotId);
+    const before = this.module.tokenInfo(slot);
+    if (!before) throw new TokenError('TOKEN_NOT_PRESENT', `No USB key is in slot ${slotId}.`, { slotId });
+    if (before.flags.initialized && !opts.currentSoPin) {
+      throw new TokenError(
+        'TOKEN_ALREADY_INITIALIZED',
+        'The USB key is already initialised and its SO-PIN is not known.',
+      );
+    }
+    const knownSerial = before.serial;
+    const firstSoPin = before.flags.initialized
+      ? opts.currentSoPin!
+      : knownSerial
+        ? deriveSoPin(opts.masterSecret, knownSerial)
+        : randomBytes(12).toString('base64url');
+    const token = this.initToken(slotId, {
+      label: opts.label,
+      soPin: firstSoPin,
+      userPin: opts.transportPin,
+    });
+    const derived = deriveSoPin(opts.masterSecret, token.serial);
+    if (derived !== firstSoPin) {
+      const s = TokenSession.open(this.module, { serial: token.serial });
+      try {
+        s.loginSO(firstSoPin);
+        s.setPin(firstSoPin, derived, true);
+      } finally {
+        s.close();
+      }
+    }
+    return this.module.findToken({ serial: token.serial }).token;
+  }
+
+  keygen(
+    ref: TokenRef,
+    pin: string,
+    opts: { algorithm: KeyAlgorithm; id: Buffer; label: string },
+  ): Promise<KeyPairInfo> {
+    return this.withSession(ref, pin, (s) => s.generateKeyPair(opts));
+  }
+
+  csr(ref: TokenRef, pin: string, id: Buffer, profile: CsrProfile): Promise<BuiltCsr> {
+    return this.withSession(ref, pin, async (s) => buildCsr(s.keyPair(id).spki, profile, s.signer(id)));
+  }
+
+  importCertificate(
+    ref: TokenRef,
+    pin: string,
+    id: Buffer,
+    cert: X509Certificate,
+    chain: X509Certificate[] = [],
+  ): Promise<void> {
+    return this.withSession(ref, pin, (s) => s.writeCertificate(id, cert, chain));
+  }
+
+  async setPin(ref: TokenRef, oldPin: string, newPin: string, policy?: PinPolicy): Promise<void> {
+    policyError(newPin, policy);
+    return this.withSession(ref, oldPin, (s) => s.setPin(oldPin, newPin));
+  }
+
+  /** Unlock a locked (or forgotten) user PIN: SO login, C_InitPIN. */
+  async unlock(ref: TokenRef, soPin: string, newPin: string, policy?: PinPolicy): Promise<void> {
+    policyError(newPin, policy);
+    return this.withSession(ref, undefined, (s) => {
+      s.loginSO(soPin);
+      s.initUserPin(newPin);
+    });
+  }
+
+  info(ref: TokenRef, pin?: string): Promise<TokenInfoReport> {
+    return this.withSession(ref, pin, (s) => {
+      const objects = s.listObjects();
+      const keyIds = [...new Set(objects.filter((o) => o.class === 'private-key').map((o) => o.id))];
+      const keys = keyIds.map((id) => {
+        const { spki: _spki, ...rest } = s.keyPair(Buffer.from(id, 'hex'));
+        return rest;
+      });
+      const certificates = s.findCertificates().map((c) => ({
+        id: c.id,
+        label: c.label,
+        subject: c.cert.subject,
+        issuer: c.cert.issuer,
+        serial: c.cert.serialNumber,
+        validTo: c.cert.validTo,
+      }));
+      return { token: s.token, objects, keys, certificates };
+    });
+  }
+
+  /**
+   * Watch for keys being inserted and removed. Polls the slot list (and C_WaitForSlotEvent without
+   * blocking, where the module reports events); `rescan` re-initialises modules that only notice
+   * new tokens that way (SoftHSM) while no session is open.
+   */
+  watch(opts: { intervalMs: number; rescan?: boolean }): SlotWatcher {
+    return new SlotWatcher(this.module, opts.intervalMs, opts.rescan ?? false);
+  }
+}
+
+export class SlotWatcher extends EventEmitter<{ event: [SlotEvent]; error: [Error] }> {
+  private known = new Map<string, TokenSummary>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly module: Pkcs11Module,
+    intervalMs: number,
+    private readonly rescan: boolean,
+  ) {
+    super();
+    this.snapshot(true);
+    this.timer = setInterval(() => this.tick(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Tokens currently in view, by serial. */
+  present(): TokenSummary[] {
+    return [...this.known.values()];
+  }
+
+  tick(): void {
+    try {
+      this.module.pollSlotEvent();
+      if (this.rescan) this.module.rescan();
+      this.snapshot(false);
+    } catch (err) {
+      if (this.listenerCount('error')) this.emit('error', err as Error);
+    }
+  }
+
+  private snapshot(initial: boolean): void {
+    let slots: SlotSummary[];
+    try {
+      slots = this.module.listSlots(true);
+    } catch (err) {
+      if (this.listenerCount('error')) this.emit('error', err as Error);
+      return;
+    }
+    const now = new Map<string, { slotId: string; token: TokenSummary }>();
+    for (const s of slots)
+      if (s.token?.flags.initialized && s.token.serial)
+        now.set(s.token.serial, { slotId: s.slotId, token: s.token });
+    for (const [serial, t] of this.known) {
+      if (!now.has(serial)) {
+        this.known.delete(serial);
+        this.emit('event', { type: 'removed', serial, label: t.label });
+      }
+    }
+    for (const [serial, { slotId, token }] of now) {
+      const isNew = !this.known.has(serial);
+      this.known.set(serial, token);
+      if (isNew && !initial) this.emit('event', { type: 'inserted', slotId, token });
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
