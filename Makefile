@@ -6,7 +6,7 @@ APT_PACKAGES := softhsm2 opensc socat chromium fonts-noto-cjk libengine-pkcs11-o
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_COLOR ?= 1
 
-.PHONY: help setup apt-deps node-deps build typecheck lint format unit test e2e bench demo clean
+.PHONY: help setup apt-deps node-deps build typecheck lint format unit test e2e bench demo central clean
 
 help:
 	@echo "make demo   run the kiosk with emulated devices and the reference central service"
@@ -33,7 +33,7 @@ node_modules/.package-lock.json: package-lock.json package.json */package.json
 	@touch $@
 
 SIM_MODULE := firmware-bridge/dist/native/libcertkiosk-usbkey-sim.so
-BINS := config/dist/cli.js firmware-bridge/dist/cli/token.js
+BINS := config/dist/cli.js firmware-bridge/dist/cli/token.js sync/dist/cli/central.js
 
 build: node-deps $(SIM_MODULE)
 	npx tsc -b
@@ -64,6 +64,11 @@ e2e: setup
 
 bench: setup
 	node firmware-bridge/dist/bench/token.bench.js
+
+# The reference central service alone, seeded with demo orders (pickup key = the sim profile's).
+central: setup
+	node sync/dist/cli/central.js --port 7410 --data .demo/central --pickup-key sync/fixtures/sim-pickup-signing.key.pem \
+	  --admin-token dev --seed-demo --auto-approve-appliances
 
 demo: setup
 	@echo "demo: the demo arrives with the appliance daemon; for now try: npx certkiosk-config check config/profiles/sim.json"

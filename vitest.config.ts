@@ -9,6 +9,7 @@ export default defineConfig({
     alias: {
       '@certkiosk/config': src('./config/src/index.ts'),
       '@certkiosk/firmware-bridge': src('./firmware-bridge/src/index.ts'),
+      '@certkiosk/sync/central': src('./sync/src/central/index.ts'),
       '@certkiosk/sync': src('./sync/src/index.ts'),
     },
   },

@@ -56,6 +56,8 @@ const ulong = (b: Buffer | undefined) => (b && b.length >= 4 ? b.readUInt32LE(0)
 
 export class TokenSession {
   private closed = false;
+  /** Key pairs already looked up in this session, by CKA_ID hex: saves repeated searches. */
+  private readonly keys = new Map<string, { priv: Handle; pub: Handle; info: KeyPairInfo }>();
 
   constructor(
     readonly module: Pkcs11Module,
@@ -172,6 +174,18 @@ export class TokenSession {
 
   private attrs(obj: Handle, types: number[]): Map<number, Buffer> {
     const out = new Map<number, Buffer>();
+    try {
+      for (const r of this.api.C_GetAttributeValue(
+        this.handle,
+        obj,
+        types.map((type) => ({ type })),
+      )) {
+        if (r.value) out.set(r.type, r.value as Buffer);
+      }
+      return out;
+    } catch {
+      // fall through: read one by one so one sensitive or unknown attribute does not hide the rest
+    }
     for (const type of types) {
       // One at a time: a sensitive attribute refuses the whole batch otherwise.
       try {
@@ -196,7 +210,7 @@ export class TokenSession {
   async generateKeyPair(opts: { algorithm: KeyAlgorithm; id: Buffer; label: string }): Promise<KeyPairInfo> {
     const { algorithm, id, label } = opts;
     if (!id.length) throw new TokenError('TOKEN_BAD_ARGUMENT', 'A key id (CKA_ID) must not be empty.');
-    if (this.findKey(pkcs11js.CKO_PRIVATE_KEY, id) || this.findKey(pkcs11js.CKO_PUBLIC_KEY, id)) {
+    if (this.find([{ type: pkcs11js.CKA_ID, value: id }], 1).length) {
       throw new TokenError(
         'TOKEN_KEY_EXISTS',
         `A key with id ${id.toString('hex')} already exists on the USB key.`,
@@ -238,14 +252,20 @@ export class TokenSession {
       mechanism: isRsa ? pkcs11js.CKM_RSA_PKCS_KEY_PAIR_GEN : pkcs11js.CKM_EC_KEY_PAIR_GEN,
     };
     // The async call keeps the event loop free during the (long) RSA generation.
-    await this.callAsync('key generation', () =>
+    const pair = await this.callAsync('key generation', () =>
       this.api.C_GenerateKeyPairAsync(this.handle, mechanism, publicTemplate, privateTemplate),
     );
-    return this.keyPair(id);
+    return this.describeKeyPair(id, pair.privateKey, pair.publicKey);
   }
 
   /** The key pair with this CKA_ID, its public key as SPKI, and the on-token evidence. */
   keyPair(id: Buffer): KeyPairInfo {
+    return this.keyHandles(id).info;
+  }
+
+  private keyHandles(id: Buffer): { priv: Handle; pub: Handle; info: KeyPairInfo } {
+    const cached = this.keys.get(id.toString('hex'));
+    if (cached) return cached;
     const priv = this.findKey(pkcs11js.CKO_PRIVATE_KEY, id);
     const pub = this.findKey(pkcs11js.CKO_PUBLIC_KEY, id);
     if (!priv || !pub) {
@@ -254,6 +274,11 @@ export class TokenSession {
         `No key pair with id ${id.toString('hex')} is on the USB key (log in first?).`,
       );
     }
+    this.describeKeyPair(id, priv, pub);
+    return this.keys.get(id.toString('hex'))!;
+  }
+
+  private describeKeyPair(id: Buffer, priv: Handle, pub: Handle): KeyPairInfo {
     const p = this.attrs(pub, [
       pkcs11js.CKA_KEY_TYPE,
       pkcs11js.CKA_MODULUS,
@@ -278,19 +303,22 @@ export class TokenSession {
         `Key ${id.toString('hex')} has an unsupported key type.`,
       );
     }
-    const label = this.attrs(priv, [pkcs11js.CKA_LABEL]).get(pkcs11js.CKA_LABEL)?.toString('utf8') ?? '';
-    return {
+    const { label, evidence } = this.privateKeyFacts(priv);
+    const info: KeyPairInfo = {
       id: id.toString('hex'),
       label,
       algorithm,
       spki,
       spkiSha256: spkiSha256(spki),
-      evidence: this.evidence(priv),
+      evidence,
     };
+    this.keys.set(info.id, { priv, pub, info });
+    return info;
   }
 
-  private evidence(priv: Handle): KeyEvidence {
+  private privateKeyFacts(priv: Handle): { label: string; evidence: KeyEvidence } {
     const a = this.attrs(priv, [
+      pkcs11js.CKA_LABEL,
       pkcs11js.CKA_LOCAL,
       pkcs11js.CKA_NEVER_EXTRACTABLE,
       pkcs11js.CKA_ALWAYS_SENSITIVE,
@@ -298,18 +326,20 @@ export class TokenSession {
       pkcs11js.CKA_EXTRACTABLE,
     ]);
     return {
-      local: bool(a.get(pkcs11js.CKA_LOCAL)),
-      neverExtractable: bool(a.get(pkcs11js.CKA_NEVER_EXTRACTABLE)),
-      alwaysSensitive: bool(a.get(pkcs11js.CKA_ALWAYS_SENSITIVE)),
-      sensitive: bool(a.get(pkcs11js.CKA_SENSITIVE)),
-      extractable: bool(a.get(pkcs11js.CKA_EXTRACTABLE)),
+      label: a.get(pkcs11js.CKA_LABEL)?.toString('utf8') ?? '',
+      evidence: {
+        local: bool(a.get(pkcs11js.CKA_LOCAL)),
+        neverExtractable: bool(a.get(pkcs11js.CKA_NEVER_EXTRACTABLE)),
+        alwaysSensitive: bool(a.get(pkcs11js.CKA_ALWAYS_SENSITIVE)),
+        sensitive: bool(a.get(pkcs11js.CKA_SENSITIVE)),
+        extractable: bool(a.get(pkcs11js.CKA_EXTRACTABLE)),
+      },
     };
   }
 
   /** A Signer backed by the private key with this id (SHA-256; hashing is done on the host for EC). */
   signer(id: Buffer): Signer {
-    const info = this.keyPair(id);
-    const priv = this.findKey(pkcs11js.CKO_PRIVATE_KEY, id)!;
+    const { info, priv } = this.keyHandles(id);
     const isRsa = info.algorithm !== 'ec-p256';
     return {
       algorithm: info.algorithm,
@@ -419,7 +449,7 @@ export class TokenSession {
       if (cls === 'private-key' || cls === 'public-key') {
         summary.keyType = kt === pkcs11js.CKK_RSA ? 'rsa' : kt === pkcs11js.CKK_EC ? 'ec' : 'other';
       }
-      if (cls === 'private-key') summary.attributes = { ...this.evidence(h) };
+      if (cls === 'private-key') summary.attributes = { ...this.privateKeyFacts(h).evidence };
       if (cls === 'certificate') {
         const v = this.attrs(h, [pkcs11js.CKA_VALUE]).get(pkcs11js.CKA_VALUE);
         if (v) {
@@ -450,7 +480,7 @@ function commonName(subject: string): string {
 }
 
 /** The DER subject, issuer and serial INTEGER of a certificate, as PKCS#11 wants them. */
-function tbsParts(der: Buffer): { subject: Buffer; issuer: Buffer; serial: Buffer } {
+export function tbsParts(der: Buffer): { subject: Buffer; issuer: Buffer; serial: Buffer } {
   const { asn1 } = forge;
   const cert = asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
   const tbs = (cert.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[];

@@ -1,0 +1,53 @@
+// Certificate profiles per certificate type: subject from the order, key usage, extended key usage.
+import type { CertificateType, Order } from '../../contract/schemas.js';
+import { maskIdNumber } from '../id-number.js';
+import { x509 } from './x509.js';
+
+const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const EKU_EMAIL_PROTECTION = '1.3.6.1.5.5.7.3.4';
+const EKU_DOCUMENT_SIGNING = '1.3.6.1.5.5.7.3.36';
+const OID_ORGANIZATION_IDENTIFIER = '2.5.4.97';
+const OID_SERIAL_NUMBER = '2.5.4.5';
+
+export interface CertificateProfile {
+  keyUsage: number;
+  extendedKeyUsage: string[];
+  /** The subject distinguished name for an order (the ID number is masked; the full number never enters a certificate). */
+  subject(order: Order): x509.JsonName;
+}
+
+const rdn = (type: string, value: string): Record<string, string[]> => ({ [type]: [value] });
+const SIGNING = x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation;
+
+export const PROFILES: Readonly<Record<CertificateType, CertificateProfile>> = {
+  organisation: {
+    keyUsage: SIGNING,
+    extendedKeyUsage: [EKU_CLIENT_AUTH, EKU_DOCUMENT_SIGNING],
+    subject: (o) => [
+      rdn('C', 'CN'),
+      rdn('O', o.organisation!.name),
+      rdn(OID_ORGANIZATION_IDENTIFIER, o.organisation!.unifiedSocialCreditCode),
+      rdn('CN', o.organisation!.name),
+    ],
+  },
+  'organisation-individual': {
+    keyUsage: SIGNING,
+    extendedKeyUsage: [EKU_CLIENT_AUTH, EKU_EMAIL_PROTECTION, EKU_DOCUMENT_SIGNING],
+    subject: (o) => [
+      rdn('C', 'CN'),
+      rdn('O', o.organisation!.name),
+      rdn(OID_ORGANIZATION_IDENTIFIER, o.organisation!.unifiedSocialCreditCode),
+      rdn(OID_SERIAL_NUMBER, maskIdNumber(o.holder!.idNumber)),
+      rdn('CN', o.holder!.name),
+    ],
+  },
+  'natural-person': {
+    keyUsage: SIGNING,
+    extendedKeyUsage: [EKU_CLIENT_AUTH, EKU_EMAIL_PROTECTION],
+    subject: (o) => [
+      rdn('C', 'CN'),
+      rdn(OID_SERIAL_NUMBER, maskIdNumber(o.holder!.idNumber)),
+      rdn('CN', o.holder!.name),
+    ],
+  },
+};

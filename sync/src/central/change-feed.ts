@@ -1,0 +1,56 @@
+// The change feed: an append-only table read per appliance (its hall's orders plus global changes) by cursor.
+import type { Change } from '../contract/schemas.js';
+import type { Db } from './store.js';
+
+type ChangeType = Change['type'];
+
+interface ChangeRow {
+  seq: number;
+  type: ChangeType;
+  order_id: string | null;
+  payload_json: string;
+  at: string;
+}
+
+export class ChangeFeed {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number,
+  ) {}
+
+  /** Append a change; hall null = every appliance sees it. */
+  record(
+    type: ChangeType,
+    hall: string | null,
+    orderId: string | null,
+    payload: Record<string, unknown>,
+  ): void {
+    this.db
+      .prepare('INSERT INTO changes (hall, type, order_id, payload_json, at) VALUES (?, ?, ?, ?, ?)')
+      .run(hall, type, orderId, JSON.stringify(payload), new Date(this.now()).toISOString());
+  }
+
+  read(hall: string, cursor: number, limit: number): { changes: Change[]; cursor: string; hasMore: boolean } {
+    const rows = this.db
+      .prepare(
+        'SELECT seq, type, order_id, payload_json, at FROM changes WHERE seq > ? AND (hall IS NULL OR hall = ?) ORDER BY seq LIMIT ?',
+      )
+      .all(cursor, hall, limit + 1) as ChangeRow[];
+    const page = rows.slice(0, limit);
+    const changes = page.map((r) => ({
+      cursor: String(r.seq),
+      type: r.type,
+      at: r.at,
+      ...(r.order_id ? { orderId: r.order_id } : {}),
+      payload: JSON.parse(r.payload_json) as Record<string, unknown>,
+    }));
+    return { changes, cursor: changes.at(-1)?.cursor ?? String(cursor), hasMore: rows.length > limit };
+  }
+
+  latest(hall: string): string {
+    const r = this.db
+      .prepare('SELECT MAX(seq) AS seq FROM changes WHERE hall IS NULL OR hall = ?')
+      .get(hall) as { seq: number | null };
+    return String(r.seq ?? 0);
+  }
+}

@@ -1,0 +1,113 @@
+// Schema as plain SQL, applied in order once each; a server database can take the same statements later.
+export const MIGRATIONS: ReadonlyArray<{ id: string; sql: string }> = [
+  {
+    id: '001-initial',
+    sql: `
+CREATE TABLE orders (
+  id TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  certificate_type TEXT NOT NULL,
+  business_type TEXT NOT NULL,
+  service_years INTEGER NOT NULL,
+  hall TEXT NOT NULL,
+  delivery TEXT NOT NULL,
+  price_fen INTEGER NOT NULL,
+  payment_method TEXT,
+  remittance_code TEXT,
+  transfer_declared_at TEXT,
+  details_json TEXT NOT NULL,
+  holder_verified_online INTEGER NOT NULL DEFAULT 0,
+  reject_reason TEXT,
+  view_token TEXT NOT NULL UNIQUE,
+  pickup_nonce TEXT,
+  pickup_exp INTEGER,
+  created_at TEXT NOT NULL,
+  submitted_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX orders_status_submitted ON orders (status, submitted_at);
+CREATE INDEX orders_remittance ON orders (remittance_code);
+
+CREATE TABLE order_history (
+  order_id TEXT NOT NULL REFERENCES orders(id),
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  action TEXT NOT NULL,
+  from_status TEXT NOT NULL,
+  to_status TEXT NOT NULL,
+  note TEXT,
+  at TEXT NOT NULL
+);
+
+CREATE TABLE activation_codes (
+  order_id TEXT PRIMARY KEY REFERENCES orders(id),
+  code_hash TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  wrong_attempts INTEGER NOT NULL DEFAULT 0,
+  used_at TEXT
+);
+
+CREATE TABLE certificates (
+  serial TEXT PRIMARY KEY,
+  order_id TEXT NOT NULL REFERENCES orders(id),
+  idempotency_key TEXT NOT NULL UNIQUE,
+  appliance_id TEXT,
+  profile TEXT NOT NULL,
+  public_key_sha256 TEXT NOT NULL,
+  certificate_pem TEXT NOT NULL,
+  not_before TEXT NOT NULL,
+  not_after TEXT NOT NULL,
+  issued_at TEXT NOT NULL,
+  key_evidence_json TEXT,
+  revoked_at TEXT,
+  revocation_reason TEXT
+);
+CREATE INDEX certificates_order ON certificates (order_id);
+
+CREATE TABLE appliances (
+  id TEXT PRIMARY KEY,
+  hall TEXT NOT NULL,
+  public_key_pem TEXT NOT NULL,
+  status TEXT NOT NULL,
+  software_version TEXT,
+  enrolled_at TEXT NOT NULL,
+  approved_at TEXT,
+  last_heartbeat_at TEXT,
+  heartbeat_json TEXT
+);
+
+CREATE TABLE request_nonces (
+  appliance_id TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (appliance_id, nonce)
+);
+
+CREATE TABLE events (
+  id TEXT PRIMARY KEY,
+  appliance_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  order_id TEXT,
+  occurred_at TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  payload_json TEXT NOT NULL
+);
+
+CREATE TABLE changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  hall TEXT,
+  type TEXT NOT NULL,
+  order_id TEXT,
+  payload_json TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+
+CREATE TABLE statement_lines (
+  line_hash TEXT PRIMARY KEY,
+  order_id TEXT NOT NULL,
+  amount_fen INTEGER NOT NULL,
+  remark TEXT NOT NULL,
+  imported_at TEXT NOT NULL
+);
+`,
+  },
+];

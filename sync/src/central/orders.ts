@@ -1,0 +1,282 @@
+// Orders: creation with per-type checks, the life cycle (rules from the contract's order-status module),
+// history, change-feed entries, remittance codes, pickup codes and activation codes.
+import { randomBytes, randomInt } from 'node:crypto';
+import { applyOrderAction, type OrderAction, type OrderStatus } from '../contract/order-status.js';
+import type {
+  CreateOrderRequest,
+  Order,
+  OrderActionRequest,
+  OrderActionResponse,
+  PickupCodeResponse,
+} from '../contract/schemas.js';
+import type { ActivationCodes } from './activation-codes.js';
+import type { ChangeFeed } from './change-feed.js';
+import { CentralError } from './errors.js';
+import { isValidIdNumber } from './id-number.js';
+import { PICKUP_CODE_VALIDITY_S, type PickupCodeSigner } from './pickup-codes.js';
+import { priceFen } from './pricing.js';
+import type { Db } from './store.js';
+
+export interface OrderRow {
+  id: string;
+  status: OrderStatus;
+  certificate_type: Order['certificateType'];
+  business_type: Order['businessType'];
+  service_years: number;
+  hall: string;
+  delivery: Order['delivery'];
+  price_fen: number;
+  payment_method: 'wechat' | 'transfer' | null;
+  remittance_code: string | null;
+  transfer_declared_at: string | null;
+  details_json: string;
+  holder_verified_online: number;
+  reject_reason: string | null;
+  view_token: string;
+  pickup_nonce: string | null;
+  pickup_exp: number | null;
+  created_at: string;
+  submitted_at: string;
+  updated_at: string;
+}
+
+type Details = Pick<
+  CreateOrderRequest,
+  'applicant' | 'organisation' | 'holder' | 'legalRepresentative' | 'handler'
+>;
+
+function validateForType(req: CreateOrderRequest): void {
+  const bad = (msg: string): never => {
+    throw new CentralError('ORDER_INVALID', msg);
+  };
+  if (req.certificateType === 'organisation') {
+    if (!req.organisation) bad('An organisation certificate needs the organisation (name and credit code).');
+    if (!req.legalRepresentative) bad('An organisation certificate needs the legal representative.');
+  } else if (req.certificateType === 'organisation-individual') {
+    if (!req.organisation) bad('An organisation-individual certificate needs the organisation.');
+    if (!req.holder) bad('An organisation-individual certificate needs the certificate holder.');
+  } else {
+    if (!req.holder) bad('A natural-person certificate needs the holder.');
+    if (req.organisation) bad('A natural-person certificate has no organisation.');
+    if (req.handler) bad('A natural-person certificate cannot be handled by a proxy.');
+  }
+  for (const [role, p] of [
+    ['holder', req.holder],
+    ['legal representative', req.legalRepresentative],
+    ['handler', req.handler],
+  ] as const) {
+    if (p && !isValidIdNumber(p.idNumber)) bad(`The ${role}'s ID number has a wrong check character.`);
+  }
+}
+
+export class OrderService {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number,
+    private readonly pickup: PickupCodeSigner,
+    private readonly activation: ActivationCodes,
+    private readonly changes: ChangeFeed,
+  ) {}
+
+  private iso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  create(req: CreateOrderRequest): Order {
+    validateForType(req);
+    const at = this.iso();
+    const id = `CK${at.slice(0, 10).replaceAll('-', '')}${randomBytes(4).toString('hex').toUpperCase()}`;
+    const details: Details = {
+      applicant: req.applicant,
+      organisation: req.organisation,
+      holder: req.holder,
+      legalRepresentative: req.legalRepresentative,
+      handler: req.handler,
+    };
+    this.db
+      .prepare(
+        `INSERT INTO orders (id, status, certificate_type, business_type, service_years, hall, delivery, price_fen,
+          details_json, view_token, created_at, submitted_at, updated_at)
+         VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        id,
+        req.certificateType,
+        req.businessType,
+        req.serviceYears,
+        req.hall,
+        req.delivery,
+        priceFen(req.certificateType, req.serviceYears),
+        JSON.stringify(details),
+        randomBytes(16).toString('base64url'),
+        at,
+        at,
+        at,
+      );
+    this.changes.record('order.updated', req.hall, id, { status: 'submitted' });
+    return this.get(id);
+  }
+
+  row(id: string): OrderRow {
+    const r = this.db.prepare('SELECT * FROM orders WHERE id = ?').get(id) as OrderRow | undefined;
+    if (!r) throw new CentralError('ORDER_NOT_FOUND', `No order with id ${id}.`);
+    return r;
+  }
+
+  get(id: string): Order {
+    return this.toOrder(this.row(id));
+  }
+
+  byViewToken(token: string): OrderRow | undefined {
+    return this.db.prepare('SELECT * FROM orders WHERE view_token = ?').get(token) as OrderRow | undefined;
+  }
+
+  /** Orders, optionally of one status; oldest submission first (the review queue is first-come-first-served). */
+  list(status?: OrderStatus): Order[] {
+    const rows = (
+      status
+        ? this.db.prepare('SELECT * FROM orders WHERE status = ? ORDER BY submitted_at, id').all(status)
+        : this.db.prepare('SELECT * FROM orders ORDER BY submitted_at, id').all()
+    ) as OrderRow[];
+    return rows.map((r) => this.toOrder(r));
+  }
+
+  toOrder(r: OrderRow): Order {
+    const d = JSON.parse(r.details_json) as Details;
+    const cert = this.db
+      .prepare('SELECT serial FROM certificates WHERE order_id = ? ORDER BY issued_at DESC LIMIT 1')
+      .get(r.id) as { serial: string } | undefined;
+    return {
+      id: r.id,
+      status: r.status,
+      certificateType: r.certificate_type,
+      businessType: r.business_type,
+      serviceYears: r.service_years,
+      hall: r.hall,
+      delivery: r.delivery,
+      priceFen: r.price_fen,
+      ...(r.payment_method ? { paymentMethod: r.payment_method } : {}),
+      ...(r.remittance_code ? { remittanceCode: r.remittance_code } : {}),
+      ...(r.transfer_declared_at ? { transferDeclaredAt: r.transfer_declared_at } : {}),
+      applicant: d.applicant,
+      ...(d.organisation ? { organisation: d.organisation } : {}),
+      ...(d.holder ? { holder: d.holder } : {}),
+      ...(d.legalRepresentative ? { legalRepresentative: d.legalRepresentative } : {}),
+      ...(d.handler ? { handler: d.handler } : {}),
+      holderVerifiedOnline: r.holder_verified_online === 1,
+      ...(r.reject_reason ? { rejectReason: r.reject_reason } : {}),
+      createdAt: r.created_at,
+      submittedAt: r.submitted_at,
+      updatedAt: r.updated_at,
+      ...(r.status === 'approved' && r.pickup_exp
+        ? { pickupExpiresAt: new Date(r.pickup_exp * 1000).toISOString() }
+        : {}),
+      ...(cert ? { certificateSerial: cert.serial } : {}),
+    };
+  }
+
+  /** Apply one life-cycle action; everything it changes is written in one transaction. */
+  act(id: string, req: OrderActionRequest): OrderActionResponse {
+    return this.db.transaction((): OrderActionResponse => {
+      const r = this.row(id);
+      const t = applyOrderAction(r.status, req.action);
+      if (!t.ok) throw new CentralError('ORDER_ILLEGAL_TRANSITION', t.message, { status: r.status });
+      const at = this.iso();
+      const set: Record<string, unknown> = { status: t.to, updated_at: at };
+      const out: { pickupCode?: string; activationCode?: string } = {};
+      const action: OrderAction = req.action;
+      switch (action) {
+        case 'pay-wechat':
+          set.payment_method = 'wechat';
+          break;
+        case 'choose-transfer':
+          set.payment_method = 'transfer';
+          set.remittance_code = this.newRemittanceCode();
+          break;
+        case 'declare-transfer-paid':
+          set.transfer_declared_at = at;
+          break;
+        case 'verify-identity':
+          if (req.holderVerifiedOnline !== undefined)
+            set.holder_verified_online = req.holderVerifiedOnline ? 1 : 0;
+          break;
+        case 'reject':
+          if (!req.reason) throw new CentralError('ORDER_REASON_REQUIRED');
+          set.reject_reason = req.reason;
+          break;
+        case 'resubmit':
+          set.reject_reason = null;
+          set.submitted_at = at;
+          break;
+        case 'approve':
+          if (r.delivery === 'kiosk') {
+            set.pickup_nonce = this.pickup.newNonce();
+            set.pickup_exp = Math.floor(this.now() / 1000) + PICKUP_CODE_VALIDITY_S;
+          }
+          break;
+        case 'issue-at-kiosk':
+          if (r.delivery !== 'kiosk') {
+            throw new CentralError(
+              'ORDER_ILLEGAL_TRANSITION',
+              'This order is delivered by courier, not at a kiosk.',
+            );
+          }
+          break;
+        case 'ship':
+          if (r.delivery !== 'courier') {
+            throw new CentralError(
+              'ORDER_ILLEGAL_TRANSITION',
+              'This order is collected at a kiosk, not shipped.',
+            );
+          }
+          out.activationCode = this.activation.create(id);
+          break;
+        default:
+          break;
+      }
+      const cols = Object.keys(set);
+      this.db
+        .prepare(`UPDATE orders SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`)
+        .run(...cols.map((c) => set[c]), id);
+      this.db
+        .prepare(
+          'INSERT INTO order_history (order_id, action, from_status, to_status, note, at) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(id, action, t.from, t.to, req.reason ?? null, at);
+      this.changes.record('order.updated', r.hall, id, { status: t.to, action });
+      const order = this.get(id);
+      if (action === 'approve' && r.delivery === 'kiosk') out.pickupCode = this.pickupCode(id)?.token;
+      return { order, ...out };
+    })();
+  }
+
+  private newRemittanceCode(): string {
+    for (;;) {
+      const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+      const taken = this.db
+        .prepare("SELECT 1 FROM orders WHERE remittance_code = ? AND status = 'transfer-pending'")
+        .get(code);
+      if (!taken) return code;
+    }
+  }
+
+  /** The current pickup code of an approved kiosk order, or null. */
+  pickupCode(id: string): PickupCodeResponse | null {
+    const r = this.row(id);
+    if (r.status !== 'approved' || !r.pickup_nonce || !r.pickup_exp) return null;
+    const token = this.pickup.sign({ orderId: r.id, hall: r.hall, exp: r.pickup_exp, nonce: r.pickup_nonce });
+    return { token, expiresAt: new Date(r.pickup_exp * 1000).toISOString() };
+  }
+
+  /** A new pickup code (new nonce and expiry); the previous one stops working at central. */
+  refreshPickupCode(id: string): PickupCodeResponse {
+    const r = this.row(id);
+    if (r.status !== 'approved' || r.delivery !== 'kiosk') {
+      throw new CentralError('ORDER_NOT_APPROVED', 'Only an approved kiosk order has a pickup code.');
+    }
+    this.db
+      .prepare('UPDATE orders SET pickup_nonce = ?, pickup_exp = ?, updated_at = ? WHERE id = ?')
+      .run(this.pickup.newNonce(), Math.floor(this.now() / 1000) + PICKUP_CODE_VALIDITY_S, this.iso(), id);
+    return this.pickupCode(id)!;
+  }
+}

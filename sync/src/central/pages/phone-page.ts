@@ -1,0 +1,54 @@
+// The applicant's phone page: order status and, when approved for kiosk pickup, the pickup QR code.
+import QRCode from 'qrcode';
+import type { OrderStatus } from '../../contract/order-status.js';
+import type { Order, PickupCodeResponse } from '../../contract/schemas.js';
+import { maskIdNumber } from '../id-number.js';
+import { esc, layout } from './html.js';
+
+export const STATUS_LABELS: Record<OrderStatus, [zh: string, en: string]> = {
+  submitted: ['已提交', 'Submitted'],
+  'awaiting-payment': ['待支付', 'Awaiting payment'],
+  paid: ['已支付', 'Paid'],
+  'transfer-pending': ['待确认转账', 'Bank transfer pending'],
+  'identity-pending': ['待身份核验', 'Identity verification pending'],
+  'under-review': ['审核中', 'Under review'],
+  rejected: ['已驳回', 'Rejected'],
+  approved: ['审核通过，可到大厅自助领取', 'Approved — collect at the kiosk'],
+  issued: ['已在自助终端领取', 'Collected at the kiosk'],
+  shipped: ['已快递寄出', 'Shipped by courier'],
+  activated: ['已激活', 'Activated'],
+  invoiced: ['已开票', 'Invoiced'],
+};
+
+const TYPE_LABELS: Record<Order['certificateType'], string> = {
+  organisation: '机构证书 Organisation',
+  'organisation-individual': '机构个人证书 Organisation individual',
+  'natural-person': '自然人证书 Natural person',
+};
+
+export async function renderPhonePage(order: Order, pickup: PickupCodeResponse | null): Promise<string> {
+  const [zh, en] = STATUS_LABELS[order.status];
+  const who = order.holder ?? order.legalRepresentative;
+  const parts = [
+    `<div class="card"><h1>订单 ${esc(order.id)}</h1>
+<div class="status" data-status="${esc(order.status)}">${esc(zh)}<br><span class="muted">${esc(en)}</span></div>
+<p>${esc(TYPE_LABELS[order.certificateType])} · ${order.serviceYears} 年 · ¥${(order.priceFen / 100).toFixed(2)}</p>
+${order.organisation ? `<p>${esc(order.organisation.name)}</p>` : ''}
+${who ? `<p>${esc(who.name)} · ${esc(maskIdNumber(who.idNumber))}</p>` : ''}
+<p class="muted">领取大厅 Hall: ${esc(order.hall)}</p></div>`,
+  ];
+  if (order.status === 'transfer-pending' && order.remittanceCode) {
+    parts.push(`<div class="card"><p>请对公转账 ¥${(order.priceFen / 100).toFixed(2)}，附言填写汇款识别码：</p>
+<p class="status">${esc(order.remittanceCode)}</p><p class="muted">Quote this remittance code on the bank transfer.</p></div>`);
+  }
+  if (order.status === 'rejected' && order.rejectReason) {
+    parts.push(`<div class="card bad"><p>驳回原因 Reason: ${esc(order.rejectReason)}</p></div>`);
+  }
+  if (pickup) {
+    const svg = await QRCode.toString(pickup.token, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+    parts.push(`<div class="card qr"><p>请在自助终端扫描此二维码领取证书<br><span class="muted">Scan this code at the kiosk</span></p>
+<div id="pickup-qr" data-pickup-code="${esc(pickup.token)}">${svg}</div>
+<p class="muted">有效期至 Valid until ${esc(pickup.expiresAt)}</p></div>`);
+  }
+  return layout(`订单 ${order.id}`, parts.join('\n'), 30);
+}

@@ -1,0 +1,380 @@
+// The wire contract of the central API (v1): TypeBox schemas (validated by Fastify, published as OpenAPI)
+// and the TypeScript types derived from them. The appliance and the sync agent import these.
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { ORDER_ACTION_NAMES, ORDER_STATUSES } from './order-status.js';
+
+/** A string enum whose static type is the union of its values. */
+const literals = <const T extends readonly string[]>(values: T) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
+
+export const CERTIFICATE_TYPES = ['organisation', 'organisation-individual', 'natural-person'] as const;
+export type CertificateType = (typeof CERTIFICATE_TYPES)[number];
+export const BUSINESS_TYPES = ['new', 'renewal', 'change', 'reissue', 'unlock'] as const;
+export type BusinessType = (typeof BUSINESS_TYPES)[number];
+export const DELIVERY_METHODS = ['kiosk', 'courier'] as const;
+export type DeliveryMethod = (typeof DELIVERY_METHODS)[number];
+export const REVOCATION_REASONS = [
+  'unspecified',
+  'keyCompromise',
+  'affiliationChanged',
+  'superseded',
+  'cessationOfOperation',
+  'certificateHold',
+] as const;
+export type RevocationReason = (typeof REVOCATION_REASONS)[number];
+export const DEVICE_STATUSES = ['online', 'offline', 'busy', 'hardware-error', 'user-action-needed'] as const;
+
+export const IdNumberSchema = Type.String({
+  pattern: '^[0-9]{17}[0-9X]$',
+  description: 'GB 11643 ID number',
+});
+export const UsccSchema = Type.String({
+  pattern: '^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$',
+  description: 'Unified social credit code (统一社会信用代码)',
+});
+const Name = Type.String({ minLength: 1, maxLength: 100 });
+const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' });
+const IsoTime = Type.String({ format: 'date-time' });
+
+export const CertificateTypeSchema = literals(CERTIFICATE_TYPES);
+export const BusinessTypeSchema = literals(BUSINESS_TYPES);
+export const OrderStatusSchema = literals(ORDER_STATUSES);
+export const OrderActionSchema = literals(ORDER_ACTION_NAMES);
+export const RevocationReasonSchema = literals(REVOCATION_REASONS);
+
+export const PersonSchema = Type.Object(
+  { name: Name, idNumber: IdNumberSchema, phone: Type.Optional(Type.String({ maxLength: 20 })) },
+  { additionalProperties: false },
+);
+export type Person = Static<typeof PersonSchema>;
+export const OrganisationSchema = Type.Object(
+  { name: Name, unifiedSocialCreditCode: UsccSchema },
+  { additionalProperties: false },
+);
+export type Organisation = Static<typeof OrganisationSchema>;
+
+/** Error body of every non-2xx answer (the same shape Fastify uses for its own errors). */
+export const ApiErrorSchema = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  error: Type.String(),
+  message: Type.String(),
+});
+export type ApiError = Static<typeof ApiErrorSchema>;
+
+// ---- orders ----
+
+export const CreateOrderRequestSchema = Type.Object(
+  {
+    certificateType: CertificateTypeSchema,
+    businessType: BusinessTypeSchema,
+    serviceYears: Type.Integer({ minimum: 1, maximum: 5 }),
+    hall: Id,
+    delivery: literals(DELIVERY_METHODS),
+    applicant: Type.Object(
+      { name: Name, phone: Type.String({ maxLength: 20 }) },
+      { additionalProperties: false },
+    ),
+    organisation: Type.Optional(OrganisationSchema),
+    /** The certificate holder (natural-person and organisation-individual). */
+    holder: Type.Optional(PersonSchema),
+    /** Legal representative (organisation certificates). */
+    legalRepresentative: Type.Optional(PersonSchema),
+    /** Handler (经办人) who applies and may collect on the organisation's behalf. */
+    handler: Type.Optional(PersonSchema),
+  },
+  { additionalProperties: false },
+);
+export type CreateOrderRequest = Static<typeof CreateOrderRequestSchema>;
+
+export const OrderSchema = Type.Object({
+  id: Type.String(),
+  status: OrderStatusSchema,
+  certificateType: CertificateTypeSchema,
+  businessType: BusinessTypeSchema,
+  serviceYears: Type.Integer(),
+  hall: Type.String(),
+  delivery: literals(DELIVERY_METHODS),
+  /** Price in fen (1/100 yuan), from the price table. */
+  priceFen: Type.Integer(),
+  paymentMethod: Type.Optional(literals(['wechat', 'transfer'] as const)),
+  /** 6-digit code the payer quotes on a bank transfer. */
+  remittanceCode: Type.Optional(Type.String()),
+  transferDeclaredAt: Type.Optional(IsoTime),
+  applicant: Type.Object({ name: Type.String(), phone: Type.String() }),
+  organisation: Type.Optional(OrganisationSchema),
+  holder: Type.Optional(PersonSchema),
+  legalRepresentative: Type.Optional(PersonSchema),
+  handler: Type.Optional(PersonSchema),
+  /** Organisation-individual: the holder already verified online, so the handler may collect. */
+  holderVerifiedOnline: Type.Boolean(),
+  rejectReason: Type.Optional(Type.String()),
+  createdAt: IsoTime,
+  /** Submission time used for first-come-first-served review (a resubmission counts as a new one). */
+  submittedAt: IsoTime,
+  updatedAt: IsoTime,
+  /** Expiry of the current pickup code, when the order is approved for kiosk pickup. */
+  pickupExpiresAt: Type.Optional(IsoTime),
+  certificateSerial: Type.Optional(Type.String()),
+});
+export type Order = Static<typeof OrderSchema>;
+
+export const OrderActionRequestSchema = Type.Object(
+  {
+    action: OrderActionSchema,
+    /** Required for `reject`. */
+    reason: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
+    /** For `verify-identity` on organisation-individual orders. */
+    holderVerifiedOnline: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+export type OrderActionRequest = Static<typeof OrderActionRequestSchema>;
+
+export const OrderActionResponseSchema = Type.Object({
+  order: OrderSchema,
+  /** Present after `approve` for kiosk delivery: the signed pickup code (QR content). */
+  pickupCode: Type.Optional(Type.String()),
+  /** Present after `ship`: the 6-digit activation code pushed to the holder. */
+  activationCode: Type.Optional(Type.String()),
+});
+export type OrderActionResponse = Static<typeof OrderActionResponseSchema>;
+
+export const PickupCodeResponseSchema = Type.Object({ token: Type.String(), expiresAt: IsoTime });
+export type PickupCodeResponse = Static<typeof PickupCodeResponseSchema>;
+
+export const OrderListResponseSchema = Type.Object({ orders: Type.Array(OrderSchema) });
+export type OrderListResponse = Static<typeof OrderListResponseSchema>;
+
+export const PriceTableSchema = Type.Object({
+  currency: Type.Literal('CNY'),
+  /** fen per certificate type and service years (index 0 = 1 year). */
+  prices: Type.Record(Type.String(), Type.Array(Type.Integer())),
+});
+export type PriceTable = Static<typeof PriceTableSchema>;
+
+// ---- certificate issuance ----
+
+export const KeyEvidenceSchema = Type.Object(
+  {
+    tokenSerial: Type.String({ maxLength: 64 }),
+    /** CKA_LOCAL: the key pair was generated on the token. */
+    local: Type.Boolean(),
+    /** CKA_NEVER_EXTRACTABLE. */
+    neverExtractable: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+export type KeyEvidence = Static<typeof KeyEvidenceSchema>;
+
+export const IssueCertificateRequestSchema = Type.Object(
+  {
+    orderId: Id,
+    /** Derived by the appliance from order + attempt; the same key always returns the same certificate. */
+    idempotencyKey: Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9:._-]+$' }),
+    /** The scanned pickup code; must be the order's current one. */
+    pickupCode: Type.String({ minLength: 10, maxLength: 2048 }),
+    /** PKCS#10 in PEM. RSA ≥ 2048 or EC P-256/P-384. */
+    csrPem: Type.String({ minLength: 100, maxLength: 16384 }),
+    keyEvidence: Type.Optional(KeyEvidenceSchema),
+  },
+  { additionalProperties: false },
+);
+export type IssueCertificateRequest = Static<typeof IssueCertificateRequestSchema>;
+
+export const IssuedCertificateSchema = Type.Object({
+  orderId: Type.String(),
+  idempotencyKey: Type.String(),
+  /** Hex, as in the certificate (positive 128-bit random). */
+  serialNumber: Type.String(),
+  certificatePem: Type.String(),
+  /** Issuing CA then root, PEM. */
+  chainPem: Type.Array(Type.String()),
+  notBefore: IsoTime,
+  notAfter: IsoTime,
+  issuedAt: IsoTime,
+  /** SHA-256 (hex) of the certificate's SubjectPublicKeyInfo DER. */
+  publicKeySha256: Type.String(),
+  profile: CertificateTypeSchema,
+});
+export type IssuedCertificate = Static<typeof IssuedCertificateSchema>;
+
+export const RevokeRequestSchema = Type.Object(
+  { reason: RevocationReasonSchema },
+  { additionalProperties: false },
+);
+export type RevokeRequest = Static<typeof RevokeRequestSchema>;
+
+export const RevocationSchema = Type.Object({
+  serialNumber: Type.String(),
+  reason: RevocationReasonSchema,
+  revokedAt: IsoTime,
+});
+export type Revocation = Static<typeof RevocationSchema>;
+
+/** Room left for e-seal signing (not implemented yet; answers 501). */
+export const SealSignRequestSchema = Type.Object(
+  { orderId: Id, sealImageSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) },
+  { additionalProperties: false },
+);
+
+// ---- activation codes (couriered keys) ----
+
+export const ActivationRequestSchema = Type.Object(
+  { orderId: Id, code: Type.String({ pattern: '^[0-9]{6}$' }) },
+  { additionalProperties: false },
+);
+export type ActivationRequest = Static<typeof ActivationRequestSchema>;
+export const ActivationResponseSchema = Type.Object({ order: OrderSchema });
+export type ActivationResponse = Static<typeof ActivationResponseSchema>;
+
+// ---- appliances ----
+
+export const EnrolRequestSchema = Type.Object(
+  {
+    applianceId: Id,
+    hall: Id,
+    /** SPKI PEM of the appliance's EC P-256 key (in its PKCS#11 slot). The enrol request is signed with it. */
+    publicKeyPem: Type.String({ minLength: 50, maxLength: 4096 }),
+    softwareVersion: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+export type EnrolRequest = Static<typeof EnrolRequestSchema>;
+
+export const ApplianceSchema = Type.Object({
+  applianceId: Type.String(),
+  hall: Type.String(),
+  status: literals(['pending', 'approved', 'revoked'] as const),
+  enrolledAt: IsoTime,
+  approvedAt: Type.Optional(IsoTime),
+  lastHeartbeatAt: Type.Optional(IsoTime),
+  softwareVersion: Type.Optional(Type.String()),
+});
+export type Appliance = Static<typeof ApplianceSchema>;
+export const ApplianceListResponseSchema = Type.Object({ appliances: Type.Array(ApplianceSchema) });
+
+// ---- events (outbox → central) ----
+
+export const EVENT_TYPES = [
+  'certificate.issued',
+  'certificate.written',
+  'certificate.activated',
+  'issuance.record',
+  'receipt.printed',
+  'journey.failed',
+  'journey.in-doubt',
+  'payment.taken',
+  'invoice.requested',
+] as const;
+
+export const EventSchema = Type.Object(
+  {
+    /** Unique per event (UUID recommended); central ignores an id it has seen. */
+    id: Type.String({ minLength: 8, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' }),
+    type: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9.-]*$' }),
+    occurredAt: IsoTime,
+    orderId: Type.Optional(Id),
+    payload: Type.Record(Type.String(), Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+export type SyncEvent = Static<typeof EventSchema>;
+export const EventBatchSchema = Type.Object(
+  { events: Type.Array(EventSchema, { minItems: 1, maxItems: 500 }) },
+  { additionalProperties: false },
+);
+export type EventBatch = Static<typeof EventBatchSchema>;
+export const EventBatchResponseSchema = Type.Object({
+  accepted: Type.Integer(),
+  duplicates: Type.Integer(),
+  /** Ids of events newly stored or already known: the agent may drop all of these from its outbox. */
+  acknowledged: Type.Array(Type.String()),
+});
+export type EventBatchResponse = Static<typeof EventBatchResponseSchema>;
+
+// ---- change feed (central → appliance) ----
+
+export const CHANGE_TYPES = ['order.updated', 'certificate.revoked', 'prices.updated'] as const;
+export const ChangeSchema = Type.Object({
+  /** Opaque cursor of this change; pass the last one you processed as `cursor`. */
+  cursor: Type.String(),
+  type: literals(CHANGE_TYPES),
+  at: IsoTime,
+  orderId: Type.Optional(Type.String()),
+  payload: Type.Record(Type.String(), Type.Unknown()),
+});
+export type Change = Static<typeof ChangeSchema>;
+export const ChangeFeedQuerySchema = Type.Object({
+  cursor: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+});
+export const ChangeFeedResponseSchema = Type.Object({
+  changes: Type.Array(ChangeSchema),
+  /** Cursor to ask from next time (unchanged when there was nothing new). */
+  cursor: Type.String(),
+  hasMore: Type.Boolean(),
+});
+export type ChangeFeedResponse = Static<typeof ChangeFeedResponseSchema>;
+
+// ---- heartbeat ----
+
+export const HeartbeatRequestSchema = Type.Object(
+  {
+    softwareVersion: Type.String({ maxLength: 64 }),
+    devices: Type.Array(
+      Type.Object(
+        {
+          device: Type.String({ maxLength: 32 }),
+          status: literals(DEVICE_STATUSES),
+          detail: Type.Optional(Type.String({ maxLength: 64 })),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 32 },
+    ),
+    consumables: Type.Object(
+      {
+        paper: literals(['ok', 'low', 'out', 'unknown'] as const),
+        blankKeys: Type.Optional(Type.Integer({ minimum: 0 })),
+      },
+      { additionalProperties: false },
+    ),
+    /** Outbox events not yet delivered. */
+    queueDepth: Type.Integer({ minimum: 0 }),
+    inDoubt: Type.Optional(Type.Integer({ minimum: 0 })),
+    uptimeS: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
+export type HeartbeatRequest = Static<typeof HeartbeatRequestSchema>;
+export const HeartbeatResponseSchema = Type.Object({
+  serverTime: IsoTime,
+  /** Newest change-feed cursor for this appliance: poll the feed when it is past yours. */
+  latestCursor: Type.String(),
+});
+export type HeartbeatResponse = Static<typeof HeartbeatResponseSchema>;
+
+// ---- bank statements ----
+
+export const StatementLineResultSchema = Type.Object({
+  line: Type.Integer({ description: '1-based line number in the CSV (header is line 1)' }),
+  amountFen: Type.Optional(Type.Integer()),
+  remark: Type.String(),
+  orderId: Type.Optional(Type.String()),
+  candidates: Type.Optional(Type.Array(Type.String())),
+  reason: Type.Optional(Type.String()),
+});
+export type StatementLineResult = Static<typeof StatementLineResultSchema>;
+export const StatementImportResponseSchema = Type.Object({
+  matched: Type.Array(StatementLineResultSchema),
+  unmatched: Type.Array(StatementLineResultSchema),
+  ambiguous: Type.Array(StatementLineResultSchema),
+  alreadyImported: Type.Array(StatementLineResultSchema),
+});
+export type StatementImportResponse = Static<typeof StatementImportResponseSchema>;
+
+/** Error responses to document on a route. */
+export function errorResponses(...codes: number[]): Record<number, TSchema> {
+  return Object.fromEntries(codes.map((c) => [c, ApiErrorSchema]));
+}
