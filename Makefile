@@ -33,7 +33,8 @@ node_modules/.package-lock.json: package-lock.json package.json */package.json
 	@touch $@
 
 SIM_MODULE := firmware-bridge/dist/native/libcertkiosk-usbkey-sim.so
-BINS := config/dist/cli.js firmware-bridge/dist/cli/token.js sync/dist/cli/central.js
+BINS := config/dist/cli.js firmware-bridge/dist/cli/token.js firmware-bridge/dist/cli/devices.js sync/dist/cli/central.js \
+  appliance/dist/audit/cli.js appliance/dist/cli/appliance.js
 
 build: node-deps $(SIM_MODULE)
 	npx tsc -b
@@ -64,6 +65,8 @@ e2e: setup
 
 bench: setup
 	node firmware-bridge/dist/bench/token.bench.js
+	node sync/dist/bench/outbox.bench.js
+	node appliance/dist/bench/store.bench.js
 
 # The reference central service alone, seeded with demo orders (pickup key = the sim profile's).
 central: setup

@@ -1,3 +1,4 @@
+export { BENCH_RESULTS_FILE, type BenchFigures, median, recordBenchFigures } from './bench-results.js';
 export {
   ConfigError,
   type LoadResult,

@@ -66,9 +66,10 @@ export function parseConfig(input: unknown, baseDir: string): LoadResult {
   for (const dev of [config.devices.idReader, config.devices.printer, config.devices.scanner]) {
     if (dev.transport === 'serial') dev.port = abs(dev.port);
   }
-  if ('file' in config.secrets.soPinMasterSecret) {
-    config.secrets.soPinMasterSecret.file = abs(config.secrets.soPinMasterSecret.file);
+  for (const source of Object.values(config.secrets)) {
+    if (source && 'file' in source) source.file = abs(source.file);
   }
+  if (config.simulation) config.simulation.dir = abs(config.simulation.dir);
 
   const problems: string[] = [];
   const mod = config.devices.token.module;

@@ -103,7 +103,40 @@ export const configSchema = z.strictObject({
   log: z
     .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
     .default({ level: 'info' }),
-  secrets: z.strictObject({ soPinMasterSecret: secretSource }),
+  kiosk: z
+    .strictObject({
+      /** Elderly-friendly mode multiplies the idle times by this. */
+      elderlyTimeoutFactor: z.number().min(1).max(5).default(2),
+      serviceHotline: z.string().min(1).default('400-000-0000 (8:30–17:30)'),
+      maxIdAttempts: z.number().int().min(1).max(10).default(3),
+      /** The appliance API listens here; loopback only. */
+      listenPort: z.number().int().min(0).max(65535).default(7420),
+    })
+    .default({
+      elderlyTimeoutFactor: 2,
+      serviceHotline: '400-000-0000 (8:30–17:30)',
+      maxIdAttempts: 3,
+      listenPort: 7420,
+    }),
+  /** Sim profile only: run the device emulators, a private SoftHSM2 and a tray of blank keys in-process. */
+  simulation: z
+    .strictObject({
+      enabled: z.boolean(),
+      /** Folder for the SoftHSM home and the key tray (relative paths resolve against the config file). */
+      dir: z.string().min(1),
+      blankKeys: z.number().int().min(1).max(100).default(5),
+    })
+    .optional(),
+  secrets: z.strictObject({
+    /** HKDF master for per-key SO-PINs and transport PINs. */
+    soPinMasterSecret: secretSource,
+    /** User PIN of the token that holds the appliance's own request-signing key. */
+    applianceTokenPin: secretSource,
+    /** SO-PIN blank keys arrive with from the vendor; omit when blank keys come uninitialised. */
+    blankKeySoPin: secretSource.optional(),
+    /** PIN hall staff enter on the maintenance screen. */
+    staffPin: secretSource,
+  }),
 });
 
 export type CertkioskConfig = z.output<typeof configSchema>;

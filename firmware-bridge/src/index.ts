@@ -2,6 +2,7 @@
 export { DeviceError, isDeviceError } from './errors.js';
 export * as idReader from './id-reader/index.js';
 export {
+  cardFixturePaths,
   type IdCard,
   type IdCardReader,
   IdCardReaderDriver,
@@ -11,6 +12,7 @@ export {
   maskIdNumber,
   validateCard,
 } from './id-reader/index.js';
+export * from './manager/index.js';
 export * as printer from './printer/index.js';
 export {
   line,

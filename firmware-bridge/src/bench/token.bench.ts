@@ -7,6 +7,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type BenchFigures as Figures, median, recordBenchFigures as recordFigures } from '@certkiosk/config';
 import pkcs11js from 'pkcs11js';
 import { createThrowawayCa } from '../testing/openssl-ca.js';
 import { buildCsr, parseSubject } from '../token/csr.js';
@@ -14,7 +15,6 @@ import { UsbKeyDriver } from '../token/driver.js';
 import { type KeyAlgorithm, P256_PARAMS } from '../token/public-key.js';
 import { tbsParts } from '../token/session.js';
 import { createSoftHsmHome, SOFTHSM_MODULE } from '../token/softhsm.js';
-import { type Figures, median, recordFigures } from './results.js';
 
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 12);
 const PINS = ['246813', '913572'];

@@ -17,7 +17,7 @@ export async function runScannerEmulator(args: ScannerEmulatorArgs): Promise<voi
   const input = args.input ?? process.stdin;
   const log = args.log ?? process.stderr;
   const emulator = await SerialScannerEmulator.open(args.port);
-  log.write(`scanner emulator on ${args.port}: type a code and press Enter to scan it; Ctrl-D to stop\n`);
+  log.write(`scanner emulator on ${args.port}: type a code and press Enter to scan it; Ctrl-C to stop\n`);
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY, terminal: false });
   try {
     for await (const line of lines) {

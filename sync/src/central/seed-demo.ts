@@ -1,9 +1,9 @@
 // Demo data: a few orders in different statuses, including an approved natural-person order whose holder
-// matches the emulator's ID-card fixture (张伟, 440304199001011233). Seeds only an empty store.
+// matches the emulator's ID-card fixture (张伟, 440305198503071238). Seeds only an empty store.
 import type { CreateOrderRequest, OrderAction } from '../contract/index.js';
 import type { CentralContext } from './context.js';
 
-export const DEMO_HOLDER = { name: '张伟', idNumber: '440304199001011233' } as const;
+export const DEMO_HOLDER = { name: '张伟', idNumber: '440305198503071238' } as const;
 
 export interface SeededOrder {
   id: string;

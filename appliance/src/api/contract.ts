@@ -1,0 +1,218 @@
+// The appliance ↔ kiosk-ui contract: every route, payload, event and error code the UI may rely on.
+// Pure types and constants (no runtime imports) so the UI bundle can import it as it is.
+
+// ---------- journeys ----------
+
+/** Steps of the pickup journey, in order. One source of truth for engine, API and UI. */
+export const PICKUP_STEPS = [
+  'scanned',
+  'order-verified',
+  'identity-verified',
+  'token-ready',
+  'key-generated',
+  'certificate-issued',
+  'certificate-written',
+  'pin-set',
+  'verified',
+  'receipt-printed',
+  'completed',
+] as const;
+export type PickupStep = (typeof PICKUP_STEPS)[number];
+
+/** Terminal or waiting states besides the steps. */
+export type JourneyStatus = 'active' | 'completed' | 'failed' | 'in-doubt' | 'abandoned';
+
+/** What the journey waits for from the applicant right now (drives which screen the UI shows). */
+export type JourneyNeed =
+  | 'scan' // attract/scan screen: show a pickup QR to the scanner
+  | 'confirm-order' // order summary: tap confirm
+  | 'id-card' // place the ID card on the reader
+  | 'token' // take a blank USB key and insert it
+  | 'wait' // machine work in progress (key generation, issuance, writing): show progress
+  | 'pin' // set the PIN twice on the keypad
+  | 'take-items' // done: take the key and the receipt
+  | 'none';
+
+export type CertificateType = 'organisation' | 'organisation-individual' | 'natural-person';
+export type BusinessType = 'new' | 'renewal' | 'change' | 'reissue' | 'unlock';
+
+export interface OrderSummary {
+  orderId: string;
+  certificateType: CertificateType;
+  businessType: BusinessType;
+  serviceYears: number;
+  /** Masked for display: 张*、李*娜. */
+  holderNameMasked?: string;
+  organisationName?: string;
+}
+
+export interface IdentityView {
+  state: 'waiting' | 'reading' | 'matched' | 'mismatched';
+  /** Masked name and ID number of the card read (never the full number). */
+  nameMasked?: string;
+  idNumberMasked?: string;
+  /** Error code explaining a mismatch (ID_MISMATCH_PERSON, ID_CARD_EXPIRED, …). */
+  reason?: ApplianceErrorCode;
+  attemptsLeft?: number;
+}
+
+export interface ProgressView {
+  /** The machine steps the UI lists while the applicant waits, with their state. */
+  steps: Array<{ step: PickupStep; state: 'done' | 'running' | 'pending' }>;
+}
+
+export interface ReceiptView {
+  state: 'printed' | 'queued-for-reprint' | 'pending';
+}
+
+export interface JourneyView {
+  id: string;
+  kind: 'pickup';
+  /** Last step made durable. */
+  step: PickupStep;
+  status: JourneyStatus;
+  need: JourneyNeed;
+  order?: OrderSummary;
+  identity?: IdentityView;
+  progress: ProgressView;
+  receipt?: ReceiptView;
+  /** Present when the journey failed or an action was refused; `retryable` tells the UI to offer "try again". */
+  error?: ErrorBody;
+  /** Certificate facts shown at the end (subject CN, serial, validity). */
+  certificate?: { subjectCommonName: string; serialNumber: string; notAfter: string };
+  /** ISO time the server will wipe the session if nothing happens. */
+  idleWipeAt?: string;
+}
+
+// ---------- devices ----------
+
+export const DEVICE_KINDS = ['token', 'idReader', 'printer', 'scanner'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+export const DEVICE_STATES = ['online', 'offline', 'busy', 'hardware-error', 'user-action-needed'] as const;
+export type DeviceState = (typeof DEVICE_STATES)[number];
+
+export interface DeviceStatusView {
+  kind: DeviceKind;
+  state: DeviceState;
+  /** paper-out, paper-near-end, cover-open, no-card, token-absent, token-present, disconnected, … */
+  detail: string | null;
+  since: string;
+}
+
+// ---------- kiosk settings the UI needs ----------
+
+export interface KioskSettings {
+  applianceId: string;
+  hall: string;
+  languages: Array<'zh-CN' | 'en'>;
+  idleWarningMs: number;
+  idleWipeMs: number;
+  /** Elderly-friendly mode multiplies both idle times by this. */
+  elderlyTimeoutFactor: number;
+  pinPolicy: {
+    minLength: number;
+    maxLength: number;
+    digitsOnly: boolean;
+    forbidSequences: boolean;
+    forbidRepeated: boolean;
+  };
+  /** Customer-service hours and phone shown on the done screen. */
+  serviceHotline: string;
+  /** Present only in the sim profile: where the emulator control page is. */
+  simControlUrl?: string;
+}
+
+// ---------- errors ----------
+
+/** Every error code the API can answer with; the UI's locale files have one message per code. */
+export const APPLIANCE_ERROR_CODES = [
+  // pickup code / order
+  'PICKUP_CODE_MALFORMED',
+  'PICKUP_CODE_FORGED',
+  'PICKUP_CODE_EXPIRED',
+  'PICKUP_CODE_WRONG_HALL',
+  'PICKUP_CODE_USED',
+  'ORDER_NOT_APPROVED',
+  'ORDER_ALREADY_ISSUED',
+  'ORDER_NOT_FOUND',
+  // identity
+  'ID_CARD_NOT_PRESENT',
+  'ID_CARD_UNREADABLE',
+  'ID_CARD_EXPIRED',
+  'ID_CARD_INVALID',
+  'ID_MISMATCH_PERSON',
+  'ID_ATTEMPTS_EXHAUSTED',
+  // USB key
+  'TOKEN_ABSENT',
+  'TOKEN_NOT_BLANK',
+  'TOKEN_REMOVED',
+  'TOKEN_FAILED',
+  'TOKEN_PIN_POLICY',
+  // central / issuance
+  'CENTRAL_UNAVAILABLE',
+  'CENTRAL_REFUSED',
+  'ISSUANCE_IN_DOUBT',
+  'CERTIFICATE_KEY_MISMATCH',
+  'VERIFY_FAILED',
+  // printer (never blocks issuance; reported for the receipt only)
+  'PRINTER_UNAVAILABLE',
+  // session / API
+  'NO_ACTIVE_JOURNEY',
+  'JOURNEY_BUSY',
+  'WRONG_STEP',
+  'PIN_ALREADY_SET',
+  'BAD_REQUEST',
+  'STAFF_AUTH_REQUIRED',
+  'STAFF_PIN_WRONG',
+  'DEVICE_UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export type ApplianceErrorCode = (typeof APPLIANCE_ERROR_CODES)[number];
+
+/** Every non-2xx body. `message` is English for logs; the UI shows its locale's text for `code`. */
+export interface ErrorBody {
+  code: ApplianceErrorCode;
+  message: string;
+  /** What the applicant can do: try again now, call staff, or come back later. */
+  action: 'retry' | 'call-staff' | 'come-back-later' | 'none';
+  retryable: boolean;
+  params?: Record<string, string | number>;
+}
+
+// ---------- routes (all JSON, all on 127.0.0.1) ----------
+//
+// GET  /api/kiosk                      → KioskSettings
+// GET  /api/state                      → { journey: JourneyView | null, devices: DeviceStatusView[] }
+// GET  /api/events                     → text/event-stream; events below
+// POST /api/journeys                   {} → JourneyView   (start a pickup journey; need = 'scan')
+// POST /api/journeys/current/scan      { code: string } → JourneyView   (what the scanner device also feeds)
+// POST /api/journeys/current/confirm   {} → JourneyView   (order summary confirmed → need = 'id-card')
+// POST /api/journeys/current/pin       { pin: string } → JourneyView   (accepted once; never stored or logged)
+// POST /api/journeys/current/touch     {} → { idleWipeAt }   ("more time": resets the idle timer)
+// POST /api/journeys/current/retry     {} → JourneyView   (retry the failed step when error.retryable)
+// DELETE /api/journeys/current         → 204   (cancel: wipe the session now)
+//
+// Staff (maintenance screen), header `authorization: Bearer <token>` from login:
+// POST /api/staff/login                { pin } → { token, expiresAt }
+// GET  /api/staff/overview             → { devices, consumables, queue, inDoubt, reprints, version }
+// POST /api/staff/in-doubt/:id/resolve { action: 'retry-write' | 'mark-resolved', note? } → { journey: JourneyView | null }
+//      (retry-write: the key is back in the writer, write the certificate again and resume;
+//       mark-resolved: staff handled it with central operations, e.g. revoked the certificate)
+// POST /api/staff/reprints/:id         {} → { state }
+// GET  /api/staff/audit/verify         → { ok, records, firstBadSeq? }
+//
+// Sim profile only:
+// GET  /sim                            → the emulator control page (HTML)
+// POST /sim/scan { code } | /sim/id-card { fixture | null } | /sim/token { action: 'insert' | 'pull' }
+// POST /sim/printer { paper: 'ok' | 'near-end' | 'out', coverOpen: boolean }
+// GET  /sim/receipts/latest.png
+
+/** Server-sent events on /api/events: `event: <name>` with a JSON `data:` line. */
+export interface ServerEvents {
+  journey: JourneyView | null;
+  device: DeviceStatusView;
+  /** Sent `idleWarningMs` before the wipe; the UI shows the countdown and a "more time" button. */
+  'idle-warning': { wipeAt: string };
+  /** The session was wiped (idle or cancelled): the UI returns to the attract screen and forgets everything. */
+  wiped: { reason: 'idle' | 'cancelled' | 'completed' };
+}

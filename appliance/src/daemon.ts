@@ -1,0 +1,318 @@
+// The kiosk daemon: wires config, devices (or the sim's emulators), the durable store, the audit log, the
+// sync agent, the journey engine and the API into one process listening on 127.0.0.1.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type CertkioskConfig, readSecret } from '@certkiosk/config';
+import { DeviceManager, spkiSha256 } from '@certkiosk/firmware-bridge';
+import { CentralClient, DurableJsonFile, SyncAgent } from '@certkiosk/sync';
+import type { FastifyInstance } from 'fastify';
+import { Low } from 'lowdb';
+import type { DeviceStatusView, JourneyView, KioskSettings } from './api/contract.js';
+import { buildApplianceApi } from './api/server.js';
+import { AuditLog, verifyAuditLog } from './audit/index.js';
+import { kioskDevices } from './devices/kiosk-devices.js';
+import { JourneyAutopilot } from './journey/autopilot.js';
+import { PickupEngine } from './journey/engine.js';
+import type { ApplianceKey, StateStore } from './journey/ports.js';
+import { receiptDocument } from './journey/receipt.js';
+import { type ApplianceState, emptyState } from './journey/record.js';
+import { simRoutes } from './sim/routes.js';
+import { APPLIANCE_KEY_ID, type Simulation, startSimulation } from './sim/simulation.js';
+
+export const SOFTWARE_VERSION = '0.1.0';
+
+function paperState(printer: DeviceStatusView): 'ok' | 'low' | 'out' | 'unknown' {
+  if (printer.state === 'offline' || printer.state === 'hardware-error') return 'unknown';
+  if (printer.detail === 'paper-out') return 'out';
+  if (printer.detail === 'paper-near-end') return 'low';
+  return 'ok';
+}
+
+export interface DaemonOptions {
+  config: CertkioskConfig;
+  /** Path of the config file, recorded (hashed) in the audit log at start. */
+  configFile?: string;
+  uiDir?: string;
+  /** Port override (0 = any free port, for tests). */
+  port?: number;
+  phonePageUrl?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Test hook: SIGKILL right after this journey step is durable. */
+  crashAfter?: string;
+  log?: (line: string) => void;
+  /** Poll intervals (tests shorten them). */
+  pollMs?: number;
+  heartbeatMs?: number;
+}
+
+export interface Daemon {
+  app: FastifyInstance;
+  url: string;
+  engine: PickupEngine;
+  manager: DeviceManager;
+  agent: SyncAgent;
+  audit: AuditLog;
+  sim?: Simulation;
+  recovered: Array<{ id: string; outcome: string }>;
+  stop(): Promise<void>;
+}
+
+async function openStateStore(dir: string): Promise<StateStore> {
+  const db = new Low<ApplianceState>(
+    new DurableJsonFile<ApplianceState>(join(dir, 'state.json')),
+    emptyState(randomBytes(16).toString('hex')),
+  );
+  await db.read();
+  return {
+    get data() {
+      return db.data;
+    },
+    write: () => db.write(),
+  };
+}
+
+export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
+  const { config } = opts;
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const secret = (name: keyof CertkioskConfig['secrets']) => {
+    const source = config.secrets[name];
+    return source ? readSecret(source, env).toString('utf8') : null;
+  };
+  const applianceTokenPin = secret('applianceTokenPin')!;
+  const blankKeySoPin = secret('blankKeySoPin');
+  mkdirSync(config.store.dir, { recursive: true });
+
+  let sim: Simulation | undefined;
+  if (config.simulation?.enabled) {
+    sim = await startSimulation({
+      config,
+      dir: config.simulation.dir,
+      applianceTokenPin,
+      blankKeySoPin: blankKeySoPin ?? 'blank-factory-so-pin',
+      blankKeys: config.simulation.blankKeys,
+    });
+  }
+
+  const pollMs = opts.pollMs ?? config.devices.token.pollIntervalMs;
+  const manager = new DeviceManager(config.devices, {
+    pollIntervalMs: pollMs,
+    deviceTimeoutMs: config.timeouts.deviceMs,
+    // SoftHSM notices tokens added by another process only after re-initialising.
+    tokenRescan:
+      !!sim ||
+      config.devices.token.module.includes('softhsm') ||
+      config.devices.token.module.includes('usbkey-sim'),
+  });
+  manager.start();
+  await manager.settled();
+
+  const tokenRef = { label: config.devices.token.applianceKeyTokenLabel };
+  const applianceSpki = await manager
+    .usbKey()
+    .withSession(tokenRef, applianceTokenPin, (s) => s.keyPair(APPLIANCE_KEY_ID).spki);
+  const applianceKey: ApplianceKey = {
+    sign: (data) =>
+      manager.usbKey().withSession(tokenRef, applianceTokenPin, (s) => s.signer(APPLIANCE_KEY_ID).sign(data)),
+    publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${applianceSpki
+      .toString('base64')
+      .match(/.{1,64}/g)!
+      .join('\n')}\n-----END PUBLIC KEY-----\n`,
+  };
+
+  const client = new CentralClient({
+    baseUrl: config.central.url,
+    applianceId: config.appliance.id,
+    signer: applianceKey.sign,
+    timeoutMs: config.timeouts.centralMs,
+  });
+  const audit = await AuditLog.open(join(config.store.dir, 'audit'));
+  const store = await openStateStore(config.store.dir);
+
+  const deviceView = (): DeviceStatusView[] => manager.status();
+  const agent = await SyncAgent.open({
+    dir: join(config.store.dir, 'sync'),
+    client,
+    heartbeat: {
+      intervalMs: opts.heartbeatMs ?? 30_000,
+      collect: () => ({
+        softwareVersion: SOFTWARE_VERSION,
+        devices: deviceView().map((d) => ({
+          device: d.kind,
+          status: d.state,
+          ...(d.detail ? { detail: d.detail } : {}),
+        })),
+        consumables: {
+          ...(sim ? { blankKeys: sim.tray.blanksLeft() } : {}),
+          paper: paperState(manager.statusOf('printer')),
+        },
+      }),
+    },
+    onError: (part, err) => log(`sync ${part}: ${(err as Error).message}`),
+  });
+
+  const engine = new PickupEngine(
+    store,
+    client,
+    agent,
+    kioskDevices(manager, config.devices.token),
+    applianceKey,
+    {
+      applianceId: config.appliance.id,
+      hall: config.appliance.hall,
+      centralUrl: config.central.url,
+      pickupPublicKeyPem: config.central.publicKey,
+      pinPolicy: config.pinPolicy,
+      soPinMasterSecret: Buffer.from(secret('soPinMasterSecret')!),
+      blankKeySoPin,
+      maxIdAttempts: config.kiosk.maxIdAttempts,
+      ...(opts.crashAfter ? { crashAfter: opts.crashAfter } : {}),
+    },
+  );
+
+  // Every journey step and status goes to the audit log, with masked data only.
+  let lastAudited = '';
+  engine.on('journey', (v: JourneyView | null) => {
+    if (!v) return;
+    const key = `${v.id}:${v.step}:${v.status}:${v.need}:${v.error?.code ?? ''}`;
+    if (key === lastAudited) return;
+    lastAudited = key;
+    audit
+      .append('applicant', `journey.${v.status === 'active' ? v.step : v.status}`, {
+        journeyId: v.id,
+        need: v.need,
+        ...(v.order ? { orderId: v.order.orderId } : {}),
+        ...(v.identity?.idNumberMasked ? { idNumber: v.identity.idNumberMasked } : {}),
+        ...(v.error ? { error: v.error.code } : {}),
+      })
+      .catch((err) => log(`audit: ${(err as Error).message}`));
+  });
+  engine.on('wiped', (w) => void audit.append('system', 'session.wiped', w).catch(() => {}));
+
+  const configHash = opts.configFile
+    ? createHash('sha256').update(readFileSync(opts.configFile)).digest('hex')
+    : null;
+  await audit.append('system', 'daemon.start', {
+    version: SOFTWARE_VERSION,
+    configSha256: configHash,
+    simulation: !!sim,
+  });
+
+  // Enrol (idempotent: the same key is accepted again). Central may be down: keep trying in the background.
+  const enrol = async (): Promise<void> => {
+    try {
+      await client.enrol({
+        applianceId: config.appliance.id,
+        hall: config.appliance.hall,
+        publicKeyPem: applianceKey.publicKeyPem,
+        softwareVersion: SOFTWARE_VERSION,
+      });
+      log(`enrolled with central as ${config.appliance.id} (key ${spkiSha256(applianceSpki).slice(0, 16)}…)`);
+    } catch (err) {
+      log(`enrol: ${(err as Error).message}; retrying in 10 s`);
+      setTimeout(() => void enrol(), 10_000).unref();
+    }
+  };
+  await enrol();
+
+  const recovered = await engine.recover();
+  for (const r of recovered) await audit.append('system', 'journey.recovered', r);
+
+  const autopilot = new JourneyAutopilot(engine, kioskDevices(manager, config.devices.token), {
+    idPollMs: Math.max(200, Math.min(pollMs, 700)),
+    tokenPollMs: Math.max(200, pollMs),
+    log: (m, err) => log(`${m}: ${(err as Error | undefined)?.message ?? ''}`),
+  });
+  manager.on('scan', (code) => void autopilot.onScan(code));
+  autopilot.start();
+  agent.start();
+
+  const settings: KioskSettings = {
+    applianceId: config.appliance.id,
+    hall: config.appliance.hall,
+    languages: ['zh-CN', 'en'],
+    idleWarningMs: config.timeouts.idleWarningMs,
+    idleWipeMs: config.timeouts.idleWipeMs,
+    elderlyTimeoutFactor: config.kiosk.elderlyTimeoutFactor,
+    pinPolicy: config.pinPolicy,
+    serviceHotline: config.kiosk.serviceHotline,
+    ...(sim ? { simControlUrl: '/sim' } : {}),
+  };
+
+  const staffPin = secret('staffPin')!;
+  const app = await buildApplianceApi({
+    engine,
+    devices: manager,
+    settings,
+    ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
+    staff: {
+      pin: staffPin,
+      overview: () => ({
+        version: SOFTWARE_VERSION,
+        queue: agent.status(),
+        reprints: store.data.reprints.filter((r) => r.state === 'queued'),
+        consumables: { blankKeys: sim ? sim.tray.blanksLeft() : null },
+        recentJourneys: Object.values(store.data.journeys)
+          .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+          .slice(0, 20)
+          .map((j) => ({
+            id: j.id,
+            step: j.step,
+            status: j.status,
+            orderId: j.order?.orderId,
+            note: j.note,
+            updatedAt: j.updatedAt,
+          })),
+      }),
+      async reprint(id) {
+        const item = store.data.reprints.find((r) => r.id === id);
+        if (!item) throw Object.assign(new Error('no such reprint'), { statusCode: 404 });
+        await manager.withDevice('printer', (p) => p.print(receiptDocument(item.receipt)));
+        item.state = 'printed';
+        await store.write();
+        return { state: item.state };
+      },
+      verifyAudit: async () => {
+        const r = await verifyAuditLog(join(config.store.dir, 'audit'));
+        return r.ok
+          ? { ok: true, records: r.records }
+          : { ok: false, records: r.records, firstBadSeq: r.firstBadSeq, reason: r.problem };
+      },
+      audit: async (actor, action, details) => {
+        await audit.append(
+          actor === 'staff' || actor.startsWith('staff:')
+            ? actor === 'staff'
+              ? 'staff:desk'
+              : (actor as `staff:${string}`)
+            : 'system',
+          action,
+          details,
+        );
+      },
+    },
+    plugins: sim
+      ? [simRoutes({ sim, ...(opts.phonePageUrl ? { phonePageUrl: opts.phonePageUrl } : {}) })]
+      : [],
+  });
+  const address = await app.listen({ host: '127.0.0.1', port: opts.port ?? config.kiosk.listenPort });
+
+  return {
+    app,
+    url: address,
+    engine,
+    manager,
+    agent,
+    audit,
+    ...(sim ? { sim } : {}),
+    recovered,
+    async stop() {
+      autopilot.stop();
+      await app.close();
+      await agent.close();
+      await manager.stop();
+      await audit.close();
+      await sim?.stop();
+    },
+  };
+}

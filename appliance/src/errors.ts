@@ -1,0 +1,107 @@
+// The appliance's error codes: HTTP status, what the applicant can do, and an English sentence for logs.
+// The UI's locale files carry the applicant-facing text for each code (kiosk-ui/src/locales/*.json).
+import type { ApplianceErrorCode, ErrorBody } from './api/contract.js';
+
+type Spec = readonly [status: number, action: ErrorBody['action'], retryable: boolean, message: string];
+
+export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
+  PICKUP_CODE_MALFORMED: [
+    400,
+    'retry',
+    true,
+    'This is not a pickup code. Show the QR code from the order page.',
+  ],
+  PICKUP_CODE_FORGED: [
+    400,
+    'call-staff',
+    true,
+    'This pickup code was not issued by the certificate authority.',
+  ],
+  PICKUP_CODE_EXPIRED: [
+    400,
+    'retry',
+    true,
+    'This pickup code has expired. Refresh it on your phone and scan again.',
+  ],
+  PICKUP_CODE_WRONG_HALL: [400, 'none', false, 'This order is to be collected at another service hall.'],
+  PICKUP_CODE_USED: [409, 'call-staff', false, 'This pickup code was already used at this kiosk.'],
+  ORDER_NOT_APPROVED: [409, 'come-back-later', false, 'The order is not approved for collection yet.'],
+  ORDER_ALREADY_ISSUED: [409, 'call-staff', false, 'A certificate was already issued for this order.'],
+  ORDER_NOT_FOUND: [404, 'call-staff', false, 'The order could not be found.'],
+  ID_CARD_NOT_PRESENT: [409, 'retry', true, 'No ID card on the reader. Place the card on the reader.'],
+  ID_CARD_UNREADABLE: [409, 'retry', true, 'The ID card could not be read. Lift it and place it again.'],
+  ID_CARD_EXPIRED: [409, 'retry', true, 'This ID card has expired. Use a valid ID card.'],
+  ID_CARD_INVALID: [409, 'call-staff', true, 'This ID card did not pass the validity checks.'],
+  ID_MISMATCH_PERSON: [
+    409,
+    'retry',
+    true,
+    'This ID card does not belong to a person allowed to collect this order.',
+  ],
+  ID_ATTEMPTS_EXHAUSTED: [409, 'call-staff', false, 'Too many ID cards did not match this order.'],
+  TOKEN_ABSENT: [409, 'retry', true, 'No USB key in the writer. Insert a blank USB key.'],
+  TOKEN_NOT_BLANK: [409, 'retry', true, 'This USB key is not a blank key from the tray. Insert a blank key.'],
+  TOKEN_REMOVED: [409, 'retry', true, 'The USB key was removed too early. Insert it again.'],
+  TOKEN_FAILED: [500, 'call-staff', true, 'The USB key reported an error.'],
+  TOKEN_PIN_POLICY: [400, 'retry', true, 'The PIN does not meet the rules shown.'],
+  CENTRAL_UNAVAILABLE: [503, 'come-back-later', true, 'The certificate service cannot be reached right now.'],
+  CENTRAL_REFUSED: [409, 'call-staff', false, 'The certificate service refused the request.'],
+  ISSUANCE_IN_DOUBT: [
+    409,
+    'call-staff',
+    false,
+    'The certificate was issued but not written; staff will finish it.',
+  ],
+  CERTIFICATE_KEY_MISMATCH: [
+    500,
+    'call-staff',
+    false,
+    'The issued certificate does not match the key on the USB key.',
+  ],
+  VERIFY_FAILED: [500, 'call-staff', false, 'The final test signature did not verify.'],
+  PRINTER_UNAVAILABLE: [503, 'none', false, 'The receipt could not be printed; staff will reprint it.'],
+  NO_ACTIVE_JOURNEY: [409, 'none', false, 'Nothing is in progress. Start again.'],
+  JOURNEY_BUSY: [409, 'none', true, 'Please wait: the kiosk is still working on the previous step.'],
+  WRONG_STEP: [409, 'none', false, 'That action does not fit the current step.'],
+  PIN_ALREADY_SET: [409, 'none', false, 'The PIN was already set.'],
+  BAD_REQUEST: [400, 'none', false, 'The request was not understood.'],
+  STAFF_AUTH_REQUIRED: [401, 'none', false, 'Staff login required.'],
+  STAFF_PIN_WRONG: [401, 'none', false, 'The staff PIN is wrong.'],
+  DEVICE_UNAVAILABLE: [503, 'call-staff', true, 'A device of the kiosk is not available.'],
+  INTERNAL: [500, 'call-staff', false, 'Something went wrong inside the kiosk.'],
+};
+
+export class ApplianceError extends Error {
+  constructor(
+    readonly code: ApplianceErrorCode,
+    message?: string,
+    readonly params?: Record<string, string | number>,
+    options?: { cause?: unknown },
+  ) {
+    super(message ?? APPLIANCE_ERRORS[code][3], options);
+    this.name = 'ApplianceError';
+  }
+
+  get status(): number {
+    return APPLIANCE_ERRORS[this.code][0];
+  }
+
+  toBody(): ErrorBody {
+    const [, action, retryable] = APPLIANCE_ERRORS[this.code];
+    return {
+      code: this.code,
+      message: this.message,
+      action,
+      retryable,
+      ...(this.params ? { params: this.params } : {}),
+    };
+  }
+}
+
+export function errorBody(
+  code: ApplianceErrorCode,
+  message?: string,
+  params?: Record<string, string | number>,
+): ErrorBody {
+  return new ApplianceError(code, message, params).toBody();
+}

@@ -1,0 +1,65 @@
+// Moves a journey along without the applicant tapping: feeds scanner codes in, polls the ID reader while
+// an ID card is awaited, and starts personalisation when a blank key appears in the writer.
+import type { PickupEngine } from './engine.js';
+import type { KioskDevices } from './ports.js';
+
+export interface AutopilotOptions {
+  idPollMs: number;
+  tokenPollMs: number;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+export class JourneyAutopilot {
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly engine: PickupEngine,
+    private readonly devices: KioskDevices,
+    private readonly opts: AutopilotOptions,
+  ) {}
+
+  /** A code from the QR scanner: the same path as the API's scan route. */
+  async onScan(code: string): Promise<void> {
+    const j = this.engine.current();
+    if (j && j.status === 'active' && j.awaiting !== 'scan') return; // a code mid-journey is ignored
+    if (j && j.status !== 'active') await this.engine.close();
+    await this.engine.scan(code).catch((err) => this.opts.log?.('scan failed', err));
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(this.opts.idPollMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.tick()
+        .catch((err) => this.opts.log?.('autopilot step failed', err))
+        .finally(() => this.schedule(this.nextDelay()));
+    }, ms);
+    this.timer.unref?.();
+  }
+
+  private nextDelay(): number {
+    return this.engine.current()?.awaiting === 'token' ? this.opts.tokenPollMs : this.opts.idPollMs;
+  }
+
+  /** One look at the journey: do the automatic step it is waiting for, if its device is ready. */
+  async tick(): Promise<void> {
+    const j = this.engine.current();
+    if (j?.status !== 'active' || this.engine.isBusy) return;
+    if (j.awaiting === 'id-card') {
+      await this.engine.readIdentity();
+    } else if (j.awaiting === 'token' && this.devices.blankToken()) {
+      await this.engine.personaliseToken();
+    }
+  }
+}

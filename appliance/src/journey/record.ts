@@ -1,0 +1,104 @@
+// The durable record of one journey, and the appliance's small state, as stored in the lowdb JSON file.
+
+import type { KeyAlgorithm } from '@certkiosk/firmware-bridge';
+import type { BusinessType, CertificateType, ErrorBody, JourneyStatus, PickupStep } from '../api/contract.js';
+
+export interface PersonRef {
+  name: string;
+  idNumber: string;
+}
+
+/** What the journey keeps of the order: only what identity matching, the CSR and the receipt need. */
+export interface OrderSnapshot {
+  orderId: string;
+  certificateType: CertificateType;
+  businessType: BusinessType;
+  serviceYears: number;
+  organisationName?: string;
+  holder?: PersonRef;
+  legalRepresentative?: PersonRef;
+  handler?: PersonRef;
+  holderVerifiedOnline: boolean;
+}
+
+export interface JourneyRecord {
+  id: string;
+  kind: 'pickup';
+  step: PickupStep;
+  status: JourneyStatus;
+  startedAt: string;
+  updatedAt: string;
+  /** Waiting-for-input sub-state within a step (confirm order, id card, token, pin). */
+  awaiting: 'scan' | 'confirm-order' | 'id-card' | 'token' | 'pin' | 'none';
+  pickupCode?: string;
+  pickupNonce?: string;
+  order?: OrderSnapshot;
+  identity?: {
+    attempts: number;
+    /** Role that matched: holder, handler or legal representative. */
+    role?: 'holder' | 'handler' | 'legal-representative';
+    nameMasked?: string;
+    idNumberMasked?: string;
+    /** Salted SHA-256 of the ID number, for the issuance record; the number itself is not kept. */
+    idNumberHash?: string;
+    lastReason?: ErrorBody['code'];
+  };
+  /** Increases when a new key pair is generated; part of the idempotency key. */
+  attempt: number;
+  idempotencyKey?: string;
+  token?: {
+    serial: string;
+    label: string;
+    keyIdHex: string;
+    algorithm: KeyAlgorithm;
+    spkiSha256?: string;
+    evidence?: { local: boolean; neverExtractable: boolean; alwaysSensitive: boolean };
+  };
+  certificate?: {
+    serialNumber: string;
+    pem: string;
+    chainPem: string[];
+    notBefore: string;
+    notAfter: string;
+    subjectCommonName: string;
+    publicKeySha256: string;
+  };
+  receipt?: { state: 'printed' | 'queued-for-reprint' | 'pending' };
+  error?: ErrorBody;
+  /** Why a journey is in doubt or failed, for staff. */
+  note?: string;
+}
+
+export interface ReprintItem {
+  id: string;
+  journeyId: string;
+  queuedAt: string;
+  /** The receipt lines as printed (masked data only). */
+  receipt: import('./receipt.js').ReceiptData;
+  state: 'queued' | 'printed';
+}
+
+export interface ApplianceState {
+  version: 1;
+  activeJourneyId: string | null;
+  journeys: Record<string, JourneyRecord>;
+  /** Pickup-code nonces consumed here (a certificate was issued against them). */
+  usedPickupNonces: Record<string, string>;
+  /** Monotonic issuance counter for issuance records. */
+  issuanceCounter: number;
+  reprints: ReprintItem[];
+  /** Random salt for hashing ID numbers in issuance records. */
+  idSalt: string;
+}
+
+export function emptyState(salt: string): ApplianceState {
+  return {
+    version: 1,
+    activeJourneyId: null,
+    journeys: {},
+    usedPickupNonces: {},
+    issuanceCounter: 0,
+    reprints: [],
+    idSalt: salt,
+  };
+}

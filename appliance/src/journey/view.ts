@@ -1,0 +1,78 @@
+// JourneyRecord (what is stored) → JourneyView (what the UI may see): masked data only, and the need.
+import { type JourneyNeed, type JourneyView, PICKUP_STEPS, type PickupStep } from '../api/contract.js';
+import { maskName } from './identity.js';
+import type { JourneyRecord } from './record.js';
+
+/** The machine steps the applicant watches while waiting. */
+const WAIT_STEPS: PickupStep[] = [
+  'token-ready',
+  'key-generated',
+  'certificate-issued',
+  'certificate-written',
+];
+
+function need(j: JourneyRecord): JourneyNeed {
+  if (j.status === 'completed') return 'take-items';
+  if (j.status !== 'active') return 'none';
+  switch (j.awaiting) {
+    case 'scan':
+      return 'scan';
+    case 'confirm-order':
+      return 'confirm-order';
+    case 'id-card':
+      return 'id-card';
+    case 'token':
+      return 'token';
+    case 'pin':
+      return 'pin';
+    default:
+      return 'wait';
+  }
+}
+
+export function journeyView(j: JourneyRecord): JourneyView {
+  const at = PICKUP_STEPS.indexOf(j.step);
+  const running = j.status === 'active' && j.awaiting === 'none';
+  const view: JourneyView = {
+    id: j.id,
+    kind: 'pickup',
+    step: j.step,
+    status: j.status,
+    need: need(j),
+    progress: {
+      steps: WAIT_STEPS.map((step) => {
+        const i = PICKUP_STEPS.indexOf(step);
+        return { step, state: i <= at ? 'done' : running && i === at + 1 ? 'running' : 'pending' };
+      }),
+    },
+  };
+  if (j.order) {
+    const holder = j.order.holder?.name;
+    view.order = {
+      orderId: j.order.orderId,
+      certificateType: j.order.certificateType,
+      businessType: j.order.businessType,
+      serviceYears: j.order.serviceYears,
+      ...(holder ? { holderNameMasked: holder.includes('*') ? holder : maskName(holder) } : {}),
+      ...(j.order.organisationName ? { organisationName: j.order.organisationName } : {}),
+    };
+  }
+  if (j.identity && (j.awaiting === 'id-card' || j.identity.role)) {
+    view.identity = {
+      state: j.identity.role ? 'matched' : j.identity.lastReason ? 'mismatched' : 'waiting',
+      ...(j.identity.nameMasked ? { nameMasked: j.identity.nameMasked } : {}),
+      ...(j.identity.idNumberMasked ? { idNumberMasked: j.identity.idNumberMasked } : {}),
+      ...(j.identity.lastReason ? { reason: j.identity.lastReason } : {}),
+    };
+  }
+  if (j.receipt) view.receipt = { state: j.receipt.state };
+  if (j.error) view.error = j.error;
+  if (j.certificate) {
+    view.certificate = {
+      subjectCommonName: j.certificate.subjectCommonName,
+      serialNumber: j.certificate.serialNumber,
+      notAfter: j.certificate.notAfter,
+    };
+  }
+  return view;
+}

@@ -1,0 +1,146 @@
+// Test support: a real central on loopback, and a daemon in the sim profile (real drivers against the
+// emulators over PTYs, SoftHSM2 behind the usbkey-sim module), both in temporary folders.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type CertkioskConfig, parseConfig } from '@certkiosk/config';
+import type { CreateOrderRequest, OrderActionResponse } from '@certkiosk/sync';
+import { buildCentral } from '@certkiosk/sync/central';
+import type { FastifyInstance } from 'fastify';
+import type { JourneyView } from '../api/contract.js';
+
+const repo = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
+export const ADMIN_TOKEN = 'test-admin';
+export const SIM_SECRETS_ENV = {
+  CERTKIOSK_SO_PIN_MASTER: 'test master secret for so-pins 0123456789',
+  CERTKIOSK_APPLIANCE_TOKEN_PIN: '551177',
+  CERTKIOSK_BLANK_KEY_SO_PIN: 'factory-so-1234',
+  CERTKIOSK_STAFF_PIN: '8642',
+};
+
+export const ZHANG_WEI = { name: '张伟', idNumber: '440305198503071238' };
+
+export interface CentralHandle {
+  app: FastifyInstance;
+  url: string;
+  dataDir: string;
+  createApprovedOrder(req?: Partial<CreateOrderRequest>): Promise<{ orderId: string; pickupCode: string }>;
+  order(orderId: string): Promise<{ status: string; certificateSerial?: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startTestCentral(
+  dataDir = mkdtempSync(join(tmpdir(), 'ck-central-')),
+  port = 0,
+): Promise<CentralHandle> {
+  const app = await buildCentral({
+    dataDir,
+    pickupKeyPem: readFileSync(repo('sync/fixtures/sim-pickup-signing.key.pem'), 'utf8'),
+    adminToken: ADMIN_TOKEN,
+    autoApproveAppliances: true,
+  });
+  const url = await app.listen({ host: '127.0.0.1', port });
+  const admin = async (method: 'GET' | 'POST', url_: string, payload?: unknown) => {
+    const r = await app.inject({
+      method,
+      url: url_,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      ...(payload ? { payload: payload as object } : {}),
+    });
+    if (r.statusCode >= 300) throw new Error(`central ${method} ${url_}: ${r.statusCode} ${r.body}`);
+    return r.json();
+  };
+  return {
+    app,
+    url,
+    dataDir,
+    async createApprovedOrder(req = {}) {
+      const order = await admin('POST', '/admin/v1/orders', {
+        certificateType: 'natural-person',
+        businessType: 'new',
+        serviceYears: 1,
+        hall: 'SZ-FUTIAN',
+        delivery: 'kiosk',
+        applicant: { name: ZHANG_WEI.name, phone: '13800138000' },
+        holder: ZHANG_WEI,
+        ...req,
+      });
+      let last: OrderActionResponse | undefined;
+      for (const action of [
+        'request-payment',
+        'pay-wechat',
+        'request-identity',
+        'verify-identity',
+        'approve',
+      ]) {
+        last = await admin('POST', `/admin/v1/orders/${order.id}/actions`, { action });
+      }
+      return { orderId: order.id, pickupCode: last!.pickupCode! };
+    },
+    order: (orderId) => admin('GET', `/admin/v1/orders/${orderId}`),
+    stop: () => app.close(),
+  };
+}
+
+/** The sim profile, moved into `dir` and pointed at `centralUrl`. */
+export function simConfig(dir: string, centralUrl: string): CertkioskConfig {
+  const input = JSON.parse(readFileSync(repo('config/profiles/sim.json'), 'utf8'));
+  input.central.url = centralUrl;
+  input.store.dir = join(dir, 'store');
+  input.simulation.dir = join(dir, 'sim');
+  input.simulation.blankKeys = 3;
+  input.devices.idReader.port = join(dir, 'pty', 'id-reader');
+  input.devices.printer.port = join(dir, 'pty', 'printer');
+  input.devices.scanner.port = join(dir, 'pty', 'scanner');
+  input.kiosk.listenPort = 0;
+  const r = parseConfig(input, repo('config/profiles'));
+  if (!r.ok) throw new Error(r.problems.join('\n'));
+  return r.config;
+}
+
+/** A small HTTP client for the appliance API. */
+export function applianceClient(baseUrl: string) {
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const r = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : null };
+  };
+  return {
+    call,
+    state: async () =>
+      (await call('GET', '/api/state')).body as {
+        journey: JourneyView | null;
+        devices: Array<{ kind: string; state: string; detail: string | null }>;
+      },
+    /** Poll the state until `pred` holds (or fail with the last state seen). */
+    async until(pred: (j: JourneyView | null) => boolean, timeoutMs = 20_000): Promise<JourneyView | null> {
+      const end = Date.now() + timeoutMs;
+      let last: JourneyView | null = null;
+      while (Date.now() < end) {
+        last = (await this.state()).journey;
+        if (pred(last)) return last;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`timed out; last journey state: ${JSON.stringify(last)}`);
+    },
+  };
+}
+
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -1,0 +1,208 @@
+// A small fetch-based client for the central endpoints an appliance calls. Every request is signed with the
+// appliance key (an async signer, so the key can stay on its PKCS#11 token) and has a timeout; every failure
+// is a CentralClientError: CENTRAL_UNAVAILABLE, CENTRAL_REFUSED (central's code kept) or CENTRAL_BAD_RESPONSE.
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { type EcdsaSigner, signRequest } from '../contract/request-signing.js';
+import {
+  type ActivationRequest,
+  ActivationResponseSchema,
+  type Appliance,
+  ApplianceSchema,
+  ChangeFeedResponseSchema,
+  type EnrolRequest,
+  EventBatchResponseSchema,
+  type HeartbeatRequest,
+  HeartbeatResponseSchema,
+  type IssueCertificateRequest,
+  IssuedCertificateSchema,
+  OrderSchema,
+  type SyncEvent,
+} from '../contract/schemas.js';
+import { registerContractFormats } from './contract-formats.js';
+import { CentralClientError } from './errors.js';
+
+registerContractFormats();
+
+export interface CentralClientOptions {
+  /** e.g. `http://127.0.0.1:7410` (from config `central.url`). */
+  baseUrl: string;
+  applianceId: string;
+  /** ECDSA P-256 / SHA-256 signer returning DER (PKCS#11 token, or `createKeySigner` in tests). */
+  signer: EcdsaSigner;
+  /** Per-request timeout, including reading the answer (default 10 s). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+type Method = 'GET' | 'POST';
+
+export class CentralClient {
+  readonly baseUrl: string;
+  readonly applianceId: string;
+  private readonly signer: EcdsaSigner;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(opts: CentralClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.applianceId = opts.applianceId;
+    this.signer = opts.signer;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.fetchImpl = opts.fetch ?? fetch;
+  }
+
+  /** Register this appliance's public key (signed with that key); an operator then approves it. */
+  enrol(req: EnrolRequest): Promise<Appliance> {
+    return this.request('POST', '/v1/appliances/enrol', req, ApplianceSchema);
+  }
+
+  getOrder(orderId: string) {
+    return this.request('GET', `/v1/orders/${encodeURIComponent(orderId)}`, undefined, OrderSchema);
+  }
+
+  issueCertificate(req: IssueCertificateRequest) {
+    return this.request('POST', '/v1/certificates', req, IssuedCertificateSchema);
+  }
+
+  /** The certificate issued under an idempotency key, or null when central issued none (after a crash). */
+  async getCertificateByIdempotencyKey(key: string) {
+    try {
+      return await this.request(
+        'GET',
+        `/v1/certificates/by-idempotency-key/${encodeURIComponent(key)}`,
+        undefined,
+        IssuedCertificateSchema,
+      );
+    } catch (e) {
+      if (e instanceof CentralClientError && e.centralCode === 'CERTIFICATE_NOT_FOUND') return null;
+      throw e;
+    }
+  }
+
+  postEvents(events: SyncEvent[]) {
+    return this.request('POST', '/v1/events', { events }, EventBatchResponseSchema);
+  }
+
+  getChanges(cursor?: string, limit?: number) {
+    const q = new URLSearchParams();
+    if (cursor !== undefined) q.set('cursor', cursor);
+    if (limit !== undefined) q.set('limit', String(limit));
+    const qs = q.toString();
+    return this.request('GET', `/v1/changes${qs ? `?${qs}` : ''}`, undefined, ChangeFeedResponseSchema);
+  }
+
+  heartbeat(req: HeartbeatRequest) {
+    return this.request('POST', '/v1/heartbeat', req, HeartbeatResponseSchema);
+  }
+
+  activate(req: ActivationRequest) {
+    return this.request('POST', '/v1/activations', req, ActivationResponseSchema);
+  }
+
+  /** One signed call; the answer is checked against the contract schema before it is returned. */
+  async request<S extends TSchema>(
+    method: Method,
+    path: string,
+    body: unknown,
+    schema: S,
+  ): Promise<Static<S>> {
+    const url = new URL(this.baseUrl + path);
+    const signedPath = url.pathname + url.search;
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const where = { method, path: signedPath };
+    const headers = await signRequest(
+      { applianceId: this.applianceId, method, path: signedPath, body: payload },
+      this.signer,
+    );
+    let status: number;
+    let text: string;
+    try {
+      const res = await this.fetchImpl(url, {
+        method,
+        headers: {
+          ...headers,
+          accept: 'application/json',
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(payload ? { body: payload } : {}),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (e) {
+      const err = e as Error;
+      const timedOut = err.name === 'TimeoutError' || err.name === 'AbortError';
+      const cause = timedOut ? `no answer within ${this.timeoutMs} ms` : causeOf(err);
+      throw new CentralClientError(
+        'CENTRAL_UNAVAILABLE',
+        `Central at ${this.baseUrl} is unavailable for ${method} ${signedPath}: ${cause}.`,
+        { ...where, cause },
+      );
+    }
+
+    if (status >= 500) {
+      throw new CentralClientError(
+        'CENTRAL_UNAVAILABLE',
+        `Central answered ${status} to ${method} ${signedPath}; it will be retried.`,
+        { ...where, status, ...centralCodeOf(text) },
+      );
+    }
+    if (status >= 400) {
+      const { centralCode, message } = centralCodeOf(text);
+      throw new CentralClientError(
+        'CENTRAL_REFUSED',
+        `Central refused ${method} ${signedPath} (${status} ${centralCode ?? 'no error code'}): ${message ?? 'no message'}`,
+        { ...where, status, ...(centralCode ? { centralCode } : {}) },
+      );
+    }
+    if (status < 200 || status >= 300) {
+      throw new CentralClientError(
+        'CENTRAL_BAD_RESPONSE',
+        `Central answered ${status} to ${method} ${signedPath}.`,
+        {
+          ...where,
+          status,
+        },
+      );
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new CentralClientError(
+        'CENTRAL_BAD_RESPONSE',
+        `Central's answer to ${method} ${signedPath} is not JSON; check the central URL.`,
+        { ...where, status },
+      );
+    }
+    if (!Value.Check(schema, parsed)) {
+      const first = Value.Errors(schema, parsed).First();
+      const at = first ? `${first.path || '/'}: ${first.message}` : 'unexpected shape';
+      throw new CentralClientError(
+        'CENTRAL_BAD_RESPONSE',
+        `Central's answer to ${method} ${signedPath} does not match the contract (${at}).`,
+        { ...where, status, cause: at },
+      );
+    }
+    return parsed as Static<S>;
+  }
+}
+
+function causeOf(e: Error): string {
+  const c = (e as { cause?: { code?: string; message?: string } }).cause;
+  return c?.code ?? c?.message ?? e.message;
+}
+
+function centralCodeOf(text: string): { centralCode?: string; message?: string } {
+  try {
+    const v = JSON.parse(text) as { code?: unknown; message?: unknown };
+    return {
+      ...(typeof v.code === 'string' ? { centralCode: v.code } : {}),
+      ...(typeof v.message === 'string' ? { message: v.message } : {}),
+    };
+  } catch {
+    return {};
+  }
+}

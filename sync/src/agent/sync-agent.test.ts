@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NATURAL_PERSON } from '../central/testing.js';
+import type { Change, HeartbeatRequest, Order } from '../contract/schemas.js';
+import {
+  LOOPBACK_ADMIN_TOKEN,
+  type LoopbackCentral,
+  startLoopbackCentral,
+  testEvent,
+} from './loopback-central.js';
+import { SyncAgent } from './sync-agent.js';
+
+let central: LoopbackCentral;
+let dir: string;
+beforeAll(async () => {
+  central = await startLoopbackCentral();
+  dir = mkdtempSync(join(tmpdir(), 'ck-agent-'));
+});
+afterAll(async () => {
+  await central.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function until(cond: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('SyncAgent', () => {
+  it('delivers events, follows the change feed and sends heartbeats that show in the fleet data', async () => {
+    const client = await central.newClient('KIOSK-AG-001');
+    const changes: Change[] = [];
+    const agent = await SyncAgent.open({
+      dir,
+      client,
+      outbox: { idlePollMs: 100 },
+      inbox: { handler: (c) => void changes.push(...c), intervalMs: 60_000 },
+      heartbeat: {
+        intervalMs: 100,
+        collect: () => ({
+          softwareVersion: '0.1.0-test',
+          devices: [
+            { device: 'printer', status: 'user-action-needed', detail: 'paper-out' },
+            { device: 'usb-key', status: 'online' },
+          ],
+          consumables: { paper: 'out', blankKeys: 12 },
+        }),
+      },
+    });
+    // queued before start: the first heartbeat reports them as queue depth
+    for (let i = 0; i < 3; i++) await agent.enqueue(testEvent(`evt-agent-${i}0000`));
+    expect(agent.pendingCount()).toBe(3);
+    agent.start();
+    await agent.drain(5_000);
+    expect(agent.pendingCount()).toBe(0);
+
+    const heartbeat = () => {
+      const row = central.app.central.appliances.row('KIOSK-AG-001');
+      return row?.heartbeat_json ? (JSON.parse(row.heartbeat_json) as HeartbeatRequest) : null;
+    };
+    await until(() => heartbeat() !== null);
+    expect(heartbeat()).toMatchObject({
+      softwareVersion: '0.1.0-test',
+      consumables: { paper: 'out', blankKeys: 12 },
+      devices: [
+        { device: 'printer', status: 'user-action-needed', detail: 'paper-out' },
+        { device: 'usb-key' },
+      ],
+    });
+    expect(heartbeat()!.queueDepth).toBeGreaterThanOrEqual(0);
+    const fleet = await fetch(`${central.url}/fleet`, {
+      headers: { authorization: `Bearer ${LOOPBACK_ADMIN_TOKEN}` },
+    });
+    expect(fleet.status).toBe(200);
+    const html = await fleet.text();
+    expect(html).toContain('KIOSK-AG-001');
+    expect(html).toContain('0.1.0-test');
+
+    // A new order at central: the heartbeat sees a newer change cursor and wakes the inbox
+    // (its own poll interval is a minute, so only the heartbeat can make this happen in time).
+    const order = (await central.admin('POST', '/orders', NATURAL_PERSON)) as Order;
+    await until(() => changes.some((c) => c.orderId === order.id));
+    expect(agent.status()).toMatchObject({
+      outbox: { pending: 0, delivered: 3 },
+      heartbeat: { running: true },
+    });
+    await agent.close();
+    expect(central.app.central.events.count()).toBe(3);
+  });
+
+  it('reports the queue that built up while central was down, then an empty queue once it drained', async () => {
+    const client = await central.newClient('KIOSK-AG-002', { timeoutMs: 500 });
+    const lastBeat = () => {
+      const row = central.app.central.appliances.row('KIOSK-AG-002');
+      return row?.heartbeat_json ? (JSON.parse(row.heartbeat_json) as HeartbeatRequest) : null;
+    };
+    const agent = await SyncAgent.open({
+      dir: join(dir, 'two'),
+      client,
+      // a long backoff: the outbox waits for retryNow(), so the heartbeat can show the queue first
+      outbox: { backoff: { baseMs: 60_000, maxMs: 60_000 } },
+      heartbeat: {
+        intervalMs: 50,
+        collect: () => ({ softwareVersion: '0.1.0', devices: [], consumables: { paper: 'ok' } }),
+      },
+    });
+    await central.stop();
+    try {
+      agent.start();
+      for (let i = 0; i < 4; i++) await agent.enqueue(testEvent(`evt-agent2-${i}0000`));
+      await until(
+        () => (agent.status().heartbeat?.failures ?? 0) >= 2 && agent.status().outbox.failures >= 1,
+      );
+      expect(agent.pendingCount()).toBe(4);
+      await central.restart();
+      await until(() => lastBeat()?.queueDepth === 4);
+      agent.outbox.retryNow();
+      await agent.drain(5_000);
+      await until(() => lastBeat()?.queueDepth === 0);
+    } finally {
+      await agent.close();
+      await central.restart();
+    }
+  });
+});

@@ -1,0 +1,104 @@
+// The sync agent: outbox + inbox + heartbeat over one signed central client, started and stopped together.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SyncEvent } from '../contract/schemas.js';
+import type { BackoffOptions } from './backoff.js';
+import type { CentralClient } from './central-client.js';
+import { Heartbeat, type HeartbeatStats, type HeartbeatStatus } from './heartbeat.js';
+import { type ChangeHandler, Inbox, type InboxStats } from './inbox.js';
+import { Outbox, type OutboxStats } from './outbox.js';
+
+export interface SyncAgentOptions {
+  /** Agent state: `outbox/` (log + cursor) and `inbox-cursor.json`. */
+  dir: string;
+  client: CentralClient;
+  outbox?: { batchSize?: number; idlePollMs?: number; backoff?: BackoffOptions; segmentBytes?: number };
+  /** Without it, the change feed is not polled. */
+  inbox?: { handler: ChangeHandler; intervalMs?: number; limit?: number; backoff?: BackoffOptions };
+  /** Without it, no heartbeat is sent. */
+  heartbeat?: { intervalMs: number; collect: () => HeartbeatStatus | Promise<HeartbeatStatus> };
+  onError?: (part: 'outbox' | 'inbox' | 'heartbeat', e: unknown) => void;
+}
+
+export interface SyncAgentStatus {
+  outbox: OutboxStats;
+  inbox?: InboxStats;
+  heartbeat?: HeartbeatStats;
+}
+
+export class SyncAgent {
+  private constructor(
+    readonly outbox: Outbox,
+    readonly inbox: Inbox | undefined,
+    readonly heartbeat: Heartbeat | undefined,
+  ) {}
+
+  static async open(opts: SyncAgentOptions): Promise<SyncAgent> {
+    await mkdir(opts.dir, { recursive: true });
+    const outbox = await Outbox.open({
+      dir: join(opts.dir, 'outbox'),
+      client: opts.client,
+      ...opts.outbox,
+      onError: (e) => opts.onError?.('outbox', e),
+    });
+    const inbox = opts.inbox
+      ? await Inbox.open({
+          client: opts.client,
+          stateFile: join(opts.dir, 'inbox-cursor.json'),
+          ...opts.inbox,
+          onError: (e) => opts.onError?.('inbox', e),
+        })
+      : undefined;
+    const heartbeat = opts.heartbeat
+      ? new Heartbeat({
+          client: opts.client,
+          ...opts.heartbeat,
+          queueDepth: () => outbox.pendingCount(),
+          // Central tells us its newest change cursor; poll at once when it is past ours.
+          onResponse: (res) => {
+            if (inbox && Number(res.latestCursor) > Number(inbox.cursor)) inbox.wake();
+          },
+          onError: (e) => opts.onError?.('heartbeat', e),
+        })
+      : undefined;
+    return new SyncAgent(outbox, inbox, heartbeat);
+  }
+
+  start(): void {
+    this.outbox.start();
+    this.inbox?.start();
+    this.heartbeat?.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.outbox.stop(), this.inbox?.stop(), this.heartbeat?.stop()]);
+  }
+
+  /** Stop and release files. */
+  async close(): Promise<void> {
+    await this.stop();
+    await this.outbox.close();
+  }
+
+  /** Queue an event durably (resolves once it is on disk; delivery follows in the background). */
+  enqueue(event: SyncEvent): Promise<number> {
+    return this.outbox.enqueue(event);
+  }
+
+  pendingCount(): number {
+    return this.outbox.pendingCount();
+  }
+
+  /** Resolves when the outbox is empty (the agent must be started). */
+  drain(timeoutMs?: number): Promise<void> {
+    return this.outbox.drain(timeoutMs);
+  }
+
+  status(): SyncAgentStatus {
+    return {
+      outbox: this.outbox.stats(),
+      ...(this.inbox ? { inbox: this.inbox.stats() } : {}),
+      ...(this.heartbeat ? { heartbeat: this.heartbeat.stats() } : {}),
+    };
+  }
+}
