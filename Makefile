@@ -34,10 +34,11 @@ node_modules/.package-lock.json: package-lock.json package.json */package.json
 
 SIM_MODULE := firmware-bridge/dist/native/libcertkiosk-usbkey-sim.so
 BINS := config/dist/cli.js firmware-bridge/dist/cli/token.js firmware-bridge/dist/cli/devices.js sync/dist/cli/central.js \
-  appliance/dist/audit/cli.js appliance/dist/cli/appliance.js
+  appliance/dist/audit/cli.js appliance/dist/cli/appliance.js appliance/dist/cli/demo.js
 
 build: node-deps $(SIM_MODULE)
 	npx tsc -b
+	npm run build -w @certkiosk/kiosk-ui
 	@chmod +x $(BINS)
 
 # The USB-key simulator: SoftHSM2 plus the PIN lockout real keys have (see firmware-bridge/native/).
@@ -49,6 +50,7 @@ typecheck: build
 
 lint: node-deps
 	npx biome check .
+	npm run check -w @certkiosk/kiosk-ui
 
 format: node-deps
 	npx biome check --write .
@@ -58,23 +60,30 @@ unit: build
 	@set -o pipefail; npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json; \
 	  status=$$?; node .ci/summarize.mjs test-results/vitest.json; exit $$status
 
-test: setup lint unit
+# Everything CI runs: typecheck (in build), lint, the vitest suites, then the browser suite; one closing line.
+test: setup lint
+	@rm -f test-results/vitest.json test-results/playwright.json; status=0; \
+	  $(MAKE) --no-print-directory unit || status=1; \
+	  npm run test:e2e -w @certkiosk/kiosk-ui || status=1; \
+	  node .ci/summarize.mjs test-results/vitest.json test-results/playwright.json; exit $$status
 
 e2e: setup
-	@echo "e2e: no end-to-end suite yet (arrives with the kiosk UI)"
+	npm run test:e2e -w @certkiosk/kiosk-ui
 
 bench: setup
 	node firmware-bridge/dist/bench/token.bench.js
 	node sync/dist/bench/outbox.bench.js
 	node appliance/dist/bench/store.bench.js
+	node appliance/dist/bench/journey.bench.js
 
 # The reference central service alone, seeded with demo orders (pickup key = the sim profile's).
 central: setup
 	node sync/dist/cli/central.js --port 7410 --data .demo/central --pickup-key sync/fixtures/sim-pickup-signing.key.pem \
 	  --admin-token dev --seed-demo --auto-approve-appliances
 
+# make demo DEMO_ARGS=--reset starts from an empty central, SoftHSM and kiosk store.
 demo: setup
-	@echo "demo: the demo arrives with the appliance daemon; for now try: npx certkiosk-config check config/profiles/sim.json"
+	node appliance/dist/cli/demo.js $(DEMO_ARGS)
 
 clean:
 	rm -rf node_modules */node_modules */dist test-results bench-results.json

@@ -5,20 +5,19 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CertkioskConfig, readSecret } from '@certkiosk/config';
 import { DeviceManager, spkiSha256 } from '@certkiosk/firmware-bridge';
-import { CentralClient, DurableJsonFile, SyncAgent } from '@certkiosk/sync';
+import { CentralClient, SyncAgent } from '@certkiosk/sync';
 import type { FastifyInstance } from 'fastify';
-import { Low } from 'lowdb';
 import type { DeviceStatusView, JourneyView, KioskSettings } from './api/contract.js';
 import { buildApplianceApi } from './api/server.js';
 import { AuditLog, verifyAuditLog } from './audit/index.js';
 import { kioskDevices } from './devices/kiosk-devices.js';
 import { JourneyAutopilot } from './journey/autopilot.js';
 import { PickupEngine } from './journey/engine.js';
-import type { ApplianceKey, StateStore } from './journey/ports.js';
+import type { ApplianceKey } from './journey/ports.js';
 import { receiptDocument } from './journey/receipt.js';
-import { type ApplianceState, emptyState } from './journey/record.js';
 import { simRoutes } from './sim/routes.js';
 import { APPLIANCE_KEY_ID, type Simulation, startSimulation } from './sim/simulation.js';
+import { openJourneyStore } from './store/journey-store.js';
 
 export const SOFTWARE_VERSION = '0.1.0';
 
@@ -56,20 +55,6 @@ export interface Daemon {
   sim?: Simulation;
   recovered: Array<{ id: string; outcome: string }>;
   stop(): Promise<void>;
-}
-
-async function openStateStore(dir: string): Promise<StateStore> {
-  const db = new Low<ApplianceState>(
-    new DurableJsonFile<ApplianceState>(join(dir, 'state.json')),
-    emptyState(randomBytes(16).toString('hex')),
-  );
-  await db.read();
-  return {
-    get data() {
-      return db.data;
-    },
-    write: () => db.write(),
-  };
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
@@ -128,7 +113,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     timeoutMs: config.timeouts.centralMs,
   });
   const audit = await AuditLog.open(join(config.store.dir, 'audit'));
-  const store = await openStateStore(config.store.dir);
+  const store = await openJourneyStore(config.store.dir, randomBytes(16).toString('hex'));
 
   const deviceView = (): DeviceStatusView[] => manager.status();
   const agent = await SyncAgent.open({
@@ -250,7 +235,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       pin: staffPin,
       overview: () => ({
         version: SOFTWARE_VERSION,
-        queue: agent.status(),
+        queue: { depth: agent.pendingCount(), ...agent.status() },
         reprints: store.data.reprints.filter((r) => r.state === 'queued'),
         consumables: { blankKeys: sim ? sim.tray.blanksLeft() : null },
         recentJourneys: Object.values(store.data.journeys)
@@ -312,6 +297,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await agent.close();
       await manager.stop();
       await audit.close();
+      await store.close();
       await sim?.stop();
     },
   };

@@ -211,7 +211,8 @@ export interface ErrorBody {
 export interface ServerEvents {
   journey: JourneyView | null;
   device: DeviceStatusView;
-  /** Sent `idleWarningMs` before the wipe; the UI shows the countdown and a "more time" button. */
+  /** Sent after `idleWarningMs` without activity; the wipe follows `idleWipeMs` (≥ 20 s) later unless the
+   *  applicant taps "more time" (`/touch`). The UI shows the countdown to `wipeAt`. */
   'idle-warning': { wipeAt: string };
   /** The session was wiped (idle or cancelled): the UI returns to the attract screen and forgets everything. */
   wiped: { reason: 'idle' | 'cancelled' | 'completed' };

@@ -26,6 +26,7 @@ export function kioskDevices(manager: DeviceManager, opts: KioskDevicesOptions):
     },
     tokenPresent: (serial) => manager.usbKey().module.isPresent(serial),
     usbKey: () => manager.usbKey(),
+    tokenJob: (fn) => manager.withDevice('token', () => fn()),
     printReceipt: (receipt: Receipt) => manager.withDevice('printer', (printer) => printer.print(receipt)),
   };
 }

@@ -1,7 +1,7 @@
 // The pickup journey engine: a persisted state machine over the real drivers and central.
 // Rule: every transition is written durably before the side effect of the next step starts, so a crash
 // at any point leaves a record the recovery below can resume, roll back, or mark in doubt.
-import { createHash, hkdfSync, randomBytes, randomUUID, verify, X509Certificate } from 'node:crypto';
+import { hkdfSync, randomBytes, randomUUID, verify, X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { checkPin, type PinPolicy } from '@certkiosk/config';
 import {
@@ -15,7 +15,7 @@ import {
 import { type IssuedCertificate, type Order, type SyncEvent, verifyPickupCode } from '@certkiosk/sync';
 import type { ApplianceErrorCode, JourneyView, PickupStep } from '../api/contract.js';
 import { ApplianceError, errorBody } from '../errors.js';
-import { checkIdentity, maskName } from './identity.js';
+import { checkIdentity, hashIdNumber, maskName } from './identity.js';
 import type { ApplianceKey, CentralPort, EventSink, KioskDevices, StateStore } from './ports.js';
 import { receiptData, receiptDocument } from './receipt.js';
 import type { JourneyRecord, OrderSnapshot } from './record.js';
@@ -212,7 +212,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       if (order.status !== 'approved' || order.delivery !== 'kiosk') {
         return this.refuse(j, new ApplianceError('ORDER_NOT_APPROVED'), { backToScan: true });
       }
-      j.order = snapshot(order);
+      j.order = snapshot(order, this.store.data.idSalt);
       j.awaiting = 'confirm-order';
       await this.persist(j, 'order-verified');
       return journeyView(j);
@@ -272,7 +272,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       if (identity.lastReason && identity.idNumberMasked === masked) return journeyView(j);
       identity.nameMasked = maskName(card.name);
       identity.idNumberMasked = masked;
-      const check = checkIdentity(card, order, this.now());
+      const check = checkIdentity(card, order, this.now(), this.store.data.idSalt);
       if (!check.ok) {
         identity.attempts++;
         identity.lastReason = check.code;
@@ -287,9 +287,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       }
       identity.role = check.role;
       delete identity.lastReason;
-      identity.idNumberHash = createHash('sha256')
-        .update(`${this.store.data.idSalt}:${card.idNumber}`)
-        .digest('hex');
+      identity.idNumberHash = hashIdNumber(this.store.data.idSalt, card.idNumber);
       delete j.error;
       j.awaiting = 'token';
       await this.persist(j, 'identity-verified');
@@ -308,7 +306,8 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         throw new ApplianceError('WRONG_STEP');
       }
       try {
-        await this.runTokenSteps(j);
+        // As one device job: the device manager neither polls nor rescans the module meanwhile.
+        await this.devices.tokenJob(() => this.runTokenSteps(j));
       } catch (err) {
         await this.onTokenStepError(j, err);
       }
@@ -340,14 +339,17 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       const label = `CK-${order.orderId}`.slice(0, 32);
       const keyIdHex = randomBytes(8).toString('hex');
       // prepareBlankKey re-initialises: some modules assign the serial only then (SoftHSM).
-      const prepared = usbKey.prepareBlankKey(blank.slotId, {
-        label,
-        masterSecret: this.opts.soPinMasterSecret,
-        transportPin: this.derivedPins(blank.token.serial || label).transportPin,
-        ...(blank.token.flags.initialized && this.opts.blankKeySoPin
-          ? { currentSoPin: this.opts.blankKeySoPin }
-          : {}),
-      });
+      const prepared = usbKey.prepareBlankKey(
+        blank.token.serial ? { serial: blank.token.serial } : blank.slotId,
+        {
+          label,
+          masterSecret: this.opts.soPinMasterSecret,
+          transportPin: this.derivedPins(blank.token.serial || label).transportPin,
+          ...(blank.token.flags.initialized && this.opts.blankKeySoPin
+            ? { currentSoPin: this.opts.blankKeySoPin }
+            : {}),
+        },
+      );
       // The transport PIN must be derivable from the final serial: set it now that the serial is known.
       const finalPin = this.derivedPins(prepared.serial).transportPin;
       const firstPin = this.derivedPins(blank.token.serial || label).transportPin;
@@ -377,7 +379,8 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         neverExtractable: kp.evidence.neverExtractable,
         alwaysSensitive: kp.evidence.alwaysSensitive,
       };
-      j.idempotencyKey = `${order.orderId}:${this.opts.applianceId}:${j.attempt}`;
+      // Order + journey + attempt: a retry of this request reuses it; a new key pair or journey does not.
+      j.idempotencyKey = `${order.orderId}:${j.id.slice(0, 8)}:${j.attempt}`;
       await this.persist(j, 'key-generated');
     }
 
@@ -408,11 +411,13 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       }
       this.recordCertificate(j, issued);
       this.store.data.usedPickupNonces[j.pickupNonce!] = j.id;
-      await this.persist(j, 'certificate-issued');
+      // Events go to the durable outbox before the step they report is persisted: a crash in between
+      // re-sends the same event id, which central deduplicates; the other order could lose it.
       await this.emitEvent('certificate.issued', j, {
         serialNumber: issued.serialNumber,
         tokenSerial: token.serial,
       });
+      await this.persist(j, 'certificate-issued');
     }
 
     if (stepIndex(j.step) < stepIndex('certificate-written')) {
@@ -450,13 +455,13 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         cert,
         chain,
       );
-    j.awaiting = 'pin';
-    delete j.error;
-    await this.persist(j, 'certificate-written');
     await this.emitEvent('certificate.written', j, {
       serialNumber: j.certificate!.serialNumber,
       tokenSerial: token.serial,
     });
+    j.awaiting = 'pin';
+    delete j.error;
+    await this.persist(j, 'certificate-written');
   }
 
   private async onTokenStepError(j: JourneyRecord, err: unknown): Promise<void> {
@@ -515,13 +520,15 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       const ref = { serial: token.serial };
       const usbKey = this.devices.usbKey();
       try {
-        if (j.step === 'certificate-written') {
-          await usbKey.setPin(ref, this.derivedPins(token.serial).transportPin, pin, this.opts.pinPolicy);
-          j.awaiting = 'pin';
-          await this.persist(j, 'pin-set');
-        }
-        // After a restart at pin-set the PIN is asked again, only to make the test signature.
-        await this.verifyWithPin(j, pin);
+        await this.devices.tokenJob(async () => {
+          if (j.step === 'certificate-written') {
+            await usbKey.setPin(ref, this.derivedPins(token.serial).transportPin, pin, this.opts.pinPolicy);
+            j.awaiting = 'pin';
+            await this.persist(j, 'pin-set');
+          }
+          // After a restart at pin-set the PIN is asked again, only to make the test signature.
+          await this.verifyWithPin(j, pin);
+        });
       } catch (err) {
         const e = asApplianceError(err);
         j.error = e.toBody();
@@ -551,23 +558,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
 
   /** Receipt (never blocks issuance), issuance record, activation, completion. */
   private async finish(j: JourneyRecord): Promise<void> {
-    const data = receiptData(j, this.opts.applianceId, this.opts.centralUrl, this.now());
-    try {
-      await this.devices.printReceipt(receiptDocument(data));
-      j.receipt = { state: 'printed' };
-      await this.emitEvent('receipt.printed', j, { serialNumber: j.certificate!.serialNumber });
-    } catch (err) {
-      j.receipt = { state: 'queued-for-reprint' };
-      j.note = `receipt not printed: ${isDeviceError(err) ? err.code : (err as Error).message}`;
-      this.store.data.reprints.push({
-        id: randomUUID(),
-        journeyId: j.id,
-        queuedAt: this.now().toISOString(),
-        receipt: data,
-        state: 'queued',
-      });
-    }
-    await this.persist(j, 'receipt-printed');
+    if (j.step !== 'receipt-printed') await this.printReceipt(j);
 
     const counter = ++this.store.data.issuanceCounter;
     const record = {
@@ -583,6 +574,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       time: this.now().toISOString(),
     };
     const body = Buffer.from(JSON.stringify(record));
+    // The counter only moves forward; a record re-made after a crash keeps its event id (deduplicated).
     const signature = await this.applianceKey.sign(body);
     await this.emitEvent('issuance.record', j, { record, signature: signature.toString('base64') });
     await this.emitEvent('certificate.activated', j, { serialNumber: j.certificate!.serialNumber });
@@ -591,6 +583,31 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     j.awaiting = 'none';
     purgePersonalData(j);
     await this.persist(j, 'completed');
+  }
+
+  /** Print the receipt; paper out or a dead printer queues it for reprint instead of blocking issuance. */
+  private async printReceipt(j: JourneyRecord): Promise<void> {
+    const data = receiptData(j, this.opts.applianceId, this.opts.centralUrl, this.now());
+    try {
+      await this.devices.printReceipt(receiptDocument(data));
+      j.receipt = { state: 'printed' };
+      await this.emitEvent('receipt.printed', j, { serialNumber: j.certificate!.serialNumber });
+    } catch (err) {
+      j.receipt = { state: 'queued-for-reprint' };
+      j.note = `receipt not printed: ${isDeviceError(err) ? err.code : (err as Error).message}`;
+      this.store.data.reprints.push({
+        id: randomUUID(),
+        journeyId: j.id,
+        queuedAt: this.now().toISOString(),
+        receipt: data,
+        state: 'queued',
+      });
+      await this.emitEvent('receipt.queued', j, {
+        serialNumber: j.certificate!.serialNumber,
+        reason: j.note,
+      });
+    }
+    await this.persist(j, 'receipt-printed');
   }
 
   private async fail(j: JourneyRecord, note: string): Promise<JourneyView> {
@@ -668,11 +685,11 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         if (found) {
           this.recordCertificate(j, found);
           if (j.pickupNonce) this.store.data.usedPickupNonces[j.pickupNonce] = j.id;
-          await this.persist(j, 'certificate-issued');
           await this.emitEvent('certificate.issued', j, {
             serialNumber: found.serialNumber,
             tokenSerial: j.token?.serial,
           });
+          await this.persist(j, 'certificate-issued');
         }
       } catch {
         // Central unreachable: nothing was written on our side yet; the retry below asks again.
@@ -786,9 +803,9 @@ export function stepIndex(step: PickupStep): number {
   ].indexOf(step);
 }
 
-function snapshot(order: Order): OrderSnapshot {
+function snapshot(order: Order, salt: string): OrderSnapshot {
   const person = (p?: { name: string; idNumber: string }) =>
-    p ? { name: p.name, idNumber: p.idNumber } : undefined;
+    p ? { name: p.name, idNumberHash: hashIdNumber(salt, p.idNumber) } : undefined;
   const s: OrderSnapshot = {
     orderId: order.id,
     certificateType: order.certificateType,
@@ -816,7 +833,7 @@ function purgePersonalData(j: JourneyRecord): void {
   if (j.order) {
     for (const key of ['holder', 'handler', 'legalRepresentative'] as const) {
       const p = j.order[key];
-      if (p) j.order[key] = { name: maskName(p.name), idNumber: maskIdNumber(p.idNumber) };
+      if (p) j.order[key] = { name: maskName(p.name), idNumberHash: p.idNumberHash };
     }
   }
   delete j.pickupCode;

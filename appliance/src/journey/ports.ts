@@ -24,6 +24,8 @@ export interface KioskDevices {
   /** Is the token with this serial in the writer now? */
   tokenPresent(serial: string): boolean;
   usbKey(): UsbKeyDriver;
+  /** Run a sequence of USB-key operations as one job (no status polls or module rescans in between). */
+  tokenJob<T>(fn: () => Promise<T>): Promise<T>;
   printReceipt(receipt: Receipt): Promise<void>;
 }
 

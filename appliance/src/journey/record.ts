@@ -3,9 +3,10 @@
 import type { KeyAlgorithm } from '@certkiosk/firmware-bridge';
 import type { BusinessType, CertificateType, ErrorBody, JourneyStatus, PickupStep } from '../api/contract.js';
 
+/** A person named on the order. The ID number is kept only as a salted hash: the journal never holds it. */
 export interface PersonRef {
   name: string;
-  idNumber: string;
+  idNumberHash: string;
 }
 
 /** What the journey keeps of the order: only what identity matching, the CSR and the receipt need. */

@@ -1,6 +1,7 @@
 // Test support: a real central on loopback, and a daemon in the sim profile (real drivers against the
 // emulators over PTYs, SoftHSM2 behind the usbkey-sim module), both in temporary folders.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,7 +86,26 @@ export async function startTestCentral(
 
 /** The sim profile, moved into `dir` and pointed at `centralUrl`. */
 export function simConfig(dir: string, centralUrl: string): CertkioskConfig {
+  const r = parseConfig(simConfigInput(dir, centralUrl), repo('config/profiles'));
+  if (!r.ok) throw new Error(r.problems.join('\n'));
+  return r.config;
+}
+
+/** The same, as a file a daemon child process can be started with; returns its path. */
+export function writeSimConfigFile(dir: string, centralUrl: string, listenPort: number): string {
+  const input = simConfigInput(dir, centralUrl);
+  input.kiosk.listenPort = listenPort;
+  input.devices.token.module = repo('firmware-bridge/dist/native/libcertkiosk-usbkey-sim.so');
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(input, null, 2));
+  return file;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: raw profile JSON, validated by parseConfig
+function simConfigInput(dir: string, centralUrl: string): any {
   const input = JSON.parse(readFileSync(repo('config/profiles/sim.json'), 'utf8'));
+  // Each folder has its own SoftHSM and so its own appliance key: give it its own appliance id too.
+  input.appliance.id = `KIOSK-T-${createHash('sha256').update(dir).digest('hex').slice(0, 10)}`;
   input.central.url = centralUrl;
   input.store.dir = join(dir, 'store');
   input.simulation.dir = join(dir, 'sim');
@@ -94,9 +114,7 @@ export function simConfig(dir: string, centralUrl: string): CertkioskConfig {
   input.devices.printer.port = join(dir, 'pty', 'printer');
   input.devices.scanner.port = join(dir, 'pty', 'scanner');
   input.kiosk.listenPort = 0;
-  const r = parseConfig(input, repo('config/profiles'));
-  if (!r.ok) throw new Error(r.problems.join('\n'));
-  return r.config;
+  return input;
 }
 
 /** A small HTTP client for the appliance API. */

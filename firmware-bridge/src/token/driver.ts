@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { checkPin, type PinPolicy } from '@certkiosk/config';
 import { type BuiltCsr, buildCsr, type CsrProfile } from './csr.js';
 import { TokenError, toTokenError } from './errors.js';
-import { Pkcs11Module, type SlotSummary, slotHandle, type TokenSummary } from './module.js';
+import { Pkcs11Module, type SlotSummary, slotHandle, slotIdString, type TokenSummary } from './module.js';
 import type { KeyAlgorithm } from './public-key.js';
 import { type KeyPairInfo, type TokenObjectSummary, TokenSession } from './session.js';
 import { deriveSoPin } from './so-pin.js';
@@ -89,6 +89,7 @@ export class UsbKeyDriver {
     const slot = slotHandle(slotId);
     const before = this.module.tokenInfo(slot);
     if (!before) throw new TokenError('TOKEN_NOT_PRESENT', `No USB key is in slot ${slotId}.`, { slotId });
+    const serialsBefore = new Set(this.module.listSlots(true).map((x) => x.token?.serial));
     try {
       // PKCS#11 labels are 32 bytes padded with blanks; pkcs11js would pad with NULs.
       const padded = Buffer.alloc(32, ' ');
@@ -100,8 +101,16 @@ export class UsbKeyDriver {
         stillPresent: () => !!this.module.tokenInfo(slot),
       });
     }
-    // SoftHSM moves a freshly initialised token to a new slot id: find it again by label.
-    const { token } = this.module.findToken({ label: opts.label });
+    // SoftHSM moves a freshly initialised token to a new slot id (and only then gives it a serial): find it
+    // again by its serial, or by label among the tokens that were not there before. Another key may
+    // carry the same label.
+    const token = before.serial
+      ? this.module.findToken({ serial: before.serial }).token
+      : this.module
+          .listSlots(true)
+          .find((x) => x.token?.label === opts.label && !serialsBefore.has(x.token.serial))?.token;
+    if (!token)
+      throw new TokenError('TOKEN_REMOVED', 'The USB key disappeared during initialisation.', { slotId });
     const session = TokenSession.open(this.module, { serial: token.serial });
     try {
       session.loginSO(opts.soPin);
@@ -118,9 +127,11 @@ export class UsbKeyDriver {
    * (SoftHSM) are initialised with a one-time SO-PIN first, which is then replaced by the derived one.
    */
   prepareBlankKey(
-    slotId: string,
+    where: string | { serial: string },
     opts: { label: string; masterSecret: Buffer; transportPin: string; currentSoPin?: string },
   ): TokenSummary {
+    // By serial where there is one: slot ids can change between looking and acting (SoftHSM rescans).
+    const slotId = typeof where === 'string' ? where : slotIdString(this.module.findToken(where).slot);
     const slot = slotHandle(slotId);
     const before = this.module.tokenInfo(slot);
     if (!before) throw new TokenError('TOKEN_NOT_PRESENT', `No USB key is in slot ${slotId}.`, { slotId });

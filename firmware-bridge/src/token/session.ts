@@ -109,10 +109,11 @@ export class TokenSession {
       const finalTry = so ? f?.soPinFinalTry : f?.userPinFinalTry;
       const countLow = so ? f?.soPinCountLow : f?.userPinCountLow;
       const triesLeft = finalTry ? 1 : undefined;
+      const which = so ? 'security-officer PIN' : 'PIN';
       const msg = finalTry
-        ? 'The PIN is wrong. One try is left before the USB key locks.'
+        ? `The ${which} is wrong. One try is left before the USB key locks.`
         : countLow
-          ? 'The PIN is wrong. Few tries are left before the USB key locks.'
+          ? `The ${which} is wrong. Few tries are left before the USB key locks.`
           : undefined;
       return new TokenError(e.code, msg, { ...e.details, triesLeft, countLow: !!countLow });
     }

@@ -1,8 +1,8 @@
 // A serial cable in software: `socat` links two PTYs; the driver opens one end, an emulator the other.
 // Used by tests, by `certkiosk-devices emulate` and by the demo. Closing and reopening it plays
 // "device unplugged and plugged back".
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, realpathSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -26,9 +26,29 @@ async function waitFor(paths: string[], timeoutMs: number): Promise<void> {
   }
 }
 
+/**
+ * A process killed with SIGKILL leaves its socat behind, still holding the links; a new pair on the same
+ * paths must first end it, or the driver would open the old, dead cable.
+ */
+async function endStaleSocat(hostPath: string): Promise<void> {
+  const found = spawnSync('pgrep', ['-f', `link=${hostPath} `], { encoding: 'utf8' });
+  const pids = (found.stdout ?? '').split('\n').filter(Boolean).map(Number);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  }
+  const until = Date.now() + 2000;
+  while (pids.some((pid) => existsSync(`/proc/${pid}`)) && Date.now() < until) await sleep(10);
+}
+
 export async function createPtyPair(hostPath: string, devicePath = `${hostPath}.device`): Promise<PtyPair> {
   mkdirSync(dirname(hostPath), { recursive: true });
   mkdirSync(dirname(devicePath), { recursive: true });
+  await endStaleSocat(hostPath);
+  for (const link of [hostPath, devicePath]) rmSync(link, { force: true });
   let proc: ChildProcess | undefined;
 
   const start = async () => {

@@ -266,6 +266,7 @@ export const EVENT_TYPES = [
   'journey.in-doubt',
   'payment.taken',
   'invoice.requested',
+  'receipt.queued',
 ] as const;
 
 export const EventSchema = Type.Object(

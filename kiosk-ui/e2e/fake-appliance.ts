@@ -1,0 +1,662 @@
+// A stand-in for the appliance daemon (which is written in parallel): serves kiosk-ui/dist and speaks the
+// contract's routes and SSE stream with scripted device behaviour. Tests drive it through the contract's
+// sim routes (/sim/*) plus a few /__test/* routes for what only a fake can do (reset, forced errors, call log).
+// Run: node e2e/dist/kiosk-ui/e2e/fake-appliance.js --port 4173 --dist dist
+import { randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { extname, join, normalize, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type {
+  ApplianceErrorCode,
+  DeviceKind,
+  DeviceStatusView,
+  ErrorBody,
+  IdentityView,
+  JourneyView,
+  KioskSettings,
+  OrderSummary,
+  PickupStep,
+  ServerEvents,
+} from '../../appliance/src/api/contract.ts';
+import { APPLIANCE_ERROR_CODES } from '../../appliance/src/api/contract.ts';
+import { checkPin } from '../../config/src/pin-policy.ts';
+
+const { values: args } = parseArgs({
+  options: { port: { type: 'string', default: '4173' }, dist: { type: 'string', default: 'dist' } },
+});
+const DIST = resolve(args.dist);
+const STAFF_PIN = '246810';
+
+const DEFAULT_SETTINGS: KioskSettings = {
+  applianceId: 'KIOSK-FAKE-001',
+  hall: 'SZ-FUTIAN',
+  languages: ['zh-CN', 'en'],
+  idleWarningMs: 60_000,
+  idleWipeMs: 30_000,
+  elderlyTimeoutFactor: 1.5,
+  pinPolicy: { minLength: 6, maxLength: 8, digitsOnly: true, forbidSequences: true, forbidRepeated: true },
+  serviceHotline: '0755-8888 6666（9:00–17:00）',
+};
+
+const ORDERS: Record<string, OrderSummary> = {
+  'CK1-DEMO-0001': {
+    orderId: 'ORD-2025-000123',
+    certificateType: 'organisation',
+    businessType: 'new',
+    serviceYears: 2,
+    holderNameMasked: '张*',
+    organisationName: '深圳市示例科技有限公司',
+  },
+};
+const BAD_CODES: Record<string, { code: ApplianceErrorCode; action: ErrorBody['action'] }> = {
+  'CK1-FORGED': { code: 'PICKUP_CODE_FORGED', action: 'call-staff' },
+  'CK1-EXPIRED': { code: 'PICKUP_CODE_EXPIRED', action: 'retry' },
+  'CK1-USED': { code: 'PICKUP_CODE_USED', action: 'call-staff' },
+};
+/** The emulator's card fixtures this fake knows: who is on them, as the appliance would show them (masked). */
+const CARDS: Record<string, { nameMasked: string; idNumberMasked: string; problem?: ApplianceErrorCode }> = {
+  'han-zhang-wei': { nameMasked: '张*', idNumberMasked: '4403**********1238' },
+  'expired-li-na': { nameMasked: '李*', idNumberMasked: '5101**********0021', problem: 'ID_CARD_EXPIRED' },
+  'mongol-batu': { nameMasked: '巴*', idNumberMasked: '1501**********0015', problem: 'ID_MISMATCH_PERSON' },
+};
+const MATCHING_CARD = 'han-zhang-wei';
+const MACHINE_STEPS: PickupStep[] = [
+  'token-ready',
+  'key-generated',
+  'certificate-issued',
+  'certificate-written',
+];
+const FINISH_STEPS: PickupStep[] = ['pin-set', 'verified', 'receipt-printed'];
+const ID_ATTEMPTS = 3;
+
+interface Journey {
+  view: JourneyView;
+  idFailures: number;
+  lastActivity: number;
+}
+
+interface World {
+  settings: KioskSettings;
+  stepMs: number;
+  journey: Journey | null;
+  devices: Record<DeviceKind, DeviceStatusView>;
+  tokenPresent: boolean;
+  /** The card fixture lying on the reader, if any (read as soon as the journey asks for it). */
+  cardOnReader: string | null;
+  paper: 'ok' | 'near-end' | 'out';
+  nextErrors: Map<string, ErrorBody>;
+  calls: Array<{ method: string; path: string; at: number }>;
+  staffTokens: Set<string>;
+  inDoubt: Array<{ id: string; orderId: string; step: PickupStep; since: string }>;
+  reprints: Array<{ id: string; orderId: string; state: string }>;
+  timers: Set<ReturnType<typeof setTimeout>>;
+}
+
+const now = () => new Date().toISOString();
+const device = (
+  kind: DeviceKind,
+  state: DeviceStatusView['state'],
+  detail: string | null,
+): DeviceStatusView => ({
+  kind,
+  state,
+  detail,
+  since: now(),
+});
+
+function freshWorld(settings: Partial<KioskSettings> = {}, stepMs = 350): World {
+  return {
+    settings: { ...DEFAULT_SETTINGS, ...settings },
+    stepMs,
+    journey: null,
+    devices: {
+      token: device('token', 'online', 'token-absent'),
+      idReader: device('idReader', 'online', 'no-card'),
+      printer: device('printer', 'online', null),
+      scanner: device('scanner', 'online', null),
+    },
+    tokenPresent: false,
+    cardOnReader: null,
+    paper: 'ok',
+    nextErrors: new Map(),
+    calls: [],
+    staffTokens: new Set(),
+    inDoubt: [],
+    reprints: [],
+    timers: new Set(),
+  };
+}
+
+let world = freshWorld();
+const clients = new Set<ServerResponse>();
+
+// ---------- events ----------
+
+function publish<K extends keyof ServerEvents>(name: K, data: ServerEvents[K]): void {
+  const frame = `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+  for (const res of clients) res.write(frame);
+}
+
+function later(ms: number, fn: () => void): void {
+  const t = setTimeout(() => {
+    world.timers.delete(t);
+    fn();
+  }, ms);
+  world.timers.add(t);
+}
+
+function clearTimers(): void {
+  for (const t of world.timers) clearTimeout(t);
+  world.timers.clear();
+}
+
+function setDevice(kind: DeviceKind, state: DeviceStatusView['state'], detail: string | null): void {
+  world.devices[kind] = device(kind, state, detail);
+  publish('device', world.devices[kind]);
+}
+
+// ---------- idle (config semantics: warn after idleWarningMs quiet, wipe idleWipeMs after the warning) ----------
+
+let idleTimers: Array<ReturnType<typeof setTimeout>> = [];
+
+function wipeAtOf(j: Journey): number {
+  return j.lastActivity + world.settings.idleWarningMs + world.settings.idleWipeMs;
+}
+
+function armIdle(): void {
+  for (const t of idleTimers) clearTimeout(t);
+  idleTimers = [];
+  const j = world.journey;
+  if (!j || j.view.need === 'wait') return;
+  const wipeAt = wipeAtOf(j);
+  const id = j.view.id;
+  idleTimers.push(
+    setTimeout(
+      () => {
+        if (world.journey?.view.id === id)
+          publish('idle-warning', { wipeAt: new Date(wipeAt).toISOString() });
+      },
+      wipeAt - world.settings.idleWipeMs - Date.now(),
+    ),
+    setTimeout(() => {
+      if (world.journey?.view.id === id) wipe('idle');
+    }, wipeAt - Date.now()),
+  );
+}
+
+function touched(): void {
+  if (!world.journey) return;
+  world.journey.lastActivity = Date.now();
+  armIdle();
+}
+
+function wipe(reason: ServerEvents['wiped']['reason']): void {
+  clearTimers();
+  for (const t of idleTimers) clearTimeout(t);
+  idleTimers = [];
+  world.journey = null;
+  publish('wiped', { reason });
+}
+
+// ---------- journey ----------
+
+function view(): JourneyView | null {
+  const j = world.journey;
+  if (!j) return null;
+  const idle = j.view.need === 'wait' ? {} : { idleWipeAt: new Date(wipeAtOf(j)).toISOString() };
+  return { ...structuredClone(j.view), ...idle };
+}
+
+function changed(): void {
+  touched();
+  publish('journey', view());
+}
+
+function update(patch: Partial<JourneyView>): void {
+  if (!world.journey) return;
+  world.journey.view = { ...world.journey.view, ...patch };
+  if (patch.error === undefined && 'error' in patch) delete world.journey.view.error;
+  changed();
+}
+
+function progressOf(done: number): JourneyView['progress'] {
+  const all = [...MACHINE_STEPS, ...FINISH_STEPS];
+  return {
+    steps: all.map((step, i) => ({ step, state: i < done ? 'done' : i === done ? 'running' : 'pending' })),
+  };
+}
+
+function startJourney(): Journey {
+  clearTimers();
+  world.journey = {
+    view: {
+      id: `J-${randomBytes(4).toString('hex')}`,
+      kind: 'pickup',
+      step: 'scanned',
+      status: 'active',
+      need: 'scan',
+      progress: progressOf(-1),
+    },
+    idFailures: 0,
+    lastActivity: Date.now(),
+  };
+  changed();
+  return world.journey;
+}
+
+function errorBody(
+  code: ApplianceErrorCode,
+  action: ErrorBody['action'],
+  retryable = action === 'retry',
+): ErrorBody {
+  return { code, message: `${code} (fake appliance)`, action, retryable };
+}
+
+/** The scanner (or the UI) fed a code. Returns the refusal, if any. */
+function scan(code: string): ErrorBody | null {
+  const j = world.journey ?? startJourney();
+  if (j.view.need !== 'scan') return errorBody('WRONG_STEP', 'none');
+  const bad = BAD_CODES[code];
+  const order = ORDERS[code];
+  const refusal = bad
+    ? errorBody(bad.code, bad.action)
+    : order
+      ? null
+      : errorBody('PICKUP_CODE_MALFORMED', 'retry');
+  if (refusal) {
+    update({ error: refusal });
+    return refusal;
+  }
+  update({ order, step: 'order-verified', need: 'confirm-order', error: undefined });
+  return null;
+}
+
+function presentCard(fixture: string | null): void {
+  world.cardOnReader = fixture;
+  world.devices.idReader = device('idReader', 'online', fixture ? 'card-present' : 'no-card');
+  publish('device', world.devices.idReader);
+  readCard();
+}
+
+function readCard(): void {
+  const j = world.journey;
+  const fixture = world.cardOnReader;
+  if (j?.view.need !== 'id-card') return;
+  if (!fixture) {
+    if (j.view.identity?.state === 'mismatched') update({ identity: { state: 'waiting' } });
+    return;
+  }
+  update({ identity: { state: 'reading' }, error: undefined });
+  const id = j.view.id;
+  later(world.stepMs, () => {
+    if (world.journey?.view.id !== id) return;
+    const card = CARDS[fixture];
+    const problem: ApplianceErrorCode | undefined = !card
+      ? 'ID_CARD_UNREADABLE'
+      : fixture === MATCHING_CARD
+        ? undefined
+        : (card.problem ?? 'ID_MISMATCH_PERSON');
+    if (!problem && card) {
+      update({
+        identity: { state: 'matched', nameMasked: card.nameMasked, idNumberMasked: card.idNumberMasked },
+      });
+      later(world.stepMs * 2, () => {
+        if (world.journey?.view.id !== id) return;
+        update({ step: 'identity-verified', need: 'token' });
+        // A key inserted early is taken as soon as it is asked for.
+        if (world.tokenPresent) token('insert');
+      });
+      return;
+    }
+    j.idFailures += 1;
+    const attemptsLeft = ID_ATTEMPTS - j.idFailures;
+    const identity: IdentityView = {
+      state: 'mismatched',
+      ...(card ? { nameMasked: card.nameMasked, idNumberMasked: card.idNumberMasked } : {}),
+      reason: problem ?? 'ID_CARD_UNREADABLE',
+      attemptsLeft,
+    };
+    if (attemptsLeft <= 0) {
+      update({
+        identity,
+        status: 'failed',
+        need: 'none',
+        error: errorBody('ID_ATTEMPTS_EXHAUSTED', 'call-staff'),
+      });
+    } else {
+      update({ identity, error: errorBody(identity.reason!, 'retry') });
+    }
+  });
+}
+
+function runSteps(steps: PickupStep[], offset: number, then: () => void): void {
+  const j = world.journey;
+  if (!j) return;
+  const id = j.view.id;
+  const next = (i: number) => {
+    if (world.journey?.view.id !== id || world.journey.view.status !== 'active') return;
+    if (i >= steps.length) return then();
+    update({ progress: progressOf(offset + i) });
+    later(world.stepMs, () => {
+      if (world.journey?.view.id !== id || world.journey.view.status !== 'active') return;
+      update({ step: steps[i]!, progress: progressOf(offset + i + 1) });
+      next(i + 1);
+    });
+  };
+  next(0);
+}
+
+function token(action: 'insert' | 'pull'): void {
+  world.tokenPresent = action === 'insert';
+  setDevice('token', 'online', world.tokenPresent ? 'token-present' : 'token-absent');
+  const j = world.journey;
+  if (j?.view.status !== 'active') return;
+  if (action === 'insert' && j.view.need === 'token') {
+    update({ need: 'wait', error: undefined });
+    runSteps(MACHINE_STEPS, 0, () => update({ need: 'pin' }));
+    return;
+  }
+  if (action === 'pull' && j.view.need === 'wait') {
+    clearTimers();
+    const issued = j.view.step === 'certificate-issued';
+    if (issued) {
+      world.inDoubt.push({
+        id: j.view.id,
+        orderId: j.view.order?.orderId ?? '?',
+        step: j.view.step,
+        since: now(),
+      });
+      update({ status: 'in-doubt', need: 'none', error: errorBody('ISSUANCE_IN_DOUBT', 'call-staff') });
+    } else {
+      update({ status: 'failed', need: 'none', error: errorBody('TOKEN_REMOVED', 'retry') });
+    }
+  }
+}
+
+function printer(paper: World['paper'], coverOpen: boolean): void {
+  world.paper = paper;
+  const detail = coverOpen
+    ? 'cover-open'
+    : paper === 'ok'
+      ? null
+      : paper === 'out'
+        ? 'paper-out'
+        : 'paper-near-end';
+  setDevice('printer', detail && detail !== 'paper-near-end' ? 'user-action-needed' : 'online', detail);
+}
+
+function setPin(pin: string): ErrorBody | null {
+  const j = world.journey;
+  if (!j) return errorBody('NO_ACTIVE_JOURNEY', 'none');
+  if (j.view.need !== 'pin')
+    return errorBody(j.view.step === 'pin-set' ? 'PIN_ALREADY_SET' : 'WRONG_STEP', 'none');
+  if (checkPin(pin, world.settings.pinPolicy).length > 0) return errorBody('TOKEN_PIN_POLICY', 'retry');
+  update({ need: 'wait', error: undefined });
+  runSteps(FINISH_STEPS, MACHINE_STEPS.length, () => {
+    const printed = world.paper !== 'out';
+    if (!printed)
+      world.reprints.push({ id: `R-${j.view.id}`, orderId: j.view.order?.orderId ?? '?', state: 'queued' });
+    update({
+      need: 'take-items',
+      receipt: { state: printed ? 'printed' : 'queued-for-reprint' },
+      certificate: {
+        subjectCommonName: j.view.order?.organisationName ?? 'certificate holder',
+        serialNumber: '5A:3C:91:0E:77:12:AB:04',
+        notAfter: new Date(Date.now() + 2 * 365 * 86_400_000).toISOString(),
+      },
+    });
+  });
+  return null;
+}
+
+// ---------- HTTP ----------
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status).end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+const STATUS: Partial<Record<ApplianceErrorCode, number>> = {
+  NO_ACTIVE_JOURNEY: 404,
+  ORDER_NOT_FOUND: 404,
+  BAD_REQUEST: 400,
+  PICKUP_CODE_MALFORMED: 400,
+  STAFF_AUTH_REQUIRED: 401,
+  STAFF_PIN_WRONG: 401,
+  TOKEN_PIN_POLICY: 422,
+  DEVICE_UNAVAILABLE: 503,
+  CENTRAL_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+const fail = (res: ServerResponse, e: ErrorBody) => send(res, STATUS[e.code] ?? 409, e);
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  if (chunks.length === 0) return {};
+  const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+}
+
+function serveStatic(path: string, res: ServerResponse): void {
+  const rel = normalize(decodeURIComponent(path)).replace(/^([/\\])+/, '');
+  let file = join(DIST, rel);
+  if (!file.startsWith(DIST) || !existsSync(file) || statSync(file).isDirectory()) {
+    // SPA fallback: any unknown path without a file extension gets the app.
+    if (extname(rel)) {
+      send(res, 404, errorBody('BAD_REQUEST', 'none'));
+      return;
+    }
+    file = join(DIST, 'index.html');
+  }
+  const isIndex = file.endsWith('index.html');
+  res.writeHead(200, {
+    'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'cache-control': isIndex ? 'no-store' : 'public, max-age=31536000, immutable',
+  });
+  createReadStream(file).pipe(res);
+}
+
+function events(req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream',
+    'cache-control': 'no-store',
+    connection: 'keep-alive',
+  });
+  res.write('retry: 1000\n\n');
+  res.write(`event: journey\ndata: ${JSON.stringify(view())}\n\n`);
+  for (const d of Object.values(world.devices)) res.write(`event: device\ndata: ${JSON.stringify(d)}\n\n`);
+  clients.add(res);
+  const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+  req.on('close', () => {
+    clearInterval(ping);
+    clients.delete(res);
+  });
+}
+
+function staffAuthorised(req: IncomingMessage): boolean {
+  const auth = req.headers.authorization ?? '';
+  return auth.startsWith('Bearer ') && world.staffTokens.has(auth.slice(7));
+}
+
+function nextError(route: string): ErrorBody | undefined {
+  const e = world.nextErrors.get(route);
+  world.nextErrors.delete(route);
+  return e;
+}
+
+async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://fake');
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  if (path.startsWith('/api/') || path.startsWith('/sim/'))
+    world.calls.push({ method, path, at: Date.now() });
+  const body = method === 'POST' ? await readJson(req) : {};
+  const key = `${method} ${path}`;
+  const journeyRoute = path.startsWith('/api/journeys/current');
+  if (journeyRoute) {
+    const forced = nextError(path.slice('/api/journeys/current/'.length) || 'current');
+    if (forced) return fail(res, forced);
+    if (!world.journey) return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
+  }
+  switch (key) {
+    case 'GET /api/kiosk':
+      return send(res, 200, world.settings);
+    case 'GET /api/state':
+      return send(res, 200, { journey: view(), devices: Object.values(world.devices) });
+    case 'GET /api/events':
+      return events(req, res);
+    case 'POST /api/journeys': {
+      // Starting twice (a tap racing a scan) keeps the journey that is waiting for its code.
+      if (world.journey?.view.need !== 'scan') {
+        if (world.journey) wipe('cancelled');
+        startJourney();
+      }
+      return send(res, 201, view());
+    }
+    case 'POST /api/journeys/current/scan': {
+      const refusal = scan(String(body['code'] ?? ''));
+      return refusal ? fail(res, refusal) : send(res, 200, view());
+    }
+    case 'POST /api/journeys/current/confirm': {
+      if (world.journey?.view.need !== 'confirm-order') return fail(res, errorBody('WRONG_STEP', 'none'));
+      update({ step: 'order-verified', need: 'id-card', identity: { state: 'waiting' } });
+      const answer = view();
+      readCard();
+      return send(res, 200, answer);
+    }
+    case 'POST /api/journeys/current/pin': {
+      const refusal = setPin(String(body['pin'] ?? ''));
+      return refusal ? fail(res, refusal) : send(res, 200, view());
+    }
+    case 'POST /api/journeys/current/touch': {
+      touched();
+      return send(res, 200, { idleWipeAt: view()?.idleWipeAt ?? null });
+    }
+    case 'POST /api/journeys/current/retry': {
+      const j = world.journey!;
+      if (!j.view.error?.retryable) return fail(res, errorBody('WRONG_STEP', 'none'));
+      if (j.view.error.code === 'TOKEN_REMOVED') {
+        update({
+          status: 'active',
+          need: 'token',
+          step: 'identity-verified',
+          error: undefined,
+          progress: progressOf(-1),
+        });
+      } else {
+        update({ error: undefined });
+      }
+      return send(res, 200, view());
+    }
+    case 'DELETE /api/journeys/current': {
+      wipe(world.journey?.view.need === 'take-items' ? 'completed' : 'cancelled');
+      return send(res, 204);
+    }
+    case 'POST /api/staff/login': {
+      if (body['pin'] !== STAFF_PIN) return fail(res, errorBody('STAFF_PIN_WRONG', 'retry'));
+      const token = randomBytes(16).toString('hex');
+      world.staffTokens.add(token);
+      return send(res, 200, { token, expiresAt: new Date(Date.now() + 15 * 60_000).toISOString() });
+    }
+    case 'GET /api/staff/overview': {
+      if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
+      return send(res, 200, {
+        devices: Object.values(world.devices),
+        consumables: { paper: world.paper, blankKeys: 24 },
+        queue: { depth: world.inDoubt.length },
+        inDoubt: world.inDoubt,
+        reprints: world.reprints,
+        version: '0.0.0-fake',
+      });
+    }
+    case 'POST /sim/scan': {
+      scan(String(body['code'] ?? ''));
+      return send(res, 204);
+    }
+    case 'POST /sim/id-card':
+      presentCard(typeof body['fixture'] === 'string' ? body['fixture'] : null);
+      return send(res, 204);
+    case 'POST /sim/token':
+      token(body['action'] === 'pull' ? 'pull' : 'insert');
+      return send(res, 204);
+    case 'POST /sim/printer':
+      printer((body['paper'] as World['paper']) ?? 'ok', body['coverOpen'] === true);
+      return send(res, 204);
+    case 'POST /__test/reset': {
+      if (world.journey) wipe('cancelled');
+      clearTimers();
+      world = freshWorld((body['settings'] as Partial<KioskSettings>) ?? {}, Number(body['stepMs'] ?? 350));
+      for (const d of Object.values(world.devices)) publish('device', d);
+      return send(res, 204);
+    }
+    case 'POST /__test/next-error': {
+      const code = body['code'] as ApplianceErrorCode;
+      if (!APPLIANCE_ERROR_CODES.includes(code)) return fail(res, errorBody('BAD_REQUEST', 'none'));
+      const action = (body['action'] as ErrorBody['action']) ?? 'retry';
+      world.nextErrors.set(String(body['route']), errorBody(code, action));
+      return send(res, 204);
+    }
+    case 'GET /__test/calls':
+      return send(res, 200, world.calls);
+  }
+  const resolveMatch = /^\/api\/staff\/in-doubt\/([^/]+)\/resolve$/.exec(path);
+  const reprintMatch = /^\/api\/staff\/reprints\/([^/]+)$/.exec(path);
+  if (method === 'POST' && (resolveMatch || reprintMatch)) {
+    if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
+    const id = decodeURIComponent((resolveMatch ?? reprintMatch)![1]!);
+    if (resolveMatch) {
+      const item = world.inDoubt.find((i) => i.id === id);
+      if (!item) return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
+      world.inDoubt = world.inDoubt.filter((i) => i.id !== id);
+      return send(res, 200, {
+        journey: {
+          id,
+          kind: 'pickup',
+          step: 'completed',
+          status: 'completed',
+          need: 'none',
+          progress: { steps: [] },
+        },
+      });
+    }
+    world.reprints = world.reprints.filter((r) => r.id !== id);
+    return send(res, 200, { state: 'printed' });
+  }
+  if (path.startsWith('/api/') || path.startsWith('/sim/') || path.startsWith('/__test/')) {
+    return fail(res, errorBody('BAD_REQUEST', 'none'));
+  }
+  if (method !== 'GET' && method !== 'HEAD') return fail(res, errorBody('BAD_REQUEST', 'none'));
+  return serveStatic(path, res);
+}
+
+const server = createServer((req, res) => {
+  route(req, res).catch((e: unknown) => {
+    if (!res.headersSent) send(res, 500, errorBody('INTERNAL', 'call-staff'));
+    process.stderr.write(`fake-appliance: ${String(e)}\n`);
+  });
+});
+server.listen(Number(args.port), '127.0.0.1', () => {
+  process.stdout.write(`fake appliance on http://127.0.0.1:${args.port} serving ${DIST}\n`);
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    for (const res of clients) res.end();
+    server.close(() => process.exit(0));
+  });
+}

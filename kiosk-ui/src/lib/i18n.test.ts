@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import en from '../locales/en.json';
+import zhCN from '../locales/zh-CN.json';
+import { APPLIANCE_ERROR_CODES, DEVICE_KINDS, PICKUP_STEPS } from './contract.ts';
+import { errorSentence, translate } from './i18n.ts';
+
+const DEVICE_STATES = ['online', 'offline', 'busy', 'hardware-error', 'user-action-needed'];
+
+describe('locale files', () => {
+  it('have exactly the same keys in zh-CN and en', () => {
+    expect(Object.keys(en).sort()).toEqual(Object.keys(zhCN).sort());
+  });
+
+  it('have no empty sentence', () => {
+    for (const [lang, messages] of Object.entries({ 'zh-CN': zhCN, en })) {
+      for (const [key, text] of Object.entries(messages)) {
+        expect(text.trim(), `${lang} ${key}`).not.toBe('');
+      }
+    }
+  });
+
+  it('have a sentence for every appliance error code and every action, in both languages', () => {
+    for (const messages of [zhCN, en] as Record<string, string>[]) {
+      for (const code of APPLIANCE_ERROR_CODES) expect(messages).toHaveProperty([`error.${code}`]);
+      for (const action of ['retry', 'call-staff', 'come-back-later'])
+        expect(messages).toHaveProperty([`action.${action}`]);
+    }
+  });
+
+  it('name every journey step, device kind and device state', () => {
+    const keys = Object.keys(zhCN);
+    for (const step of PICKUP_STEPS) expect(keys).toContain(`step.${step}`);
+    for (const kind of DEVICE_KINDS) expect(keys).toContain(`deviceKind.${kind}`);
+    for (const state of DEVICE_STATES) expect(keys).toContain(`deviceState.${state}`);
+  });
+
+  it('use the same {placeholders} in both languages', () => {
+    const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const key of Object.keys(zhCN) as (keyof typeof zhCN)[]) {
+      expect(placeholders(en[key]), key).toEqual(placeholders(zhCN[key]));
+    }
+  });
+});
+
+describe('translate', () => {
+  it('fills named parameters and leaves unknown ones visible', () => {
+    expect(translate('en', 'idle.countdown', { s: 17 })).toContain('In 17 seconds');
+    expect(translate('zh-CN', 'idle.countdown', { s: 17 })).toContain('17 秒后');
+    expect(translate('en', 'order.years')).toBe('{years} year(s)');
+  });
+});
+
+describe('errorSentence', () => {
+  it('tells what happened and what to do, in the current language', () => {
+    const forged = { code: 'PICKUP_CODE_FORGED', action: 'retry' } as const;
+    expect(errorSentence('zh-CN', forged)).toEqual({
+      what: zhCN['error.PICKUP_CODE_FORGED'],
+      todo: '请再试一次。',
+    });
+    expect(errorSentence('en', forged)).toEqual({
+      what: en['error.PICKUP_CODE_FORGED'],
+      todo: 'Please try again.',
+    });
+  });
+
+  it('says nothing about what to do when the action is none', () => {
+    expect(errorSentence('en', { code: 'WRONG_STEP', action: 'none' }).todo).toBe('');
+  });
+
+  it('falls back to the internal-error sentence for a code it does not know', () => {
+    const unknown = { code: 'NOT_A_CODE', action: 'call-staff' } as unknown as Parameters<
+      typeof errorSentence
+    >[1];
+    expect(errorSentence('en', unknown).what).toBe(en['error.INTERNAL']);
+  });
+});

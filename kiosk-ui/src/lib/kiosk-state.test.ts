@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import type { DeviceStatusView, JourneyView } from './contract.ts';
+import {
+  deviceAlerts,
+  initialKioskState,
+  type KioskEvent,
+  parseServerEvent,
+  reduceKiosk,
+  screenFor,
+} from './kiosk-state.ts';
+
+const journey = (over: Partial<JourneyView> = {}): JourneyView => ({
+  id: 'J1',
+  kind: 'pickup',
+  step: 'scanned',
+  status: 'active',
+  need: 'scan',
+  progress: { steps: [] },
+  ...over,
+});
+const device = (over: Partial<DeviceStatusView>): DeviceStatusView => ({
+  kind: 'token',
+  state: 'online',
+  detail: null,
+  since: '2025-01-01T00:00:00Z',
+  ...over,
+});
+const run = (...events: KioskEvent[]) => events.reduce(reduceKiosk, initialKioskState());
+
+describe('kiosk state reducer', () => {
+  it('takes the journey and its idle deadline from journey events', () => {
+    const s = run({ type: 'journey', data: journey({ idleWipeAt: '2025-01-01T00:01:00Z' }) });
+    expect(s.journey?.id).toBe('J1');
+    expect(s.serverWipeAt).toBe(Date.parse('2025-01-01T00:01:00Z'));
+  });
+
+  it('keeps one status per device, the latest', () => {
+    const s = run(
+      { type: 'snapshot', journey: null, devices: [device({}), device({ kind: 'printer' })] },
+      { type: 'device', data: device({ detail: 'token-absent', state: 'user-action-needed' }) },
+    );
+    expect(s.devices.token?.detail).toBe('token-absent');
+    expect(s.devices.printer?.state).toBe('online');
+  });
+
+  it('forgets the journey on a wipe and ignores late news about it', () => {
+    const s = run(
+      {
+        type: 'journey',
+        data: journey({
+          order: { orderId: 'O1', certificateType: 'organisation', businessType: 'new', serviceYears: 1 },
+        }),
+      },
+      { type: 'wiped', data: { reason: 'idle' } },
+      { type: 'journey', data: journey({ need: 'confirm-order' }) },
+    );
+    expect(s.journey).toBeNull();
+    expect(s.wipes).toBe(1);
+    expect(s.serverWipeAt).toBeNull();
+    expect(
+      run(
+        { type: 'journey', data: journey() },
+        { type: 'wiped', data: { reason: 'idle' } },
+        { type: 'journey', data: journey({ id: 'J2' }) },
+      ).journey?.id,
+    ).toBe('J2');
+  });
+
+  it('moves the server deadline on an idle warning or a touch, only while a journey runs', () => {
+    expect(run({ type: 'idle-warning', data: { wipeAt: '2025-01-01T00:00:30Z' } }).serverWipeAt).toBeNull();
+    const s = run(
+      { type: 'journey', data: journey() },
+      { type: 'touched', idleWipeAt: '2025-01-01T00:00:30Z' },
+    );
+    expect(s.serverWipeAt).toBe(Date.parse('2025-01-01T00:00:30Z'));
+  });
+
+  it('treats an abandoned journey as none', () => {
+    expect(run({ type: 'journey', data: journey({ status: 'abandoned' }) }).journey).toBeNull();
+  });
+});
+
+describe('parseServerEvent', () => {
+  it('accepts the contract events', () => {
+    expect(parseServerEvent('journey', JSON.stringify(journey()))?.type).toBe('journey');
+    expect(parseServerEvent('journey', 'null')).toEqual({ type: 'journey', data: null });
+    expect(parseServerEvent('device', JSON.stringify(device({}))))?.toMatchObject({ type: 'device' });
+    expect(parseServerEvent('wiped', '{"reason":"idle"}')).toEqual({
+      type: 'wiped',
+      data: { reason: 'idle' },
+    });
+    expect(parseServerEvent('idle-warning', '{"wipeAt":"x"}')).toEqual({
+      type: 'idle-warning',
+      data: { wipeAt: 'x' },
+    });
+  });
+
+  it('drops what it does not understand', () => {
+    expect(parseServerEvent('journey', '{')).toBeNull();
+    expect(parseServerEvent('journey', '{"id":1}')).toBeNull();
+    expect(parseServerEvent('device', '{"kind":"toaster"}')).toBeNull();
+    expect(parseServerEvent('hello', '{}')).toBeNull();
+  });
+});
+
+describe('screenFor', () => {
+  it('follows what the journey needs', () => {
+    expect(screenFor(null)).toBe('attract');
+    expect(screenFor(journey())).toBe('scan');
+    expect(screenFor(journey({ need: 'confirm-order' }))).toBe('order');
+    expect(screenFor(journey({ need: 'id-card' }))).toBe('id-card');
+    expect(screenFor(journey({ need: 'token' }))).toBe('token');
+    expect(screenFor(journey({ need: 'wait', step: 'token-ready' }))).toBe('progress');
+    expect(screenFor(journey({ need: 'pin', step: 'certificate-written' }))).toBe('pin');
+    expect(screenFor(journey({ need: 'wait', step: 'pin-set' }))).toBe('verify');
+    expect(screenFor(journey({ need: 'take-items', step: 'receipt-printed' }))).toBe('done');
+  });
+
+  it('shows the error screen for a failed or in-doubt journey', () => {
+    expect(screenFor(journey({ status: 'failed', need: 'none' }))).toBe('error');
+    expect(screenFor(journey({ status: 'in-doubt', need: 'none' }))).toBe('error');
+  });
+});
+
+describe('deviceAlerts', () => {
+  const pulled = { token: device({ state: 'user-action-needed', detail: 'token-absent' }) };
+  it('reports a pulled key while the key is in use', () => {
+    expect(
+      deviceAlerts({ journey: journey({ need: 'wait', step: 'key-generated' }), devices: pulled }),
+    ).toEqual(['token-pulled']);
+    expect(
+      deviceAlerts({ journey: journey({ need: 'pin', step: 'certificate-written' }), devices: pulled }),
+    ).toEqual(['token-pulled']);
+  });
+
+  it('says nothing about the key before it is asked for or when it is taken at the end', () => {
+    expect(
+      deviceAlerts({ journey: journey({ need: 'token', step: 'identity-verified' }), devices: pulled }),
+    ).toEqual([]);
+    expect(
+      deviceAlerts({ journey: journey({ need: 'take-items', step: 'receipt-printed' }), devices: pulled }),
+    ).toEqual([]);
+    expect(deviceAlerts({ journey: null, devices: pulled })).toEqual([]);
+  });
+
+  it('reports paper out until the receipt is printed or queued for a reprint', () => {
+    const devices = {
+      printer: device({ kind: 'printer', state: 'user-action-needed', detail: 'paper-out' }),
+    };
+    expect(deviceAlerts({ journey: journey({ need: 'id-card' }), devices })).toEqual(['paper-out']);
+    expect(deviceAlerts({ journey: journey({ receipt: { state: 'queued-for-reprint' } }), devices })).toEqual(
+      [],
+    );
+  });
+});

@@ -1,0 +1,160 @@
+// What the UI knows about the appliance, as a pure reducer over its event stream and REST answers.
+import type { DeviceKind, DeviceStatusView, JourneyView, PickupStep, ServerEvents } from './contract.ts';
+import { DEVICE_KINDS, PICKUP_STEPS } from './contract.ts';
+
+export interface KioskState {
+  journey: JourneyView | null;
+  devices: Partial<Record<DeviceKind, DeviceStatusView>>;
+  /** Server's wipe time (ms since epoch) as last announced, or null when no journey is running. */
+  serverWipeAt: number | null;
+  /** Ids of wiped journeys, so a late answer about one cannot bring its data back on screen. */
+  wipedIds: string[];
+  /** Counts wipes; the UI forgets its own local state (typed digits, notices) when it changes. */
+  wipes: number;
+}
+
+export type KioskEvent =
+  | { type: 'snapshot'; journey: JourneyView | null; devices: DeviceStatusView[] }
+  | { type: 'touched'; idleWipeAt: string }
+  | { [K in keyof ServerEvents]: { type: K; data: ServerEvents[K] } }[keyof ServerEvents];
+
+export const initialKioskState = (): KioskState => ({
+  journey: null,
+  devices: {},
+  serverWipeAt: null,
+  wipedIds: [],
+  wipes: 0,
+});
+
+const KEEP_WIPED_IDS = 20;
+
+function parseTime(iso: string | undefined): number | null {
+  if (!iso) return null;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? null : t;
+}
+
+function withJourney(state: KioskState, journey: JourneyView | null): KioskState {
+  if (journey && state.wipedIds.includes(journey.id)) return state;
+  if (!journey || journey.status === 'abandoned') return { ...state, journey: null, serverWipeAt: null };
+  return { ...state, journey, serverWipeAt: parseTime(journey.idleWipeAt) };
+}
+
+export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
+  switch (event.type) {
+    case 'snapshot': {
+      const devices: KioskState['devices'] = {};
+      for (const d of event.devices) devices[d.kind] = d;
+      return withJourney({ ...state, devices }, event.journey);
+    }
+    case 'journey':
+      return withJourney(state, event.data);
+    case 'device':
+      return { ...state, devices: { ...state.devices, [event.data.kind]: event.data } };
+    case 'idle-warning':
+      return state.journey ? { ...state, serverWipeAt: parseTime(event.data.wipeAt) } : state;
+    case 'touched':
+      return state.journey ? { ...state, serverWipeAt: parseTime(event.idleWipeAt) } : state;
+    case 'wiped': {
+      const wipedIds = state.journey
+        ? [...state.wipedIds, state.journey.id].slice(-KEEP_WIPED_IDS)
+        : state.wipedIds;
+      return { ...state, journey: null, serverWipeAt: null, wipedIds, wipes: state.wipes + 1 };
+    }
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+/** Turns one SSE message into an event, or null when it is not one the UI understands. */
+export function parseServerEvent(name: string, data: string): KioskEvent | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  switch (name) {
+    case 'journey':
+      if (value === null) return { type: 'journey', data: null };
+      return isObject(value) && typeof value['id'] === 'string' && typeof value['need'] === 'string'
+        ? { type: 'journey', data: value as unknown as JourneyView }
+        : null;
+    case 'device':
+      return isObject(value) && DEVICE_KINDS.includes(value['kind'] as DeviceKind)
+        ? { type: 'device', data: value as unknown as DeviceStatusView }
+        : null;
+    case 'idle-warning':
+      return isObject(value) && typeof value['wipeAt'] === 'string'
+        ? { type: 'idle-warning', data: { wipeAt: value['wipeAt'] } }
+        : null;
+    case 'wiped':
+      return isObject(value) ? { type: 'wiped', data: value as ServerEvents['wiped'] } : null;
+    default:
+      return null;
+  }
+}
+
+export type ScreenName =
+  | 'attract'
+  | 'scan'
+  | 'order'
+  | 'id-card'
+  | 'token'
+  | 'progress'
+  | 'pin'
+  | 'verify'
+  | 'done'
+  | 'error';
+
+export function stepIndex(step: PickupStep): number {
+  return PICKUP_STEPS.indexOf(step);
+}
+
+/** Which screen the journey asks for. */
+export function screenFor(journey: JourneyView | null): ScreenName {
+  if (!journey) return 'attract';
+  if (journey.status === 'failed' || journey.status === 'in-doubt') return 'error';
+  switch (journey.need) {
+    case 'scan':
+      return 'scan';
+    case 'confirm-order':
+      return 'order';
+    case 'id-card':
+      return 'id-card';
+    case 'token':
+      return 'token';
+    case 'pin':
+      return 'pin';
+    case 'take-items':
+      return 'done';
+    case 'wait':
+      return stepIndex(journey.step) >= stepIndex('pin-set') ? 'verify' : 'progress';
+    case 'none':
+      return journey.status === 'completed' ? 'done' : 'progress';
+  }
+}
+
+export type DeviceAlert = 'token-pulled' | 'paper-out';
+
+/** Device facts the applicant must hear about right now on the current screen. */
+export function deviceAlerts(state: Pick<KioskState, 'journey' | 'devices'>): DeviceAlert[] {
+  const { journey, devices } = state;
+  if (!journey || journey.status === 'abandoned') return [];
+  const alerts: DeviceAlert[] = [];
+  const token = devices.token;
+  const keyInUse =
+    journey.status === 'active' &&
+    stepIndex(journey.step) >= stepIndex('token-ready') &&
+    journey.need !== 'token' &&
+    journey.need !== 'take-items';
+  if (keyInUse && token && (token.detail === 'token-absent' || token.state === 'offline')) {
+    alerts.push('token-pulled');
+  }
+  const printer = devices.printer;
+  const receiptPrinted = journey.receipt?.state === 'printed';
+  if (printer?.detail === 'paper-out' && !receiptPrinted && journey.receipt?.state !== 'queued-for-reprint') {
+    alerts.push('paper-out');
+  }
+  return alerts;
+}

@@ -1,0 +1,328 @@
+// The one store of the kiosk UI: appliance state (fed by /api/events and REST answers), language,
+// easy mode, idle timing, and the staff session. Nothing here is ever written to storage or history.
+import { type ApiResult, callApi } from './api.ts';
+import type { DeviceStatusView, ErrorBody, JourneyView, KioskSettings } from './contract.ts';
+import { DEFAULT_LANG, type Lang, type MessageKey, type MessageParams, translate } from './i18n.ts';
+import {
+  type IdlePhase,
+  idleDeadline,
+  idlePhase,
+  idleTimings,
+  MIN_COUNTDOWN_MS,
+  needsKeepalive,
+} from './idle.ts';
+import {
+  deviceAlerts,
+  initialKioskState,
+  type KioskEvent,
+  type KioskState,
+  parseServerEvent,
+  reduceKiosk,
+  screenFor,
+} from './kiosk-state.ts';
+import { normaliseOverview, type StaffOverview } from './staff.ts';
+
+const SERVER_EVENTS = ['journey', 'device', 'idle-warning', 'wiped'] as const;
+const KEEPALIVE_EVERY_MS = 2000;
+
+export interface StaffSession {
+  token: string | null;
+  overview: StaffOverview | null;
+  error: ErrorBody | null;
+  /** Ids whose action was accepted, to show "sent" next to them. */
+  done: string[];
+}
+
+class Kiosk {
+  state = $state<KioskState>(initialKioskState());
+  settings = $state<KioskSettings | null>(null);
+  connected = $state(false);
+  lang = $state<Lang>(DEFAULT_LANG);
+  elderly = $state(false);
+  /** An action the applicant tried was refused. */
+  notice = $state<ErrorBody | null>(null);
+  dismissedJourneyError = $state<string | null>(null);
+  pending = $state(false);
+  confirmingCancel = $state(false);
+  staff = $state<StaffSession | null>(null);
+  now = $state(Date.now());
+  lastActivity = $state(Date.now());
+  #lastKeepalive = 0;
+
+  screen = $derived(screenFor(this.state.journey));
+  alerts = $derived(deviceAlerts(this.state));
+  timings = $derived(this.settings ? idleTimings(this.settings, this.elderly) : null);
+  /** The idle clock runs while someone is being served and the machine is not the one working. */
+  idleClockRuns = $derived(
+    this.staff !== null || (this.state.journey !== null && this.state.journey.need !== 'wait'),
+  );
+  idle = $derived<IdlePhase>(
+    this.timings && this.idleClockRuns
+      ? idlePhase(this.lastActivity, this.now, this.timings)
+      : { phase: 'quiet' },
+  );
+  journeyError = $derived.by(() => {
+    const j = this.state.journey;
+    if (!j?.error || j.status !== 'active') return null;
+    return errorKey(j.error) === this.dismissedJourneyError ? null : j.error;
+  });
+  /** The error to show over the current screen (the error screen and the ID-card reason show their own). */
+  shownNotice = $derived.by(() => {
+    if (this.screen === 'error') return null;
+    if (this.notice) return this.notice;
+    const e = this.journeyError;
+    if (e && this.screen === 'id-card' && this.state.journey?.identity?.reason === e.code) return null;
+    return e;
+  });
+
+  t = (key: MessageKey, params?: MessageParams): string => translate(this.lang, key, params);
+
+  dispatch(event: KioskEvent): void {
+    const before = this.state.journey;
+    if (event.type === 'wiped') {
+      this.#forgetEverything(event);
+      return;
+    }
+    this.state = reduceKiosk(this.state, event);
+    const after = this.state.journey;
+    // Something happened in the journey (a card was read, a key inserted): that is presence too.
+    if (
+      after &&
+      (!before || before.need !== after.need || before.identity?.state !== after.identity?.state)
+    ) {
+      this.lastActivity = Date.now();
+    }
+  }
+
+  /** Opens the event stream and loads settings; returns the cleanup. */
+  connect(): () => void {
+    let stopped = false;
+    const loadSettings = async (): Promise<void> => {
+      while (!stopped) {
+        const r = await callApi<KioskSettings>('GET', '/api/kiosk');
+        if (r.ok) {
+          this.settings = r.data;
+          return;
+        }
+        await new Promise((res) => setTimeout(res, 2000));
+      }
+    };
+    void loadSettings();
+    const es = new EventSource('/api/events');
+    es.onopen = () => {
+      this.connected = true;
+      void this.refresh();
+    };
+    es.onerror = () => {
+      this.connected = false;
+    };
+    for (const name of SERVER_EVENTS) {
+      es.addEventListener(name, (e) => {
+        const event = parseServerEvent(name, (e as MessageEvent<string>).data);
+        if (event) this.dispatch(event);
+      });
+    }
+    return () => {
+      stopped = true;
+      es.close();
+    };
+  }
+
+  async refresh(): Promise<void> {
+    const r = await callApi<{ journey: JourneyView | null; devices: DeviceStatusView[] }>(
+      'GET',
+      '/api/state',
+    );
+    if (r.ok) this.dispatch({ type: 'snapshot', journey: r.data.journey, devices: r.data.devices ?? [] });
+  }
+
+  activity(): void {
+    this.lastActivity = Date.now();
+  }
+
+  /** A touch or key anywhere. Once the countdown shows, only its own button gives more time. */
+  presence(): void {
+    if (this.idle.phase !== 'warning') this.activity();
+  }
+
+  /** Called every 250 ms: moves the clock, wipes on expiry, keeps the server's idle timer from firing first. */
+  tick(): void {
+    const now = Date.now();
+    this.now = now;
+    const timings = this.timings;
+    const settings = this.settings;
+    if (!timings || !settings) return;
+    if (this.state.journey?.need === 'wait') this.lastActivity = now;
+    if (this.idleClockRuns && this.idle.phase === 'expired') {
+      void this.expire();
+      return;
+    }
+    // Nobody is being served but the last person's language or easy mode is still on: put it back.
+    if (
+      !this.idleClockRuns &&
+      !this.isDefaultLook() &&
+      now - this.lastActivity > timings.quietMs + timings.countdownMs
+    ) {
+      this.resetLook();
+    }
+    const j = this.state.journey;
+    if (
+      j &&
+      now - this.#lastKeepalive >= KEEPALIVE_EVERY_MS &&
+      needsKeepalive({
+        serverWipeAt: this.state.serverWipeAt,
+        localDeadline: idleDeadline(this.lastActivity, timings),
+        now,
+        serverCountdownMs: Math.max(MIN_COUNTDOWN_MS, settings.idleWipeMs),
+      })
+    ) {
+      this.#lastKeepalive = now;
+      void this.#touch();
+    }
+  }
+
+  async #touch(): Promise<void> {
+    const r = await callApi<{ idleWipeAt: string }>('POST', '/api/journeys/current/touch', {});
+    if (r.ok && r.data?.idleWipeAt) this.dispatch({ type: 'touched', idleWipeAt: r.data.idleWipeAt });
+  }
+
+  /** The "more time" button: presence now, and tell the appliance. */
+  moreTime(): void {
+    this.activity();
+    this.#lastKeepalive = Date.now();
+    if (this.state.journey) void this.#touch();
+  }
+
+  async expire(): Promise<void> {
+    this.staff = null;
+    if (this.state.journey) {
+      this.#forgetEverything({ type: 'wiped', data: { reason: 'idle' } });
+      await callApi('DELETE', '/api/journeys/current');
+    }
+    this.activity();
+  }
+
+  #forgetEverything(event: Extract<KioskEvent, { type: 'wiped' }>): void {
+    this.state = reduceKiosk(this.state, event);
+    this.notice = null;
+    this.dismissedJourneyError = null;
+    this.confirmingCancel = false;
+    this.pending = false;
+    this.resetLook();
+    this.activity();
+    // Nothing of the session may be reachable through history: replace, never push.
+    if (typeof history !== 'undefined') history.replaceState(null, '', location.pathname);
+    if (typeof document !== 'undefined' && document.activeElement instanceof HTMLElement) {
+      document.activeElement.blur();
+    }
+  }
+
+  isDefaultLook(): boolean {
+    return this.lang === DEFAULT_LANG && !this.elderly;
+  }
+
+  resetLook(): void {
+    this.lang = DEFAULT_LANG;
+    this.elderly = false;
+  }
+
+  setLang(lang: Lang): void {
+    this.lang = lang;
+  }
+
+  toggleElderly(): void {
+    this.elderly = !this.elderly;
+  }
+
+  async #act(run: () => Promise<ApiResult<JourneyView>>): Promise<boolean> {
+    if (this.pending) return false;
+    this.pending = true;
+    this.notice = null;
+    try {
+      const r = await run();
+      if (!r.ok) {
+        this.notice = r.error;
+        return false;
+      }
+      if (r.data) this.dispatch({ type: 'journey', data: r.data });
+      return true;
+    } finally {
+      this.pending = false;
+    }
+  }
+
+  start(): Promise<boolean> {
+    return this.#act(() => callApi<JourneyView>('POST', '/api/journeys', {}));
+  }
+
+  confirmOrder(): Promise<boolean> {
+    return this.#act(() => callApi<JourneyView>('POST', '/api/journeys/current/confirm', {}));
+  }
+
+  /** The PIN goes to the appliance once and is not kept here. */
+  setPin(pin: string): Promise<boolean> {
+    return this.#act(() => callApi<JourneyView>('POST', '/api/journeys/current/pin', { pin }));
+  }
+
+  retry(): Promise<boolean> {
+    return this.#act(() => callApi<JourneyView>('POST', '/api/journeys/current/retry', {}));
+  }
+
+  async cancel(): Promise<void> {
+    this.#forgetEverything({ type: 'wiped', data: { reason: 'cancelled' } });
+    await callApi('DELETE', '/api/journeys/current');
+  }
+
+  dismissNotice(): void {
+    if (this.notice) this.notice = null;
+    else if (this.journeyError) this.dismissedJourneyError = errorKey(this.journeyError);
+  }
+
+  // ---------- staff ----------
+
+  openStaff(): void {
+    this.activity();
+    this.staff = { token: null, overview: null, error: null, done: [] };
+  }
+
+  closeStaff(): void {
+    this.staff = null;
+  }
+
+  async staffLogin(pin: string): Promise<void> {
+    const r = await callApi<{ token: string; expiresAt: string }>('POST', '/api/staff/login', { pin });
+    if (!this.staff) return;
+    if (!r.ok) {
+      this.staff.error = r.error;
+      return;
+    }
+    this.staff.token = r.data.token;
+    this.staff.error = null;
+    await this.loadOverview();
+  }
+
+  async loadOverview(): Promise<void> {
+    const token = this.staff?.token;
+    if (!token) return;
+    const r = await callApi<unknown>('GET', '/api/staff/overview', undefined, token);
+    if (!this.staff) return;
+    if (r.ok) this.staff.overview = normaliseOverview(r.data);
+    else this.staff.error = r.error;
+  }
+
+  async staffAction(id: string, path: string, body: unknown): Promise<void> {
+    const token = this.staff?.token;
+    if (!token) return;
+    const r = await callApi<unknown>('POST', path, body, token);
+    if (!this.staff) return;
+    if (r.ok) this.staff.done = [...this.staff.done, id];
+    else this.staff.error = r.error;
+    await this.loadOverview();
+  }
+}
+
+function errorKey(e: ErrorBody): string {
+  return `${e.code}:${e.message}:${JSON.stringify(e.params ?? {})}`;
+}
+
+export const kiosk = new Kiosk();

@@ -1,0 +1,79 @@
+// The maintenance overview as the UI reads it; tolerant of fields the contract does not pin down yet.
+import type { DeviceStatusView } from './contract.ts';
+import { DEVICE_KINDS } from './contract.ts';
+
+export interface InDoubtItem {
+  id: string;
+  orderId?: string;
+  step?: string;
+  since?: string;
+}
+
+export interface ReprintItem {
+  id: string;
+  orderId?: string;
+  state?: string;
+}
+
+export interface StaffOverview {
+  devices: DeviceStatusView[];
+  consumables: Array<{ name: string; value: string }>;
+  queueDepth: number | null;
+  inDoubt: InDoubtItem[];
+  reprints: ReprintItem[];
+  version: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const str = (v: unknown): string | undefined =>
+  typeof v === 'string' || typeof v === 'number' ? String(v) : undefined;
+
+function withId<T extends { id: string }>(
+  items: unknown,
+  pick: (o: Record<string, unknown>) => Omit<T, 'id'>,
+): T[] {
+  if (!Array.isArray(items)) return [];
+  return items.filter(isObject).flatMap((o) => {
+    const id = str(o['id']);
+    return id ? [{ id, ...pick(o) } as T] : [];
+  });
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function normaliseOverview(raw: unknown): StaffOverview {
+  const o = isObject(raw) ? raw : {};
+  const devices = Array.isArray(o['devices'])
+    ? (o['devices'].filter(
+        (d) => isObject(d) && DEVICE_KINDS.includes(d['kind'] as DeviceStatusView['kind']),
+      ) as DeviceStatusView[])
+    : [];
+  const consumablesRaw = o['consumables'];
+  const consumables = isObject(consumablesRaw)
+    ? Object.entries(consumablesRaw).map(([name, value]) => ({
+        name,
+        value: isObject(value) ? JSON.stringify(value) : String(value),
+      }))
+    : [];
+  const queue = o['queue'];
+  const queueDepth =
+    typeof queue === 'number'
+      ? queue
+      : isObject(queue) && typeof queue['depth'] === 'number'
+        ? queue['depth']
+        : null;
+  return {
+    devices,
+    consumables,
+    queueDepth,
+    inDoubt: withId<InDoubtItem>(o['inDoubt'], (i) =>
+      dropUndefined({ orderId: str(i['orderId']), step: str(i['step']), since: str(i['since']) }),
+    ),
+    reprints: withId<ReprintItem>(o['reprints'], (i) =>
+      dropUndefined({ orderId: str(i['orderId']), state: str(i['state']) }),
+    ),
+    version: str(o['version']) ?? '?',
+  };
+}
