@@ -12,7 +12,7 @@ import { buildApplianceApi } from './api/server.js';
 import { AuditLog, verifyAuditLog } from './audit/index.js';
 import { kioskDevices } from './devices/kiosk-devices.js';
 import { JourneyAutopilot } from './journey/autopilot.js';
-import { PickupEngine } from './journey/engine.js';
+import { type EngineOptions, PickupEngine } from './journey/engine.js';
 import type { ApplianceKey } from './journey/ports.js';
 import { receiptDocument } from './journey/receipt.js';
 import { simRoutes } from './sim/routes.js';
@@ -39,6 +39,8 @@ export interface DaemonOptions {
   env?: NodeJS.ProcessEnv;
   /** Test hook: SIGKILL right after this journey step is durable. */
   crashAfter?: string;
+  /** Test hook: awaited right after each journey step is durable. */
+  afterStep?: EngineOptions['afterStep'];
   log?: (line: string) => void;
   /** Poll intervals (tests shorten them). */
   pollMs?: number;
@@ -153,6 +155,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       blankKeySoPin,
       maxIdAttempts: config.kiosk.maxIdAttempts,
       ...(opts.crashAfter ? { crashAfter: opts.crashAfter } : {}),
+      ...(opts.afterStep ? { afterStep: opts.afterStep } : {}),
     },
   );
 

@@ -3,6 +3,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
+import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApplianceError } from '../errors.js';
 import type { PickupEngine } from '../journey/engine.js';
@@ -78,6 +79,15 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     devices.off('status', onDevice);
     for (const c of clients) c.raw.end();
   });
+
+  // The contract as OpenAPI, from the route schemas (tags: applicant, staff, sim).
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'certkiosk appliance API (127.0.0.1 only)', version: '1.0.0' },
+      components: { securitySchemes: { staffToken: { type: 'http', scheme: 'bearer' } } },
+    },
+  });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof ApplianceError) return send(reply, err);

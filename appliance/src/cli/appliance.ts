@@ -33,9 +33,10 @@ const daemon = await startDaemon({
     ? { heartbeatMs: Number(process.env['CERTKIOSK_HEARTBEAT_MS']) }
     : {}),
 });
-process.stdout.write(`certkiosk appliance ${config.appliance.id} listening on ${daemon.url}\n`);
-if (daemon.sim) process.stdout.write(`emulator control: ${daemon.url}/sim\n`);
+// Recovery outcomes first: whoever waits for the "listening" line has them by then.
 for (const r of daemon.recovered) process.stdout.write(`recovered journey ${r.id}: ${r.outcome}\n`);
+if (daemon.sim) process.stdout.write(`emulator control: ${daemon.url}/sim\n`);
+process.stdout.write(`certkiosk appliance ${config.appliance.id} listening on ${daemon.url}\n`);
 let stopping = false;
 const stop = () => {
   if (stopping) return;

@@ -36,6 +36,8 @@ export interface EngineOptions {
   now?: () => Date;
   /** Test hook: SIGKILL this process right after this step is made durable. */
   crashAfter?: string;
+  /** Test hook: awaited right after a step is made durable (e.g. to pull the key at a chosen moment). */
+  afterStep?: (step: PickupStep) => Promise<void> | void;
 }
 
 /** Key algorithm per certificate profile. */
@@ -99,6 +101,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     this.store.data.journeys[j.id] = j;
     await this.store.write();
     if (step && this.opts.crashAfter === step) process.kill(process.pid, 'SIGKILL');
+    if (step) await this.opts.afterStep?.(step);
     this.emit('journey', this.store.data.activeJourneyId === j.id ? journeyView(j) : this.view());
   }
 

@@ -13,6 +13,8 @@ export interface KeyTray {
   insertBlank(): string;
   /** Move whatever key is in the writer (except the appliance's own token) back out. */
   pull(): string[];
+  /** Put the keys pulled last back into the writer (the holder plugs their key in again). */
+  reinsertPulled(): string[];
   blanksLeft(): number;
 }
 
@@ -66,6 +68,11 @@ export function createKeyTray(opts: {
         out.push(d);
       }
       return out;
+    },
+    reinsertPulled() {
+      const back = readdirSync(pulled);
+      for (const d of back) renameSync(join(pulled, d), join(opts.softHsmTokenDir, d));
+      return back;
     },
     blanksLeft() {
       return readdirSync(blanks).length;

@@ -1,4 +1,5 @@
 // The serial seam: every serial device driver and emulator talks through this, never to serialport directly.
+import { existsSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import { DeviceError } from '../errors.js';
 
@@ -50,6 +51,13 @@ function wrapSerialPort(port: SerialPort, path: string): ByteTransport {
   port.on('data', (chunk: Buffer) => {
     for (const l of listeners) l(chunk);
   });
+  // A device node that vanished (USB unplugged, PTY pair gone) is a closed port, even when the read side
+  // has not noticed yet (it may not, on a busy machine, for a long time).
+  const vanished = setInterval(() => {
+    if (port.isOpen && !existsSync(path)) port.close(() => {});
+  }, 250);
+  vanished.unref();
+  port.once('close', () => clearInterval(vanished));
   return {
     get isOpen() {
       return port.isOpen;
