@@ -8,8 +8,6 @@ export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['rsa2048', 'rsa3072', 'e
 /** DER of the prime256v1 OID, the CKA_EC_PARAMS value of a P-256 key. */
 export const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 
-const b64url = (b: Buffer) => b.toString('base64url');
-
 /** Strip leading zero bytes (PKCS#11 big integers may carry them; JWK must not). */
 function unsigned(b: Buffer): Buffer {
   let i = 0;
@@ -17,12 +15,34 @@ function unsigned(b: Buffer): Buffer {
   return b.subarray(i);
 }
 
+/** DER length octets. */
+function derLength(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v >>= 8) bytes.unshift(v & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+function der(tag: number, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from([tag]), derLength(body.length), body]);
+}
+
+function derUnsignedInteger(b: Buffer): Buffer {
+  const v = unsigned(b);
+  return der(0x02, v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
+}
+
+/** rsaEncryption AlgorithmIdentifier (OID 1.2.840.113549.1.1.1, NULL). */
+const RSA_ALGORITHM = Buffer.from('300d06092a864886f70d0101010500', 'hex');
+/** id-ecPublicKey with prime256v1. */
+const P256_ALGORITHM = Buffer.from('301306072a8648ce3d020106082a8648ce3d030107', 'hex');
+
+// SPKI DER is written directly: building it through a KeyObject (JWK import, export) cost more than the
+// PKCS#11 calls around it.
 export function rsaSpki(modulus: Buffer, exponent: Buffer): Buffer {
-  const key = createPublicKey({
-    key: { kty: 'RSA', n: b64url(unsigned(modulus)), e: b64url(unsigned(exponent)) },
-    format: 'jwk',
-  });
-  return key.export({ type: 'spki', format: 'der' });
+  const rsaKey = der(0x30, derUnsignedInteger(modulus), derUnsignedInteger(exponent));
+  return der(0x30, RSA_ALGORITHM, der(0x03, Buffer.from([0]), rsaKey));
 }
 
 /** CKA_EC_POINT is usually a DER OCTET STRING wrapping 04‖X‖Y; some modules give the raw point. */
@@ -37,12 +57,7 @@ export function unwrapEcPoint(ecPoint: Buffer): Buffer {
 }
 
 export function ecP256Spki(ecPoint: Buffer): Buffer {
-  const point = unwrapEcPoint(ecPoint);
-  const key = createPublicKey({
-    key: { kty: 'EC', crv: 'P-256', x: b64url(point.subarray(1, 33)), y: b64url(point.subarray(33, 65)) },
-    format: 'jwk',
-  });
-  return key.export({ type: 'spki', format: 'der' });
+  return der(0x30, P256_ALGORITHM, der(0x03, Buffer.from([0]), unwrapEcPoint(ecPoint)));
 }
 
 export function spkiKey(spki: Buffer): KeyObject {

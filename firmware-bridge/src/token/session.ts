@@ -7,7 +7,6 @@ import { ecdsaRawToDer, type Signer } from './csr.js';
 import { TokenError, toTokenError } from './errors.js';
 import type { Handle, Pkcs11Module, TokenSummary } from './module.js';
 import {
-  certificateSpki,
   ecP256Spki,
   type KeyAlgorithm,
   P256_PARAMS,
@@ -280,13 +279,14 @@ export class TokenSession {
   }
 
   private describeKeyPair(id: Buffer, priv: Handle, pub: Handle): KeyPairInfo {
-    const p = this.attrs(pub, [
-      pkcs11js.CKA_KEY_TYPE,
-      pkcs11js.CKA_MODULUS,
-      pkcs11js.CKA_PUBLIC_EXPONENT,
-      pkcs11js.CKA_EC_POINT,
-    ]);
-    const keyType = ulong(p.get(pkcs11js.CKA_KEY_TYPE));
+    // The key type first, then only the attributes that type has (asking for others makes the module fail).
+    const keyType = ulong(this.attrs(pub, [pkcs11js.CKA_KEY_TYPE]).get(pkcs11js.CKA_KEY_TYPE));
+    const p = this.attrs(
+      pub,
+      keyType === pkcs11js.CKK_RSA
+        ? [pkcs11js.CKA_MODULUS, pkcs11js.CKA_PUBLIC_EXPONENT]
+        : [pkcs11js.CKA_EC_POINT],
+    );
     let spki: Buffer;
     let algorithm: KeyAlgorithm;
     if (keyType === pkcs11js.CKK_RSA) {
@@ -362,22 +362,29 @@ export class TokenSession {
    */
   writeCertificate(id: Buffer, cert: X509Certificate, chain: X509Certificate[] = [], label?: string): void {
     const key = this.keyPair(id);
-    if (!certificateSpki(cert).equals(key.spki)) {
+    // The certificate's SubjectPublicKeyInfo, byte for byte, must be the token key's.
+    const parts = tbsParts(cert.raw);
+    if (!parts.spki.equals(key.spki)) {
       throw new TokenError('TOKEN_CERT_KEY_MISMATCH', undefined, {
         keySpkiSha256: key.spkiSha256,
-        certSpkiSha256: spkiSha256(certificateSpki(cert)),
+        certSpkiSha256: spkiSha256(parts.spki),
       });
     }
-    this.createCertificateObject(cert, id, label ?? key.label, 1);
+    this.createCertificateObject(cert, id, label ?? key.label, 1, parts);
     for (const ca of chain) {
-      const caId = createHash('sha1').update(certificateSpki(ca)).digest();
+      const caId = createHash('sha1').update(tbsParts(ca.raw).spki).digest();
       if (this.findCertificates().some((c) => c.id === caId.toString('hex'))) continue;
       this.createCertificateObject(ca, caId, `CA ${commonName(ca.subject)}`, 2);
     }
   }
 
-  private createCertificateObject(cert: X509Certificate, id: Buffer, label: string, category: number): void {
-    const parts = tbsParts(cert.raw);
+  private createCertificateObject(
+    cert: X509Certificate,
+    id: Buffer,
+    label: string,
+    category: number,
+    parts = tbsParts(cert.raw),
+  ): void {
     this.call('certificate write', () =>
       this.api.C_CreateObject(this.handle, [
         { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE },
@@ -481,11 +488,11 @@ function commonName(subject: string): string {
 }
 
 /** The DER subject, issuer and serial INTEGER of a certificate, as PKCS#11 wants them. */
-export function tbsParts(der: Buffer): { subject: Buffer; issuer: Buffer; serial: Buffer } {
+export function tbsParts(der: Buffer): { subject: Buffer; issuer: Buffer; serial: Buffer; spki: Buffer } {
   const { asn1 } = forge;
   const cert = asn1.fromDer(forge.util.createBuffer(der.toString('binary')));
   const tbs = (cert.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[];
   const hasVersion = tbs[0]!.tagClass === asn1.Class.CONTEXT_SPECIFIC;
   const at = (i: number) => Buffer.from(asn1.toDer(tbs[i + (hasVersion ? 1 : 0)]!).getBytes(), 'binary');
-  return { serial: at(0), issuer: at(2), subject: at(4) };
+  return { serial: at(0), issuer: at(2), subject: at(4), spki: at(5) };
 }
