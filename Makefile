@@ -62,13 +62,15 @@ unit: build
 
 # Everything CI runs: typecheck (in build), lint, the vitest suites, then the browser suite; one closing line.
 test: setup lint
-	@rm -f test-results/vitest.json test-results/playwright.json; status=0; \
+	@rm -f test-results/vitest.json test-results/playwright.json test-results/playwright-real.json; status=0; \
 	  $(MAKE) --no-print-directory unit || status=1; \
 	  npm run test:e2e -w @certkiosk/kiosk-ui || status=1; \
-	  node .ci/summarize.mjs test-results/vitest.json test-results/playwright.json; exit $$status
+	  npm run test:e2e:real -w @certkiosk/kiosk-ui || status=1; \
+	  node .ci/summarize.mjs test-results/vitest.json test-results/playwright.json test-results/playwright-real.json; exit $$status
 
 e2e: setup
 	npm run test:e2e -w @certkiosk/kiosk-ui
+	npm run test:e2e:real -w @certkiosk/kiosk-ui
 
 bench: setup
 	node firmware-bridge/dist/bench/token.bench.js

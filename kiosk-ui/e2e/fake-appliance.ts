@@ -215,7 +215,7 @@ function changed(): void {
 
 function update(patch: Partial<JourneyView>): void {
   if (!world.journey) return;
-  world.journey.view = { ...world.journey.view, ...patch };
+  world.journey.view = { ...world.journey.view, ...patch, revision: world.journey.view.revision + 1 };
   if (patch.error === undefined && 'error' in patch) delete world.journey.view.error;
   changed();
 }
@@ -232,6 +232,7 @@ function startJourney(): Journey {
   world.journey = {
     view: {
       id: `J-${randomBytes(4).toString('hex')}`,
+      revision: 1,
       kind: 'pickup',
       step: 'scanned',
       status: 'active',
@@ -627,6 +628,7 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       return send(res, 200, {
         journey: {
           id,
+          revision: 1,
           kind: 'pickup',
           step: 'completed',
           status: 'completed',

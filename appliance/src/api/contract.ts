@@ -67,6 +67,8 @@ export interface ReceiptView {
 
 export interface JourneyView {
   id: string;
+  /** Goes up with every durable change: a view older than one already shown must be ignored. */
+  revision: number;
   kind: 'pickup';
   /** Last step made durable. */
   step: PickupStep;

@@ -98,6 +98,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
   private async persist(j: JourneyRecord, step?: PickupStep): Promise<void> {
     if (step) j.step = step;
     j.updatedAt = this.now().toISOString();
+    j.revision = (j.revision ?? 0) + 1;
     this.store.data.journeys[j.id] = j;
     await this.store.write();
     if (step && this.opts.crashAfter === step) process.kill(process.pid, 'SIGKILL');

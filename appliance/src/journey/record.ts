@@ -29,6 +29,8 @@ export interface JourneyRecord {
   status: JourneyStatus;
   startedAt: string;
   updatedAt: string;
+  /** Incremented by every persist; lets the UI drop views that arrive out of order. */
+  revision?: number;
   /** Waiting-for-input sub-state within a step (confirm order, id card, token, pin). */
   awaiting: 'scan' | 'confirm-order' | 'id-card' | 'token' | 'pin' | 'none';
   pickupCode?: string;

@@ -35,6 +35,7 @@ export function journeyView(j: JourneyRecord): JourneyView {
   const running = j.status === 'active' && j.awaiting === 'none';
   const view: JourneyView = {
     id: j.id,
+    revision: j.revision ?? 0,
     kind: 'pickup',
     step: j.step,
     status: j.status,

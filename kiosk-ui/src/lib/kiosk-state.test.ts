@@ -11,6 +11,7 @@ import {
 
 const journey = (over: Partial<JourneyView> = {}): JourneyView => ({
   id: 'J1',
+  revision: 1,
   kind: 'pickup',
   step: 'scanned',
   status: 'active',
@@ -32,6 +33,19 @@ describe('kiosk state reducer', () => {
     const s = run({ type: 'journey', data: journey({ idleWipeAt: '2025-01-01T00:01:00Z' }) });
     expect(s.journey?.id).toBe('J1');
     expect(s.serverWipeAt).toBe(Date.parse('2025-01-01T00:01:00Z'));
+  });
+
+  it('never steps back to an older view of the same journey (an action answer arriving after the stream)', () => {
+    const s = run(
+      { type: 'journey', data: journey({ revision: 5, need: 'token' }) },
+      { type: 'journey', data: journey({ revision: 4, need: 'id-card' }) },
+    );
+    expect(s.journey?.need).toBe('token');
+    const t = run(
+      { type: 'journey', data: journey({ revision: 5, need: 'token' }) },
+      { type: 'journey', data: journey({ revision: 6, need: 'pin' }) },
+    );
+    expect(t.journey?.need).toBe('pin');
   });
 
   it('keeps one status per device, the latest', () => {

@@ -36,6 +36,9 @@ function parseTime(iso: string | undefined): number | null {
 
 function withJourney(state: KioskState, journey: JourneyView | null): KioskState {
   if (journey && state.wipedIds.includes(journey.id)) return state;
+  // An action's answer can arrive after a newer view from the event stream: never step back.
+  if (journey && state.journey?.id === journey.id && (journey.revision ?? 0) < (state.journey.revision ?? 0))
+    return state;
   if (!journey || journey.status === 'abandoned') return { ...state, journey: null, serverWipeAt: null };
   return { ...state, journey, serverWipeAt: parseTime(journey.idleWipeAt) };
 }
