@@ -35,6 +35,11 @@ test('a QR code that is no pickup code is explained in Chinese, then in English'
   if (error.action !== 'none') await expect(notice).toContainText((en as Messages)[todo]!);
   await expect(notice).not.toContainText((zh as Messages)[what]!);
   await shot(page, 'real/error-malformed-en');
+  // The longer English header and text still fit the 1080 px portrait screen: nothing reaches past its edge.
+  const widest = await page.evaluate(() =>
+    Math.max(...[...document.querySelectorAll('body *')].map((el) => el.getBoundingClientRect().right)),
+  );
+  expect(widest).toBeLessThanOrEqual(1080 + 1);
 
   // Dismissed, the kiosk still waits for a code on the same screen.
   await page.getByTestId('notice-ok').click();

@@ -41,9 +41,9 @@ test('a real order collected in Chinese at 1080×1920, activated at central', as
   await screen(page, 'id-card');
   await expect(page.getByTestId('id-state')).toHaveAttribute('data-state', 'waiting');
   await sim.idCard(HOLDER_CARD);
-  // The real engine asks for the key in the same step that matches the card, so the id-card screen never
-  // shows its "matched" state: the match is read from the journey the appliance reports.
+  // The real engine asks for the key in the same step that matches the card: the key screen confirms the match.
   await screen(page, 'token');
+  await expect(page.getByTestId('identity-matched')).toBeVisible();
   const { journey } = (await (await request.get('/api/state')).json()) as { journey: JourneyView };
   expect(journey.identity).toMatchObject({ state: 'matched', idNumberMasked: '4403**********1238' });
   await sim.token('insert');

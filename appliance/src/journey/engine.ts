@@ -13,7 +13,7 @@ import {
   type TokenError,
 } from '@certkiosk/firmware-bridge';
 import { type IssuedCertificate, type Order, type SyncEvent, verifyPickupCode } from '@certkiosk/sync';
-import type { ApplianceErrorCode, JourneyView, PickupStep } from '../api/contract.js';
+import { type ApplianceErrorCode, type JourneyView, PICKUP_STEPS, type PickupStep } from '../api/contract.js';
 import { ApplianceError, errorBody } from '../errors.js';
 import { checkIdentity, hashIdNumber, maskName } from './identity.js';
 import type { ApplianceKey, CentralPort, EventSink, KioskDevices, StateStore } from './ports.js';
@@ -792,19 +792,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
 }
 
 export function stepIndex(step: PickupStep): number {
-  return [
-    'scanned',
-    'order-verified',
-    'identity-verified',
-    'token-ready',
-    'key-generated',
-    'certificate-issued',
-    'certificate-written',
-    'pin-set',
-    'verified',
-    'receipt-printed',
-    'completed',
-  ].indexOf(step);
+  return PICKUP_STEPS.indexOf(step);
 }
 
 function snapshot(order: Order, salt: string): OrderSnapshot {
