@@ -1,4 +1,5 @@
 import { defineConfig } from '@playwright/test';
+import { DEBIAN_CHROMIUM } from './e2e/chromium.ts';
 
 // KIOSK_E2E_BASE_URL points the suite at a running appliance (sim profile); without it the fake appliance
 // in e2e/fake-appliance.ts serves dist/ and the contract's routes.
@@ -21,17 +22,7 @@ export default defineConfig({
     viewport: { width: 1080, height: 1920 },
     locale: 'zh-CN',
     screenshot: 'only-on-failure',
-    launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    },
+    launchOptions: DEBIAN_CHROMIUM,
   },
   ...(external
     ? {}

@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
+import { DEBIAN_CHROMIUM } from './e2e/chromium.ts';
 import { CENTRAL_PORT, KIOSK_PORT, KIOSK_URL } from './e2e-real/ports.ts';
 
 // The same specs' habits as playwright.config.ts, but against the REAL appliance: `certkiosk-demo` starts the
@@ -25,17 +26,7 @@ export default defineConfig({
     viewport: { width: 1080, height: 1920 },
     locale: 'zh-CN',
     screenshot: 'only-on-failure',
-    launchOptions: {
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    },
+    launchOptions: DEBIAN_CHROMIUM,
   },
   webServer: {
     // Its stdout (the daemons' progress lines) goes to a log beside the reports; errors still show here.

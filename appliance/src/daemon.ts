@@ -139,25 +139,20 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     onError: (part, err) => log(`sync ${part}: ${(err as Error).message}`),
   });
 
-  const engine = new PickupEngine(
-    store,
-    client,
-    agent,
-    kioskDevices(manager, config.devices.token),
-    applianceKey,
-    {
-      applianceId: config.appliance.id,
-      hall: config.appliance.hall,
-      centralUrl: config.central.url,
-      pickupPublicKeyPem: config.central.publicKey,
-      pinPolicy: config.pinPolicy,
-      soPinMasterSecret: Buffer.from(secret('soPinMasterSecret')!),
-      blankKeySoPin,
-      maxIdAttempts: config.kiosk.maxIdAttempts,
-      ...(opts.crashAfter ? { crashAfter: opts.crashAfter } : {}),
-      ...(opts.afterStep ? { afterStep: opts.afterStep } : {}),
-    },
-  );
+  // One device adapter for the engine and the autopilot.
+  const devices = kioskDevices(manager, config.devices.token);
+  const engine = new PickupEngine(store, client, agent, devices, applianceKey, {
+    applianceId: config.appliance.id,
+    hall: config.appliance.hall,
+    centralUrl: config.central.url,
+    pickupPublicKeyPem: config.central.publicKey,
+    pinPolicy: config.pinPolicy,
+    soPinMasterSecret: Buffer.from(secret('soPinMasterSecret')!),
+    blankKeySoPin,
+    maxIdAttempts: config.kiosk.maxIdAttempts,
+    ...(opts.crashAfter ? { crashAfter: opts.crashAfter } : {}),
+    ...(opts.afterStep ? { afterStep: opts.afterStep } : {}),
+  });
 
   // Every journey step and status goes to the audit log, with masked data only.
   let lastAudited = '';
@@ -207,7 +202,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const recovered = await engine.recover();
   for (const r of recovered) await audit.append('system', 'journey.recovered', r);
 
-  const autopilot = new JourneyAutopilot(engine, kioskDevices(manager, config.devices.token), {
+  const autopilot = new JourneyAutopilot(engine, devices, {
     idPollMs: Math.max(200, Math.min(pollMs, 700)),
     tokenPollMs: Math.max(200, pollMs),
     log: (m, err) => log(`${m}: ${(err as Error | undefined)?.message ?? ''}`),

@@ -1,7 +1,7 @@
 // The sim profile's devices: a private SoftHSM2 with the appliance's own token and a tray of blank keys,
 // and the ID reader, printer and scanner emulators on the device side of socat PTY pairs whose host side
 // is what the configuration names. The production drivers open the host side as they would real ports.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CertkioskConfig } from '@certkiosk/config';
 import type { printer } from '@certkiosk/firmware-bridge';
@@ -153,10 +153,4 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
       for (const p of pairs) await p.close();
     },
   };
-}
-
-export function simDirFor(config: CertkioskConfig): string {
-  const dir = join(config.store.dir, '..', 'sim');
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  return dir;
 }
