@@ -2,20 +2,38 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-APT_PACKAGES := softhsm2 opensc socat chromium fonts-noto-cjk libengine-pkcs11-openssl openssl ca-certificates
+# Every Debian package the project needs, system libraries the native addons load included (node-hid's prebuilt
+# binding links libusb-1.0.so.0). `make doctor` checks this same list; ../shared/hooks/native-deps-check finds
+# what a new native addon adds.
+APT_PACKAGES := softhsm2 opensc socat chromium fonts-noto-cjk libengine-pkcs11-openssl openssl ca-certificates \
+  libusb-1.0-0
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_COLOR ?= 1
 
-.PHONY: help setup apt-deps node-deps build typecheck lint format unit test e2e bench demo central clean
+.PHONY: help setup doctor print-apt-packages apt-deps node-deps build typecheck lint format unit test e2e bench fault demo \
+  central clean
 
 help:
 	@echo "make demo   run the kiosk with emulated devices and the reference central service"
 	@echo "make test   typecheck + lint + every test suite (installs what is missing first)"
 	@echo "make e2e    end-to-end tests in Debian's Chromium"
 	@echo "make bench  benchmarks; prints a table and writes bench-results.json"
+	@echo "make fault  300 runs of kill -9 at a random moment of a pickup; prints the tally"
+	@echo "make doctor checks this machine: Debian packages, native addons, tools, linked bins"
 
-## setup: idempotent — installs only the Debian packages that are missing, then npm ci when the lock changed.
+## setup: idempotent — installs only the Debian packages that are missing, then npm ci when the lock changed;
+## ends with the doctor, so a machine that cannot run the project fails here, with the fix printed.
 setup: apt-deps node-deps build
+	@$(DOCTOR)
+
+DOCTOR := node scripts/doctor.mjs $(APT_PACKAGES)
+
+# Checks, fixes nothing: one line per problem with its fix, or "doctor: ok (N checks)".
+doctor:
+	@$(DOCTOR)
+
+print-apt-packages:
+	@echo $(APT_PACKAGES)
 
 apt-deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -33,8 +51,9 @@ node_modules/.package-lock.json: package-lock.json package.json */package.json
 	@touch $@
 
 SIM_MODULE := firmware-bridge/dist/native/libcertkiosk-usbkey-sim.so
-BINS := config/dist/cli.js firmware-bridge/dist/cli/token.js firmware-bridge/dist/cli/devices.js sync/dist/cli/central.js \
-  appliance/dist/audit/cli.js appliance/dist/cli/appliance.js appliance/dist/cli/demo.js
+# The workspaces' bins: committed shims (*/bin/certkiosk-*.js) that run the built CLIs in dist/. They exist
+# when npm ci runs, before the build, so npm links every one of them into node_modules/.bin.
+BINS := $(wildcard */bin/certkiosk-*.js)
 
 build: node-deps $(SIM_MODULE)
 	npx tsc -b
@@ -77,6 +96,16 @@ bench: setup
 	node sync/dist/bench/outbox.bench.js
 	node appliance/dist/bench/store.bench.js
 	node appliance/dist/bench/journey.bench.js
+	npx tsc -p kiosk-ui/bench/tsconfig.json
+	node kiosk-ui/bench/dist/kiosk-ui/bench/ui.bench.js
+	node appliance/dist/bench/soak.bench.js
+
+# kill -9 from outside at random moments of a pickup, FAULT_RUNS times (make test runs 20); prints the tally.
+FAULT_RUNS ?= 300
+fault: setup
+	@mkdir -p test-results
+	CERTKIOSK_RANDOM_FAULT_RUNS=$(FAULT_RUNS) npx vitest run appliance/src/fault-random.softhsm.test.ts
+	@cat test-results/fault-tally.json
 
 # The reference central service alone, seeded with demo orders (pickup key = the sim profile's).
 central: setup
@@ -88,5 +117,5 @@ demo: setup
 	node appliance/dist/cli/demo.js $(DEMO_ARGS)
 
 clean:
-	rm -rf node_modules */node_modules */dist test-results bench-results.json
+	rm -rf node_modules */node_modules */dist kiosk-ui/bench/dist test-results bench-results.json
 	find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete

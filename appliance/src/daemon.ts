@@ -1,7 +1,8 @@
-// The kiosk daemon: wires config, devices (or the sim's emulators), the durable store, the audit log, the
-// sync agent, the journey engine and the API into one process listening on 127.0.0.1.
+// The kiosk daemon: wires config, devices, the durable store, the audit log, the sync agent, the journey
+// engine and the API into one process listening on 127.0.0.1. It imports no emulator: a composition (the
+// production CLI, or sim/compose.ts) hands it what it adds to the devices (DeviceHarness).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CertkioskConfig, readSecret } from '@certkiosk/config';
 import { DeviceManager, spkiSha256 } from '@certkiosk/firmware-bridge';
@@ -9,15 +10,25 @@ import { CentralClient, SyncAgent } from '@certkiosk/sync';
 import type { FastifyInstance } from 'fastify';
 import type { DeviceStatusView, JourneyView, KioskSettings } from './api/contract.js';
 import { buildApplianceApi } from './api/server.js';
+import { APPLIANCE_KEY_ID } from './appliance-key.js';
 import { AuditLog, verifyAuditLog } from './audit/index.js';
 import { kioskDevices } from './devices/kiosk-devices.js';
 import { JourneyAutopilot } from './journey/autopilot.js';
 import { type EngineOptions, PickupEngine } from './journey/engine.js';
 import type { ApplianceKey } from './journey/ports.js';
 import { receiptDocument } from './journey/receipt.js';
-import { simRoutes } from './sim/routes.js';
-import { APPLIANCE_KEY_ID, type Simulation, startSimulation } from './sim/simulation.js';
 import { openJourneyStore } from './store/journey-store.js';
+
+/** What a composition adds around the real devices (the sim: emulators, a key tray, its control routes). */
+export interface DeviceHarness {
+  /** Blank keys left in stock, when the composition knows it. */
+  blankKeysLeft?(): number;
+  /** Extra routes on the same server. */
+  plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
+  /** The token module only notices tokens added by another process after re-initialising (SoftHSM). */
+  tokenRescan?: boolean;
+  stop?(): Promise<void>;
+}
 
 export const SOFTWARE_VERSION = '0.1.0';
 
@@ -28,6 +39,27 @@ function paperState(printer: DeviceStatusView): 'ok' | 'low' | 'out' | 'unknown'
   return 'ok';
 }
 
+/** The store must take writes before anything starts: one clear sentence, not a stack trace, when not. */
+function ensureWritableStore(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    const probe = join(dir, '.write-probe');
+    writeFileSync(probe, 'ok');
+    rmSync(probe);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    throw Object.assign(
+      new Error(
+        code === 'ENOSPC'
+          ? `the store directory ${dir} is on a full disk (${code})`
+          : `the store directory ${dir} is not writable (${code})`,
+      ),
+      { code },
+    );
+  }
+}
+
 export interface DaemonOptions {
   config: CertkioskConfig;
   /** Path of the config file, recorded (hashed) in the audit log at start. */
@@ -35,10 +67,13 @@ export interface DaemonOptions {
   uiDir?: string;
   /** Port override (0 = any free port, for tests). */
   port?: number;
-  phonePageUrl?: string;
   env?: NodeJS.ProcessEnv;
-  /** Test hook: SIGKILL right after this journey step is durable. */
-  crashAfter?: string;
+  harness?: DeviceHarness;
+  /** Fault injection (test compositions only): called at every side-effect boundary. */
+  fault?: EngineOptions['fault'];
+  /** Waiting on central after the issuance request (tests shorten it). */
+  centralRetry?: EngineOptions['centralRetry'];
+  centralWaitLimitMs?: number;
   /** Test hook: awaited right after each journey step is durable. */
   afterStep?: EngineOptions['afterStep'];
   log?: (line: string) => void;
@@ -54,7 +89,6 @@ export interface Daemon {
   manager: DeviceManager;
   agent: SyncAgent;
   audit: AuditLog;
-  sim?: Simulation;
   recovered: Array<{ id: string; outcome: string }>;
   stop(): Promise<void>;
 }
@@ -69,18 +103,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   };
   const applianceTokenPin = secret('applianceTokenPin')!;
   const blankKeySoPin = secret('blankKeySoPin');
-  mkdirSync(config.store.dir, { recursive: true });
-
-  let sim: Simulation | undefined;
-  if (config.simulation?.enabled) {
-    sim = await startSimulation({
-      config,
-      dir: config.simulation.dir,
-      applianceTokenPin,
-      blankKeySoPin: blankKeySoPin ?? 'blank-factory-so-pin',
-      blankKeys: config.simulation.blankKeys,
-    });
-  }
+  ensureWritableStore(config.store.dir);
+  const harness = opts.harness ?? {};
 
   const pollMs = opts.pollMs ?? config.devices.token.pollIntervalMs;
   const manager = new DeviceManager(config.devices, {
@@ -88,7 +112,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     deviceTimeoutMs: config.timeouts.deviceMs,
     // SoftHSM notices tokens added by another process only after re-initialising.
     tokenRescan:
-      !!sim ||
+      !!harness.tokenRescan ||
       config.devices.token.module.includes('softhsm') ||
       config.devices.token.module.includes('usbkey-sim'),
   });
@@ -131,7 +155,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           ...(d.detail ? { detail: d.detail } : {}),
         })),
         consumables: {
-          ...(sim ? { blankKeys: sim.tray.blanksLeft() } : {}),
+          ...(harness.blankKeysLeft ? { blankKeys: harness.blankKeysLeft() } : {}),
           paper: paperState(manager.statusOf('printer')),
         },
       }),
@@ -150,7 +174,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     soPinMasterSecret: Buffer.from(secret('soPinMasterSecret')!),
     blankKeySoPin,
     maxIdAttempts: config.kiosk.maxIdAttempts,
-    ...(opts.crashAfter ? { crashAfter: opts.crashAfter } : {}),
+    ...(opts.fault ? { fault: opts.fault } : {}),
+    ...(opts.centralRetry ? { centralRetry: opts.centralRetry } : {}),
+    ...(opts.centralWaitLimitMs ? { centralWaitLimitMs: opts.centralWaitLimitMs } : {}),
     ...(opts.afterStep ? { afterStep: opts.afterStep } : {}),
   });
 
@@ -179,10 +205,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   await audit.append('system', 'daemon.start', {
     version: SOFTWARE_VERSION,
     configSha256: configHash,
-    simulation: !!sim,
+    simulation: !!config.simulation?.enabled,
+    faultInjection: !!opts.fault,
   });
 
-  // Enrol (idempotent: the same key is accepted again). Central may be down: keep trying in the background.
+  // Enrol (idempotent: the same key is accepted again). Central may be down or hang: the daemon does not
+  // wait for it (it serves offline), and keeps trying in the background.
+  let enrolTimer: NodeJS.Timeout | undefined;
   const enrol = async (): Promise<void> => {
     try {
       await client.enrol({
@@ -194,10 +223,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       log(`enrolled with central as ${config.appliance.id} (key ${spkiSha256(applianceSpki).slice(0, 16)}…)`);
     } catch (err) {
       log(`enrol: ${(err as Error).message}; retrying in 10 s`);
-      setTimeout(() => void enrol(), 10_000).unref();
+      enrolTimer = setTimeout(() => void enrol(), 10_000);
+      enrolTimer.unref();
     }
   };
-  await enrol();
+  void enrol();
 
   const recovered = await engine.recover();
   for (const r of recovered) await audit.append('system', 'journey.recovered', r);
@@ -220,7 +250,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     elderlyTimeoutFactor: config.kiosk.elderlyTimeoutFactor,
     pinPolicy: config.pinPolicy,
     serviceHotline: config.kiosk.serviceHotline,
-    ...(sim ? { simControlUrl: '/sim' } : {}),
+    ...(config.simulation?.enabled ? { simControlUrl: '/sim' } : {}),
   };
 
   const staffPin = secret('staffPin')!;
@@ -235,7 +265,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         version: SOFTWARE_VERSION,
         queue: { depth: agent.pendingCount(), ...agent.status() },
         reprints: store.data.reprints.filter((r) => r.state === 'queued'),
-        consumables: { blankKeys: sim ? sim.tray.blanksLeft() : null },
+        consumables: { blankKeys: harness.blankKeysLeft ? harness.blankKeysLeft() : null },
+        parkedEvents: agent.status().outbox.parked ?? 0,
+        spoiledKeys: store.data.spoiledKeys,
         recentJourneys: Object.values(store.data.journeys)
           .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
           .slice(0, 20)
@@ -274,9 +306,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         );
       },
     },
-    plugins: sim
-      ? [simRoutes({ sim, ...(opts.phonePageUrl ? { phonePageUrl: opts.phonePageUrl } : {}) })]
-      : [],
+    plugins: harness.plugins ?? [],
   });
   const address = await app.listen({ host: '127.0.0.1', port: opts.port ?? config.kiosk.listenPort });
 
@@ -287,16 +317,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     manager,
     agent,
     audit,
-    ...(sim ? { sim } : {}),
     recovered,
     async stop() {
+      clearTimeout(enrolTimer);
       autopilot.stop();
       await app.close();
       await agent.close();
       await manager.stop();
       await audit.close();
       await store.close();
-      await sim?.stop();
+      await harness.stop?.();
     },
   };
 }

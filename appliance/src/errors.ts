@@ -25,6 +25,12 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
   ],
   PICKUP_CODE_WRONG_HALL: [400, 'none', false, 'This order is to be collected at another service hall.'],
   PICKUP_CODE_USED: [409, 'call-staff', false, 'This pickup code was already used at this kiosk.'],
+  PICKUP_CODE_SUPERSEDED: [
+    409,
+    'retry',
+    true,
+    'This pickup code was replaced by a newer one. Refresh the order page and scan the newest code.',
+  ],
   ORDER_NOT_APPROVED: [409, 'come-back-later', false, 'The order is not approved for collection yet.'],
   ORDER_ALREADY_ISSUED: [409, 'call-staff', false, 'A certificate was already issued for this order.'],
   ORDER_NOT_FOUND: [404, 'call-staff', false, 'The order could not be found.'],
@@ -44,8 +50,20 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
   TOKEN_REMOVED: [409, 'retry', true, 'The USB key was removed too early. Insert it again.'],
   TOKEN_FAILED: [500, 'call-staff', true, 'The USB key reported an error.'],
   TOKEN_PIN_POLICY: [400, 'retry', true, 'The PIN does not meet the rules shown.'],
+  PIN_NOT_CONFIRMED: [
+    409,
+    'retry',
+    true,
+    'The PIN could not be confirmed on the USB key; it was reset safely. Please set your PIN again.',
+  ],
   CENTRAL_UNAVAILABLE: [503, 'come-back-later', true, 'The certificate service cannot be reached right now.'],
   CENTRAL_REFUSED: [409, 'call-staff', false, 'The certificate service refused the request.'],
+  ISSUANCE_PENDING: [
+    503,
+    'retry',
+    true,
+    'The certificate was requested; waiting for the certificate service to answer (retrying by itself).',
+  ],
   ISSUANCE_IN_DOUBT: [
     409,
     'call-staff',
@@ -68,6 +86,14 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
   STAFF_AUTH_REQUIRED: [401, 'none', false, 'Staff login required.'],
   STAFF_PIN_WRONG: [401, 'none', false, 'The staff PIN is wrong.'],
   DEVICE_UNAVAILABLE: [503, 'call-staff', true, 'A device of the kiosk is not available.'],
+  STORE_UNAVAILABLE: [
+    503,
+    'call-staff',
+    true,
+    'The kiosk cannot save its records (storage full or failing); nothing more is done until it can.',
+  ],
+  STEP_TIMEOUT: [504, 'call-staff', false, 'This step took too long; staff will finish it.'],
+  SESSION_ENDED_BY_STAFF: [409, 'none', false, 'Staff ended this session.'],
   INTERNAL: [500, 'call-staff', false, 'Something went wrong inside the kiosk.'],
 };
 

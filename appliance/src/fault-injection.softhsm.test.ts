@@ -1,24 +1,17 @@
-// kill -9 at every step boundary: the daemon runs a pickup journey in a child process that SIGKILLs itself
-// right after the chosen step is durable (CERTKIOSK_CRASH_AFTER). It is restarted on the same store, SoftHSM
-// and outbox, the journey is finished the way a person would, and central is checked: at most one
-// certificate for the order, the order activated, and every event there exactly once.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+// kill -9 at every side-effect boundary: the sim daemon runs a pickup journey in a child process that
+// SIGKILLs itself right before an effect starts (its intent durable) or right after it (its result not yet
+// recorded) — CERTKIOSK_FAULT_AT, see journey/pickup-table.ts. It is restarted on the same store, SoftHSM
+// and outbox; the journey is finished the way a person would; then the token's objects, central's rows and
+// the events are checked, not only the journey status.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { deriveTransportPin } from '@certkiosk/firmware-bridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JourneyView, PICKUP_STEPS } from './api/contract.js';
-import {
-  type CentralHandle,
-  SIM_SECRETS_ENV,
-  startTestCentral,
-  waitFor,
-  writeSimConfigFile,
-} from './testing/kiosk-harness.js';
-
-const DAEMON = new URL('../dist/cli/appliance.js', import.meta.url).pathname;
-const HOLDER_PIN = '385172';
+import { FAULT_POINTS, PICKUP_EFFECTS, type PickupEffect } from './journey/pickup-table.js';
+import { call, centralRows, HOLDER_PIN, play, startDaemonChild } from './testing/daemon-child.js';
+import { type CentralHandle, SIM_SECRETS_ENV, startTestCentral, waitFor } from './testing/kiosk-harness.js';
+import { inspectSimKeys } from './testing/token-inspect.js';
 
 let central: CentralHandle;
 beforeAll(async () => {
@@ -26,173 +19,99 @@ beforeAll(async () => {
 });
 afterAll(async () => central?.stop());
 
-interface Child {
-  proc: ChildProcess;
-  base: string;
-  output: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-let nextPort = 17_500 + Math.floor(Math.random() * 1000);
-
-async function startChild(dir: string, crashAfter?: string): Promise<Child> {
-  const port = nextPort++;
-  const config = writeSimConfigFile(dir, central.url, port);
-  const proc = spawn(process.execPath, [DAEMON, '--config', config], {
-    env: {
-      ...process.env,
-      ...SIM_SECRETS_ENV,
-      CERTKIOSK_POLL_MS: '100',
-      CERTKIOSK_HEARTBEAT_MS: '500',
-      ...(crashAfter ? { CERTKIOSK_CRASH_AFTER: crashAfter } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output: string[] = [];
-  proc.stdout!.on('data', (d) => output.push(...d.toString().split('\n').filter(Boolean)));
-  proc.stderr!.on('data', (d) => output.push(...d.toString().split('\n').filter(Boolean)));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-    proc.on('exit', (code, signal) => r({ code, signal })),
-  );
-  const base = `http://127.0.0.1:${port}`;
-  await waitFor(
-    () => output.some((l) => l.includes('listening on')) || proc.exitCode !== null,
-    30_000,
-    'the daemon to listen',
-  );
-  if (proc.exitCode !== null) throw new Error(`daemon exited at start:\n${output.join('\n')}`);
-  return { proc, base, output, exited };
-}
-
-async function call(base: string, method: string, path: string, body?: unknown) {
-  const r = await fetch(`${base}${path}`, {
-    method,
-    ...(body !== undefined
-      ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
-      : {}),
-  });
-  const text = await r.text();
-  return text ? JSON.parse(text) : null;
-}
-
-async function journey(base: string): Promise<JourneyView | null> {
-  return (await call(base, 'GET', '/api/state')).journey;
-}
-
-/** Play the applicant from wherever the journey stands until it completes (or the process dies). */
-async function play(child: Child, code: string): Promise<void> {
-  const { base } = child;
-  const deadline = Date.now() + 40_000;
-  let lastNeed = '';
-  let last: JourneyView | null = null;
-  while (Date.now() < deadline) {
-    if (child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-    let j: JourneyView | null;
-    try {
-      j = await journey(base);
-    } catch {
-      return; // the process died under us
-    }
-    last = j;
-    const need = j?.need ?? 'start';
-    if (j?.status === 'completed') return;
-    if (need !== lastNeed) {
-      lastNeed = need;
-      try {
-        if (need === 'start' || need === 'scan') await call(base, 'POST', '/sim/scan', { code });
-        else if (need === 'confirm-order') await call(base, 'POST', '/api/journeys/current/confirm', {});
-        else if (need === 'id-card') await call(base, 'POST', '/sim/id-card', { fixture: 'han-zhang-wei' });
-        else if (need === 'token') await call(base, 'POST', '/sim/token', { action: 'insert' });
-        else if (need === 'pin') await call(base, 'POST', '/api/journeys/current/pin', { pin: HOLDER_PIN });
-      } catch {
-        return;
-      }
-    }
-    await new Promise((r) => setTimeout(r, 50));
+/** The recovery outcome the restarted daemon must print, per fault point. */
+function expectedOutcome(point: string): string {
+  const [when, effect] = point.split(':') as ['before' | 'after', PickupEffect];
+  switch (PICKUP_EFFECTS[effect].recovery) {
+    case 'roll-back':
+      return 'rolled-back';
+    case 'ask-central':
+      return 'waiting-for-central';
+    case 'read-back':
+      return 'resumed';
+    case 'reset-pin':
+      return 'pin-reset';
+    case 're-run':
+      return 'completed';
   }
-  throw new Error(
-    `journey did not complete; last state ${JSON.stringify(last)}\n${child.output.slice(-40).join('\n')}`,
-  );
+  throw new Error(`no expectation for ${when}:${effect}`);
 }
 
-// Every step boundary but the last ('completed' ends the journey).
-const STEPS: string[] = PICKUP_STEPS.slice(0, -1);
+const master = SIM_SECRETS_ENV.CERTKIOSK_SO_PIN_MASTER;
+const pinsFor = (serial: string) => [HOLDER_PIN, deriveTransportPin(Buffer.from(master), serial)];
 
-describe('kill -9 at every step boundary', () => {
-  it.each(STEPS)(
-    'crash right after "%s" is durable: nothing lost, nothing doubled',
-    async (step) => {
-      const dir = mkdtempSync(join(tmpdir(), `ck-crash-${step}-`));
+/** Wrong user PINs ever given to a key (usbkey-sim logs each one and never resets that log). */
+function pinTriesSpent(simDir: string, serial: string): number {
+  const file = join(simDir, 'softhsm', `usbkey-sim-${serial}.wrong-total`);
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+}
+
+describe('kill -9 at every side-effect boundary', () => {
+  it.each(FAULT_POINTS)(
+    'crash at %s: one certificate, one key pair and one leaf on the key, every event once',
+    async (point) => {
+      const dir = mkdtempSync(join(tmpdir(), `ck-crash-${point.replace(':', '-')}-`));
+      const simDir = join(dir, 'sim');
       const { orderId, pickupCode } = await central.createApprovedOrder();
 
-      const first = await startChild(dir, step);
+      const first = await startDaemonChild(dir, central, { CERTKIOSK_FAULT_AT: point });
+      expect(first.output.join('\n')).toContain('FAULT INJECTION ARMED');
       await play(first, pickupCode);
       const end = await first.exited;
-      expect(end.signal, `the daemon should have been killed after ${step}`).toBe('SIGKILL');
+      expect(end.signal, `the daemon should have been killed at ${point}`).toBe('SIGKILL');
 
-      const second = await startChild(dir);
+      const second = await startDaemonChild(dir, central);
       try {
-        const recovered = second.output.find((l) => l.startsWith('recovered journey'));
-        expect(recovered, second.output.join('\n')).toBeDefined();
-        const outcome = recovered!.split(': ').at(-1)!;
-        // Before issuance the journey is rolled back (the order can be collected again); from issuance on it
-        // resumes, because the key with the key pair is still in the writer.
-        const issued = STEPS.indexOf(step) >= STEPS.indexOf('certificate-issued');
-        expect(outcome).toBe(
-          issued
-            ? STEPS.indexOf(step) >= STEPS.indexOf('verified')
-              ? 'completed'
-              : 'resumed'
-            : 'rolled-back',
-        );
-        if (!issued) await call(second.base, 'POST', '/sim/token', { action: 'pull' });
-        await play(second, pickupCode);
-        const done = await journey(second.base);
-        expect(done?.status ?? 'closed').toMatch(/completed|closed/);
+        expect(second.output.join('\n')).not.toContain('FAULT INJECTION ARMED');
+        const outcome = expectedOutcome(point);
+        expect(second.recovered(), second.output.join('\n')).toEqual([outcome]);
+        // Rolled back: the order is collectable again, with a new key (the touched one is spoiled).
+        if (outcome === 'rolled-back') await call(second.base, 'POST', '/sim/token', { action: 'pull' });
+        const last = await play(second, pickupCode);
+        expect(last?.status ?? 'closed', second.output.slice(-30).join('\n')).toMatch(/completed|closed/);
 
-        // Central: the order is activated, one certificate, every event once.
+        // Central: the order activated, exactly one certificate, every event exactly once.
         await waitFor(
           async () => (await central.order(orderId)).status === 'activated',
           20_000,
           'order activated at central',
         );
-        const db = new Database(join(central.dataDir, 'central.sqlite'), { readonly: true });
-        try {
-          const certs = db
-            .prepare('SELECT count(*) AS n FROM certificates WHERE order_id = ?')
-            .get(orderId) as { n: number };
-          expect(certs.n).toBe(1);
-          await waitFor(
-            () =>
-              (
-                db
-                  .prepare("SELECT count(*) AS n FROM events WHERE order_id = ? AND type = 'issuance.record'")
-                  .get(orderId) as { n: number }
-              ).n === 1,
-            20_000,
-            'issuance record at central',
-          );
-          const rows = db
-            .prepare('SELECT type, count(*) AS n FROM events WHERE order_id = ? GROUP BY type')
-            .all(orderId) as Array<{ type: string; n: number }>;
-          const byType = Object.fromEntries(rows.map((r) => [r.type, r.n]));
-          expect(byType).toMatchObject({
-            'certificate.issued': 1,
-            'certificate.written': 1,
-            'receipt.printed': 1,
-            'issuance.record': 1,
-            'certificate.activated': 1,
-          });
-          // A journey rolled back after the order was fetched reports its failure (with the order id).
-          expect(byType['journey.failed'] ?? 0).toBe(issued || step === 'scanned' ? 0 : 1);
-        } finally {
-          db.close();
-        }
+        await waitFor(
+          () => (centralRows(central, orderId).eventsByType['issuance.record'] ?? 0) === 1,
+          20_000,
+          'issuance record at central',
+        );
+        const rows = centralRows(central, orderId);
+        expect(rows.certificates).toHaveLength(1);
+        expect(rows.certificates[0]?.['revoked_at']).toBeNull();
+        expect(rows.eventsByType).toMatchObject({
+          'certificate.issued': 1,
+          'certificate.written': 1,
+          'receipt.printed': 1,
+          'issuance.record': 1,
+          'certificate.activated': 1,
+        });
+        expect(rows.eventsByType['journey.failed'] ?? 0).toBe(outcome === 'rolled-back' ? 1 : 0);
+        expect(rows.eventsByType['journey.in-doubt'] ?? 0).toBe(0);
       } finally {
-        second.proc.kill('SIGTERM');
-        await second.exited;
+        await second.stop();
       }
+
+      // The keys: exactly one carries the certificate, with one private key, one public key and one leaf
+      // under the key pair's id, opened by the holder's PIN and with no PIN try spent; a key touched by a
+      // rolled-back attempt carries no certificate.
+      const keys = inspectSimKeys(simDir, `CK-${orderId}`.slice(0, 32), pinsFor);
+      const withCert = keys.filter((k) => k.certificates.length > 0);
+      expect(withCert, JSON.stringify(keys)).toHaveLength(1);
+      const key = withCert[0]!;
+      expect(key.openedWith).toBe(HOLDER_PIN);
+      expect(key.privateKeys).toBe(1);
+      expect(key.publicKeys).toBe(1);
+      expect(key.keyIds).toHaveLength(1);
+      expect(key.certificates.filter((c) => c.id === key.keyIds[0])).toHaveLength(1);
+      expect(pinTriesSpent(simDir, key.serial)).toBe(0);
+      for (const spoiled of keys.filter((k) => k !== key)) expect(spoiled.certificates).toHaveLength(0);
     },
-    90_000,
+    120_000,
   );
 });

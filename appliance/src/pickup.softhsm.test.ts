@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signPickupCode } from '@certkiosk/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Daemon, startDaemon } from './daemon.js';
+import { type SimDaemon as Daemon, startSimDaemon } from './sim/compose.js';
 import {
   applianceClient,
   type CentralHandle,
@@ -24,7 +24,7 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ck-pickup-'));
   central = await startTestCentral();
-  daemon = await startDaemon({
+  daemon = await startSimDaemon({
     config: simConfig(dir, central.url),
     port: 0,
     env: SIM_SECRETS_ENV,
@@ -58,7 +58,7 @@ describe('pickup journey', () => {
     ]);
 
     // The applicant shows the QR code to the scanner.
-    await daemon.sim!.scan(pickupCode);
+    await daemon.sim.scan(pickupCode);
     const summary = await api.until((j) => j?.need === 'confirm-order');
     expect(summary?.order).toMatchObject({
       orderId,
@@ -69,14 +69,14 @@ describe('pickup journey', () => {
     expect((await api.call('POST', '/api/journeys/current/confirm', {})).body.need).toBe('id-card');
 
     // A card of someone else is refused with the reason; the holder's card matches.
-    await daemon.sim!.placeCard('mongol-batu');
+    await daemon.sim.placeCard('mongol-batu');
     const refused = await api.until((j) => j?.identity?.state === 'mismatched');
     expect(refused?.error).toMatchObject({ code: 'ID_MISMATCH_PERSON', params: { attemptsLeft: 2 } });
-    await daemon.sim!.placeCard('han-zhang-wei');
+    await daemon.sim.placeCard('han-zhang-wei');
     const matched = await api.until((j) => j?.need === 'token');
     expect(matched?.identity).toMatchObject({ state: 'matched', idNumberMasked: '4403**********1238' });
 
-    daemon.sim!.insertBlankKey();
+    daemon.sim.insertBlankKey();
     const written = await api.until((j) => j?.need === 'pin', 30_000);
     expect(written?.step).toBe('certificate-written');
     expect(written?.progress.steps.every((s) => s.state === 'done')).toBe(true);
@@ -95,7 +95,7 @@ describe('pickup journey', () => {
     const serial = done.body.certificate.serialNumber as string;
 
     // The receipt: masked ID number only, the certificate serial, a QR code for order lookup.
-    const receipt = daemon.sim!.receipts().at(-1)!;
+    const receipt = daemon.sim.receipts().at(-1)!;
     const text = receipt.lines.map((l) => l.text).join('\n');
     expect(text).toContain('4403**********1238');
     expect(text).not.toContain('440305198503071238');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PickupStep } from './api/contract.js';
-import { type Daemon, startDaemon } from './daemon.js';
+import { type SimDaemon as Daemon, startSimDaemon } from './sim/compose.js';
 import {
   applianceClient,
   type CentralHandle,
@@ -24,7 +24,7 @@ let pullAfter: PickupStep | null = null;
 
 beforeAll(async () => {
   central = await startTestCentral();
-  daemon = await startDaemon({
+  daemon = await startSimDaemon({
     config: simConfig(mkdtempSync(join(tmpdir(), 'ck-pull-')), central.url),
     port: 0,
     env: SIM_SECRETS_ENV,
@@ -34,7 +34,7 @@ beforeAll(async () => {
     afterStep: (step) => {
       if (step === pullAfter) {
         pullAfter = null;
-        daemon.sim!.pullKeys();
+        daemon.sim.pullKeys();
       }
     },
   });
@@ -49,7 +49,7 @@ afterAll(async () => {
 async function toTokenStep(pickupCode: string) {
   await api.call('POST', '/api/journeys/current/scan', { code: pickupCode });
   await api.call('POST', '/api/journeys/current/confirm', {});
-  await daemon.sim!.placeCard('han-zhang-wei');
+  await daemon.sim.placeCard('han-zhang-wei');
   await api.until((j) => j?.need === 'token');
 }
 
@@ -74,12 +74,12 @@ describe('USB key pulled mid-journey', () => {
     const { orderId, pickupCode } = await central.createApprovedOrder();
     await toTokenStep(pickupCode);
     pullAfter = 'token-ready';
-    daemon.sim!.insertBlankKey();
+    daemon.sim.insertBlankKey();
     const asked = await api.until((j) => j?.need === 'token' && j.error?.code === 'TOKEN_REMOVED', 20_000);
     expect(asked?.error).toMatchObject({ action: 'retry', retryable: true });
     expect(asked?.status).toBe('active');
 
-    daemon.sim!.insertBlankKey();
+    daemon.sim.insertBlankKey();
     await api.until((j) => j?.need === 'pin', 20_000);
     const done = await api.call('POST', '/api/journeys/current/pin', { pin: '385172' });
     expect(done.body).toMatchObject({ status: 'completed' });
@@ -91,7 +91,7 @@ describe('USB key pulled mid-journey', () => {
     const { orderId, pickupCode } = await central.createApprovedOrder();
     await toTokenStep(pickupCode);
     pullAfter = 'certificate-issued';
-    daemon.sim!.insertBlankKey();
+    daemon.sim.insertBlankKey();
     const doubt = await api.until((j) => j?.status === 'in-doubt', 20_000);
     expect(doubt?.error).toMatchObject({ code: 'ISSUANCE_IN_DOUBT', action: 'call-staff' });
 
@@ -110,7 +110,7 @@ describe('USB key pulled mid-journey', () => {
       auth,
     );
     expect(early.body).toMatchObject({ code: 'TOKEN_ABSENT' });
-    daemon.sim!.tray.reinsertPulled();
+    daemon.sim.tray.reinsertPulled();
     const resumed = await waitFor(
       async () => {
         const r = await api.call(
@@ -136,9 +136,9 @@ describe('USB key pulled mid-journey', () => {
   it('paper out: the journey completes, the receipt waits for staff to reprint it', async () => {
     const { pickupCode } = await central.createApprovedOrder();
     await toTokenStep(pickupCode);
-    daemon.sim!.insertBlankKey();
+    daemon.sim.insertBlankKey();
     await api.until((j) => j?.need === 'pin', 20_000);
-    daemon.sim!.setPrinter({ paper: 'out' });
+    daemon.sim.setPrinter({ paper: 'out' });
     await waitFor(
       async () => (await api.state()).devices.find((d) => d.kind === 'printer')?.detail === 'paper-out',
       10_000,
@@ -146,12 +146,12 @@ describe('USB key pulled mid-journey', () => {
     );
     const done = await api.call('POST', '/api/journeys/current/pin', { pin: '385172' });
     expect(done.body).toMatchObject({ status: 'completed', receipt: { state: 'queued-for-reprint' } });
-    const printedBefore = daemon.sim!.receipts().length;
+    const printedBefore = daemon.sim.receipts().length;
 
     const auth = { authorization: `Bearer ${await staffToken()}` };
     const queued = (await api.call('GET', '/api/staff/overview', undefined, auth)).body.reprints;
     expect(queued).toHaveLength(1);
-    daemon.sim!.setPrinter({ paper: 'ok' });
+    daemon.sim.setPrinter({ paper: 'ok' });
     await waitFor(
       async () => (await api.state()).devices.find((d) => d.kind === 'printer')?.state === 'online',
       10_000,
@@ -160,7 +160,7 @@ describe('USB key pulled mid-journey', () => {
     expect((await api.call('POST', `/api/staff/reprints/${queued[0].id}`, {}, auth)).body).toEqual({
       state: 'printed',
     });
-    expect(daemon.sim!.receipts().length).toBe(printedBefore + 1);
+    expect(daemon.sim.receipts().length).toBe(printedBefore + 1);
     expect((await api.call('GET', '/api/staff/overview', undefined, auth)).body.reprints).toHaveLength(0);
     await api.call('DELETE', '/api/journeys/current');
   });

@@ -8,6 +8,7 @@ export {
   parseConfig,
   readSecret,
 } from './loader.js';
+export { maskIdNumber, maskName } from './masks.js';
 export { checkPin, type PinProblem } from './pin-policy.js';
 export {
   type CertkioskConfig,

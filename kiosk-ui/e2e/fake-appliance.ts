@@ -13,13 +13,19 @@ import type {
   DeviceStatusView,
   ErrorBody,
   IdentityView,
+  InDoubtResolution,
   JourneyView,
   KioskSettings,
   OrderSummary,
   PickupStep,
   ServerEvents,
+  WipeReason,
 } from '../../appliance/src/api/contract.ts';
-import { APPLIANCE_ERROR_CODES } from '../../appliance/src/api/contract.ts';
+import {
+  APPLIANCE_ERROR_CODES,
+  IN_DOUBT_RESOLUTIONS,
+  PICKUP_STEPS,
+} from '../../appliance/src/api/contract.ts';
 import { checkPin } from '../../config/src/pin-policy.ts';
 
 const { values: args } = parseArgs({
@@ -69,11 +75,49 @@ const MACHINE_STEPS: PickupStep[] = [
 ];
 const FINISH_STEPS: PickupStep[] = ['pin-set', 'verified', 'receipt-printed'];
 const ID_ATTEMPTS = 3;
+const FAKE_CERT_SERIAL = '5A:3C:91:0E:77:12:AB:04';
 
 interface Journey {
   view: JourneyView;
   idFailures: number;
   lastActivity: number;
+  /** Serial of the blank key taken for this journey (spoiled if the journey ends without it). */
+  tokenSerial?: string;
+  /** The issuance request went out (from then on the certificate may exist: only central or staff end it). */
+  issuanceSent?: boolean;
+  /** Set when central issued (the done screen shows it; staff see it on an in-doubt item). */
+  certificateSerial?: string;
+  /** A machine step that did not finish: what a retry (the applicant's "try now", or the appliance's own
+   *  timer while it waits on central) runs again. */
+  held?: { kind: 'stall' | 'issuance'; resume: () => void; timer?: ReturnType<typeof setTimeout> };
+}
+
+/** How the fake's central answers the issuance request (set through /__test/central). */
+interface CentralBehaviour {
+  /** ok: issues; refuse: says no (the journey ends failed, as the appliance does, and the key is spoiled);
+   *  pending: no answer (the request is out: the journey waits on central and asks again every retryMs). */
+  mode: 'ok' | 'refuse' | 'pending';
+  /** The refusal's code and action (refuse only). */
+  code: ApplianceErrorCode;
+  action: ErrorBody['action'];
+  retryMs: number;
+}
+
+interface InDoubtEntry {
+  id: string;
+  orderId: string;
+  step: PickupStep;
+  note: string;
+  tokenSerial?: string;
+  certificateSerial?: string;
+  updatedAt: string;
+}
+
+interface SpoiledKeyEntry {
+  serial: string;
+  journeyId: string;
+  at: string;
+  reason: string;
 }
 
 interface World {
@@ -86,10 +130,18 @@ interface World {
   cardOnReader: string | null;
   paper: 'ok' | 'near-end' | 'out';
   nextErrors: Map<string, ErrorBody>;
-  calls: Array<{ method: string; path: string; at: number }>;
+  /** Every /api and /sim request; bodies too, except PINs (applicant's and staff's), which are never kept. */
+  calls: Array<{ method: string; path: string; at: number; body?: unknown }>;
   staffTokens: Set<string>;
-  inDoubt: Array<{ id: string; orderId: string; step: PickupStep; since: string }>;
+  inDoubt: InDoubtEntry[];
   reprints: Array<{ id: string; orderId: string; state: string }>;
+  spoiledKeys: SpoiledKeyEntry[];
+  /** Sync events set aside; absent from the overview unless a test sets it (the field is optional). */
+  parkedEvents: number | undefined;
+  central: CentralBehaviour;
+  /** The next time the machine reaches this step it stops on this retryable error (a token hiccup…). */
+  stall: { step: PickupStep; error: ErrorBody } | null;
+  keysTaken: number;
   timers: Set<ReturnType<typeof setTimeout>>;
 }
 
@@ -105,7 +157,11 @@ const device = (
   since: now(),
 });
 
-function freshWorld(settings: Partial<KioskSettings> = {}, stepMs = 350): World {
+function freshWorld(
+  settings: Partial<KioskSettings> = {},
+  stepMs = 350,
+  parkedEvents: number | undefined = undefined,
+): World {
   return {
     settings: { ...DEFAULT_SETTINGS, ...settings },
     stepMs,
@@ -124,6 +180,11 @@ function freshWorld(settings: Partial<KioskSettings> = {}, stepMs = 350): World 
     staffTokens: new Set(),
     inDoubt: [],
     reprints: [],
+    spoiledKeys: [],
+    parkedEvents,
+    central: { mode: 'ok', code: 'CENTRAL_REFUSED', action: 'call-staff', retryMs: 5000 },
+    stall: null,
+    keysTaken: 0,
     timers: new Set(),
   };
 }
@@ -180,7 +241,7 @@ function armIdle(): void {
       wipeAt - world.settings.idleWipeMs - Date.now(),
     ),
     setTimeout(() => {
-      if (world.journey?.view.id === id) wipe('idle');
+      if (world.journey?.view.id === id) endSession('idle');
     }, wipeAt - Date.now()),
   );
 }
@@ -191,12 +252,64 @@ function touched(): void {
   armIdle();
 }
 
-function wipe(reason: ServerEvents['wiped']['reason']): void {
+function wipe(reason: WipeReason): void {
   clearTimers();
   for (const t of idleTimers) clearTimeout(t);
   idleTimers = [];
   world.journey = null;
+  publish('journey', null);
   publish('wiped', { reason });
+}
+
+/** As the appliance: once the issuance request is out (or done), the certificate may exist. */
+function issuanceMayExist(j: Journey): boolean {
+  return j.issuanceSent === true || stepIndex(j.view.step) >= stepIndex('certificate-issued');
+}
+
+function spoilKey(j: Journey, reason: string): void {
+  const serial = j.tokenSerial;
+  if (!serial || world.spoiledKeys.some((k) => k.serial === serial)) return;
+  world.spoiledKeys.push({ serial, journeyId: j.view.id, at: now(), reason });
+}
+
+/** The journey goes to staff, in doubt (listed on the maintenance screen until resolved). */
+function handToStaff(j: Journey, note: string): void {
+  if (world.inDoubt.some((i) => i.id === j.view.id)) return;
+  world.inDoubt.push({
+    id: j.view.id,
+    orderId: j.view.order?.orderId ?? '?',
+    step: j.view.step,
+    note,
+    ...(j.tokenSerial ? { tokenSerial: j.tokenSerial } : {}),
+    ...(j.certificateSerial ? { certificateSerial: j.certificateSerial } : {}),
+    updatedAt: now(),
+  });
+}
+
+/** End a journey where it stands: failed (personal data dropped, key spoiled) or in doubt (kept for staff). */
+function endJourney(j: Journey, status: 'failed' | 'in-doubt', error: ErrorBody, note: string): void {
+  if (j.held?.timer) clearTimeout(j.held.timer);
+  delete j.held;
+  if (status === 'in-doubt') handToStaff(j, note);
+  else spoilKey(j, note);
+  update({
+    status,
+    need: 'none',
+    error,
+    waiting: undefined,
+    ...(status === 'failed' ? { order: undefined, identity: undefined } : {}),
+  });
+}
+
+/** The session ends (cancel, idle, staff), as the appliance's wipe: a journey whose certificate may exist
+ *  goes to staff in doubt, an active one is abandoned (its key spoiled), an ended one is closed. */
+function endSession(reason: 'idle' | 'cancelled' | 'staff'): void {
+  const j = world.journey;
+  if (j?.view.status === 'active') {
+    if (issuanceMayExist(j)) handToStaff(j, `session ended (${reason}) after issuance was requested`);
+    else spoilKey(j, `session ended (${reason}) at step ${j.view.step}`);
+  }
+  wipe(j && j.view.status !== 'active' && reason !== 'staff' ? 'completed' : reason);
 }
 
 // ---------- journey ----------
@@ -213,11 +326,19 @@ function changed(): void {
   publish('journey', view());
 }
 
-function update(patch: Partial<JourneyView>): void {
+/** A field given as undefined is removed from the view (the appliance omits what does not apply). */
+function update(patch: { [K in keyof JourneyView]?: JourneyView[K] | undefined }): void {
   if (!world.journey) return;
-  world.journey.view = { ...world.journey.view, ...patch, revision: world.journey.view.revision + 1 };
-  if (patch.error === undefined && 'error' in patch) delete world.journey.view.error;
+  const next = { ...world.journey.view, ...patch, revision: world.journey.view.revision + 1 } as JourneyView;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) delete next[key as keyof JourneyView];
+  }
+  world.journey.view = next;
   changed();
+}
+
+function stepIndex(step: PickupStep): number {
+  return PICKUP_STEPS.indexOf(step);
 }
 
 function progressOf(done: number): JourneyView['progress'] {
@@ -335,17 +456,94 @@ function runSteps(steps: PickupStep[], offset: number, then: () => void): void {
   const j = world.journey;
   if (!j) return;
   const id = j.view.id;
+  const alive = () => world.journey?.view.id === id && world.journey.view.status === 'active';
   const next = (i: number) => {
-    if (world.journey?.view.id !== id || world.journey.view.status !== 'active') return;
+    if (!alive()) return;
     if (i >= steps.length) return then();
+    if (steps[i] === 'certificate-issued') j.issuanceSent = true; // the request goes out as the step starts
     update({ progress: progressOf(offset + i) });
     later(world.stepMs, () => {
-      if (world.journey?.view.id !== id || world.journey.view.status !== 'active') return;
-      update({ step: steps[i]!, progress: progressOf(offset + i + 1) });
-      next(i + 1);
+      if (!alive()) return;
+      const step = steps[i]!;
+      const finish = () => {
+        if (!alive()) return;
+        update({ step, progress: progressOf(offset + i + 1) });
+        next(i + 1);
+      };
+      const stall = world.stall;
+      if (stall?.step === step) {
+        // A hiccup on this step: it waits, with a retryable error, for the applicant's retry.
+        world.stall = null;
+        j.held = { kind: 'stall', resume: finish };
+        update({ error: stall.error });
+        return;
+      }
+      if (step === 'certificate-issued') askCentral(j, finish);
+      else finish();
     });
   };
   next(0);
+}
+
+/** The issuance request (sent again under the same key on every retry) and central's answer. */
+function askCentral(j: Journey, onIssued: () => void): void {
+  if (j.held?.timer) clearTimeout(j.held.timer);
+  delete j.held;
+  j.issuanceSent = true;
+  const central = world.central;
+  if (central.mode === 'ok') {
+    delete j.issuanceSent;
+    j.certificateSerial = FAKE_CERT_SERIAL;
+    update({ waiting: undefined, error: undefined });
+    onIssued();
+    return;
+  }
+  if (central.mode === 'refuse') {
+    // Central said no: nothing was issued under this request, so the journey ends (failed) instead of waiting.
+    delete j.issuanceSent;
+    endJourney(
+      j,
+      'failed',
+      errorBody(central.code, central.action, central.action === 'retry'),
+      `central refused the issuance: ${central.code}`,
+    );
+    return;
+  }
+  // No answer: the request is out, the journey waits on central and asks again by itself.
+  const attempts = (j.view.waiting?.attempts ?? 0) + 1;
+  const since = j.view.waiting?.since ?? now();
+  const id = j.view.id;
+  const timer = setTimeout(() => {
+    world.timers.delete(timer);
+    if (world.journey?.view.id === id && world.journey.held?.kind === 'issuance') askCentral(j, onIssued);
+  }, central.retryMs);
+  world.timers.add(timer);
+  j.held = { kind: 'issuance', resume: onIssued, timer };
+  update({
+    waiting: {
+      on: 'central',
+      since,
+      attempts,
+      nextRetryAt: new Date(Date.now() + central.retryMs).toISOString(),
+    },
+    error: { ...errorBody('ISSUANCE_PENDING', 'retry', true), params: { attempts } },
+  });
+}
+
+/** POST /retry on an active journey: a held machine step runs again; anything else is answered as it is. */
+function retryHeld(j: Journey): void {
+  const held = j.held;
+  if (!held || j.view.need !== 'wait') return;
+  if (held.kind === 'issuance') {
+    askCentral(j, held.resume);
+    return;
+  }
+  delete j.held;
+  update({ error: undefined });
+  const id = j.view.id;
+  later(world.stepMs, () => {
+    if (world.journey?.view.id === id) held.resume();
+  });
 }
 
 function token(action: 'insert' | 'pull'): void {
@@ -354,23 +552,32 @@ function token(action: 'insert' | 'pull'): void {
   const j = world.journey;
   if (j?.view.status !== 'active') return;
   if (action === 'insert' && j.view.need === 'token') {
+    world.keysTaken += 1;
+    j.tokenSerial = `FAKEKEY${String(world.keysTaken).padStart(5, '0')}`;
     update({ need: 'wait', error: undefined });
     runSteps(MACHINE_STEPS, 0, () => update({ need: 'pin' }));
     return;
   }
   if (action === 'pull' && j.view.need === 'wait') {
+    if (j.issuanceSent && j.view.waiting) return; // the answer is still awaited; the write will notice
     clearTimers();
-    const issued = j.view.step === 'certificate-issued';
-    if (issued) {
-      world.inDoubt.push({
-        id: j.view.id,
-        orderId: j.view.order?.orderId ?? '?',
-        step: j.view.step,
-        since: now(),
-      });
-      update({ status: 'in-doubt', need: 'none', error: errorBody('ISSUANCE_IN_DOUBT', 'call-staff') });
+    if (issuanceMayExist(j)) {
+      endJourney(
+        j,
+        'in-doubt',
+        errorBody('ISSUANCE_IN_DOUBT', 'call-staff'),
+        `certificate issued, write failed: TOKEN_REMOVED`,
+      );
     } else {
-      update({ status: 'failed', need: 'none', error: errorBody('TOKEN_REMOVED', 'retry') });
+      // Before issuance nothing is lost: a new key pair on the next blank key (the appliance's behaviour).
+      delete j.held;
+      delete j.tokenSerial;
+      update({
+        step: 'identity-verified',
+        need: 'token',
+        error: errorBody('TOKEN_REMOVED', 'retry'),
+        progress: progressOf(-1),
+      });
     }
   }
 }
@@ -403,7 +610,7 @@ function setPin(pin: string): ErrorBody | null {
       receipt: { state: printed ? 'printed' : 'queued-for-reprint' },
       certificate: {
         subjectCommonName: j.view.order?.organisationName ?? 'certificate holder',
-        serialNumber: '5A:3C:91:0E:77:12:AB:04',
+        serialNumber: j.certificateSerial ?? FAKE_CERT_SERIAL,
         notAfter: new Date(Date.now() + 2 * 365 * 86_400_000).toISOString(),
       },
     });
@@ -432,16 +639,26 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+// The appliance's HTTP statuses (appliance/src/errors.ts); every other code answers 409.
 const STATUS: Partial<Record<ApplianceErrorCode, number>> = {
-  NO_ACTIVE_JOURNEY: 404,
   ORDER_NOT_FOUND: 404,
   BAD_REQUEST: 400,
   PICKUP_CODE_MALFORMED: 400,
+  PICKUP_CODE_FORGED: 400,
+  PICKUP_CODE_EXPIRED: 400,
+  PICKUP_CODE_WRONG_HALL: 400,
   STAFF_AUTH_REQUIRED: 401,
   STAFF_PIN_WRONG: 401,
-  TOKEN_PIN_POLICY: 422,
+  TOKEN_PIN_POLICY: 400,
+  TOKEN_FAILED: 500,
+  CERTIFICATE_KEY_MISMATCH: 500,
+  VERIFY_FAILED: 500,
+  PRINTER_UNAVAILABLE: 503,
   DEVICE_UNAVAILABLE: 503,
   CENTRAL_UNAVAILABLE: 503,
+  ISSUANCE_PENDING: 503,
+  STORE_UNAVAILABLE: 503,
+  STEP_TIMEOUT: 504,
   INTERNAL: 500,
 };
 const fail = (res: ServerResponse, e: ErrorBody) => send(res, STATUS[e.code] ?? 409, e);
@@ -505,15 +722,26 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://fake');
   const path = url.pathname;
   const method = req.method ?? 'GET';
-  if (path.startsWith('/api/') || path.startsWith('/sim/'))
-    world.calls.push({ method, path, at: Date.now() });
-  const body = method === 'POST' ? await readJson(req) : {};
+  let body: Record<string, unknown> = {};
+  if (method === 'POST') {
+    try {
+      body = await readJson(req);
+    } catch {
+      return fail(res, errorBody('BAD_REQUEST', 'none'));
+    }
+  }
+  if (path.startsWith('/api/') || path.startsWith('/sim/')) {
+    // PINs are never kept, not even by the fake.
+    const secret = path === '/api/journeys/current/pin' || path === '/api/staff/login';
+    world.calls.push({ method, path, at: Date.now(), ...(method === 'POST' && !secret ? { body } : {}) });
+  }
   const key = `${method} ${path}`;
   const journeyRoute = path.startsWith('/api/journeys/current');
   if (journeyRoute) {
     const forced = nextError(path.slice('/api/journeys/current/'.length) || 'current');
     if (forced) return fail(res, forced);
-    if (!world.journey) return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
+    // DELETE with nothing to end is a no-op (204), as on the appliance.
+    if (!world.journey && method !== 'DELETE') return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
   }
   switch (key) {
     case 'GET /api/kiosk':
@@ -525,7 +753,7 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     case 'POST /api/journeys': {
       // Starting twice (a tap racing a scan) keeps the journey that is waiting for its code.
       if (world.journey?.view.need !== 'scan') {
-        if (world.journey) wipe('cancelled');
+        if (world.journey) endSession('cancelled');
         startJourney();
       }
       return send(res, 201, view());
@@ -550,23 +778,15 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       return send(res, 200, { idleWipeAt: view()?.idleWipeAt ?? null });
     }
     case 'POST /api/journeys/current/retry': {
+      // An ended journey cannot be retried (the appliance's requireActive); a held machine step runs again.
       const j = world.journey!;
-      if (!j.view.error?.retryable) return fail(res, errorBody('WRONG_STEP', 'none'));
-      if (j.view.error.code === 'TOKEN_REMOVED') {
-        update({
-          status: 'active',
-          need: 'token',
-          step: 'identity-verified',
-          error: undefined,
-          progress: progressOf(-1),
-        });
-      } else {
-        update({ error: undefined });
-      }
+      if (j.view.status !== 'active') return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
+      retryHeld(j);
       return send(res, 200, view());
     }
     case 'DELETE /api/journeys/current': {
-      wipe(world.journey?.view.need === 'take-items' ? 'completed' : 'cancelled');
+      if (world.journey?.view.need === 'take-items') wipe('completed');
+      else if (world.journey) endSession('cancelled');
       return send(res, 204);
     }
     case 'POST /api/staff/login': {
@@ -579,12 +799,21 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
       return send(res, 200, {
         devices: Object.values(world.devices),
-        consumables: { paper: world.paper, blankKeys: 24 },
+        consumables: { paper: world.paper, blankKeys: 24 - world.keysTaken },
         queue: { depth: world.inDoubt.length },
         inDoubt: world.inDoubt,
         reprints: world.reprints,
+        spoiledKeys: world.spoiledKeys,
+        ...(world.parkedEvents !== undefined ? { parkedEvents: world.parkedEvents } : {}),
         version: '0.0.0-fake',
       });
+    }
+    case 'POST /api/staff/session/end': {
+      if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
+      // As the appliance: always 204; the session (if any) ends and the screen is told (reason 'staff').
+      if (world.journey) endSession('staff');
+      else wipe('staff');
+      return send(res, 204);
     }
     case 'POST /sim/scan': {
       scan(String(body['code'] ?? ''));
@@ -602,7 +831,11 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     case 'POST /__test/reset': {
       if (world.journey) wipe('cancelled');
       clearTimers();
-      world = freshWorld((body['settings'] as Partial<KioskSettings>) ?? {}, Number(body['stepMs'] ?? 350));
+      world = freshWorld(
+        (body['settings'] as Partial<KioskSettings>) ?? {},
+        Number(body['stepMs'] ?? 350),
+        typeof body['parkedEvents'] === 'number' ? body['parkedEvents'] : undefined,
+      );
       for (const d of Object.values(world.devices)) publish('device', d);
       return send(res, 204);
     }
@@ -613,30 +846,79 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
       world.nextErrors.set(String(body['route']), errorBody(code, action));
       return send(res, 204);
     }
+    case 'POST /__test/central': {
+      // How central answers the next issuance requests: ok | refuse (code, action) | pending (retryMs).
+      const mode = body['mode'];
+      const code = (body['code'] ?? 'CENTRAL_REFUSED') as ApplianceErrorCode;
+      if (mode !== 'ok' && mode !== 'refuse' && mode !== 'pending')
+        return fail(res, errorBody('BAD_REQUEST', 'none'));
+      if (!APPLIANCE_ERROR_CODES.includes(code)) return fail(res, errorBody('BAD_REQUEST', 'none'));
+      world.central = {
+        mode,
+        code,
+        action: (body['action'] as ErrorBody['action']) ?? 'call-staff',
+        retryMs: Number(body['retryMs'] ?? 5000),
+      };
+      return send(res, 204);
+    }
+    case 'POST /__test/stall': {
+      // The next time the machine reaches this step it stops on this retryable error (a token hiccup…).
+      const code = body['code'] as ApplianceErrorCode;
+      const step = body['step'] as PickupStep;
+      if (!APPLIANCE_ERROR_CODES.includes(code) || !MACHINE_STEPS.includes(step))
+        return fail(res, errorBody('BAD_REQUEST', 'none'));
+      world.stall = {
+        step,
+        error: errorBody(code, (body['action'] as ErrorBody['action']) ?? 'retry', true),
+      };
+      return send(res, 204);
+    }
     case 'GET /__test/calls':
       return send(res, 200, world.calls);
   }
   const resolveMatch = /^\/api\/staff\/in-doubt\/([^/]+)\/resolve$/.exec(path);
   const reprintMatch = /^\/api\/staff\/reprints\/([^/]+)$/.exec(path);
-  if (method === 'POST' && (resolveMatch || reprintMatch)) {
+  if (method === 'POST' && resolveMatch) {
+    // The appliance's schema: action is one of IN_DOUBT_RESOLUTIONS, anything else is a 400 (checked first).
+    const action = body['action'] as InDoubtResolution;
+    if (!IN_DOUBT_RESOLUTIONS.includes(action)) return fail(res, errorBody('BAD_REQUEST', 'none'));
     if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
-    const id = decodeURIComponent((resolveMatch ?? reprintMatch)![1]!);
-    if (resolveMatch) {
-      const item = world.inDoubt.find((i) => i.id === id);
-      if (!item) return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
-      world.inDoubt = world.inDoubt.filter((i) => i.id !== id);
-      return send(res, 200, {
-        journey: {
-          id,
-          revision: 1,
-          kind: 'pickup',
-          step: 'completed',
-          status: 'completed',
-          need: 'none',
-          progress: { steps: [] },
-        },
-      });
+    const id = decodeURIComponent(resolveMatch[1]!);
+    const item = world.inDoubt.find((i) => i.id === id);
+    if (!item) return fail(res, errorBody('WRONG_STEP', 'none'));
+    world.inDoubt = world.inDoubt.filter((i) => i.id !== id);
+    const ended = (status: JourneyView['status'], step: PickupStep): JourneyView => ({
+      id,
+      revision: 1,
+      kind: 'pickup',
+      step,
+      status,
+      need: status === 'completed' ? 'take-items' : 'none',
+      progress: { steps: [] },
+    });
+    const spoil = (reason: string) => {
+      if (item.tokenSerial && !world.spoiledKeys.some((k) => k.serial === item.tokenSerial))
+        world.spoiledKeys.push({ serial: item.tokenSerial, journeyId: id, at: now(), reason });
+    };
+    switch (action) {
+      case 'retry-write':
+        return send(res, 200, { journey: ended('completed', 'completed') });
+      case 'revoke-void':
+        // Central revokes the certificate and the order is collectable again; the key is out of stock.
+        spoil(
+          item.certificateSerial
+            ? `certificate ${item.certificateSerial} revoked and voided by staff`
+            : 'voided by staff (no certificate was issued)',
+        );
+        return send(res, 200, { journey: ended('failed', item.step) });
+      case 'mark-resolved':
+        spoil('resolved by staff');
+        return send(res, 200, { journey: null });
     }
+  }
+  if (method === 'POST' && reprintMatch) {
+    if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
+    const id = decodeURIComponent(reprintMatch[1]!);
     world.reprints = world.reprints.filter((r) => r.id !== id);
     return send(res, 200, { state: 'printed' });
   }

@@ -1,12 +1,26 @@
 // Shared steps of the e2e suite: driving the emulated devices and reading the kiosk screen.
 import { type APIRequestContext, expect, type Page } from '@playwright/test';
-import type { KioskSettings } from '../../appliance/src/api/contract.ts';
+import type {
+  ApplianceErrorCode,
+  ErrorBody,
+  KioskSettings,
+  PickupStep,
+} from '../../appliance/src/api/contract.ts';
 
 export const DEMO_CODE = 'CK1-DEMO-0001';
 export const MATCHING_CARD = 'han-zhang-wei';
 export const PIN = '305917';
 /** What the demo order shows on screen; none of it may survive a wipe. */
 export const PERSONAL_DATA = ['ORD-2025-000123', '深圳市示例科技有限公司', '张*', '4403**********1238'];
+/** The fake appliance's staff PIN. */
+export const STAFF_PIN = '246810';
+
+export interface Call {
+  method: string;
+  path: string;
+  at: number;
+  body?: unknown;
+}
 
 export class Devices {
   constructor(private readonly request: APIRequestContext) {}
@@ -17,8 +31,19 @@ export class Devices {
   }
 
   /** Fake appliance only: a fresh world with these settings. */
-  reset(settings: Partial<KioskSettings> = {}, stepMs = 300) {
-    return this.#post('/__test/reset', { settings, stepMs });
+  reset(settings: Partial<KioskSettings> = {}, stepMs = 300, extra: { parkedEvents?: number } = {}) {
+    return this.#post('/__test/reset', { settings, stepMs, ...extra });
+  }
+  /** Fake appliance only: how central answers the issuance request from now on. */
+  central(
+    mode: 'ok' | 'refuse' | 'pending',
+    opts: { code?: ApplianceErrorCode; action?: ErrorBody['action']; retryMs?: number } = {},
+  ) {
+    return this.#post('/__test/central', { mode, ...opts });
+  }
+  /** Fake appliance only: the next time the machine reaches `step`, it stops on this retryable error. */
+  stall(step: PickupStep, code: ApplianceErrorCode, action: ErrorBody['action'] = 'retry') {
+    return this.#post('/__test/stall', { step, code, action });
   }
   scan(code: string) {
     return this.#post('/sim/scan', { code });
@@ -32,8 +57,12 @@ export class Devices {
   printer(paper: 'ok' | 'near-end' | 'out', coverOpen = false) {
     return this.#post('/sim/printer', { paper, coverOpen });
   }
-  async calls(): Promise<Array<{ method: string; path: string; at: number }>> {
+  async calls(): Promise<Call[]> {
     return (await this.request.get('/__test/calls')).json();
+  }
+  /** The requests the UI made to one route (method and path). */
+  async callsTo(method: string, path: string): Promise<Call[]> {
+    return (await this.calls()).filter((c) => c.method === method && c.path === path);
   }
 }
 
@@ -78,4 +107,34 @@ export async function throughToPin(page: Page, devices: Devices): Promise<void> 
   await devices.idCard(MATCHING_CARD);
   await devices.token('insert');
   await screen(page, 'pin');
+}
+
+/** From the attract screen to the progress screen: the demo code, the matching card and a blank key. */
+export async function throughToProgress(page: Page, devices: Devices): Promise<void> {
+  await start(page);
+  await devices.scan(DEMO_CODE);
+  await screen(page, 'order');
+  await page.getByTestId('confirm-order').click();
+  await screen(page, 'id-card');
+  await devices.idCard(MATCHING_CARD);
+  await screen(page, 'token');
+  await devices.token('insert');
+  await screen(page, 'progress');
+}
+
+/** The hidden staff gesture: a press of at least 3 s in the top-left corner. */
+export async function longPressCorner(page: Page, ms: number): Promise<void> {
+  await page.mouse.move(30, 30);
+  await page.mouse.down();
+  await page.waitForTimeout(ms);
+  await page.mouse.up();
+}
+
+/** Opens the maintenance screen: the corner gesture, then the staff PIN. */
+export async function openMaintenance(page: Page): Promise<void> {
+  await longPressCorner(page, 3300);
+  await screen(page, 'staff');
+  await typeOnKeypad(page, STAFF_PIN);
+  await page.getByTestId('staff-submit').click();
+  await expect(page.getByTestId('maintenance')).toBeVisible();
 }

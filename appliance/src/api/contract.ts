@@ -84,6 +84,9 @@ export interface JourneyView {
   certificate?: { subjectCommonName: string; serialNumber: string; notAfter: string };
   /** ISO time the server will wipe the session if nothing happens. */
   idleWipeAt?: string;
+  /** Present while the journey waits on central (issuance sent, answer not yet known): the kiosk retries by
+   *  itself; the UI shows that it is waiting, with "try now" and "cancel" (a cancel hands it to staff). */
+  waiting?: { on: 'central'; since: string; attempts: number; nextRetryAt?: string };
 }
 
 // ---------- devices ----------
@@ -134,6 +137,7 @@ export const APPLIANCE_ERROR_CODES = [
   'PICKUP_CODE_EXPIRED',
   'PICKUP_CODE_WRONG_HALL',
   'PICKUP_CODE_USED',
+  'PICKUP_CODE_SUPERSEDED',
   'ORDER_NOT_APPROVED',
   'ORDER_ALREADY_ISSUED',
   'ORDER_NOT_FOUND',
@@ -150,9 +154,11 @@ export const APPLIANCE_ERROR_CODES = [
   'TOKEN_REMOVED',
   'TOKEN_FAILED',
   'TOKEN_PIN_POLICY',
+  'PIN_NOT_CONFIRMED',
   // central / issuance
   'CENTRAL_UNAVAILABLE',
   'CENTRAL_REFUSED',
+  'ISSUANCE_PENDING',
   'ISSUANCE_IN_DOUBT',
   'CERTIFICATE_KEY_MISMATCH',
   'VERIFY_FAILED',
@@ -167,6 +173,9 @@ export const APPLIANCE_ERROR_CODES = [
   'STAFF_AUTH_REQUIRED',
   'STAFF_PIN_WRONG',
   'DEVICE_UNAVAILABLE',
+  'STORE_UNAVAILABLE',
+  'STEP_TIMEOUT',
+  'SESSION_ENDED_BY_STAFF',
   'INTERNAL',
 ] as const;
 export type ApplianceErrorCode = (typeof APPLIANCE_ERROR_CODES)[number];
@@ -197,9 +206,12 @@ export interface ErrorBody {
 // Staff (maintenance screen), header `authorization: Bearer <token>` from login:
 // POST /api/staff/login                { pin } → { token, expiresAt }
 // GET  /api/staff/overview             → { devices, consumables, queue, inDoubt, reprints, version }
-// POST /api/staff/in-doubt/:id/resolve { action: 'retry-write' | 'mark-resolved', note? } → { journey: JourneyView | null }
+// POST /api/staff/in-doubt/:id/resolve { action: InDoubtResolution, note? } → { journey: JourneyView | null }
 //      (retry-write: the key is back in the writer, write the certificate again and resume;
-//       mark-resolved: staff handled it with central operations, e.g. revoked the certificate)
+//       revoke-void: central revokes the certificate (CRL) and the order returns to approved, so the holder
+//       collects again with a new key; mark-resolved: staff handled it with central operations)
+// POST /api/staff/session/end          {} → 204   (end the applicant's current session; audited; an issuance
+//      that was already requested is handed to staff as in doubt, never dropped)
 // POST /api/staff/reprints/:id         {} → { state }
 // GET  /api/staff/audit/verify         → { ok, records, firstBadSeq? }
 //
@@ -209,6 +221,13 @@ export interface ErrorBody {
 // POST /sim/printer { paper: 'ok' | 'near-end' | 'out', coverOpen: boolean }
 // GET  /sim/receipts/latest.png
 
+/** How staff may close an in-doubt journey (UI buttons and API agree on these names). */
+export const IN_DOUBT_RESOLUTIONS = ['retry-write', 'revoke-void', 'mark-resolved'] as const;
+export type InDoubtResolution = (typeof IN_DOUBT_RESOLUTIONS)[number];
+
+/** Why a session ended. */
+export type WipeReason = 'idle' | 'cancelled' | 'completed' | 'staff';
+
 /** Server-sent events on /api/events: `event: <name>` with a JSON `data:` line. */
 export interface ServerEvents {
   journey: JourneyView | null;
@@ -217,5 +236,5 @@ export interface ServerEvents {
    *  applicant taps "more time" (`/touch`). The UI shows the countdown to `wipeAt`. */
   'idle-warning': { wipeAt: string };
   /** The session was wiped (idle or cancelled): the UI returns to the attract screen and forgets everything. */
-  wiped: { reason: 'idle' | 'cancelled' | 'completed' };
+  wiped: { reason: WipeReason };
 }

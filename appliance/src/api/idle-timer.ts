@@ -22,6 +22,10 @@ export class IdleTimer extends EventEmitter<{ warning: [wipeAt: string]; expired
     return wipeAt;
   }
 
+  get running(): boolean {
+    return this.wipeTimer !== undefined;
+  }
+
   stop(): void {
     clearTimeout(this.warnTimer);
     clearTimeout(this.wipeTimer);

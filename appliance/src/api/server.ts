@@ -7,7 +7,14 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApplianceError } from '../errors.js';
 import type { PickupEngine } from '../journey/engine.js';
-import type { DeviceStatusView, JourneyView, KioskSettings, ServerEvents } from './contract.js';
+import {
+  type DeviceStatusView,
+  IN_DOUBT_RESOLUTIONS,
+  type InDoubtResolution,
+  type JourneyView,
+  type KioskSettings,
+  type ServerEvents,
+} from './contract.js';
 import { IdleTimer } from './idle-timer.js';
 
 export interface DeviceStatusSource {
@@ -56,8 +63,10 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     for (const c of clients) c.raw.write(chunk);
   };
   const onJourney = (v: JourneyView | null) => {
-    // The idle clock runs only while an applicant is expected to act.
+    // The idle clock always runs while there is a session: a change the applicant must act on restarts it;
+    // machine work does not (a step that hangs still ends in a wipe, which hands an issuance to staff).
     if (v && v.need !== 'wait' && v.need !== 'none') idle.touch();
+    else if (v && !idle.running) idle.touch();
     else if (!v) idle.stop();
     broadcast('journey', v);
   };
@@ -216,7 +225,7 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
       updatedAt: j.updatedAt,
     })),
   }));
-  app.post<{ Params: { id: string }; Body: { action: 'retry-write' | 'mark-resolved'; note?: string } }>(
+  app.post<{ Params: { id: string }; Body: { action: InDoubtResolution; note?: string } }>(
     '/api/staff/in-doubt/:id/resolve',
     {
       preHandler: staffAuth,
@@ -224,24 +233,47 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
         body: {
           type: 'object',
           required: ['action'],
+          additionalProperties: false,
           properties: {
-            action: { enum: ['retry-write', 'mark-resolved'] },
+            action: { enum: [...IN_DOUBT_RESOLUTIONS] },
             note: { type: 'string', maxLength: 500 },
           },
         },
       },
     },
     async (req) => {
-      await opts.staff.audit('staff', 'in-doubt.resolve', {
-        journeyId: req.params.id,
-        action: req.body.action,
-      });
-      if (req.body.action === 'retry-write')
-        return { journey: await engine.resolveRetryWrite(req.params.id) };
-      await engine.markResolved(req.params.id, req.body.note ?? 'resolved by staff');
-      return { journey: null };
+      const { action, note } = req.body;
+      const details = { journeyId: req.params.id, action };
+      try {
+        let journey: JourneyView | null = null;
+        if (action === 'retry-write') journey = await engine.resolveRetryWrite(req.params.id);
+        else if (action === 'revoke-void')
+          journey = await engine.resolveRevokeVoid(req.params.id, note ?? 'revoked and voided by staff');
+        else await engine.markResolved(req.params.id, note ?? 'resolved by staff');
+        await opts.staff.audit('staff', 'in-doubt.resolve', {
+          ...details,
+          outcome: journey?.status ?? 'failed',
+        });
+        return { journey };
+      } catch (err) {
+        await opts.staff.audit('staff', 'in-doubt.resolve.failed', {
+          ...details,
+          error: err instanceof ApplianceError ? err.code : 'INTERNAL',
+        });
+        throw err;
+      }
     },
   );
+  app.post('/api/staff/session/end', { preHandler: staffAuth }, async (_req, reply) => {
+    const j = engine.current();
+    await opts.staff.audit('staff', 'session.end', {
+      ...(j ? { journeyId: j.id, step: j.step, status: j.status } : {}),
+    });
+    if (j && j.status === 'active') await engine.endSession();
+    else if (j) await engine.close();
+    idle.stop();
+    return reply.code(204).send();
+  });
   app.post<{ Params: { id: string } }>('/api/staff/reprints/:id', { preHandler: staffAuth }, async (req) => {
     await opts.staff.audit('staff', 'receipt.reprint', { reprintId: req.params.id });
     return opts.staff.reprint(req.params.id);

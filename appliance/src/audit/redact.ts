@@ -1,3 +1,7 @@
+import { maskIdNumber } from '@certkiosk/config';
+
+export { maskIdNumber };
+
 // What may go into an audit record: never a PIN or password (by key name), ID numbers always masked.
 const SECRET_WORDS = new Set(['pin', 'sopin', 'puk', 'password', 'passwd', 'passcode', 'secret']);
 const ID_KEY = /^(.*_)?id_?(card_?)?(number|no)$/i;
@@ -5,12 +9,6 @@ const ID_KEY = /^(.*_)?id_?(card_?)?(number|no)$/i;
 const ID_IN_TEXT = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/g;
 
 export const REDACTED = '[redacted]';
-
-/** `4403**********123X`: first four and last four characters kept. */
-export function maskIdNumber(id: string): string {
-  if (id.length <= 8) return '*'.repeat(id.length);
-  return id.slice(0, 4) + '*'.repeat(id.length - 8) + id.slice(-4);
-}
 
 export function maskIdNumbersInText(text: string): string {
   return text.replace(ID_IN_TEXT, maskIdNumber);

@@ -186,12 +186,15 @@ async function main(): Promise<void> {
       parts.storeWrites++;
       return timed('store', () => journeyStore.write());
     },
+    useNonce: (nonce, used) => journeyStore.useNonce(nonce, used),
+    releaseNonce: (nonce) => journeyStore.releaseNonce(nonce),
   };
   // The agent is not started: events stay queued, so no delivery runs beside the timed journeys.
   const agent = await SyncAgent.open({ dir: join(config.store.dir, 'sync'), client });
   const events: EventSink = { enqueue: (e) => timed('outbox', () => agent.enqueue(e)) };
   const centralPort: CentralPort = {
-    getOrder: (id) => centralCall(() => client.getOrder(id)),
+    checkPickupCode: (code) => centralCall(() => client.checkPickupCode(code)),
+    voidCertificate: (serial, req) => centralCall(() => client.voidCertificate(serial, req)),
     issueCertificate: (req) => centralCall(() => client.issueCertificate(req)),
     getCertificateByIdempotencyKey: (key) => centralCall(() => client.getCertificateByIdempotencyKey(key)),
   };
@@ -223,7 +226,7 @@ async function main(): Promise<void> {
     const { pickupCode } = await central.createApprovedOrder();
     await sim.placeCard('han-zhang-wei');
     sim.insertBlankKey();
-    usbKey.module.rescan();
+    await usbKey.module.rescanAsync();
 
     parts = zero();
     const t0 = performance.now();

@@ -17,7 +17,7 @@ const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const repo = (p: string) => join(REPO, p);
 
 const CENTRAL_BIN = repo('sync/dist/cli/central.js');
-const KIOSK_BIN = repo('appliance/dist/cli/appliance.js');
+const KIOSK_BIN = repo('appliance/dist/sim/cli.js');
 const SIM_MODULE = repo('firmware-bridge/dist/native/libcertkiosk-usbkey-sim.so');
 const SIM_PROFILE = repo('config/profiles/sim.json');
 const PICKUP_KEY = repo('sync/fixtures/sim-pickup-signing.key.pem');

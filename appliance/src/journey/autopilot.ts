@@ -1,5 +1,6 @@
 // Moves a journey along without the applicant tapping: feeds scanner codes in, polls the ID reader while
-// an ID card is awaited, and starts personalisation when a blank key appears in the writer.
+// an ID card is awaited, starts personalisation when a blank key appears in the writer, and asks central
+// again (with the engine's backoff) for a journey waiting on its answer.
 import type { PickupEngine } from './engine.js';
 import type { KioskDevices } from './ports.js';
 
@@ -54,6 +55,12 @@ export class JourneyAutopilot {
 
   /** One look at the journey: do the automatic step it is waiting for, if its device is ready. */
   async tick(): Promise<void> {
+    if (this.engine.isBusy) return;
+    if (this.engine.stalled) {
+      await this.engine.resumeAfterStoreFault();
+      return;
+    }
+    await this.engine.retryWaiting();
     const j = this.engine.current();
     if (j?.status !== 'active' || this.engine.isBusy) return;
     if (j.awaiting === 'id-card') {

@@ -1,25 +1,51 @@
 // The pickup journey engine: a persisted state machine over the real drivers and central.
-// Rule: every transition is written durably before the side effect of the next step starts, so a crash
-// at any point leaves a record the recovery below can resume, roll back, or mark in doubt.
-import { hkdfSync, randomBytes, randomUUID, verify, X509Certificate } from 'node:crypto';
+// Rules (see pickup-table.ts for the effects, their intents, results and recoveries):
+// - Every side effect is bracketed by two durable records: its intent (JourneyRecord.pending, written before
+//   the effect starts) and its result (the next step, written after). A write that fails advances nothing,
+//   not even in memory, and the journey stops before the next effect.
+// - Once issuance was requested, only central's answer or a staff decision may end the journey: a cancel, an
+//   idle wipe, a pulled key or a restart with central down leave it waiting or in doubt, never abandoned.
+// - A PIN change whose outcome is unknown never spends the holder's tries: the user PIN is reset with the
+//   per-token SO-PIN and the holder is asked again.
+import { randomBytes, randomUUID, verify, X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { checkPin, type PinPolicy } from '@certkiosk/config';
 import {
+  deriveSoPin,
+  deriveTransportPin,
   isDeviceError,
   type KeyAlgorithm,
   maskIdNumber,
   parseCertificate,
   parseSubject,
-  type TokenError,
 } from '@certkiosk/firmware-bridge';
 import { type IssuedCertificate, type Order, type SyncEvent, verifyPickupCode } from '@certkiosk/sync';
-import { type ApplianceErrorCode, type JourneyView, PICKUP_STEPS, type PickupStep } from '../api/contract.js';
+import {
+  type ApplianceErrorCode,
+  type ErrorBody,
+  type JourneyView,
+  PICKUP_STEPS,
+  type PickupStep,
+  type WipeReason,
+} from '../api/contract.js';
 import { ApplianceError, errorBody } from '../errors.js';
 import { checkIdentity, hashIdNumber, maskName } from './identity.js';
+import { issuanceRecord, issuanceRecordBytes } from './issuance-record.js';
+import { orderSnapshot, purgePersonalData } from './personal-data.js';
+import {
+  type FaultPoint,
+  issuanceMayExist,
+  PICKUP_EFFECTS,
+  type PickupEffect,
+  type Recovery,
+} from './pickup-table.js';
 import type { ApplianceKey, CentralPort, EventSink, KioskDevices, StateStore } from './ports.js';
 import { receiptData, receiptDocument } from './receipt.js';
 import type { JourneyRecord, OrderSnapshot } from './record.js';
+import { asApplianceError, outcomeUnknown } from './translate-error.js';
 import { journeyView } from './view.js';
+
+export { asApplianceError } from './translate-error.js';
 
 export interface EngineOptions {
   applianceId: string;
@@ -33,9 +59,13 @@ export interface EngineOptions {
   blankKeySoPin: string | null;
   /** How many different ID cards may be tried before the journey fails. */
   maxIdAttempts?: number;
+  /** Waiting on central after issuance was sent: first retry after `initialMs`, doubling up to `maxMs`. */
+  centralRetry?: { initialMs: number; maxMs: number };
+  /** A journey waiting on central this long is handed to staff (in doubt); asking central goes on. */
+  centralWaitLimitMs?: number;
   now?: () => Date;
-  /** Test hook: SIGKILL this process right after this step is made durable. */
-  crashAfter?: string;
+  /** Fault injection (test builds only): called at every side-effect boundary and after every step. */
+  fault?: (point: FaultPoint) => void | Promise<void>;
   /** Test hook: awaited right after a step is made durable (e.g. to pull the key at a chosen moment). */
   afterStep?: (step: PickupStep) => Promise<void> | void;
 }
@@ -49,13 +79,36 @@ const PROFILE_ALGORITHM: Record<OrderSnapshot['certificateType'], KeyAlgorithm> 
 
 type EngineEvents = {
   journey: [JourneyView | null];
-  wiped: [{ reason: 'idle' | 'cancelled' | 'completed' }];
+  wiped: [{ reason: WipeReason }];
 };
+
+/** A journey whose order, token and certificate are all known (from certificate-issued on). */
+type IssuedJourney = JourneyRecord & {
+  order: OrderSnapshot;
+  token: NonNullable<JourneyRecord['token']>;
+  certificate: NonNullable<JourneyRecord['certificate']>;
+};
+
+function need<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null) {
+    throw new ApplianceError('INTERNAL', `The journey record has no ${what} at this step.`);
+  }
+  return value;
+}
+
+function issued(j: JourneyRecord): IssuedJourney {
+  need(j.order, 'order');
+  need(j.token, 'token');
+  need(j.certificate, 'certificate');
+  return j as IssuedJourney;
+}
 
 export class PickupEngine extends EventEmitter<EngineEvents> {
   private busy = false;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly now: () => Date;
+  /** Set while the store refuses writes: the journey stops and the UI says "call staff". */
+  private storeFault: ErrorBody | null = null;
 
   constructor(
     private readonly store: StateStore,
@@ -78,7 +131,13 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
 
   view(): JourneyView | null {
     const j = this.current();
-    return j ? journeyView(j) : null;
+    return j ? this.viewOf(j) : null;
+  }
+
+  private viewOf(j: JourneyRecord): JourneyView {
+    const v = journeyView(j);
+    if (this.storeFault && j.status === 'active') v.error = this.storeFault;
+    return v;
   }
 
   journey(id: string): JourneyRecord | undefined {
@@ -93,17 +152,86 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     return this.busy;
   }
 
+  /** The store refused a write: the journey is stopped until the disk takes writes again. */
+  get stalled(): boolean {
+    return this.storeFault !== null;
+  }
+
+  /**
+   * After a failed write (disk full, read-only), called periodically: once a write succeeds the journey goes
+   * on from its last durable record — the machine step runs again, or the applicant is asked again.
+   */
+  async resumeAfterStoreFault(): Promise<void> {
+    if (!this.storeFault) return;
+    const j = this.current();
+    try {
+      if (
+        j?.status === 'active' &&
+        j.awaiting === 'none' &&
+        stepIndex(j.step) < stepIndex('certificate-written')
+      ) {
+        await this.personaliseToken();
+      } else if (j?.status === 'active' && stepIndex(j.step) >= stepIndex('verified')) {
+        await this.exclusive(() => this.finish(issued(j)));
+      } else if (j) {
+        await this.exclusive(() => this.persist(j));
+      } else {
+        await this.exclusive(async () => {
+          await this.writeState();
+          this.storeFault = null;
+          this.emit('journey', this.view());
+        });
+      }
+    } catch {
+      // still failing: the view keeps saying so, and the next call tries again
+    }
+  }
+
   // ---------- persistence ----------
 
+  private transportPin(serial: string): string {
+    return deriveTransportPin(this.opts.soPinMasterSecret, serial);
+  }
+
+  /** Make the journey durable; a failed write throws STORE_UNAVAILABLE and leaves memory as on disk. */
   private async persist(j: JourneyRecord, step?: PickupStep): Promise<void> {
     if (step) j.step = step;
     j.updatedAt = this.now().toISOString();
     j.revision = (j.revision ?? 0) + 1;
     this.store.data.journeys[j.id] = j;
-    await this.store.write();
-    if (step && this.opts.crashAfter === step) process.kill(process.pid, 'SIGKILL');
-    if (step) await this.opts.afterStep?.(step);
-    this.emit('journey', this.store.data.activeJourneyId === j.id ? journeyView(j) : this.view());
+    await this.writeState();
+    if (this.storeFault) this.storeFault = null;
+    if (step) {
+      await this.opts.fault?.(`step:${step}`);
+      await this.opts.afterStep?.(step);
+    }
+    this.emit('journey', this.store.data.activeJourneyId === j.id ? this.viewOf(j) : this.view());
+  }
+
+  /** Write the store; a failure stops the journey (view: STORE_UNAVAILABLE) with memory as on disk. */
+  private async writeState(): Promise<void> {
+    try {
+      await this.store.write();
+    } catch (err) {
+      // The store has put its data back to what is durable; a caller's journey object is now stale.
+      this.storeFault = errorBody('STORE_UNAVAILABLE', `The kiosk cannot save: ${(err as Error).message}`);
+      this.emit('journey', this.view());
+      throw new ApplianceError('STORE_UNAVAILABLE', undefined, undefined, { cause: err });
+    }
+  }
+
+  /** Write the intent of an effect before starting it. */
+  private async intend(j: JourneyRecord, effect: PickupEffect, extra: { csrPem?: string } = {}) {
+    j.pending = { effect, since: this.now().toISOString(), ...extra };
+    await this.persist(j);
+    await this.opts.fault?.(`before:${effect}`);
+  }
+
+  /** Record the result of an effect: its step, with the intent cleared. */
+  private async done(j: JourneyRecord, effect: PickupEffect): Promise<void> {
+    await this.opts.fault?.(`after:${effect}`);
+    delete j.pending;
+    await this.persist(j, PICKUP_EFFECTS[effect].to);
   }
 
   private async emitEvent(
@@ -149,13 +277,63 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     return j;
   }
 
+  // ---------- the one writer of each end ----------
+
+  /** End a journey as failed, abandoned or completed (personal data purged), or hand it to staff (in doubt). */
+  private async end(
+    j: JourneyRecord,
+    status: 'failed' | 'abandoned' | 'in-doubt' | 'completed',
+    note: string,
+    error?: ErrorBody,
+    opts: { byStaff?: boolean; event?: { type: string; payload: Record<string, unknown> } } = {},
+  ): Promise<void> {
+    if (
+      !opts.byStaff &&
+      status !== 'in-doubt' &&
+      status !== 'completed' &&
+      issuanceMayExist(j.step, j.pending?.effect)
+    ) {
+      // Only central's answer or staff may end a journey whose certificate may exist.
+      throw new ApplianceError('INTERNAL', `refusing to end journey ${j.id} as ${status} after issuance`);
+    }
+    j.status = status;
+    j.awaiting = 'none';
+    j.note = note;
+    delete j.waiting;
+    if (opts.byStaff) delete j.pending;
+    if (error) j.error = error;
+    else if (status === 'completed') delete j.error;
+    if (status === 'in-doubt' && !error) j.error = errorBody('ISSUANCE_IN_DOUBT');
+    if (status !== 'in-doubt') purgePersonalData(j);
+    if ((status === 'failed' || status === 'abandoned') && j.token) this.spoilKey(j, note);
+    await this.persist(j, status === 'completed' ? 'completed' : undefined);
+    if (opts.event) {
+      await this.emitEvent(opts.event.type, j, { step: j.step, ...opts.event.payload });
+    } else if (status === 'failed') {
+      await this.emitEvent('journey.failed', j, { step: j.step, reason: j.error?.code ?? 'INTERNAL' });
+    } else if (status === 'in-doubt') {
+      await this.emitEvent('journey.in-doubt', j, {
+        step: j.step,
+        reason: note,
+        ...(j.certificate ? { serialNumber: j.certificate.serialNumber } : {}),
+      });
+    }
+  }
+
+  /** A key that was prepared for a journey that did not finish with it: out of stock until staff reset it. */
+  private spoilKey(j: JourneyRecord, reason: string): void {
+    const serial = j.token?.serial;
+    if (!serial || this.store.data.spoiledKeys.some((k) => k.serial === serial)) return;
+    this.store.data.spoiledKeys.push({ serial, journeyId: j.id, at: this.now().toISOString(), reason });
+  }
+
   // ---------- applicant actions ----------
 
   /** Start a pickup journey (attract screen tapped). An unfinished one is returned as it is. */
   async start(): Promise<JourneyView> {
     return this.exclusive(async () => {
       const existing = this.current();
-      if (existing && existing.status === 'active') return journeyView(existing);
+      if (existing && existing.status === 'active') return this.viewOf(existing);
       const now = this.now().toISOString();
       const j: JourneyRecord = {
         id: randomUUID(),
@@ -167,16 +345,20 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         updatedAt: now,
         attempt: 1,
       };
+      const previous = this.store.data.activeJourneyId;
       this.store.data.activeJourneyId = j.id;
       // Not a step yet: nothing is scanned. Stored so an abandoned start is visible.
-      this.store.data.journeys[j.id] = j;
-      await this.store.write();
-      this.emit('journey', journeyView(j));
-      return journeyView(j);
+      try {
+        await this.persist(j);
+      } catch (err) {
+        this.store.data.activeJourneyId = previous;
+        throw err;
+      }
+      return this.viewOf(j);
     });
   }
 
-  /** A pickup code arrived (from the scanner or typed). Verified offline, then the order is fetched. */
+  /** A pickup code arrived (from the scanner or typed): verified offline, then checked with central. */
   async scan(code: string): Promise<JourneyView> {
     if (this.current()?.status !== 'active') await this.start();
     return this.exclusive(async () => {
@@ -202,13 +384,18 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       }
       j.pickupCode = code.trim();
       j.pickupNonce = check.payload.nonce;
+      j.pickupExpiresAt = new Date(check.payload.exp * 1000).toISOString();
       await this.persist(j, 'scanned');
 
+      // Central's current view of the code: superseded, used, not approved are refused now, not at issuance.
       let order: Order;
       try {
-        order = await this.central.getOrder(check.payload.orderId);
+        order = await this.central.checkPickupCode(j.pickupCode);
       } catch (err) {
         return this.refuse(j, asApplianceError(err), { backToScan: true });
+      }
+      if (order.id !== check.payload.orderId) {
+        return this.refuse(j, new ApplianceError('PICKUP_CODE_FORGED'), { backToScan: true });
       }
       if (['issued', 'activated', 'invoiced'].includes(order.status)) {
         return this.refuse(j, new ApplianceError('ORDER_ALREADY_ISSUED'), { backToScan: true });
@@ -216,10 +403,10 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       if (order.status !== 'approved' || order.delivery !== 'kiosk') {
         return this.refuse(j, new ApplianceError('ORDER_NOT_APPROVED'), { backToScan: true });
       }
-      j.order = snapshot(order, this.store.data.idSalt);
+      j.order = orderSnapshot(order, this.store.data.idSalt);
       j.awaiting = 'confirm-order';
       await this.persist(j, 'order-verified');
-      return journeyView(j);
+      return this.viewOf(j);
     });
   }
 
@@ -234,10 +421,11 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       j.awaiting = 'scan';
       delete j.pickupCode;
       delete j.pickupNonce;
+      delete j.pickupExpiresAt;
       delete j.order;
     }
     await this.persist(j);
-    return journeyView(j);
+    return this.viewOf(j);
   }
 
   async confirm(): Promise<JourneyView> {
@@ -247,7 +435,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       j.awaiting = 'id-card';
       j.identity = { attempts: 0 };
       await this.persist(j);
-      return journeyView(j);
+      return this.viewOf(j);
     });
   }
 
@@ -255,25 +443,28 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
   async readIdentity(): Promise<JourneyView> {
     return this.exclusive(async () => {
       const j = this.requireActive('id-card');
-      const order = j.order!;
+      const order = need(j.order, 'order');
       let result: Awaited<ReturnType<KioskDevices['readIdCard']>>;
       try {
         result = await this.devices.readIdCard();
       } catch (err) {
         j.error = errorBody('ID_CARD_UNREADABLE', (err as Error).message);
         await this.persist(j);
-        return journeyView(j);
+        return this.viewOf(j);
       }
       if (result.state === 'no-card') {
-        if (j.error?.code === 'ID_CARD_UNREADABLE') delete j.error;
-        return journeyView(j);
+        if (j.error?.code === 'ID_CARD_UNREADABLE') {
+          delete j.error;
+          await this.persist(j);
+        }
+        return this.viewOf(j);
       }
       const card = result.card;
-      if (!j.identity) j.identity = { attempts: 0 };
+      j.identity ??= { attempts: 0 };
       const identity = j.identity;
       // The same wrong card left on the reader counts once.
       const masked = maskIdNumber(card.idNumber);
-      if (identity.lastReason && identity.idNumberMasked === masked) return journeyView(j);
+      if (identity.lastReason && identity.idNumberMasked === masked) return this.viewOf(j);
       identity.nameMasked = maskName(card.name);
       identity.idNumberMasked = masked;
       const check = checkIdentity(card, order, this.now(), this.store.data.idSalt);
@@ -282,12 +473,12 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         identity.lastReason = check.code;
         const left = (this.opts.maxIdAttempts ?? 3) - identity.attempts;
         if (left <= 0) {
-          j.error = errorBody('ID_ATTEMPTS_EXHAUSTED');
-          return this.fail(j, `identity: ${check.detail}`);
+          await this.end(j, 'failed', `identity: ${check.detail}`, errorBody('ID_ATTEMPTS_EXHAUSTED'));
+          return this.viewOf(j);
         }
         j.error = errorBody(check.code, undefined, { attemptsLeft: left });
         await this.persist(j);
-        return journeyView(j);
+        return this.viewOf(j);
       }
       identity.role = check.role;
       delete identity.lastReason;
@@ -295,7 +486,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       delete j.error;
       j.awaiting = 'token';
       await this.persist(j, 'identity-verified');
-      return journeyView(j);
+      return this.viewOf(j);
     });
   }
 
@@ -303,80 +494,86 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
   async personaliseToken(): Promise<JourneyView> {
     return this.exclusive(async () => {
       const j = this.requireActive();
-      if (
-        j.awaiting !== 'token' &&
-        !(j.awaiting === 'none' && stepIndex(j.step) < stepIndex('certificate-written'))
-      ) {
-        throw new ApplianceError('WRONG_STEP');
-      }
+      const machineStep = j.awaiting === 'none' && stepIndex(j.step) < stepIndex('certificate-written');
+      if (j.awaiting !== 'token' && !machineStep) throw new ApplianceError('WRONG_STEP');
       try {
-        // As one device job: the device manager neither polls nor rescans the module meanwhile.
-        await this.devices.tokenJob(() => this.runTokenSteps(j));
+        if (j.pending?.effect === 'request-issuance') {
+          // The request is out: only central's answer moves on (no key needed to ask again).
+          await this.requestIssuance(j);
+          if (j.status === 'active' && j.step === 'certificate-issued') {
+            await this.devices.tokenJob(() => this.writeCertificate(issued(j)));
+          }
+        } else {
+          // As one device job: the device manager neither polls nor rescans the module meanwhile.
+          await this.devices.tokenJob(() => this.runTokenSteps(j));
+        }
       } catch (err) {
         await this.onTokenStepError(j, err);
       }
-      return journeyView(j);
+      return this.view() ?? this.viewOf(j);
     });
-  }
-
-  private derivedPins(serial: string): { transportPin: string } {
-    const okm = Buffer.from(
-      hkdfSync(
-        'sha256',
-        this.opts.soPinMasterSecret,
-        Buffer.from(serial),
-        Buffer.from('certkiosk transport-pin v1'),
-        8,
-      ),
-    );
-    // 8 digits: every token accepts them; never stored, re-derived after a restart.
-    return { transportPin: (okm.readBigUInt64BE() % 100_000_000n).toString().padStart(8, '0') };
   }
 
   private async runTokenSteps(j: JourneyRecord): Promise<void> {
     const usbKey = this.devices.usbKey();
-    const order = j.order!;
+    const order = need(j.order, 'order');
     if (stepIndex(j.step) < stepIndex('token-ready')) {
       const blank = this.devices.blankToken();
       if (!blank) throw new ApplianceError('TOKEN_ABSENT');
       j.awaiting = 'none';
+      delete j.error;
       const label = `CK-${order.orderId}`.slice(0, 32);
       const keyIdHex = randomBytes(8).toString('hex');
-      // prepareBlankKey re-initialises: some modules assign the serial only then (SoftHSM).
-      const prepared = usbKey.prepareBlankKey(
+      // Known before the effect, so a crash mid-init leaves the key's serial on record (spoiled, not lost).
+      if (blank.token.serial)
+        j.token = {
+          serial: blank.token.serial,
+          label,
+          keyIdHex,
+          algorithm: PROFILE_ALGORITHM[order.certificateType],
+        };
+      await this.intend(j, 'prepare-token');
+      // prepareBlankKey re-initialises: some modules assign the serial only then (SoftHSM); the transport
+      // PIN is derived from the final serial.
+      const prepared = await usbKey.prepareBlankKeyAsync(
         blank.token.serial ? { serial: blank.token.serial } : blank.slotId,
         {
           label,
           masterSecret: this.opts.soPinMasterSecret,
-          transportPin: this.derivedPins(blank.token.serial || label).transportPin,
+          transportPin: (serial) => this.transportPin(serial),
           ...(blank.token.flags.initialized && this.opts.blankKeySoPin
             ? { currentSoPin: this.opts.blankKeySoPin }
             : {}),
         },
       );
-      // The transport PIN must be derivable from the final serial: set it now that the serial is known.
-      const finalPin = this.derivedPins(prepared.serial).transportPin;
-      const firstPin = this.derivedPins(blank.token.serial || label).transportPin;
-      if (finalPin !== firstPin) await usbKey.setPin({ serial: prepared.serial }, firstPin, finalPin);
       j.token = {
         serial: prepared.serial,
         label: prepared.label,
         keyIdHex,
         algorithm: PROFILE_ALGORITHM[order.certificateType],
       };
-      await this.persist(j, 'token-ready');
+      await this.done(j, 'prepare-token');
     }
-    const token = j.token!;
+    const token = need(j.token, 'token');
     const ref = { serial: token.serial };
-    const { transportPin } = this.derivedPins(token.serial);
+    const transportPin = this.transportPin(token.serial);
     const keyId = Buffer.from(token.keyIdHex, 'hex');
 
     if (stepIndex(j.step) < stepIndex('key-generated')) {
-      const kp = await usbKey.keygen(ref, transportPin, {
-        algorithm: token.algorithm,
-        id: keyId,
-        label: `${order.orderId} signing key`,
-      });
+      // A key pair left by an earlier try whose result was never recorded is read back, not made twice.
+      const earlier =
+        j.pending?.effect === 'generate-key'
+          ? await usbKey.objectsById(ref, transportPin, keyId)
+          : { privateKeys: 0, publicKeys: 0 };
+      await this.intend(j, 'generate-key');
+      const kp =
+        earlier.privateKeys === 1 && earlier.publicKeys === 1
+          ? await usbKey.withSession(ref, transportPin, (s) => s.keyPair(keyId))
+          : await usbKey.keygen(ref, transportPin, {
+              algorithm: token.algorithm,
+              id: keyId,
+              label: `${order.orderId} signing key`,
+            });
       token.spkiSha256 = kp.spkiSha256;
       token.evidence = {
         local: kp.evidence.local,
@@ -385,7 +582,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       };
       // Order + journey + attempt: a retry of this request reuses it; a new key pair or journey does not.
       j.idempotencyKey = `${order.orderId}:${j.id.slice(0, 8)}:${j.attempt}`;
-      await this.persist(j, 'key-generated');
+      await this.done(j, 'generate-key');
     }
 
     if (stepIndex(j.step) < stepIndex('certificate-issued')) {
@@ -394,108 +591,207 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         keyUsage: ['digitalSignature', 'nonRepudiation'],
         extKeyUsage: ['clientAuth'],
       });
-      let issued: IssuedCertificate;
-      try {
-        issued = await this.central.issueCertificate({
-          orderId: order.orderId,
-          idempotencyKey: j.idempotencyKey!,
-          pickupCode: j.pickupCode!,
-          csrPem: csr.pem,
-          keyEvidence: {
-            tokenSerial: token.serial,
-            local: !!token.evidence?.local,
-            neverExtractable: !!token.evidence?.neverExtractable,
-          },
-        });
-      } catch (err) {
-        // Lost answer? Ask central what happened under this idempotency key before giving up.
-        const found = await this.central.getCertificateByIdempotencyKey(j.idempotencyKey!).catch(() => null);
-        if (!found) throw err;
-        issued = found;
-      }
-      this.recordCertificate(j, issued);
-      this.store.data.usedPickupNonces[j.pickupNonce!] = j.id;
-      // Events go to the durable outbox before the step they report is persisted: a crash in between
-      // re-sends the same event id, which central deduplicates; the other order could lose it.
-      await this.emitEvent('certificate.issued', j, {
-        serialNumber: issued.serialNumber,
-        tokenSerial: token.serial,
+      await this.intend(j, 'request-issuance', { csrPem: csr.pem });
+      await this.requestIssuance(j);
+    }
+
+    if (j.status === 'active' && j.step === 'certificate-issued') await this.writeCertificate(issued(j));
+  }
+
+  /**
+   * Send (or send again) the issuance request under the journey's idempotency key. Central's certificate moves
+   * the journey on; central's "no" ends it (the key is spoiled); no answer leaves it waiting, retried with
+   * backoff by `retryWaiting`, and never ends it.
+   */
+  private async requestIssuance(j: JourneyRecord): Promise<void> {
+    const order = need(j.order, 'order');
+    const token = need(j.token, 'token');
+    const key = need(j.idempotencyKey, 'idempotency key');
+    let answer: IssuedCertificate;
+    try {
+      answer = await this.central.issueCertificate({
+        orderId: order.orderId,
+        idempotencyKey: key,
+        pickupCode: need(j.pickupCode, 'pickup code'),
+        csrPem: need(j.pending?.csrPem, 'CSR'),
+        keyEvidence: {
+          tokenSerial: token.serial,
+          local: !!token.evidence?.local,
+          neverExtractable: !!token.evidence?.neverExtractable,
+        },
       });
-      await this.persist(j, 'certificate-issued');
+    } catch (err) {
+      const e = asApplianceError(err);
+      // Lost answer or a refusal of a repeat: central knows whether it issued under this key.
+      const found = await this.central.getCertificateByIdempotencyKey(key).catch(() => null);
+      if (found) {
+        answer = found;
+      } else if (outcomeUnknown(e)) {
+        await this.waitForCentral(j, e);
+        return;
+      } else {
+        // Central said no to this request: nothing was issued under it.
+        delete j.pending;
+        await this.end(j, 'failed', `central refused the issuance: ${e.code} ${e.message}`, e.toBody());
+        return;
+      }
     }
-
-    if (stepIndex(j.step) < stepIndex('certificate-written')) {
-      await this.writeCertificate(j);
-    }
+    await this.recordIssued(j, answer);
   }
 
-  private recordCertificate(j: JourneyRecord, issued: IssuedCertificate): void {
-    const cert = parseCertificate(issued.certificatePem);
+  private async recordIssued(j: JourneyRecord, answer: IssuedCertificate): Promise<void> {
+    const cert = parseCertificate(answer.certificatePem);
     j.certificate = {
-      serialNumber: issued.serialNumber,
-      pem: issued.certificatePem,
-      chainPem: issued.chainPem,
-      notBefore: issued.notBefore,
-      notAfter: issued.notAfter,
+      serialNumber: answer.serialNumber,
+      pem: answer.certificatePem,
+      chainPem: answer.chainPem,
+      notBefore: answer.notBefore,
+      notAfter: answer.notAfter,
       subjectCommonName: /CN=([^\n]+)/.exec(cert.subject)?.[1] ?? '',
-      publicKeySha256: issued.publicKeySha256,
+      publicKeySha256: answer.publicKeySha256,
     };
+    if (j.pickupNonce) {
+      this.store.useNonce(j.pickupNonce, {
+        journeyId: j.id,
+        expiresAt: j.pickupExpiresAt ?? new Date(this.now().getTime() + 30 * 86_400_000).toISOString(),
+      });
+    }
+    delete j.waiting;
+    if (j.status === 'active') delete j.error;
+    // Events go to the durable outbox before the step they report is persisted: a crash in between
+    // re-sends the same event id, which central deduplicates; the other order could lose it.
+    await this.emitEvent('certificate.issued', j, {
+      serialNumber: answer.serialNumber,
+      tokenSerial: j.token?.serial,
+    });
+    await this.done(j, 'request-issuance');
   }
 
-  private async writeCertificate(j: JourneyRecord): Promise<void> {
-    const token = j.token!;
-    const cert = new X509Certificate(j.certificate!.pem);
-    if (token.spkiSha256 && j.certificate!.publicKeySha256 !== token.spkiSha256) {
+  private async waitForCentral(j: JourneyRecord, e: ApplianceError): Promise<void> {
+    const retry = this.opts.centralRetry ?? { initialMs: 2_000, maxMs: 60_000 };
+    const attempts = (j.waiting?.attempts ?? 0) + 1;
+    const since = j.waiting?.since ?? this.now().toISOString();
+    const delay = Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(attempts - 1, 16));
+    j.waiting = {
+      on: 'central',
+      since,
+      attempts,
+      nextRetryAt: new Date(this.now().getTime() + delay).toISOString(),
+    };
+    j.awaiting = 'none';
+    j.error = errorBody('ISSUANCE_PENDING', e.message, { attempts });
+    const limit = this.opts.centralWaitLimitMs ?? 3 * 60_000;
+    if (j.status === 'active' && this.now().getTime() - Date.parse(since) >= limit) {
+      await this.end(
+        j,
+        'in-doubt',
+        `no answer from central for ${Math.round(limit / 1000)} s after the issuance request`,
+        errorBody('STEP_TIMEOUT'),
+      );
+      return;
+    }
+    await this.persist(j);
+  }
+
+  /**
+   * Called periodically (autopilot): a journey waiting on central whose retry time has come asks again; an
+   * in-doubt journey whose issuance outcome is unknown asks central by idempotency key.
+   */
+  async retryWaiting(): Promise<void> {
+    const due = (j: JourneyRecord) =>
+      !j.waiting?.nextRetryAt || Date.parse(j.waiting.nextRetryAt) <= this.now().getTime();
+    const active = this.current();
+    if (active?.status === 'active' && active.waiting && due(active)) await this.personaliseToken();
+    for (const j of this.inDoubt()) {
+      if (j.pending?.effect !== 'request-issuance' || !j.idempotencyKey || !due(j)) continue;
+      await this.exclusive(async () => {
+        const found = await this.central
+          .getCertificateByIdempotencyKey(need(j.idempotencyKey, 'key'))
+          .catch((err) => {
+            void err;
+            return undefined;
+          });
+        if (found) {
+          j.note = `certificate ${found.serialNumber} was issued; the key did not receive it`;
+          await this.recordIssued(j, found);
+        } else {
+          const attempts = (j.waiting?.attempts ?? 0) + 1;
+          const retry = this.opts.centralRetry ?? { initialMs: 2_000, maxMs: 60_000 };
+          j.waiting = {
+            on: 'central',
+            since: j.waiting?.since ?? this.now().toISOString(),
+            attempts,
+            nextRetryAt: new Date(this.now().getTime() + retry.maxMs).toISOString(),
+          };
+          await this.persist(j);
+        }
+      });
+    }
+  }
+
+  private async writeCertificate(j: IssuedJourney): Promise<void> {
+    const cert = new X509Certificate(j.certificate.pem);
+    if (j.token.spkiSha256 && j.certificate.publicKeySha256 !== j.token.spkiSha256) {
       throw new ApplianceError('CERTIFICATE_KEY_MISMATCH');
     }
-    const chain = j.certificate!.chainPem.map((p) => new X509Certificate(p));
-    // The driver compares the certificate's key with the token key again before writing.
+    const chain = j.certificate.chainPem.map((p) => new X509Certificate(p));
+    await this.intend(j, 'write-certificate');
+    // Idempotent: a certificate already under this id with the same value is not written again, so a
+    // re-run after a crash never leaves a second leaf. The driver checks the key match again.
     await this.devices
       .usbKey()
       .importCertificate(
-        { serial: token.serial },
-        this.derivedPins(token.serial).transportPin,
-        Buffer.from(token.keyIdHex, 'hex'),
+        { serial: j.token.serial },
+        this.transportPin(j.token.serial),
+        Buffer.from(j.token.keyIdHex, 'hex'),
         cert,
         chain,
       );
     await this.emitEvent('certificate.written', j, {
-      serialNumber: j.certificate!.serialNumber,
-      tokenSerial: token.serial,
+      serialNumber: j.certificate.serialNumber,
+      tokenSerial: j.token.serial,
     });
     j.awaiting = 'pin';
     delete j.error;
-    await this.persist(j, 'certificate-written');
+    await this.done(j, 'write-certificate');
   }
 
   private async onTokenStepError(j: JourneyRecord, err: unknown): Promise<void> {
     const e = asApplianceError(err);
-    const issued = stepIndex(j.step) >= stepIndex('certificate-issued');
-    if (
-      issued &&
-      (e.code === 'TOKEN_REMOVED' ||
-        e.code === 'TOKEN_ABSENT' ||
-        e.code === 'TOKEN_FAILED' ||
-        e.code === 'CERTIFICATE_KEY_MISMATCH')
-    ) {
-      // The certificate exists but is not on the key: only staff can decide (retry the write, or revoke).
-      j.error = errorBody('ISSUANCE_IN_DOUBT');
-      j.note = `certificate ${j.certificate?.serialNumber} issued, write failed: ${e.code}`;
-      j.status = 'in-doubt';
+    if (e.code === 'STORE_UNAVAILABLE') {
+      // Nothing more can be recorded: the journey stops here and the view says "call staff".
+      this.storeFault = e.toBody();
+      this.emit('journey', this.view());
+      return;
+    }
+    if (j.status !== 'active') return;
+    const pendingIssuance = j.pending?.effect === 'request-issuance';
+    if (issuanceMayExist(j.step, j.pending?.effect) && !pendingIssuance) {
+      if (['TOKEN_REMOVED', 'TOKEN_ABSENT', 'TOKEN_FAILED', 'CERTIFICATE_KEY_MISMATCH'].includes(e.code)) {
+        // The certificate exists but is not on the key: only staff can decide (retry the write, or void).
+        await this.end(
+          j,
+          'in-doubt',
+          `certificate ${j.certificate?.serialNumber} issued, write failed: ${e.code}`,
+        );
+        return;
+      }
+      j.error = e.toBody();
       await this.persist(j);
-      await this.emitEvent('journey.in-doubt', j, {
-        step: j.step,
-        reason: e.code,
-        serialNumber: j.certificate?.serialNumber,
-      });
+      return;
+    }
+    if (pendingIssuance) {
+      await this.waitForCentral(j, e);
       return;
     }
     if (e.code === 'TOKEN_REMOVED' || e.code === 'TOKEN_ABSENT' || e.code === 'TOKEN_NOT_BLANK') {
       // Before issuance nothing is lost: a new key pair on whatever blank key comes next.
-      if (stepIndex(j.step) >= stepIndex('token-ready')) {
+      if (j.token) this.spoilKey(j, `removed at ${j.step}: ${e.code}`);
+      if (stepIndex(j.step) >= stepIndex('token-ready') || j.pending) {
         j.attempt++;
         delete j.token;
         delete j.idempotencyKey;
+        delete j.pending;
         j.step = 'identity-verified';
       }
       j.awaiting = 'token';
@@ -503,12 +799,17 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       await this.persist(j);
       return;
     }
-    // Central down or refusing, token errors: stay where we are; retry resumes from the last durable step.
+    // Token errors before issuance: stay where we are; retry resumes from the last durable step.
     j.error = e.toBody();
     await this.persist(j);
   }
 
-  /** The holder's PIN: accepted once, passed to the driver, forgotten. Then the test signature. */
+  /**
+   * The holder's PIN: accepted once, passed to the driver, forgotten; then the test signature with it. The
+   * engine never logs in with a PIN it is not sure of: whenever the token's user PIN is unknown to it (a change
+   * whose outcome was lost, or a PIN set before a restart), the PIN is first reset with the per-token SO-PIN
+   * and the holder's PIN is set again — no holder try is ever spent.
+   */
   async setPin(pin: string): Promise<JourneyView> {
     return this.exclusive(async () => {
       const j = this.requireActive();
@@ -520,82 +821,117 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       const problems = checkPin(pin, this.opts.pinPolicy);
       if (problems.length)
         throw new ApplianceError('TOKEN_PIN_POLICY', undefined, { problems: problems.join(',') });
-      const token = j.token!;
-      const ref = { serial: token.serial };
+      const ij = issued(j);
+      const ref = { serial: ij.token.serial };
       const usbKey = this.devices.usbKey();
       try {
         await this.devices.tokenJob(async () => {
-          if (j.step === 'certificate-written') {
-            await usbKey.setPin(ref, this.derivedPins(token.serial).transportPin, pin, this.opts.pinPolicy);
-            j.awaiting = 'pin';
-            await this.persist(j, 'pin-set');
-          }
-          // After a restart at pin-set the PIN is asked again, only to make the test signature.
-          await this.verifyWithPin(j, pin);
+          if (ij.step !== 'certificate-written' || ij.pending) await this.resetUserPin(ij);
+          await this.intend(ij, 'change-pin');
+          await usbKey.setPin(ref, this.transportPin(ij.token.serial), pin, this.opts.pinPolicy);
+          ij.awaiting = 'pin';
+          await this.done(ij, 'change-pin');
+          await this.intend(ij, 'test-signature');
+          await this.verifyWithPin(ij, pin);
         });
       } catch (err) {
         const e = asApplianceError(err);
-        j.error = e.toBody();
-        await this.persist(j);
-        if (e.code === 'VERIFY_FAILED') return this.fail(j, 'test signature did not verify');
-        return journeyView(j);
+        if (e.code === 'STORE_UNAVAILABLE') return this.view() ?? this.viewOf(j);
+        if (e.code === 'VERIFY_FAILED') {
+          await this.end(
+            ij,
+            'in-doubt',
+            'the test signature did not verify against the new certificate',
+            e.toBody(),
+          );
+          return this.viewOf(ij);
+        }
+        if (!this.devices.tokenPresent(ij.token.serial)) {
+          // The key is out: the PIN step waits for it (an intent left pending is settled by a reset once the
+          // key is back); if the holder leaves, the idle wipe hands the journey to staff.
+          ij.awaiting = 'pin';
+          ij.error = errorBody('TOKEN_REMOVED');
+          await this.persist(ij);
+          return this.viewOf(ij);
+        }
+        if (ij.pending || ij.step !== 'certificate-written') {
+          // The PIN may or may not have changed: reset it with the SO-PIN and ask the holder again.
+          try {
+            await this.devices.tokenJob(() => this.resetUserPin(ij));
+            return this.viewOf(ij);
+          } catch (resetErr) {
+            const r = asApplianceError(resetErr);
+            if (r.code === 'STORE_UNAVAILABLE') return this.view() ?? this.viewOf(j);
+            ij.error = r.toBody();
+            await this.persist(ij);
+            return this.viewOf(ij);
+          }
+        }
+        ij.error = e.toBody();
+        await this.persist(ij);
+        return this.viewOf(ij);
       }
-      j.awaiting = 'none';
-      delete j.error;
-      await this.persist(j, 'verified');
-      await this.finish(j);
-      return journeyView(j);
+      ij.awaiting = 'none';
+      delete ij.error;
+      await this.done(ij, 'test-signature');
+      await this.finish(ij);
+      return this.viewOf(ij);
     });
   }
 
-  private async verifyWithPin(j: JourneyRecord, pin: string): Promise<void> {
-    const token = j.token!;
+  /**
+   * Reset the user PIN to the transport PIN with the per-token SO-PIN (C_InitPIN): no user try is spent. The
+   * journey is back at certificate-written, waiting for the holder to set the PIN.
+   */
+  private async resetUserPin(j: IssuedJourney): Promise<void> {
+    await this.devices
+      .usbKey()
+      .resetUserPin(
+        { serial: j.token.serial },
+        deriveSoPin(this.opts.soPinMasterSecret, j.token.serial),
+        this.transportPin(j.token.serial),
+      );
+    delete j.pending;
+    j.awaiting = 'pin';
+    j.error = errorBody('PIN_NOT_CONFIRMED');
+    await this.persist(j, 'certificate-written');
+  }
+
+  private async verifyWithPin(j: IssuedJourney, pin: string): Promise<void> {
     const data = Buffer.concat([Buffer.from(`certkiosk verification ${j.id} `), randomBytes(16)]);
     const signature = await this.devices
       .usbKey()
-      .withSession({ serial: token.serial }, pin, (s) =>
-        s.signer(Buffer.from(token.keyIdHex, 'hex')).sign(data),
+      .withSession({ serial: j.token.serial }, pin, (s) =>
+        s.signer(Buffer.from(j.token.keyIdHex, 'hex')).sign(data),
       );
-    const cert = new X509Certificate(j.certificate!.pem);
+    const cert = new X509Certificate(j.certificate.pem);
     if (!verify('sha256', data, cert.publicKey, signature)) throw new ApplianceError('VERIFY_FAILED');
   }
 
   /** Receipt (never blocks issuance), issuance record, activation, completion. */
-  private async finish(j: JourneyRecord): Promise<void> {
-    if (j.step !== 'receipt-printed') await this.printReceipt(j);
+  private async finish(j: IssuedJourney): Promise<void> {
+    if (stepIndex(j.step) < stepIndex('receipt-printed')) await this.printReceipt(j);
 
-    const counter = ++this.store.data.issuanceCounter;
-    const record = {
-      version: 1,
-      kioskId: this.opts.applianceId,
-      orderId: j.order!.orderId,
-      tokenSerial: j.token!.serial,
-      publicKeySha256: j.token!.spkiSha256,
-      keyEvidence: j.token!.evidence,
-      idNumberSaltedHash: j.identity?.idNumberHash,
-      certificateSerial: j.certificate!.serialNumber,
-      counter,
-      time: this.now().toISOString(),
-    };
-    const body = Buffer.from(JSON.stringify(record));
+    await this.intend(j, 'report-completion');
     // The counter only moves forward; a record re-made after a crash keeps its event id (deduplicated).
-    const signature = await this.applianceKey.sign(body);
+    const counter = ++this.store.data.issuanceCounter;
+    const record = issuanceRecord(j, this.opts.applianceId, counter, this.now());
+    const signature = await this.applianceKey.sign(issuanceRecordBytes(record));
     await this.emitEvent('issuance.record', j, { record, signature: signature.toString('base64') });
-    await this.emitEvent('certificate.activated', j, { serialNumber: j.certificate!.serialNumber });
-
-    j.status = 'completed';
-    j.awaiting = 'none';
-    purgePersonalData(j);
-    await this.persist(j, 'completed');
+    await this.emitEvent('certificate.activated', j, { serialNumber: j.certificate.serialNumber });
+    await this.opts.fault?.('after:report-completion');
+    delete j.pending;
+    await this.end(j, 'completed', 'completed');
   }
 
   /** Print the receipt; paper out or a dead printer queues it for reprint instead of blocking issuance. */
-  private async printReceipt(j: JourneyRecord): Promise<void> {
+  private async printReceipt(j: IssuedJourney): Promise<void> {
     const data = receiptData(j, this.opts.applianceId, this.opts.centralUrl, this.now());
+    await this.intend(j, 'print-receipt');
     try {
       await this.devices.printReceipt(receiptDocument(data));
       j.receipt = { state: 'printed' };
-      await this.emitEvent('receipt.printed', j, { serialNumber: j.certificate!.serialNumber });
+      await this.emitEvent('receipt.printed', j, { serialNumber: j.certificate.serialNumber });
     } catch (err) {
       j.receipt = { state: 'queued-for-reprint' };
       j.note = `receipt not printed: ${isDeviceError(err) ? err.code : (err as Error).message}`;
@@ -607,21 +943,11 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         state: 'queued',
       });
       await this.emitEvent('receipt.queued', j, {
-        serialNumber: j.certificate!.serialNumber,
+        serialNumber: j.certificate.serialNumber,
         reason: j.note,
       });
     }
-    await this.persist(j, 'receipt-printed');
-  }
-
-  private async fail(j: JourneyRecord, note: string): Promise<JourneyView> {
-    j.status = 'failed';
-    j.awaiting = 'none';
-    j.note = note;
-    purgePersonalData(j);
-    await this.persist(j);
-    await this.emitEvent('journey.failed', j, { step: j.step, reason: j.error?.code ?? 'INTERNAL' });
-    return journeyView(j);
+    await this.done(j, 'print-receipt');
   }
 
   /** Retry the failed automatic step (central was down, token hiccup). */
@@ -629,165 +955,241 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     const j = this.requireActive();
     if (j.awaiting === 'none' && stepIndex(j.step) < stepIndex('certificate-written'))
       return this.personaliseToken();
-    return journeyView(j);
+    return this.viewOf(j);
   }
 
-  /** Wipe the applicant's session (idle timeout or cancel). Issued certificates are never dropped. */
-  async wipe(reason: 'idle' | 'cancelled'): Promise<void> {
+  /**
+   * End the applicant's session (idle timeout, cancel, staff). Nothing whose certificate may exist is dropped:
+   * such a journey goes to staff as in doubt.
+   */
+  async wipe(reason: 'idle' | 'cancelled' | 'staff'): Promise<void> {
     await this.exclusive(async () => {
       const j = this.current();
       if (j) {
         if (j.status === 'active') {
-          if (stepIndex(j.step) >= stepIndex('certificate-issued') && j.step !== 'completed') {
-            j.status = 'in-doubt';
-            j.note = `session ${reason} after the certificate was issued (step ${j.step})`;
-            j.error = errorBody('ISSUANCE_IN_DOUBT');
-            await this.emitEvent('journey.in-doubt', j, { step: j.step, reason });
+          if (issuanceMayExist(j.step, j.pending?.effect)) {
+            await this.end(
+              j,
+              'in-doubt',
+              `session ended (${reason}) after issuance was requested (step ${j.step})`,
+            );
           } else {
-            j.status = 'abandoned';
-            j.note = `session ${reason} at step ${j.step}`;
-            purgePersonalData(j);
+            await this.end(
+              j,
+              'abandoned',
+              `session ended (${reason}) at step ${j.step}`,
+              reason === 'staff' ? errorBody('SESSION_ENDED_BY_STAFF') : undefined,
+            );
           }
         }
         this.store.data.activeJourneyId = null;
-        await this.persist(j);
+        await this.writeState();
       }
       this.emit('journey', null);
       this.emit('wiped', { reason });
     });
   }
 
-  /** After the done screen: return to attract. */
+  /** After the done or error screen: return to attract. */
   async close(): Promise<void> {
-    const j = this.current();
-    if (j && j.status !== 'active') {
-      this.store.data.activeJourneyId = null;
-      await this.store.write();
-      this.emit('journey', null);
-      this.emit('wiped', { reason: 'completed' });
-    }
+    await this.exclusive(async () => {
+      const j = this.current();
+      if (j && j.status !== 'active') {
+        this.store.data.activeJourneyId = null;
+        await this.writeState();
+        this.emit('journey', null);
+        this.emit('wiped', { reason: 'completed' });
+      }
+    });
   }
 
   // ---------- recovery ----------
 
-  /** On start: resume, roll back or mark in doubt every unfinished journey, from its last durable step. */
+  /** On start: settle every unfinished journey from its last durable record (see pickup-table.ts). */
   async recover(): Promise<Array<{ id: string; outcome: string }>> {
     const outcomes: Array<{ id: string; outcome: string }> = [];
     for (const j of Object.values(this.store.data.journeys)) {
       if (j.status !== 'active') continue;
-      const outcome = await this.recoverOne(j);
+      const outcome = await this.exclusive(() => this.recoverOne(j));
       outcomes.push({ id: j.id, outcome });
     }
     return outcomes;
   }
 
+  /** The recovery rule for a journey: its pending effect's, or that of the effect leading out of its step. */
+  private recoveryOf(j: JourneyRecord): Recovery | 'none' {
+    if (j.pending) return PICKUP_EFFECTS[j.pending.effect].recovery;
+    if (stepIndex(j.step) < stepIndex('certificate-issued')) return 'roll-back';
+    if (j.step === 'certificate-issued') return 'read-back';
+    if (j.step === 'certificate-written') return 'none';
+    if (j.step === 'pin-set') return 'reset-pin';
+    return 're-run';
+  }
+
   private async recoverOne(j: JourneyRecord): Promise<string> {
-    if (j.step === 'key-generated' && j.idempotencyKey) {
-      // The answer may have been lost: central knows whether it issued under this key.
-      try {
-        const found = await this.central.getCertificateByIdempotencyKey(j.idempotencyKey);
-        if (found) {
-          this.recordCertificate(j, found);
-          if (j.pickupNonce) this.store.data.usedPickupNonces[j.pickupNonce] = j.id;
-          await this.emitEvent('certificate.issued', j, {
-            serialNumber: found.serialNumber,
-            tokenSerial: j.token?.serial,
-          });
-          await this.persist(j, 'certificate-issued');
-        }
-      } catch {
-        // Central unreachable: nothing was written on our side yet; the retry below asks again.
-      }
-    }
-    const idx = stepIndex(j.step);
-    if (idx < stepIndex('certificate-issued')) {
-      j.status = 'failed';
-      j.awaiting = 'none';
-      j.note = `interrupted at ${j.step} by a restart; the order can be collected again`;
-      j.error = errorBody('NO_ACTIVE_JOURNEY');
-      purgePersonalData(j);
+    const recovery = this.recoveryOf(j);
+    if (recovery === 'roll-back') {
+      delete j.pending;
       if (this.store.data.activeJourneyId === j.id) this.store.data.activeJourneyId = null;
-      await this.persist(j);
-      await this.emitEvent('journey.failed', j, { step: j.step, reason: 'restart' });
+      await this.end(
+        j,
+        'failed',
+        `interrupted at ${j.step} by a restart; the order can be collected again`,
+        errorBody('NO_ACTIVE_JOURNEY'),
+      );
       return 'rolled-back';
     }
+    if (recovery === 'ask-central') {
+      // Not settled here (central may be down): the journey waits, and retryWaiting asks central soon.
+      j.awaiting = 'none';
+      j.waiting = {
+        on: 'central',
+        since: j.waiting?.since ?? this.now().toISOString(),
+        attempts: j.waiting?.attempts ?? 0,
+        nextRetryAt: this.now().toISOString(),
+      };
+      j.error = errorBody('ISSUANCE_PENDING');
+      await this.persist(j);
+      return 'waiting-for-central';
+    }
     const present = j.token ? this.devices.tokenPresent(j.token.serial) : false;
-    if (j.step === 'certificate-issued') {
-      if (present) {
-        try {
-          await this.writeCertificate(j);
-          return 'resumed';
-        } catch (err) {
-          await this.onTokenStepError(j, err);
-          return j.status;
+    if (recovery === 're-run' && stepIndex(j.step) >= stepIndex('verified')) {
+      await this.finish(issued(j));
+      return 'completed';
+    }
+    if (!present) {
+      await this.end(
+        j,
+        'in-doubt',
+        `restart at ${j.step}${j.pending ? ` (${j.pending.effect})` : ''}; the key is not in the writer`,
+      );
+      return 'in-doubt';
+    }
+    const ij = issued(j);
+    try {
+      await this.devices.tokenJob(async () => {
+        if (recovery === 'read-back') await this.writeCertificate(ij);
+        else if (recovery === 'reset-pin') await this.resetUserPin(ij);
+        else {
+          delete ij.pending;
+          ij.awaiting = 'pin';
+          await this.persist(ij);
         }
-      }
-      j.status = 'in-doubt';
-      j.note = 'restart after issuance; the key with the key pair is not in the writer';
-      j.error = errorBody('ISSUANCE_IN_DOUBT');
-      await this.persist(j);
-      await this.emitEvent('journey.in-doubt', j, { step: j.step, reason: 'restart' });
-      return 'in-doubt';
+      });
+    } catch (err) {
+      await this.onTokenStepError(ij, err);
+      return ij.status === 'active' ? 'waiting' : ij.status;
     }
-    if (j.step === 'certificate-written' || j.step === 'pin-set') {
-      if (present) {
-        j.awaiting = 'pin';
-        await this.persist(j);
-        return 'resumed';
-      }
-      j.status = 'in-doubt';
-      j.note = `restart at ${j.step}; the key left the writer before the PIN was confirmed`;
-      j.error = errorBody('ISSUANCE_IN_DOUBT');
-      await this.persist(j);
-      await this.emitEvent('journey.in-doubt', j, { step: j.step, reason: 'restart' });
-      return 'in-doubt';
-    }
-    // verified or receipt-printed: only the receipt and the closing events are left.
-    await this.finish(j);
-    return 'completed';
+    return recovery === 'reset-pin' ? 'pin-reset' : 'resumed';
   }
 
   // ---------- staff ----------
+
+  /** Staff: end the applicant's current session (a requested issuance goes to staff, in doubt). */
+  async endSession(): Promise<void> {
+    await this.wipe('staff');
+  }
 
   /** Staff resolution of an in-doubt journey: write the certificate again (the key is back in the writer). */
   async resolveRetryWrite(id: string): Promise<JourneyView> {
     return this.exclusive(async () => {
       const j = this.store.data.journeys[id];
       if (j?.status !== 'in-doubt') throw new ApplianceError('WRONG_STEP', 'No such journey in doubt.');
-      if (!j.token || !this.devices.tokenPresent(j.token.serial)) {
+      if (!j.certificate) {
         throw new ApplianceError(
-          'TOKEN_ABSENT',
-          `Insert the USB key with serial ${j.token?.serial ?? '?'} first.`,
+          'ISSUANCE_PENDING',
+          'Central has not confirmed a certificate for this journey yet: nothing to write.',
         );
       }
-      j.status = 'active';
-      delete j.error;
-      if (stepIndex(j.step) < stepIndex('certificate-written')) {
-        try {
-          await this.writeCertificate(j);
-        } catch (err) {
-          j.status = 'in-doubt';
-          j.error = asApplianceError(err).toBody();
-          await this.persist(j);
-          return journeyView(j);
-        }
-      } else {
-        j.awaiting = 'pin';
+      if (j.voidRequested) {
+        // Central may already have revoked it: a voided certificate must never reach a key.
+        throw new ApplianceError(
+          'WRONG_STEP',
+          'A void was requested for this journey: finish it with revoke-void.',
+        );
       }
-      this.store.data.activeJourneyId = j.id;
-      await this.persist(j);
-      return journeyView(j);
+      const ij = issued(j);
+      if (!this.devices.tokenPresent(ij.token.serial)) {
+        throw new ApplianceError('TOKEN_ABSENT', `Insert the USB key with serial ${ij.token.serial} first.`);
+      }
+      const active = this.current();
+      if (active && active.status === 'active' && active.id !== id) {
+        throw new ApplianceError('JOURNEY_BUSY', 'An applicant is using the kiosk: end that session first.');
+      }
+      ij.status = 'active';
+      delete ij.error;
+      this.store.data.activeJourneyId = ij.id;
+      try {
+        await this.devices.tokenJob(async () => {
+          if (stepIndex(ij.step) < stepIndex('certificate-written')) await this.writeCertificate(ij);
+          else if (ij.pending || ij.step !== 'certificate-written') await this.resetUserPin(ij);
+          else {
+            delete ij.pending;
+            ij.awaiting = 'pin';
+            await this.persist(ij);
+          }
+        });
+      } catch (err) {
+        const e = asApplianceError(err);
+        ij.status = 'in-doubt';
+        ij.error = e.toBody();
+        this.store.data.activeJourneyId = null;
+        await this.persist(ij);
+        return this.viewOf(ij);
+      }
+      return this.viewOf(ij);
+    });
+  }
+
+  /**
+   * Staff resolution: revoke the certificate at central (it shows in the CRL) and void this issuance; the order
+   * returns to approved, so the holder collects again with a new key. Without a certificate (central never
+   * issued under this key) the journey is simply voided.
+   */
+  async resolveRevokeVoid(id: string, reason: string): Promise<JourneyView> {
+    return this.exclusive(async () => {
+      const j = this.store.data.journeys[id];
+      if (j?.status !== 'in-doubt') throw new ApplianceError('WRONG_STEP', 'No such journey in doubt.');
+      let serial = j.certificate?.serialNumber;
+      if (!serial && j.idempotencyKey) {
+        // Central decides whether anything was issued; if it cannot be asked, nothing is decided.
+        try {
+          serial = (await this.central.getCertificateByIdempotencyKey(j.idempotencyKey))?.serialNumber;
+        } catch (err) {
+          throw asApplianceError(err);
+        }
+      }
+      if (serial) {
+        // The intent first: from here on, the certificate is never written (retry-write is refused).
+        j.voidRequested = { at: this.now().toISOString(), reason };
+        await this.persist(j);
+        try {
+          await this.central.voidCertificate(serial, { journeyId: j.id, reason });
+        } catch (err) {
+          throw asApplianceError(err);
+        }
+      }
+      if (j.pickupNonce) this.store.releaseNonce(j.pickupNonce);
+      const note = serial
+        ? `certificate ${serial} revoked and voided by staff: ${reason}`
+        : `voided by staff (no certificate was issued): ${reason}`;
+      await this.end(j, 'failed', note, undefined, {
+        byStaff: true,
+        event: { type: 'journey.voided', payload: { reason, ...(serial ? { serialNumber: serial } : {}) } },
+      });
+      return this.viewOf(j);
     });
   }
 
   async markResolved(id: string, note: string): Promise<void> {
-    const j = this.store.data.journeys[id];
-    if (j?.status !== 'in-doubt') throw new ApplianceError('WRONG_STEP', 'No such journey in doubt.');
-    j.status = 'failed';
-    j.note = note;
-    purgePersonalData(j);
-    await this.persist(j);
-    await this.emitEvent('journey.failed', j, { step: j.step, reason: 'resolved-by-staff', note });
+    await this.exclusive(async () => {
+      const j = this.store.data.journeys[id];
+      if (j?.status !== 'in-doubt') throw new ApplianceError('WRONG_STEP', 'No such journey in doubt.');
+      await this.end(j, 'failed', note, undefined, {
+        byStaff: true,
+        event: { type: 'journey.failed', payload: { reason: 'resolved-by-staff', note } },
+      });
+    });
   }
 }
 
@@ -795,73 +1197,7 @@ export function stepIndex(step: PickupStep): number {
   return PICKUP_STEPS.indexOf(step);
 }
 
-function snapshot(order: Order, salt: string): OrderSnapshot {
-  const person = (p?: { name: string; idNumber: string }) =>
-    p ? { name: p.name, idNumberHash: hashIdNumber(salt, p.idNumber) } : undefined;
-  const s: OrderSnapshot = {
-    orderId: order.id,
-    certificateType: order.certificateType,
-    businessType: order.businessType,
-    serviceYears: order.serviceYears,
-    holderVerifiedOnline: order.holderVerifiedOnline,
-  };
-  if (order.organisation) s.organisationName = order.organisation.name;
-  const holder = person(order.holder);
-  if (holder) s.holder = holder;
-  const legal = person(order.legalRepresentative);
-  if (legal) s.legalRepresentative = legal;
-  const handler = person(order.handler);
-  if (handler) s.handler = handler;
-  return s;
-}
-
 function subjectName(order: OrderSnapshot): string {
   if (order.certificateType === 'organisation') return order.organisationName ?? order.orderId;
   return order.holder?.name ?? order.orderId;
-}
-
-/** Keep only masked data once the journey no longer needs the people's full details. */
-function purgePersonalData(j: JourneyRecord): void {
-  if (j.order) {
-    for (const key of ['holder', 'handler', 'legalRepresentative'] as const) {
-      const p = j.order[key];
-      if (p) j.order[key] = { name: maskName(p.name), idNumberHash: p.idNumberHash };
-    }
-  }
-  delete j.pickupCode;
-}
-
-export function asApplianceError(err: unknown): ApplianceError {
-  if (err instanceof ApplianceError) return err;
-  if (isDeviceError(err)) {
-    const code = (err as TokenError).code as string;
-    const map: Record<string, ApplianceErrorCode> = {
-      TOKEN_REMOVED: 'TOKEN_REMOVED',
-      TOKEN_NOT_PRESENT: 'TOKEN_ABSENT',
-      TOKEN_NOT_FOUND: 'TOKEN_REMOVED',
-      TOKEN_PIN_POLICY: 'TOKEN_PIN_POLICY',
-      TOKEN_CERT_KEY_MISMATCH: 'CERTIFICATE_KEY_MISMATCH',
-      TOKEN_ALREADY_INITIALIZED: 'TOKEN_NOT_BLANK',
-      TOKEN_SO_PIN_INCORRECT: 'TOKEN_NOT_BLANK',
-    };
-    const mapped = map[code] ?? (code.startsWith('TOKEN_') ? 'TOKEN_FAILED' : 'DEVICE_UNAVAILABLE');
-    return new ApplianceError(mapped, err.message, { deviceCode: code }, { cause: err });
-  }
-  const code = (err as { code?: string })?.code;
-  if (code === 'CENTRAL_UNAVAILABLE' || code === 'CENTRAL_BAD_RESPONSE') {
-    return new ApplianceError('CENTRAL_UNAVAILABLE', (err as Error).message, undefined, { cause: err });
-  }
-  if (code === 'CENTRAL_REFUSED') {
-    const central = (err as { centralCode?: string }).centralCode;
-    if (central === 'ORDER_NOT_FOUND') return new ApplianceError('ORDER_NOT_FOUND');
-    if (central === 'ORDER_ALREADY_ISSUED') return new ApplianceError('ORDER_ALREADY_ISSUED');
-    if (central === 'ORDER_NOT_APPROVED') return new ApplianceError('ORDER_NOT_APPROVED');
-    return new ApplianceError(
-      'CENTRAL_REFUSED',
-      (err as Error).message,
-      central ? { centralCode: central } : undefined,
-      { cause: err },
-    );
-  }
-  return new ApplianceError('INTERNAL', (err as Error)?.message ?? String(err), undefined, { cause: err });
 }

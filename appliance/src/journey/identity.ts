@@ -66,10 +66,5 @@ export function checkIdentity(card: IdCard, order: OrderSnapshot, today: Date, s
   };
 }
 
-/** 张伟 → 张*, 阿依古丽·买买提 → 阿******提 (first and last kept for names of 3+ characters). */
-export function maskName(name: string): string {
-  const chars = [...name];
-  if (chars.length <= 1) return '*';
-  if (chars.length === 2) return `${chars[0]}*`;
-  return `${chars[0]}${'*'.repeat(chars.length - 2)}${chars[chars.length - 1]}`;
-}
+/** The kiosk's one name mask (config/src/masks.ts). */
+export { maskName } from '@certkiosk/config';

@@ -2,14 +2,17 @@
 // devices, the appliance's own signing key, and the durable store. The daemon wires the real ones.
 import type { IdCardReadResult, Receipt, TokenSummary, UsbKeyDriver } from '@certkiosk/firmware-bridge';
 import type { IssueCertificateRequest, IssuedCertificate, Order, SyncEvent } from '@certkiosk/sync';
-import type { ApplianceState } from './record.js';
+import type { ApplianceState, UsedNonce } from './record.js';
 
 export interface CentralPort {
-  /** Throws ApplianceError ORDER_NOT_FOUND, CENTRAL_UNAVAILABLE or CENTRAL_REFUSED. */
-  getOrder(orderId: string): Promise<Order>;
+  /** The order behind a pickup code, if central would accept the code now (current nonce, approved, not
+   *  issued); a refusal is a CentralClientError CENTRAL_REFUSED with central's code. */
+  checkPickupCode(pickupCode: string): Promise<Order>;
   issueCertificate(req: IssueCertificateRequest): Promise<IssuedCertificate>;
   /** The certificate issued under this idempotency key, or null when there is none. */
   getCertificateByIdempotencyKey(idempotencyKey: string): Promise<IssuedCertificate | null>;
+  /** Revoke an issued certificate and return its order to approved (staff resolution of an in-doubt case). */
+  voidCertificate(serialNumber: string, req: { journeyId: string; reason: string }): Promise<unknown>;
 }
 
 export interface EventSink {
@@ -37,6 +40,11 @@ export interface ApplianceKey {
 
 export interface StateStore {
   readonly data: ApplianceState;
-  /** Durably persist `data` (write temp, fsync, rename, fsync dir) before resolving. */
+  /** Durably persist `data` before resolving. When the write fails, `data` is put back to what is durable
+   *  (nothing advances, not even in memory) and the error is thrown. */
   write(): Promise<void>;
+  /** Record a consumed pickup nonce (durable with the next write). */
+  useNonce(nonce: string, used: UsedNonce): void;
+  /** Give a nonce back (its issuance was voided: the code may be used again). */
+  releaseNonce(nonce: string): void;
 }

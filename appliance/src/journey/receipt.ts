@@ -1,6 +1,8 @@
 // The receipt of a completed pickup: only masked personal data. Turned into printer items here, printed by
 // the receipt printer driver; kept in the reprint queue when the printer cannot print.
+
 import { line, qrCode, type Receipt } from '@certkiosk/firmware-bridge';
+import { maskName } from './identity.js';
 import type { JourneyRecord } from './record.js';
 
 export interface ReceiptData {
@@ -37,7 +39,7 @@ export function receiptData(j: JourneyRecord, kioskId: string, centralUrl: strin
     orderId: j.order.orderId,
     certificateType: j.order.certificateType,
     businessType: j.order.businessType,
-    subject: j.certificate.subjectCommonName,
+    subject: maskName(j.certificate.subjectCommonName),
     certificateSerial: j.certificate.serialNumber,
     validFrom: j.certificate.notBefore.slice(0, 10),
     validTo: j.certificate.notAfter.slice(0, 10),

@@ -2,6 +2,7 @@
 
 import type { KeyAlgorithm } from '@certkiosk/firmware-bridge';
 import type { BusinessType, CertificateType, ErrorBody, JourneyStatus, PickupStep } from '../api/contract.js';
+import type { PickupEffect } from './pickup-table.js';
 
 /** A person named on the order. The ID number is kept only as a salted hash: the journal never holds it. */
 export interface PersonRef {
@@ -35,6 +36,8 @@ export interface JourneyRecord {
   awaiting: 'scan' | 'confirm-order' | 'id-card' | 'token' | 'pin' | 'none';
   pickupCode?: string;
   pickupNonce?: string;
+  /** When the scanned pickup code expires (its nonce is remembered as used until then). */
+  pickupExpiresAt?: string;
   order?: OrderSnapshot;
   identity?: {
     attempts: number;
@@ -46,6 +49,17 @@ export interface JourneyRecord {
     idNumberHash?: string;
     lastReason?: ErrorBody['code'];
   };
+  /** The durable intent of a side effect that has started and whose result is not yet recorded. */
+  pending?: {
+    effect: PickupEffect;
+    since: string;
+    /** request-issuance: the CSR sent (public data), so a retry needs neither the key nor the PIN. */
+    csrPem?: string;
+  };
+  /** Staff asked central to revoke and void this issuance (written before the request): never write it. */
+  voidRequested?: { at: string; reason: string };
+  /** Waiting on central after the issuance was sent; the engine retries by itself. */
+  waiting?: { on: 'central'; since: string; attempts: number; nextRetryAt?: string };
   /** Increases when a new key pair is generated; part of the idempotency key. */
   attempt: number;
   idempotencyKey?: string;
@@ -81,12 +95,27 @@ export interface ReprintItem {
   state: 'queued' | 'printed';
 }
 
+/** A pickup-code nonce consumed here: kept until the code expires (a used code is refused offline). */
+export interface UsedNonce {
+  journeyId: string;
+  expiresAt: string;
+}
+
+/** A blank key that left the tray for a journey that did not finish with it: staff take it out of stock. */
+export interface SpoiledKey {
+  serial: string;
+  journeyId: string;
+  at: string;
+  reason: string;
+}
+
 export interface ApplianceState {
   version: 1;
   activeJourneyId: string | null;
   journeys: Record<string, JourneyRecord>;
   /** Pickup-code nonces consumed here (a certificate was issued against them). */
-  usedPickupNonces: Record<string, string>;
+  usedPickupNonces: Record<string, UsedNonce>;
+  spoiledKeys: SpoiledKey[];
   /** Monotonic issuance counter for issuance records. */
   issuanceCounter: number;
   reprints: ReprintItem[];
@@ -100,6 +129,7 @@ export function emptyState(salt: string): ApplianceState {
     activeJourneyId: null,
     journeys: {},
     usedPickupNonces: {},
+    spoiledKeys: [],
     issuanceCounter: 0,
     reprints: [],
     idSalt: salt,

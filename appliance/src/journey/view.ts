@@ -54,7 +54,7 @@ export function journeyView(j: JourneyRecord): JourneyView {
       certificateType: j.order.certificateType,
       businessType: j.order.businessType,
       serviceYears: j.order.serviceYears,
-      ...(holder ? { holderNameMasked: holder.includes('*') ? holder : maskName(holder) } : {}),
+      ...(holder ? { holderNameMasked: maskName(holder) } : {}),
       ...(j.order.organisationName ? { organisationName: j.order.organisationName } : {}),
     };
   }
@@ -67,6 +67,7 @@ export function journeyView(j: JourneyRecord): JourneyView {
     };
   }
   if (j.receipt) view.receipt = { state: j.receipt.state };
+  if (j.waiting && j.status === 'active') view.waiting = { ...j.waiting };
   if (j.error) view.error = j.error;
   if (j.certificate) {
     view.certificate = {

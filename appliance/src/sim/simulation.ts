@@ -20,6 +20,7 @@ import {
   type SoftHsmHome,
   UsbKeyDriver,
 } from '@certkiosk/firmware-bridge';
+import { APPLIANCE_KEY_ID } from '../appliance-key.js';
 import { createKeyTray, type KeyTray } from './key-tray.js';
 
 export interface Simulation {
@@ -45,7 +46,7 @@ export interface SimulationOptions {
   blankKeys?: number;
 }
 
-export const APPLIANCE_KEY_ID = Buffer.from('a1', 'hex');
+export { APPLIANCE_KEY_ID };
 
 /** Make sure the appliance's own token (label from config) exists with its EC P-256 request-signing key. */
 export async function ensureApplianceToken(modulePath: string, label: string, pin: string): Promise<void> {

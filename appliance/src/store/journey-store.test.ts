@@ -30,7 +30,7 @@ describe('journey store (snapshot + journal)', () => {
     a.data.activeJourneyId = 'j1';
     await a.write();
     a.data.journeys['j1'].step = 'order-verified';
-    a.data.usedPickupNonces['n1'] = 'j1';
+    a.useNonce('n1', { journeyId: 'j1', expiresAt: '2099-01-01T00:00:00.000Z' });
     a.data.issuanceCounter = 7;
     await a.write();
     await a.close();
@@ -40,7 +40,7 @@ describe('journey store (snapshot + journal)', () => {
     expect(b.data).toMatchObject({
       activeJourneyId: 'j1',
       issuanceCounter: 7,
-      usedPickupNonces: { n1: 'j1' },
+      usedPickupNonces: { n1: { journeyId: 'j1', expiresAt: '2099-01-01T00:00:00.000Z' } },
       idSalt: 'salt',
     });
     await b.close();
@@ -81,5 +81,61 @@ describe('journey store (snapshot + journal)', () => {
     expect(r.data.journeys['done29']).toBeDefined();
     expect(Object.keys(r.data.journeys).length).toBeLessThan(20);
     await r.close();
+  });
+
+  it('used pickup nonces: a write costs the same after 100,000 pickups as after 100; expired ones are pruned', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jstore-'));
+    let now = new Date('2026-11-01T00:00:00Z');
+    const s = await openJourneyStore(dir, 'salt', { compactEvery: 1_000_000, now: () => now });
+    const name = (i: number) => `n${String(i).padStart(6, '0')}`;
+    const used = (i: number, expiresAt: string) =>
+      s.useNonce(name(i), { journeyId: `j${name(i)}`, expiresAt });
+    /** Bytes one pickup's write appends: its nonce and a counter. */
+    const pickupWrite = async (i: number) => {
+      const before = journalText(dir).length;
+      used(i, '2026-11-08T00:00:00.000Z');
+      s.data.issuanceCounter = i;
+      await s.write();
+      return journalText(dir).length - before;
+    };
+    for (let i = 0; i < 100; i++) used(i, '2026-11-02T00:00:00.000Z');
+    await s.write();
+    const after100 = await pickupWrite(100_100);
+    for (let i = 100; i < 100_000; i++) used(i, '2026-11-02T00:00:00.000Z');
+    await s.write();
+    const after100k = await pickupWrite(100_101);
+    expect(after100k).toBe(after100);
+    // A week later every code of the first 100,000 has expired: compaction forgets their nonces.
+    now = new Date('2026-11-03T00:00:00Z');
+    await s.compact();
+    expect(Object.keys(s.data.usedPickupNonces).sort()).toEqual([name(100_100), name(100_101)]);
+    await s.close();
+    const r = await openJourneyStore(dir, 'salt');
+    expect(Object.keys(r.data.usedPickupNonces)).toHaveLength(2);
+    // A released nonce (its issuance was voided) stays released after a reopen.
+    r.releaseNonce(name(100_100));
+    await r.write();
+    await r.close();
+    const r2 = await openJourneyStore(dir, 'salt');
+    expect(Object.keys(r2.data.usedPickupNonces)).toEqual([name(100_101)]);
+    await r2.close();
+  });
+
+  it('a failed write puts the data back to what is durable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jstore-'));
+    const s = await openJourneyStore(dir, 'salt');
+    s.data.journeys['j1'] = journey('j1');
+    await s.write();
+    await s.close(); // the journal now refuses appends
+    const j1 = s.data.journeys['j1'];
+    if (j1) j1.step = 'key-generated';
+    s.data.journeys['j2'] = journey('j2');
+    s.useNonce('nx', { journeyId: 'j1', expiresAt: '2099-01-01T00:00:00.000Z' });
+    s.data.issuanceCounter = 9;
+    await expect(s.write()).rejects.toMatchObject({ code: 'LOG_CLOSED' });
+    expect(s.data.journeys['j1']?.step).toBe('scanned');
+    expect(s.data.journeys['j2']).toBeUndefined();
+    expect(s.data.usedPickupNonces['nx']).toBeUndefined();
+    expect(s.data.issuanceCounter).toBe(0);
   });
 });

@@ -92,9 +92,15 @@ export function simConfig(dir: string, centralUrl: string): CertkioskConfig {
 }
 
 /** The same, as a file a daemon child process can be started with; returns its path. */
-export function writeSimConfigFile(dir: string, centralUrl: string, listenPort: number): string {
+export function writeSimConfigFile(
+  dir: string,
+  centralUrl: string,
+  listenPort: number,
+  opts: { blankKeys?: number } = {},
+): string {
   const input = simConfigInput(dir, centralUrl);
   input.kiosk.listenPort = listenPort;
+  if (opts.blankKeys) input.simulation.blankKeys = opts.blankKeys;
   input.devices.token.module = repo('firmware-bridge/dist/native/libcertkiosk-usbkey-sim.so');
   const file = join(dir, 'config.json');
   writeFileSync(file, JSON.stringify(input, null, 2));

@@ -20,8 +20,5 @@ export function hasValidCheckCharacter(id: string): boolean {
   return isWellFormedIdNumber(id) && idCheckCharacter(id.slice(0, 17)) === id[17]!.toUpperCase();
 }
 
-/** `440305199001011234` → `4403**********1234`: first 4 and last 4 kept, for logs and receipts. */
-export function maskIdNumber(id: string): string {
-  if (id.length <= 8) return '*'.repeat(id.length);
-  return id.slice(0, 4) + '*'.repeat(id.length - 8) + id.slice(-4);
-}
+/** The kiosk's one ID-number mask (config/src/masks.ts), for logs and receipts. */
+export { maskIdNumber } from '@certkiosk/config';

@@ -43,7 +43,8 @@ export class TokenLink implements DeviceLink<UsbKeyDriver> {
   }
 
   async probe(): Promise<DeviceReading> {
-    const slots = this.usbKey!.slots();
+    // In the module's turn: never inside it while a key operation runs, and never from a stale listing.
+    const slots = await this.usbKey!.slotsAsync();
     if (slots.length === 0) return { state: 'offline', detail: 'disconnected' };
     // A real key has a factory serial even when blank (uninitialised); SoftHSM's free slot has none.
     // The appliance's own request-signing key sits in its own slot; it is not a key in the writer.

@@ -18,10 +18,13 @@ export const TOKEN_ERRORS = {
   TOKEN_KEY_NOT_FOUND: 'No key pair with that id is on the USB key.',
   TOKEN_KEY_EXISTS: 'A key with that id already exists on the USB key.',
   TOKEN_CERT_KEY_MISMATCH: 'The certificate is for another key than the one on the USB key.',
+  TOKEN_CERT_EXISTS: 'A different certificate is already stored for this key on the USB key.',
   TOKEN_BAD_CERTIFICATE: 'The certificate could not be parsed.',
   TOKEN_MECHANISM_UNSUPPORTED: 'The USB key does not support this algorithm.',
   TOKEN_CSR_SELF_CHECK: 'The request signed by the USB key did not verify; the key may be faulty.',
   TOKEN_BAD_ARGUMENT: 'An argument to the USB-key operation was invalid.',
+  TOKEN_BUSY: 'The USB-key module is busy with another operation; try again.',
+  TOKEN_MODULE_CLOSED: 'The PKCS#11 module has been closed.',
   TOKEN_FAILED: 'The USB key reported an error.',
 } as const;
 

@@ -33,6 +33,14 @@ export interface KeyPairInfo {
   evidence: KeyEvidence;
 }
 
+/** The objects stored under one key id (see TokenSession.objectsById). */
+export interface ObjectsById {
+  privateKeys: number;
+  publicKeys: number;
+  /** Leaf certificates (CKA_ID = the key id) first, then the CA certificates chaining them. */
+  certificates: Array<{ id: string; der: Buffer; isLeaf: boolean }>;
+}
+
 export interface TokenObjectSummary {
   class: 'private-key' | 'public-key' | 'certificate' | 'data' | 'secret-key' | 'other';
   label: string;
@@ -79,20 +87,26 @@ export class TokenSession {
     return this.module.api;
   }
 
-  /** Run a PKCS#11 call; anything it throws becomes a TokenError (TOKEN_REMOVED if the key is gone). */
+  /**
+   * Run PKCS#11 calls in the module's current turn (TOKEN_BUSY from outside one while the module is busy);
+   * anything they throw becomes a TokenError (TOKEN_REMOVED if the key is gone).
+   */
   private call<T>(op: string, fn: () => T, so = false): T {
     if (this.closed) throw new TokenError('TOKEN_FAILED', `The session was closed before ${op}.`);
-    try {
-      return fn();
-    } catch (err) {
-      throw this.wrap(err, op, so);
-    }
+    return this.module.callSync(() => {
+      try {
+        return fn();
+      } catch (err) {
+        throw this.wrap(err, op, so);
+      }
+    });
   }
 
+  /** An *Async call (on a worker thread): in the current turn, or queued for one. */
   private async callAsync<T>(op: string, fn: () => Promise<T>): Promise<T> {
     if (this.closed) throw new TokenError('TOKEN_FAILED', `The session was closed before ${op}.`);
     try {
-      return await fn();
+      return await this.module.callAsync(fn);
     } catch (err) {
       throw this.wrap(err, op, false);
     }
@@ -142,11 +156,13 @@ export class TokenSession {
   }
 
   logout(): void {
-    try {
-      this.api.C_Logout(this.handle);
-    } catch {
-      // not logged in, or gone
-    }
+    this.module.callSync(() => {
+      try {
+        this.api.C_Logout(this.handle);
+      } catch {
+        // not logged in, or gone
+      }
+    });
   }
 
   /** C_SetPIN on the logged-in user (or SO, when logged in as SO). */
@@ -173,6 +189,10 @@ export class TokenSession {
   }
 
   private attrs(obj: Handle, types: number[]): Map<number, Buffer> {
+    return this.module.callSync(() => this.readAttrs(obj, types));
+  }
+
+  private readAttrs(obj: Handle, types: number[]): Map<number, Buffer> {
     const out = new Map<number, Buffer>();
     try {
       for (const r of this.api.C_GetAttributeValue(
@@ -358,9 +378,16 @@ export class TokenSession {
 
   /**
    * Write the certificate for key `id` (and optionally its chain). Refuses a certificate whose public key
-   * is not this key's.
+   * is not this key's. Safe to repeat (after a crash, say): the same certificate already under `id` is not
+   * written again, nor a chain certificate already on the token (compared by value); a different
+   * certificate under `id` is refused (TOKEN_CERT_EXISTS) and nothing is written.
    */
-  writeCertificate(id: Buffer, cert: X509Certificate, chain: X509Certificate[] = [], label?: string): void {
+  writeCertificate(
+    id: Buffer,
+    cert: X509Certificate,
+    chain: X509Certificate[] = [],
+    label?: string,
+  ): { leafWritten: boolean; chainWritten: number } {
     const key = this.keyPair(id);
     // The certificate's SubjectPublicKeyInfo, byte for byte, must be the token key's.
     const parts = tbsParts(cert.raw);
@@ -370,12 +397,81 @@ export class TokenSession {
         certSpkiSha256: spkiSha256(parts.spki),
       });
     }
-    this.createCertificateObject(cert, id, label ?? key.label, 1, parts);
-    for (const ca of chain) {
-      const caId = createHash('sha1').update(tbsParts(ca.raw).spki).digest();
-      if (this.findCertificates().some((c) => c.id === caId.toString('hex'))) continue;
-      this.createCertificateObject(ca, caId, `CA ${commonName(ca.subject)}`, 2);
+    const stored = this.certificateValues();
+    const underId = stored.filter((c) => c.id.equals(id));
+    const other = underId.find((c) => !c.der.equals(cert.raw));
+    if (other) {
+      throw new TokenError(
+        'TOKEN_CERT_EXISTS',
+        `A different certificate is already stored for key ${id.toString('hex')} on the USB key.`,
+        {
+          id: id.toString('hex'),
+          storedSha256: createHash('sha256').update(other.der).digest('hex'),
+          newSha256: createHash('sha256').update(cert.raw).digest('hex'),
+        },
+      );
     }
+    const leafWritten = underId.length === 0;
+    if (leafWritten) this.createCertificateObject(cert, id, label ?? key.label, 1, parts);
+    const onToken = [...stored.map((c) => c.der), cert.raw];
+    let chainWritten = 0;
+    for (const ca of chain) {
+      if (onToken.some((der) => der.equals(ca.raw))) continue;
+      const caId = createHash('sha1').update(tbsParts(ca.raw).spki).digest();
+      this.createCertificateObject(ca, caId, `CA ${commonName(ca.subject)}`, 2);
+      onToken.push(ca.raw);
+      chainWritten++;
+    }
+    return { leafWritten, chainWritten };
+  }
+
+  /** CKA_ID and DER of every certificate object, unparsed. */
+  private certificateValues(): Array<{ id: Buffer; der: Buffer }> {
+    return this.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_CERTIFICATE }], 1000).map((h) => {
+      const a = this.attrs(h, [pkcs11js.CKA_ID, pkcs11js.CKA_VALUE]);
+      return {
+        id: a.get(pkcs11js.CKA_ID) ?? Buffer.alloc(0),
+        der: a.get(pkcs11js.CKA_VALUE) ?? Buffer.alloc(0),
+      };
+    });
+  }
+
+  /**
+   * What the token holds for key `id`: its key objects, its leaf certificate(s) (CKA_ID = `id`) and the CA
+   * certificates that chain them (found by issuer, whatever their id). Private keys count only after login.
+   */
+  objectsById(id: Buffer): ObjectsById {
+    const count = (cls: number) =>
+      this.find(
+        [
+          { type: pkcs11js.CKA_CLASS, value: cls },
+          { type: pkcs11js.CKA_ID, value: id },
+        ],
+        1000,
+      ).length;
+    const all = this.certificateValues().map((c) => ({ ...c, cert: parseCertificate(c.der) }));
+    const leaves = all.filter((c) => c.id.equals(id));
+    const chain: typeof all = [];
+    // Walk up from the leaves: every certificate that issued one already found (duplicates included).
+    let frontier = leaves;
+    while (frontier.length) {
+      const next = all.filter(
+        (c) =>
+          !leaves.includes(c) &&
+          !chain.includes(c) &&
+          frontier.some((f) => !f.der.equals(c.der) && f.cert.checkIssued(c.cert)),
+      );
+      chain.push(...next);
+      frontier = next;
+    }
+    return {
+      privateKeys: count(pkcs11js.CKO_PRIVATE_KEY),
+      publicKeys: count(pkcs11js.CKO_PUBLIC_KEY),
+      certificates: [
+        ...leaves.map((c) => ({ id: c.id.toString('hex'), der: c.der, isLeaf: true })),
+        ...chain.map((c) => ({ id: c.id.toString('hex'), der: c.der, isLeaf: false })),
+      ],
+    };
   }
 
   private createCertificateObject(
@@ -411,6 +507,14 @@ export class TokenSession {
         cert: parseCertificate(a.get(pkcs11js.CKA_VALUE)!),
       };
     });
+  }
+
+  /** Delete every object (keys, certificates) with this CKA_ID; returns how many were deleted. */
+  destroyObjects(id: Buffer): number {
+    const handles = this.find([{ type: pkcs11js.CKA_ID, value: id }], 1000);
+    for (const h of handles) this.call('object deletion', () => this.api.C_DestroyObject(this.handle, h));
+    this.keys.delete(id.toString('hex'));
+    return handles.length;
   }
 
   /** Write a CKO_DATA object (seals later). Private data objects need a user login. */
@@ -475,11 +579,11 @@ export class TokenSession {
     });
   }
 
+  /** Log out and close (from outside a turn while the module is busy: in its next turn). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.logout();
-    this.module.closeSession(this.handle);
+    this.module.closeSession(this.handle, true);
   }
 }
 

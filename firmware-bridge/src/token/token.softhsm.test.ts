@@ -11,7 +11,7 @@ import { parseSubject } from './csr.js';
 import { UsbKeyDriver } from './driver.js';
 import type { KeyAlgorithm } from './public-key.js';
 import { TokenSession } from './session.js';
-import { deriveSoPin } from './so-pin.js';
+import { deriveSoPin, deriveTransportPin } from './so-pin.js';
 import {
   createSoftHsmHome,
   SOFTHSM_MODULE,
@@ -300,6 +300,23 @@ describe('blank-key preparation and data objects', () => {
     };
     expect(() => so(a.serial, soA)).not.toThrow();
     expect(() => so(a.serial, soB)).toThrow(expect.objectContaining({ code: 'TOKEN_SO_PIN_INCORRECT' }));
+  });
+
+  it('derives the transport PIN from the serial the key gets at initialisation', async () => {
+    const master = Buffer.from('a very secret master secret for tests');
+    const prepared = await driver.prepareBlankKeyAsync(freeSlot(), {
+      label: `blank-${++n}`,
+      masterSecret: master,
+      transportPin: (serial) => deriveTransportPin(master, serial),
+    });
+    expect(prepared.flags).toMatchObject({ initialized: true, userPinInitialized: true });
+    const ref = { serial: prepared.serial };
+    await expect(driver.info(ref, deriveTransportPin(master, prepared.serial))).resolves.toMatchObject({
+      token: { serial: prepared.serial },
+    });
+    await expect(
+      driver.withSession(ref, undefined, (s) => s.loginSO(deriveSoPin(master, prepared.serial))),
+    ).resolves.toBeUndefined();
   });
 
   it('writes and reads CKO_DATA objects', async () => {

@@ -5,15 +5,18 @@ export type {
   DeviceKind,
   DeviceStatusView,
   ErrorBody,
+  InDoubtResolution,
   JourneyView,
   KioskSettings,
   OrderSummary,
   PickupStep,
   ProgressView,
   ServerEvents,
+  WipeReason,
 } from '../../../appliance/src/api/contract.ts';
 export {
   APPLIANCE_ERROR_CODES,
   DEVICE_KINDS,
+  IN_DOUBT_RESOLUTIONS,
   PICKUP_STEPS,
 } from '../../../appliance/src/api/contract.ts';

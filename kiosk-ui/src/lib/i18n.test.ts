@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import en from '../locales/en.json';
 import zhCN from '../locales/zh-CN.json';
-import { APPLIANCE_ERROR_CODES, DEVICE_KINDS, PICKUP_STEPS } from './contract.ts';
-import { errorSentence, translate } from './i18n.ts';
+import { APPLIANCE_ERROR_CODES, DEVICE_KINDS, IN_DOUBT_RESOLUTIONS, PICKUP_STEPS } from './contract.ts';
+import { errorSentence, reasonText, translate } from './i18n.ts';
 
 const DEVICE_STATES = ['online', 'offline', 'busy', 'hardware-error', 'user-action-needed'];
 
@@ -25,6 +25,23 @@ describe('locale files', () => {
       for (const action of ['retry', 'call-staff', 'come-back-later'])
         expect(messages).toHaveProperty([`action.${action}`]);
     }
+  });
+
+  it('name every staff resolution of an in-doubt journey, with its result, in both languages', () => {
+    for (const messages of [zhCN, en] as Record<string, string>[]) {
+      for (const action of IN_DOUBT_RESOLUTIONS) {
+        expect(messages).toHaveProperty([`staff.resolve.${action}`]);
+        expect(messages).toHaveProperty([`staff.result.${action}`]);
+      }
+      expect(messages).not.toHaveProperty(['staff.resolve.revoke-reissue']);
+    }
+  });
+
+  it('tell the holder what to do with a superseded pickup code', () => {
+    expect(zhCN['error.PICKUP_CODE_SUPERSEDED']).toContain(
+      '这个领取码已被新的领取码替代，请在手机上刷新后扫描最新的领取码',
+    );
+    expect(en['error.PICKUP_CODE_SUPERSEDED']).toMatch(/refresh/i);
   });
 
   it('name every journey step, device kind and device state', () => {
@@ -67,10 +84,29 @@ describe('errorSentence', () => {
     expect(errorSentence('en', { code: 'WRONG_STEP', action: 'none' }).todo).toBe('');
   });
 
+  it('on an ended journey, turns "try again" into ending it and starting afresh (a retry cannot work)', () => {
+    const superseded = { code: 'PICKUP_CODE_SUPERSEDED', action: 'retry' } as const;
+    expect(errorSentence('zh-CN', superseded, { ended: true }).todo).toBe(zhCN['action.retryFromStart']);
+    expect(errorSentence('en', superseded, { ended: true }).todo).toBe(en['action.retryFromStart']);
+    expect(errorSentence('zh-CN', superseded).todo).toBe(zhCN['action.retry']);
+    const refused = { code: 'CENTRAL_REFUSED', action: 'call-staff' } as const;
+    expect(errorSentence('zh-CN', refused, { ended: true }).todo).toBe(zhCN['action.call-staff']);
+  });
+
   it('falls back to the internal-error sentence for a code it does not know', () => {
     const unknown = { code: 'NOT_A_CODE', action: 'call-staff' } as unknown as Parameters<
       typeof errorSentence
     >[1];
     expect(errorSentence('en', unknown).what).toBe(en['error.INTERNAL']);
+  });
+});
+
+describe('reasonText', () => {
+  it("gives a recorded error code in the staff's language and keeps the appliance's own notes", () => {
+    expect(reasonText('zh-CN', 'CENTRAL_REFUSED')).toBe(zhCN['error.CENTRAL_REFUSED']);
+    expect(reasonText('en', 'TOKEN_FAILED')).toBe(en['error.TOKEN_FAILED']);
+    expect(reasonText('en', 'session ended (staff) at step key-generated')).toBe(
+      'session ended (staff) at step key-generated',
+    );
   });
 });

@@ -3,6 +3,7 @@
 import en from '../locales/en.json';
 import zhCN from '../locales/zh-CN.json';
 import type { ApplianceErrorCode, ErrorBody } from './contract.ts';
+import { APPLIANCE_ERROR_CODES } from './contract.ts';
 
 export const LANGS = ['zh-CN', 'en'] as const;
 export type Lang = (typeof LANGS)[number];
@@ -34,12 +35,29 @@ export interface ErrorSentence {
   todo: string;
 }
 
+/**
+ * `ended`: the journey is over (failed or handed to staff), so "try again" can only mean starting afresh
+ * after ending this one, never retrying the step.
+ */
 export function errorSentence(
   lang: Lang,
   error: Pick<ErrorBody, 'code' | 'action' | 'params'>,
+  opts: { ended?: boolean } = {},
 ): ErrorSentence {
   const key = `error.${error.code}` as const;
   const what = translate(lang, key in MESSAGES[lang] ? key : 'error.INTERNAL', error.params);
-  const todo = error.action === 'none' ? '' : translate(lang, `action.${error.action}`);
+  const todo =
+    error.action === 'none'
+      ? ''
+      : error.action === 'retry' && opts.ended
+        ? translate(lang, 'action.retryFromStart')
+        : translate(lang, `action.${error.action}`);
   return { what, todo };
+}
+
+/** A reason the appliance recorded (an error code, or its own note): the locale's words for a code. */
+export function reasonText(lang: Lang, reason: string): string {
+  return (APPLIANCE_ERROR_CODES as readonly string[]).includes(reason)
+    ? translate(lang, `error.${reason as ApplianceErrorCode}`)
+    : reason;
 }

@@ -3,10 +3,13 @@ import type { DeviceStatusView, JourneyView } from './contract.ts';
 import {
   deviceAlerts,
   initialKioskState,
+  issuanceRequested,
   type KioskEvent,
   parseServerEvent,
   reduceKiosk,
   screenFor,
+  secondsUntil,
+  waitProblem,
 } from './kiosk-state.ts';
 
 const journey = (over: Partial<JourneyView> = {}): JourneyView => ({
@@ -109,6 +112,20 @@ describe('parseServerEvent', () => {
     });
   });
 
+  it('takes a wipe by staff like any other wipe, and an unknown reason still as a wipe', () => {
+    expect(parseServerEvent('wiped', '{"reason":"staff"}')).toEqual({
+      type: 'wiped',
+      data: { reason: 'staff' },
+    });
+    expect(parseServerEvent('wiped', '{"reason":"power-cut"}')?.type).toBe('wiped');
+    const s = run(
+      { type: 'journey', data: journey({ need: 'confirm-order' }) },
+      parseServerEvent('wiped', '{"reason":"staff"}') as KioskEvent,
+    );
+    expect(s.journey).toBeNull();
+    expect(screenFor(s.journey)).toBe('attract');
+  });
+
   it('drops what it does not understand', () => {
     expect(parseServerEvent('journey', '{')).toBeNull();
     expect(parseServerEvent('journey', '{"id":1}')).toBeNull();
@@ -165,5 +182,88 @@ describe('deviceAlerts', () => {
     expect(deviceAlerts({ journey: journey({ receipt: { state: 'queued-for-reprint' } }), devices })).toEqual(
       [],
     );
+  });
+});
+
+describe('waitProblem', () => {
+  const pending = {
+    code: 'ISSUANCE_PENDING',
+    message: 'waiting',
+    action: 'retry',
+    retryable: true,
+  } as const;
+  const waiting = { on: 'central', since: '2025-01-01T00:00:00Z', attempts: 3 } as const;
+
+  it('is nothing while the machine simply works', () => {
+    expect(waitProblem(journey({ need: 'wait', step: 'key-generated' }))).toBeNull();
+    expect(waitProblem(null)).toBeNull();
+  });
+
+  it('offers "try now" while the journey waits on central, even before an error is reported', () => {
+    expect(waitProblem(journey({ need: 'wait', step: 'key-generated', waiting, error: pending }))).toEqual({
+      waiting,
+      error: pending,
+      canRetry: true,
+    });
+    expect(waitProblem(journey({ need: 'wait', step: 'key-generated', waiting }))?.canRetry).toBe(true);
+  });
+
+  it('shows any error on a machine step (never a spinner alone), with retry only when it may help', () => {
+    const hiccup = { code: 'TOKEN_FAILED', message: '', action: 'call-staff', retryable: true } as const;
+    expect(waitProblem(journey({ need: 'wait', step: 'token-ready', error: hiccup }))).toEqual({
+      waiting: null,
+      error: hiccup,
+      canRetry: true,
+    });
+    const stuck = { ...hiccup, code: 'CENTRAL_REFUSED', retryable: false } as const;
+    expect(waitProblem(journey({ need: 'wait', error: stuck }))?.canRetry).toBe(false);
+  });
+
+  it('leaves ended journeys and applicant steps to their own screens', () => {
+    expect(waitProblem(journey({ status: 'failed', need: 'none', error: pending }))).toBeNull();
+    expect(waitProblem(journey({ need: 'pin', error: pending }))).toBeNull();
+  });
+});
+
+describe('issuanceRequested', () => {
+  const steps = (state: 'pending' | 'running' | 'done') => ({
+    steps: [
+      { step: 'key-generated', state: 'done' },
+      { step: 'certificate-issued', state },
+    ] as JourneyView['progress']['steps'],
+  });
+
+  it('is false before the issuance request, so a cancel simply clears the session', () => {
+    expect(issuanceRequested(null)).toBe(false);
+    expect(issuanceRequested(journey({ need: 'id-card', step: 'order-verified' }))).toBe(false);
+    expect(
+      issuanceRequested(journey({ need: 'wait', step: 'token-ready', progress: steps('pending') })),
+    ).toBe(false);
+  });
+
+  it('is true once the request is on its way, waiting on central, or the certificate was issued', () => {
+    expect(
+      issuanceRequested(journey({ need: 'wait', step: 'key-generated', progress: steps('running') })),
+    ).toBe(true);
+    expect(
+      issuanceRequested(
+        journey({
+          need: 'wait',
+          step: 'key-generated',
+          waiting: { on: 'central', since: '2025-01-01T00:00:00Z', attempts: 1 },
+        }),
+      ),
+    ).toBe(true);
+    expect(issuanceRequested(journey({ need: 'pin', step: 'certificate-written' }))).toBe(true);
+  });
+});
+
+describe('secondsUntil', () => {
+  it('counts whole seconds down to the next automatic retry, never below zero', () => {
+    const now = Date.parse('2025-01-01T00:00:00Z');
+    expect(secondsUntil('2025-01-01T00:00:04.200Z', now)).toBe(5);
+    expect(secondsUntil('2024-12-31T23:59:00Z', now)).toBe(0);
+    expect(secondsUntil(undefined, now)).toBeNull();
+    expect(secondsUntil('not a time', now)).toBeNull();
   });
 });

@@ -1,5 +1,13 @@
 // What the UI knows about the appliance, as a pure reducer over its event stream and REST answers.
-import type { DeviceKind, DeviceStatusView, JourneyView, PickupStep, ServerEvents } from './contract.ts';
+import type {
+  DeviceKind,
+  DeviceStatusView,
+  ErrorBody,
+  JourneyView,
+  PickupStep,
+  ServerEvents,
+  WipeReason,
+} from './contract.ts';
 import { DEVICE_KINDS, PICKUP_STEPS } from './contract.ts';
 
 export interface KioskState {
@@ -67,6 +75,8 @@ export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
   }
 }
 
+const WIPE_REASONS: readonly WipeReason[] = ['idle', 'cancelled', 'completed', 'staff'];
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 
 /** Turns one SSE message into an event, or null when it is not one the UI understands. */
@@ -92,7 +102,17 @@ export function parseServerEvent(name: string, data: string): KioskEvent | null 
         ? { type: 'idle-warning', data: { wipeAt: value['wipeAt'] } }
         : null;
     case 'wiped':
-      return isObject(value) ? { type: 'wiped', data: value as ServerEvents['wiped'] } : null;
+      // A wipe is a wipe whatever its reason: a reason this UI does not know yet still clears the screen.
+      return isObject(value)
+        ? {
+            type: 'wiped',
+            data: {
+              reason: WIPE_REASONS.includes(value['reason'] as WipeReason)
+                ? (value['reason'] as WipeReason)
+                : 'cancelled',
+            },
+          }
+        : null;
     default:
       return null;
   }
@@ -160,4 +180,43 @@ export function deviceAlerts(state: Pick<KioskState, 'journey' | 'devices'>): De
     alerts.push('paper-out');
   }
   return alerts;
+}
+
+/** What the progress screen must tell while the machine is stuck rather than working. */
+export interface WaitProblem {
+  /** The issuance was sent and central has not answered: the appliance retries by itself. */
+  waiting: NonNullable<JourneyView['waiting']> | null;
+  /** Why it does not move on (central down, issuance pending, a token hiccup…). */
+  error: ErrorBody | null;
+  /** "Try now" is offered: waiting on central, or the error says a retry may help. */
+  canRetry: boolean;
+}
+
+/**
+ * For an active journey in need 'wait' that waits on central or carries an error, what to show instead of a
+ * spinner alone (the applicant can always retry or cancel); null while the machine simply works.
+ */
+export function waitProblem(journey: JourneyView | null): WaitProblem | null {
+  if (journey?.status !== 'active' || journey.need !== 'wait') return null;
+  const waiting = journey.waiting ?? null;
+  const error = journey.error ?? null;
+  if (!waiting && !error) return null;
+  return { waiting, error, canRetry: waiting !== null || error?.retryable === true };
+}
+
+/**
+ * Whether the certificate may already be issued (the request was sent, or is being sent): cancelling then
+ * hands the case to staff instead of simply dropping it.
+ */
+export function issuanceRequested(journey: JourneyView | null): boolean {
+  if (!journey) return false;
+  if (journey.waiting) return true;
+  if (stepIndex(journey.step) >= stepIndex('certificate-issued')) return true;
+  return journey.progress.steps.some((s) => s.step === 'certificate-issued' && s.state !== 'pending');
+}
+
+/** Whole seconds until the appliance's next automatic retry (0 when it is due), or null when unknown. */
+export function secondsUntil(iso: string | undefined, now: number): number | null {
+  const t = parseTime(iso);
+  return t === null ? null : Math.max(0, Math.ceil((t - now) / 1000));
 }

@@ -1,7 +1,13 @@
 // The one store of the kiosk UI: appliance state (fed by /api/events and REST answers), language,
 // easy mode, idle timing, and the staff session. Nothing here is ever written to storage or history.
 import { type ApiResult, callApi } from './api.ts';
-import type { DeviceStatusView, ErrorBody, JourneyView, KioskSettings } from './contract.ts';
+import type {
+  DeviceStatusView,
+  ErrorBody,
+  InDoubtResolution,
+  JourneyView,
+  KioskSettings,
+} from './contract.ts';
 import { DEFAULT_LANG, type Lang, type MessageKey, type MessageParams, translate } from './i18n.ts';
 import {
   type IdlePhase,
@@ -19,6 +25,7 @@ import {
   parseServerEvent,
   reduceKiosk,
   screenFor,
+  waitProblem,
 } from './kiosk-state.ts';
 import { normaliseOverview, type StaffOverview } from './staff.ts';
 
@@ -28,9 +35,12 @@ const KEEPALIVE_EVERY_MS = 2000;
 export interface StaffSession {
   token: string | null;
   overview: StaffOverview | null;
+  /** The last refusal (sign-in, overview or an action), shown until the next action. */
   error: ErrorBody | null;
-  /** Ids whose action was accepted, to show "sent" next to them. */
-  done: string[];
+  /** What the last accepted action did, in the staff's words. */
+  result: { key: MessageKey; params?: MessageParams } | null;
+  /** An action is on its way: its buttons wait for the answer. */
+  busy: boolean;
 }
 
 class Kiosk {
@@ -52,9 +62,16 @@ class Kiosk {
   screen = $derived(screenFor(this.state.journey));
   alerts = $derived(deviceAlerts(this.state));
   timings = $derived(this.settings ? idleTimings(this.settings, this.elderly) : null);
-  /** The idle clock runs while someone is being served and the machine is not the one working. */
+  /** Waiting on central or stopped by an error while the machine works: the applicant decides (retry/cancel). */
+  waitProblem = $derived(waitProblem(this.state.journey));
+  /** The idle clock runs while someone is being served and the machine is not the one working. A machine
+   *  step stopped on an error waits for the applicant (retry or cancel), so it is their turn; waiting on
+   *  central is the machine's (it retries, and hands the case to staff after its own time limit). */
   idleClockRuns = $derived(
-    this.staff !== null || (this.state.journey !== null && this.state.journey.need !== 'wait'),
+    this.staff !== null ||
+      (this.state.journey !== null &&
+        (this.state.journey.need !== 'wait' ||
+          (this.waitProblem !== null && this.waitProblem.waiting === null))),
   );
   idle = $derived<IdlePhase>(
     this.timings && this.idleClockRuns
@@ -66,12 +83,14 @@ class Kiosk {
     if (!j?.error || j.status !== 'active') return null;
     return errorKey(j.error) === this.dismissedJourneyError ? null : j.error;
   });
-  /** The error to show over the current screen (the error screen and the ID-card reason show their own). */
+  /** The error to show over the current screen (the error screen, the ID-card reason and a stalled
+   *  machine step show their own, with what to do next). */
   shownNotice = $derived.by(() => {
     if (this.screen === 'error') return null;
     if (this.notice) return this.notice;
     const e = this.journeyError;
     if (e && this.screen === 'id-card' && this.state.journey?.identity?.reason === e.code) return null;
+    if (e && this.waitProblem) return null;
     return e;
   });
 
@@ -152,7 +171,7 @@ class Kiosk {
     const timings = this.timings;
     const settings = this.settings;
     if (!timings || !settings) return;
-    if (this.state.journey?.need === 'wait') this.lastActivity = now;
+    if (this.state.journey?.need === 'wait' && !this.idleClockRuns) this.lastActivity = now;
     if (this.idleClockRuns && this.idle.phase === 'expired') {
       void this.expire();
       return;
@@ -282,7 +301,7 @@ class Kiosk {
 
   openStaff(): void {
     this.activity();
-    this.staff = { token: null, overview: null, error: null, done: [] };
+    this.staff = { token: null, overview: null, error: null, result: null, busy: false };
   }
 
   closeStaff(): void {
@@ -310,14 +329,57 @@ class Kiosk {
     else this.staff.error = r.error;
   }
 
-  async staffAction(id: string, path: string, body: unknown): Promise<void> {
-    const token = this.staff?.token;
-    if (!token) return;
+  /** One staff action: the answer becomes the result line or the error line, then the overview reloads. */
+  async #staffAction(
+    path: string,
+    body: unknown,
+    result: { key: MessageKey; params?: MessageParams },
+    /** A 2xx answer can still report that the action did not work (a write that failed again). */
+    refusalIn: (data: unknown) => ErrorBody | null = () => null,
+  ): Promise<boolean> {
+    const staff = this.staff;
+    if (!staff?.token || staff.busy) return false;
+    const token = staff.token;
+    staff.busy = true;
+    staff.error = null;
+    staff.result = null;
     const r = await callApi<unknown>('POST', path, body, token);
-    if (!this.staff) return;
-    if (r.ok) this.staff.done = [...this.staff.done, id];
-    else this.staff.error = r.error;
+    if (!this.staff) return false;
+    this.staff.busy = false;
+    const refusal = r.ok ? refusalIn(r.data) : r.error;
+    if (refusal) this.staff.error = refusal;
+    else this.staff.result = result;
     await this.loadOverview();
+    return refusal === null;
+  }
+
+  /** Close an in-doubt journey the way staff chose (the contract's names, sent as they are). */
+  resolveInDoubt(id: string, action: InDoubtResolution, orderId?: string): Promise<boolean> {
+    return this.#staffAction(
+      `/api/staff/in-doubt/${encodeURIComponent(id)}/resolve`,
+      { action },
+      { key: `staff.result.${action}`, params: { order: orderId ?? id } },
+      (data) => {
+        const journey = (data as { journey?: JourneyView | null } | null)?.journey;
+        return journey?.status === 'in-doubt' && journey.error ? journey.error : null;
+      },
+    );
+  }
+
+  reprint(id: string, orderId?: string): Promise<boolean> {
+    return this.#staffAction(
+      `/api/staff/reprints/${encodeURIComponent(id)}`,
+      {},
+      {
+        key: 'staff.result.reprint',
+        params: { order: orderId ?? id },
+      },
+    );
+  }
+
+  /** End the applicant's session from the maintenance screen (an issuance already requested goes to staff). */
+  endSession(): Promise<boolean> {
+    return this.#staffAction('/api/staff/session/end', {}, { key: 'staff.result.endSession' });
   }
 }
 

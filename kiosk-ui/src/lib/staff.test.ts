@@ -33,6 +33,53 @@ describe('normaliseOverview', () => {
       inDoubt: [],
       reprints: [],
       version: '?',
+      parkedEvents: null,
+      spoiledKeys: null,
     });
+  });
+
+  it('reads parked sync events and spoiled keys when the appliance reports them', () => {
+    const o = normaliseOverview({
+      parkedEvents: 2,
+      spoiledKeys: [
+        { serial: 'K1', journeyId: 'J1', at: '2025-01-01T08:00:00Z', reason: 'central refused the issuance' },
+        { serial: 'K2' },
+        { reason: 'no serial' },
+      ],
+    });
+    expect(o.parkedEvents).toBe(2);
+    expect(o.spoiledKeys).toEqual([
+      { serial: 'K1', at: '2025-01-01T08:00:00Z', reason: 'central refused the issuance' },
+      { serial: 'K2' },
+    ]);
+    expect(normaliseOverview({ parkedEvents: 0, spoiledKeys: [] })).toMatchObject({
+      parkedEvents: 0,
+      spoiledKeys: [],
+    });
+    expect(normaliseOverview({ parkedEvents: 'many' }).parkedEvents).toBeNull();
+  });
+
+  it("reads the appliance's in-doubt items: when they last changed and the certificate concerned", () => {
+    const o = normaliseOverview({
+      inDoubt: [
+        {
+          id: 'J7',
+          orderId: 'O7',
+          step: 'certificate-issued',
+          updatedAt: '2025-01-01T09:00:00Z',
+          certificateSerial: '5A3C',
+          note: 'write failed',
+        },
+      ],
+    });
+    expect(o.inDoubt).toEqual([
+      {
+        id: 'J7',
+        orderId: 'O7',
+        step: 'certificate-issued',
+        since: '2025-01-01T09:00:00Z',
+        certificateSerial: '5A3C',
+      },
+    ]);
   });
 });

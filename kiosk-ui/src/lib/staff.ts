@@ -7,6 +7,8 @@ export interface InDoubtItem {
   orderId?: string;
   step?: string;
   since?: string;
+  /** The certificate that may have been issued (what revoke-void revokes). */
+  certificateSerial?: string;
 }
 
 export interface ReprintItem {
@@ -22,6 +24,16 @@ export interface StaffOverview {
   inDoubt: InDoubtItem[];
   reprints: ReprintItem[];
   version: string;
+  /** Sync events set aside after central would not take them; null when the appliance does not say. */
+  parkedEvents: number | null;
+  /** Blank keys that left the tray for a journey that did not finish with them; null when not reported. */
+  spoiledKeys: SpoiledKey[] | null;
+}
+
+export interface SpoiledKey {
+  serial: string;
+  at?: string;
+  reason?: string;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -69,11 +81,24 @@ export function normaliseOverview(raw: unknown): StaffOverview {
     consumables,
     queueDepth,
     inDoubt: withId<InDoubtItem>(o['inDoubt'], (i) =>
-      dropUndefined({ orderId: str(i['orderId']), step: str(i['step']), since: str(i['since']) }),
+      dropUndefined({
+        orderId: str(i['orderId']),
+        step: str(i['step']),
+        since: str(i['since'] ?? i['updatedAt']),
+        certificateSerial: str(i['certificateSerial']),
+      }),
     ),
     reprints: withId<ReprintItem>(o['reprints'], (i) =>
       dropUndefined({ orderId: str(i['orderId']), state: str(i['state']) }),
     ),
     version: str(o['version']) ?? '?',
+    parkedEvents:
+      typeof o['parkedEvents'] === 'number' && Number.isFinite(o['parkedEvents']) ? o['parkedEvents'] : null,
+    spoiledKeys: Array.isArray(o['spoiledKeys'])
+      ? o['spoiledKeys'].filter(isObject).flatMap((k) => {
+          const serial = str(k['serial']);
+          return serial ? [dropUndefined({ serial, at: str(k['at']), reason: str(k['reason']) })] : [];
+        })
+      : null,
   };
 }

@@ -76,6 +76,45 @@ describe('CentralClient against the real central on loopback', () => {
     expect(await client.getCertificateByIdempotencyKey('never-used-key')).toBeNull();
   });
 
+  it('checks a pickup code at scan time: the order when central would accept it, CENTRAL_REFUSED with central’s code when not', async () => {
+    const { order, pickupCode } = await approvedOrder();
+    expect(await client.checkPickupCode(pickupCode)).toMatchObject({ id: order.id, status: 'approved' });
+    await central.admin('POST', `/orders/${order.id}/pickup-code`); // the phone shows a new code now
+    const e = await failure(client.checkPickupCode(pickupCode));
+    expect(e).toMatchObject({ code: 'CENTRAL_REFUSED', status: 409, centralCode: 'PICKUP_CODE_SUPERSEDED' });
+    expect(e.details.centralMessage).toBe('This pickup code was replaced by a newer one.');
+  });
+
+  it('voids its own issuance: the order is approved again, and the old idempotency key yields nothing to write', async () => {
+    const { order, pickupCode } = await approvedOrder();
+    const req = {
+      orderId: order.id,
+      idempotencyKey: `${order.id}:attempt-1`,
+      pickupCode,
+      csrPem: opensslCsr(tmp, 'ec', 'void-holder'),
+    };
+    const cert = await client.issueCertificate(req);
+    const voided = await client.voidCertificate(cert.serialNumber, {
+      journeyId: 'journey-0001',
+      reason: 'USB key pulled before the certificate was written',
+    });
+    expect(voided).toMatchObject({
+      serialNumber: cert.serialNumber,
+      order: { id: order.id, status: 'approved' },
+    });
+    expect(Date.parse(voided.revokedAt)).not.toBeNaN();
+    expect(await client.getCertificateByIdempotencyKey(req.idempotencyKey)).toBeNull();
+    expect(
+      await client.voidCertificate(cert.serialNumber, { journeyId: 'journey-0001', reason: 'again' }),
+    ).toEqual(voided);
+    const other = await central.newClient('KIOSK-CC-002');
+    expect(
+      await failure(
+        other.voidCertificate(cert.serialNumber, { journeyId: 'journey-0002', reason: 'not mine' }),
+      ),
+    ).toMatchObject({ code: 'CENTRAL_REFUSED', status: 403, centralCode: 'CERTIFICATE_WRONG_APPLIANCE' });
+  });
+
   it('posts events, reads the change feed and sends a heartbeat', async () => {
     const r = await client.postEvents([testEvent('evt-cc-0001')]);
     expect(r).toEqual({ accepted: 1, duplicates: 0, acknowledged: ['evt-cc-0001'] });
@@ -86,6 +125,7 @@ describe('CentralClient against the real central on loopback', () => {
       devices: [],
       consumables: { paper: 'ok' },
       queueDepth: 0,
+      parkedEvents: 0,
     });
     expect(Number(hb.latestCursor)).toBeGreaterThan(0);
   });
@@ -155,7 +195,13 @@ describe('CentralClient failures are typed', () => {
     const c = new CentralClient({ baseUrl: url, applianceId: 'K1', signer });
     expect(
       await failure(
-        c.heartbeat({ softwareVersion: '1', devices: [], consumables: { paper: 'ok' }, queueDepth: 0 }),
+        c.heartbeat({
+          softwareVersion: '1',
+          devices: [],
+          consumables: { paper: 'ok' },
+          queueDepth: 0,
+          parkedEvents: 0,
+        }),
       ),
     ).toMatchObject({
       code: 'CENTRAL_UNAVAILABLE',

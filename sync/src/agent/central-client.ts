@@ -3,6 +3,7 @@
 // is a CentralClientError: CENTRAL_UNAVAILABLE, CENTRAL_REFUSED (central's code kept) or CENTRAL_BAD_RESPONSE.
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import type { CentralErrorCode } from '../contract/error-codes.js';
 import { type EcdsaSigner, signRequest } from '../contract/request-signing.js';
 import {
   type ActivationRequest,
@@ -16,8 +17,12 @@ import {
   HeartbeatResponseSchema,
   type IssueCertificateRequest,
   IssuedCertificateSchema,
+  type Order,
   OrderSchema,
   type SyncEvent,
+  type VoidCertificateRequest,
+  type VoidCertificateResponse,
+  VoidCertificateResponseSchema,
 } from '../contract/schemas.js';
 import { registerContractFormats } from './contract-formats.js';
 import { CentralClientError } from './errors.js';
@@ -36,6 +41,12 @@ export interface CentralClientOptions {
 }
 
 type Method = 'GET' | 'POST';
+
+/** Central's codes for "no certificate to write under this idempotency key". */
+const NO_CERTIFICATE_CODES: ReadonlySet<string> = new Set<CentralErrorCode>([
+  'CERTIFICATE_NOT_FOUND',
+  'CERTIFICATE_VOIDED',
+]);
 
 export class CentralClient {
   readonly baseUrl: string;
@@ -65,7 +76,10 @@ export class CentralClient {
     return this.request('POST', '/v1/certificates', req, IssuedCertificateSchema);
   }
 
-  /** The certificate issued under an idempotency key, or null when central issued none (after a crash). */
+  /**
+   * The certificate issued under an idempotency key (after a crash), or null when there is none to write:
+   * central issued none, or staff voided it (CERTIFICATE_VOIDED — a voided certificate is never returned).
+   */
   async getCertificateByIdempotencyKey(key: string) {
     try {
       return await this.request(
@@ -75,9 +89,30 @@ export class CentralClient {
         IssuedCertificateSchema,
       );
     } catch (e) {
-      if (e instanceof CentralClientError && e.centralCode === 'CERTIFICATE_NOT_FOUND') return null;
+      if (e instanceof CentralClientError && NO_CERTIFICATE_CODES.has(e.centralCode ?? '')) return null;
       throw e;
     }
+  }
+
+  /**
+   * Scan-time check of a pickup code against central's current state (signature, hall, order status, expiry,
+   * superseded): the order when issuance would accept the code, else CENTRAL_REFUSED with central's code.
+   */
+  checkPickupCode(pickupCode: string): Promise<Order> {
+    return this.request('POST', '/v1/pickup-codes/check', { pickupCode }, OrderSchema);
+  }
+
+  /**
+   * Staff resolution of an in-doubt issuance by this appliance: central revokes the certificate and the order
+   * returns to approved (same pickup code, new key pair). Idempotent: voiding again answers the same.
+   */
+  voidCertificate(serialNumber: string, req: VoidCertificateRequest): Promise<VoidCertificateResponse> {
+    return this.request(
+      'POST',
+      `/v1/certificates/${encodeURIComponent(serialNumber)}/void`,
+      req,
+      VoidCertificateResponseSchema,
+    );
   }
 
   postEvents(events: SyncEvent[]) {
@@ -154,7 +189,12 @@ export class CentralClient {
       throw new CentralClientError(
         'CENTRAL_REFUSED',
         `Central refused ${method} ${signedPath} (${status} ${centralCode ?? 'no error code'}): ${message ?? 'no message'}`,
-        { ...where, status, ...(centralCode ? { centralCode } : {}) },
+        {
+          ...where,
+          status,
+          ...(centralCode ? { centralCode } : {}),
+          ...(message ? { centralMessage: message } : {}),
+        },
       );
     }
     if (status < 200 || status >= 300) {

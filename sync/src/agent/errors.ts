@@ -7,6 +7,7 @@ export const SYNC_AGENT_ERRORS = {
     'The central service answered with something that does not match the API contract; check the central URL and version.',
   OUTBOX_EVENT_INVALID:
     'An event does not match the contract (id, type, occurredAt, payload); it was not queued — fix the code that builds it.',
+  OUTBOX_PARKED_NOT_FOUND: 'No parked event has this id: it was delivered, retried or discarded already.',
 } as const;
 
 export type SyncAgentErrorCode = keyof typeof SYNC_AGENT_ERRORS;
@@ -23,6 +24,8 @@ export class CentralClientError extends Error {
       path?: string;
       status?: number;
       centralCode?: string;
+      /** Central's own sentence on CENTRAL_REFUSED. */
+      centralMessage?: string;
       cause?: string;
     } = {},
   ) {
@@ -45,6 +48,18 @@ export class OutboxEventError extends Error {
   constructor(
     readonly details: { eventId?: string; problem: string },
     message = `${SYNC_AGENT_ERRORS.OUTBOX_EVENT_INVALID} (${details.eventId ?? 'no id'}: ${details.problem})`,
+  ) {
+    super(message);
+  }
+}
+
+/** Staff asked to retry or discard a parked event that is not (or no longer) parked. */
+export class OutboxParkedError extends Error {
+  override readonly name = 'OutboxParkedError';
+  readonly code = 'OUTBOX_PARKED_NOT_FOUND' as const;
+  constructor(
+    readonly eventId: string,
+    message = `${SYNC_AGENT_ERRORS.OUTBOX_PARKED_NOT_FOUND} (${eventId})`,
   ) {
     super(message);
   }

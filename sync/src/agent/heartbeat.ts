@@ -1,10 +1,11 @@
-// The heartbeat: every N seconds tells central the kiosk's device health, consumables, queue depth and version.
+// The heartbeat: every N seconds tells central the kiosk's device health, consumables, outbox queue depth and
+// parked (refused) events, and version.
 import type { HeartbeatRequest, HeartbeatResponse } from '../contract/schemas.js';
 import type { CentralClient } from './central-client.js';
 import { WakeSignal } from './wake-signal.js';
 
-/** What the appliance reports; the agent adds the queue depth from the outbox. */
-export type HeartbeatStatus = Omit<HeartbeatRequest, 'queueDepth'>;
+/** What the appliance reports; the agent adds the outbox's queue depth and parked events. */
+export type HeartbeatStatus = Omit<HeartbeatRequest, 'queueDepth' | 'parkedEvents'>;
 
 export interface HeartbeatOptions {
   client: Pick<CentralClient, 'heartbeat'>;
@@ -13,6 +14,8 @@ export interface HeartbeatOptions {
   collect: () => HeartbeatStatus | Promise<HeartbeatStatus>;
   /** Outbox events not yet delivered. */
   queueDepth: () => number;
+  /** Outbox events central refused, waiting for staff. */
+  parkedEvents: () => number;
   onResponse?: (res: HeartbeatResponse) => void;
   onError?: (e: unknown) => void;
 }
@@ -41,7 +44,11 @@ export class Heartbeat {
   /** Send one heartbeat now; throws the client's error. */
   async beatOnce(): Promise<HeartbeatResponse> {
     const status = await this.opts.collect();
-    const res = await this.opts.client.heartbeat({ ...status, queueDepth: this.opts.queueDepth() });
+    const res = await this.opts.client.heartbeat({
+      ...status,
+      queueDepth: this.opts.queueDepth(),
+      parkedEvents: this.opts.parkedEvents(),
+    });
     this.counters.sent++;
     this.counters.lastSentAt = new Date().toISOString();
     this.opts.onResponse?.(res);

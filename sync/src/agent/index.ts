@@ -6,6 +6,7 @@ export {
   type CentralClientErrorCode,
   isCentralClientError,
   OutboxEventError,
+  OutboxParkedError,
   SYNC_AGENT_ERRORS,
   type SyncAgentErrorCode,
 } from './errors.js';
@@ -19,4 +20,5 @@ export {
   type OutboxOptions,
   type OutboxStats,
 } from './outbox.js';
+export type { EventRefusal, ParkedEvent } from './parked-events.js';
 export { SyncAgent, type SyncAgentOptions, type SyncAgentStatus } from './sync-agent.js';

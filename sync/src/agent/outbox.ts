@@ -1,16 +1,19 @@
 // The outbox: events are appended durably, then delivered to central at least once, in enqueue order (so in
 // order per order), in batches. Acknowledged ids are recorded in a durable cursor file, delivered segments
-// are pruned, and failures back off with jitter. Nothing is dropped: an event leaves only when central acks it.
+// are pruned, and failures back off with jitter. Nothing is dropped: an event leaves only when central acks
+// it, or when central refuses it — then the batch is halved until the refused event is found, and that event
+// is parked (kept durably for staff, never re-sent on its own) so it cannot block the events after it.
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { Low } from 'lowdb';
-import { EventSchema, type SyncEvent } from '../contract/schemas.js';
-import { AppendLog, type LogEntry } from '../durable/append-log.js';
+import { type EventBatchResponse, EventSchema, type SyncEvent } from '../contract/schemas.js';
+import { AppendLog, type AppendLogWarning, type LogEntry } from '../durable/append-log.js';
 import { DurableJsonFile } from '../durable/durable-json-file.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { CentralClient } from './central-client.js';
 import { registerContractFormats } from './contract-formats.js';
-import { CentralClientError, OutboxEventError } from './errors.js';
+import { CentralClientError, OutboxEventError, OutboxParkedError } from './errors.js';
+import { type EventRefusal, type ParkedEvent, ParkedEvents } from './parked-events.js';
 import { WakeSignal } from './wake-signal.js';
 
 registerContractFormats();
@@ -18,8 +21,22 @@ registerContractFormats();
 /** The contract's maximum batch size (EventBatchSchema maxItems). */
 export const MAX_EVENT_BATCH = 500;
 
+/** Refusals that pass on their own (not signed in yet, timeout, rate limit): retried with backoff, never parked. */
+const RETRIED_REFUSALS: ReadonlySet<number> = new Set([401, 408, 429]);
+
+/**
+ * Central's refusal of the events sent: a 4xx naming one of central's codes. Anything else — network, 5xx,
+ * nonsense, a 4xx without a code (a proxy or a wrong URL, not central judging the events) — is null.
+ */
+function eventRefusal(e: unknown): EventRefusal | null {
+  if (!(e instanceof CentralClientError) || e.code !== 'CENTRAL_REFUSED') return null;
+  const { status, centralCode, centralMessage } = e.details;
+  if (status === undefined || RETRIED_REFUSALS.has(status) || !centralCode) return null;
+  return { status, code: centralCode, message: centralMessage ?? e.message };
+}
+
 export interface OutboxOptions {
-  /** Holds `log/` (segments) and `cursor.json` (what central acknowledged). */
+  /** Holds `log/` (segments), `cursor.json` (what central acknowledged) and `parked.json` (what it refused). */
   dir: string;
   client: Pick<CentralClient, 'postEvents'>;
   /** Events per POST (default and maximum 500). */
@@ -30,6 +47,10 @@ export interface OutboxOptions {
   segmentBytes?: number;
   /** Told about each failed delivery (logging); the outbox itself just retries. */
   onError?: (e: unknown) => void;
+  /** Told about each event central refused and the outbox parked (logging, audit). */
+  onParked?: (p: ParkedEvent) => void;
+  /** Told what opening the log repaired (a torn tail from a power loss). */
+  onWarning?: (w: AppendLogWarning) => void;
 }
 
 /** Persisted delivery state: every seq ≤ deliveredThrough is acked, plus the acked seqs listed above it. */
@@ -41,6 +62,8 @@ export interface OutboxCursor {
 
 export interface OutboxStats {
   pending: number;
+  /** Events central refused, waiting for staff (`parked()`). */
+  parked: number;
   /** Events acknowledged since this process opened the outbox. */
   delivered: number;
   failures: number;
@@ -51,7 +74,8 @@ export interface OutboxStats {
   running: boolean;
 }
 
-export type DeliveryResult = 'idle' | 'delivered' | 'failed';
+/** `parked`: the attempt moved the queue only by parking refused events. */
+export type DeliveryResult = 'idle' | 'delivered' | 'parked' | 'failed';
 
 export class Outbox {
   private readonly acked = new Set<number>();
@@ -76,6 +100,7 @@ export class Outbox {
     private readonly opts: OutboxOptions,
     private readonly log: AppendLog<SyncEvent>,
     private readonly cursor: Low<OutboxCursor>,
+    private readonly refused: ParkedEvents,
   ) {
     this.backoff = new Backoff(opts.backoff);
     this.batchSize = Math.min(MAX_EVENT_BATCH, Math.max(1, opts.batchSize ?? MAX_EVENT_BATCH));
@@ -87,6 +112,7 @@ export class Outbox {
   static async open(opts: OutboxOptions): Promise<Outbox> {
     const log = await AppendLog.open<SyncEvent>(join(opts.dir, 'log'), {
       ...(opts.segmentBytes ? { segmentBytes: opts.segmentBytes } : {}),
+      ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
     });
     const cursor = new Low<OutboxCursor>(new DurableJsonFile(join(opts.dir, 'cursor.json')), {
       version: 1,
@@ -99,7 +125,7 @@ export class Outbox {
       cursor.data = { version: 1, deliveredThrough: log.lastSeq, ackedAbove: [] };
       await cursor.write();
     }
-    return new Outbox(opts, log, cursor);
+    return new Outbox(opts, log, cursor, await ParkedEvents.open(join(opts.dir, 'parked.json')));
   }
 
   /** Check and append durably; resolves with the event's outbox sequence number once it is on disk. */
@@ -122,9 +148,42 @@ export class Outbox {
     return Math.max(0, this.log.lastSeq - this.deliveredThrough - this.acked.size);
   }
 
+  /** Events central refused: they left the queue and wait for `retryParked` or `discardParked`. */
+  get parkedCount(): number {
+    return this.refused.count;
+  }
+
+  /** The parked events, oldest first. */
+  parked(): ParkedEvent[] {
+    return this.refused.list();
+  }
+
+  /**
+   * Staff: queue a parked event again (after central or the event's cause was fixed). It goes to the end of
+   * the queue; refused again, it is parked again. Resolves with its new outbox sequence number.
+   */
+  async retryParked(id: string): Promise<number> {
+    const event = this.refused.event(id);
+    if (!event) throw new OutboxParkedError(id);
+    // Queued before it is unparked: a crash in between leaves it in both, and its delivery unparks it.
+    const seq = await this.log.append(event);
+    await this.refused.remove(id);
+    this.newWork.wake();
+    return seq;
+  }
+
+  /** Staff: give up on a parked event (record why in the audit log); resolves with what was discarded. */
+  async discardParked(id: string): Promise<ParkedEvent> {
+    const found = this.refused.list().find((p) => p.id === id);
+    if (!found) throw new OutboxParkedError(id);
+    await this.refused.remove(id);
+    return found;
+  }
+
   stats(): OutboxStats {
     return {
       pending: this.pendingCount(),
+      parked: this.parkedCount,
       delivered: this.counters.delivered,
       failures: this.counters.failures,
       consecutiveFailures: this.backoff.attempt,
@@ -208,34 +267,70 @@ export class Outbox {
       return this.failed(e);
     }
     if (!batch.length) return 'idle';
+    const deliveredBefore = this.counters.delivered;
     try {
-      const res = await this.opts.client.postEvents(batch.map((b) => b.data));
-      const seqsById = new Map<string, number[]>();
-      for (const b of batch) seqsById.set(b.data.id, [...(seqsById.get(b.data.id) ?? []), b.seq]);
-      let progressed = 0;
-      for (const id of res.acknowledged) {
-        for (const seq of seqsById.get(id) ?? []) {
-          if (this.acked.has(seq) || seq <= this.deliveredThrough) continue;
-          this.acked.add(seq);
-          progressed++;
-        }
-      }
-      // A 2xx that acknowledges nothing of what was sent is no progress; retrying at once would spin.
-      if (!progressed) {
-        throw new CentralClientError(
-          'CENTRAL_BAD_RESPONSE',
-          `Central acknowledged none of the ${batch.length} events sent; they stay queued.`,
-        );
-      }
-      await this.commitAcks();
-      this.counters.delivered += progressed;
-      this.counters.lastBackoffMs = 0;
-      this.backoff.reset();
-      for (const l of [...this.listeners]) l();
-      return 'delivered';
+      await this.deliver(batch);
     } catch (e) {
       return this.failed(e);
     }
+    this.counters.lastBackoffMs = 0;
+    this.backoff.reset();
+    for (const l of [...this.listeners]) l();
+    return this.counters.delivered > deliveredBefore ? 'delivered' : 'parked';
+  }
+
+  /**
+   * Post a batch. When central refuses it, deliver each half in turn until every refused event stands alone
+   * and is parked; the first half must be fully done before the second is sent, so order is kept. Returns
+   * whether every event of the batch left the queue. Throws any other failure (progress so far is kept).
+   */
+  private async deliver(batch: LogEntry<SyncEvent>[]): Promise<boolean> {
+    let res: EventBatchResponse;
+    try {
+      res = await this.opts.client.postEvents(batch.map((b) => b.data));
+    } catch (e) {
+      const refusal = eventRefusal(e);
+      if (!refusal) throw e;
+      const [only] = batch;
+      if (batch.length === 1 && only) {
+        await this.park(only, refusal);
+        return true;
+      }
+      const half = Math.ceil(batch.length / 2);
+      if (!(await this.deliver(batch.slice(0, half)))) return false;
+      return this.deliver(batch.slice(half));
+    }
+    const seqsById = new Map<string, number[]>();
+    for (const b of batch) seqsById.set(b.data.id, [...(seqsById.get(b.data.id) ?? []), b.seq]);
+    let progressed = 0;
+    for (const id of res.acknowledged) {
+      for (const seq of seqsById.get(id) ?? []) {
+        if (this.acked.has(seq) || seq <= this.deliveredThrough) continue;
+        this.acked.add(seq);
+        progressed++;
+      }
+    }
+    // A 2xx that acknowledges nothing of what was sent is no progress; retrying at once would spin.
+    if (!progressed) {
+      throw new CentralClientError(
+        'CENTRAL_BAD_RESPONSE',
+        `Central acknowledged none of the ${batch.length} events sent; they stay queued.`,
+      );
+    }
+    await this.commitAcks();
+    this.counters.delivered += progressed;
+    // Delivered after all (a staff retry, or re-sent after a crash while being parked): no longer parked.
+    for (const id of res.acknowledged) if (seqsById.has(id)) await this.refused.remove(id);
+    return progressed === batch.length;
+  }
+
+  /** Set a refused event aside: stored whole first, then it leaves the queue (a crash in between re-sends it). */
+  private async park(entry: LogEntry<SyncEvent>, refusal: EventRefusal): Promise<void> {
+    await this.refused.put(entry.data, refusal, new Date().toISOString());
+    this.acked.add(entry.seq);
+    await this.commitAcks();
+    const parked = this.refused.list().find((p) => p.id === entry.data.id);
+    if (parked) this.opts.onParked?.(parked);
   }
 
   private failed(e: unknown): DeliveryResult {

@@ -127,4 +127,44 @@ describe('SyncAgent', () => {
       await central.restart();
     }
   });
+
+  it('the heartbeat carries the parked-event count, and the fleet view shows it until staff deal with them', async () => {
+    const client = await central.newClient('KIOSK-AG-003');
+    const lastBeat = () => {
+      const row = central.app.central.appliances.row('KIOSK-AG-003');
+      return row?.heartbeat_json ? (JSON.parse(row.heartbeat_json) as HeartbeatRequest) : null;
+    };
+    const fleetRow = async () => {
+      const html = await (
+        await fetch(`${central.url}/fleet`, { headers: { authorization: `Bearer ${LOOPBACK_ADMIN_TOKEN}` } })
+      ).text();
+      const start = html.indexOf('data-appliance="KIOSK-AG-003"');
+      return html.slice(start, html.indexOf('</tr>', start));
+    };
+    const agent = await SyncAgent.open({
+      dir: join(dir, 'three'),
+      client,
+      outbox: { idlePollMs: 100 },
+      heartbeat: {
+        intervalMs: 50,
+        collect: () => ({ softwareVersion: '0.1.0', devices: [], consumables: { paper: 'ok' } }),
+      },
+    });
+    try {
+      agent.start();
+      await until(() => lastBeat()?.parkedEvents === 0);
+      // central refuses this one for good (larger than it accepts)
+      await agent.enqueue(testEvent('evt-agent3-too-big', undefined, { scan: 'x'.repeat(1_100_000) }));
+      await agent.enqueue(testEvent('evt-agent3-fine'));
+      await agent.drain(5_000);
+      expect(agent.status().outbox).toMatchObject({ pending: 0, parked: 1 });
+      await until(() => lastBeat()?.parkedEvents === 1 && lastBeat()?.queueDepth === 0);
+      expect(await fleetRow()).toContain('class="bad" data-parked="1">1<');
+      await agent.outbox.discardParked('evt-agent3-too-big');
+      await until(() => lastBeat()?.parkedEvents === 0);
+      expect(await fleetRow()).toContain('class="" data-parked="0">0<');
+    } finally {
+      await agent.close();
+    }
+  });
 });

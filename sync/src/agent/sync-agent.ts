@@ -6,13 +6,16 @@ import type { BackoffOptions } from './backoff.js';
 import type { CentralClient } from './central-client.js';
 import { Heartbeat, type HeartbeatStats, type HeartbeatStatus } from './heartbeat.js';
 import { type ChangeHandler, Inbox, type InboxStats } from './inbox.js';
-import { Outbox, type OutboxStats } from './outbox.js';
+import { Outbox, type OutboxOptions, type OutboxStats } from './outbox.js';
 
 export interface SyncAgentOptions {
   /** Agent state: `outbox/` (log + cursor) and `inbox-cursor.json`. */
   dir: string;
   client: CentralClient;
-  outbox?: { batchSize?: number; idlePollMs?: number; backoff?: BackoffOptions; segmentBytes?: number };
+  outbox?: Pick<
+    OutboxOptions,
+    'batchSize' | 'idlePollMs' | 'backoff' | 'segmentBytes' | 'onParked' | 'onWarning'
+  >;
   /** Without it, the change feed is not polled. */
   inbox?: { handler: ChangeHandler; intervalMs?: number; limit?: number; backoff?: BackoffOptions };
   /** Without it, no heartbeat is sent. */
@@ -54,6 +57,7 @@ export class SyncAgent {
           client: opts.client,
           ...opts.heartbeat,
           queueDepth: () => outbox.pendingCount(),
+          parkedEvents: () => outbox.parkedCount,
           // Central tells us its newest change cursor; poll at once when it is past ours.
           onResponse: (res) => {
             if (inbox && Number(res.latestCursor) > Number(inbox.cursor)) inbox.wake();

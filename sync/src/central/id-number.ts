@@ -12,9 +12,5 @@ export function isValidIdNumber(id: string): boolean {
   return /^\d{17}[\dX]$/.test(id) && idCheckCharacter(id.slice(0, 17)) === id[17];
 }
 
-/** `4403**********123X`: region and last four only. */
-export function maskIdNumber(id: string): string {
-  return id.length < 8
-    ? '*'.repeat(id.length)
-    : `${id.slice(0, 4)}${'*'.repeat(id.length - 8)}${id.slice(-4)}`;
-}
+/** The one ID-number mask, shared with the kiosk through config (central keeps no copy of its own). */
+export { maskIdNumber } from '@certkiosk/config';

@@ -110,4 +110,13 @@ CREATE TABLE statement_lines (
 );
 `,
   },
+  {
+    // A voided kiosk issuance: the certificate is revoked and the order went back to approved.
+    id: '002-certificate-void',
+    sql: `
+ALTER TABLE certificates ADD COLUMN voided_at TEXT;
+ALTER TABLE certificates ADD COLUMN void_journey_id TEXT;
+ALTER TABLE certificates ADD COLUMN void_reason TEXT;
+`,
+  },
 ];

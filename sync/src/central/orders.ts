@@ -7,6 +7,7 @@ import type {
   Order,
   OrderActionRequest,
   OrderActionResponse,
+  OrderHistoryEntry,
   PickupCodeResponse,
 } from '../contract/schemas.js';
 import type { ActivationCodes } from './activation-codes.js';
@@ -143,8 +144,11 @@ export class OrderService {
 
   toOrder(r: OrderRow): Order {
     const d = JSON.parse(r.details_json) as Details;
+    // A voided certificate is no longer the order's: the holder collects a new one.
     const cert = this.db
-      .prepare('SELECT serial FROM certificates WHERE order_id = ? ORDER BY issued_at DESC LIMIT 1')
+      .prepare(
+        'SELECT serial FROM certificates WHERE order_id = ? AND voided_at IS NULL ORDER BY issued_at DESC LIMIT 1',
+      )
       .get(r.id) as { serial: string } | undefined;
     return {
       id: r.id,
@@ -248,6 +252,29 @@ export class OrderService {
       if (action === 'approve' && r.delivery === 'kiosk') out.pickupCode = this.pickupCode(id)?.token;
       return { order, ...out };
     })();
+  }
+
+  /** Every life-cycle step of an order, oldest first (who voided what and why is in the notes). */
+  history(id: string): OrderHistoryEntry[] {
+    this.row(id);
+    const rows = this.db
+      .prepare(
+        'SELECT action, from_status, to_status, note, at FROM order_history WHERE order_id = ? ORDER BY seq',
+      )
+      .all(id) as Array<{
+      action: OrderAction;
+      from_status: OrderStatus;
+      to_status: OrderStatus;
+      note: string | null;
+      at: string;
+    }>;
+    return rows.map((h) => ({
+      action: h.action,
+      from: h.from_status,
+      to: h.to_status,
+      ...(h.note ? { note: h.note } : {}),
+      at: h.at,
+    }));
   }
 
   private newRemittanceCode(): string {

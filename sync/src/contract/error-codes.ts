@@ -20,6 +20,10 @@ export const CENTRAL_ERRORS = {
   ORDER_WRONG_HALL: [403, 'This order is to be collected at another hall.'],
   ORDER_NOT_APPROVED: [409, 'The order is not approved for issuance.'],
   ORDER_ALREADY_ISSUED: [409, 'A certificate was already issued for this order.'],
+  ORDER_ALREADY_ACTIVATED: [
+    409,
+    'The holder already activated this certificate; it cannot be voided at a kiosk (central operations can revoke it).',
+  ],
   PICKUP_CODE_INVALID: [400, 'The pickup code is not valid.'],
   PICKUP_CODE_EXPIRED: [410, 'The pickup code has expired; refresh it on the phone.'],
   PICKUP_CODE_SUPERSEDED: [409, 'This pickup code was replaced by a newer one.'],
@@ -27,8 +31,17 @@ export const CENTRAL_ERRORS = {
   CSR_MALFORMED: [400, 'The certificate request (CSR) cannot be read.'],
   CSR_BAD_SIGNATURE: [400, 'The certificate request signature does not verify.'],
   CSR_WEAK_KEY: [400, 'The key in the certificate request is weaker than policy allows.'],
+  CSR_KEY_REVOKED: [
+    409,
+    'A certificate for this key pair was revoked; generate a new key pair on the key and ask again.',
+  ],
   CERTIFICATE_NOT_FOUND: [404, 'No certificate matches.'],
   CERTIFICATE_ALREADY_REVOKED: [409, 'The certificate is already revoked.'],
+  CERTIFICATE_VOIDED: [
+    410,
+    'The certificate issued under this idempotency key was voided; never write it — issue again with a new key pair and idempotency key.',
+  ],
+  CERTIFICATE_WRONG_APPLIANCE: [403, 'Only the appliance that issued this certificate can void it.'],
   ACTIVATION_NOT_AVAILABLE: [409, 'This order has no activation code to use.'],
   ACTIVATION_CODE_WRONG: [403, 'The activation code is wrong.'],
   ACTIVATION_CODE_EXPIRED: [410, 'The activation code has expired (valid 30 days).'],

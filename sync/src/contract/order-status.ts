@@ -35,6 +35,8 @@ export const ORDER_ACTIONS = {
   resubmit: { from: ['rejected'], to: 'under-review' },
   approve: { from: ['under-review'], to: 'approved' },
   'issue-at-kiosk': { from: ['approved'], to: 'issued' },
+  // Staff resolution of an in-doubt kiosk issuance: the certificate is revoked and the holder collects again.
+  'void-issuance': { from: ['issued'], to: 'approved' },
   ship: { from: ['approved'], to: 'shipped' },
   activate: { from: ['issued', 'shipped'], to: 'activated' },
   invoice: { from: ['activated'], to: 'invoiced' },

@@ -35,6 +35,8 @@ export const UsccSchema = Type.String({
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' });
 const IsoTime = Type.String({ format: 'date-time' });
+/** A scanned pickup code (QR content), as sent to central. */
+const PickupCodeToken = Type.String({ minLength: 10, maxLength: 2048 });
 
 export const CertificateTypeSchema = literals(CERTIFICATE_TYPES);
 export const BusinessTypeSchema = literals(BUSINESS_TYPES);
@@ -143,6 +145,24 @@ export type OrderActionResponse = Static<typeof OrderActionResponseSchema>;
 export const PickupCodeResponseSchema = Type.Object({ token: Type.String(), expiresAt: IsoTime });
 export type PickupCodeResponse = Static<typeof PickupCodeResponseSchema>;
 
+/** Scan-time check: would central accept this pickup code for issuance now? (Answer: the order.) */
+export const PickupCodeCheckRequestSchema = Type.Object(
+  { pickupCode: PickupCodeToken },
+  { additionalProperties: false },
+);
+export type PickupCodeCheckRequest = Static<typeof PickupCodeCheckRequestSchema>;
+
+export const OrderHistoryEntrySchema = Type.Object({
+  action: OrderActionSchema,
+  from: OrderStatusSchema,
+  to: OrderStatusSchema,
+  note: Type.Optional(Type.String()),
+  at: IsoTime,
+});
+export type OrderHistoryEntry = Static<typeof OrderHistoryEntrySchema>;
+export const OrderHistoryResponseSchema = Type.Object({ history: Type.Array(OrderHistoryEntrySchema) });
+export type OrderHistoryResponse = Static<typeof OrderHistoryResponseSchema>;
+
 export const OrderListResponseSchema = Type.Object({ orders: Type.Array(OrderSchema) });
 export type OrderListResponse = Static<typeof OrderListResponseSchema>;
 
@@ -173,7 +193,7 @@ export const IssueCertificateRequestSchema = Type.Object(
     /** Derived by the appliance from order + attempt; the same key always returns the same certificate. */
     idempotencyKey: Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9:._-]+$' }),
     /** The scanned pickup code; must be the order's current one. */
-    pickupCode: Type.String({ minLength: 10, maxLength: 2048 }),
+    pickupCode: PickupCodeToken,
     /** PKCS#10 in PEM. RSA ≥ 2048 or EC P-256/P-384. */
     csrPem: Type.String({ minLength: 100, maxLength: 16384 }),
     keyEvidence: Type.Optional(KeyEvidenceSchema),
@@ -211,6 +231,28 @@ export const RevocationSchema = Type.Object({
   revokedAt: IsoTime,
 });
 export type Revocation = Static<typeof RevocationSchema>;
+
+/** Staff resolution of an in-doubt issuance at the kiosk that issued the certificate. */
+export const VoidCertificateRequestSchema = Type.Object(
+  {
+    /** The kiosk journey whose issuance is voided (kept in the order history). */
+    journeyId: Id,
+    /** Why staff voided it, for operations (e.g. "key pulled before the certificate was written"). */
+    reason: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }),
+  },
+  { additionalProperties: false },
+);
+export type VoidCertificateRequest = Static<typeof VoidCertificateRequestSchema>;
+
+export const VoidCertificateResponseSchema = Type.Object({
+  serialNumber: Type.String(),
+  /** The order, back to `approved`: the holder collects again with the same pickup code and a new key pair. */
+  order: OrderSchema,
+  /** When the certificate was revoked (it is in the CRL from then on). */
+  revokedAt: IsoTime,
+  voidedAt: IsoTime,
+});
+export type VoidCertificateResponse = Static<typeof VoidCertificateResponseSchema>;
 
 /** Room left for e-seal signing (not implemented yet; answers 501). */
 export const SealSignRequestSchema = Type.Object(
@@ -343,6 +385,8 @@ export const HeartbeatRequestSchema = Type.Object(
     ),
     /** Outbox events not yet delivered. */
     queueDepth: Type.Integer({ minimum: 0 }),
+    /** Outbox events central refused: set aside, waiting for staff to retry or discard them. */
+    parkedEvents: Type.Integer({ minimum: 0 }),
     inDoubt: Type.Optional(Type.Integer({ minimum: 0 })),
     uptimeS: Type.Optional(Type.Integer({ minimum: 0 })),
   },

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   appendFileSync,
   mkdtempSync,
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AppendLog, type LogEntry, segmentFileName } from './append-log.js';
+import { AppendLog, type AppendLogWarning, type LogEntry, segmentFileName } from './append-log.js';
 
 let dir: string;
 beforeEach(() => {
@@ -202,5 +203,131 @@ describe('AppendLog', () => {
       ),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('AppendLog after a power loss', () => {
+  const file = () => join(dir, '00000001.jsonl');
+
+  /** Records 1–5 each in their own write (all acknowledged), then 6–10 in one group write (the last one). */
+  async function tenRecords(): Promise<Buffer> {
+    const log = await AppendLog.open<{ i: number }>(dir);
+    for (let i = 1; i <= 5; i++) await log.append({ i });
+    await Promise.all([6, 7, 8, 9, 10].map((i) => log.append({ i })));
+    await log.close();
+    return readFileSync(file());
+  }
+
+  /** Byte offset where line n (1-based) starts. */
+  const lineStart = (buf: Buffer, n: number) => {
+    let at = 0;
+    for (let k = 1; k < n; k++) at = buf.indexOf(10, at) + 1;
+    return at;
+  };
+
+  /** Opens with a warning collector; checks every record up to `keep` is there and the next append follows. */
+  async function reopenKeeping(keep: number): Promise<AppendLogWarning[]> {
+    const warnings: AppendLogWarning[] = [];
+    const log = await AppendLog.open<{ i: number }>(dir, { onWarning: (w) => warnings.push(w) });
+    expect(log.lastSeq).toBe(keep);
+    expect(await log.append({ i: keep + 1 })).toBe(keep + 1);
+    await log.close();
+    const again = await AppendLog.open<{ i: number }>(dir);
+    expect((await all(again.readFrom(1))).map((e) => [e.seq, e.data.i])).toEqual(
+      Array.from({ length: keep + 1 }, (_, k) => [k + 1, k + 1]),
+    );
+    await again.close();
+    return warnings;
+  }
+
+  it.each([
+    ['a zero-filled tail (4 KiB the disk never got)', Buffer.alloc(4096)],
+    ['half a record', Buffer.from('{"seq":11,"b":11,"data":{"i":')],
+    [
+      'a garbage tail with line breaks in it',
+      Buffer.concat([randomBytes(700), Buffer.from('\n'), randomBytes(300)]),
+    ],
+    [
+      'a record cut short, then zeros',
+      Buffer.concat([Buffer.from('{"seq":11,"b":11,"da'), Buffer.alloc(3000)]),
+    ],
+  ])('cuts off %s, warns with what it removed, and keeps every earlier record', async (_name, tail) => {
+    const good = await tenRecords();
+    appendFileSync(file(), tail);
+    const warnings = await reopenKeeping(10);
+    expect(warnings).toEqual([
+      {
+        code: 'LOG_TAIL_TRUNCATED',
+        message: expect.stringContaining(`${tail.length} bytes from byte ${good.length}`),
+        path: file(),
+        offset: good.length,
+        bytes: tail.length,
+        lastSeq: 10,
+      },
+    ]);
+  });
+
+  it('cuts off the last write when blocks inside it were never written (zeros), though later records of it were', async () => {
+    const buf = await tenRecords();
+    const from = lineStart(buf, 7);
+    const to = lineStart(buf, 8) + 10; // record 7 and the start of record 8 never reached the disk
+    buf.fill(0, from, to);
+    writeFileSync(file(), buf);
+    const warnings = await reopenKeeping(6);
+    expect(warnings).toMatchObject([{ code: 'LOG_TAIL_TRUNCATED', offset: from, lastSeq: 6 }]);
+  });
+
+  it('refuses zeros inside acknowledged records that a later write follows (damage, not a torn write)', async () => {
+    const buf = await tenRecords();
+    buf.fill(0, lineStart(buf, 3), lineStart(buf, 4) - 1);
+    writeFileSync(file(), buf);
+    await expect(AppendLog.open(dir)).rejects.toMatchObject({
+      code: 'LOG_CORRUPT',
+      message: expect.stringContaining('line 3'),
+      details: { path: file(), offset: lineStart(buf, 3) },
+    });
+    expect(readFileSync(file())).toEqual(buf); // nothing was cut
+  });
+
+  it('refuses non-zero garbage inside the last write when valid records follow it (not what a power loss leaves)', async () => {
+    const buf = await tenRecords();
+    buf.fill('x', lineStart(buf, 7), lineStart(buf, 8) - 1);
+    writeFileSync(file(), buf);
+    await expect(AppendLog.open(dir)).rejects.toMatchObject({ code: 'LOG_CORRUPT' });
+    expect(readFileSync(file())).toEqual(buf);
+  });
+
+  it('reads a log written before writes were framed, and never excuses damage followed by such records', async () => {
+    const legacy = [1, 2, 3].map((i) => `${JSON.stringify({ seq: i, data: { i } })}\n`);
+    writeFileSync(file(), legacy.join(''));
+    expect(await reopenKeeping(3)).toEqual([]);
+    writeFileSync(file(), `${legacy[0]}${'\0'.repeat(50)}\n${legacy[2]}`);
+    await expect(AppendLog.open(dir)).rejects.toMatchObject({ code: 'LOG_CORRUPT' });
+  });
+
+  it('warns when it removes an empty newest segment', async () => {
+    const log = await AppendLog.open<ReturnType<typeof rec>>(dir, { segmentBytes: 256 });
+    for (let i = 1; i <= 20; i++) await log.append(rec(i));
+    await log.close();
+    writeFileSync(join(dir, segmentFileName(21)), Buffer.alloc(4096));
+    const warnings: AppendLogWarning[] = [];
+    const again = await AppendLog.open(dir, { segmentBytes: 256, onWarning: (w) => warnings.push(w) });
+    expect(again.nextSeq).toBe(21);
+    expect(warnings).toMatchObject([
+      { code: 'LOG_SEGMENT_DROPPED', path: join(dir, segmentFileName(21)), bytes: 4096, lastSeq: 20 },
+    ]);
+    await again.close();
+  });
+
+  it('refuses a record that is not JSON without using up a sequence number', async () => {
+    const log = await AppendLog.open<unknown>(dir);
+    await log.append({ i: 1 });
+    await expect(log.append(undefined)).rejects.toMatchObject({ code: 'LOG_RECORD_INVALID' });
+    await expect(log.append({ n: 1n })).rejects.toMatchObject({ code: 'LOG_RECORD_INVALID' });
+    expect(await log.append({ i: 2 })).toBe(2);
+    await log.close();
+    const again = await AppendLog.open(dir);
+    expect(again.lastSeq).toBe(2);
+    await again.close();
   });
 });

@@ -8,9 +8,21 @@ export const DURABLE_ERRORS = {
   LOG_WRITE_FAILED:
     'An append to the log failed (disk full or I/O error); the log refuses further appends until it is reopened.',
   LOG_CLOSED: 'The log is closed; open it again before appending.',
+  LOG_RECORD_INVALID:
+    'A log record must be JSON (not undefined, a function, a BigInt or a cycle); nothing was appended.',
 } as const;
 
 export type DurableErrorCode = keyof typeof DURABLE_ERRORS;
+
+/** What opening a log may repair on its own (and tells the caller, to log): only never-acknowledged bytes. */
+export const DURABLE_WARNINGS = {
+  LOG_TAIL_TRUNCATED:
+    'The log ended in bytes of a write that never completed (crash or power loss: a torn record, zeros or garbage); they were cut off.',
+  LOG_SEGMENT_DROPPED:
+    'The newest log segment held no complete record (crash while it was being started); it was removed.',
+} as const;
+
+export type DurableWarningCode = keyof typeof DURABLE_WARNINGS;
 
 /** A durable-store failure with a stable code and the file it concerns. */
 export class DurableStoreError extends Error {

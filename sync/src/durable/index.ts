@@ -2,6 +2,7 @@
 export {
   AppendLog,
   type AppendLogOptions,
+  type AppendLogWarning,
   type LogEntry,
   listSegments,
   parseLogLine,
@@ -14,5 +15,13 @@ export {
   DurableJsonFileSync,
   tempPathFor,
 } from './durable-json-file.js';
-export { DURABLE_ERRORS, type DurableErrorCode, DurableStoreError, isDurableStoreError } from './errors.js';
+export {
+  DURABLE_ERRORS,
+  DURABLE_WARNINGS,
+  type DurableErrorCode,
+  DurableStoreError,
+  type DurableWarningCode,
+  isDurableStoreError,
+} from './errors.js';
 export { fsyncDirectory, fsyncDirectorySync } from './fsync-directory.js';
+export { mountSmallDisk, type SmallDisk } from './small-disk.js';

@@ -1,15 +1,19 @@
-// Issuance, revocation and the CRL. Issuance is serialised and idempotent: the same idempotency key (or the
-// same key pair for the same order) returns the stored certificate; a second, different request is refused.
-import { verifyPickupCode } from '../../contract/pickup-code.js';
+// Issuance, revocation, voiding and the CRL. Issuance is serialised and idempotent: the same idempotency key
+// (or the same key pair for the same order) returns the stored certificate; a second, different request is
+// refused. A voided certificate is revoked and never handed out again, under any key.
+import { applyOrderAction, CERTIFICATE_EXISTS_STATUSES } from '../../contract/order-status.js';
 import type {
   IssueCertificateRequest,
   IssuedCertificate,
   Revocation,
   RevocationReason,
+  VoidCertificateRequest,
+  VoidCertificateResponse,
 } from '../../contract/schemas.js';
 import type { ChangeFeed } from '../change-feed.js';
 import { CentralError } from '../errors.js';
 import type { OrderService } from '../orders.js';
+import { admitPickupCode } from '../pickup-admission.js';
 import type { Db } from '../store.js';
 import { type CaKeys, randomSerialHex } from './authority.js';
 import { checkCsr } from './csr.js';
@@ -28,12 +32,22 @@ interface CertRow {
   issued_at: string;
   revoked_at: string | null;
   revocation_reason: RevocationReason | null;
+  appliance_id: string | null;
+  voided_at: string | null;
 }
 
 /** PEM with a final newline, so concatenated chains stay valid. */
 const pemOf = (c: x509.X509Certificate) => `${c.toString('pem').trimEnd()}\n`;
 
 const CRL_VALIDITY_MS = 24 * 3600 * 1000;
+
+/** A voided kiosk issuance is replaced by the holder's next collection. */
+const VOID_REVOCATION_REASON: RevocationReason = 'superseded';
+
+/** Serials compare as central stores them: lower-case hex without the DER sign byte. */
+function normaliseSerial(serial: string): string {
+  return serial.toLowerCase().replace(/^(00)+(?=.)/, '');
+}
 
 function addYears(d: Date, years: number): Date {
   const r = new Date(d);
@@ -72,10 +86,24 @@ export class CertificateIssuer {
     };
   }
 
-  byIdempotencyKey(key: string): IssuedCertificate | null {
-    const r = this.db.prepare('SELECT * FROM certificates WHERE idempotency_key = ?').get(key) as
+  private rowByIdempotencyKey(key: string): CertRow | undefined {
+    return this.db.prepare('SELECT * FROM certificates WHERE idempotency_key = ?').get(key) as
       | CertRow
       | undefined;
+  }
+
+  private rowBySerial(serial: string): CertRow {
+    const r = this.db.prepare('SELECT * FROM certificates WHERE serial = ?').get(normaliseSerial(serial)) as
+      | CertRow
+      | undefined;
+    if (!r) throw new CentralError('CERTIFICATE_NOT_FOUND', `No certificate with serial ${serial}.`);
+    return r;
+  }
+
+  /** The certificate issued under a key, null when none was; a voided one is CERTIFICATE_VOIDED (never handed out). */
+  byIdempotencyKey(key: string): IssuedCertificate | null {
+    const r = this.rowByIdempotencyKey(key);
+    if (r?.voided_at) throw new CentralError('CERTIFICATE_VOIDED');
     return r ? this.toIssued(r) : null;
   }
 
@@ -92,40 +120,32 @@ export class CertificateIssuer {
     hall: string,
   ): Promise<IssuedCertificate> {
     const checked = await checkCsr(req.csrPem);
-    const same = this.db
-      .prepare('SELECT * FROM certificates WHERE idempotency_key = ?')
-      .get(req.idempotencyKey) as CertRow | undefined;
+    const same = this.rowByIdempotencyKey(req.idempotencyKey);
     if (same) {
+      if (same.voided_at) throw new CentralError('CERTIFICATE_VOIDED');
       if (same.order_id !== req.orderId || same.public_key_sha256 !== checked.publicKeySha256) {
         throw new CentralError('IDEMPOTENCY_CONFLICT');
       }
       return this.toIssued(same);
     }
-    const row = this.orders.row(req.orderId);
     const sameKey = this.db
       .prepare(
         'SELECT * FROM certificates WHERE order_id = ? AND public_key_sha256 = ? AND revoked_at IS NULL',
       )
       .get(req.orderId, checked.publicKeySha256) as CertRow | undefined;
     if (sameKey) return this.toIssued(sameKey);
-    if (['issued', 'activated', 'invoiced'].includes(row.status))
-      throw new CentralError('ORDER_ALREADY_ISSUED');
-    if (row.status !== 'approved' || row.delivery !== 'kiosk') {
-      throw new CentralError(
-        'ORDER_NOT_APPROVED',
-        `The order is "${row.status}", not approved for kiosk pickup.`,
-      );
-    }
-    const code = verifyPickupCode(req.pickupCode, this.pickupPublicKeyPem, { hall, now: this.now() });
-    if (!code.ok) {
-      if (code.reason === 'expired') throw new CentralError('PICKUP_CODE_EXPIRED');
-      if (code.reason === 'wrong-hall') throw new CentralError('ORDER_WRONG_HALL', code.message);
-      throw new CentralError('PICKUP_CODE_INVALID', code.message);
-    }
-    if (code.payload.orderId !== req.orderId) {
-      throw new CentralError('PICKUP_CODE_INVALID', 'The pickup code belongs to another order.');
-    }
-    if (code.payload.nonce !== row.pickup_nonce) throw new CentralError('PICKUP_CODE_SUPERSEDED');
+    const row = admitPickupCode(this.orders, this.pickupPublicKeyPem, {
+      pickupCode: req.pickupCode,
+      hall,
+      now: this.now(),
+      orderId: req.orderId,
+    });
+    const revokedKey = this.db
+      .prepare(
+        'SELECT 1 FROM certificates WHERE order_id = ? AND public_key_sha256 = ? AND revoked_at IS NOT NULL',
+      )
+      .get(req.orderId, checked.publicKeySha256);
+    if (revokedKey) throw new CentralError('CSR_KEY_REVOKED');
 
     const order = this.orders.toOrder(row);
     const profile = PROFILES[order.certificateType];
@@ -163,6 +183,8 @@ export class CertificateIssuer {
       issued_at: issuedAt,
       revoked_at: null,
       revocation_reason: null,
+      appliance_id: applianceId,
+      voided_at: null,
     };
     this.db.transaction(() => {
       this.db
@@ -190,20 +212,57 @@ export class CertificateIssuer {
   }
 
   revoke(serial: string, reason: RevocationReason): Revocation {
-    const wanted = serial.toLowerCase().replace(/^(00)+(?=.)/, '');
-    const r = this.db.prepare('SELECT * FROM certificates WHERE serial = ?').get(wanted) as
-      | CertRow
-      | undefined;
-    if (!r) throw new CentralError('CERTIFICATE_NOT_FOUND', `No certificate with serial ${serial}.`);
+    const r = this.rowBySerial(serial);
     if (r.revoked_at) throw new CentralError('CERTIFICATE_ALREADY_REVOKED');
     const at = new Date(this.now()).toISOString();
-    this.db.transaction(() => {
-      this.db
-        .prepare('UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE serial = ?')
-        .run(at, reason, r.serial);
-      this.changes.record('certificate.revoked', null, r.order_id, { serialNumber: r.serial, reason });
-    })();
+    this.db.transaction(() => this.markRevoked(r, reason, at))();
     return { serialNumber: r.serial, reason, revokedAt: at };
+  }
+
+  /**
+   * Staff resolution of an in-doubt kiosk issuance, asked by the appliance that issued the certificate: it is
+   * revoked (CRL) and the order goes back to approved, so the holder collects again with the same pickup code
+   * and a new key pair. Voiding a voided certificate answers the same again and changes nothing.
+   */
+  voidIssuance(serial: string, applianceId: string, req: VoidCertificateRequest): VoidCertificateResponse {
+    return this.db.transaction((): VoidCertificateResponse => {
+      const r = this.rowBySerial(serial);
+      if (r.appliance_id !== applianceId) throw new CentralError('CERTIFICATE_WRONG_APPLIANCE');
+      const answer = (revokedAt: string, voidedAt: string): VoidCertificateResponse => ({
+        serialNumber: r.serial,
+        order: this.orders.get(r.order_id),
+        revokedAt,
+        voidedAt,
+      });
+      if (r.voided_at && r.revoked_at) return answer(r.revoked_at, r.voided_at);
+      const status = this.orders.row(r.order_id).status;
+      const t = applyOrderAction(status, 'void-issuance');
+      if (!t.ok) {
+        if (CERTIFICATE_EXISTS_STATUSES.includes(status)) throw new CentralError('ORDER_ALREADY_ACTIVATED');
+        throw new CentralError('ORDER_ILLEGAL_TRANSITION', t.message, { status });
+      }
+      const at = new Date(this.now()).toISOString();
+      // An operator may have revoked it already: that revocation stands, the void is recorded on top.
+      if (!r.revoked_at) this.markRevoked(r, VOID_REVOCATION_REASON, at);
+      this.db
+        .prepare(
+          'UPDATE certificates SET voided_at = ?, void_journey_id = ?, void_reason = ? WHERE serial = ?',
+        )
+        .run(at, req.journeyId, req.reason, r.serial);
+      this.orders.act(r.order_id, {
+        action: 'void-issuance',
+        reason: `Certificate ${r.serial} voided by appliance ${applianceId}, journey ${req.journeyId}: ${req.reason}`,
+      });
+      return answer(r.revoked_at ?? at, at);
+    })();
+  }
+
+  /** Record a revocation (CRL from now on) and tell every appliance; run inside a transaction. */
+  private markRevoked(r: CertRow, reason: RevocationReason, at: string): void {
+    this.db
+      .prepare('UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE serial = ?')
+      .run(at, reason, r.serial);
+    this.changes.record('certificate.revoked', null, r.order_id, { serialNumber: r.serial, reason });
   }
 
   /** A fresh CRL of every revoked certificate, signed by the issuing CA (DER). */

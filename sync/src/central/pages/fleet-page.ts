@@ -1,4 +1,5 @@
-// The operations fleet view: every appliance, heartbeat age, devices, consumables, queue, version, issuances.
+// The operations fleet view: every appliance, heartbeat age, devices, consumables, queue, parked events,
+// version, issuances.
 import type { HeartbeatRequest } from '../../contract/schemas.js';
 import type { ApplianceRow } from '../appliances.js';
 import { esc, layout } from './html.js';
@@ -30,17 +31,19 @@ export function renderFleetPage(rows: FleetRow[], nowMs: number): string {
 <td>${devices || '—'}</td>
 <td class="${paper === 'out' ? 'bad' : paper === 'low' ? 'warn' : ''}">${esc(paper)}</td>
 <td>${hb?.consumables.blankKeys ?? '—'}</td>
-<td>${hb?.queueDepth ?? '—'}</td><td class="${(hb?.inDoubt ?? 0) > 0 ? 'bad' : ''}">${hb?.inDoubt ?? '—'}</td>
+<td>${hb?.queueDepth ?? '—'}</td>
+<td class="${(hb?.parkedEvents ?? 0) > 0 ? 'bad' : ''}" data-parked="${hb?.parkedEvents ?? ''}">${hb?.parkedEvents ?? '—'}</td>
+<td class="${(hb?.inDoubt ?? 0) > 0 ? 'bad' : ''}">${hb?.inDoubt ?? '—'}</td>
 <td>${esc(a.software_version ?? '—')}</td><td>${issuedToday}</td></tr>`;
   });
   const total = rows.reduce((n, r) => n + r.issuedToday, 0);
   return layout(
     'certkiosk fleet',
     `<h1>Fleet · ${rows.length} appliances · ${total} issued today</h1>
-<p class="muted">Refreshes every 5 s. Heartbeats older than ${HEARTBEAT_STALE_S} s and device errors are highlighted.</p>
+<p class="muted">Refreshes every 5 s. Heartbeats older than ${HEARTBEAT_STALE_S} s, device errors and events central refused (parked: staff must retry or discard them at the kiosk) are highlighted.</p>
 <table><thead><tr><th>Appliance</th><th>Hall</th><th>Status</th><th>Heartbeat</th><th>Devices</th><th>Paper</th>
-<th>Blank keys</th><th>Queue</th><th>In doubt</th><th>Version</th><th>Issued today</th></tr></thead>
-<tbody>${body.join('\n') || '<tr><td colspan="11">No appliance enrolled yet.</td></tr>'}</tbody></table>`,
+<th>Blank keys</th><th>Queue</th><th>Parked</th><th>In doubt</th><th>Version</th><th>Issued today</th></tr></thead>
+<tbody>${body.join('\n') || '<tr><td colspan="12">No appliance enrolled yet.</td></tr>'}</tbody></table>`,
     5,
   );
 }

@@ -21,6 +21,7 @@ describe('admin API', () => {
       ['GET', '/admin/v1/orders/CK1/pickup-code'],
       ['POST', '/admin/v1/orders/CK1/pickup-code'],
       ['GET', '/admin/v1/orders/CK1/phone-page'],
+      ['GET', '/admin/v1/orders/CK1/history'],
       ['GET', '/admin/v1/appliances'],
       ['POST', '/admin/v1/appliances/K/approve'],
       ['POST', '/admin/v1/appliances/K/revoke'],
@@ -84,6 +85,15 @@ describe('admin API', () => {
     expect((await h.admin('POST', '/admin/v1/orders/NOPE/actions', { action: 'approve' })).statusCode).toBe(
       404,
     );
+    const history = (await h.admin('GET', `/admin/v1/orders/${order.id}/history`)).json() as {
+      history: Array<{ action: string; from: string; to: string; note?: string }>;
+    };
+    expect(history.history.slice(-3)).toMatchObject([
+      { action: 'reject', from: 'under-review', to: 'rejected', note: 'blurred ID scan' },
+      { action: 'resubmit', from: 'rejected', to: 'under-review' },
+      { action: 'approve', from: 'under-review', to: 'approved' },
+    ]);
+    expect((await h.admin('GET', '/admin/v1/orders/NOPE/history')).statusCode).toBe(404);
   });
 
   it('lists orders by status and the review queue oldest first', async () => {
@@ -172,6 +182,9 @@ describe('public endpoints', () => {
       '/v1/heartbeat',
       '/v1/appliances/enrol',
       '/v1/ca/crl',
+      '/v1/pickup-codes/check',
+      '/v1/certificates/{serialNumber}/void',
+      '/admin/v1/orders/{orderId}/history',
     ]) {
       expect(Object.keys(doc.paths)).toContain(p);
     }

@@ -2,7 +2,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { OrderStatus } from '../../contract/order-status.js';
+import type { OrderAction, OrderStatus } from '../../contract/order-status.js';
 import {
   ApplianceListResponseSchema,
   ApplianceSchema,
@@ -12,6 +12,7 @@ import {
   type OrderActionRequest,
   OrderActionRequestSchema,
   OrderActionResponseSchema,
+  OrderHistoryResponseSchema,
   OrderListResponseSchema,
   OrderSchema,
   OrderStatusSchema,
@@ -25,6 +26,12 @@ import { ApplianceRegistry } from '../appliances.js';
 import { CentralError } from '../errors.js';
 
 const ADMIN = [{ adminToken: [] }];
+
+/** Actions central applies only as part of another operation (it also writes the certificate side). */
+const OWN_ENDPOINT_ACTIONS: Partial<Record<OrderAction, string>> = {
+  'issue-at-kiosk': 'certificate issuance (POST /v1/certificates)',
+  'void-issuance': 'voiding the certificate at the issuing kiosk (POST /v1/certificates/:serialNumber/void)',
+};
 const OrderParams = Type.Object({ orderId: Type.String({ maxLength: 64 }) });
 
 /** True when the request carries the admin token (Bearer header, or ?token= for pages opened in a browser). */
@@ -114,14 +121,30 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      if (req.body.action === 'issue-at-kiosk') {
+      const through = OWN_ENDPOINT_ACTIONS[req.body.action];
+      if (through) {
         throw new CentralError(
           'ORDER_ILLEGAL_TRANSITION',
-          'An order becomes issued only through certificate issuance.',
+          `"${req.body.action}" happens only through ${through}.`,
         );
       }
       return ctx.orders.act(req.params.orderId, req.body);
     },
+  );
+
+  app.get<{ Params: { orderId: string } }>(
+    '/orders/:orderId/history',
+    {
+      schema: {
+        summary:
+          'Every life-cycle step of an order, oldest first (voided issuances name appliance, journey and reason)',
+        tags: ['admin'],
+        security: ADMIN,
+        params: OrderParams,
+        response: { 200: OrderHistoryResponseSchema, ...errorResponses(401, 404) },
+      },
+    },
+    async (req) => ({ history: ctx.orders.history(req.params.orderId) }),
   );
 
   app.get<{ Params: { orderId: string } }>(

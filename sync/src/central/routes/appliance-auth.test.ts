@@ -9,7 +9,13 @@ beforeAll(async () => {
 });
 afterAll(() => h.close());
 
-const HEARTBEAT = { softwareVersion: '0.1.0', devices: [], consumables: { paper: 'ok' }, queueDepth: 0 };
+const HEARTBEAT = {
+  softwareVersion: '0.1.0',
+  devices: [],
+  consumables: { paper: 'ok' },
+  queueDepth: 0,
+  parkedEvents: 0,
+};
 
 /** Every endpoint an appliance calls, with a body that passes validation. */
 const APPLIANCE_ENDPOINTS: Array<['GET' | 'POST', string, unknown?]> = [
@@ -20,6 +26,8 @@ const APPLIANCE_ENDPOINTS: Array<['GET' | 'POST', string, unknown?]> = [
     { orderId: 'CK1', idempotencyKey: 'CK1:attempt-1', pickupCode: 'x'.repeat(20), csrPem: 'x'.repeat(120) },
   ],
   ['GET', '/v1/certificates/by-idempotency-key/CK1:attempt-1'],
+  ['POST', '/v1/certificates/abcdef/void', { journeyId: 'J-1', reason: 'key pulled before writing' }],
+  ['POST', '/v1/pickup-codes/check', { pickupCode: 'x'.repeat(20) }],
   ['POST', '/v1/activations', { orderId: 'CK1', code: '123456' }],
   [
     'POST',

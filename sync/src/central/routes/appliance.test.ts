@@ -103,6 +103,7 @@ describe('POST /v1/heartbeat and the fleet view', () => {
       ],
       consumables: { paper: 'out', blankKeys: 12 },
       queueDepth: 7,
+      parkedEvents: 2,
       inDoubt: 1,
     };
     const r = await h.signed('POST', '/v1/heartbeat', hb);
@@ -117,6 +118,9 @@ describe('POST /v1/heartbeat and the fleet view', () => {
     expect(page.body).toContain('0.3.1');
     expect(page.body).toMatch(/class="bad">printer: user-action-needed \(paper-out\)/);
     expect(page.body).toMatch(/data-appliance="KIOSK-T-001"[\s\S]*data-stale="false"/);
+    // events central refused wait for staff at the kiosk: operations must see them
+    expect(page.body).toMatch(/data-appliance="KIOSK-T-001"[\s\S]*?class="bad" data-parked="2">2</);
+    expect(h.app.central.appliances.row('KIOSK-T-001')?.heartbeat_json).toContain('"parkedEvents":2');
     h.clock.ms += 5 * 60_000;
     const later = await h.app.inject({
       url: '/fleet',
@@ -125,6 +129,9 @@ describe('POST /v1/heartbeat and the fleet view', () => {
     expect(later.body).toMatch(/data-appliance="KIOSK-T-001"[\s\S]*?data-stale="true"/);
     expect((await h.app.inject({ url: '/fleet' })).statusCode).toBe(401);
     expect((await h.signed('POST', '/v1/heartbeat', { ...hb, queueDepth: -1 })).statusCode).toBe(400);
+    expect((await h.signed('POST', '/v1/heartbeat', { ...hb, parkedEvents: -1 })).statusCode).toBe(400);
+    const { parkedEvents: _, ...withoutParked } = hb;
+    expect((await h.signed('POST', '/v1/heartbeat', withoutParked)).statusCode).toBe(400);
   });
 });
 

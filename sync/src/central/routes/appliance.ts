@@ -23,12 +23,20 @@ import {
   IssueCertificateRequestSchema,
   IssuedCertificateSchema,
   OrderSchema,
+  type PickupCodeCheckRequest,
+  PickupCodeCheckRequestSchema,
   SealSignRequestSchema,
+  type VoidCertificateRequest,
+  VoidCertificateRequestSchema,
+  VoidCertificateResponseSchema,
 } from '../../contract/schemas.js';
 import { CentralError } from '../errors.js';
+import { admitPickupCode } from '../pickup-admission.js';
 import { applianceAuth, checkSignedRequest } from './appliance-auth.js';
 
 const SIGNED = [{ applianceSignature: [] }];
+/** A certificate serial as hex (a leading 00 sign byte is accepted). */
+const SerialParams = Type.Object({ serialNumber: Type.String({ pattern: '^[0-9a-fA-F]{1,42}$' }) });
 
 export async function registerApplianceRoutes(app: FastifyInstance): Promise<void> {
   const ctx = app.central;
@@ -92,15 +100,54 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
       async (req) => ctx.issuer.issue(req.body, req.appliance!.id, req.appliance!.hall),
     );
 
+    signed.post<{ Body: PickupCodeCheckRequest }>(
+      '/v1/pickup-codes/check',
+      {
+        schema: {
+          summary:
+            'Scan-time check: the order when central would accept this pickup code for issuance now, else the refusal issuance would give',
+          tags: ['appliance'],
+          security: SIGNED,
+          body: PickupCodeCheckRequestSchema,
+          response: { 200: OrderSchema, ...errorResponses(400, 401, 403, 404, 409, 410) },
+        },
+      },
+      async (req) => {
+        const row = admitPickupCode(ctx.orders, ctx.pickup.publicKeyPem, {
+          pickupCode: req.body.pickupCode,
+          hall: req.appliance!.hall,
+          now: ctx.now(),
+        });
+        return ctx.orders.toOrder(row);
+      },
+    );
+
+    signed.post<{ Params: { serialNumber: string }; Body: VoidCertificateRequest }>(
+      '/v1/certificates/:serialNumber/void',
+      {
+        schema: {
+          summary:
+            'Void an in-doubt issuance (only the issuing appliance): revoke the certificate, order back to approved; idempotent',
+          tags: ['appliance', 'ca'],
+          security: SIGNED,
+          params: SerialParams,
+          body: VoidCertificateRequestSchema,
+          response: { 200: VoidCertificateResponseSchema, ...errorResponses(400, 401, 403, 404, 409) },
+        },
+      },
+      async (req) => ctx.issuer.voidIssuance(req.params.serialNumber, req.appliance!.id, req.body),
+    );
+
     signed.get<{ Params: { key: string } }>(
       '/v1/certificates/by-idempotency-key/:key',
       {
         schema: {
-          summary: 'Recover an issued certificate by its idempotency key (after a crash)',
+          summary:
+            'Recover an issued certificate by its idempotency key (after a crash); 410 CERTIFICATE_VOIDED when it was voided',
           tags: ['appliance', 'ca'],
           security: SIGNED,
           params: Type.Object({ key: Type.String({ maxLength: 128 }) }),
-          response: { 200: IssuedCertificateSchema, ...errorResponses(401, 404) },
+          response: { 200: IssuedCertificateSchema, ...errorResponses(401, 404, 410) },
         },
       },
       async (req) => {

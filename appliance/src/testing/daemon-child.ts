@@ -1,0 +1,185 @@
+// Test support: the sim daemon as a child process (so it can be SIGKILLed), an applicant who plays the
+// journey from wherever it stands, staff who resolve what is in doubt, and central's rows for an order.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import type { JourneyView } from '../api/contract.js';
+import { type CentralHandle, SIM_SECRETS_ENV, waitFor, writeSimConfigFile } from './kiosk-harness.js';
+
+const DAEMON = fileURLToPath(new URL('../../dist/sim/cli.js', import.meta.url));
+export const HOLDER_PIN = '385172';
+
+export interface DaemonChild {
+  proc: ChildProcess;
+  base: string;
+  output: string[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The recovery outcome printed at start for each unfinished journey. */
+  recovered(): string[];
+  stop(): Promise<void>;
+}
+
+let nextPort = 17_500 + Math.floor(Math.random() * 2000);
+
+export async function startDaemonChild(
+  dir: string,
+  central: { url: string },
+  env: Record<string, string> = {},
+  opts: { blankKeys?: number } = {},
+): Promise<DaemonChild> {
+  const port = nextPort++;
+  const config = writeSimConfigFile(dir, central.url, port, opts);
+  const proc = spawn(process.execPath, [DAEMON, '--config', config], {
+    env: {
+      ...process.env,
+      ...SIM_SECRETS_ENV,
+      CERTKIOSK_POLL_MS: '100',
+      CERTKIOSK_HEARTBEAT_MS: '500',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  proc.stdout?.on('data', (d) => output.push(...d.toString().split('\n').filter(Boolean)));
+  proc.stderr?.on('data', (d) => output.push(...d.toString().split('\n').filter(Boolean)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    proc.on('exit', (code, signal) => r({ code, signal })),
+  );
+  await waitFor(
+    () =>
+      output.some((l) => l.includes('listening on')) || proc.exitCode !== null || proc.signalCode !== null,
+    30_000,
+    'the daemon to listen',
+  );
+  if (proc.exitCode !== null) throw new Error(`daemon exited at start:\n${output.join('\n')}`);
+  return {
+    proc,
+    base: `http://127.0.0.1:${port}`,
+    output,
+    exited,
+    recovered: () =>
+      output.filter((l) => l.startsWith('recovered journey')).map((l) => l.split(': ').at(-1) ?? ''),
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export async function call(base: string, method: string, path: string, body?: unknown, token?: string) {
+  const headers: Record<string, string> = {};
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers['authorization'] = `Bearer ${token}`;
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await r.text();
+  return { status: r.status, body: text ? JSON.parse(text) : null };
+}
+
+export async function journeyOf(base: string): Promise<JourneyView | null> {
+  return (await call(base, 'GET', '/api/state')).body.journey;
+}
+
+/** Where the applicant plays: a daemon child (which may die under us) or an in-process daemon. */
+export interface PlayTarget {
+  base: string;
+  output?: string[];
+  proc?: ChildProcess;
+}
+
+const alive = (t: PlayTarget) => !t.proc || (t.proc.exitCode === null && t.proc.signalCode === null);
+
+/**
+ * Play the applicant from wherever the journey stands until it completes, ends in doubt, or the process dies.
+ * Returns the last view seen (null when the process died first).
+ */
+export async function play(
+  child: PlayTarget,
+  code: string,
+  timeoutMs = 40_000,
+  stop: { now?: boolean } = {},
+): Promise<JourneyView | null> {
+  const { base } = child;
+  const deadline = Date.now() + timeoutMs;
+  let lastKey = '';
+  let lastActed = 0;
+  let last: JourneyView | null = null;
+  while (Date.now() < deadline) {
+    if (!alive(child) || stop.now) return last;
+    let j: JourneyView | null;
+    try {
+      j = await journeyOf(base);
+    } catch {
+      return null; // the process died under us
+    }
+    last = j;
+    if (j?.status === 'completed' || j?.status === 'in-doubt') return j;
+    if (j?.status === 'failed') {
+      // An ended journey: back to attract, and scan again (the order is collectable again).
+      await call(base, 'DELETE', '/api/journeys/current').catch(() => null);
+      lastKey = '';
+      continue;
+    }
+    const need = j?.need ?? 'start';
+    // A new need, or the same need asked again after an error (e.g. the PIN reset): act once per revision.
+    const key = `${need}:${need === 'pin' ? (j?.error?.code ?? '') : ''}`;
+    // A scan nobody reacted to within 3 s is scanned again, as a person would.
+    const again = (need === 'start' || need === 'scan') && Date.now() - lastActed > 3_000;
+    if (key !== lastKey || again) {
+      lastKey = key;
+      lastActed = Date.now();
+      try {
+        if (need === 'start' || need === 'scan') await call(base, 'POST', '/sim/scan', { code });
+        else if (need === 'confirm-order') await call(base, 'POST', '/api/journeys/current/confirm', {});
+        else if (need === 'id-card') await call(base, 'POST', '/sim/id-card', { fixture: 'han-zhang-wei' });
+        else if (need === 'token') await call(base, 'POST', '/sim/token', { action: 'insert' });
+        else if (need === 'pin') await call(base, 'POST', '/api/journeys/current/pin', { pin: HOLDER_PIN });
+      } catch {
+        return null;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(
+    `journey did not finish; last state ${JSON.stringify(last)}\n${(child.output ?? []).slice(-40).join('\n')}`,
+  );
+}
+
+export async function staffLogin(base: string): Promise<string> {
+  const r = await call(base, 'POST', '/api/staff/login', { pin: SIM_SECRETS_ENV.CERTKIOSK_STAFF_PIN });
+  if (r.status !== 200) throw new Error(`staff login: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.token as string;
+}
+
+export interface InDoubtItem {
+  id: string;
+  step: string;
+  note?: string;
+  orderId?: string;
+  tokenSerial?: string;
+  certificateSerial?: string;
+}
+
+export async function inDoubt(base: string, token: string): Promise<InDoubtItem[]> {
+  return (await call(base, 'GET', '/api/staff/overview', undefined, token)).body.inDoubt as InDoubtItem[];
+}
+
+/** Central's rows for an order: certificates (with revocation) and events by type. */
+export function centralRows(central: CentralHandle, orderId: string) {
+  const db = new Database(join(central.dataDir, 'central.sqlite'), { readonly: true });
+  try {
+    const certificates = db.prepare('SELECT * FROM certificates WHERE order_id = ?').all(orderId) as Array<
+      Record<string, unknown>
+    >;
+    const events = db
+      .prepare('SELECT type, count(*) AS n FROM events WHERE order_id = ? GROUP BY type')
+      .all(orderId) as Array<{ type: string; n: number }>;
+    return { certificates, eventsByType: Object.fromEntries(events.map((e) => [e.type, e.n])) };
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,22 @@
+// The masks for personal data, defined once for the whole kiosk: logs, audit, receipts, the journey's views,
+// the UI and the reference central all show an ID number or a name only through these. Pure (no imports), so
+// the UI bundle can take this file as it is.
+
+/** `440305199001011234` → `4403**********1234`: region and last four kept. Eight characters or fewer are
+ *  all masked (first four + last four would show everything). An already masked value is left as it is. */
+export function maskIdNumber(id: string): string {
+  if (id.includes('*')) return id;
+  if (id.length <= 8) return '*'.repeat(id.length);
+  return id.slice(0, 4) + '*'.repeat(id.length - 8) + id.slice(-4);
+}
+
+/** 张伟 → 张*, 李小娜 → 李*娜, 阿依古丽·买买提 → 阿******提 (first and last kept from three characters on);
+ *  a one-character name is fully masked; an already masked value is left as it is. */
+export function maskName(name: string): string {
+  const value = name.trim();
+  if (value.includes('*')) return value;
+  const chars = [...value];
+  if (chars.length <= 1) return '*'.repeat(chars.length);
+  if (chars.length === 2) return `${chars[0]}*`;
+  return `${chars[0]}${'*'.repeat(chars.length - 2)}${chars[chars.length - 1]}`;
+}
