@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: {
     // Tests import sibling workspaces from source, not from their build output.
     alias: {
+      '@certkiosk/config/facts': src('./config/src/facts.ts'),
       '@certkiosk/config': src('./config/src/index.ts'),
       '@certkiosk/firmware-bridge': src('./firmware-bridge/src/index.ts'),
       '@certkiosk/sync/central': src('./sync/src/central/index.ts'),

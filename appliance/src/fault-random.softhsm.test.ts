@@ -91,15 +91,15 @@ describe('SIGKILL at a random moment', () => {
           expect(last?.status ?? 'closed', `${context}\n${second.output.slice(-30).join('\n')}`).toMatch(
             /completed|closed/,
           );
-          const order = await central.order(orderId);
-          if (order.status !== 'activated' && process.env['CK_DEBUG']) {
-            console.log(context, JSON.stringify(last), JSON.stringify(order), second.output.slice(-30).join('\n'));
-          }
+          const explain = async () =>
+            `${context}; last view ${JSON.stringify(last)}; order ${(await central.order(orderId)).status}; events ${JSON.stringify(centralRows(central, orderId).eventsByType)}\n${second.output.slice(-40).join('\n')}`;
           await waitFor(
             async () => (await central.order(orderId)).status === 'activated',
             20_000,
-            `${context}: the order activated`,
-          );
+            `the order activated`,
+          ).catch(async () => {
+            throw new Error(`the order was not activated: ${await explain()}`);
+          });
           await waitFor(
             () => (centralRows(central, orderId).eventsByType['issuance.record'] ?? 0) === 1,
             20_000,

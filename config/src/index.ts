@@ -1,5 +1,18 @@
 export { BENCH_RESULTS_FILE, type BenchFigures, median, recordBenchFigures } from './bench-results.js';
 export {
+  BUSINESS_TYPE_LABELS,
+  BUSINESS_TYPES,
+  type BusinessType,
+  CERTIFICATE_TYPE_LABELS,
+  CERTIFICATE_TYPES,
+  type CertificateType,
+  DEVICE_KINDS,
+  DEVICE_STATES,
+  type DeviceKind,
+  type DeviceState,
+  type Label,
+} from './facts.js';
+export {
   ConfigError,
   type LoadResult,
   loadConfigFile,
@@ -13,7 +26,6 @@ export { checkPin, type PinProblem } from './pin-policy.js';
 export {
   type CertkioskConfig,
   configSchema,
-  DEVICE_KINDS,
   type PinPolicy,
   type SecretSource,
   type TokenDeviceConfig,

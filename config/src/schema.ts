@@ -1,4 +1,5 @@
 // The one configuration schema of the appliance. Every program that takes --config parses through here.
+
 import { z } from 'zod';
 
 const hex16 = z
@@ -34,8 +35,6 @@ export const tokenDeviceSchema = z.strictObject({
   applianceKeyTokenLabel: z.string().min(1).default('certkiosk-appliance'),
   pollIntervalMs: z.number().int().min(50).max(60_000).default(500),
 });
-
-const deviceKinds = ['token', 'idReader', 'printer', 'scanner'] as const;
 
 export const devicesSchema = z.strictObject({
   token: tokenDeviceSchema,
@@ -143,4 +142,3 @@ export type CertkioskConfig = z.output<typeof configSchema>;
 export type PinPolicy = z.output<typeof pinPolicySchema>;
 export type TokenDeviceConfig = z.output<typeof tokenDeviceSchema>;
 export type SecretSource = z.output<typeof secretSource>;
-export const DEVICE_KINDS = deviceKinds;

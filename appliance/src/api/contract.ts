@@ -1,5 +1,5 @@
 // The appliance ↔ kiosk-ui contract: every route, payload, event and error code the UI may rely on.
-// Pure types and constants (no runtime imports) so the UI bundle can import it as it is.
+// Pure types and constants (its only runtime import is the pure config/facts) so the UI bundle can take it.
 
 // ---------- journeys ----------
 
@@ -33,8 +33,9 @@ export type JourneyNeed =
   | 'take-items' // done: take the key and the receipt
   | 'none';
 
-export type CertificateType = 'organisation' | 'organisation-individual' | 'natural-person';
-export type BusinessType = 'new' | 'renewal' | 'change' | 'reissue' | 'unlock';
+export type { BusinessType, CertificateType } from '@certkiosk/config/facts';
+
+import type { BusinessType, CertificateType } from '@certkiosk/config/facts';
 
 export interface OrderSummary {
   orderId: string;
@@ -91,10 +92,10 @@ export interface JourneyView {
 
 // ---------- devices ----------
 
-export const DEVICE_KINDS = ['token', 'idReader', 'printer', 'scanner'] as const;
-export type DeviceKind = (typeof DEVICE_KINDS)[number];
-export const DEVICE_STATES = ['online', 'offline', 'busy', 'hardware-error', 'user-action-needed'] as const;
-export type DeviceState = (typeof DEVICE_STATES)[number];
+// Defined once in config/src/facts.ts (pure: the UI bundle takes it as it is).
+export { DEVICE_KINDS, DEVICE_STATES, type DeviceKind, type DeviceState } from '@certkiosk/config/facts';
+
+import type { DeviceKind, DeviceState } from '@certkiosk/config/facts';
 
 export interface DeviceStatusView {
   kind: DeviceKind;

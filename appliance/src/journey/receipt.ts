@@ -1,14 +1,20 @@
 // The receipt of a completed pickup: only masked personal data. Turned into printer items here, printed by
 // the receipt printer driver; kept in the reprint queue when the printer cannot print.
 
+import {
+  BUSINESS_TYPE_LABELS,
+  type BusinessType,
+  CERTIFICATE_TYPE_LABELS,
+  type CertificateType,
+} from '@certkiosk/config';
 import { line, qrCode, type Receipt } from '@certkiosk/firmware-bridge';
 import { maskName } from './identity.js';
 import type { JourneyRecord } from './record.js';
 
 export interface ReceiptData {
   orderId: string;
-  certificateType: string;
-  businessType: string;
+  certificateType: CertificateType;
+  businessType: BusinessType;
   subject: string;
   certificateSerial: string;
   validFrom: string;
@@ -19,19 +25,6 @@ export interface ReceiptData {
   idNumberMasked: string;
   lookupUrl: string;
 }
-
-const TYPE_ZH: Record<string, string> = {
-  organisation: '机构证书',
-  'organisation-individual': '机构个人证书',
-  'natural-person': '自然人证书',
-};
-const BUSINESS_ZH: Record<string, string> = {
-  new: '新办',
-  renewal: '续期',
-  change: '变更',
-  reissue: '补办',
-  unlock: '解锁',
-};
 
 export function receiptData(j: JourneyRecord, kioskId: string, centralUrl: string, now: Date): ReceiptData {
   if (!j.order || !j.certificate || !j.token) throw new Error('receipt needs order, certificate and token');
@@ -58,8 +51,8 @@ export function receiptDocument(d: ReceiptData): Receipt {
       line('Certificate collection receipt', { align: 'center' }),
       line(''),
       line(`订单号 Order: ${d.orderId}`),
-      line(`证书类型: ${TYPE_ZH[d.certificateType] ?? d.certificateType}`),
-      line(`业务类型: ${BUSINESS_ZH[d.businessType] ?? d.businessType}`),
+      line(`证书类型: ${CERTIFICATE_TYPE_LABELS[d.certificateType]?.zh ?? d.certificateType}`),
+      line(`业务类型: ${BUSINESS_TYPE_LABELS[d.businessType]?.zh ?? d.businessType}`),
       line(`证书主题: ${d.subject}`),
       line(`证书序列号: ${d.certificateSerial}`),
       line(`有效期: ${d.validFrom} 至 ${d.validTo}`),

@@ -1,11 +1,9 @@
 // One status per device, in the CEN/XFS style the appliance shows to staff and the UI. The shapes match
 // `DeviceStatusView` of the appliance API contract one to one, so the appliance maps them without translation.
 
-export const DEVICE_KINDS = ['token', 'idReader', 'printer', 'scanner'] as const;
-export type DeviceKind = (typeof DEVICE_KINDS)[number];
+import type { DeviceKind, DeviceState } from '@certkiosk/config';
 
-export const DEVICE_STATES = ['online', 'offline', 'busy', 'hardware-error', 'user-action-needed'] as const;
-export type DeviceState = (typeof DEVICE_STATES)[number];
+export { DEVICE_KINDS, DEVICE_STATES, type DeviceKind, type DeviceState } from '@certkiosk/config';
 
 /** Every detail code the manager sets, with what it means; the one list to key UI texts by. */
 export const DEVICE_DETAILS = {

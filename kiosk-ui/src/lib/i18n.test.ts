@@ -110,3 +110,19 @@ describe('reasonText', () => {
     );
   });
 });
+
+describe('labels defined once (config/src/facts.ts)', () => {
+  it('the locale files carry exactly the certificate and business type labels of the facts', async () => {
+    const facts = await import('../../../config/src/facts.ts');
+    const zh = (await import('../locales/zh-CN.json')).default as Record<string, string>;
+    const en = (await import('../locales/en.json')).default as Record<string, string>;
+    for (const t of facts.CERTIFICATE_TYPES) {
+      expect(zh[`certType.${t}`]).toBe(facts.CERTIFICATE_TYPE_LABELS[t].zh);
+      expect(en[`certType.${t}`]).toBe(facts.CERTIFICATE_TYPE_LABELS[t].en);
+    }
+    for (const b of facts.BUSINESS_TYPES) {
+      expect(zh[`business.${b}`]).toBe(facts.BUSINESS_TYPE_LABELS[b].zh);
+      expect(en[`business.${b}`]).toBe(facts.BUSINESS_TYPE_LABELS[b].en);
+    }
+  });
+});

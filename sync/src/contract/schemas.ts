@@ -7,10 +7,14 @@ import { ORDER_ACTION_NAMES, ORDER_STATUSES } from './order-status.js';
 const literals = <const T extends readonly string[]>(values: T) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
 
-export const CERTIFICATE_TYPES = ['organisation', 'organisation-individual', 'natural-person'] as const;
-export type CertificateType = (typeof CERTIFICATE_TYPES)[number];
-export const BUSINESS_TYPES = ['new', 'renewal', 'change', 'reissue', 'unlock'] as const;
-export type BusinessType = (typeof BUSINESS_TYPES)[number];
+import { BUSINESS_TYPES, CERTIFICATE_TYPES, DEVICE_STATES } from '@certkiosk/config';
+
+export {
+  BUSINESS_TYPES,
+  type BusinessType,
+  CERTIFICATE_TYPES,
+  type CertificateType,
+} from '@certkiosk/config';
 export const DELIVERY_METHODS = ['kiosk', 'courier'] as const;
 export type DeliveryMethod = (typeof DELIVERY_METHODS)[number];
 export const REVOCATION_REASONS = [
@@ -22,7 +26,7 @@ export const REVOCATION_REASONS = [
   'certificateHold',
 ] as const;
 export type RevocationReason = (typeof REVOCATION_REASONS)[number];
-export const DEVICE_STATUSES = ['online', 'offline', 'busy', 'hardware-error', 'user-action-needed'] as const;
+export const DEVICE_STATUSES = DEVICE_STATES;
 
 export const IdNumberSchema = Type.String({
   pattern: '^[0-9]{17}[0-9X]$',

@@ -1,4 +1,5 @@
 // The applicant's phone page: order status and, when approved for kiosk pickup, the pickup QR code.
+import { CERTIFICATE_TYPE_LABELS } from '@certkiosk/config';
 import QRCode from 'qrcode';
 import type { OrderStatus } from '../../contract/order-status.js';
 import type { Order, PickupCodeResponse } from '../../contract/schemas.js';
@@ -20,11 +21,8 @@ export const STATUS_LABELS: Record<OrderStatus, [zh: string, en: string]> = {
   invoiced: ['已开票', 'Invoiced'],
 };
 
-const TYPE_LABELS: Record<Order['certificateType'], string> = {
-  organisation: '机构证书 Organisation',
-  'organisation-individual': '机构个人证书 Organisation individual',
-  'natural-person': '自然人证书 Natural person',
-};
+const typeLabel = (t: Order['certificateType']) =>
+  `${CERTIFICATE_TYPE_LABELS[t].zh} ${CERTIFICATE_TYPE_LABELS[t].en}`;
 
 export async function renderPhonePage(order: Order, pickup: PickupCodeResponse | null): Promise<string> {
   const [zh, en] = STATUS_LABELS[order.status];
@@ -32,7 +30,7 @@ export async function renderPhonePage(order: Order, pickup: PickupCodeResponse |
   const parts = [
     `<div class="card"><h1>订单 ${esc(order.id)}</h1>
 <div class="status" data-status="${esc(order.status)}">${esc(zh)}<br><span class="muted">${esc(en)}</span></div>
-<p>${esc(TYPE_LABELS[order.certificateType])} · ${order.serviceYears} 年 · ¥${(order.priceFen / 100).toFixed(2)}</p>
+<p>${esc(typeLabel(order.certificateType))} · ${order.serviceYears} 年 · ¥${(order.priceFen / 100).toFixed(2)}</p>
 ${order.organisation ? `<p>${esc(order.organisation.name)}</p>` : ''}
 ${who ? `<p>${esc(who.name)} · ${esc(maskIdNumber(who.idNumber))}</p>` : ''}
 <p class="muted">领取大厅 Hall: ${esc(order.hall)}</p></div>`,

@@ -1,0 +1,37 @@
+// Facts of the kiosk defined once: device kinds and states, certificate and business types and their labels.
+// Pure (no imports): the device layer, the appliance, the API contract (and so the UI bundle), central and the
+// receipts all take them from here. The UI's locale files carry the same labels; a test holds them equal.
+
+/** The devices of a kiosk, in the CEN/XFS style of one status per device. */
+export const DEVICE_KINDS = ['token', 'idReader', 'printer', 'scanner'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+export const DEVICE_STATES = ['online', 'offline', 'busy', 'hardware-error', 'user-action-needed'] as const;
+export type DeviceState = (typeof DEVICE_STATES)[number];
+
+/** The CA's certificate types (who must verify identity differs per type). */
+export const CERTIFICATE_TYPES = ['organisation', 'organisation-individual', 'natural-person'] as const;
+export type CertificateType = (typeof CERTIFICATE_TYPES)[number];
+
+/** The CA's business types. */
+export const BUSINESS_TYPES = ['new', 'renewal', 'change', 'reissue', 'unlock'] as const;
+export type BusinessType = (typeof BUSINESS_TYPES)[number];
+
+export interface Label {
+  zh: string;
+  en: string;
+}
+
+export const CERTIFICATE_TYPE_LABELS: Record<CertificateType, Label> = {
+  organisation: { zh: '机构证书', en: 'Organisation certificate' },
+  'organisation-individual': { zh: '机构个人证书', en: 'Organisation-individual certificate' },
+  'natural-person': { zh: '自然人证书', en: 'Natural-person certificate' },
+};
+
+export const BUSINESS_TYPE_LABELS: Record<BusinessType, Label> = {
+  new: { zh: '新办', en: 'New' },
+  renewal: { zh: '续期', en: 'Renewal' },
+  change: { zh: '变更', en: 'Change' },
+  reissue: { zh: '补办', en: 'Reissue' },
+  unlock: { zh: '解锁', en: 'Unlock' },
+};
