@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveTransportPin } from '@certkiosk/firmware-bridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAULT_POINTS, PICKUP_EFFECTS, type PickupEffect } from './journey/pickup-table.js';
+import { FAULT_POINTS, PICKUP_EFFECTS, type PickupEffect, RECOVERY_OUTCOME } from './journey/pickup-table.js';
 import { call, centralRows, HOLDER_PIN, play, startDaemonChild } from './testing/daemon-child.js';
 import { type CentralHandle, SIM_SECRETS_ENV, startTestCentral, waitFor } from './testing/kiosk-harness.js';
 import { inspectSimKeys } from './testing/token-inspect.js';
@@ -19,22 +19,10 @@ beforeAll(async () => {
 });
 afterAll(async () => central?.stop());
 
-/** The recovery outcome the restarted daemon must print, per fault point. */
+/** The recovery outcome the restarted daemon must print, per fault point: its effect's rule. */
 function expectedOutcome(point: string): string {
-  const [when, effect] = point.split(':') as ['before' | 'after', PickupEffect];
-  switch (PICKUP_EFFECTS[effect].recovery) {
-    case 'roll-back':
-      return 'rolled-back';
-    case 'ask-central':
-      return 'waiting-for-central';
-    case 'read-back':
-      return 'resumed';
-    case 'reset-pin':
-      return 'pin-reset';
-    case 're-run':
-      return 'completed';
-  }
-  throw new Error(`no expectation for ${when}:${effect}`);
+  const effect = point.split(':')[1] as PickupEffect;
+  return RECOVERY_OUTCOME[PICKUP_EFFECTS[effect].recovery];
 }
 
 const master = SIM_SECRETS_ENV.CERTKIOSK_SO_PIN_MASTER;

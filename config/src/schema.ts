@@ -123,7 +123,7 @@ export const configSchema = z.strictObject({
       enabled: z.boolean(),
       /** Folder for the SoftHSM home and the key tray (relative paths resolve against the config file). */
       dir: z.string().min(1),
-      blankKeys: z.number().int().min(1).max(100).default(5),
+      blankKeys: z.number().int().min(1).max(1000).default(5),
     })
     .optional(),
   secrets: z.strictObject({

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, recordBenchFigures } from '@certkiosk/config';
-import { call, play, startDaemonChild } from '../testing/daemon-child.js';
+import { call, type DaemonChild, play, startDaemonChild } from '../testing/daemon-child.js';
 import { startTestCentral } from '../testing/kiosk-harness.js';
 
 const JOURNEYS = Number(process.env['SOAK_JOURNEYS'] ?? 500);
@@ -19,26 +19,35 @@ function rssMb(pid: number): number {
   return kb / 1024;
 }
 
-/** A few readings a moment apart, so a passing spike does not decide the figure. */
-async function steadyRss(pid: number): Promise<number> {
-  const xs: number[] = [];
+/** Resident memory once garbage is collected (the daemon runs with --expose-gc; /sim/memory collects first),
+ *  the median of a few readings a moment apart, so a passing spike does not decide the figure. */
+async function steadyRss(d: DaemonChild): Promise<{ rss: number; heap: number }> {
+  const rss: number[] = [];
+  const heap: number[] = [];
   for (let i = 0; i < 5; i++) {
-    xs.push(rssMb(pid));
+    const m = (await call(d.base, 'GET', '/sim/memory')).body as { rss: number; heapUsed: number };
+    rss.push(m.rss / 2 ** 20);
+    heap.push(m.heapUsed / 2 ** 20);
     await new Promise((r) => setTimeout(r, 200));
   }
-  return median(xs);
+  return { rss: median(rss), heap: median(heap) };
 }
 
 const central = await startTestCentral();
 const dir = mkdtempSync(join(tmpdir(), 'ck-soak-'));
 // A tray with a blank key for every journey (made at the first start, before anything is measured).
 const startDaemon = () =>
-  startDaemonChild(dir, central, { CERTKIOSK_POLL_MS: '100' }, { blankKeys: JOURNEYS + 5 });
+  startDaemonChild(
+    dir,
+    central,
+    { CERTKIOSK_POLL_MS: '100', NODE_OPTIONS: '--expose-gc' },
+    { blankKeys: JOURNEYS + 5, startTimeoutMs: 900_000 },
+  );
 process.stdout.write(`soak: preparing ${JOURNEYS + 5} blank keys…\n`);
 let daemon = await startDaemon();
 
 let crashes = 0;
-let rssEarly = 0;
+let early = { rss: 0, heap: 0 };
 const started = Date.now();
 for (let i = 1; i <= JOURNEYS; i++) {
   const { pickupCode } = await central.createApprovedOrder();
@@ -59,14 +68,16 @@ for (let i = 1; i <= JOURNEYS; i++) {
       throw err;
     }
   }
-  if (i === EARLY) rssEarly = await steadyRss(daemon.proc.pid ?? 0);
+  if (i === EARLY) early = await steadyRss(daemon);
   if (i % 50 === 0) {
     process.stdout.write(
       `soak: ${i} journeys, rss ${rssMb(daemon.proc.pid ?? 0).toFixed(1)} MB, ${((Date.now() - started) / 1000).toFixed(0)} s\n`,
     );
   }
 }
-const rssEnd = await steadyRss(daemon.proc.pid ?? 0);
+const end = await steadyRss(daemon);
+const rssEarly = early.rss;
+const rssEnd = end.rss;
 await daemon.stop();
 await central.stop();
 
@@ -77,6 +88,8 @@ const figures = {
   'soak.rss_mb.at_50': { value: Number(rssEarly.toFixed(1)), unit: 'MB' },
   'soak.rss_mb.at_end': { value: Number(rssEnd.toFixed(1)), unit: 'MB' },
   'soak.rss_growth.pct': { value: Number(growth.toFixed(1)), unit: '%' },
+  'soak.heap_mb.at_50': { value: Number(early.heap.toFixed(1)), unit: 'MB' },
+  'soak.heap_mb.at_end': { value: Number(end.heap.toFixed(1)), unit: 'MB' },
 };
 recordBenchFigures(figures);
 console.table(figures);

@@ -5,7 +5,13 @@ import { createPublicKey, verify, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PICKUP_STEPS } from '../api/contract.js';
 import { issuanceRecordBytes } from './issuance-record.js';
-import { type FaultPoint, PICKUP_EFFECT_NAMES, PICKUP_EFFECTS, type PickupEffect } from './pickup-table.js';
+import {
+  type FaultPoint,
+  PICKUP_EFFECT_NAMES,
+  PICKUP_EFFECTS,
+  type PickupEffect,
+  RECOVERY_OUTCOME,
+} from './pickup-table.js';
 import type { JourneyRecord } from './record.js';
 import {
   driveToEnd,
@@ -597,19 +603,7 @@ describe('staff: revoke and void', () => {
 
 /** What recovery reports for a journey whose `effect` has its intent durable and its result not. */
 function expectedRecovery(effect: PickupEffect): string {
-  const rule = PICKUP_EFFECTS[effect];
-  switch (rule.recovery) {
-    case 'roll-back':
-      return 'rolled-back';
-    case 'ask-central':
-      return 'waiting-for-central';
-    case 'read-back':
-      return 'resumed';
-    case 'reset-pin':
-      return 'pin-reset';
-    case 're-run':
-      return PICKUP_STEPS.indexOf(rule.from) >= PICKUP_STEPS.indexOf('verified') ? 'completed' : 'resumed';
-  }
+  return RECOVERY_OUTCOME[PICKUP_EFFECTS[effect].recovery];
 }
 
 describe('recover() after a crash with an intent durable and its result not', () => {

@@ -37,6 +37,7 @@ import {
   issuanceMayExist,
   PICKUP_EFFECTS,
   type PickupEffect,
+  RECOVERY_OUTCOME,
   type Recovery,
 } from './pickup-table.js';
 import type { ApplianceKey, CentralPort, EventSink, KioskDevices, StateStore } from './ports.js';
@@ -1037,7 +1038,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         `interrupted at ${j.step} by a restart; the order can be collected again`,
         errorBody('NO_ACTIVE_JOURNEY'),
       );
-      return 'rolled-back';
+      return RECOVERY_OUTCOME[recovery];
     }
     if (recovery === 'ask-central') {
       // Not settled here (central may be down): the journey waits, and retryWaiting asks central soon.
@@ -1050,12 +1051,12 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       };
       j.error = errorBody('ISSUANCE_PENDING');
       await this.persist(j);
-      return 'waiting-for-central';
+      return RECOVERY_OUTCOME[recovery];
     }
     const present = j.token ? this.devices.tokenPresent(j.token.serial) : false;
     if (recovery === 're-run' && stepIndex(j.step) >= stepIndex('verified')) {
       await this.finish(issued(j));
-      return 'completed';
+      return RECOVERY_OUTCOME[recovery];
     }
     if (!present) {
       await this.end(
@@ -1080,7 +1081,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       await this.onTokenStepError(ij, err);
       return ij.status === 'active' ? 'waiting' : ij.status;
     }
-    return recovery === 'reset-pin' ? 'pin-reset' : 'resumed';
+    return recovery === 'none' ? 'resumed' : RECOVERY_OUTCOME[recovery];
   }
 
   // ---------- staff ----------

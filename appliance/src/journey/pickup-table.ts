@@ -18,6 +18,17 @@ export type Recovery =
   /** The effect is idempotent (same event ids, same test signature): run it again. */
   | 're-run';
 
+/** What a restart reports for a journey settled by each rule (printed as `recovered journey <id>: <outcome>`).
+ *  A journey whose key is not in the writer when it is needed goes to staff instead: 'in-doubt'. */
+export const RECOVERY_OUTCOME = {
+  'roll-back': 'rolled-back',
+  'ask-central': 'waiting-for-central',
+  'read-back': 'resumed',
+  'reset-pin': 'pin-reset',
+  're-run': 'completed',
+} as const satisfies Record<Recovery, string>;
+export type RecoveryOutcome = (typeof RECOVERY_OUTCOME)[Recovery] | 'resumed' | 'in-doubt' | 'waiting';
+
 export interface EffectRule {
   /** The durable step the effect starts from. */
   readonly from: PickupStep;

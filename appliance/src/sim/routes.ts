@@ -13,6 +13,12 @@ export interface SimRoutesOptions {
 export function simRoutes(opts: SimRoutesOptions) {
   const { sim } = opts;
   return async (app: FastifyInstance) => {
+    // For the soak benchmark: the process's memory, after a full collection when node runs with --expose-gc.
+    app.get('/sim/memory', async () => {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (gc) gc();
+      return { ...process.memoryUsage(), collected: !!gc };
+    });
     app.get('/sim', async (_req, reply) =>
       reply.type('text/html; charset=utf-8').send(controlPage(sim, opts.phonePageUrl)),
     );

@@ -26,7 +26,7 @@ export async function startDaemonChild(
   dir: string,
   central: { url: string },
   env: Record<string, string> = {},
-  opts: { blankKeys?: number } = {},
+  opts: { blankKeys?: number; startTimeoutMs?: number } = {},
 ): Promise<DaemonChild> {
   const port = nextPort++;
   const config = writeSimConfigFile(dir, central.url, port, opts);
@@ -49,7 +49,7 @@ export async function startDaemonChild(
   await waitFor(
     () =>
       output.some((l) => l.includes('listening on')) || proc.exitCode !== null || proc.signalCode !== null,
-    30_000,
+    opts.startTimeoutMs ?? 30_000,
     'the daemon to listen',
   );
   if (proc.exitCode !== null) throw new Error(`daemon exited at start:\n${output.join('\n')}`);
