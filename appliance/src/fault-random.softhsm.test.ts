@@ -117,6 +117,12 @@ describe('SIGKILL at a random moment', () => {
         } finally {
           await second.stop();
         }
+        // The tally so far, after every run (a long `make fault` can be read while it goes on).
+        mkdirSync('test-results', { recursive: true });
+        writeFileSync(
+          'test-results/fault-tally.json',
+          `${JSON.stringify({ runs: run + 1, recovered: tally, staffResolutions: resolutions }, null, 2)}\n`,
+        );
       }
       const summary = { runs: RUNS, recovered: tally, staffResolutions: resolutions };
       mkdirSync('test-results', { recursive: true });

@@ -1,7 +1,16 @@
 // The sim profile's devices: a private SoftHSM2 with the appliance's own token and a tray of blank keys,
 // and the ID reader, printer and scanner emulators on the device side of socat PTY pairs whose host side
 // is what the configuration names. The production drivers open the host side as they would real ports.
-import { mkdirSync, readdirSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { CertkioskConfig } from '@certkiosk/config';
 import type { printer } from '@certkiosk/firmware-bridge';
@@ -49,7 +58,7 @@ export interface SimulationOptions {
 export { APPLIANCE_KEY_ID };
 
 /** Make sure the appliance's own token (label from config) exists with its EC P-256 request-signing key. */
-export async function ensureApplianceToken(modulePath: string, label: string, pin: string): Promise<void> {
+export async function ensureApplianceToken(modulePath: string, label: string, pin: string): Promise<string> {
   const driver = UsbKeyDriver.open(modulePath);
   try {
     const existing = driver.slots().find((s) => s.token?.label === label);
@@ -69,21 +78,56 @@ export async function ensureApplianceToken(modulePath: string, label: string, pi
         });
       }
     });
+    return (await driver.slotsAsync()).find((s) => s.token?.label === label)?.token?.serial ?? '';
   } finally {
     driver.close();
   }
+}
+
+/**
+ * SoftHSM's file store rewrites a token's token.object in place at every login, so a process killed at that
+ * moment (the fault tests do it on purpose) can leave the appliance token without it — a real appliance token
+ * does not forget itself. The sim keeps a copy of the appliance token folder made when it was created and puts
+ * it back when the token.object is gone or empty; nothing else of the sim is repaired.
+ */
+function restoreApplianceToken(tokenDir: string, simDir: string): void {
+  const record = join(simDir, 'appliance-token.json');
+  if (!existsSync(record)) return;
+  const { folder } = JSON.parse(readFileSync(record, 'utf8')) as { folder: string };
+  const live = join(tokenDir, folder);
+  const tokenObject = join(live, 'token.object');
+  if (existsSync(tokenObject) && statSync(tokenObject).size > 0) return;
+  rmSync(live, { recursive: true, force: true });
+  cpSync(join(simDir, 'appliance-token.backup'), live, { recursive: true });
+}
+
+function backUpApplianceToken(tokenDir: string, simDir: string, serial: string): string | undefined {
+  const folder = readdirSync(tokenDir).find((d) => serial && d.replace(/-/g, '').endsWith(serial));
+  if (!folder) return undefined;
+  const record = join(simDir, 'appliance-token.json');
+  if (
+    !existsSync(record) ||
+    (JSON.parse(readFileSync(record, 'utf8')) as { folder: string }).folder !== folder
+  ) {
+    cpSync(join(tokenDir, folder), join(simDir, 'appliance-token.backup'), { recursive: true });
+    writeFileSync(record, JSON.stringify({ folder }));
+  }
+  return folder;
 }
 
 export async function startSimulation(opts: SimulationOptions): Promise<Simulation> {
   const { config } = opts;
   mkdirSync(opts.dir, { recursive: true });
   const softHsm = createSoftHsmHome(join(opts.dir, 'softhsm'));
-  await ensureApplianceToken(
+  restoreApplianceToken(softHsm.tokenDir, opts.dir);
+  const applianceSerial = await ensureApplianceToken(
     config.devices.token.module,
     config.devices.token.applianceKeyTokenLabel,
     opts.applianceTokenPin,
   );
-  const applianceFolders = new Set(readdirSync(softHsm.tokenDir));
+  const applianceFolder = backUpApplianceToken(softHsm.tokenDir, opts.dir, applianceSerial);
+  // Only the appliance's own token stays in the writer when keys are pulled (not a holder's key left in it).
+  const applianceFolders = new Set(applianceFolder ? [applianceFolder] : readdirSync(softHsm.tokenDir));
   const tray = createKeyTray({
     softHsmTokenDir: softHsm.tokenDir,
     trayDir: join(opts.dir, 'key-tray'),
