@@ -93,8 +93,42 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
     'The kiosk cannot save its records (storage full or failing); nothing more is done until it can.',
   ],
   STEP_TIMEOUT: [504, 'call-staff', false, 'This step took too long; staff will finish it.'],
+  TOKEN_NOT_RESPONDING: [
+    504,
+    'retry',
+    true,
+    'The USB key did not answer in time. Take it out, put it back in and try again.',
+  ],
   SESSION_ENDED_BY_STAFF: [409, 'none', false, 'Staff ended this session.'],
   INTERNAL: [500, 'call-staff', false, 'Something went wrong inside the kiosk.'],
+  STAFF_LOCKED: [
+    429,
+    'none',
+    true,
+    'Too many wrong staff PINs: sign-in is locked for a while (params.retryAfter seconds).',
+  ],
+  STAFF_FORBIDDEN: [403, 'none', false, 'Only an administrator may do this.'],
+  STAFF_PIN_TOO_WEAK: [
+    400,
+    'none',
+    true,
+    'The new staff PIN is too easy to guess: 6 to 12 digits, not one digit repeated, not a run like 123456.',
+  ],
+  STAFF_ACCOUNT_UNKNOWN: [404, 'none', false, 'There is no staff account with this id.'],
+  STAFF_ACCOUNT_EXISTS: [409, 'none', false, 'A staff account with this id already exists.'],
+  STAFF_ACCOUNT_INVALID: [
+    400,
+    'none',
+    true,
+    'The staff account is not valid (id like "S001", a name, role operator or administrator).',
+  ],
+  STAFF_ACCOUNT_DISABLED: [403, 'none', false, 'This staff account is disabled.'],
+  STAFF_LAST_ADMINISTRATOR: [
+    409,
+    'none',
+    false,
+    'The last active administrator cannot be disabled or demoted.',
+  ],
 };
 
 export class ApplianceError extends Error {

@@ -176,8 +176,18 @@ export const APPLIANCE_ERROR_CODES = [
   'DEVICE_UNAVAILABLE',
   'STORE_UNAVAILABLE',
   'STEP_TIMEOUT',
+  'TOKEN_NOT_RESPONDING',
   'SESSION_ENDED_BY_STAFF',
   'INTERNAL',
+  // staff accounts (maintenance screen sign-in and account management)
+  'STAFF_LOCKED',
+  'STAFF_FORBIDDEN',
+  'STAFF_PIN_TOO_WEAK',
+  'STAFF_ACCOUNT_UNKNOWN',
+  'STAFF_ACCOUNT_EXISTS',
+  'STAFF_ACCOUNT_INVALID',
+  'STAFF_ACCOUNT_DISABLED',
+  'STAFF_LAST_ADMINISTRATOR',
 ] as const;
 export type ApplianceErrorCode = (typeof APPLIANCE_ERROR_CODES)[number];
 

@@ -606,6 +606,69 @@ function expectedRecovery(effect: PickupEffect): string {
   return RECOVERY_OUTCOME[PICKUP_EFFECTS[effect].recovery];
 }
 
+describe('a USB key that stops answering', () => {
+  it('keygen hangs: the engine stops waiting at the limit, offers retry or cancel, and the late answer records nothing', async () => {
+    const k = await fakeKiosk({ engine: { tokenStepLimitMs: 50 } });
+    await toTokenStep(k);
+    const release = k.driver.hangNext('keygen');
+    const v = await k.engine.personaliseToken();
+    expect(v).toMatchObject({ status: 'active', error: { code: 'TOKEN_NOT_RESPONDING', action: 'retry' } });
+    expect(k.engine.isBusy).toBe(false);
+    const j = journeyOf(k);
+    const revision = j.revision;
+    expect(j.pending?.effect).toBe('generate-key');
+
+    // The wedged call returns after all: nothing of it is recorded, no event goes out.
+    release();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(journeyOf(k).revision).toBe(revision);
+    expect(journeyOf(k).idempotencyKey).toBeUndefined();
+    expect(k.events.events.map((e) => e.type)).not.toContain('certificate.issued');
+
+    // Retry reads back the key pair the late call made: one key pair, one certificate, journey finishes.
+    expect((await k.engine.retry()).need).toBe('pin');
+    expect((await driveToEnd(k))?.status).toBe('completed');
+    expectOneCertificate(k);
+    expect(k.driver.inserted?.keys.size).toBe(1);
+  });
+
+  it('keygen hangs and the applicant cancels: abandoned, the key spoiled, nothing issued', async () => {
+    const k = await fakeKiosk({ engine: { tokenStepLimitMs: 50 } });
+    await toTokenStep(k);
+    k.driver.hangNext('keygen');
+    await k.engine.personaliseToken();
+    await k.engine.wipe('cancelled');
+    const j = journeyOf(k);
+    expect(j.status).toBe('abandoned');
+    expect(k.store.data.spoiledKeys.map((s) => s.serial)).toEqual([j.token?.serial]);
+    expect(k.central.certificates).toHaveLength(0);
+  });
+
+  it('the certificate write hangs after issuance: cancel hands it to staff in doubt, never abandoned', async () => {
+    const k = await fakeKiosk({ engine: { tokenStepLimitMs: 50 } });
+    await toTokenStep(k);
+    k.driver.hangNext('importCertificate');
+    const v = await k.engine.personaliseToken();
+    expect(v.error?.code).toBe('TOKEN_NOT_RESPONDING');
+    await k.engine.wipe('cancelled');
+    expect(journeyOf(k).status).toBe('in-doubt');
+    expect(k.central.certificates).toHaveLength(1);
+  });
+
+  it('C_SetPIN hangs: the holder is asked again, and the retry resets the PIN first (no holder try spent)', async () => {
+    const k = await fakeKiosk({ engine: { tokenStepLimitMs: 50 } });
+    const v0 = await driveToEnd(k, { until: 'pin' });
+    expect(v0?.need).toBe('pin');
+    const release = k.driver.hangNext('setPin');
+    const v = await k.engine.setPin(HOLDER_PIN);
+    expect(v).toMatchObject({ status: 'active', need: 'pin', error: { code: 'TOKEN_NOT_RESPONDING' } });
+    release();
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await k.engine.setPin(HOLDER_PIN)).status).toBe('completed');
+    expect(k.driver.wrongUserPinTries).toBe(0);
+  });
+});
+
 describe('recover() after a crash with an intent durable and its result not', () => {
   const cases = PICKUP_EFFECT_NAMES.flatMap((effect) =>
     (['before', 'after'] as const).map((when) => ({ effect, when, outcome: expectedRecovery(effect) })),
@@ -680,6 +743,23 @@ describe('recover() after a crash between two effects (a step durable, no intent
       expectEachHappyEventOnce(k);
     },
   );
+});
+
+describe('recover() of a record that lacks what its step guarantees', () => {
+  it('hands it to staff in doubt, naming what is missing, and sends nothing to central', async () => {
+    const { k, disk } = await crashAt('step:key-generated');
+    const state = JSON.parse(disk) as typeof k.store.data;
+    const j = Object.values(state.journeys)[0];
+    if (!j) throw new Error('no journey on disk');
+    delete j.idempotencyKey;
+    const e = k.newEngine(JSON.stringify(state));
+    expect(await e.recover()).toEqual([{ id: j.id, outcome: 'in-doubt' }]);
+    expect(e.journey(j.id)).toMatchObject({
+      status: 'in-doubt',
+      note: expect.stringContaining('idempotencyKey'),
+    });
+    expect(k.central.certificates).toHaveLength(0);
+  });
 });
 
 describe('central silent for too long', () => {

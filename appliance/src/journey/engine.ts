@@ -7,6 +7,7 @@
 //   idle wipe, a pulled key or a restart with central down leave it waiting or in doubt, never abandoned.
 // - A PIN change whose outcome is unknown never spends the holder's tries: the user PIN is reset with the
 //   per-token SO-PIN and the holder is asked again.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, randomUUID, verify, X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { checkPin, type PinPolicy } from '@certkiosk/config';
@@ -18,6 +19,7 @@ import {
   maskIdNumber,
   parseCertificate,
   parseSubject,
+  type UsbKeyDriver,
 } from '@certkiosk/firmware-bridge';
 import { type IssuedCertificate, type Order, type SyncEvent, verifyPickupCode } from '@certkiosk/sync';
 import {
@@ -42,7 +44,15 @@ import {
 } from './pickup-table.js';
 import type { ApplianceKey, CentralPort, EventSink, KioskDevices, StateStore } from './ports.js';
 import { receiptData, receiptDocument } from './receipt.js';
-import type { JourneyRecord, OrderSnapshot } from './record.js';
+import {
+  type IssuedJourney,
+  type JourneyFrom,
+  type JourneyRecord,
+  missingForStep,
+  type OrderSnapshot,
+  type Phase,
+  reached,
+} from './record.js';
 import { asApplianceError, outcomeUnknown } from './translate-error.js';
 import { journeyView } from './view.js';
 
@@ -64,6 +74,12 @@ export interface EngineOptions {
   centralRetry?: { initialMs: number; maxMs: number };
   /** A journey waiting on central this long is handed to staff (in doubt); asking central goes on. */
   centralWaitLimitMs?: number;
+  /**
+   * The longest a USB-key job (prepare, keygen, write, PIN, test signature) may take. A PKCS#11 call cannot be
+   * cancelled: past the limit the engine stops waiting for it, records nothing more from it, and the applicant
+   * is offered retry or cancel (TOKEN_NOT_RESPONDING); once issuance may exist, cancel or idle hands it to staff.
+   */
+  tokenStepLimitMs?: number;
   now?: () => Date;
   /** Fault injection (test builds only): called at every side-effect boundary and after every step. */
   fault?: (point: FaultPoint) => void | Promise<void>;
@@ -83,13 +99,6 @@ type EngineEvents = {
   wiped: [{ reason: WipeReason }];
 };
 
-/** A journey whose order, token and certificate are all known (from certificate-issued on). */
-type IssuedJourney = JourneyRecord & {
-  order: OrderSnapshot;
-  token: NonNullable<JourneyRecord['token']>;
-  certificate: NonNullable<JourneyRecord['certificate']>;
-};
-
 function need<T>(value: T | undefined | null, what: string): T {
   if (value === undefined || value === null) {
     throw new ApplianceError('INTERNAL', `The journey record has no ${what} at this step.`);
@@ -97,11 +106,14 @@ function need<T>(value: T | undefined | null, what: string): T {
   return value;
 }
 
-function issued(j: JourneyRecord): IssuedJourney {
-  need(j.order, 'order');
-  need(j.token, 'token');
-  need(j.certificate, 'certificate');
-  return j as IssuedJourney;
+/** The journey as its phase types it; a record that lacks what its phase guarantees is corrupt (INTERNAL). */
+function at<P extends Phase>(j: JourneyRecord, phase: P): JourneyFrom<P> {
+  if (reached(j, phase)) return j;
+  const missing = missingForStep(j);
+  throw new ApplianceError(
+    'INTERNAL',
+    `Journey ${j.id} (${j.status} at ${j.step}) has not reached ${phase}${missing.length ? `: no ${missing.join(', ')}` : ''}.`,
+  );
 }
 
 export class PickupEngine extends EventEmitter<EngineEvents> {
@@ -110,6 +122,9 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
   private readonly now: () => Date;
   /** Set while the store refuses writes: the journey stops and the UI says "call staff". */
   private storeFault: ErrorBody | null = null;
+  /** The USB-key job a continuation belongs to; one given up on (timed out) may record nothing more. */
+  private readonly tokenRun = new AsyncLocalStorage<number>();
+  private liveTokenRun = 0;
 
   constructor(
     private readonly store: StateStore,
@@ -173,7 +188,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       ) {
         await this.personaliseToken();
       } else if (j?.status === 'active' && stepIndex(j.step) >= stepIndex('verified')) {
-        await this.exclusive(() => this.finish(issued(j)));
+        await this.exclusive(() => this.finish(at(j, 'certificate-issued')));
       } else if (j) {
         await this.exclusive(() => this.persist(j));
       } else {
@@ -196,6 +211,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
 
   /** Make the journey durable; a failed write throws STORE_UNAVAILABLE and leaves memory as on disk. */
   private async persist(j: JourneyRecord, step?: PickupStep): Promise<void> {
+    this.assertLiveTokenRun();
     if (step) j.step = step;
     j.updatedAt = this.now().toISOString();
     j.revision = (j.revision ?? 0) + 1;
@@ -207,6 +223,53 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       await this.opts.afterStep?.(step);
     }
     this.emit('journey', this.store.data.activeJourneyId === j.id ? this.viewOf(j) : this.view());
+  }
+
+  /**
+   * Run a USB-key job within `tokenStepLimitMs`. Past it, TOKEN_NOT_RESPONDING is thrown to the caller and the
+   * job is disowned: if its PKCS#11 call ever returns, its next record (persist or event) throws instead.
+   */
+  private async tokenJob<T>(fn: () => Promise<T>): Promise<T> {
+    const run = ++this.liveTokenRun;
+    const limit = this.opts.tokenStepLimitMs ?? 90_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        if (this.liveTokenRun === run) this.liveTokenRun++;
+        reject(new ApplianceError('TOKEN_NOT_RESPONDING', `no answer from the USB key within ${limit} ms`));
+      }, limit);
+    });
+    try {
+      return await Promise.race([this.tokenRun.run(run, () => this.devices.tokenJob(fn)), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The USB-key driver as a job sees it: a job given up on gets no answer from the key (it throws instead). */
+  private usbKey(): UsbKeyDriver {
+    const driver = this.devices.usbKey();
+    return new Proxy(driver, {
+      get: (target, prop, receiver) => {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          const result = value.apply(target, args);
+          if (!(result instanceof Promise)) return result;
+          return result.then((answer) => {
+            this.assertLiveTokenRun();
+            return answer;
+          });
+        };
+      },
+    });
+  }
+
+  private assertLiveTokenRun(): void {
+    const run = this.tokenRun.getStore();
+    if (run !== undefined && run !== this.liveTokenRun) {
+      throw new ApplianceError('TOKEN_NOT_RESPONDING', 'a USB-key job that was given up on tried to record');
+    }
   }
 
   /** Write the store; a failure stops the journey (view: STORE_UNAVAILABLE) with memory as on disk. */
@@ -241,6 +304,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     payload: Record<string, unknown>,
     id?: string,
   ): Promise<void> {
+    this.assertLiveTokenRun();
     const event: SyncEvent = {
       // Deterministic per journey and type, so an event re-emitted after a crash is deduplicated by central.
       id: id ?? `${j.id}:${type}:${j.attempt}`,
@@ -444,7 +508,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
   async readIdentity(): Promise<JourneyView> {
     return this.exclusive(async () => {
       const j = this.requireActive('id-card');
-      const order = need(j.order, 'order');
+      const { order } = at(j, 'order-verified');
       let result: Awaited<ReturnType<KioskDevices['readIdCard']>>;
       try {
         result = await this.devices.readIdCard();
@@ -502,11 +566,11 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
           // The request is out: only central's answer moves on (no key needed to ask again).
           await this.requestIssuance(j);
           if (j.status === 'active' && j.step === 'certificate-issued') {
-            await this.devices.tokenJob(() => this.writeCertificate(issued(j)));
+            await this.tokenJob(() => this.writeCertificate(at(j, 'certificate-issued')));
           }
         } else {
           // As one device job: the device manager neither polls nor rescans the module meanwhile.
-          await this.devices.tokenJob(() => this.runTokenSteps(j));
+          await this.tokenJob(() => this.runTokenSteps(j));
         }
       } catch (err) {
         await this.onTokenStepError(j, err);
@@ -516,8 +580,8 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
   }
 
   private async runTokenSteps(j: JourneyRecord): Promise<void> {
-    const usbKey = this.devices.usbKey();
-    const order = need(j.order, 'order');
+    const usbKey = this.usbKey();
+    const { order } = at(j, 'identity-verified');
     if (stepIndex(j.step) < stepIndex('token-ready')) {
       const blank = this.devices.blankToken();
       if (!blank) throw new ApplianceError('TOKEN_ABSENT');
@@ -555,7 +619,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       };
       await this.done(j, 'prepare-token');
     }
-    const token = need(j.token, 'token');
+    const { token } = at(j, 'token-ready');
     const ref = { serial: token.serial };
     const transportPin = this.transportPin(token.serial);
     const keyId = Buffer.from(token.keyIdHex, 'hex');
@@ -596,7 +660,8 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       await this.requestIssuance(j);
     }
 
-    if (j.status === 'active' && j.step === 'certificate-issued') await this.writeCertificate(issued(j));
+    if (j.status === 'active' && j.step === 'certificate-issued')
+      await this.writeCertificate(at(j, 'certificate-issued'));
   }
 
   /**
@@ -605,20 +670,18 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
    * backoff by `retryWaiting`, and never ends it.
    */
   private async requestIssuance(j: JourneyRecord): Promise<void> {
-    const order = need(j.order, 'order');
-    const token = need(j.token, 'token');
-    const key = need(j.idempotencyKey, 'idempotency key');
+    const { order, token, idempotencyKey: key, pickupCode } = at(j, 'key-generated');
     let answer: IssuedCertificate;
     try {
       answer = await this.central.issueCertificate({
         orderId: order.orderId,
         idempotencyKey: key,
-        pickupCode: need(j.pickupCode, 'pickup code'),
+        pickupCode,
         csrPem: need(j.pending?.csrPem, 'CSR'),
         keyEvidence: {
           tokenSerial: token.serial,
-          local: !!token.evidence?.local,
-          neverExtractable: !!token.evidence?.neverExtractable,
+          local: token.evidence.local,
+          neverExtractable: token.evidence.neverExtractable,
         },
       });
     } catch (err) {
@@ -704,14 +767,13 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     const active = this.current();
     if (active?.status === 'active' && active.waiting && due(active)) await this.personaliseToken();
     for (const j of this.inDoubt()) {
-      if (j.pending?.effect !== 'request-issuance' || !j.idempotencyKey || !due(j)) continue;
+      const key = j.idempotencyKey;
+      if (j.pending?.effect !== 'request-issuance' || !key || !due(j)) continue;
       await this.exclusive(async () => {
-        const found = await this.central
-          .getCertificateByIdempotencyKey(need(j.idempotencyKey, 'key'))
-          .catch((err) => {
-            void err;
-            return undefined;
-          });
+        const found = await this.central.getCertificateByIdempotencyKey(key).catch((err) => {
+          void err;
+          return undefined;
+        });
         if (found) {
           j.note = `certificate ${found.serialNumber} was issued; the key did not receive it`;
           await this.recordIssued(j, found);
@@ -739,15 +801,13 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     await this.intend(j, 'write-certificate');
     // Idempotent: a certificate already under this id with the same value is not written again, so a
     // re-run after a crash never leaves a second leaf. The driver checks the key match again.
-    await this.devices
-      .usbKey()
-      .importCertificate(
-        { serial: j.token.serial },
-        this.transportPin(j.token.serial),
-        Buffer.from(j.token.keyIdHex, 'hex'),
-        cert,
-        chain,
-      );
+    await this.usbKey().importCertificate(
+      { serial: j.token.serial },
+      this.transportPin(j.token.serial),
+      Buffer.from(j.token.keyIdHex, 'hex'),
+      cert,
+      chain,
+    );
     await this.emitEvent('certificate.written', j, {
       serialNumber: j.certificate.serialNumber,
       tokenSerial: j.token.serial,
@@ -822,11 +882,11 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       const problems = checkPin(pin, this.opts.pinPolicy);
       if (problems.length)
         throw new ApplianceError('TOKEN_PIN_POLICY', undefined, { problems: problems.join(',') });
-      const ij = issued(j);
+      const ij = at(j, 'certificate-issued');
       const ref = { serial: ij.token.serial };
-      const usbKey = this.devices.usbKey();
+      const usbKey = this.usbKey();
       try {
-        await this.devices.tokenJob(async () => {
+        await this.tokenJob(async () => {
           if (ij.step !== 'certificate-written' || ij.pending) await this.resetUserPin(ij);
           await this.intend(ij, 'change-pin');
           await usbKey.setPin(ref, this.transportPin(ij.token.serial), pin, this.opts.pinPolicy);
@@ -855,10 +915,16 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
           await this.persist(ij);
           return this.viewOf(ij);
         }
+        if (e.code === 'TOKEN_NOT_RESPONDING') {
+          // A wedged key would not answer a reset either; the holder's retry resets first (the intent stays).
+          ij.error = e.toBody();
+          await this.persist(ij);
+          return this.viewOf(ij);
+        }
         if (ij.pending || ij.step !== 'certificate-written') {
           // The PIN may or may not have changed: reset it with the SO-PIN and ask the holder again.
           try {
-            await this.devices.tokenJob(() => this.resetUserPin(ij));
+            await this.tokenJob(() => this.resetUserPin(ij));
             return this.viewOf(ij);
           } catch (resetErr) {
             const r = asApplianceError(resetErr);
@@ -885,13 +951,11 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
    * journey is back at certificate-written, waiting for the holder to set the PIN.
    */
   private async resetUserPin(j: IssuedJourney): Promise<void> {
-    await this.devices
-      .usbKey()
-      .resetUserPin(
-        { serial: j.token.serial },
-        deriveSoPin(this.opts.soPinMasterSecret, j.token.serial),
-        this.transportPin(j.token.serial),
-      );
+    await this.usbKey().resetUserPin(
+      { serial: j.token.serial },
+      deriveSoPin(this.opts.soPinMasterSecret, j.token.serial),
+      this.transportPin(j.token.serial),
+    );
     delete j.pending;
     j.awaiting = 'pin';
     j.error = errorBody('PIN_NOT_CONFIRMED');
@@ -900,11 +964,9 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
 
   private async verifyWithPin(j: IssuedJourney, pin: string): Promise<void> {
     const data = Buffer.concat([Buffer.from(`certkiosk verification ${j.id} `), randomBytes(16)]);
-    const signature = await this.devices
-      .usbKey()
-      .withSession({ serial: j.token.serial }, pin, (s) =>
-        s.signer(Buffer.from(j.token.keyIdHex, 'hex')).sign(data),
-      );
+    const signature = await this.usbKey().withSession({ serial: j.token.serial }, pin, (s) =>
+      s.signer(Buffer.from(j.token.keyIdHex, 'hex')).sign(data),
+    );
     const cert = new X509Certificate(j.certificate.pem);
     if (!verify('sha256', data, cert.publicKey, signature)) throw new ApplianceError('VERIFY_FAILED');
   }
@@ -1011,6 +1073,15 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     const outcomes: Array<{ id: string; outcome: string }> = [];
     for (const j of Object.values(this.store.data.journeys)) {
       if (j.status !== 'active') continue;
+      const missing = missingForStep(j);
+      if (missing.length) {
+        // A record that lacks what its step guarantees cannot be resumed safely: staff look at it.
+        await this.exclusive(() =>
+          this.end(j, 'in-doubt', `record incomplete at ${j.step}: no ${missing.join(', ')}`),
+        );
+        outcomes.push({ id: j.id, outcome: 'in-doubt' });
+        continue;
+      }
       const outcome = await this.exclusive(() => this.recoverOne(j));
       outcomes.push({ id: j.id, outcome });
     }
@@ -1055,7 +1126,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     }
     const present = j.token ? this.devices.tokenPresent(j.token.serial) : false;
     if (recovery === 're-run' && stepIndex(j.step) >= stepIndex('verified')) {
-      await this.finish(issued(j));
+      await this.finish(at(j, 'certificate-issued'));
       return RECOVERY_OUTCOME[recovery];
     }
     if (!present) {
@@ -1066,9 +1137,9 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       );
       return 'in-doubt';
     }
-    const ij = issued(j);
+    const ij = at(j, 'certificate-issued');
     try {
-      await this.devices.tokenJob(async () => {
+      await this.tokenJob(async () => {
         if (recovery === 'read-back') await this.writeCertificate(ij);
         else if (recovery === 'reset-pin') await this.resetUserPin(ij);
         else {
@@ -1109,7 +1180,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
           'A void was requested for this journey: finish it with revoke-void.',
         );
       }
-      const ij = issued(j);
+      const ij = at(j, 'certificate-issued');
       if (!this.devices.tokenPresent(ij.token.serial)) {
         throw new ApplianceError('TOKEN_ABSENT', `Insert the USB key with serial ${ij.token.serial} first.`);
       }
@@ -1121,7 +1192,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       delete ij.error;
       this.store.data.activeJourneyId = ij.id;
       try {
-        await this.devices.tokenJob(async () => {
+        await this.tokenJob(async () => {
           if (stepIndex(ij.step) < stepIndex('certificate-written')) await this.writeCertificate(ij);
           else if (ij.pending || ij.step !== 'certificate-written') await this.resetUserPin(ij);
           else {

@@ -1,26 +1,22 @@
 // The issuance record: what the appliance signs, with its own key on its own token, for every certificate
 // it put on a key (token serial, public-key hash, key evidence, order, hashed ID number, counter, time).
-import type { JourneyRecord } from './record.js';
+import type { IssuedJourney, KeyEvidenceRecord } from './record.js';
 
 export interface IssuanceRecord {
   version: 1;
   kioskId: string;
   orderId: string;
   tokenSerial: string;
-  publicKeySha256: string | undefined;
-  keyEvidence: { local: boolean; neverExtractable: boolean; alwaysSensitive: boolean } | undefined;
-  idNumberSaltedHash: string | undefined;
+  publicKeySha256: string;
+  keyEvidence: KeyEvidenceRecord;
+  idNumberSaltedHash: string;
   certificateSerial: string;
   counter: number;
   time: string;
 }
 
 export function issuanceRecord(
-  j: Pick<JourneyRecord, 'identity'> & {
-    order: { orderId: string };
-    token: NonNullable<JourneyRecord['token']>;
-    certificate: NonNullable<JourneyRecord['certificate']>;
-  },
+  j: IssuedJourney,
   kioskId: string,
   counter: number,
   time: Date,
@@ -32,7 +28,7 @@ export function issuanceRecord(
     tokenSerial: j.token.serial,
     publicKeySha256: j.token.spkiSha256,
     keyEvidence: j.token.evidence,
-    idNumberSaltedHash: j.identity?.idNumberHash,
+    idNumberSaltedHash: j.identity.idNumberHash,
     certificateSerial: j.certificate.serialNumber,
     counter,
     time: time.toISOString(),

@@ -23,7 +23,58 @@ export interface OrderSnapshot {
   holderVerifiedOnline: boolean;
 }
 
-export interface JourneyRecord {
+/** The ID-card check: attempts so far and, once a card matched, who it was. */
+export interface IdentityAttempts {
+  attempts: number;
+  /** Role that matched: holder, handler or legal representative. */
+  role?: 'holder' | 'handler' | 'legal-representative';
+  nameMasked?: string;
+  idNumberMasked?: string;
+  /** Salted SHA-256 of the ID number, for the issuance record; the number itself is not kept. */
+  idNumberHash?: string;
+  lastReason?: ErrorBody['code'];
+}
+
+/** A card that matched the order (from identity-verified on). */
+export interface VerifiedIdentity extends IdentityAttempts {
+  role: 'holder' | 'handler' | 'legal-representative';
+  idNumberHash: string;
+}
+
+/** The blank key prepared for this journey. */
+export interface TokenRecord {
+  serial: string;
+  label: string;
+  keyIdHex: string;
+  algorithm: KeyAlgorithm;
+  spkiSha256?: string;
+  evidence?: KeyEvidenceRecord;
+}
+
+export interface KeyEvidenceRecord {
+  local: boolean;
+  neverExtractable: boolean;
+  alwaysSensitive: boolean;
+}
+
+/** The key with its key pair generated and read back (from key-generated on). */
+export interface KeyedToken extends TokenRecord {
+  spkiSha256: string;
+  evidence: KeyEvidenceRecord;
+}
+
+export interface CertificateRecord {
+  serialNumber: string;
+  pem: string;
+  chainPem: string[];
+  notBefore: string;
+  notAfter: string;
+  subjectCommonName: string;
+  publicKeySha256: string;
+}
+
+/** What every journey record has, whatever its phase; fields a later phase guarantees are optional here. */
+interface JourneyBase {
   id: string;
   kind: 'pickup';
   step: PickupStep;
@@ -39,16 +90,7 @@ export interface JourneyRecord {
   /** When the scanned pickup code expires (its nonce is remembered as used until then). */
   pickupExpiresAt?: string;
   order?: OrderSnapshot;
-  identity?: {
-    attempts: number;
-    /** Role that matched: holder, handler or legal representative. */
-    role?: 'holder' | 'handler' | 'legal-representative';
-    nameMasked?: string;
-    idNumberMasked?: string;
-    /** Salted SHA-256 of the ID number, for the issuance record; the number itself is not kept. */
-    idNumberHash?: string;
-    lastReason?: ErrorBody['code'];
-  };
+  identity?: IdentityAttempts;
   /** The durable intent of a side effect that has started and whose result is not yet recorded. */
   pending?: {
     effect: PickupEffect;
@@ -63,27 +105,157 @@ export interface JourneyRecord {
   /** Increases when a new key pair is generated; part of the idempotency key. */
   attempt: number;
   idempotencyKey?: string;
-  token?: {
-    serial: string;
-    label: string;
-    keyIdHex: string;
-    algorithm: KeyAlgorithm;
-    spkiSha256?: string;
-    evidence?: { local: boolean; neverExtractable: boolean; alwaysSensitive: boolean };
-  };
-  certificate?: {
-    serialNumber: string;
-    pem: string;
-    chainPem: string[];
-    notBefore: string;
-    notAfter: string;
-    subjectCommonName: string;
-    publicKeySha256: string;
-  };
+  token?: TokenRecord;
+  certificate?: CertificateRecord;
   receipt?: { state: 'printed' | 'queued-for-reprint' | 'pending' };
   error?: ErrorBody;
   /** Why a journey is in doubt or failed, for staff. */
   note?: string;
+}
+
+// ---------- the journey by phase ----------
+// A journey that is still open (active, or in doubt with staff) holds what its step guarantees; the types
+// below say what, and `PHASE_REQUIRES` is the same rule as data, checked when a record is loaded or narrowed.
+
+type Open = 'active' | 'in-doubt';
+
+/** Nothing scanned yet, or a code being checked. */
+export interface ScanningJourney extends JourneyBase {
+  status: Open;
+  step: 'scanned';
+}
+/** The pickup code checked with central: its order is known. */
+export interface OrderedJourney extends JourneyBase {
+  status: Open;
+  step: 'order-verified';
+  pickupCode: string;
+  pickupNonce: string;
+  pickupExpiresAt: string;
+  order: OrderSnapshot;
+}
+/** An ID card matched the order. */
+export interface IdentifiedJourney extends Omit<OrderedJourney, 'step' | 'identity'> {
+  step: 'identity-verified';
+  identity: VerifiedIdentity;
+}
+/** A blank key prepared for this journey. */
+export interface TokenReadyJourney extends Omit<IdentifiedJourney, 'step' | 'token'> {
+  step: 'token-ready';
+  token: TokenRecord;
+}
+/** The key pair generated on the key; the issuance request's idempotency key fixed. */
+export interface KeyedJourney extends Omit<TokenReadyJourney, 'step' | 'token'> {
+  step: 'key-generated';
+  token: KeyedToken;
+  idempotencyKey: string;
+}
+/** Central issued the certificate (from certificate-issued to completed). */
+export interface IssuedJourney extends Omit<KeyedJourney, 'step'> {
+  step:
+    | 'certificate-issued'
+    | 'certificate-written'
+    | 'pin-set'
+    | 'verified'
+    | 'receipt-printed'
+    | 'completed';
+  certificate: CertificateRecord;
+}
+/** Ended (completed, failed, abandoned): personal data purged, so no field is guaranteed any more. */
+export interface ClosedJourney extends JourneyBase {
+  status: 'completed' | 'failed' | 'abandoned';
+}
+
+export type OpenJourney =
+  | ScanningJourney
+  | OrderedJourney
+  | IdentifiedJourney
+  | TokenReadyJourney
+  | KeyedJourney
+  | IssuedJourney;
+
+export type JourneyRecord = OpenJourney | ClosedJourney;
+
+/** The phases, in order, each named by its first step. */
+export type Phase =
+  | 'scanned'
+  | 'order-verified'
+  | 'identity-verified'
+  | 'token-ready'
+  | 'key-generated'
+  | 'certificate-issued';
+
+/** The record type of an open journey that has reached a phase (or any later one). */
+export type JourneyFrom<P extends Phase> = {
+  scanned: OpenJourney;
+  'order-verified': Exclude<OpenJourney, ScanningJourney>;
+  'identity-verified': IdentifiedJourney | TokenReadyJourney | KeyedJourney | IssuedJourney;
+  'token-ready': TokenReadyJourney | KeyedJourney | IssuedJourney;
+  'key-generated': KeyedJourney | IssuedJourney;
+  'certificate-issued': IssuedJourney;
+}[P];
+
+type FieldCheck = { field: string; ok: (j: JourneyBase) => boolean };
+const has = (field: string, ok: (j: JourneyBase) => boolean): FieldCheck => ({ field, ok });
+
+/** What each phase adds to the record: the types above as data. */
+export const PHASE_REQUIRES: Record<Phase, readonly FieldCheck[]> = {
+  scanned: [],
+  'order-verified': [
+    has('order', (j) => !!j.order),
+    has('pickupCode', (j) => !!j.pickupCode),
+    has('pickupNonce', (j) => !!j.pickupNonce),
+    has('pickupExpiresAt', (j) => !!j.pickupExpiresAt),
+  ],
+  'identity-verified': [
+    has('identity.role', (j) => !!j.identity?.role),
+    has('identity.idNumberHash', (j) => !!j.identity?.idNumberHash),
+  ],
+  'token-ready': [has('token', (j) => !!j.token)],
+  'key-generated': [
+    has('token.spkiSha256', (j) => !!j.token?.spkiSha256),
+    has('token.evidence', (j) => !!j.token?.evidence),
+    has('idempotencyKey', (j) => !!j.idempotencyKey),
+  ],
+  'certificate-issued': [has('certificate', (j) => !!j.certificate?.pem)],
+};
+
+const PHASES = Object.keys(PHASE_REQUIRES) as Phase[];
+const STEP_ORDER: readonly PickupStep[] = [
+  'scanned',
+  'order-verified',
+  'identity-verified',
+  'token-ready',
+  'key-generated',
+  'certificate-issued',
+  'certificate-written',
+  'pin-set',
+  'verified',
+  'receipt-printed',
+  'completed',
+];
+
+/** The phase a step belongs to. */
+export function phaseOf(step: PickupStep): Phase {
+  const at = STEP_ORDER.indexOf(step);
+  let phase: Phase = 'scanned';
+  for (const p of PHASES) if (STEP_ORDER.indexOf(p) <= at) phase = p;
+  return phase;
+}
+
+/** Fields an open journey lacks for its step (empty for a closed one, or a sound record). */
+export function missingForStep(j: JourneyRecord): string[] {
+  if (j.status !== 'active' && j.status !== 'in-doubt') return [];
+  const upTo = PHASES.indexOf(phaseOf(j.step));
+  return PHASES.slice(0, upTo + 1).flatMap((p) =>
+    PHASE_REQUIRES[p].filter((c) => !c.ok(j)).map((c) => c.field),
+  );
+}
+
+/** True when the journey is open and has reached `phase` with everything that phase guarantees. */
+export function reached<P extends Phase>(j: JourneyRecord, phase: P): j is JourneyFrom<P> {
+  if (j.status !== 'active' && j.status !== 'in-doubt') return false;
+  if (STEP_ORDER.indexOf(j.step) < STEP_ORDER.indexOf(phase)) return false;
+  return missingForStep(j).length === 0;
 }
 
 export interface ReprintItem {

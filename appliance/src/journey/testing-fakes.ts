@@ -500,6 +500,7 @@ export class FakeUsbKey {
   wrongUserPinTries = 0;
   wrongSoPinTries = 0;
   private readonly faults = new Map<DriverMethod, DriverFault[]>();
+  private readonly hangs = new Map<DriverMethod, Promise<void>>();
 
   constructor(private readonly log: CallLog) {}
 
@@ -521,6 +522,25 @@ export class FakeUsbKey {
 
   pull(): void {
     this.inWriter = null;
+  }
+
+  /** The next call of `method` hangs (as a wedged key would) until the returned function is called. */
+  hangNext(method: DriverMethod): () => void {
+    let release = () => undefined as void;
+    this.hangs.set(
+      method,
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    return () => release();
+  }
+
+  private async hang(method: DriverMethod): Promise<void> {
+    const gate = this.hangs.get(method);
+    if (!gate) return;
+    this.hangs.delete(method);
+    await gate;
   }
 
   failNext(method: DriverMethod, fault: DriverFault): void {
@@ -636,6 +656,7 @@ export class FakeUsbKey {
     opts: { algorithm: KeyAlgorithm; id: Buffer; label: string },
   ): Promise<KeyPairInfo> {
     this.log.push('usbKey.keygen');
+    await this.hang('keygen');
     this.fault('keygen', 'before');
     const t = this.token(ref);
     this.login(t, pin);
@@ -707,6 +728,7 @@ export class FakeUsbKey {
     chain: X509Certificate[] = [],
   ): Promise<ImportResult> {
     this.log.push('usbKey.importCertificate');
+    await this.hang('importCertificate');
     this.fault('importCertificate', 'before');
     const t = this.token(ref);
     this.login(t, pin);
@@ -736,6 +758,7 @@ export class FakeUsbKey {
 
   async setPin(ref: TokenRef, oldPin: string, newPin: string, policy?: PinPolicy): Promise<void> {
     this.log.push('usbKey.setPin');
+    await this.hang('setPin');
     if (policy && checkPin(newPin, policy).length) throw new TokenError('TOKEN_PIN_POLICY');
     this.fault('setPin', 'before');
     const t = this.token(ref);

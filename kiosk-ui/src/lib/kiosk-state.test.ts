@@ -83,6 +83,21 @@ describe('kiosk state reducer', () => {
     ).toBe('J2');
   });
 
+  it('shows a wiped journey again once the appliance has moved it on (staff reactivated it)', () => {
+    const late = run(
+      { type: 'journey', data: journey({ revision: 7 }) },
+      { type: 'wiped', data: { reason: 'staff' } },
+      { type: 'journey', data: journey({ revision: 7 }) },
+    );
+    expect(late.journey).toBeNull();
+    const reactivated = run(
+      { type: 'journey', data: journey({ revision: 7 }) },
+      { type: 'wiped', data: { reason: 'staff' } },
+      { type: 'journey', data: journey({ revision: 8, need: 'token' }) },
+    );
+    expect(reactivated.journey?.need).toBe('token');
+  });
+
   it('moves the server deadline on an idle warning or a touch, only while a journey runs', () => {
     expect(run({ type: 'idle-warning', data: { wipeAt: '2025-01-01T00:00:30Z' } }).serverWipeAt).toBeNull();
     const s = run(

@@ -15,8 +15,11 @@ export interface KioskState {
   devices: Partial<Record<DeviceKind, DeviceStatusView>>;
   /** Server's wipe time (ms since epoch) as last announced, or null when no journey is running. */
   serverWipeAt: number | null;
-  /** Ids of wiped journeys, so a late answer about one cannot bring its data back on screen. */
-  wipedIds: string[];
+  /**
+   * Wiped journeys with their revision at the wipe, so a late answer about one cannot bring its data back on
+   * screen. A newer revision (staff brought the journey back, e.g. to write the certificate again) is shown.
+   */
+  wiped: { id: string; revision: number }[];
   /** Counts wipes; the UI forgets its own local state (typed digits, notices) when it changes. */
   wipes: number;
 }
@@ -30,7 +33,7 @@ export const initialKioskState = (): KioskState => ({
   journey: null,
   devices: {},
   serverWipeAt: null,
-  wipedIds: [],
+  wiped: [],
   wipes: 0,
 });
 
@@ -43,7 +46,8 @@ function parseTime(iso: string | undefined): number | null {
 }
 
 function withJourney(state: KioskState, journey: JourneyView | null): KioskState {
-  if (journey && state.wipedIds.includes(journey.id)) return state;
+  if (journey && state.wiped.some((w) => w.id === journey.id && (journey.revision ?? 0) <= w.revision))
+    return state;
   // An action's answer can arrive after a newer view from the event stream: never step back.
   if (journey && state.journey?.id === journey.id && (journey.revision ?? 0) < (state.journey.revision ?? 0))
     return state;
@@ -67,10 +71,12 @@ export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
     case 'touched':
       return state.journey ? { ...state, serverWipeAt: parseTime(event.idleWipeAt) } : state;
     case 'wiped': {
-      const wipedIds = state.journey
-        ? [...state.wipedIds, state.journey.id].slice(-KEEP_WIPED_IDS)
-        : state.wipedIds;
-      return { ...state, journey: null, serverWipeAt: null, wipedIds, wipes: state.wipes + 1 };
+      const wiped = state.journey
+        ? [...state.wiped, { id: state.journey.id, revision: state.journey.revision ?? 0 }].slice(
+            -KEEP_WIPED_IDS,
+          )
+        : state.wiped;
+      return { ...state, journey: null, serverWipeAt: null, wiped, wipes: state.wipes + 1 };
     }
   }
 }
