@@ -1,22 +1,22 @@
 // The kiosk daemon: wires config, devices, the durable store, the audit log, the sync agent, the journey
 // engine and the API into one process listening on 127.0.0.1. It imports no emulator: a composition (the
 // production CLI, or sim/compose.ts) hands it what it adds to the devices (DeviceHarness).
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type CertkioskConfig, readSecret } from '@certkiosk/config';
-import { DeviceManager, spkiSha256 } from '@certkiosk/firmware-bridge';
+import { DeviceManager } from '@certkiosk/firmware-bridge';
 import { CentralClient, SyncAgent } from '@certkiosk/sync';
 import type { FastifyInstance } from 'fastify';
 import type { DeviceStatusView, JourneyView, KioskSettings } from './api/contract.js';
 import { buildApplianceApi } from './api/server.js';
-import { APPLIANCE_KEY_ID } from './appliance-key.js';
+import { applianceKeyOn, deriveApplianceSecrets } from './appliance-key.js';
 import { AuditLog, verifyAuditLog } from './audit/index.js';
 import { kioskDevices } from './devices/kiosk-devices.js';
 import { JourneyAutopilot } from './journey/autopilot.js';
 import { type EngineOptions, PickupEngine } from './journey/engine.js';
-import type { ApplianceKey } from './journey/ports.js';
 import { receiptDocument } from './journey/receipt.js';
+import { openJourneyKeyring } from './store/journey-keys.js';
 import { openJourneyStore } from './store/journey-store.js';
 
 /** What a composition adds around the real devices (the sim: emulators, a key tray, its control routes). */
@@ -120,17 +120,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   await manager.settled();
 
   const tokenRef = { label: config.devices.token.applianceKeyTokenLabel };
-  const applianceSpki = await manager
-    .usbKey()
-    .withSession(tokenRef, applianceTokenPin, (s) => s.keyPair(APPLIANCE_KEY_ID).spki);
-  const applianceKey: ApplianceKey = {
-    sign: (data) =>
-      manager.usbKey().withSession(tokenRef, applianceTokenPin, (s) => s.signer(APPLIANCE_KEY_ID).sign(data)),
-    publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${applianceSpki
-      .toString('base64')
-      .match(/.{1,64}/g)!
-      .join('\n')}\n-----END PUBLIC KEY-----\n`,
-  };
+  const applianceKey = await applianceKeyOn(manager.usbKey(), tokenRef, applianceTokenPin);
 
   const client = new CentralClient({
     baseUrl: config.central.url,
@@ -139,7 +129,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     timeoutMs: config.timeouts.centralMs,
   });
   const audit = await AuditLog.open(join(config.store.dir, 'audit'));
-  const store = await openJourneyStore(config.store.dir, randomBytes(16).toString('hex'));
+  const secrets = await deriveApplianceSecrets(applianceKey);
+  const keyring = await openJourneyKeyring(config.store.dir, secrets.journalKek);
+  const store = await openJourneyStore(config.store.dir, { keyring });
 
   const deviceView = (): DeviceStatusView[] => manager.status();
   const agent = await SyncAgent.open({
@@ -173,6 +165,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     pinPolicy: config.pinPolicy,
     soPinMasterSecret: Buffer.from(secret('soPinMasterSecret')!),
     blankKeySoPin,
+    idHashKey: secrets.idHashKey,
     maxIdAttempts: config.kiosk.maxIdAttempts,
     ...(opts.fault ? { fault: opts.fault } : {}),
     ...(opts.centralRetry ? { centralRetry: opts.centralRetry } : {}),
@@ -220,7 +213,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         publicKeyPem: applianceKey.publicKeyPem,
         softwareVersion: SOFTWARE_VERSION,
       });
-      log(`enrolled with central as ${config.appliance.id} (key ${spkiSha256(applianceSpki).slice(0, 16)}…)`);
+      log(`enrolled with central as ${config.appliance.id} (key ${applianceKey.spkiSha256.slice(0, 16)}…)`);
     } catch (err) {
       log(`enrol: ${(err as Error).message}; retrying in 10 s`);
       enrolTimer = setTimeout(() => void enrol(), 10_000);

@@ -83,6 +83,15 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
   WRONG_STEP: [409, 'none', false, 'That action does not fit the current step.'],
   PIN_ALREADY_SET: [409, 'none', false, 'The PIN was already set.'],
   BAD_REQUEST: [400, 'none', false, 'The request was not understood.'],
+  BODY_TOO_LARGE: [413, 'none', false, 'The request body is too large.'],
+  UNSUPPORTED_MEDIA_TYPE: [
+    415,
+    'none',
+    false,
+    'A request that changes something must be sent as JSON (content-type: application/json).',
+  ],
+  HOST_NOT_ALLOWED: [421, 'none', false, 'The kiosk answers only on its own loopback address.'],
+  ORIGIN_NOT_ALLOWED: [403, 'none', false, 'Requests from other sites are refused.'],
   STAFF_AUTH_REQUIRED: [401, 'none', false, 'Staff login required.'],
   STAFF_PIN_WRONG: [401, 'none', false, 'The staff PIN is wrong.'],
   DEVICE_UNAVAILABLE: [503, 'call-staff', true, 'A device of the kiosk is not available.'],
@@ -93,6 +102,12 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
     'The kiosk cannot save its records (storage full or failing); nothing more is done until it can.',
   ],
   STEP_TIMEOUT: [504, 'call-staff', false, 'This step took too long; staff will finish it.'],
+  KEY_EVIDENCE_REFUSED: [
+    422,
+    'retry',
+    true,
+    'This USB key did not keep the new key on the token as required. Take it out and use another blank key.',
+  ],
   TOKEN_NOT_RESPONDING: [
     504,
     'retry',

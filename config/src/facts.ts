@@ -35,3 +35,35 @@ export const BUSINESS_TYPE_LABELS: Record<BusinessType, Label> = {
   reissue: { zh: '补办', en: 'Reissue' },
   unlock: { zh: '解锁', en: 'Unlock' },
 };
+
+/**
+ * What a certificate's private key must show about itself (PKCS#11 attributes of the key object), checked on the
+ * kiosk before the CSR and again at central before issuance: made on the token, never readable out of it.
+ */
+export interface KeyEvidenceFacts {
+  /** CKA_LOCAL: generated on the token (not imported). */
+  local: boolean;
+  /** CKA_NEVER_EXTRACTABLE */
+  neverExtractable: boolean;
+  /** CKA_ALWAYS_SENSITIVE */
+  alwaysSensitive: boolean;
+  /** CKA_SENSITIVE */
+  sensitive: boolean;
+  /** CKA_EXTRACTABLE */
+  extractable: boolean;
+}
+
+export const KEY_EVIDENCE_RULE: Record<keyof KeyEvidenceFacts, boolean> = {
+  local: true,
+  neverExtractable: true,
+  alwaysSensitive: true,
+  sensitive: true,
+  extractable: false,
+};
+
+/** The attributes that break the rule (empty when the key may be certified). Missing attributes break it. */
+export function keyEvidenceProblems(e: Partial<KeyEvidenceFacts>): Array<keyof KeyEvidenceFacts> {
+  return (Object.keys(KEY_EVIDENCE_RULE) as Array<keyof KeyEvidenceFacts>).filter(
+    (k) => e[k] !== KEY_EVIDENCE_RULE[k],
+  );
+}

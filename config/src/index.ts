@@ -10,6 +10,9 @@ export {
   DEVICE_STATES,
   type DeviceKind,
   type DeviceState,
+  KEY_EVIDENCE_RULE,
+  type KeyEvidenceFacts,
+  keyEvidenceProblems,
   type Label,
 } from './facts.js';
 export {

@@ -1,10 +1,3 @@
-// make bench — machine time of one pickup journey with no human waits (scan → receipt) on SoftHSM2, split into
-// token time (inside PKCS#11 calls), central time (inside CentralPort calls, loopback central in this process)
-// and everything else (the appliance's own work: engine, durable store, outbox, ID reader, printer).
-// The engine is wired as startDaemon wires it, but driven step by step: the ID card is on the reader and a
-// blank key in the writer before each timed section, and no poll loop runs. Target: other < 100 ms.
-// Run after `npx tsc -b`: node appliance/dist/bench/journey.bench.js   (BENCH_JOURNEYS=N, default 11)
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,11 +5,13 @@ import { median, readSecret, recordBenchFigures } from '@certkiosk/config';
 import { DeviceManager, type UsbKeyDriver } from '@certkiosk/firmware-bridge';
 import { CentralClient, SyncAgent } from '@certkiosk/sync';
 import type { JourneyView } from '../api/contract.js';
+import { applianceKeyOn, deriveApplianceSecrets } from '../appliance-key.js';
 import { SOFTWARE_VERSION } from '../daemon.js';
 import { kioskDevices } from '../devices/kiosk-devices.js';
 import { PickupEngine } from '../journey/engine.js';
-import type { ApplianceKey, CentralPort, EventSink, KioskDevices, StateStore } from '../journey/ports.js';
-import { APPLIANCE_KEY_ID, startSimulation } from '../sim/simulation.js';
+import type { CentralPort, EventSink, KioskDevices, StateStore } from '../journey/ports.js';
+import { startSimulation } from '../sim/simulation.js';
+import { openJourneyKeyring } from '../store/journey-keys.js';
 import { openJourneyStore } from '../store/journey-store.js';
 import { SIM_SECRETS_ENV, simConfig, startTestCentral } from '../testing/kiosk-harness.js';
 
@@ -155,15 +150,7 @@ async function main(): Promise<void> {
   instrumentDriver(usbKey);
 
   const tokenRef = { label: config.devices.token.applianceKeyTokenLabel };
-  const spki = await usbKey.withSession(tokenRef, applianceTokenPin, (s) => s.keyPair(APPLIANCE_KEY_ID).spki);
-  const applianceKey: ApplianceKey = {
-    sign: (data) =>
-      usbKey.withSession(tokenRef, applianceTokenPin, (s) => s.signer(APPLIANCE_KEY_ID).sign(data)),
-    publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${spki
-      .toString('base64')
-      .match(/.{1,64}/g)!
-      .join('\n')}\n-----END PUBLIC KEY-----\n`,
-  };
+  const applianceKey = await applianceKeyOn(usbKey, tokenRef, applianceTokenPin);
   const client = new CentralClient({
     baseUrl: config.central.url,
     applianceId: config.appliance.id,
@@ -177,7 +164,9 @@ async function main(): Promise<void> {
     softwareVersion: SOFTWARE_VERSION,
   });
 
-  const journeyStore = await openJourneyStore(config.store.dir, randomBytes(16).toString('hex'));
+  const secrets = await deriveApplianceSecrets(applianceKey);
+  const keyring = await openJourneyKeyring(config.store.dir, secrets.journalKek);
+  const journeyStore = await openJourneyStore(config.store.dir, { keyring });
   const store: StateStore = {
     get data() {
       return journeyStore.data;
@@ -210,6 +199,7 @@ async function main(): Promise<void> {
     centralUrl: config.central.url,
     pickupPublicKeyPem: config.central.publicKey,
     pinPolicy: config.pinPolicy,
+    idHashKey: secrets.idHashKey,
     soPinMasterSecret: Buffer.from(secret('soPinMasterSecret')),
     blankKeySoPin,
     maxIdAttempts: config.kiosk.maxIdAttempts,

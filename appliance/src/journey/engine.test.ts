@@ -1,9 +1,10 @@
 // The pickup engine against in-memory fakes of its ports (testing-fakes.ts): what the applicant, staff and
 // central depend on, each case well under a second. The real drivers and central are exercised by the
 // *.softhsm.test.ts suites.
-import { createPublicKey, verify, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, verify, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PICKUP_STEPS } from '../api/contract.js';
+import { hashIdNumber } from './identity.js';
 import { issuanceRecordBytes } from './issuance-record.js';
 import {
   type FaultPoint,
@@ -156,24 +157,33 @@ describe('happy path', () => {
       ),
     ).toBe(true);
 
-    // Personal data purged: no full name, no ID number, no pickup code left in the record — except in the
-    // certificate itself (its subject CN, and so `certificate.subjectCommonName`, is the holder's name).
+    // Personal data purged: no full name, no ID number or its HMAC, no pickup code, no certificate subject;
+    // the certificate kept by serial and fingerprint (with expiry and masked subject for the done screen).
     const j = journeyOf(k);
     expect(j.status).toBe('completed');
     expect(j.pending).toBeUndefined();
     expect(j.pickupCode).toBeUndefined();
     expect(j.order?.holder?.name).toBe('张*');
     expect(j.identity?.nameMasked).toBe('张*');
-    const { certificate: _certificate, ...rest } = j;
-    const stored = JSON.stringify({ ...k.store.data, journeys: { [j.id]: rest } });
+    const cert = k.central.certificates[0]!;
+    expect(j.certificate).toEqual({
+      serialNumber: cert.serialNumber,
+      fingerprint: createHash('sha256').update(derOf(cert.certificatePem)).digest('hex'),
+      notAfter: expect.any(String),
+      subjectMasked: '张*',
+    });
+    const stored = JSON.stringify(k.store.data);
     expect(stored).not.toContain(HOLDER.name);
     expect(stored).not.toContain(HOLDER.idNumber);
     expect(stored).not.toContain(k.code);
+    expect(stored).not.toContain(hashIdNumber(k.options.idHashKey, HOLDER.idNumber));
     // …and what is stored is what is durable.
     expect(JSON.parse(k.store.durable())).toEqual(JSON.parse(JSON.stringify(k.store.data)));
     // The code's nonce is spent: the same code is refused offline.
     expect(Object.keys(k.store.data.usedPickupNonces)).toHaveLength(1);
     await e.close();
+    // Leaving the done screen: serial and fingerprint are all that is left of the certificate.
+    expect(Object.keys(journeyOf(k).certificate ?? {}).sort()).toEqual(['fingerprint', 'serialNumber']);
     v = await e.scan(k.code);
     expect(v.error?.code).toBe('PICKUP_CODE_USED');
   });
@@ -605,6 +615,27 @@ describe('staff: revoke and void', () => {
 function expectedRecovery(effect: PickupEffect): string {
   return RECOVERY_OUTCOME[PICKUP_EFFECTS[effect].recovery];
 }
+
+describe('key evidence', () => {
+  it.each([{ local: false }, { extractable: true }, { alwaysSensitive: false }])(
+    'a key pair that is not kept on the token ($0) is never sent for a certificate; another key is asked for',
+    async (bad) => {
+      const k = await fakeKiosk();
+      await toTokenStep(k);
+      k.driver.evidenceOverride = bad;
+      const refusedKey = k.driver.inserted?.serial;
+      const v = await k.engine.personaliseToken();
+      expect(v).toMatchObject({ status: 'active', need: 'token', error: { code: 'KEY_EVIDENCE_REFUSED' } });
+      expect(k.central.certificates).toHaveLength(0);
+      expect(k.store.data.spoiledKeys.map((s) => s.serial)).toEqual([refusedKey]);
+      // A proper blank key then goes through.
+      k.driver.evidenceOverride = {};
+      k.driver.insertBlank();
+      expect((await driveToEnd(k))?.status).toBe('completed');
+      expectOneCertificate(k);
+    },
+  );
+});
 
 describe('a USB key that stops answering', () => {
   it('keygen hangs: the engine stops waiting at the limit, offers retry or cancel, and the late answer records nothing', async () => {

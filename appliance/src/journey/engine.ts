@@ -10,7 +10,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, randomUUID, verify, X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { checkPin, type PinPolicy } from '@certkiosk/config';
+import { checkPin, keyEvidenceProblems, type PinPolicy } from '@certkiosk/config';
 import {
   deriveSoPin,
   deriveTransportPin,
@@ -33,7 +33,7 @@ import {
 import { ApplianceError, errorBody } from '../errors.js';
 import { checkIdentity, hashIdNumber, maskName } from './identity.js';
 import { issuanceRecord, issuanceRecordBytes } from './issuance-record.js';
-import { orderSnapshot, purgePersonalData } from './personal-data.js';
+import { forgetDoneScreen, orderSnapshot, purgePersonalData } from './personal-data.js';
 import {
   type FaultPoint,
   issuanceMayExist,
@@ -68,6 +68,8 @@ export interface EngineOptions {
   soPinMasterSecret: Buffer;
   /** SO-PIN blank keys arrive with from the vendor (null: blank keys are uninitialised). */
   blankKeySoPin: string | null;
+  /** The key ID numbers are HMACed under (derived on the appliance token; held in memory only). */
+  idHashKey: Buffer;
   /** How many different ID cards may be tried before the journey fails. */
   maxIdAttempts?: number;
   /** Waiting on central after issuance was sent: first retry after `initialMs`, doubling up to `maxMs`. */
@@ -468,7 +470,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       if (order.status !== 'approved' || order.delivery !== 'kiosk') {
         return this.refuse(j, new ApplianceError('ORDER_NOT_APPROVED'), { backToScan: true });
       }
-      j.order = orderSnapshot(order, this.store.data.idSalt);
+      j.order = orderSnapshot(order, this.opts.idHashKey);
       j.awaiting = 'confirm-order';
       await this.persist(j, 'order-verified');
       return this.viewOf(j);
@@ -532,7 +534,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       if (identity.lastReason && identity.idNumberMasked === masked) return this.viewOf(j);
       identity.nameMasked = maskName(card.name);
       identity.idNumberMasked = masked;
-      const check = checkIdentity(card, order, this.now(), this.store.data.idSalt);
+      const check = checkIdentity(card, order, this.now(), this.opts.idHashKey);
       if (!check.ok) {
         identity.attempts++;
         identity.lastReason = check.code;
@@ -547,7 +549,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       }
       identity.role = check.role;
       delete identity.lastReason;
-      identity.idNumberHash = hashIdNumber(this.store.data.idSalt, card.idNumber);
+      identity.idNumberHash = hashIdNumber(this.opts.idHashKey, card.idNumber);
       delete j.error;
       j.awaiting = 'token';
       await this.persist(j, 'identity-verified');
@@ -640,11 +642,12 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
               label: `${order.orderId} signing key`,
             });
       token.spkiSha256 = kp.spkiSha256;
-      token.evidence = {
-        local: kp.evidence.local,
-        neverExtractable: kp.evidence.neverExtractable,
-        alwaysSensitive: kp.evidence.alwaysSensitive,
-      };
+      // Only a key made on the token and never readable out of it is certified (central checks it again).
+      const problems = keyEvidenceProblems(kp.evidence);
+      if (problems.length) {
+        throw new ApplianceError('KEY_EVIDENCE_REFUSED', undefined, { problems: problems.join(',') });
+      }
+      token.evidence = { ...kp.evidence };
       // Order + journey + attempt: a retry of this request reuses it; a new key pair or journey does not.
       j.idempotencyKey = `${order.orderId}:${j.id.slice(0, 8)}:${j.attempt}`;
       await this.done(j, 'generate-key');
@@ -680,8 +683,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         csrPem: need(j.pending?.csrPem, 'CSR'),
         keyEvidence: {
           tokenSerial: token.serial,
-          local: token.evidence.local,
-          neverExtractable: token.evidence.neverExtractable,
+          ...token.evidence,
         },
       });
     } catch (err) {
@@ -845,7 +847,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       await this.waitForCentral(j, e);
       return;
     }
-    if (e.code === 'TOKEN_REMOVED' || e.code === 'TOKEN_ABSENT' || e.code === 'TOKEN_NOT_BLANK') {
+    if (['TOKEN_REMOVED', 'TOKEN_ABSENT', 'TOKEN_NOT_BLANK', 'KEY_EVIDENCE_REFUSED'].includes(e.code)) {
       // Before issuance nothing is lost: a new key pair on whatever blank key comes next.
       if (j.token) this.spoilKey(j, `removed at ${j.step}: ${e.code}`);
       if (stepIndex(j.step) >= stepIndex('token-ready') || j.pending) {
@@ -1045,6 +1047,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
             );
           }
         }
+        forgetDoneScreen(j);
         this.store.data.activeJourneyId = null;
         await this.writeState();
       }
@@ -1058,6 +1061,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     await this.exclusive(async () => {
       const j = this.current();
       if (j && j.status !== 'active') {
+        forgetDoneScreen(j);
         this.store.data.activeJourneyId = null;
         await this.writeState();
         this.emit('journey', null);

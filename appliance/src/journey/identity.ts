@@ -1,7 +1,7 @@
 // Who may collect an order, per certificate type (from the CA's published process):
 // natural person — the holder only; organisation-individual — the holder, or the registered handler when
 // the holder already verified online; organisation — the handler or the legal representative.
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { IdCard } from '@certkiosk/firmware-bridge';
 import { validateCard } from '@certkiosk/firmware-bridge';
 import type { ApplianceErrorCode } from '../api/contract.js';
@@ -38,12 +38,20 @@ export function allowedCollectors(order: OrderSnapshot): Array<{ role: IdentityR
 
 const normaliseName = (s: string) => s.replace(/[\s·•・.]/g, '').toUpperCase();
 
-/** Salted SHA-256 of an ID number (upper-case X), the only form in which the store keeps one. */
-export function hashIdNumber(salt: string, idNumber: string): string {
-  return createHash('sha256').update(`${salt}:${idNumber.toUpperCase()}`).digest('hex');
+/**
+ * HMAC-SHA256 of an ID number (upper-case X) under `key`, the only form in which a journey keeps one. The key is
+ * derived on the appliance token and held in memory only: without the token no candidate can be tried.
+ */
+export function hashIdNumber(key: Buffer | string, idNumber: string): string {
+  return createHmac('sha256', key).update(idNumber.toUpperCase()).digest('hex');
 }
 
-export function checkIdentity(card: IdCard, order: OrderSnapshot, today: Date, salt: string): IdentityCheck {
+export function checkIdentity(
+  card: IdCard,
+  order: OrderSnapshot,
+  today: Date,
+  key: Buffer | string,
+): IdentityCheck {
   const problems = validateCard(card, today);
   if (problems.some((p) => p.kind === 'expired' || p.kind === 'not-yet-valid')) {
     return { ok: false, code: 'ID_CARD_EXPIRED', detail: 'the card is outside its validity period' };
@@ -51,7 +59,7 @@ export function checkIdentity(card: IdCard, order: OrderSnapshot, today: Date, s
   if (problems.some((p) => p.kind === 'bad-check-character')) {
     return { ok: false, code: 'ID_CARD_INVALID', detail: 'the ID number check character is wrong' };
   }
-  const cardId = hashIdNumber(salt, card.idNumber);
+  const cardId = hashIdNumber(key, card.idNumber);
   for (const { role, person } of allowedCollectors(order)) {
     if (person.idNumberHash === cardId && normaliseName(person.name) === normaliseName(card.name)) {
       return { ok: true, role };

@@ -35,6 +35,8 @@ export interface KioskDevices {
 export interface ApplianceKey {
   /** DER ECDSA P-256 / SHA-256 signature by the appliance key (on its own PKCS#11 token). */
   sign(data: Buffer): Promise<Buffer>;
+  /** HMAC-SHA256 under a secret key that never leaves the appliance token (for keys derived from it). */
+  hmac(data: Buffer): Promise<Buffer>;
   publicKeyPem: string;
 }
 

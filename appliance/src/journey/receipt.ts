@@ -9,7 +9,7 @@ import {
 } from '@certkiosk/config';
 import { line, qrCode, type Receipt } from '@certkiosk/firmware-bridge';
 import { maskName } from './identity.js';
-import type { JourneyRecord } from './record.js';
+import type { IssuedJourney } from './record.js';
 
 export interface ReceiptData {
   orderId: string;
@@ -26,8 +26,7 @@ export interface ReceiptData {
   lookupUrl: string;
 }
 
-export function receiptData(j: JourneyRecord, kioskId: string, centralUrl: string, now: Date): ReceiptData {
-  if (!j.order || !j.certificate || !j.token) throw new Error('receipt needs order, certificate and token');
+export function receiptData(j: IssuedJourney, kioskId: string, centralUrl: string, now: Date): ReceiptData {
   return {
     orderId: j.order.orderId,
     certificateType: j.order.certificateType,

@@ -1,5 +1,6 @@
 // The durable record of one journey, and the appliance's small state, as stored in the lowdb JSON file.
 
+import type { KeyEvidenceFacts } from '@certkiosk/config';
 import type { KeyAlgorithm } from '@certkiosk/firmware-bridge';
 import type { BusinessType, CertificateType, ErrorBody, JourneyStatus, PickupStep } from '../api/contract.js';
 import type { PickupEffect } from './pickup-table.js';
@@ -51,11 +52,8 @@ export interface TokenRecord {
   evidence?: KeyEvidenceRecord;
 }
 
-export interface KeyEvidenceRecord {
-  local: boolean;
-  neverExtractable: boolean;
-  alwaysSensitive: boolean;
-}
+/** The private key's PKCS#11 attributes as read back from the token (the rule: KEY_EVIDENCE_RULE). */
+export type KeyEvidenceRecord = KeyEvidenceFacts;
 
 /** The key with its key pair generated and read back (from key-generated on). */
 export interface KeyedToken extends TokenRecord {
@@ -160,9 +158,20 @@ export interface IssuedJourney extends Omit<KeyedJourney, 'step'> {
     | 'completed';
   certificate: CertificateRecord;
 }
+/** What a closed journey keeps of its certificate: the subject (whose CN names the holder) is gone. */
+export interface CertificateSummary {
+  serialNumber: string;
+  /** SHA-256 of the certificate's DER, hex. */
+  fingerprint: string;
+  /** Kept until the done screen is left (masked subject, expiry), then dropped. */
+  notAfter?: string;
+  subjectMasked?: string;
+}
+
 /** Ended (completed, failed, abandoned): personal data purged, so no field is guaranteed any more. */
-export interface ClosedJourney extends JourneyBase {
+export interface ClosedJourney extends Omit<JourneyBase, 'certificate'> {
   status: 'completed' | 'failed' | 'abandoned';
+  certificate?: CertificateSummary;
 }
 
 export type OpenJourney =
@@ -291,11 +300,9 @@ export interface ApplianceState {
   /** Monotonic issuance counter for issuance records. */
   issuanceCounter: number;
   reprints: ReprintItem[];
-  /** Random salt for hashing ID numbers in issuance records. */
-  idSalt: string;
 }
 
-export function emptyState(salt: string): ApplianceState {
+export function emptyState(): ApplianceState {
   return {
     version: 1,
     activeJourneyId: null,
@@ -304,6 +311,5 @@ export function emptyState(salt: string): ApplianceState {
     spoiledKeys: [],
     issuanceCounter: 0,
     reprints: [],
-    idSalt: salt,
   };
 }

@@ -8,6 +8,7 @@
 import 'reflect-metadata';
 import {
   createHash,
+  createHmac,
   generateKeyPairSync,
   type KeyObject,
   randomBytes,
@@ -49,6 +50,7 @@ import {
 } from '@certkiosk/sync';
 import * as x509 from '@peculiar/x509';
 import type { JourneyView } from '../api/contract.js';
+import { deriveApplianceSecrets } from '../appliance-key.js';
 import { type EngineOptions, PickupEngine } from './engine.js';
 import type { ApplianceKey, CentralPort, EventSink, KioskDevices, StateStore } from './ports.js';
 import { type ApplianceState, emptyState, type UsedNonce } from './record.js';
@@ -409,6 +411,11 @@ export class FakeApplianceKey implements ApplianceKey {
     this.log.push('applianceKey.sign');
     return sign('sha256', data, this.privateKey);
   }
+
+  private readonly secret = randomBytes(32);
+  async hmac(data: Buffer): Promise<Buffer> {
+    return createHmac('sha256', this.secret).update(data).digest();
+  }
 }
 
 // ---------- USB key ----------
@@ -605,9 +612,13 @@ export class FakeUsbKey {
         alwaysSensitive: true,
         sensitive: true,
         extractable: false,
+        ...this.evidenceOverride,
       },
     };
   }
+
+  /** Keys made from now on report these attributes (a token that imports keys, or lets them be read). */
+  evidenceOverride: Partial<KeyPairInfo['evidence']> = {};
 
   private session(t: FakeToken): FakeSession {
     return {
@@ -916,7 +927,7 @@ export async function fakeKiosk(
   const central = await FakeCentral.create(log, clock, HALL);
   const order = kioskOrder(opts.order);
   const code = central.addOrder(order);
-  const store = new FakeStore(emptyState(randomBytes(16).toString('hex')));
+  const store = new FakeStore(emptyState());
   const events = new FakeEventSink(log);
   const driver = new FakeUsbKey(log);
   const devices = new FakeDevices(log, driver);
@@ -929,6 +940,7 @@ export async function fakeKiosk(
     pinPolicy: PIN_POLICY,
     soPinMasterSecret: Buffer.alloc(32, 7),
     blankKeySoPin: null,
+    idHashKey: (await deriveApplianceSecrets(applianceKey)).idHashKey,
     maxIdAttempts: 3,
     centralRetry: { initialMs: 2_000, maxMs: 60_000 },
     centralWaitLimitMs: 3 * 60_000,

@@ -69,11 +69,14 @@ export function journeyView(j: JourneyRecord): JourneyView {
   if (j.receipt) view.receipt = { state: j.receipt.state };
   if (j.waiting && j.status === 'active') view.waiting = { ...j.waiting };
   if (j.error) view.error = j.error;
-  if (j.certificate) {
+  const cert = j.certificate;
+  if (cert?.notAfter) {
+    // The subject names the holder: masked on screen too.
+    const subject = 'pem' in cert ? maskName(cert.subjectCommonName) : (cert.subjectMasked ?? '');
     view.certificate = {
-      subjectCommonName: j.certificate.subjectCommonName,
-      serialNumber: j.certificate.serialNumber,
-      notAfter: j.certificate.notAfter,
+      subjectCommonName: subject,
+      serialNumber: cert.serialNumber,
+      notAfter: cert.notAfter,
     };
   }
   return view;

@@ -29,7 +29,7 @@ import {
   type SoftHsmHome,
   UsbKeyDriver,
 } from '@certkiosk/firmware-bridge';
-import { APPLIANCE_KEY_ID } from '../appliance-key.js';
+import { APPLIANCE_HMAC_KEY_LABEL, APPLIANCE_KEY_ID } from '../appliance-key.js';
 import { createKeyTray, type KeyTray } from './key-tray.js';
 
 export interface Simulation {
@@ -77,6 +77,8 @@ export async function ensureApplianceToken(modulePath: string, label: string, pi
           label: 'certkiosk appliance key',
         });
       }
+      // The HMAC secret too, now, so it is in the copy made at creation (the journal's keys derive from it).
+      s.hmac(APPLIANCE_HMAC_KEY_LABEL, Buffer.from('ready'));
     });
     return (await driver.slotsAsync()).find((s) => s.token?.label === label)?.token?.serial ?? '';
   } finally {

@@ -3,7 +3,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { JourneyRecord } from '../journey/record.js';
+import { type JourneyKeyring, openJourneyKeyring } from './journey-keys.js';
 import { openJourneyStore } from './journey-store.js';
+
+/** The key-encryption key the appliance token would derive (tests: a fixed one). */
+const KEK = Buffer.alloc(32, 0x5a);
+const keyringIn = (dir: string, kek = KEK): Promise<JourneyKeyring> => openJourneyKeyring(dir, kek);
+
+/** Every byte under `dir`, as text (to search for what must not be there). */
+function everything(dir: string): string {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map(
+      (e) =>
+        readFileSync(join(e.parentPath, e.name), 'latin1') + readFileSync(join(e.parentPath, e.name), 'utf8'),
+    )
+    .join('\n');
+}
 
 function journey(
   id: string,
@@ -35,7 +51,7 @@ function journalText(dir: string): string {
 describe('journey store (snapshot + journal)', () => {
   it('gets back after a reopen exactly what was written', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jstore-'));
-    const a = await openJourneyStore(dir, 'salt');
+    const a = await openJourneyStore(dir, { keyring: await keyringIn(dir) });
     a.data.journeys['j1'] = journey('j1');
     a.data.activeJourneyId = 'j1';
     await a.write();
@@ -45,20 +61,19 @@ describe('journey store (snapshot + journal)', () => {
     await a.write();
     await a.close();
 
-    const b = await openJourneyStore(dir, 'other-salt');
+    const b = await openJourneyStore(dir, { keyring: await keyringIn(dir) });
     expect(b.data.journeys['j1']?.step).toBe('order-verified');
     expect(b.data).toMatchObject({
       activeJourneyId: 'j1',
       issuanceCounter: 7,
       usedPickupNonces: { n1: { journeyId: 'j1', expiresAt: '2099-01-01T00:00:00.000Z' } },
-      idSalt: 'salt',
     });
     await b.close();
   });
 
   it('appends only what changed: a write costs the same with many journeys stored', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jstore-'));
-    const s = await openJourneyStore(dir, 'salt', { compactEvery: 10_000 });
+    const s = await openJourneyStore(dir, { keyring: await keyringIn(dir), compactEvery: 10_000 });
     for (let i = 0; i < 200; i++) {
       s.data.journeys[`j${i}`] = journey(`j${i}`, 'completed', 'completed');
       await s.write();
@@ -75,7 +90,11 @@ describe('journey store (snapshot + journal)', () => {
 
   it('folds the journal into a snapshot and drops old finished journeys, keeping unfinished ones', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jstore-'));
-    const s = await openJourneyStore(dir, 'salt', { compactEvery: 20, keepFinished: 5 });
+    const s = await openJourneyStore(dir, {
+      keyring: await keyringIn(dir),
+      compactEvery: 20,
+      keepFinished: 5,
+    });
     s.data.journeys['open'] = journey('open', 'certificate-issued', 'in-doubt');
     await s.write();
     for (let i = 0; i < 30; i++) {
@@ -86,7 +105,7 @@ describe('journey store (snapshot + journal)', () => {
       await s.write();
     }
     await s.close();
-    const r = await openJourneyStore(dir, 'salt');
+    const r = await openJourneyStore(dir, { keyring: await keyringIn(dir) });
     expect(r.data.journeys['open']?.status).toBe('in-doubt');
     expect(r.data.journeys['done29']).toBeDefined();
     expect(Object.keys(r.data.journeys).length).toBeLessThan(20);
@@ -96,7 +115,11 @@ describe('journey store (snapshot + journal)', () => {
   it('used pickup nonces: a write costs the same after 100,000 pickups as after 100; expired ones are pruned', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jstore-'));
     let now = new Date('2026-11-01T00:00:00Z');
-    const s = await openJourneyStore(dir, 'salt', { compactEvery: 1_000_000, now: () => now });
+    const s = await openJourneyStore(dir, {
+      keyring: await keyringIn(dir),
+      compactEvery: 1_000_000,
+      now: () => now,
+    });
     const name = (i: number) => `n${String(i).padStart(6, '0')}`;
     const used = (i: number, expiresAt: string) =>
       s.useNonce(name(i), { journeyId: `j${name(i)}`, expiresAt });
@@ -120,20 +143,20 @@ describe('journey store (snapshot + journal)', () => {
     await s.compact();
     expect(Object.keys(s.data.usedPickupNonces).sort()).toEqual([name(100_100), name(100_101)]);
     await s.close();
-    const r = await openJourneyStore(dir, 'salt');
+    const r = await openJourneyStore(dir, { keyring: await keyringIn(dir) });
     expect(Object.keys(r.data.usedPickupNonces)).toHaveLength(2);
     // A released nonce (its issuance was voided) stays released after a reopen.
     r.releaseNonce(name(100_100));
     await r.write();
     await r.close();
-    const r2 = await openJourneyStore(dir, 'salt');
+    const r2 = await openJourneyStore(dir, { keyring: await keyringIn(dir) });
     expect(Object.keys(r2.data.usedPickupNonces)).toEqual([name(100_101)]);
     await r2.close();
   });
 
   it('a failed write puts the data back to what is durable', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jstore-'));
-    const s = await openJourneyStore(dir, 'salt');
+    const s = await openJourneyStore(dir, { keyring: await keyringIn(dir) });
     s.data.journeys['j1'] = journey('j1');
     await s.write();
     await s.close(); // the journal now refuses appends
@@ -147,5 +170,53 @@ describe('journey store (snapshot + journal)', () => {
     expect(s.data.journeys['j2']).toBeUndefined();
     expect(s.data.usedPickupNonces['nx']).toBeUndefined();
     expect(s.data.issuanceCounter).toBe(0);
+  });
+
+  it('writes an open journey only sealed; once it is closed and purged its key is destroyed (crypto-shredding)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jstore-'));
+    const s = await openJourneyStore(dir, { keyring: await keyringIn(dir), compactEvery: 3 });
+    const open = journey('j1', 'order-verified') as JourneyRecord & { order: object };
+    open.order = {
+      orderId: 'O-1',
+      certificateType: 'natural-person',
+      businessType: 'new',
+      serviceYears: 1,
+      holderVerifiedOnline: true,
+      holder: { name: '欧阳娜娜', idNumberHash: 'c0ffee'.repeat(8) },
+    };
+    s.data.journeys['j1'] = open;
+    await s.write();
+    for (let i = 0; i < 4; i++) {
+      s.data.issuanceCounter++;
+      await s.write(); // past compactEvery: the snapshot holds it too
+    }
+    expect(everything(dir)).not.toContain('欧阳娜娜');
+    expect(everything(dir)).not.toContain('c0ffee');
+    await s.close();
+
+    // Reopened with the token's key, it is all there; with another token's key the store refuses to start.
+    await expect(keyringIn(dir, Buffer.alloc(32, 1))).rejects.toThrow(
+      /do not open with this kiosk's appliance token/,
+    );
+    const r = await openJourneyStore(dir, { keyring: await keyringIn(dir) });
+    expect(r.data.journeys['j1']).toMatchObject({ order: { holder: { name: '欧阳娜娜' } } });
+
+    // Closed and purged: written in clear without the person, and the key is gone.
+    const j1 = r.data.journeys['j1'] as JourneyRecord & {
+      order: { holder: { name: string; idNumberHash: string } };
+    };
+    j1.status = 'completed';
+    j1.order.holder = { name: '欧*娜', idNumberHash: '' };
+    await r.write();
+    await r.close();
+    expect(JSON.parse(readFileSync(join(dir, 'journey-keys.json'), 'utf8')).keys).toEqual({});
+    const sealedCopies = everything(dir).match(/"sealed"/g) ?? [];
+    expect(sealedCopies.length).toBeGreaterThan(0); // still in old segments, unreadable now
+    const again = await openJourneyStore(dir, { keyring: await keyringIn(dir) });
+    expect(again.data.journeys['j1']).toMatchObject({
+      status: 'completed',
+      order: { holder: { name: '欧*娜' } },
+    });
+    await again.close();
   });
 });

@@ -4,27 +4,38 @@
 // every `compactEvery` records, when finished journeys beyond the newest `keepFinished` and pickup nonces whose
 // code has expired are dropped. A write that fails (disk full, read-only) puts `data` back to what is durable,
 // so nothing advances in memory that is not on disk; the next write after the disk recovers works again.
+// An open journey (active or in doubt) carries personal data: it is written sealed under its own key (see
+// journey-keys.ts); once it is closed and purged it is written in clear and its key is destroyed, so every
+// earlier sealed copy, in the journal or an old snapshot, can no longer be read.
 import { join } from 'node:path';
 import { AppendLog, DurableJsonFile } from '@certkiosk/sync';
 import { Low } from 'lowdb';
 import type { StateStore } from '../journey/ports.js';
 import { type ApplianceState, emptyState, type JourneyRecord, type UsedNonce } from '../journey/record.js';
+import type { JourneyKeyring, Sealed } from './journey-keys.js';
+
+/** A journey as written: in clear once closed (purged), sealed under its own key while open. */
+type StoredJourney = JourneyRecord | { id: string; sealed: Sealed };
+
+type StoredState = Omit<ApplianceState, 'journeys'> & { journeys: Record<string, StoredJourney> };
 
 interface Snapshot {
   /** Journal records up to and including this sequence are folded into `state`. */
   seq: number;
-  state: ApplianceState;
+  state: StoredState;
 }
 
 /** One journal record: the journeys and top-level fields that changed, nonces added and given back. */
 interface Delta {
-  journeys?: JourneyRecord[];
+  journeys?: StoredJourney[];
   nonces?: Record<string, UsedNonce>;
   releasedNonces?: string[];
   fields?: Partial<Omit<ApplianceState, 'journeys' | 'usedPickupNonces'>>;
 }
 
 export interface JourneyStoreOptions {
+  /** Per-journey keys: open journeys are written sealed, and a closed journey's key is destroyed. */
+  keyring: JourneyKeyring;
   compactEvery?: number;
   keepFinished?: number;
   now?: () => Date;
@@ -36,35 +47,58 @@ export interface JourneyStore extends StateStore {
   compact(): Promise<void>;
 }
 
-const FIELDS = [
-  'version',
-  'activeJourneyId',
-  'issuanceCounter',
-  'reprints',
-  'idSalt',
-  'spoiledKeys',
-] as const;
+const FIELDS = ['version', 'activeJourneyId', 'issuanceCounter', 'reprints', 'spoiledKeys'] as const;
 
-export async function openJourneyStore(
-  dir: string,
-  salt: string,
-  opts: JourneyStoreOptions = {},
-): Promise<JourneyStore> {
+const isOpen = (j: JourneyRecord) => j.status === 'active' || j.status === 'in-doubt';
+
+export async function openJourneyStore(dir: string, opts: JourneyStoreOptions): Promise<JourneyStore> {
+  const { keyring } = opts;
   const compactEvery = opts.compactEvery ?? 500;
   const keepFinished = opts.keepFinished ?? 50;
   const now = opts.now ?? (() => new Date());
   // The snapshot is a lowdb document on the durable adapter.
   const snapshotDb = new Low<Snapshot>(new DurableJsonFile<Snapshot>(join(dir, 'state.json')), {
     seq: 0,
-    state: emptyState(salt),
+    state: emptyState(),
   });
   await snapshotDb.read();
   const fresh = snapshotDb.data.seq === 0 && Object.keys(snapshotDb.data.state.journeys).length === 0;
   const snapshot = snapshotDb.data;
   const journal = await AppendLog.open<Delta>(join(dir, 'journal'));
-  const data = snapshot.state;
-  data.spoiledKeys ??= [];
-  for await (const entry of journal.readFrom(snapshot.seq + 1)) apply(data, entry.data);
+
+  /** A stored journey as it is in memory; undefined for a sealed copy whose key was destroyed. */
+  const unseal = (s: StoredJourney): JourneyRecord | undefined => {
+    if (!('sealed' in s)) return s;
+    const text = keyring.open(s.id, s.sealed);
+    return text === undefined ? undefined : (JSON.parse(text) as JourneyRecord);
+  };
+  const seal = (j: JourneyRecord): StoredJourney =>
+    isOpen(j) ? { id: j.id, sealed: keyring.seal(j.id, JSON.stringify(j)) } : j;
+
+  const { journeys: storedJourneys, ...fields } = snapshot.state;
+  const data: ApplianceState = { ...emptyState(), ...fields, journeys: {} };
+  // A sealed copy whose key is gone was superseded by its clear (purged) record, later in the journal.
+  const apply = (delta: Delta) => {
+    for (const s of delta.journeys ?? []) {
+      const j = unseal(s);
+      if (j) data.journeys[j.id] = j;
+      else delete data.journeys[s.id];
+    }
+    Object.assign(data.usedPickupNonces, delta.nonces ?? {});
+    for (const nonce of delta.releasedNonces ?? []) delete data.usedPickupNonces[nonce];
+    Object.assign(data, delta.fields ?? {});
+  };
+  apply({ journeys: Object.values(storedJourneys) });
+  for await (const entry of journal.readFrom(snapshot.seq + 1)) apply(entry.data);
+  // Keys of journeys no longer open (closed before a crash could destroy the key, or dropped) go now.
+  const shred = async () => {
+    const stale = keyring.ids().filter((id) => {
+      const j = data.journeys[id];
+      return !j || !isOpen(j);
+    });
+    await keyring.destroy(stale);
+  };
+  await shred();
 
   // What was last made durable (JSON per journey and per field), to find what changed and to put `data`
   // back when a write fails. Nonces are journalled as operations, so a write never walks them all.
@@ -104,7 +138,9 @@ export async function openJourneyStore(
       if (used.expiresAt < t) delete data.usedPickupNonces[nonce];
     }
     const seq = journal.lastSeq;
-    snapshotDb.data = { seq, state: data };
+    const journeys: Record<string, StoredJourney> = {};
+    for (const j of Object.values(data.journeys)) journeys[j.id] = seal(j);
+    snapshotDb.data = { seq, state: { ...data, journeys } };
     await snapshotDb.write();
     await journal.pruneBefore(seq + 1);
     sinceSnapshot = 0;
@@ -141,7 +177,16 @@ export async function openJourneyStore(
           changed.set(`j:${id}`, s);
         }
       }
-      if (journeys.length) delta.journeys = journeys;
+      if (journeys.length) {
+        try {
+          // Keys first, durably: a sealed record must never be on disk without its key.
+          await keyring.ensure(journeys.filter(isOpen).map((j) => j.id));
+        } catch (err) {
+          restore();
+          throw err;
+        }
+        delta.journeys = journeys.map(seal);
+      }
       const fields: Record<string, unknown> = {};
       for (const f of FIELDS) {
         const s = JSON.stringify(data[f]);
@@ -164,6 +209,9 @@ export async function openJourneyStore(
       for (const [k, v] of changed) written.set(k, v);
       addedNonces = new Map();
       releasedNonces = new Set();
+      // A journey written closed (purged) no longer needs its key: every sealed copy becomes unreadable. If
+      // this fails, the key goes at the next write or start; the clear record is already durable.
+      await shred().catch(() => undefined);
       if (++sinceSnapshot >= compactEvery) {
         // A failed compaction loses nothing: the journal still holds every record.
         await compact().catch(() => undefined);
@@ -172,11 +220,4 @@ export async function openJourneyStore(
     compact,
     close: () => journal.close(),
   };
-}
-
-function apply(state: ApplianceState, delta: Delta): void {
-  for (const j of delta.journeys ?? []) state.journeys[j.id] = j;
-  Object.assign(state.usedPickupNonces, delta.nonces ?? {});
-  for (const nonce of delta.releasedNonces ?? []) delete state.usedPickupNonces[nonce];
-  Object.assign(state, delta.fields ?? {});
 }

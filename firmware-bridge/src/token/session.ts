@@ -541,6 +541,38 @@ export class TokenSession {
     return h ? this.attrs(h, [pkcs11js.CKA_VALUE]).get(pkcs11js.CKA_VALUE) : undefined;
   }
 
+  /**
+   * HMAC-SHA256 of `data` under the token's secret key `label`, made on the token on first use: sensitive and
+   * never extractable, so whoever has the data but not the token cannot compute (or brute-force) the HMAC.
+   */
+  hmac(label: string, data: Buffer): Buffer {
+    const template: pkcs11js.Template = [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
+      { type: pkcs11js.CKA_LABEL, value: label },
+    ];
+    let key = this.find(template, 1)[0];
+    if (!key) {
+      key = this.call('secret key generation', () =>
+        this.api.C_GenerateKey(this.handle, { mechanism: pkcs11js.CKM_GENERIC_SECRET_KEY_GEN }, [
+          ...template,
+          { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_GENERIC_SECRET },
+          { type: pkcs11js.CKA_VALUE_LEN, value: 32 },
+          { type: pkcs11js.CKA_TOKEN, value: true },
+          { type: pkcs11js.CKA_PRIVATE, value: true },
+          { type: pkcs11js.CKA_SENSITIVE, value: true },
+          { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+          { type: pkcs11js.CKA_SIGN, value: true },
+          { type: pkcs11js.CKA_VERIFY, value: true },
+        ]),
+      );
+    }
+    const handle = key;
+    return this.call('HMAC', () => {
+      this.api.C_SignInit(this.handle, { mechanism: pkcs11js.CKM_SHA256_HMAC }, handle);
+      return Buffer.from(this.api.C_Sign(this.handle, data, Buffer.alloc(32)));
+    });
+  }
+
   /** Every object visible in this session, for `info`. */
   listObjects(): TokenObjectSummary[] {
     return this.find([], 1000).map((h) => {

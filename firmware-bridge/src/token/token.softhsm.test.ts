@@ -141,6 +141,32 @@ describe('personalisation on a real PKCS#11 module', () => {
   });
 });
 
+describe('HMAC with a secret key that stays on the token', () => {
+  it('is stable for one key, differs per token, and the key value cannot be read', async () => {
+    const a = newToken('hmac');
+    const b = newToken('hmac');
+    const data = Buffer.from('110101199003077777');
+    const first = await driver.withSession({ label: a.label }, PIN, (s) => s.hmac('certkiosk-id', data));
+    const again = await driver.withSession({ label: a.label }, PIN, (s) => s.hmac('certkiosk-id', data));
+    const other = await driver.withSession({ label: b.label }, PIN, (s) => s.hmac('certkiosk-id', data));
+    expect(first).toHaveLength(32);
+    expect(again.equals(first)).toBe(true);
+    expect(other.equals(first)).toBe(false);
+    const pkcs11js = (await import('pkcs11js')).default;
+    await driver.withSession({ label: a.label }, PIN, (s) => {
+      const api = driver.module.api;
+      const h = (s as unknown as { handle: Buffer }).handle;
+      api.C_FindObjectsInit(h, [{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY }]);
+      const keys = api.C_FindObjects(h, 10);
+      api.C_FindObjectsFinal(h);
+      expect(keys).toHaveLength(1);
+      expect(() => api.C_GetAttributeValue(h, keys[0]!, [{ type: pkcs11js.CKA_VALUE }])).toThrow(
+        /CKR_ATTRIBUTE_SENSITIVE/,
+      );
+    });
+  });
+});
+
 describe('interop with OpenSC pkcs11-tool and openssl', () => {
   it('pkcs11-tool lists the written key and certificate under one id, and reads the same public key', async () => {
     const token = newToken('interop');

@@ -186,6 +186,12 @@ export const KeyEvidenceSchema = Type.Object(
     local: Type.Boolean(),
     /** CKA_NEVER_EXTRACTABLE. */
     neverExtractable: Type.Boolean(),
+    /** CKA_ALWAYS_SENSITIVE. */
+    alwaysSensitive: Type.Boolean(),
+    /** CKA_SENSITIVE. */
+    sensitive: Type.Boolean(),
+    /** CKA_EXTRACTABLE. */
+    extractable: Type.Boolean(),
   },
   { additionalProperties: false },
 );
