@@ -1,5 +1,4 @@
 // The appliance's own key pair lives on its own PKCS#11 token under this id (never in a file).
-import { createHash } from 'node:crypto';
 import type { TokenRef, UsbKeyDriver } from '@certkiosk/firmware-bridge';
 import type { ApplianceKey } from './journey/ports.js';
 
@@ -22,18 +21,37 @@ export async function deriveApplianceSecrets(
   };
 }
 
-/** The appliance key as the engine and the sync agent use it: every call a session on the appliance token. */
+/**
+ * The appliance key as the engine and the sync agent use it: every call a session on the appliance token, which
+ * is first made to show the pinned public key (`spkiSha256`) before the PIN is sent. Without a pinned key (the
+ * sim), the key the token shows at start is pinned for the life of the process.
+ */
 export async function applianceKeyOn(
   usbKey: Pick<UsbKeyDriver, 'withSession'>,
   tokenRef: TokenRef,
   pin: string,
+  pinned?: string,
 ): Promise<ApplianceKey & { spkiSha256: string }> {
-  const spki = await usbKey.withSession(tokenRef, pin, (s) => s.keyPair(APPLIANCE_KEY_ID).spki);
+  const spkiSha256 =
+    pinned ?? (await usbKey.withSession(tokenRef, undefined, (s) => s.publicKeySha256(APPLIANCE_KEY_ID)));
+  if (!spkiSha256) throw new Error('The appliance token holds no appliance key.');
+  const expect = { expectPublicKey: { id: APPLIANCE_KEY_ID, spkiSha256 } };
+  const spki = await usbKey.withSession(tokenRef, pin, (s) => s.keyPair(APPLIANCE_KEY_ID).spki, expect);
   const body = spki.toString('base64').replace(/.{1,64}/g, '$&\n');
   return {
-    sign: (data) => usbKey.withSession(tokenRef, pin, (s) => s.signer(APPLIANCE_KEY_ID).sign(data)),
-    hmac: (data) => usbKey.withSession(tokenRef, pin, (s) => s.hmac(APPLIANCE_HMAC_KEY_LABEL, data)),
+    sign: (data) => usbKey.withSession(tokenRef, pin, (s) => s.signer(APPLIANCE_KEY_ID).sign(data), expect),
+    hmac: (data) => usbKey.withSession(tokenRef, pin, (s) => s.hmac(APPLIANCE_HMAC_KEY_LABEL, data), expect),
     publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${body}-----END PUBLIC KEY-----\n`,
-    spkiSha256: createHash('sha256').update(spki).digest('hex'),
+    spkiSha256,
   };
+}
+
+/** The appliance token: by its pinned serial (production), by label only in the sim. */
+export function applianceTokenRef(token: {
+  applianceKeyTokenSerial?: string | undefined;
+  applianceKeyTokenLabel: string;
+}): TokenRef {
+  return token.applianceKeyTokenSerial
+    ? { serial: token.applianceKeyTokenSerial }
+    : { label: token.applianceKeyTokenLabel };
 }

@@ -4,13 +4,13 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CertkioskConfig, readSecret } from '@certkiosk/config';
+import { type CertkioskConfig, demoSecretProblems, readSecret } from '@certkiosk/config';
 import { DeviceManager } from '@certkiosk/firmware-bridge';
 import { CentralClient, SyncAgent } from '@certkiosk/sync';
 import type { FastifyInstance } from 'fastify';
 import type { DeviceStatusView, JourneyView, KioskSettings } from './api/contract.js';
 import { buildApplianceApi } from './api/server.js';
-import { applianceKeyOn, deriveApplianceSecrets } from './appliance-key.js';
+import { applianceKeyOn, applianceTokenRef, deriveApplianceSecrets } from './appliance-key.js';
 import { AuditLog, verifyAuditLog } from './audit/index.js';
 import { kioskDevices } from './devices/kiosk-devices.js';
 import { JourneyAutopilot } from './journey/autopilot.js';
@@ -101,6 +101,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     const source = config.secrets[name];
     return source ? readSecret(source, env).toString('utf8') : null;
   };
+  // The repository's demo secrets are public: a production profile that uses one does not start.
+  const shipped = demoSecretProblems(config, (source) => readSecret(source, env));
+  if (shipped.length) throw new Error(shipped.join('; '));
   const applianceTokenPin = secret('applianceTokenPin')!;
   const blankKeySoPin = secret('blankKeySoPin');
   ensureWritableStore(config.store.dir);
@@ -119,8 +122,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   manager.start();
   await manager.settled();
 
-  const tokenRef = { label: config.devices.token.applianceKeyTokenLabel };
-  const applianceKey = await applianceKeyOn(manager.usbKey(), tokenRef, applianceTokenPin);
+  const tokenRef = applianceTokenRef(config.devices.token);
+  const applianceKey = await applianceKeyOn(
+    manager.usbKey(),
+    tokenRef,
+    applianceTokenPin,
+    config.devices.token.applianceKeySpkiSha256,
+  );
 
   const client = new CentralClient({
     baseUrl: config.central.url,
@@ -166,31 +174,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     soPinMasterSecret: Buffer.from(secret('soPinMasterSecret')!),
     blankKeySoPin,
     idHashKey: secrets.idHashKey,
+    allowedTokenModels: config.devices.token.allowedModels,
     maxIdAttempts: config.kiosk.maxIdAttempts,
     ...(opts.fault ? { fault: opts.fault } : {}),
     ...(opts.centralRetry ? { centralRetry: opts.centralRetry } : {}),
     ...(opts.centralWaitLimitMs ? { centralWaitLimitMs: opts.centralWaitLimitMs } : {}),
     ...(opts.afterStep ? { afterStep: opts.afterStep } : {}),
+    audit: async (actor, action, details) => {
+      await audit.append(actor, action, details);
+    },
   });
-
-  // Every journey step and status goes to the audit log, with masked data only.
-  let lastAudited = '';
-  engine.on('journey', (v: JourneyView | null) => {
-    if (!v) return;
-    const key = `${v.id}:${v.step}:${v.status}:${v.need}:${v.error?.code ?? ''}`;
-    if (key === lastAudited) return;
-    lastAudited = key;
-    audit
-      .append('applicant', `journey.${v.status === 'active' ? v.step : v.status}`, {
-        journeyId: v.id,
-        need: v.need,
-        ...(v.order ? { orderId: v.order.orderId } : {}),
-        ...(v.identity?.idNumberMasked ? { idNumber: v.identity.idNumberMasked } : {}),
-        ...(v.error ? { error: v.error.code } : {}),
-      })
-      .catch((err) => log(`audit: ${(err as Error).message}`));
-  });
-  engine.on('wiped', (w) => void audit.append('system', 'session.wiped', w).catch(() => {}));
 
   const configHash = opts.configFile
     ? createHash('sha256').update(readFileSync(opts.configFile)).digest('hex')

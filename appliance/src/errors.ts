@@ -102,6 +102,12 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
     'The kiosk cannot save its records (storage full or failing); nothing more is done until it can.',
   ],
   STEP_TIMEOUT: [504, 'call-staff', false, 'This step took too long; staff will finish it.'],
+  TOKEN_MODEL_NOT_ALLOWED: [
+    422,
+    'retry',
+    true,
+    'This kind of USB key is not one the kiosk may use. Take it out and use a blank key from the tray.',
+  ],
   KEY_EVIDENCE_REFUSED: [
     422,
     'retry',

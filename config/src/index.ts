@@ -1,4 +1,5 @@
 export { BENCH_RESULTS_FILE, type BenchFigures, median, recordBenchFigures } from './bench-results.js';
+export { DEMO_SECRETS, SHIPPED_SECRET_VALUES, TEST_SECRETS } from './demo-secrets.js';
 export {
   BUSINESS_TYPE_LABELS,
   BUSINESS_TYPES,
@@ -24,8 +25,14 @@ export {
   parseConfig,
   readSecret,
 } from './loader.js';
-export { maskIdNumber, maskName } from './masks.js';
+export { maskIdNumber, maskName, normaliseIdNumber, normalisePersonName } from './masks.js';
 export { checkPin, type PinProblem } from './pin-policy.js';
+export {
+  demoSecretProblems,
+  FIXTURE_PICKUP_PUBLIC_KEYS_SHA256,
+  isSimProfile,
+  productionProblems,
+} from './production-rules.js';
 export {
   type CertkioskConfig,
   configSchema,

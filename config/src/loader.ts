@@ -3,6 +3,7 @@ import { createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { z } from 'zod';
+import { productionProblems } from './production-rules.js';
 import { type CertkioskConfig, configSchema, type SecretSource } from './schema.js';
 
 export type LoadResult = { ok: true; config: CertkioskConfig } | { ok: false; problems: string[] };
@@ -83,6 +84,7 @@ export function parseConfig(input: unknown, baseDir: string): LoadResult {
   } catch (err) {
     problems.push(`central.publicKey: expected a PEM public key that parses (${(err as Error).message})`);
   }
+  problems.push(...productionProblems(config));
   return problems.length ? { ok: false, problems } : { ok: true, config };
 }
 

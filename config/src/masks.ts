@@ -20,3 +20,16 @@ export function maskName(name: string): string {
   if (chars.length === 2) return `${chars[0]}*`;
   return `${chars[0]}${'*'.repeat(chars.length - 2)}${chars[chars.length - 1]}`;
 }
+
+/** The form of an ID number that is compared or HMACed: surrounding whitespace removed, a final `x` as `X`.
+ *  The kiosk (card read) and central (order) normalise through this one function. */
+export function normaliseIdNumber(id: string): string {
+  return id.trim().toUpperCase();
+}
+
+/** The form of a person's name that is compared or HMACed: whitespace and the middle dots of transcribed
+ *  names (`·`, `•`, `・`, `.`) removed, Latin letters upper-cased — so `阿依古丽·买买提` on the order matches
+ *  `阿依古丽买买提` on the card, and `Li Na` matches `LI NA`. */
+export function normalisePersonName(name: string): string {
+  return name.replace(/[\s·•・.]/g, '').toUpperCase();
+}

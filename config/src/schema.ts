@@ -33,6 +33,23 @@ export const tokenDeviceSchema = z.strictObject({
   blankLabelPrefix: z.string().default(''),
   /** Label of the token that holds the appliance's own request-signing key. */
   applianceKeyTokenLabel: z.string().min(1).default('certkiosk-appliance'),
+  /**
+   * The appliance token, pinned: its serial (found by serial, never by label) and the SHA-256 of its key's
+   * SubjectPublicKeyInfo, checked before the appliance PIN is sent to it. Required outside the sim.
+   */
+  applianceKeyTokenSerial: z.string().min(1).max(32).optional(),
+  applianceKeySpkiSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'expected the SHA-256 of the appliance key (64 lower-case hex digits)')
+    .optional(),
+  /**
+   * The USB-key models (CK_TOKEN_INFO manufacturerID and model) that may be personalised; any other key is
+   * refused before anything, the vendor SO-PIN included, is sent to it. Required (non-empty) outside the sim.
+   */
+  allowedModels: z
+    .array(z.strictObject({ manufacturer: z.string().min(1).max(32), model: z.string().min(1).max(16) }))
+    .max(50)
+    .default([]),
   pollIntervalMs: z.number().int().min(50).max(60_000).default(500),
 });
 
@@ -72,6 +89,71 @@ const secretSource = z.union(
   { error: 'expected { "env": "VAR_NAME" } or { "file": "/path" } — secrets never go in the JSON itself' },
 );
 
+/** A staff id: 1–3 capital letters then 3–8 digits ("S001", "SZ0123"). The appliance's staff store agrees. */
+export const STAFF_ID_PATTERN = /^[A-Z]{1,3}[0-9]{3,8}$/;
+/** A scrypt hash of a staff PIN (`hashStaffPin` in appliance/src/staff): never the PIN itself. */
+export const STAFF_PIN_HASH_PATTERN =
+  /^\$scrypt\$N=[0-9]{1,8},r=[0-9]{1,3},p=[0-9]{1,3}\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/;
+export const STAFF_ROLES = ['operator', 'administrator'] as const;
+
+const PIN_HASH_EXPECTED =
+  'pinHash: expected a scrypt PIN hash "$scrypt$N=32768,r=8,p=1$<salt>$<key>" (made by hashStaffPin) — never a PIN';
+
+export const staffAccountSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(STAFF_ID_PATTERN, 'expected a staff id like "S001" (1–3 capital letters, 3–8 digits)'),
+    name: z.string().trim().min(1, "expected the staff member's name").max(64),
+    role: z.enum(STAFF_ROLES, { error: 'expected role "operator" or "administrator"' }),
+    // Checked on the account, not the field: the loader quotes a refused field's value, and a PIN typed
+    // here by mistake must not be printed back.
+    pinHash: z.unknown(),
+  })
+  .superRefine((a, ctx) => {
+    if (typeof a.pinHash !== 'string' || !STAFF_PIN_HASH_PATTERN.test(a.pinHash)) {
+      ctx.addIssue({ code: 'custom', path: [], message: PIN_HASH_EXPECTED });
+    }
+  })
+  .transform((a) => ({ id: a.id, name: a.name, role: a.role, pinHash: a.pinHash as string }));
+
+export const staffSchema = z
+  .strictObject({
+    /** Seed the staff store on first start only; later changes are made on the maintenance screen. */
+    accounts: z.array(staffAccountSchema).max(200).default([]),
+    /** A staff session ends after this long without a request. */
+    idleLogoutMs: z.number().int().min(30_000).max(3_600_000).default(300_000),
+    /** A staff session ends this long after sign-in, however active. */
+    maxSessionMs: z.number().int().min(60_000).max(86_400_000).default(28_800_000),
+  })
+  .superRefine((staff, ctx) => {
+    const seen = new Set<string>();
+    staff.accounts.forEach((a, i) => {
+      if (seen.has(a.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['accounts', i, 'id'],
+          message: `duplicate staff id "${a.id}"`,
+        });
+      }
+      seen.add(a.id);
+    });
+    if (staff.accounts.length > 0 && !staff.accounts.some((a) => a.role === 'administrator')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accounts'],
+        message: 'expected at least one account with role "administrator"',
+      });
+    }
+    if (staff.idleLogoutMs > staff.maxSessionMs) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['idleLogoutMs'],
+        message: 'idleLogoutMs must not exceed maxSessionMs',
+      });
+    }
+  });
+
 export const configSchema = z.strictObject({
   appliance: z.strictObject({
     id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,63}$/, 'expected an appliance id like "KIOSK-SZ-001"'),
@@ -79,6 +161,11 @@ export const configSchema = z.strictObject({
   }),
   central: z.strictObject({
     url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL of the central service' }),
+    /** PEM of the CA central's TLS certificate must chain to (pinned; required outside the sim). */
+    caCertificate: z
+      .string()
+      .includes('BEGIN CERTIFICATE', { message: 'expected a PEM certificate' })
+      .optional(),
     /** Public key that signs pickup codes (PEM, SPKI). */
     publicKey: z.string().includes('BEGIN PUBLIC KEY', { message: 'expected a PEM public key (SPKI)' }),
   }),
@@ -117,6 +204,8 @@ export const configSchema = z.strictObject({
       maxIdAttempts: 3,
       listenPort: 7420,
     }),
+  /** Per-person staff accounts for the maintenance screen (seed) and staff session times. */
+  staff: staffSchema.default({ accounts: [], idleLogoutMs: 300_000, maxSessionMs: 28_800_000 }),
   /** Sim profile only: run the device emulators, a private SoftHSM2 and a tray of blank keys in-process. */
   simulation: z
     .strictObject({
@@ -133,7 +222,7 @@ export const configSchema = z.strictObject({
     applianceTokenPin: secretSource,
     /** SO-PIN blank keys arrive with from the vendor; omit when blank keys come uninitialised. */
     blankKeySoPin: secretSource.optional(),
-    /** PIN hall staff enter on the maintenance screen. */
+    /** PIN hall staff enter on the maintenance screen (the shared PIN before per-person `staff.accounts`). */
     staffPin: secretSource,
   }),
 });
@@ -142,3 +231,5 @@ export type CertkioskConfig = z.output<typeof configSchema>;
 export type PinPolicy = z.output<typeof pinPolicySchema>;
 export type TokenDeviceConfig = z.output<typeof tokenDeviceSchema>;
 export type SecretSource = z.output<typeof secretSource>;
+export type StaffConfig = z.output<typeof staffSchema>;
+export type StaffAccountConfig = z.output<typeof staffAccountSchema>;

@@ -182,6 +182,7 @@ export const APPLIANCE_ERROR_CODES = [
   'STEP_TIMEOUT',
   'TOKEN_NOT_RESPONDING',
   'KEY_EVIDENCE_REFUSED',
+  'TOKEN_MODEL_NOT_ALLOWED',
   'SESSION_ENDED_BY_STAFF',
   'INTERNAL',
   // staff accounts (maintenance screen sign-in and account management)

@@ -5,7 +5,7 @@ import { median, readSecret, recordBenchFigures } from '@certkiosk/config';
 import { DeviceManager, type UsbKeyDriver } from '@certkiosk/firmware-bridge';
 import { CentralClient, SyncAgent } from '@certkiosk/sync';
 import type { JourneyView } from '../api/contract.js';
-import { applianceKeyOn, deriveApplianceSecrets } from '../appliance-key.js';
+import { applianceKeyOn, applianceTokenRef, deriveApplianceSecrets } from '../appliance-key.js';
 import { SOFTWARE_VERSION } from '../daemon.js';
 import { kioskDevices } from '../devices/kiosk-devices.js';
 import { PickupEngine } from '../journey/engine.js';
@@ -149,8 +149,13 @@ async function main(): Promise<void> {
   instrumentPkcs11(usbKey);
   instrumentDriver(usbKey);
 
-  const tokenRef = { label: config.devices.token.applianceKeyTokenLabel };
-  const applianceKey = await applianceKeyOn(usbKey, tokenRef, applianceTokenPin);
+  const tokenRef = applianceTokenRef(config.devices.token);
+  const applianceKey = await applianceKeyOn(
+    usbKey,
+    tokenRef,
+    applianceTokenPin,
+    config.devices.token.applianceKeySpkiSha256,
+  );
   const client = new CentralClient({
     baseUrl: config.central.url,
     applianceId: config.appliance.id,

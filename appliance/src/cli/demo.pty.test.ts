@@ -126,7 +126,7 @@ describe('make demo', () => {
     for (const line of [
       `kiosk UI            http://127.0.0.1:${kioskPort}/`,
       `emulator control    http://127.0.0.1:${kioskPort}/sim`,
-      `fleet view          http://127.0.0.1:${centralPort}/fleet?token=dev`,
+      `fleet view          http://127.0.0.1:${centralPort}/fleet   (log in with the admin token "dev")`,
       'staff PIN           8642',
     ])
       expect(demo.stdout()).toContain(line);

@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-// certkiosk-demo (`make demo`): the reference central service with an approved demo order, the kiosk daemon
-// in the sim profile with its four emulators, and the URLs a person needs to play the applicant.
-// `--smoke` plays one whole journey through the /sim control routes and the kiosk API, then stops.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -11,6 +8,10 @@ import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+// certkiosk-demo (`make demo`): the reference central service with an approved demo order, the kiosk daemon
+// in the sim profile with its four emulators, and the URLs a person needs to play the applicant.
+// `--smoke` plays one whole journey through the /sim control routes and the kiosk API, then stops.
+import { DEMO_SECRETS } from '@certkiosk/config';
 import type { JourneyView } from '../api/contract.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -24,12 +25,7 @@ const PICKUP_KEY = repo('sync/fixtures/sim-pickup-signing.key.pem');
 const KIOSK_UI_INDEX = repo('kiosk-ui/dist/index.html');
 
 /** Fixed development secrets: the demo store is made with them, so they must not change between runs. */
-export const DEMO_SECRETS = {
-  CERTKIOSK_SO_PIN_MASTER: 'certkiosk demo master secret - development only',
-  CERTKIOSK_APPLIANCE_TOKEN_PIN: '624810',
-  CERTKIOSK_BLANK_KEY_SO_PIN: 'demo-factory-so-pin',
-  CERTKIOSK_STAFF_PIN: '8642',
-} as const;
+export { DEMO_SECRETS };
 export const DEMO_ADMIN_TOKEN = 'dev';
 /** The holder of the seeded order; the emulator's ID-card fixture han-zhang-wei is this person. */
 const DEMO_HOLDER = { name: '张伟', idNumber: '440305198503071238' };
@@ -300,7 +296,8 @@ async function playOneJourney(kioskUrl: string, phonePage: string): Promise<Jour
     throw new DemoError(`timed out waiting for ${what}; last journey state: ${JSON.stringify(last)}`);
   };
 
-  await http('DELETE', `${kioskUrl}/api/journeys/current`);
+  // Every POST/DELETE to the kiosk is JSON (bodiless ones send {}): the appliance refuses others (415).
+  await http('DELETE', `${kioskUrl}/api/journeys/current`, {});
   await api('POST', '/sim/scan', { phonePageUrl: phonePage });
   await until('the order summary', (j) => j?.need === 'confirm-order');
   const confirmed = await api('POST', '/api/journeys/current/confirm', {});
@@ -325,7 +322,7 @@ function banner(urls: { kiosk: string; central: string; phonePage: string }): st
     `  kiosk UI            ${urls.kiosk}/`,
     `  applicant's phone   ${urls.phonePage}`,
     `  emulator control    ${urls.kiosk}/sim`,
-    `  fleet view          ${urls.central}/fleet?token=${DEMO_ADMIN_TOKEN}`,
+    `  fleet view          ${urls.central}/fleet   (log in with the admin token "${DEMO_ADMIN_TOKEN}")`,
     `  staff PIN           ${DEMO_SECRETS.CERTKIOSK_STAFF_PIN}   (maintenance screen)`,
     '  The staff PIN, the central admin token "dev" and the other demo secrets are fixed development',
     '  values for this demo only.',

@@ -7,6 +7,7 @@ export interface KioskDevicesOptions {
   /** Labels of vendor-initialised blank keys start with this; '' = blank keys come uninitialised. */
   blankLabelPrefix: string;
   applianceKeyTokenLabel: string;
+  applianceKeyTokenSerial?: string | undefined;
 }
 
 export function kioskDevices(manager: DeviceManager, opts: KioskDevicesOptions): KioskDevices {
@@ -17,6 +18,7 @@ export function kioskDevices(manager: DeviceManager, opts: KioskDevicesOptions):
       for (const s of slots) {
         const t = s.token;
         if (!t || !s.tokenPresent || t.label === opts.applianceKeyTokenLabel) continue;
+        if (opts.applianceKeyTokenSerial && t.serial === opts.applianceKeyTokenSerial) continue;
         const blank = opts.blankLabelPrefix
           ? t.flags.initialized && t.label.startsWith(opts.blankLabelPrefix)
           : !t.flags.initialized && t.serial !== '';

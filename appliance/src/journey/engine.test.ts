@@ -616,6 +616,53 @@ function expectedRecovery(effect: PickupEffect): string {
   return RECOVERY_OUTCOME[PICKUP_EFFECTS[effect].recovery];
 }
 
+describe('the audit log', () => {
+  it('gets each durable change once, awaited in order, with masked data only', async () => {
+    const audited: string[] = [];
+    const k = await fakeKiosk({
+      engine: {
+        audit: async (_actor, action, details) => {
+          await new Promise((r) => setTimeout(r, 1)); // a slow disk: the engine waits for it
+          audited.push(`${action} ${JSON.stringify(details)}`);
+        },
+      },
+    });
+    expect((await driveToEnd(k))?.status).toBe('completed');
+    const actions = audited.map((a) => a.split(' ')[0]);
+    // Once per change: no entry repeats the one before it.
+    expect(audited.filter((a, i) => a === audited[i - 1])).toEqual([]);
+    for (const step of [
+      'journey.order-verified',
+      'journey.identity-verified',
+      'journey.certificate-written',
+      'journey.completed',
+    ])
+      expect(actions).toContain(step);
+    expect(actions.indexOf('journey.identity-verified')).toBeLessThan(
+      actions.indexOf('journey.certificate-written'),
+    );
+    const all = audited.join('\n');
+    expect(all).not.toContain(HOLDER.name);
+    expect(all).not.toContain(HOLDER.idNumber);
+  });
+
+  it('a failed audit write stops the journey as the store would (call staff), and nothing more is done', async () => {
+    let broken = false;
+    const k = await fakeKiosk({
+      engine: {
+        audit: async () => {
+          if (broken) throw new Error('ENOSPC: no space left on device');
+        },
+      },
+    });
+    await toTokenStep(k);
+    broken = true;
+    const v = await k.engine.personaliseToken();
+    expect(v.error?.code).toBe('STORE_UNAVAILABLE');
+    expect(k.central.certificates).toHaveLength(0);
+  });
+});
+
 describe('key evidence', () => {
   it.each([{ local: false }, { extractable: true }, { alwaysSensitive: false }])(
     'a key pair that is not kept on the token ($0) is never sent for a certificate; another key is asked for',
@@ -635,6 +682,29 @@ describe('key evidence', () => {
       expectOneCertificate(k);
     },
   );
+});
+
+describe('USB-key models', () => {
+  it('a key of a model not on the allow-list is refused before anything (no SO-PIN) is sent to it', async () => {
+    const k = await fakeKiosk({
+      engine: { allowedTokenModels: [{ manufacturer: 'Feitian', model: 'ePass3003' }] },
+    });
+    await toTokenStep(k);
+    const v = await k.engine.personaliseToken();
+    expect(v).toMatchObject({
+      need: 'token',
+      error: { code: 'TOKEN_MODEL_NOT_ALLOWED', params: { manufacturer: 'Fake', model: 'FakeKey' } },
+    });
+    expect(k.log).not.toContain('usbKey.prepareBlankKeyAsync');
+    expect(k.store.data.spoiledKeys).toEqual([]);
+  });
+
+  it('a listed model goes through', async () => {
+    const k = await fakeKiosk({
+      engine: { allowedTokenModels: [{ manufacturer: 'Fake', model: 'FakeKey' }] },
+    });
+    expect((await driveToEnd(k))?.status).toBe('completed');
+  });
 });
 
 describe('a USB key that stops answering', () => {

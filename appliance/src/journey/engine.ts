@@ -68,6 +68,11 @@ export interface EngineOptions {
   soPinMasterSecret: Buffer;
   /** SO-PIN blank keys arrive with from the vendor (null: blank keys are uninitialised). */
   blankKeySoPin: string | null;
+  /**
+   * The USB-key models that may be personalised (manufacturer and model from CK_TOKEN_INFO); any other key is
+   * refused before anything, the vendor SO-PIN included, is sent to it. Empty: any model (the sim).
+   */
+  allowedTokenModels?: ReadonlyArray<{ manufacturer: string; model: string }>;
   /** The key ID numbers are HMACed under (derived on the appliance token; held in memory only). */
   idHashKey: Buffer;
   /** How many different ID cards may be tried before the journey fails. */
@@ -85,6 +90,11 @@ export interface EngineOptions {
   now?: () => Date;
   /** Fault injection (test builds only): called at every side-effect boundary and after every step. */
   fault?: (point: FaultPoint) => void | Promise<void>;
+  /**
+   * The audit log: every change of a journey's step, status, need or error (masked data only), and every
+   * session end, awaited once the change is durable (a failed audit write stops the journey like the store).
+   */
+  audit?: (actor: 'applicant' | 'system', action: string, details: Record<string, unknown>) => Promise<void>;
   /** Test hook: awaited right after a step is made durable (e.g. to pull the key at a chosen moment). */
   afterStep?: (step: PickupStep) => Promise<void> | void;
 }
@@ -219,6 +229,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     j.revision = (j.revision ?? 0) + 1;
     this.store.data.journeys[j.id] = j;
     await this.writeState();
+    await this.auditChange(j);
     if (this.storeFault) this.storeFault = null;
     if (step) {
       await this.opts.fault?.(`step:${step}`);
@@ -272,6 +283,33 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     if (run !== undefined && run !== this.liveTokenRun) {
       throw new ApplianceError('TOKEN_NOT_RESPONDING', 'a USB-key job that was given up on tried to record');
     }
+  }
+
+  private lastAudited = '';
+
+  /** Audit a durable change of the journey (once per step, status, need and error), with masked data only. */
+  private async auditChange(j: JourneyRecord): Promise<void> {
+    if (!this.opts.audit) return;
+    const v = journeyView(j);
+    const key = `${v.id}:${v.step}:${v.status}:${v.need}:${v.error?.code ?? ''}`;
+    if (key === this.lastAudited) return;
+    try {
+      await this.opts.audit('applicant', `journey.${v.status === 'active' ? v.step : v.status}`, {
+        journeyId: v.id,
+        need: v.need,
+        ...(v.order ? { orderId: v.order.orderId } : {}),
+        ...(v.identity?.idNumberMasked ? { idNumber: v.identity.idNumberMasked } : {}),
+        ...(v.error ? { error: v.error.code } : {}),
+      });
+    } catch (err) {
+      this.storeFault = errorBody(
+        'STORE_UNAVAILABLE',
+        `The kiosk cannot write its audit log: ${(err as Error).message}`,
+      );
+      this.emit('journey', this.view());
+      throw new ApplianceError('STORE_UNAVAILABLE', undefined, undefined, { cause: err });
+    }
+    this.lastAudited = key;
   }
 
   /** Write the store; a failure stops the journey (view: STORE_UNAVAILABLE) with memory as on disk. */
@@ -587,6 +625,11 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     if (stepIndex(j.step) < stepIndex('token-ready')) {
       const blank = this.devices.blankToken();
       if (!blank) throw new ApplianceError('TOKEN_ABSENT');
+      const allowed = this.opts.allowedTokenModels ?? [];
+      const { manufacturer, model } = blank.token;
+      if (allowed.length && !allowed.some((m) => m.manufacturer === manufacturer && m.model === model)) {
+        throw new ApplianceError('TOKEN_MODEL_NOT_ALLOWED', undefined, { manufacturer, model });
+      }
       j.awaiting = 'none';
       delete j.error;
       const label = `CK-${order.orderId}`.slice(0, 32);
@@ -847,7 +890,15 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       await this.waitForCentral(j, e);
       return;
     }
-    if (['TOKEN_REMOVED', 'TOKEN_ABSENT', 'TOKEN_NOT_BLANK', 'KEY_EVIDENCE_REFUSED'].includes(e.code)) {
+    if (
+      [
+        'TOKEN_REMOVED',
+        'TOKEN_ABSENT',
+        'TOKEN_NOT_BLANK',
+        'KEY_EVIDENCE_REFUSED',
+        'TOKEN_MODEL_NOT_ALLOWED',
+      ].includes(e.code)
+    ) {
       // Before issuance nothing is lost: a new key pair on whatever blank key comes next.
       if (j.token) this.spoilKey(j, `removed at ${j.step}: ${e.code}`);
       if (stepIndex(j.step) >= stepIndex('token-ready') || j.pending) {
@@ -1051,6 +1102,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         this.store.data.activeJourneyId = null;
         await this.writeState();
       }
+      await this.opts.audit?.('system', 'session.wiped', { reason }).catch(() => undefined);
       this.emit('journey', null);
       this.emit('wiped', { reason });
     });

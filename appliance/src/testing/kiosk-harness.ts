@@ -1,24 +1,22 @@
 // Test support: a real central on loopback, and a daemon in the sim profile (real drivers against the
 // emulators over PTYs, SoftHSM2 behind the usbkey-sim module), both in temporary folders.
+
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CertkioskConfig, parseConfig } from '@certkiosk/config';
+import { type CertkioskConfig, parseConfig, TEST_SECRETS } from '@certkiosk/config';
 import type { CreateOrderRequest, OrderActionResponse } from '@certkiosk/sync';
 import { buildCentral } from '@certkiosk/sync/central';
 import type { FastifyInstance } from 'fastify';
-import type { JourneyView } from '../api/contract.js';
+import { createApplianceClient } from '../api/client.js';
+import type { DeviceStatusView, JourneyView } from '../api/contract.js';
 
 const repo = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 export const ADMIN_TOKEN = 'test-admin';
-export const SIM_SECRETS_ENV = {
-  CERTKIOSK_SO_PIN_MASTER: 'test master secret for so-pins 0123456789',
-  CERTKIOSK_APPLIANCE_TOKEN_PIN: '551177',
-  CERTKIOSK_BLANK_KEY_SO_PIN: 'factory-so-1234',
-  CERTKIOSK_STAFF_PIN: '8642',
-};
+/** The secrets the sim daemon runs with in tests (defined once in config; refused in production). */
+export const SIM_SECRETS_ENV = { ...TEST_SECRETS };
 
 export const ZHANG_WEI = { name: '张伟', idNumber: '440305198503071238' };
 
@@ -123,24 +121,28 @@ function simConfigInput(dir: string, centralUrl: string): any {
   return input;
 }
 
-/** A small HTTP client for the appliance API. */
+/** The typed client (`api`), plus a raw `call` for tests that look at statuses and bodies as sent. */
 export function applianceClient(baseUrl: string) {
+  const api = createApplianceClient(baseUrl);
+  // A POST/DELETE always goes as application/json (`{}` when it has no body): the appliance refuses others.
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const payload = body ?? (method === 'GET' || method === 'HEAD' ? undefined : {});
     const r = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      headers: { ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      ...(payload !== undefined ? { body: JSON.stringify(payload) } : {}),
     });
     const text = await r.text();
     return { status: r.status, body: text ? JSON.parse(text) : null };
   };
   return {
+    api,
     call,
-    state: async () =>
-      (await call('GET', '/api/state')).body as {
-        journey: JourneyView | null;
-        devices: Array<{ kind: string; state: string; detail: string | null }>;
-      },
+    state: async (): Promise<{ journey: JourneyView | null; devices: DeviceStatusView[] }> => {
+      const r = await api.state();
+      if (!r.ok) throw new Error(`GET /api/state: ${r.status} ${r.error.code}`);
+      return r.data;
+    },
     /** Poll the state until `pred` holds (or fail with the last state seen). */
     async until(pred: (j: JourneyView | null) => boolean, timeoutMs = 20_000): Promise<JourneyView | null> {
       const end = Date.now() + timeoutMs;

@@ -94,6 +94,7 @@ function devicesConfig(idReader: PtyPair, printer: PtyPair, scanner: PtyPair): D
     token: {
       transport: 'pkcs11',
       module: USBKEY_SIM_MODULE,
+      allowedModels: [],
       blankLabelPrefix: '',
       applianceKeyTokenLabel: 'certkiosk-appliance',
       pollIntervalMs: POLL_MS,
@@ -339,6 +340,7 @@ describe('DeviceManager without devices', () => {
         token: {
           transport: 'pkcs11',
           module: join(dir, 'missing-pkcs11.so'),
+          allowedModels: [],
           blankLabelPrefix: '',
           applianceKeyTokenLabel: 'certkiosk-appliance',
           pollIntervalMs: POLL_MS,

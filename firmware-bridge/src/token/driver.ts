@@ -100,10 +100,16 @@ export class UsbKeyDriver {
     ref: TokenRef,
     pin: string | undefined,
     fn: (s: TokenSession) => T | Promise<T>,
+    opts: { expectPublicKey?: { id: Buffer; spkiSha256: string } } = {},
   ): Promise<T> {
     return this.module.exclusive(async () => {
       const session = TokenSession.open(this.module, ref);
       try {
+        const expect = opts.expectPublicKey;
+        // A token that merely claims the serial or label gets no PIN: its public key is checked first.
+        if (expect && session.publicKeySha256(expect.id) !== expect.spkiSha256) {
+          throw new TokenError('TOKEN_IDENTITY_MISMATCH', undefined, { serial: session.token.serial });
+        }
         if (pin !== undefined) session.loginUser(pin);
         return await fn(session);
       } finally {

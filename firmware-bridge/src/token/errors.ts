@@ -26,6 +26,8 @@ export const TOKEN_ERRORS = {
   TOKEN_BUSY: 'The USB-key module is busy with another operation; try again.',
   TOKEN_MODULE_CLOSED: 'The PKCS#11 module has been closed.',
   TOKEN_FAILED: 'The USB key reported an error.',
+  TOKEN_IDENTITY_MISMATCH:
+    'This token does not hold the expected public key; nothing (no PIN) was sent to it.',
 } as const;
 
 export type TokenErrorCode = keyof typeof TOKEN_ERRORS;

@@ -279,6 +279,24 @@ export class TokenSession {
   }
 
   /** The key pair with this CKA_ID, its public key as SPKI, and the on-token evidence. */
+  /** SHA-256 of the public key object `id`'s SubjectPublicKeyInfo: readable before any login. */
+  publicKeySha256(id: Buffer): string | undefined {
+    const pub = this.findKey(pkcs11js.CKO_PUBLIC_KEY, id);
+    if (!pub) return undefined;
+    const keyType = ulong(this.attrs(pub, [pkcs11js.CKA_KEY_TYPE]).get(pkcs11js.CKA_KEY_TYPE));
+    if (keyType === pkcs11js.CKK_EC) {
+      const point = this.attrs(pub, [pkcs11js.CKA_EC_POINT]).get(pkcs11js.CKA_EC_POINT);
+      return point ? spkiSha256(ecP256Spki(point)) : undefined;
+    }
+    if (keyType === pkcs11js.CKK_RSA) {
+      const p = this.attrs(pub, [pkcs11js.CKA_MODULUS, pkcs11js.CKA_PUBLIC_EXPONENT]);
+      const n = p.get(pkcs11js.CKA_MODULUS);
+      const e = p.get(pkcs11js.CKA_PUBLIC_EXPONENT);
+      return n && e ? spkiSha256(rsaSpki(n, e)) : undefined;
+    }
+    return undefined;
+  }
+
   keyPair(id: Buffer): KeyPairInfo {
     return this.keyHandles(id).info;
   }

@@ -1,0 +1,23 @@
+// The secret values the repository ships for the demo and the tests, defined once: the demo and the test
+// harness take them from here, and a production profile that uses any of them is refused (they are public).
+
+/** Env values `make demo` runs the sim daemon with. */
+export const DEMO_SECRETS = {
+  CERTKIOSK_SO_PIN_MASTER: 'certkiosk demo master secret - development only',
+  CERTKIOSK_APPLIANCE_TOKEN_PIN: '624810',
+  CERTKIOSK_BLANK_KEY_SO_PIN: 'demo-factory-so-pin',
+  CERTKIOSK_STAFF_PIN: '8642',
+} as const;
+
+/** Env values the sim daemon runs with in the tests. */
+export const TEST_SECRETS = {
+  CERTKIOSK_SO_PIN_MASTER: 'test master secret for so-pins 0123456789',
+  CERTKIOSK_APPLIANCE_TOKEN_PIN: '551177',
+  CERTKIOSK_BLANK_KEY_SO_PIN: 'factory-so-1234',
+  CERTKIOSK_STAFF_PIN: '8642',
+} as const;
+
+/** Every shipped secret value (demo and tests). */
+export const SHIPPED_SECRET_VALUES: readonly string[] = [
+  ...new Set([...Object.values(DEMO_SECRETS), ...Object.values(TEST_SECRETS)]),
+];
