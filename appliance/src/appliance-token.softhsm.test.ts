@@ -36,7 +36,6 @@ beforeAll(async () => {
     id: APPLIANCE_KEY_ID,
     label: 'impostor',
   });
-  driver.rescan?.();
 }, 60_000);
 
 afterAll(() => driver?.close());

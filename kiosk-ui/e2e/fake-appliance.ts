@@ -7,6 +7,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { matchRoute, type RouteName, type RouteTypes } from '../../appliance/src/api/client.ts';
 import type {
   ApplianceErrorCode,
   DeviceKind,
@@ -26,6 +27,14 @@ import {
   IN_DOUBT_RESOLUTIONS,
   PICKUP_STEPS,
 } from '../../appliance/src/api/contract.ts';
+import {
+  checkRequest,
+  loopbackHosts,
+  originsOf,
+  SECURITY_HEADERS,
+  STATE_CHANGING_METHODS,
+} from '../../appliance/src/api/http-policy.ts';
+import { APPLIANCE_ERRORS } from '../../appliance/src/errors.ts';
 import { checkPin } from '../../config/src/pin-policy.ts';
 
 const { values: args } = parseArgs({
@@ -619,6 +628,8 @@ function setPin(pin: string): ErrorBody | null {
 }
 
 // ---------- HTTP ----------
+// The appliance's own request rules and headers (http-policy.ts), its route list (client.ts: a handler per
+// route of the route table, checked at compile time) and its error statuses (errors.ts): the fake cannot drift.
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -639,36 +650,29 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-// The appliance's HTTP statuses (appliance/src/errors.ts); every other code answers 409.
-const STATUS: Partial<Record<ApplianceErrorCode, number>> = {
-  ORDER_NOT_FOUND: 404,
-  BAD_REQUEST: 400,
-  PICKUP_CODE_MALFORMED: 400,
-  PICKUP_CODE_FORGED: 400,
-  PICKUP_CODE_EXPIRED: 400,
-  PICKUP_CODE_WRONG_HALL: 400,
-  STAFF_AUTH_REQUIRED: 401,
-  STAFF_PIN_WRONG: 401,
-  TOKEN_PIN_POLICY: 400,
-  TOKEN_FAILED: 500,
-  CERTIFICATE_KEY_MISMATCH: 500,
-  VERIFY_FAILED: 500,
-  PRINTER_UNAVAILABLE: 503,
-  DEVICE_UNAVAILABLE: 503,
-  CENTRAL_UNAVAILABLE: 503,
-  ISSUANCE_PENDING: 503,
-  STORE_UNAVAILABLE: 503,
-  STEP_TIMEOUT: 504,
-  INTERNAL: 500,
-};
-const fail = (res: ServerResponse, e: ErrorBody) => send(res, STATUS[e.code] ?? 409, e);
+/** A 2xx answer of a route, typed by the route table (the JSON the real appliance answers with). */
+function ok<K extends RouteName>(res: ServerResponse, _route: K, body: RouteTypes[K]['ok']): void {
+  send(res, 200, body);
+}
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+const fail = (res: ServerResponse, e: ErrorBody) => send(res, APPLIANCE_ERRORS[e.code][0], e);
+
+/** As the appliance (Fastify, 64 KiB limit): too large → 413, not JSON → 400. */
+const BODY_LIMIT = 64 * 1024;
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | ErrorBody> {
   const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  if (chunks.length === 0) return {};
-  const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > BODY_LIMIT) return errorBody('BODY_TOO_LARGE', 'none');
+    chunks.push(c as Buffer);
+  }
+  try {
+    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
+  } catch {
+    return errorBody('BAD_REQUEST', 'none');
+  }
 }
 
 function serveStatic(path: string, res: ServerResponse): void {
@@ -718,116 +722,162 @@ function nextError(route: string): ErrorBody | undefined {
   return e;
 }
 
-async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://fake');
-  const path = url.pathname;
-  const method = req.method ?? 'GET';
-  let body: Record<string, unknown> = {};
-  if (method === 'POST') {
-    try {
-      body = await readJson(req);
-    } catch {
-      return fail(res, errorBody('BAD_REQUEST', 'none'));
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  body: Record<string, unknown>;
+  params: Record<string, string>;
+}
+
+/** Resolve an in-doubt journey as the appliance does (its schema is checked first: 400 before 401). */
+function resolveInDoubt({ req, res, body, params }: Ctx) {
+  const action = body['action'] as InDoubtResolution;
+  if (!IN_DOUBT_RESOLUTIONS.includes(action)) return fail(res, errorBody('BAD_REQUEST', 'none'));
+  if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
+  const id = params['id']!;
+  const item = world.inDoubt.find((i) => i.id === id);
+  if (!item) return fail(res, errorBody('WRONG_STEP', 'none'));
+  world.inDoubt = world.inDoubt.filter((i) => i.id !== id);
+  const ended = (status: JourneyView['status'], step: PickupStep): JourneyView => ({
+    id,
+    revision: 1,
+    kind: 'pickup',
+    step,
+    status,
+    need: status === 'completed' ? 'take-items' : 'none',
+    progress: { steps: [] },
+  });
+  const spoil = (reason: string) => {
+    if (item.tokenSerial && !world.spoiledKeys.some((k) => k.serial === item.tokenSerial))
+      world.spoiledKeys.push({ serial: item.tokenSerial, journeyId: id, at: now(), reason });
+  };
+  switch (action) {
+    case 'retry-write':
+      return ok(res, 'resolveInDoubt', { journey: ended('completed', 'completed') });
+    case 'revoke-void':
+      // Central revokes the certificate and the order is collectable again; the key is out of stock.
+      spoil(
+        item.certificateSerial
+          ? `certificate ${item.certificateSerial} revoked and voided by staff`
+          : 'voided by staff (no certificate was issued)',
+      );
+      return ok(res, 'resolveInDoubt', { journey: ended('failed', item.step) });
+    case 'mark-resolved':
+      spoil('resolved by staff');
+      return ok(res, 'resolveInDoubt', { journey: null });
+  }
+}
+
+/** One handler per route of the appliance's route table; null where only the real appliance can answer. */
+const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
+  kiosk: ({ res }) => ok(res, 'kiosk', world.settings),
+  state: ({ res }) => ok(res, 'state', { journey: view(), devices: Object.values(world.devices) }),
+  events: ({ req, res }) => events(req, res),
+  startJourney: ({ res }) => {
+    // Starting twice (a tap racing a scan) keeps the journey that is waiting for its code.
+    if (world.journey?.view.need !== 'scan') {
+      if (world.journey) endSession('cancelled');
+      startJourney();
     }
-  }
-  if (path.startsWith('/api/') || path.startsWith('/sim/')) {
-    // PINs are never kept, not even by the fake.
-    const secret = path === '/api/journeys/current/pin' || path === '/api/staff/login';
-    world.calls.push({ method, path, at: Date.now(), ...(method === 'POST' && !secret ? { body } : {}) });
-  }
-  const key = `${method} ${path}`;
-  const journeyRoute = path.startsWith('/api/journeys/current');
-  if (journeyRoute) {
-    const forced = nextError(path.slice('/api/journeys/current/'.length) || 'current');
-    if (forced) return fail(res, forced);
-    // DELETE with nothing to end is a no-op (204), as on the appliance.
-    if (!world.journey && method !== 'DELETE') return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
-  }
+    ok(res, 'startJourney', view()!);
+  },
+  scan: ({ res, body }) => {
+    const refusal = scan(String(body['code'] ?? ''));
+    return refusal ? fail(res, refusal) : ok(res, 'scan', view()!);
+  },
+  confirm: ({ res }) => {
+    if (world.journey?.view.need !== 'confirm-order') return fail(res, errorBody('WRONG_STEP', 'none'));
+    update({ step: 'order-verified', need: 'id-card', identity: { state: 'waiting' } });
+    const answer = view()!;
+    readCard();
+    ok(res, 'confirm', answer);
+  },
+  setPin: ({ res, body }) => {
+    const refusal = setPin(String(body['pin'] ?? ''));
+    return refusal ? fail(res, refusal) : ok(res, 'setPin', view()!);
+  },
+  touch: ({ res }) => {
+    touched();
+    ok(res, 'touch', { idleWipeAt: new Date(wipeAtOf(world.journey!)).toISOString() });
+  },
+  retry: ({ res }) => {
+    // An ended journey cannot be retried (the appliance's requireActive); a held machine step runs again.
+    const j = world.journey!;
+    if (j.view.status !== 'active') return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
+    retryHeld(j);
+    ok(res, 'retry', view()!);
+  },
+  endJourney: ({ res }) => {
+    if (world.journey?.view.need === 'take-items') wipe('completed');
+    else if (world.journey) endSession('cancelled');
+    send(res, 204);
+  },
+  staffLogin: ({ res, body }) => {
+    if (body['pin'] !== STAFF_PIN) return fail(res, errorBody('STAFF_PIN_WRONG', 'retry'));
+    const token = randomBytes(16).toString('hex');
+    world.staffTokens.add(token);
+    ok(res, 'staffLogin', { token, expiresAt: new Date(Date.now() + 15 * 60_000).toISOString() });
+  },
+  staffOverview: ({ req, res }) => {
+    if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
+    ok(res, 'staffOverview', {
+      devices: Object.values(world.devices),
+      consumables: { paper: world.paper, blankKeys: 24 - world.keysTaken },
+      queue: { depth: world.inDoubt.length },
+      inDoubt: world.inDoubt,
+      reprints: world.reprints,
+      spoiledKeys: world.spoiledKeys,
+      ...(world.parkedEvents !== undefined ? { parkedEvents: world.parkedEvents } : {}),
+      version: '0.0.0-fake',
+    });
+  },
+  resolveInDoubt,
+  endSession: ({ req, res }) => {
+    if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
+    // As the appliance: always 204; the session (if any) ends and the screen is told (reason 'staff').
+    if (world.journey) endSession('staff');
+    else wipe('staff');
+    send(res, 204);
+  },
+  reprint: ({ req, res, params }) => {
+    if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
+    world.reprints = world.reprints.filter((r) => r.id !== params['id']);
+    ok(res, 'reprint', { state: 'printed' });
+  },
+  verifyAudit: null,
+  simPage: null,
+  simMemory: null,
+  simScan: ({ res, body }) => {
+    const code = String(body['code'] ?? '');
+    scan(code);
+    ok(res, 'simScan', { scanned: `${code.slice(0, 24)}…` });
+  },
+  simIdCard: ({ res, body }) => {
+    const fixture = typeof body['fixture'] === 'string' ? body['fixture'] : null;
+    presentCard(fixture);
+    ok(res, 'simIdCard', { placed: fixture });
+  },
+  simToken: ({ res, body }) => {
+    const action = body['action'] === 'pull' ? 'pull' : 'insert';
+    const before = world.journey?.tokenSerial;
+    token(action);
+    if (action === 'pull') return ok(res, 'simToken', { pulled: before ? [before] : [] });
+    ok(res, 'simToken', {
+      inserted: world.journey?.tokenSerial ?? 'FAKEKEY-BLANK',
+      blanksLeft: 24 - world.keysTaken,
+    });
+  },
+  simPrinter: ({ res, body }) => {
+    printer((body['paper'] as World['paper']) ?? 'ok', body['coverOpen'] === true);
+    ok(res, 'simPrinter', { ok: true });
+  },
+  simReceipts: null,
+  simLatestReceipt: null,
+};
+
+/** What only a fake can do: reset, forced errors, central's behaviour, stalls, the call log. */
+function testRoute(key: string, res: ServerResponse, body: Record<string, unknown>): boolean {
   switch (key) {
-    case 'GET /api/kiosk':
-      return send(res, 200, world.settings);
-    case 'GET /api/state':
-      return send(res, 200, { journey: view(), devices: Object.values(world.devices) });
-    case 'GET /api/events':
-      return events(req, res);
-    case 'POST /api/journeys': {
-      // Starting twice (a tap racing a scan) keeps the journey that is waiting for its code.
-      if (world.journey?.view.need !== 'scan') {
-        if (world.journey) endSession('cancelled');
-        startJourney();
-      }
-      return send(res, 201, view());
-    }
-    case 'POST /api/journeys/current/scan': {
-      const refusal = scan(String(body['code'] ?? ''));
-      return refusal ? fail(res, refusal) : send(res, 200, view());
-    }
-    case 'POST /api/journeys/current/confirm': {
-      if (world.journey?.view.need !== 'confirm-order') return fail(res, errorBody('WRONG_STEP', 'none'));
-      update({ step: 'order-verified', need: 'id-card', identity: { state: 'waiting' } });
-      const answer = view();
-      readCard();
-      return send(res, 200, answer);
-    }
-    case 'POST /api/journeys/current/pin': {
-      const refusal = setPin(String(body['pin'] ?? ''));
-      return refusal ? fail(res, refusal) : send(res, 200, view());
-    }
-    case 'POST /api/journeys/current/touch': {
-      touched();
-      return send(res, 200, { idleWipeAt: view()?.idleWipeAt ?? null });
-    }
-    case 'POST /api/journeys/current/retry': {
-      // An ended journey cannot be retried (the appliance's requireActive); a held machine step runs again.
-      const j = world.journey!;
-      if (j.view.status !== 'active') return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
-      retryHeld(j);
-      return send(res, 200, view());
-    }
-    case 'DELETE /api/journeys/current': {
-      if (world.journey?.view.need === 'take-items') wipe('completed');
-      else if (world.journey) endSession('cancelled');
-      return send(res, 204);
-    }
-    case 'POST /api/staff/login': {
-      if (body['pin'] !== STAFF_PIN) return fail(res, errorBody('STAFF_PIN_WRONG', 'retry'));
-      const token = randomBytes(16).toString('hex');
-      world.staffTokens.add(token);
-      return send(res, 200, { token, expiresAt: new Date(Date.now() + 15 * 60_000).toISOString() });
-    }
-    case 'GET /api/staff/overview': {
-      if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
-      return send(res, 200, {
-        devices: Object.values(world.devices),
-        consumables: { paper: world.paper, blankKeys: 24 - world.keysTaken },
-        queue: { depth: world.inDoubt.length },
-        inDoubt: world.inDoubt,
-        reprints: world.reprints,
-        spoiledKeys: world.spoiledKeys,
-        ...(world.parkedEvents !== undefined ? { parkedEvents: world.parkedEvents } : {}),
-        version: '0.0.0-fake',
-      });
-    }
-    case 'POST /api/staff/session/end': {
-      if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
-      // As the appliance: always 204; the session (if any) ends and the screen is told (reason 'staff').
-      if (world.journey) endSession('staff');
-      else wipe('staff');
-      return send(res, 204);
-    }
-    case 'POST /sim/scan': {
-      scan(String(body['code'] ?? ''));
-      return send(res, 204);
-    }
-    case 'POST /sim/id-card':
-      presentCard(typeof body['fixture'] === 'string' ? body['fixture'] : null);
-      return send(res, 204);
-    case 'POST /sim/token':
-      token(body['action'] === 'pull' ? 'pull' : 'insert');
-      return send(res, 204);
-    case 'POST /sim/printer':
-      printer((body['paper'] as World['paper']) ?? 'ok', body['coverOpen'] === true);
-      return send(res, 204);
     case 'POST /__test/reset': {
       if (world.journey) wipe('cancelled');
       clearTimers();
@@ -837,96 +887,125 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
         typeof body['parkedEvents'] === 'number' ? body['parkedEvents'] : undefined,
       );
       for (const d of Object.values(world.devices)) publish('device', d);
-      return send(res, 204);
+      send(res, 204);
+      return true;
     }
     case 'POST /__test/next-error': {
       const code = body['code'] as ApplianceErrorCode;
-      if (!APPLIANCE_ERROR_CODES.includes(code)) return fail(res, errorBody('BAD_REQUEST', 'none'));
-      const action = (body['action'] as ErrorBody['action']) ?? 'retry';
-      world.nextErrors.set(String(body['route']), errorBody(code, action));
-      return send(res, 204);
+      if (!APPLIANCE_ERROR_CODES.includes(code)) fail(res, errorBody('BAD_REQUEST', 'none'));
+      else {
+        const action = (body['action'] as ErrorBody['action']) ?? 'retry';
+        world.nextErrors.set(String(body['route']), errorBody(code, action));
+        send(res, 204);
+      }
+      return true;
     }
     case 'POST /__test/central': {
       // How central answers the next issuance requests: ok | refuse (code, action) | pending (retryMs).
       const mode = body['mode'];
       const code = (body['code'] ?? 'CENTRAL_REFUSED') as ApplianceErrorCode;
-      if (mode !== 'ok' && mode !== 'refuse' && mode !== 'pending')
-        return fail(res, errorBody('BAD_REQUEST', 'none'));
-      if (!APPLIANCE_ERROR_CODES.includes(code)) return fail(res, errorBody('BAD_REQUEST', 'none'));
+      if (
+        (mode !== 'ok' && mode !== 'refuse' && mode !== 'pending') ||
+        !APPLIANCE_ERROR_CODES.includes(code)
+      ) {
+        fail(res, errorBody('BAD_REQUEST', 'none'));
+        return true;
+      }
       world.central = {
         mode,
         code,
         action: (body['action'] as ErrorBody['action']) ?? 'call-staff',
         retryMs: Number(body['retryMs'] ?? 5000),
       };
-      return send(res, 204);
+      send(res, 204);
+      return true;
     }
     case 'POST /__test/stall': {
       // The next time the machine reaches this step it stops on this retryable error (a token hiccup…).
       const code = body['code'] as ApplianceErrorCode;
       const step = body['step'] as PickupStep;
-      if (!APPLIANCE_ERROR_CODES.includes(code) || !MACHINE_STEPS.includes(step))
-        return fail(res, errorBody('BAD_REQUEST', 'none'));
+      if (!APPLIANCE_ERROR_CODES.includes(code) || !MACHINE_STEPS.includes(step)) {
+        fail(res, errorBody('BAD_REQUEST', 'none'));
+        return true;
+      }
       world.stall = {
         step,
         error: errorBody(code, (body['action'] as ErrorBody['action']) ?? 'retry', true),
       };
-      return send(res, 204);
+      send(res, 204);
+      return true;
     }
     case 'GET /__test/calls':
-      return send(res, 200, world.calls);
+      send(res, 200, world.calls);
+      return true;
   }
-  const resolveMatch = /^\/api\/staff\/in-doubt\/([^/]+)\/resolve$/.exec(path);
-  const reprintMatch = /^\/api\/staff\/reprints\/([^/]+)$/.exec(path);
-  if (method === 'POST' && resolveMatch) {
-    // The appliance's schema: action is one of IN_DOUBT_RESOLUTIONS, anything else is a 400 (checked first).
-    const action = body['action'] as InDoubtResolution;
-    if (!IN_DOUBT_RESOLUTIONS.includes(action)) return fail(res, errorBody('BAD_REQUEST', 'none'));
-    if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
-    const id = decodeURIComponent(resolveMatch[1]!);
-    const item = world.inDoubt.find((i) => i.id === id);
-    if (!item) return fail(res, errorBody('WRONG_STEP', 'none'));
-    world.inDoubt = world.inDoubt.filter((i) => i.id !== id);
-    const ended = (status: JourneyView['status'], step: PickupStep): JourneyView => ({
-      id,
-      revision: 1,
-      kind: 'pickup',
-      step,
-      status,
-      need: status === 'completed' ? 'take-items' : 'none',
-      progress: { steps: [] },
-    });
-    const spoil = (reason: string) => {
-      if (item.tokenSerial && !world.spoiledKeys.some((k) => k.serial === item.tokenSerial))
-        world.spoiledKeys.push({ serial: item.tokenSerial, journeyId: id, at: now(), reason });
-    };
-    switch (action) {
-      case 'retry-write':
-        return send(res, 200, { journey: ended('completed', 'completed') });
-      case 'revoke-void':
-        // Central revokes the certificate and the order is collectable again; the key is out of stock.
-        spoil(
-          item.certificateSerial
-            ? `certificate ${item.certificateSerial} revoked and voided by staff`
-            : 'voided by staff (no certificate was issued)',
-        );
-        return send(res, 200, { journey: ended('failed', item.step) });
-      case 'mark-resolved':
-        spoil('resolved by staff');
-        return send(res, 200, { journey: null });
+  return false;
+}
+
+const POLICY = {
+  hosts: loopbackHosts(Number(args.port)),
+  origins: originsOf(loopbackHosts(Number(args.port))),
+};
+
+async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+  const url = new URL(req.url ?? '/', 'http://fake');
+  const path = url.pathname;
+  const method = req.method ?? 'GET';
+  const header = (name: string) => {
+    const v = req.headers[name];
+    return Array.isArray(v) ? v.join(',') : v;
+  };
+  // The appliance's rules first: Host, Origin, JSON content type for anything that changes state.
+  const refusal = checkRequest(
+    {
+      method,
+      host: header('host'),
+      origin: header('origin'),
+      contentType: header('content-type'),
+      fetchSite: header('sec-fetch-site'),
+      fetchMode: header('sec-fetch-mode'),
+    },
+    POLICY,
+  );
+  if (refusal) return fail(res, errorBody(refusal, 'none'));
+  let body: Record<string, unknown> = {};
+  if (STATE_CHANGING_METHODS.has(method)) {
+    const parsed = await readJson(req);
+    if (isErrorBody(parsed)) return fail(res, parsed);
+    body = parsed;
+  }
+  if (path.startsWith('/api/') || path.startsWith('/sim/')) {
+    // PINs are never kept, not even by the fake.
+    const secret = path === '/api/journeys/current/pin' || path === '/api/staff/login';
+    world.calls.push({ method, path, at: Date.now(), ...(method === 'POST' && !secret ? { body } : {}) });
+  }
+  if (testRoute(`${method} ${path}`, res, body)) return;
+  const match = matchRoute(method, path);
+  const handler = match ? HANDLERS[match.name] : null;
+  if (match && handler) {
+    if (path.startsWith('/api/journeys/current')) {
+      const forced = nextError(path.slice('/api/journeys/current/'.length) || 'current');
+      if (forced) return fail(res, forced);
+      // DELETE with nothing to end is a no-op (204), as on the appliance.
+      if (!world.journey && method !== 'DELETE') return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
     }
+    return handler({ req, res, body, params: match.params });
   }
-  if (method === 'POST' && reprintMatch) {
-    if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
-    const id = decodeURIComponent(reprintMatch[1]!);
-    world.reprints = world.reprints.filter((r) => r.id !== id);
-    return send(res, 200, { state: 'printed' });
-  }
-  if (path.startsWith('/api/') || path.startsWith('/sim/') || path.startsWith('/__test/')) {
+  if (
+    path === '/sim' ||
+    path.startsWith('/api/') ||
+    path.startsWith('/sim/') ||
+    path.startsWith('/__test/')
+  ) {
     return fail(res, errorBody('BAD_REQUEST', 'none'));
   }
   if (method !== 'GET' && method !== 'HEAD') return fail(res, errorBody('BAD_REQUEST', 'none'));
   return serveStatic(path, res);
+}
+
+function isErrorBody(v: Record<string, unknown> | ErrorBody): v is ErrorBody {
+  return typeof v['code'] === 'string' && typeof v['action'] === 'string' && 'retryable' in v;
 }
 
 const server = createServer((req, res) => {

@@ -209,6 +209,12 @@ export interface ErrorBody {
 
 // ---------- routes (all JSON, all on 127.0.0.1) ----------
 //
+// The route table with every request and response schema is routes.ts (published at GET /openapi.json); the
+// typed client is client.ts. Every request passes http-policy.ts: Host must be 127.0.0.1/localhost/[::1] with
+// the kiosk's port (421 HOST_NOT_ALLOWED), a foreign Origin is refused (403 ORIGIN_NOT_ALLOWED), and every
+// POST/DELETE is `content-type: application/json` (415 UNSUPPORTED_MEDIA_TYPE), bodiless ones sending `{}`.
+// Malformed JSON → 400 BAD_REQUEST; a body over 64 KiB → 413 BODY_TOO_LARGE.
+//
 // GET  /api/kiosk                      → KioskSettings
 // GET  /api/state                      → { journey: JourneyView | null, devices: DeviceStatusView[] }
 // GET  /api/events                     → text/event-stream; events below
@@ -218,7 +224,7 @@ export interface ErrorBody {
 // POST /api/journeys/current/pin       { pin: string } → JourneyView   (accepted once; never stored or logged)
 // POST /api/journeys/current/touch     {} → { idleWipeAt }   ("more time": resets the idle timer)
 // POST /api/journeys/current/retry     {} → JourneyView   (retry the failed step when error.retryable)
-// DELETE /api/journeys/current         → 204   (cancel: wipe the session now)
+// DELETE /api/journeys/current         {} → 204   (cancel: wipe the session now)
 //
 // Staff (maintenance screen), header `authorization: Bearer <token>` from login:
 // POST /api/staff/login                { pin } → { token, expiresAt }
@@ -233,6 +239,7 @@ export interface ErrorBody {
 // GET  /api/staff/audit/verify         → { ok, records, firstBadSeq? }
 //
 // Sim profile only:
+// (registered only while central's URL is loopback; /sim/scan reads a phone page's code from central only)
 // GET  /sim                            → the emulator control page (HTML)
 // POST /sim/scan { code } | /sim/id-card { fixture | null } | /sim/token { action: 'insert' | 'pull' }
 // POST /sim/printer { paper: 'ok' | 'near-end' | 'out', coverOpen: boolean }

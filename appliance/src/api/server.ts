@@ -1,21 +1,20 @@
 // The appliance API on 127.0.0.1: REST for actions, server-sent events for journey and device changes,
-// the built kiosk-ui, staff routes and (sim profile only) the emulator control routes.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+// the built kiosk-ui, staff routes and (sim profile only) the emulator control routes. Every route is an entry
+// of the route table (routes.ts) with its request and response schemas; this file attaches the handlers.
+// Every request passes http-policy.ts first (Host, Origin, JSON content type); every answer carries its
+// security headers (CSP with frame-ancestors 'none', nosniff, no-referrer).
 import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApplianceError } from '../errors.js';
 import type { PickupEngine } from '../journey/engine.js';
-import {
-  type DeviceStatusView,
-  IN_DOUBT_RESOLUTIONS,
-  type InDoubtResolution,
-  type JourneyView,
-  type KioskSettings,
-  type ServerEvents,
-} from './contract.js';
+import type { DeviceStatusView, JourneyView, KioskSettings, ServerEvents } from './contract.js';
+import { checkRequest, type HttpPolicy, loopbackHosts, originsOf, SECURITY_HEADERS } from './http-policy.js';
 import { IdleTimer } from './idle-timer.js';
+import { guardRouteTable, routeAttacher } from './register.js';
+import { ROUTES, type RouteName } from './routes.js';
+import { pinStaffAuth, type StaffAuth, type StaffIdentity } from './staff-auth.js';
 
 export interface DeviceStatusSource {
   status(): DeviceStatusView[];
@@ -24,7 +23,8 @@ export interface DeviceStatusSource {
 }
 
 export interface StaffServices {
-  pin: string;
+  /** The staff PIN of the default staff check (pinStaffAuth); not needed when `staffAuth` is given. */
+  pin?: string;
   overview(): Promise<Record<string, unknown>> | Record<string, unknown>;
   reprint(id: string): Promise<{ state: string }>;
   verifyAudit(): Promise<{ ok: boolean; records: number; firstBadSeq?: number; reason?: string }>;
@@ -37,26 +37,88 @@ export interface ApiOptions {
   devices: DeviceStatusSource;
   settings: KioskSettings;
   staff: StaffServices;
+  /** Who may use the staff routes; default: pinStaffAuth(staff.pin). */
+  staffAuth?: StaffAuth;
+  /** Accepted Host headers (`name:port`); default: 127.0.0.1, localhost and [::1] with the listening port. */
+  allowedHosts?: string[];
+  /** Accepted Origin headers; default: `http://` + each allowed host. */
+  allowedOrigins?: string[];
+  /** Largest accepted request body in bytes (413 BODY_TOO_LARGE above it); default 64 KiB. */
+  bodyLimit?: number;
   /** Built kiosk-ui (index.html + assets); skipped when missing. */
   uiDir?: string;
-  /** Extra routes (the sim control) registered on the same server. */
+  /** Extra routes (the sim control) registered on the same server: entries of the route table only. */
   plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
   logger?: boolean;
 }
-
-const STAFF_SESSION_MS = 15 * 60_000;
 
 function send(reply: FastifyReply, err: unknown) {
   const e = err instanceof ApplianceError ? err : new ApplianceError('INTERNAL', (err as Error)?.message);
   return reply.code(e.status).send(e.toBody());
 }
 
+/** Errors Fastify raises before a handler runs (body parsing, limits), as the contract's codes. */
+function parserError(err: { statusCode?: number; code?: string }): ApplianceError | null {
+  if (err.statusCode === 413) return new ApplianceError('BODY_TOO_LARGE');
+  if (err.statusCode === 415) return new ApplianceError('UNSUPPORTED_MEDIA_TYPE');
+  // The parser's own message may quote the body (a PIN): a fixed sentence instead.
+  if (err.statusCode === 400) return new ApplianceError('BAD_REQUEST', 'The body is not valid JSON.');
+  return null;
+}
+
 export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 64 * 1024 });
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit ?? 64 * 1024 });
   const { engine, devices, settings } = opts;
   const idle = new IdleTimer(settings.idleWarningMs, settings.idleWipeMs);
   const clients = new Set<FastifyReply>();
-  const staffTokens = new Map<string, number>();
+  const staffAuth =
+    opts.staffAuth ??
+    (opts.staff.pin !== undefined
+      ? pinStaffAuth(opts.staff.pin)
+      : (() => {
+          throw new Error('buildApplianceApi: give staffAuth or staff.pin');
+        })());
+
+  // Response schemas document and type the answers; answers are written as they are (JSON.stringify), so
+  // a schema never silently drops a field the UI reads.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Only JSON bodies are parsed: a text/plain body (what a cross-site form or simple fetch sends) never is.
+  app.removeContentTypeParser('text/plain');
+
+  // ---------- every request: security headers, then Host, Origin and content type ----------
+  let policyFor: { port: number; policy: HttpPolicy } | null = null;
+  const policy = (): HttpPolicy => {
+    if (opts.allowedHosts) {
+      return { hosts: opts.allowedHosts, origins: opts.allowedOrigins ?? originsOf(opts.allowedHosts) };
+    }
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : 80;
+    if (policyFor?.port !== port) {
+      const hosts = loopbackHosts(port);
+      policyFor = { port, policy: { hosts, origins: opts.allowedOrigins ?? originsOf(hosts) } };
+    }
+    return policyFor.policy;
+  };
+  app.addHook('onRequest', async (req, reply) => {
+    // On the raw response too, so the event stream (written raw) and static files carry them.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
+    const header = (name: string) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v.join(',') : v;
+    };
+    const refusal = checkRequest(
+      {
+        method: req.method,
+        host: header('host'),
+        origin: header('origin'),
+        contentType: header('content-type'),
+        fetchSite: header('sec-fetch-site'),
+        fetchMode: header('sec-fetch-mode'),
+      },
+      policy(),
+    );
+    if (refusal) return send(reply, new ApplianceError(refusal));
+  });
 
   const broadcast = <K extends keyof ServerEvents>(event: K, data: ServerEvents[K]) => {
     const chunk = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -89,78 +151,61 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     for (const c of clients) c.raw.end();
   });
 
-  // The contract as OpenAPI, from the route schemas (tags: applicant, staff, sim).
+  // The contract as OpenAPI, from the route table's schemas (tags: applicant, staff, sim).
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
       info: { title: 'certkiosk appliance API (127.0.0.1 only)', version: '1.0.0' },
+      tags: [
+        { name: 'applicant', description: 'The kiosk UI: journeys, state, events' },
+        { name: 'staff', description: 'The maintenance screen (bearer token from /api/staff/login)' },
+        { name: 'sim', description: 'Emulator control (sim profile only, central on loopback)' },
+      ],
       components: { securitySchemes: { staffToken: { type: 'http', scheme: 'bearer' } } },
     },
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  guardRouteTable(app);
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof ApplianceError) return send(reply, err);
     if ((err as { validation?: unknown }).validation) {
       return send(reply, new ApplianceError('BAD_REQUEST', (err as Error).message));
     }
+    const parser = parserError(err as { statusCode?: number });
+    if (parser) return send(reply, parser);
     app.log.error(err);
     return send(reply, err);
   });
 
+  // ---------- staff check (StaffAuth: replaceable by a staff-accounts module) ----------
+  const staffOf = new WeakMap<FastifyRequest, StaffIdentity>();
+  const staffPreHandler = async (req: FastifyRequest) => {
+    const who = await staffAuth.verify(req.headers.authorization);
+    if (!who) throw new ApplianceError('STAFF_AUTH_REQUIRED');
+    staffOf.set(req, who);
+  };
+  const actor = (req: FastifyRequest) => staffOf.get(req)?.actor ?? 'staff';
+  const routes = routeAttacher(app, { staffPreHandler });
+
   // ---------- applicant ----------
-  const applicant = (fn: (req: FastifyRequest) => Promise<unknown>) => async (req: FastifyRequest) => {
+  const applicant = async <T>(run: () => Promise<T>): Promise<T> => {
     idle.touch();
-    return fn(req);
+    return run();
   };
 
-  app.get('/api/kiosk', async () => settings);
-  app.get('/api/state', async () => ({ journey: engine.view(), devices: devices.status() }));
-  app.post(
-    '/api/journeys',
-    applicant(() => engine.start()),
-  );
-  app.post<{ Body: { code: string } }>(
-    '/api/journeys/current/scan',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['code'],
-          properties: { code: { type: 'string', minLength: 1, maxLength: 4096 } },
-        },
-      },
-    },
-    applicant((req) => engine.scan((req.body as { code: string }).code)),
-  );
-  app.post(
-    '/api/journeys/current/confirm',
-    applicant(() => engine.confirm()),
-  );
-  app.post(
-    '/api/journeys/current/pin',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['pin'],
-          additionalProperties: false,
-          properties: { pin: { type: 'string', minLength: 1, maxLength: 64 } },
-        },
-      },
-      // The PIN must never reach a log line, even on a validation error.
-      logLevel: 'warn',
-    },
-    applicant((req) => engine.setPin((req.body as { pin: string }).pin)),
-  );
-  app.post('/api/journeys/current/touch', async () => {
+  routes.attach('kiosk', async () => settings);
+  routes.attach('state', async () => ({ journey: engine.view(), devices: devices.status() }));
+  routes.attach('startJourney', () => applicant(() => engine.start()));
+  routes.attach('scan', (req) => applicant(() => engine.scan(req.body.code)));
+  routes.attach('confirm', () => applicant(() => engine.confirm()));
+  routes.attach('setPin', (req) => applicant(() => engine.setPin(req.body.pin)));
+  routes.attach('touch', async () => {
     if (!engine.current()) throw new ApplianceError('NO_ACTIVE_JOURNEY');
     return { idleWipeAt: new Date(idle.touch()).toISOString() };
   });
-  app.post(
-    '/api/journeys/current/retry',
-    applicant(() => engine.retry()),
-  );
-  app.delete('/api/journeys/current', async (_req, reply) => {
+  routes.attach('retry', () => applicant(() => engine.retry()));
+  routes.attach('endJourney', async (_req, reply) => {
     const j = engine.current();
     if (j && j.status === 'active') await engine.wipe('cancelled');
     else if (j) await engine.close();
@@ -168,7 +213,7 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     return reply.code(204).send();
   });
 
-  app.get('/api/events', (req, reply) => {
+  routes.attach('events', (req, reply) => {
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -182,37 +227,20 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
       clearInterval(keepAlive);
       clients.delete(reply);
     });
+    return undefined;
   });
 
   // ---------- staff ----------
-  const staffAuth = async (req: FastifyRequest) => {
-    const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-    const until = token ? staffTokens.get(token) : undefined;
-    if (!token || !until || until < Date.now()) throw new ApplianceError('STAFF_AUTH_REQUIRED');
-  };
-  app.post<{ Body: { pin: string } }>(
-    '/api/staff/login',
-    {
-      schema: {
-        body: { type: 'object', required: ['pin'], properties: { pin: { type: 'string', maxLength: 64 } } },
-      },
-      logLevel: 'warn',
-    },
-    async (req) => {
-      const given = Buffer.from(req.body.pin);
-      const want = Buffer.from(opts.staff.pin);
-      if (given.length !== want.length || !timingSafeEqual(given, want)) {
-        await opts.staff.audit('staff:unknown', 'staff.login.failed', {});
-        throw new ApplianceError('STAFF_PIN_WRONG');
-      }
-      const token = randomBytes(24).toString('base64url');
-      const expiresAt = Date.now() + STAFF_SESSION_MS;
-      staffTokens.set(token, expiresAt);
-      await opts.staff.audit('staff', 'staff.login', {});
-      return { token, expiresAt: new Date(expiresAt).toISOString() };
-    },
-  );
-  app.get('/api/staff/overview', { preHandler: staffAuth }, async () => ({
+  routes.attach('staffLogin', async (req) => {
+    const session = await staffAuth.login(req.body);
+    if (!session) {
+      await opts.staff.audit('staff:unknown', 'staff.login.failed', {});
+      throw new ApplianceError('STAFF_PIN_WRONG');
+    }
+    await opts.staff.audit(session.actor, 'staff.login', {});
+    return { token: session.token, expiresAt: session.expiresAt };
+  });
+  routes.attach('staffOverview', async () => ({
     ...(await opts.staff.overview()),
     devices: devices.status(),
     inDoubt: engine.inDoubt().map((j) => ({
@@ -225,48 +253,31 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
       updatedAt: j.updatedAt,
     })),
   }));
-  app.post<{ Params: { id: string }; Body: { action: InDoubtResolution; note?: string } }>(
-    '/api/staff/in-doubt/:id/resolve',
-    {
-      preHandler: staffAuth,
-      schema: {
-        body: {
-          type: 'object',
-          required: ['action'],
-          additionalProperties: false,
-          properties: {
-            action: { enum: [...IN_DOUBT_RESOLUTIONS] },
-            note: { type: 'string', maxLength: 500 },
-          },
-        },
-      },
-    },
-    async (req) => {
-      const { action, note } = req.body;
-      const details = { journeyId: req.params.id, action };
-      try {
-        let journey: JourneyView | null = null;
-        if (action === 'retry-write') journey = await engine.resolveRetryWrite(req.params.id);
-        else if (action === 'revoke-void')
-          journey = await engine.resolveRevokeVoid(req.params.id, note ?? 'revoked and voided by staff');
-        else await engine.markResolved(req.params.id, note ?? 'resolved by staff');
-        await opts.staff.audit('staff', 'in-doubt.resolve', {
-          ...details,
-          outcome: journey?.status ?? 'failed',
-        });
-        return { journey };
-      } catch (err) {
-        await opts.staff.audit('staff', 'in-doubt.resolve.failed', {
-          ...details,
-          error: err instanceof ApplianceError ? err.code : 'INTERNAL',
-        });
-        throw err;
-      }
-    },
-  );
-  app.post('/api/staff/session/end', { preHandler: staffAuth }, async (_req, reply) => {
+  routes.attach('resolveInDoubt', async (req) => {
+    const { action, note } = req.body;
+    const details = { journeyId: req.params.id, action };
+    try {
+      let journey: JourneyView | null = null;
+      if (action === 'retry-write') journey = await engine.resolveRetryWrite(req.params.id);
+      else if (action === 'revoke-void')
+        journey = await engine.resolveRevokeVoid(req.params.id, note ?? 'revoked and voided by staff');
+      else await engine.markResolved(req.params.id, note ?? 'resolved by staff');
+      await opts.staff.audit(actor(req), 'in-doubt.resolve', {
+        ...details,
+        outcome: journey?.status ?? 'failed',
+      });
+      return { journey };
+    } catch (err) {
+      await opts.staff.audit(actor(req), 'in-doubt.resolve.failed', {
+        ...details,
+        error: err instanceof ApplianceError ? err.code : 'INTERNAL',
+      });
+      throw err;
+    }
+  });
+  routes.attach('endSession', async (req, reply) => {
     const j = engine.current();
-    await opts.staff.audit('staff', 'session.end', {
+    await opts.staff.audit(actor(req), 'session.end', {
       ...(j ? { journeyId: j.id, step: j.step, status: j.status } : {}),
     });
     if (j && j.status === 'active') await engine.endSession();
@@ -274,21 +285,29 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     idle.stop();
     return reply.code(204).send();
   });
-  app.post<{ Params: { id: string } }>('/api/staff/reprints/:id', { preHandler: staffAuth }, async (req) => {
-    await opts.staff.audit('staff', 'receipt.reprint', { reprintId: req.params.id });
+  routes.attach('reprint', async (req) => {
+    await opts.staff.audit(actor(req), 'receipt.reprint', { reprintId: req.params.id });
     return opts.staff.reprint(req.params.id);
   });
-  app.get('/api/staff/audit/verify', { preHandler: staffAuth }, async () => opts.staff.verifyAudit());
+  routes.attach('verifyAudit', async () => opts.staff.verifyAudit());
+
+  const missing = (Object.keys(ROUTES) as RouteName[]).filter(
+    (n) => ROUTES[n].tag !== 'sim' && !routes.attached.has(n),
+  );
+  if (missing.length) throw new Error(`routes without a handler: ${missing.join(', ')}`);
 
   for (const plugin of opts.plugins ?? []) await plugin(app);
 
+  const notFound = (reply: FastifyReply) =>
+    send(reply.code(404), new ApplianceError('BAD_REQUEST', 'No such route.'));
   if (opts.uiDir && existsSync(opts.uiDir)) {
     await app.register(fastifyStatic, { root: opts.uiDir, prefix: '/', wildcard: false });
     app.setNotFoundHandler((req, reply) => {
-      if (req.url.startsWith('/api/') || req.url.startsWith('/sim/'))
-        return send(reply.code(404), new ApplianceError('BAD_REQUEST', 'No such route.'));
+      if (req.url.startsWith('/api/') || req.url.startsWith('/sim/')) return notFound(reply);
       return reply.sendFile('index.html');
     });
+  } else {
+    app.setNotFoundHandler((_req, reply) => notFound(reply));
   }
   return app;
 }

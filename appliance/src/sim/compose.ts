@@ -33,7 +33,13 @@ export async function startSimDaemon(
       ...opts,
       harness: {
         blankKeysLeft: () => sim.tray.blanksLeft(),
-        plugins: [simRoutes({ sim, ...(opts.phonePageUrl ? { phonePageUrl: opts.phonePageUrl } : {}) })],
+        plugins: [
+          simRoutes({
+            sim,
+            centralUrl: config.central.url,
+            ...(opts.phonePageUrl ? { phonePageUrl: opts.phonePageUrl } : {}),
+          }),
+        ],
         tokenRescan: true,
         stop: () => sim.stop(),
       },

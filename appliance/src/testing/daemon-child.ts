@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { type ApiResult, createApplianceClient } from '../api/client.js';
 import type { JourneyView } from '../api/contract.js';
 import { type CentralHandle, SIM_SECRETS_ENV, waitFor, writeSimConfigFile } from './kiosk-harness.js';
 
@@ -67,21 +68,33 @@ export async function startDaemonChild(
   };
 }
 
+/** A raw request, for tests that look at statuses and bodies as sent. Like the typed client, a POST/DELETE
+ *  always goes as application/json (`{}` when it has no body): the appliance refuses anything else (415). */
 export async function call(base: string, method: string, path: string, body?: unknown, token?: string) {
   const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  const payload = body ?? (method === 'GET' || method === 'HEAD' ? undefined : {});
+  if (payload !== undefined) headers['content-type'] = 'application/json';
   if (token) headers['authorization'] = `Bearer ${token}`;
   const r = await fetch(`${base}${path}`, {
     method,
     headers,
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    ...(payload !== undefined ? { body: JSON.stringify(payload) } : {}),
   });
   const text = await r.text();
   return { status: r.status, body: text ? JSON.parse(text) : null };
 }
 
+/** The answer of a typed call; throws when the appliance did not answer at all (the process died). */
+async function answered<T>(pending: Promise<ApiResult<T>>): Promise<ApiResult<T>> {
+  const r = await pending;
+  if (!r.ok && r.status === 0) throw new Error('the appliance did not answer');
+  return r;
+}
+
 export async function journeyOf(base: string): Promise<JourneyView | null> {
-  return (await call(base, 'GET', '/api/state')).body.journey;
+  const r = await answered(createApplianceClient(base).state());
+  if (!r.ok) throw new Error(`GET /api/state: ${r.status} ${r.error.code}`);
+  return r.data.journey;
 }
 
 /** Where the applicant plays: a daemon child (which may die under us) or an in-process daemon. */
@@ -104,6 +117,7 @@ export async function play(
   stop: { now?: boolean } = {},
 ): Promise<JourneyView | null> {
   const { base } = child;
+  const api = createApplianceClient(base);
   const deadline = Date.now() + timeoutMs;
   let lastKey = '';
   let lastActed = 0;
@@ -120,7 +134,7 @@ export async function play(
     if (j?.status === 'completed' || j?.status === 'in-doubt') return j;
     if (j?.status === 'failed') {
       // An ended journey: back to attract, and scan again (the order is collectable again).
-      await call(base, 'DELETE', '/api/journeys/current').catch(() => null);
+      await api.endJourney();
       lastKey = '';
       continue;
     }
@@ -133,11 +147,11 @@ export async function play(
       lastKey = key;
       lastActed = Date.now();
       try {
-        if (need === 'start' || need === 'scan') await call(base, 'POST', '/sim/scan', { code });
-        else if (need === 'confirm-order') await call(base, 'POST', '/api/journeys/current/confirm', {});
-        else if (need === 'id-card') await call(base, 'POST', '/sim/id-card', { fixture: 'han-zhang-wei' });
-        else if (need === 'token') await call(base, 'POST', '/sim/token', { action: 'insert' });
-        else if (need === 'pin') await call(base, 'POST', '/api/journeys/current/pin', { pin: HOLDER_PIN });
+        if (need === 'start' || need === 'scan') await answered(api.simScan({ body: { code } }));
+        else if (need === 'confirm-order') await answered(api.confirm());
+        else if (need === 'id-card') await answered(api.simIdCard({ body: { fixture: 'han-zhang-wei' } }));
+        else if (need === 'token') await answered(api.simToken({ body: { action: 'insert' } }));
+        else if (need === 'pin') await answered(api.setPin({ body: { pin: HOLDER_PIN } }));
       } catch {
         return null;
       }
@@ -150,9 +164,11 @@ export async function play(
 }
 
 export async function staffLogin(base: string): Promise<string> {
-  const r = await call(base, 'POST', '/api/staff/login', { pin: SIM_SECRETS_ENV.CERTKIOSK_STAFF_PIN });
-  if (r.status !== 200) throw new Error(`staff login: ${r.status} ${JSON.stringify(r.body)}`);
-  return r.body.token as string;
+  const r = await createApplianceClient(base).staffLogin({
+    body: { pin: SIM_SECRETS_ENV.CERTKIOSK_STAFF_PIN },
+  });
+  if (!r.ok) throw new Error(`staff login: ${r.status} ${JSON.stringify(r.error)}`);
+  return r.data.token;
 }
 
 export interface InDoubtItem {
@@ -165,7 +181,9 @@ export interface InDoubtItem {
 }
 
 export async function inDoubt(base: string, token: string): Promise<InDoubtItem[]> {
-  return (await call(base, 'GET', '/api/staff/overview', undefined, token)).body.inDoubt as InDoubtItem[];
+  const r = await createApplianceClient(base).staffOverview({ token });
+  if (!r.ok) throw new Error(`staff overview: ${r.status} ${JSON.stringify(r.error)}`);
+  return r.data.inDoubt;
 }
 
 /** Central's rows for an order: certificates (with revocation) and events by type. */

@@ -1,13 +1,7 @@
 // The one store of the kiosk UI: appliance state (fed by /api/events and REST answers), language,
 // easy mode, idle timing, and the staff session. Nothing here is ever written to storage or history.
-import { type ApiResult, callApi } from './api.ts';
-import type {
-  DeviceStatusView,
-  ErrorBody,
-  InDoubtResolution,
-  JourneyView,
-  KioskSettings,
-} from './contract.ts';
+import { type ApiResult, api } from './api.ts';
+import type { ErrorBody, InDoubtResolution, JourneyView, KioskSettings } from './contract.ts';
 import { DEFAULT_LANG, type Lang, type MessageKey, type MessageParams, translate } from './i18n.ts';
 import {
   type IdlePhase,
@@ -118,7 +112,7 @@ class Kiosk {
     let stopped = false;
     const loadSettings = async (): Promise<void> => {
       while (!stopped) {
-        const r = await callApi<KioskSettings>('GET', '/api/kiosk');
+        const r = await api.kiosk();
         if (r.ok) {
           this.settings = r.data;
           return;
@@ -127,7 +121,7 @@ class Kiosk {
       }
     };
     void loadSettings();
-    const es = new EventSource('/api/events');
+    const es = new EventSource(api.url('events'));
     es.onopen = () => {
       this.connected = true;
       void this.refresh();
@@ -148,10 +142,7 @@ class Kiosk {
   }
 
   async refresh(): Promise<void> {
-    const r = await callApi<{ journey: JourneyView | null; devices: DeviceStatusView[] }>(
-      'GET',
-      '/api/state',
-    );
+    const r = await api.state();
     if (r.ok) this.dispatch({ type: 'snapshot', journey: r.data.journey, devices: r.data.devices ?? [] });
   }
 
@@ -201,7 +192,7 @@ class Kiosk {
   }
 
   async #touch(): Promise<void> {
-    const r = await callApi<{ idleWipeAt: string }>('POST', '/api/journeys/current/touch', {});
+    const r = await api.touch();
     if (r.ok && r.data?.idleWipeAt) this.dispatch({ type: 'touched', idleWipeAt: r.data.idleWipeAt });
   }
 
@@ -216,7 +207,7 @@ class Kiosk {
     this.staff = null;
     if (this.state.journey) {
       this.#forgetEverything({ type: 'wiped', data: { reason: 'idle' } });
-      await callApi('DELETE', '/api/journeys/current');
+      await api.endJourney();
     }
     this.activity();
   }
@@ -271,25 +262,25 @@ class Kiosk {
   }
 
   start(): Promise<boolean> {
-    return this.#act(() => callApi<JourneyView>('POST', '/api/journeys', {}));
+    return this.#act(() => api.startJourney());
   }
 
   confirmOrder(): Promise<boolean> {
-    return this.#act(() => callApi<JourneyView>('POST', '/api/journeys/current/confirm', {}));
+    return this.#act(() => api.confirm());
   }
 
   /** The PIN goes to the appliance once and is not kept here. */
   setPin(pin: string): Promise<boolean> {
-    return this.#act(() => callApi<JourneyView>('POST', '/api/journeys/current/pin', { pin }));
+    return this.#act(() => api.setPin({ body: { pin } }));
   }
 
   retry(): Promise<boolean> {
-    return this.#act(() => callApi<JourneyView>('POST', '/api/journeys/current/retry', {}));
+    return this.#act(() => api.retry());
   }
 
   async cancel(): Promise<void> {
     this.#forgetEverything({ type: 'wiped', data: { reason: 'cancelled' } });
-    await callApi('DELETE', '/api/journeys/current');
+    await api.endJourney();
   }
 
   dismissNotice(): void {
@@ -309,7 +300,7 @@ class Kiosk {
   }
 
   async staffLogin(pin: string): Promise<void> {
-    const r = await callApi<{ token: string; expiresAt: string }>('POST', '/api/staff/login', { pin });
+    const r = await api.staffLogin({ body: { pin } });
     if (!this.staff) return;
     if (!r.ok) {
       this.staff.error = r.error;
@@ -323,7 +314,7 @@ class Kiosk {
   async loadOverview(): Promise<void> {
     const token = this.staff?.token;
     if (!token) return;
-    const r = await callApi<unknown>('GET', '/api/staff/overview', undefined, token);
+    const r = await api.staffOverview({ token });
     if (!this.staff) return;
     if (r.ok) this.staff.overview = normaliseOverview(r.data);
     else this.staff.error = r.error;
@@ -331,8 +322,7 @@ class Kiosk {
 
   /** One staff action: the answer becomes the result line or the error line, then the overview reloads. */
   async #staffAction(
-    path: string,
-    body: unknown,
+    run: (token: string) => Promise<ApiResult<unknown>>,
     result: { key: MessageKey; params?: MessageParams },
     /** A 2xx answer can still report that the action did not work (a write that failed again). */
     refusalIn: (data: unknown) => ErrorBody | null = () => null,
@@ -343,7 +333,7 @@ class Kiosk {
     staff.busy = true;
     staff.error = null;
     staff.result = null;
-    const r = await callApi<unknown>('POST', path, body, token);
+    const r = await run(token);
     if (!this.staff) return false;
     this.staff.busy = false;
     const refusal = r.ok ? refusalIn(r.data) : r.error;
@@ -356,8 +346,7 @@ class Kiosk {
   /** Close an in-doubt journey the way staff chose (the contract's names, sent as they are). */
   resolveInDoubt(id: string, action: InDoubtResolution, orderId?: string): Promise<boolean> {
     return this.#staffAction(
-      `/api/staff/in-doubt/${encodeURIComponent(id)}/resolve`,
-      { action },
+      (token) => api.resolveInDoubt({ params: { id }, body: { action }, token }),
       { key: `staff.result.${action}`, params: { order: orderId ?? id } },
       (data) => {
         const journey = (data as { journey?: JourneyView | null } | null)?.journey;
@@ -367,19 +356,15 @@ class Kiosk {
   }
 
   reprint(id: string, orderId?: string): Promise<boolean> {
-    return this.#staffAction(
-      `/api/staff/reprints/${encodeURIComponent(id)}`,
-      {},
-      {
-        key: 'staff.result.reprint',
-        params: { order: orderId ?? id },
-      },
-    );
+    return this.#staffAction((token) => api.reprint({ params: { id }, token }), {
+      key: 'staff.result.reprint',
+      params: { order: orderId ?? id },
+    });
   }
 
   /** End the applicant's session from the maintenance screen (an issuance already requested goes to staff). */
   endSession(): Promise<boolean> {
-    return this.#staffAction('/api/staff/session/end', {}, { key: 'staff.result.endSession' });
+    return this.#staffAction((token) => api.endSession({ token }), { key: 'staff.result.endSession' });
   }
 }
 

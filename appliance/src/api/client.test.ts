@@ -1,0 +1,192 @@
+// The typed client against the real API listening on 127.0.0.1 (fake engine, devices and simulation): every
+// route is called through it, and every JSON answer is checked against the route table's response schema.
+import type { TSchema } from '@sinclair/typebox';
+import { Ajv } from 'ajv';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ApiResult, createApplianceClient, matchRoute, routePath } from './client.js';
+import { ROUTES, type RouteName } from './routes.js';
+import { ErrorBodySchema } from './schemas.js';
+import { SETTINGS, STAFF_PIN, startTestApi, type TestApi } from './testing-fakes.js';
+
+let api: TestApi | undefined;
+afterEach(async () => {
+  await api?.close();
+  api = undefined;
+});
+
+// The validator Fastify itself uses (TypeBox's Value does not know the Unsafe enums of the schemas).
+const ajv = new Ajv({ strict: false, allErrors: true });
+const problems = (schema: TSchema, value: unknown): string[] => {
+  const validate = ajv.compile(schema);
+  return validate(value) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+};
+
+/** The answer is what the table says the route answers (2xx: its schema; else an ErrorBody). */
+function conforms<T>(name: RouteName, r: ApiResult<T>): ApiResult<T> {
+  const def = ROUTES[name];
+  if (!r.ok) {
+    expect(problems(ErrorBodySchema, r.error), `${name}: ErrorBody`).toEqual([]);
+    return r;
+  }
+  expect(r.status, name).toBe(def.ok.status);
+  if (def.kind === 'json' && def.ok.status !== 204) {
+    expect(problems(def.ok.schema, r.data), `${name}: ${JSON.stringify(r.data)}`).toEqual([]);
+  }
+  return r;
+}
+
+describe('typed client', () => {
+  it('round-trips every route against a real listening API', async () => {
+    api = await startTestApi();
+    const c = createApplianceClient(api.url);
+    const seen = new Set<RouteName>();
+    const call = async <K extends RouteName, T>(name: K, pending: Promise<ApiResult<T>>) => {
+      seen.add(name);
+      return conforms(name, await pending);
+    };
+
+    expect(await call('kiosk', c.kiosk())).toMatchObject({ ok: true, data: SETTINGS });
+    expect(await call('state', c.state())).toMatchObject({ ok: true, data: { journey: null } });
+    const events = await call('events', c.events());
+    expect(events.ok && events.data.headers.get('content-type')).toContain('text/event-stream');
+    if (events.ok) await events.data.body?.cancel();
+
+    const started = await call('startJourney', c.startJourney());
+    expect(started.ok && started.data.need).toBe('scan');
+    const scanned = await call('scan', c.scan({ body: { code: 'CK1-DEMO' } }));
+    expect(scanned.ok && scanned.data.order?.orderId).toBe('ORD-1');
+    expect((await call('confirm', c.confirm())).ok).toBe(true);
+    const touched = await call('touch', c.touch());
+    expect(touched.ok && Date.parse(touched.data.idleWipeAt)).toBeGreaterThan(Date.now());
+    expect((await call('retry', c.retry())).ok).toBe(true);
+    const pinned = await call('setPin', c.setPin({ body: { pin: '385172' } }));
+    expect(pinned.ok && pinned.data.status).toBe('completed');
+    expect(await call('endJourney', c.endJourney())).toEqual({ ok: true, status: 204, data: undefined });
+    expect(api.engine.calls).toEqual(['start', 'scan:CK1-DEMO', 'confirm', 'retry', 'pin', 'close']);
+
+    // An error comes back as the appliance's ErrorBody.
+    const refused = await call('touch', c.touch());
+    expect(refused).toMatchObject({ ok: false, status: 409, error: { code: 'NO_ACTIVE_JOURNEY' } });
+
+    // Staff.
+    const wrong = await call('staffLogin', c.staffLogin({ body: { pin: '0000' } }));
+    expect(wrong).toMatchObject({ ok: false, status: 401, error: { code: 'STAFF_PIN_WRONG' } });
+    const noToken = await call('staffOverview', c.staffOverview({ token: 'forged' }));
+    expect(noToken).toMatchObject({ ok: false, status: 401, error: { code: 'STAFF_AUTH_REQUIRED' } });
+    const login = await call('staffLogin', c.staffLogin({ body: { pin: STAFF_PIN } }));
+    if (!login.ok) throw new Error('staff login refused');
+    const token = login.data.token;
+    api.engine.inDoubt.push({ id: 'J-9' });
+    const overview = await call('staffOverview', c.staffOverview({ token }));
+    expect(overview.ok && overview.data.inDoubt.map((j) => j.id)).toEqual(['J-9']);
+    expect(overview.ok && overview.data['version']).toBe('test');
+    const resolved = await call(
+      'resolveInDoubt',
+      c.resolveInDoubt({ params: { id: 'J 9/x' }, body: { action: 'mark-resolved' }, token }),
+    );
+    expect(resolved).toMatchObject({ ok: true, data: { journey: null } });
+    expect(api.engine.calls.at(-1)).toBe('mark-resolved:J 9/x');
+    const badAction = await c.resolveInDoubt({
+      params: { id: 'J-9' },
+      body: { action: 'dance' as 'mark-resolved' },
+      token,
+    });
+    expect(badAction).toMatchObject({ ok: false, status: 400, error: { code: 'BAD_REQUEST' } });
+    expect(await call('reprint', c.reprint({ params: { id: 'R-1' }, token }))).toMatchObject({
+      ok: true,
+      data: { state: 'printed' },
+    });
+    expect((await call('endSession', c.endSession({ token }))).status).toBe(204);
+    expect(await call('verifyAudit', c.verifyAudit({ token }))).toMatchObject({
+      ok: true,
+      data: { ok: true, records: 3 },
+    });
+    expect(api.audit.map((a) => a.action)).toEqual([
+      'staff.login.failed',
+      'staff.login',
+      'in-doubt.resolve',
+      'receipt.reprint',
+      'session.end',
+    ]);
+
+    // Sim.
+    const page = await call('simPage', c.simPage());
+    expect(page.ok && (await page.data.text())).toContain('Emulator control');
+    expect((await call('simMemory', c.simMemory())).ok).toBe(true);
+    expect(await call('simScan', c.simScan({ body: { code: 'CK1-SIM-CODE' } }))).toMatchObject({ ok: true });
+    expect(await call('simIdCard', c.simIdCard({ body: { fixture: 'han-zhang-wei' } }))).toMatchObject({
+      ok: true,
+      data: { placed: 'han-zhang-wei' },
+    });
+    expect(await call('simToken', c.simToken({ body: { action: 'insert' } }))).toMatchObject({
+      ok: true,
+      data: { inserted: 'BLANK-1', blanksLeft: 2 },
+    });
+    expect(await call('simToken', c.simToken({ body: { action: 'pull' } }))).toMatchObject({
+      ok: true,
+      data: { pulled: ['BLANK-1'] },
+    });
+    expect(await call('simPrinter', c.simPrinter({ body: { paper: 'out' } }))).toMatchObject({
+      ok: true,
+      data: { ok: true },
+    });
+    expect(await call('simReceipts', c.simReceipts())).toMatchObject({ ok: true, data: { count: 0 } });
+    const png = await call('simLatestReceipt', c.simLatestReceipt());
+    expect(png.ok && png.data.headers.get('content-type')).toBe('image/png');
+    expect(api.sim.calls).toEqual([
+      'scan:CK1-SIM-CODE',
+      'card:han-zhang-wei',
+      'insert',
+      'pull',
+      'printer:{"paper":"out"}',
+    ]);
+
+    expect([...seen].sort()).toEqual(Object.keys(ROUTES).sort());
+  });
+
+  it('turns an appliance that does not answer into DEVICE_UNAVAILABLE', async () => {
+    api = await startTestApi();
+    const url = api.url;
+    await api.close();
+    api = undefined;
+    const r = await createApplianceClient(url).state();
+    expect(r).toMatchObject({
+      ok: false,
+      status: 0,
+      error: { code: 'DEVICE_UNAVAILABLE', action: 'call-staff' },
+    });
+  });
+
+  it('sends every POST/DELETE as application/json, bodiless ones as {}', async () => {
+    const sent: Array<{ url: string; init: RequestInit }> = [];
+    const c = createApplianceClient('http://127.0.0.1:9', async (url, init) => {
+      sent.push({ url: String(url), init: init ?? {} });
+      return new Response(null, { status: 204 });
+    });
+    await c.endJourney();
+    await c.reprint({ params: { id: 'a/b' }, token: 't' });
+    await c.state();
+    expect(sent.map((s) => [s.init.method, s.url, s.init.body])).toEqual([
+      ['DELETE', 'http://127.0.0.1:9/api/journeys/current', '{}'],
+      ['POST', 'http://127.0.0.1:9/api/staff/reprints/a%2Fb', '{}'],
+      ['GET', 'http://127.0.0.1:9/api/state', undefined],
+    ]);
+    const headers = sent.map((s) => s.init.headers as Record<string, string>);
+    expect(headers[0]!['content-type']).toBe('application/json');
+    expect(headers[1]!['authorization']).toBe('Bearer t');
+    expect(headers[2]!['content-type']).toBeUndefined();
+  });
+
+  it('matches paths back to routes (what the fake appliance dispatches with)', () => {
+    expect(matchRoute('POST', '/api/staff/in-doubt/J%201/resolve')).toEqual({
+      name: 'resolveInDoubt',
+      params: { id: 'J 1' },
+    });
+    expect(matchRoute('GET', '/sim/receipts/latest.png')?.name).toBe('simLatestReceipt');
+    expect(matchRoute('GET', '/sim/receipts/latestXpng')).toBeNull();
+    expect(matchRoute('POST', '/api/kiosk')).toBeNull();
+    expect(routePath('resolveInDoubt', { id: 'x' })).toBe('/api/staff/in-doubt/x/resolve');
+    for (const name of Object.keys(ROUTES) as RouteName[])
+      expect(matchRoute(ROUTES[name].method, routePath(name, { id: 'p' }))?.name).toBe(name);
+  });
+});

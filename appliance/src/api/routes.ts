@@ -1,0 +1,343 @@
+// The appliance API as data: every route's method, URL, tag, auth, request and response schemas. The server
+// (server.ts, sim/routes.ts) attaches a handler to each entry by name and registers nothing else under /api or
+// /sim; OpenAPI (/openapi.json) is generated from these entries; the typed client (client.ts) is typed by them.
+import { type TSchema, Type } from '@sinclair/typebox';
+import {
+  AuditVerifyResponseSchema,
+  EmptyBodySchema,
+  ErrorBodySchema,
+  IdParamsSchema,
+  JourneyViewSchema,
+  KioskSettingsSchema,
+  PinBodySchema,
+  ReprintResponseSchema,
+  ResolveInDoubtBodySchema,
+  ResolveInDoubtResponseSchema,
+  ScanBodySchema,
+  SimIdCardBodySchema,
+  SimIdCardResponseSchema,
+  SimMemorySchema,
+  SimNotFoundSchema,
+  SimOkSchema,
+  SimPrinterBodySchema,
+  SimReceiptsSchema,
+  SimScanBodySchema,
+  SimScanResponseSchema,
+  SimTokenBodySchema,
+  SimTokenResponseSchema,
+  StaffLoginBodySchema,
+  StaffOverviewSchema,
+  StaffSessionSchema,
+  StateSchema,
+  TouchResponseSchema,
+} from './schemas.js';
+
+export type RouteMethod = 'GET' | 'POST' | 'DELETE';
+export type RouteTag = 'applicant' | 'staff' | 'sim';
+/** `staff`: a bearer token from POST /api/staff/login (checked by the StaffAuth of staff-auth.ts). */
+export type RouteAuth = 'none' | 'staff';
+/** What a 2xx answer carries. */
+export type RouteKind = 'json' | 'event-stream' | 'html' | 'png';
+
+export interface RouteDef {
+  method: RouteMethod;
+  url: string;
+  tag: RouteTag;
+  auth: RouteAuth;
+  kind: RouteKind;
+  summary: string;
+  params?: TSchema;
+  /** Every POST/DELETE has one (bodiless ones take `{}`): the API accepts only application/json bodies. */
+  body?: TSchema;
+  /** The success answer: its status and schema (for `json`, the JSON body; else the content's schema). */
+  ok: { status: 200 | 204; schema: TSchema };
+  /** Answers other than the ErrorBody of every 4xx/5xx. */
+  otherAnswers?: Record<number, TSchema>;
+  /** The body carries a PIN: requests are logged at warn level only, so it never reaches a log line. */
+  secret?: boolean;
+}
+
+const route = <const D extends RouteDef>(d: D): D => d;
+const NoContent = Type.Null({ description: 'No content' });
+const Html = Type.String({ description: 'text/html' });
+const EventStream = Type.String({
+  description: 'text/event-stream: `event: journey|device|idle-warning|wiped` with a JSON `data:` line',
+});
+const Png = Type.String({ format: 'binary', description: 'image/png' });
+
+export const ROUTES = {
+  // ---------- applicant ----------
+  kiosk: route({
+    method: 'GET',
+    url: '/api/kiosk',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary: 'The settings the UI needs (languages, idle timings, PIN policy, hotline)',
+    ok: { status: 200, schema: KioskSettingsSchema },
+  }),
+  state: route({
+    method: 'GET',
+    url: '/api/state',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary: 'The current journey (or null) and every device status',
+    ok: { status: 200, schema: StateSchema },
+  }),
+  events: route({
+    method: 'GET',
+    url: '/api/events',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'event-stream',
+    summary: 'Server-sent events: journey, device, idle-warning, wiped (contract.ts ServerEvents)',
+    ok: { status: 200, schema: EventStream },
+  }),
+  startJourney: route({
+    method: 'POST',
+    url: '/api/journeys',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary: "Start a pickup journey (need = 'scan')",
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: JourneyViewSchema },
+  }),
+  scan: route({
+    method: 'POST',
+    url: '/api/journeys/current/scan',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary: 'A scanned pickup code (what the scanner device also feeds)',
+    body: ScanBodySchema,
+    ok: { status: 200, schema: JourneyViewSchema },
+  }),
+  confirm: route({
+    method: 'POST',
+    url: '/api/journeys/current/confirm',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary: "The order summary was confirmed (need → 'id-card')",
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: JourneyViewSchema },
+  }),
+  setPin: route({
+    method: 'POST',
+    url: '/api/journeys/current/pin',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary: 'The holder’s PIN (accepted once; never stored or logged)',
+    body: PinBodySchema,
+    ok: { status: 200, schema: JourneyViewSchema },
+    secret: true,
+  }),
+  touch: route({
+    method: 'POST',
+    url: '/api/journeys/current/touch',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary: '"More time": resets the idle timer',
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: TouchResponseSchema },
+  }),
+  retry: route({
+    method: 'POST',
+    url: '/api/journeys/current/retry',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary: 'Retry the failed step (when error.retryable) or ask central again now',
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: JourneyViewSchema },
+  }),
+  endJourney: route({
+    method: 'DELETE',
+    url: '/api/journeys/current',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary: 'Cancel or finish: wipe the session now (an issuance already requested goes to staff)',
+    body: EmptyBodySchema,
+    ok: { status: 204, schema: NoContent },
+  }),
+
+  // ---------- staff (maintenance screen) ----------
+  staffLogin: route({
+    method: 'POST',
+    url: '/api/staff/login',
+    tag: 'staff',
+    auth: 'none',
+    kind: 'json',
+    summary: 'Staff sign-in with the staff PIN; the token goes in `authorization: Bearer <token>`',
+    body: StaffLoginBodySchema,
+    ok: { status: 200, schema: StaffSessionSchema },
+    secret: true,
+  }),
+  staffOverview: route({
+    method: 'GET',
+    url: '/api/staff/overview',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary: 'Devices, consumables, sync queue, in-doubt journeys, reprints, spoiled keys, version',
+    ok: { status: 200, schema: StaffOverviewSchema },
+  }),
+  resolveInDoubt: route({
+    method: 'POST',
+    url: '/api/staff/in-doubt/:id/resolve',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary:
+      'Close an in-doubt journey: retry-write (key back in the writer), revoke-void (central revokes, the ' +
+      'order is collectable again), mark-resolved (handled with central operations)',
+    params: IdParamsSchema,
+    body: ResolveInDoubtBodySchema,
+    ok: { status: 200, schema: ResolveInDoubtResponseSchema },
+  }),
+  endSession: route({
+    method: 'POST',
+    url: '/api/staff/session/end',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary: "End the applicant's session (audited; an issuance already requested goes to staff as in doubt)",
+    body: EmptyBodySchema,
+    ok: { status: 204, schema: NoContent },
+  }),
+  reprint: route({
+    method: 'POST',
+    url: '/api/staff/reprints/:id',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary: 'Print a queued receipt again',
+    params: IdParamsSchema,
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: ReprintResponseSchema },
+  }),
+  verifyAudit: route({
+    method: 'GET',
+    url: '/api/staff/audit/verify',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary: 'Check the hash chain of the audit log',
+    ok: { status: 200, schema: AuditVerifyResponseSchema },
+  }),
+
+  // ---------- sim profile only (emulator control; registered only while central is on loopback) ----------
+  simPage: route({
+    method: 'GET',
+    url: '/sim',
+    tag: 'sim',
+    auth: 'none',
+    kind: 'html',
+    summary: 'The emulator control page',
+    ok: { status: 200, schema: Html },
+  }),
+  simMemory: route({
+    method: 'GET',
+    url: '/sim/memory',
+    tag: 'sim',
+    auth: 'none',
+    kind: 'json',
+    summary: "The process's memory (after a full collection when node runs with --expose-gc)",
+    ok: { status: 200, schema: SimMemorySchema },
+  }),
+  simScan: route({
+    method: 'POST',
+    url: '/sim/scan',
+    tag: 'sim',
+    auth: 'none',
+    kind: 'json',
+    summary: "The scanner reads a code, or the QR code of the applicant's phone page on central",
+    body: SimScanBodySchema,
+    ok: { status: 200, schema: SimScanResponseSchema },
+  }),
+  simIdCard: route({
+    method: 'POST',
+    url: '/sim/id-card',
+    tag: 'sim',
+    auth: 'none',
+    kind: 'json',
+    summary: 'Put a card fixture on the ID reader (null lifts the card)',
+    body: SimIdCardBodySchema,
+    ok: { status: 200, schema: SimIdCardResponseSchema },
+  }),
+  simToken: route({
+    method: 'POST',
+    url: '/sim/token',
+    tag: 'sim',
+    auth: 'none',
+    kind: 'json',
+    summary: 'Insert a blank USB key from the tray, or pull the keys',
+    body: SimTokenBodySchema,
+    ok: { status: 200, schema: SimTokenResponseSchema },
+  }),
+  simPrinter: route({
+    method: 'POST',
+    url: '/sim/printer',
+    tag: 'sim',
+    auth: 'none',
+    kind: 'json',
+    summary: 'Paper level and cover of the receipt printer',
+    body: SimPrinterBodySchema,
+    ok: { status: 200, schema: SimOkSchema },
+  }),
+  simReceipts: route({
+    method: 'GET',
+    url: '/sim/receipts',
+    tag: 'sim',
+    auth: 'none',
+    kind: 'json',
+    summary: 'How many receipts were printed',
+    ok: { status: 200, schema: SimReceiptsSchema },
+  }),
+  simLatestReceipt: route({
+    method: 'GET',
+    url: '/sim/receipts/latest.png',
+    tag: 'sim',
+    auth: 'none',
+    kind: 'png',
+    summary: 'The last printed receipt as an image',
+    ok: { status: 200, schema: Png },
+    otherAnswers: { 404: SimNotFoundSchema },
+  }),
+} as const satisfies Record<string, RouteDef>;
+
+export type Routes = typeof ROUTES;
+export type RouteName = keyof Routes;
+
+/** Names of the routes the sim composition attaches (tag 'sim'); the daemon attaches every other one. */
+export const SIM_ROUTE_NAMES = (Object.keys(ROUTES) as RouteName[]).filter((n) => ROUTES[n].tag === 'sim');
+
+/** The Fastify route schema of an entry: its request schemas, the success answer and ErrorBody for 4xx/5xx. */
+export function fastifySchema(def: RouteDef): Record<string, unknown> {
+  const content = (type: string) => ({
+    description: def.summary,
+    content: { [type]: { schema: def.ok.schema } },
+  });
+  const ok =
+    def.kind === 'json'
+      ? def.ok.schema
+      : content(def.kind === 'html' ? 'text/html' : def.kind === 'png' ? 'image/png' : 'text/event-stream');
+  return {
+    summary: def.summary,
+    tags: [def.tag],
+    ...(def.auth === 'staff' ? { security: [{ staffToken: [] }] } : {}),
+    ...(def.params ? { params: def.params } : {}),
+    ...(def.body ? { body: def.body } : {}),
+    response: {
+      [def.ok.status]: ok,
+      ...(def.otherAnswers ?? {}),
+      '4xx': ErrorBodySchema,
+      '5xx': ErrorBodySchema,
+    },
+  };
+}
