@@ -163,7 +163,7 @@ describe('happy path', () => {
     expect(j.status).toBe('completed');
     expect(j.pending).toBeUndefined();
     expect(j.pickupCode).toBeUndefined();
-    expect(j.order?.holder?.name).toBe('张*');
+    expect(j.order?.holder?.nameMasked).toBe('张*');
     expect(j.identity?.nameMasked).toBe('张*');
     const cert = k.central.certificates[0]!;
     expect(j.certificate).toEqual({
@@ -959,7 +959,12 @@ describe('more that the applicant depends on', () => {
       error: { code: 'SESSION_ENDED_BY_STAFF' },
     });
     expect(k.store.data.spoiledKeys.map((s) => s.serial)).toEqual([k.driver.inserted?.serial]);
-    expect(k.engine.journey(id)?.order?.holder?.name).toBe('张*');
+    expect(k.engine.journey(id)?.order?.holder).toMatchObject({
+      nameMasked: '张*',
+      idHmac: '',
+      nameHmac: '',
+    });
+    expect(k.engine.journey(id)?.order?.identitySalt).toBe('');
     v = (await k.engine.start())!;
     expect(v).toMatchObject({ status: 'active', need: 'scan' });
     expect(v.id).not.toBe(id);

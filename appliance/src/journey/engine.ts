@@ -21,7 +21,13 @@ import {
   parseSubject,
   type UsbKeyDriver,
 } from '@certkiosk/firmware-bridge';
-import { type IssuedCertificate, type Order, type SyncEvent, verifyPickupCode } from '@certkiosk/sync';
+import {
+  type ApplianceOrder,
+  type IssuedCertificate,
+  type SyncEvent,
+  signIdentityStatement,
+  verifyPickupCode,
+} from '@certkiosk/sync';
 import {
   type ApplianceErrorCode,
   type ErrorBody,
@@ -31,7 +37,7 @@ import {
   type WipeReason,
 } from '../api/contract.js';
 import { ApplianceError, errorBody } from '../errors.js';
-import { checkIdentity, hashIdNumber, maskName } from './identity.js';
+import { checkIdentity, hashIdNumber, identityStatementFor, maskName } from './identity.js';
 import { issuanceRecord, issuanceRecordBytes } from './issuance-record.js';
 import { forgetDoneScreen, orderSnapshot, purgePersonalData } from './personal-data.js';
 import {
@@ -170,6 +176,11 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
 
   journey(id: string): JourneyRecord | undefined {
     return this.store.data.journeys[id];
+  }
+
+  /** Every journey kept (open ones and the newest closed ones). */
+  journeys(): JourneyRecord[] {
+    return Object.values(this.store.data.journeys);
   }
 
   inDoubt(): JourneyRecord[] {
@@ -493,7 +504,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       await this.persist(j, 'scanned');
 
       // Central's current view of the code: superseded, used, not approved are refused now, not at issuance.
-      let order: Order;
+      let order: ApplianceOrder;
       try {
         order = await this.central.checkPickupCode(j.pickupCode);
       } catch (err) {
@@ -508,7 +519,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       if (order.status !== 'approved' || order.delivery !== 'kiosk') {
         return this.refuse(j, new ApplianceError('ORDER_NOT_APPROVED'), { backToScan: true });
       }
-      j.order = orderSnapshot(order, this.opts.idHashKey);
+      j.order = orderSnapshot(order);
       j.awaiting = 'confirm-order';
       await this.persist(j, 'order-verified');
       return this.viewOf(j);
@@ -572,7 +583,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       if (identity.lastReason && identity.idNumberMasked === masked) return this.viewOf(j);
       identity.nameMasked = maskName(card.name);
       identity.idNumberMasked = masked;
-      const check = checkIdentity(card, order, this.now(), this.opts.idHashKey);
+      const check = checkIdentity(card, order, this.now());
       if (!check.ok) {
         identity.attempts++;
         identity.lastReason = check.code;
@@ -588,6 +599,11 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       identity.role = check.role;
       delete identity.lastReason;
       identity.idNumberHash = hashIdNumber(this.opts.idHashKey, card.idNumber);
+      // Signed now, sent with the issuance request: central checks it against the order's own HMACs.
+      identity.statement = await signIdentityStatement(
+        identityStatementFor(card, order, check.role, this.opts.applianceId, this.now()),
+        (data) => this.applianceKey.sign(data),
+      );
       delete j.error;
       j.awaiting = 'token';
       await this.persist(j, 'identity-verified');
@@ -716,7 +732,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
    * backoff by `retryWaiting`, and never ends it.
    */
   private async requestIssuance(j: JourneyRecord): Promise<void> {
-    const { order, token, idempotencyKey: key, pickupCode } = at(j, 'key-generated');
+    const { order, token, idempotencyKey: key, pickupCode, identity } = at(j, 'key-generated');
     let answer: IssuedCertificate;
     try {
       answer = await this.central.issueCertificate({
@@ -728,6 +744,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
           tokenSerial: token.serial,
           ...token.evidence,
         },
+        identityStatement: identity.statement,
       });
     } catch (err) {
       const e = asApplianceError(err);
@@ -1325,7 +1342,10 @@ export function stepIndex(step: PickupStep): number {
   return PICKUP_STEPS.indexOf(step);
 }
 
+/**
+ * The CSR's subject: central writes the certificate's subject from its own order, so the request names only the
+ * order (the kiosk has no full name to put there, and needs none).
+ */
 function subjectName(order: OrderSnapshot): string {
-  if (order.certificateType === 'organisation') return order.organisationName ?? order.orderId;
-  return order.holder?.name ?? order.orderId;
+  return order.certificateType === 'organisation' ? (order.organisationName ?? order.orderId) : order.orderId;
 }

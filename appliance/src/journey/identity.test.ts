@@ -1,13 +1,16 @@
 // Who may collect an order, per certificate type, and what makes a card unacceptable: a table over
 // allowedCollectors / checkIdentity with cards shaped as the ID reader driver returns them.
+
+import { idNumberMatchHmac, personNameMatchHmac } from '@certkiosk/sync';
 import { describe, expect, it } from 'vitest';
 import type { CertificateType } from '../api/contract.js';
-import { allowedCollectors, checkIdentity, hashIdNumber, type IdentityRole, maskName } from './identity.js';
+import { allowedCollectors, checkIdentity, type IdentityRole, maskName } from './identity.js';
 import { orderSnapshot } from './personal-data.js';
 import type { OrderSnapshot } from './record.js';
-import { idNumber, kioskOrder, residentCard } from './testing-fakes.js';
+import { applianceOrderOf, idNumber, kioskOrder, residentCard } from './testing-fakes.js';
 
-const SALT = 'a1b2c3d4e5f60718';
+/** The order's identity salt (central's, per order; base64 of 32 bytes). */
+const SALT = Buffer.alloc(32, 0x3c).toString('base64');
 /** Noon, local time: validateCard compares the kiosk's local calendar date. */
 const TODAY = new Date(2025, 5, 16, 12, 0, 0);
 
@@ -21,19 +24,21 @@ type Who = keyof typeof PEOPLE;
 
 function order(certificateType: CertificateType, holderVerifiedOnline: boolean): OrderSnapshot {
   return orderSnapshot(
-    kioskOrder({
-      certificateType,
-      holderVerifiedOnline,
-      holder: { ...PEOPLE.holder },
-      handler: { ...PEOPLE.handler },
-      legalRepresentative: { ...PEOPLE.legal },
-      ...(certificateType === 'natural-person'
-        ? {}
-        : {
-            organisation: { name: '深圳市示例科技有限公司', unifiedSocialCreditCode: '91440300MA5FXXXX1X' },
-          }),
-    }),
-    SALT,
+    applianceOrderOf(
+      kioskOrder({
+        certificateType,
+        holderVerifiedOnline,
+        holder: { ...PEOPLE.holder },
+        handler: { ...PEOPLE.handler },
+        legalRepresentative: { ...PEOPLE.legal },
+        ...(certificateType === 'natural-person'
+          ? {}
+          : {
+              organisation: { name: '深圳市示例科技有限公司', unifiedSocialCreditCode: '91440300MA5FXXXX1X' },
+            }),
+      }),
+      SALT,
+    ),
   );
 }
 
@@ -55,8 +60,9 @@ describe('allowedCollectors', () => {
     // Each with the person the order names in that role.
     for (const c of allowed) {
       const who: Who = c.role === 'legal-representative' ? 'legal' : c.role;
-      expect(c.person.name).toBe(PEOPLE[who].name);
-      expect(c.person.idNumberHash).toBe(hashIdNumber(SALT, PEOPLE[who].idNumber));
+      expect(c.person.nameMasked).toBe(maskName(PEOPLE[who].name));
+      expect(c.person.idHmac).toBe(idNumberMatchHmac(SALT, PEOPLE[who].idNumber));
+      expect(c.person.nameHmac).toBe(personNameMatchHmac(SALT, PEOPLE[who].name));
     }
   });
 
@@ -99,7 +105,7 @@ describe('checkIdentity: who may collect', () => {
     ['organisation', false, 'stranger', M],
     ['organisation', true, 'holder', M],
   ])('%s (verified online: %s), card of the %s → %s', (type, online, who, expected) => {
-    const r = checkIdentity(cardOf(who), order(type, online), TODAY, SALT);
+    const r = checkIdentity(cardOf(who), order(type, online), TODAY);
     if (expected === M) {
       expect(r).toMatchObject({ ok: false, code: M });
       if (!r.ok) {
@@ -112,19 +118,19 @@ describe('checkIdentity: who may collect', () => {
 
   it('the right ID number under another name, or the right name with another ID number, is not the person', () => {
     const o = order('natural-person', false);
-    expect(checkIdentity(residentCard('张卫', PEOPLE.holder.idNumber), o, TODAY, SALT)).toMatchObject({
+    expect(checkIdentity(residentCard('张卫', PEOPLE.holder.idNumber), o, TODAY)).toMatchObject({
       ok: false,
       code: 'ID_MISMATCH_PERSON',
     });
-    expect(checkIdentity(residentCard('张伟', PEOPLE.stranger.idNumber), o, TODAY, SALT)).toMatchObject({
+    expect(checkIdentity(residentCard('张伟', PEOPLE.stranger.idNumber), o, TODAY)).toMatchObject({
       ok: false,
       code: 'ID_MISMATCH_PERSON',
     });
   });
 
-  it('a different salt does not match (the hash is what is compared)', () => {
-    const o = order('natural-person', false);
-    expect(checkIdentity(cardOf('holder'), o, TODAY, 'another-salt').ok).toBe(false);
+  it("HMACs under another order's salt do not match (the HMAC is what is compared)", () => {
+    const o = { ...order('natural-person', false), identitySalt: Buffer.alloc(32, 1).toString('base64') };
+    expect(checkIdentity(cardOf('holder'), o, TODAY).ok).toBe(false);
   });
 });
 
@@ -142,7 +148,7 @@ describe('checkIdentity: the card itself', () => {
     ['valid from today', { validFrom: today }, null],
     ['no expiry (长期)', { validTo: null }, null],
   ] as const)('%s → %s', (_what, over, code) => {
-    const r = checkIdentity(residentCard(PEOPLE.holder.name, id, over), o, TODAY, SALT);
+    const r = checkIdentity(residentCard(PEOPLE.holder.name, id, over), o, TODAY);
     if (code) expect(r).toMatchObject({ ok: false, code });
     else expect(r).toEqual({ ok: true, role: 'holder' });
   });
@@ -150,7 +156,7 @@ describe('checkIdentity: the card itself', () => {
   it('a wrong check character → ID_CARD_INVALID', () => {
     const last = id[17] === '0' ? '1' : '0';
     const bad = id.slice(0, 17) + last;
-    expect(checkIdentity(residentCard(PEOPLE.holder.name, bad), o, TODAY, SALT)).toMatchObject({
+    expect(checkIdentity(residentCard(PEOPLE.holder.name, bad), o, TODAY)).toMatchObject({
       ok: false,
       code: 'ID_CARD_INVALID',
     });
@@ -159,7 +165,7 @@ describe('checkIdentity: the card itself', () => {
   it('an expired card with a wrong check character is reported as expired', () => {
     const bad = id.slice(0, 17) + (id[17] === '0' ? '1' : '0');
     const card = residentCard(PEOPLE.holder.name, bad, { validTo: yesterday });
-    expect(checkIdentity(card, o, TODAY, SALT)).toMatchObject({ ok: false, code: 'ID_CARD_EXPIRED' });
+    expect(checkIdentity(card, o, TODAY)).toMatchObject({ ok: false, code: 'ID_CARD_EXPIRED' });
   });
 
   it('a check character X matches whether the card reads it as X or x', () => {
@@ -167,9 +173,11 @@ describe('checkIdentity: the card itself', () => {
     for (let n = 0; !idNumber(first17).endsWith('X'); n++)
       first17 = `4403051988080${String(n).padStart(4, '0')}`;
     const withX = idNumber(first17);
-    const ox = orderSnapshot(kioskOrder({ holder: { name: '陈晓', idNumber: withX } }), SALT);
-    expect(checkIdentity(residentCard('陈晓', withX), ox, TODAY, SALT)).toEqual({ ok: true, role: 'holder' });
-    expect(checkIdentity(residentCard('陈晓', withX.toLowerCase()), ox, TODAY, SALT)).toEqual({
+    const ox = orderSnapshot(
+      applianceOrderOf(kioskOrder({ holder: { name: '陈晓', idNumber: withX } }), SALT),
+    );
+    expect(checkIdentity(residentCard('陈晓', withX), ox, TODAY)).toEqual({ ok: true, role: 'holder' });
+    expect(checkIdentity(residentCard('陈晓', withX.toLowerCase()), ox, TODAY)).toEqual({
       ok: true,
       role: 'holder',
     });
@@ -188,10 +196,9 @@ describe('checkIdentity: names are compared normalised', () => {
     ['ZHANG Wei', 'zhang wei'],
   ])('order %j, card %j → the same person', (onOrder, onCard) => {
     const o = orderSnapshot(
-      kioskOrder({ holder: { name: onOrder, idNumber: PEOPLE.holder.idNumber } }),
-      SALT,
+      applianceOrderOf(kioskOrder({ holder: { name: onOrder, idNumber: PEOPLE.holder.idNumber } }), SALT),
     );
-    expect(checkIdentity(residentCard(onCard, PEOPLE.holder.idNumber), o, TODAY, SALT)).toEqual({
+    expect(checkIdentity(residentCard(onCard, PEOPLE.holder.idNumber), o, TODAY)).toEqual({
       ok: true,
       role: 'holder',
     });
@@ -199,12 +206,12 @@ describe('checkIdentity: names are compared normalised', () => {
 
   it('but a different name stays different', () => {
     const o = orderSnapshot(
-      kioskOrder({ holder: { name: '阿依古丽·买买提', idNumber: PEOPLE.holder.idNumber } }),
-      SALT,
+      applianceOrderOf(
+        kioskOrder({ holder: { name: '阿依古丽·买买提', idNumber: PEOPLE.holder.idNumber } }),
+        SALT,
+      ),
     );
-    expect(checkIdentity(residentCard('阿依古丽·买提', PEOPLE.holder.idNumber), o, TODAY, SALT).ok).toBe(
-      false,
-    );
+    expect(checkIdentity(residentCard('阿依古丽·买提', PEOPLE.holder.idNumber), o, TODAY).ok).toBe(false);
   });
 });
 

@@ -4,10 +4,21 @@
 import { createHmac } from 'node:crypto';
 import type { IdCard } from '@certkiosk/firmware-bridge';
 import { validateCard } from '@certkiosk/firmware-bridge';
+import {
+  allowedIdentityRoles,
+  cardMatchesPerson,
+  IDENTITY_MATCH_RULE,
+  IDENTITY_ROLE_FIELDS,
+  type IdentityRole,
+  type IdentityStatement,
+  idNumberMatchHmac,
+  normaliseIdNumber,
+  personNameMatchHmac,
+} from '@certkiosk/sync';
 import type { ApplianceErrorCode } from '../api/contract.js';
 import type { OrderSnapshot, PersonRef } from './record.js';
 
-export type IdentityRole = 'holder' | 'handler' | 'legal-representative';
+export type { IdentityRole };
 
 export type IdentityCheck =
   | { ok: true; role: IdentityRole }
@@ -17,41 +28,24 @@ export type IdentityCheck =
       detail: string;
     };
 
+/** The people allowed to collect this order, in matching order (the rule is central's: allowedIdentityRoles). */
 export function allowedCollectors(order: OrderSnapshot): Array<{ role: IdentityRole; person: PersonRef }> {
-  const out: Array<{ role: IdentityRole; person: PersonRef }> = [];
-  const add = (role: IdentityRole, person?: PersonRef) => person && out.push({ role, person });
-  switch (order.certificateType) {
-    case 'natural-person':
-      add('holder', order.holder);
-      break;
-    case 'organisation-individual':
-      add('holder', order.holder);
-      if (order.holderVerifiedOnline) add('handler', order.handler);
-      break;
-    case 'organisation':
-      add('handler', order.handler);
-      add('legal-representative', order.legalRepresentative);
-      break;
-  }
-  return out;
+  return allowedIdentityRoles(order).flatMap((role) => {
+    const person = order[IDENTITY_ROLE_FIELDS[role]];
+    return person ? [{ role, person }] : [];
+  });
 }
-
-const normaliseName = (s: string) => s.replace(/[\s·•・.]/g, '').toUpperCase();
 
 /**
- * HMAC-SHA256 of an ID number (upper-case X) under `key`, the only form in which a journey keeps one. The key is
- * derived on the appliance token and held in memory only: without the token no candidate can be tried.
+ * HMAC-SHA256 of an ID number (normalised) under `key`, for the issuance record. The key is derived on the
+ * appliance token and held in memory only: without the token no candidate can be tried.
  */
 export function hashIdNumber(key: Buffer | string, idNumber: string): string {
-  return createHmac('sha256', key).update(idNumber.toUpperCase()).digest('hex');
+  return createHmac('sha256', key).update(normaliseIdNumber(idNumber)).digest('hex');
 }
 
-export function checkIdentity(
-  card: IdCard,
-  order: OrderSnapshot,
-  today: Date,
-  key: Buffer | string,
-): IdentityCheck {
+/** Does the card (valid today) belong to a person allowed to collect the order? Matched by HMAC only. */
+export function checkIdentity(card: IdCard, order: OrderSnapshot, today: Date): IdentityCheck {
   const problems = validateCard(card, today);
   if (problems.some((p) => p.kind === 'expired' || p.kind === 'not-yet-valid')) {
     return { ok: false, code: 'ID_CARD_EXPIRED', detail: 'the card is outside its validity period' };
@@ -59,11 +53,8 @@ export function checkIdentity(
   if (problems.some((p) => p.kind === 'bad-check-character')) {
     return { ok: false, code: 'ID_CARD_INVALID', detail: 'the ID number check character is wrong' };
   }
-  const cardId = hashIdNumber(key, card.idNumber);
   for (const { role, person } of allowedCollectors(order)) {
-    if (person.idNumberHash === cardId && normaliseName(person.name) === normaliseName(card.name)) {
-      return { ok: true, role };
-    }
+    if (cardMatchesPerson(order.identitySalt, card, person)) return { ok: true, role };
   }
   return {
     ok: false,
@@ -71,6 +62,25 @@ export function checkIdentity(
     detail: `the card holder is not among the ${allowedCollectors(order)
       .map((c) => c.role)
       .join(', ')}`,
+  };
+}
+
+/** The statement the kiosk signs when a card matched: HMACs under the order's salt, never the card itself. */
+export function identityStatementFor(
+  card: IdCard,
+  order: OrderSnapshot,
+  role: IdentityRole,
+  applianceId: string,
+  checkedAt: Date,
+): IdentityStatement {
+  return {
+    orderId: order.orderId,
+    applianceId,
+    role,
+    cardIdHmac: idNumberMatchHmac(order.identitySalt, card.idNumber),
+    cardNameHmac: personNameMatchHmac(order.identitySalt, card.name),
+    matchRule: IDENTITY_MATCH_RULE,
+    checkedAt: checkedAt.toISOString(),
   };
 }
 

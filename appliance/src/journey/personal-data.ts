@@ -2,28 +2,24 @@
 // under a key derived on the appliance token (the open record is sealed on disk, see store/journey-keys.ts);
 // once the journey is closed, names are masked and everything else that points at a person is dropped.
 import { X509Certificate } from 'node:crypto';
-import type { Order } from '@certkiosk/sync';
-import { hashIdNumber, maskName } from './identity.js';
+import type { ApplianceOrder } from '@certkiosk/sync';
+import { maskName } from './identity.js';
 import type { CertificateSummary, JourneyRecord, OrderSnapshot } from './record.js';
 
 /** What the journey keeps of an order: only what identity matching, the CSR and the receipt need. */
-export function orderSnapshot(order: Order, idKey: Buffer | string): OrderSnapshot {
-  const person = (p?: { name: string; idNumber: string }) =>
-    p ? { name: p.name, idNumberHash: hashIdNumber(idKey, p.idNumber) } : undefined;
+export function orderSnapshot(order: ApplianceOrder): OrderSnapshot {
   const s: OrderSnapshot = {
     orderId: order.id,
     certificateType: order.certificateType,
     businessType: order.businessType,
     serviceYears: order.serviceYears,
     holderVerifiedOnline: order.holderVerifiedOnline,
+    identitySalt: order.identitySalt,
   };
-  if (order.organisation) s.organisationName = order.organisation.name;
-  const holder = person(order.holder);
-  if (holder) s.holder = holder;
-  const legal = person(order.legalRepresentative);
-  if (legal) s.legalRepresentative = legal;
-  const handler = person(order.handler);
-  if (handler) s.handler = handler;
+  if (order.organisationName) s.organisationName = order.organisationName;
+  if (order.holder) s.holder = { ...order.holder };
+  if (order.legalRepresentative) s.legalRepresentative = { ...order.legalRepresentative };
+  if (order.handler) s.handler = { ...order.handler };
   return s;
 }
 
@@ -34,12 +30,17 @@ export function orderSnapshot(order: Order, idKey: Buffer | string): OrderSnapsh
  */
 export function purgePersonalData(j: JourneyRecord): void {
   if (j.order) {
+    // Without the salt and the HMACs nothing is left to try candidate ID numbers or names against.
+    j.order.identitySalt = '';
     for (const key of ['holder', 'handler', 'legalRepresentative'] as const) {
       const p = j.order[key];
-      if (p) j.order[key] = { name: maskName(p.name), idNumberHash: '' };
+      if (p) j.order[key] = { ...p, idHmac: '', nameHmac: '' };
     }
   }
-  if (j.identity) delete j.identity.idNumberHash;
+  if (j.identity) {
+    delete j.identity.idNumberHash;
+    delete j.identity.statement;
+  }
   delete j.pickupCode;
   if (j.pending) delete j.pending.csrPem;
   const cert = j.certificate;

@@ -1,13 +1,13 @@
 // What the journey engine needs from the outside world, as narrow interfaces: central, the outbox, the
 // devices, the appliance's own signing key, and the durable store. The daemon wires the real ones.
 import type { IdCardReadResult, Receipt, TokenSummary, UsbKeyDriver } from '@certkiosk/firmware-bridge';
-import type { IssueCertificateRequest, IssuedCertificate, Order, SyncEvent } from '@certkiosk/sync';
+import type { ApplianceOrder, IssueCertificateRequest, IssuedCertificate, SyncEvent } from '@certkiosk/sync';
 import type { ApplianceState, UsedNonce } from './record.js';
 
 export interface CentralPort {
   /** The order behind a pickup code, if central would accept the code now (current nonce, approved, not
    *  issued); a refusal is a CentralClientError CENTRAL_REFUSED with central's code. */
-  checkPickupCode(pickupCode: string): Promise<Order>;
+  checkPickupCode(pickupCode: string): Promise<ApplianceOrder>;
   issueCertificate(req: IssueCertificateRequest): Promise<IssuedCertificate>;
   /** The certificate issued under this idempotency key, or null when there is none. */
   getCertificateByIdempotencyKey(idempotencyKey: string): Promise<IssuedCertificate | null>;

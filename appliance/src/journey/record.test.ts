@@ -24,6 +24,7 @@ const ordered = {
     businessType: 'new' as const,
     serviceYears: 1,
     holderVerifiedOnline: true,
+    identitySalt: Buffer.alloc(32).toString('base64'),
   },
 };
 
@@ -52,6 +53,7 @@ describe('the journey record by phase', () => {
     expect(missingForStep(keyed as JourneyRecord)).toEqual([
       'identity.role',
       'identity.idNumberHash',
+      'identity.statement',
       'token',
       'token.spkiSha256',
       'token.evidence',

@@ -2,14 +2,15 @@
 
 import type { KeyEvidenceFacts } from '@certkiosk/config';
 import type { KeyAlgorithm } from '@certkiosk/firmware-bridge';
+import type { PersonMatch, SignedIdentityStatement } from '@certkiosk/sync';
 import type { BusinessType, CertificateType, ErrorBody, JourneyStatus, PickupStep } from '../api/contract.js';
 import type { PickupEffect } from './pickup-table.js';
 
-/** A person named on the order. The ID number is kept only as a salted hash: the journal never holds it. */
-export interface PersonRef {
-  name: string;
-  idNumberHash: string;
-}
+/**
+ * A person named on the order as central lets the kiosk see them (only by presenting the pickup code): masked
+ * for display, and HMACs under the order's identity salt to match an ID card against. No ID number or full name.
+ */
+export type PersonRef = PersonMatch;
 
 /** What the journey keeps of the order: only what identity matching, the CSR and the receipt need. */
 export interface OrderSnapshot {
@@ -18,6 +19,8 @@ export interface OrderSnapshot {
   businessType: BusinessType;
   serviceYears: number;
   organisationName?: string;
+  /** The key of the people's HMACs (base64); dropped at purge with the HMACs. */
+  identitySalt: string;
   holder?: PersonRef;
   legalRepresentative?: PersonRef;
   handler?: PersonRef;
@@ -31,8 +34,10 @@ export interface IdentityAttempts {
   role?: 'holder' | 'handler' | 'legal-representative';
   nameMasked?: string;
   idNumberMasked?: string;
-  /** Salted SHA-256 of the ID number, for the issuance record; the number itself is not kept. */
+  /** HMAC of the ID number under the appliance token's key, for the issuance record (not the number). */
   idNumberHash?: string;
+  /** The signed statement that the card matched (sent with the issuance request). */
+  statement?: SignedIdentityStatement;
   lastReason?: ErrorBody['code'];
 }
 
@@ -40,6 +45,7 @@ export interface IdentityAttempts {
 export interface VerifiedIdentity extends IdentityAttempts {
   role: 'holder' | 'handler' | 'legal-representative';
   idNumberHash: string;
+  statement: SignedIdentityStatement;
 }
 
 /** The blank key prepared for this journey. */
@@ -218,6 +224,7 @@ export const PHASE_REQUIRES: Record<Phase, readonly FieldCheck[]> = {
   'identity-verified': [
     has('identity.role', (j) => !!j.identity?.role),
     has('identity.idNumberHash', (j) => !!j.identity?.idNumberHash),
+    has('identity.statement', (j) => !!j.identity?.statement),
   ],
   'token-ready': [has('token', (j) => !!j.token)],
   'key-generated': [

@@ -17,7 +17,7 @@ import {
   type X509Certificate,
 } from 'node:crypto';
 import type { PinPolicy } from '@certkiosk/config';
-import { checkPin } from '@certkiosk/config';
+import { checkPin, keyEvidenceProblems } from '@certkiosk/config';
 import {
   buildCsr,
   type CsrProfile,
@@ -39,11 +39,14 @@ import {
   type UsbKeyDriver,
 } from '@certkiosk/firmware-bridge';
 import {
+  type ApplianceOrder,
   CentralClientError,
   DurableStoreError,
+  IDENTITY_ROLE_FIELDS,
   type IssueCertificateRequest,
   type IssuedCertificate,
   type Order,
+  personMatch,
   type SyncEvent,
   signPickupCode,
   verifyPickupCode,
@@ -164,6 +167,28 @@ interface CentralOrder {
   order: Order;
   nonce: string;
   exp: number;
+  /** Per order, as central keeps it: the key of the people's HMACs the kiosk gets. */
+  identitySalt: string;
+}
+
+/** The order as central lets an appliance see it: people as masks and HMACs only. */
+export function applianceOrderOf(order: Order, identitySalt: string): ApplianceOrder {
+  const a: ApplianceOrder = {
+    id: order.id,
+    status: order.status,
+    delivery: order.delivery,
+    certificateType: order.certificateType,
+    businessType: order.businessType,
+    serviceYears: order.serviceYears,
+    holderVerifiedOnline: order.holderVerifiedOnline,
+    hall: order.hall,
+    identitySalt,
+  };
+  if (order.organisation) a.organisationName = order.organisation.name;
+  if (order.holder) a.holder = personMatch(identitySalt, order.holder);
+  if (order.legalRepresentative) a.legalRepresentative = personMatch(identitySalt, order.legalRepresentative);
+  if (order.handler) a.handler = personMatch(identitySalt, order.handler);
+  return a;
 }
 
 export interface CentralCertificate extends IssuedCertificate {
@@ -227,7 +252,12 @@ export class FakeCentral implements CentralPort {
 
   /** An approved kiosk order; returns its pickup code. */
   addOrder(order: Order): string {
-    this.orders.set(order.id, { order: structuredClone(order), nonce: '', exp: 0 });
+    this.orders.set(order.id, {
+      order: structuredClone(order),
+      nonce: '',
+      exp: 0,
+      identitySalt: randomBytes(32).toString('base64'),
+    });
     return this.newPickupCode(order.id);
   }
 
@@ -248,10 +278,11 @@ export class FakeCentral implements CentralPort {
     return this.certificates.filter((c) => !c.voided);
   }
 
-  async checkPickupCode(pickupCode: string): Promise<Order> {
+  async checkPickupCode(pickupCode: string): Promise<ApplianceOrder> {
     this.log.push('central.checkPickupCode');
     if (this.down) throw unavailable();
-    return structuredClone(this.admit(pickupCode).order);
+    const o = this.admit(pickupCode);
+    return applianceOrderOf(o.order, o.identitySalt);
   }
 
   async issueCertificate(req: IssueCertificateRequest): Promise<IssuedCertificate> {
@@ -269,11 +300,23 @@ export class FakeCentral implements CentralPort {
     }
     const o = this.admit(req.pickupCode);
     if (o.order.id !== req.orderId) throw refused('PICKUP_CODE_INVALID');
+    if (keyEvidenceProblems(req.keyEvidence).length) throw refused('KEY_EVIDENCE_REFUSED', 400);
+    // The identity statement must name a person allowed here, by the order's own HMACs (as central checks).
+    const st = req.identityStatement.statement;
+    const person = applianceOrderOf(o.order, o.identitySalt)[IDENTITY_ROLE_FIELDS[st.role]];
+    if (
+      st.orderId !== req.orderId ||
+      !person ||
+      person.idHmac !== st.cardIdHmac ||
+      person.nameHmac !== st.cardNameHmac
+    )
+      throw refused('IDENTITY_STATEMENT_INVALID', 400);
     const csr = new x509.Pkcs10CertificateRequest(req.csrPem);
     if (!(await csr.verify())) throw refused('CSR_BAD_SIGNATURE', 400);
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: serialHex(),
-      subject: csr.subjectName,
+      // As central: the subject comes from the order, not from the request.
+      subject: `CN=${o.order.organisation?.name ?? o.order.holder?.name ?? o.order.id}`,
       issuer: this.caCert.subjectName,
       notBefore: new Date(this.clock.ms - 5 * 60_000),
       notAfter: new Date(this.clock.ms + o.order.serviceYears * 365 * 86_400_000),

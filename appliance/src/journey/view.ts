@@ -48,13 +48,13 @@ export function journeyView(j: JourneyRecord): JourneyView {
     },
   };
   if (j.order) {
-    const holder = j.order.holder?.name;
+    const holder = j.order.holder?.nameMasked;
     view.order = {
       orderId: j.order.orderId,
       certificateType: j.order.certificateType,
       businessType: j.order.businessType,
       serviceYears: j.order.serviceYears,
-      ...(holder ? { holderNameMasked: maskName(holder) } : {}),
+      ...(holder ? { holderNameMasked: holder } : {}),
       ...(j.order.organisationName ? { organisationName: j.order.organisationName } : {}),
     };
   }
