@@ -6,16 +6,18 @@ import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { type CertkioskConfig, demoSecretProblems, readSecret } from '@certkiosk/config';
 import { DeviceManager } from '@certkiosk/firmware-bridge';
-import { CentralClient, SyncAgent } from '@certkiosk/sync';
+import { CentralClient, groupFingerprint, SyncAgent } from '@certkiosk/sync';
 import type { FastifyInstance } from 'fastify';
 import type { DeviceStatusView, JourneyView, KioskSettings } from './api/contract.js';
 import { buildApplianceApi } from './api/server.js';
 import { applianceKeyOn, applianceTokenRef, deriveApplianceSecrets } from './appliance-key.js';
 import { AuditLog, verifyAuditLog } from './audit/index.js';
 import { kioskDevices } from './devices/kiosk-devices.js';
+import { buildDiagnostics } from './diagnostics/diagnostics.js';
 import { JourneyAutopilot } from './journey/autopilot.js';
 import { type EngineOptions, PickupEngine } from './journey/engine.js';
 import { receiptDocument } from './journey/receipt.js';
+import { openStaffStore, type StaffAlarm, type StaffStore, staffStoreAuth } from './staff/index.js';
 import { openJourneyKeyring } from './store/journey-keys.js';
 import { openJourneyStore } from './store/journey-store.js';
 
@@ -89,6 +91,10 @@ export interface Daemon {
   manager: DeviceManager;
   agent: SyncAgent;
   audit: AuditLog;
+  /** The staff accounts of the maintenance screen (per-person sign-in, lockout, sessions, roles). */
+  staff: StaffStore;
+  /** Staff sign-in lockouts in force and a store without an administrator (for the heartbeat). */
+  staffAlarms(): StaffAlarm[];
   recovered: Array<{ id: string; outcome: string }>;
   stop(): Promise<void>;
 }
@@ -140,6 +146,16 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const secrets = await deriveApplianceSecrets(applianceKey);
   const keyring = await openJourneyKeyring(config.store.dir, secrets.journalKek);
   const store = await openJourneyStore(config.store.dir, { keyring });
+  // Staff accounts: seeded from the config on first start; every sign-in and change is in the audit log.
+  const staffStore = await openStaffStore({
+    file: join(config.store.dir, 'staff.json'),
+    seed: config.staff.accounts,
+    idleLogoutMs: config.staff.idleLogoutMs,
+    maxSessionMs: config.staff.maxSessionMs,
+    audit: async (actor, action, details) => {
+      await audit.append(actor, action, details);
+    },
+  });
 
   const deviceView = (): DeviceStatusView[] => manager.status();
   const agent = await SyncAgent.open({
@@ -147,8 +163,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     client,
     heartbeat: {
       intervalMs: opts.heartbeatMs ?? 30_000,
-      collect: () => ({
+      collect: async () => ({
         softwareVersion: SOFTWARE_VERSION,
+        // The audit chain's head, signed: central keeps the heads and alarms on one going back or forking.
+        auditHead: await client.signAuditHead({ ...audit.head(), at: new Date().toISOString() }),
         devices: deviceView().map((d) => ({
           device: d.kind,
           status: d.state,
@@ -200,13 +218,19 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   let enrolTimer: NodeJS.Timeout | undefined;
   const enrol = async (): Promise<void> => {
     try {
-      await client.enrol({
-        applianceId: config.appliance.id,
-        hall: config.appliance.hall,
-        publicKeyPem: applianceKey.publicKeyPem,
-        softwareVersion: SOFTWARE_VERSION,
-      });
-      log(`enrolled with central as ${config.appliance.id} (key ${applianceKey.spkiSha256.slice(0, 16)}…)`);
+      await client.enrol(
+        {
+          applianceId: config.appliance.id,
+          hall: config.appliance.hall,
+          publicKeyPem: applianceKey.publicKeyPem,
+          softwareVersion: SOFTWARE_VERSION,
+        },
+        secret('enrolmentCode') ?? undefined,
+      );
+      // The operator approving this appliance at central compares this fingerprint with the one central shows.
+      log(
+        `enrolled with central as ${config.appliance.id}; key fingerprint ${groupFingerprint(applianceKey.spkiSha256)}`,
+      );
     } catch (err) {
       log(`enrol: ${(err as Error).message}; retrying in 10 s`);
       enrolTimer = setTimeout(() => void enrol(), 10_000);
@@ -239,14 +263,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     ...(config.simulation?.enabled ? { simControlUrl: '/sim' } : {}),
   };
 
-  const staffPin = secret('staffPin')!;
+  const verifyAudit = () => verifyAuditLog(join(config.store.dir, 'audit'));
   const app = await buildApplianceApi({
     engine,
     devices: manager,
     settings,
     ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
+    staffAuth: staffStoreAuth(staffStore),
     staff: {
-      pin: staffPin,
       overview: () => ({
         version: SOFTWARE_VERSION,
         queue: { depth: agent.pendingCount(), ...agent.status() },
@@ -275,22 +299,36 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         return { state: item.state };
       },
       verifyAudit: async () => {
-        const r = await verifyAuditLog(join(config.store.dir, 'audit'));
+        const r = await verifyAudit();
         return r.ok
           ? { ok: true, records: r.records }
           : { ok: false, records: r.records, firstBadSeq: r.firstBadSeq, reason: r.problem };
       },
       audit: async (actor, action, details) => {
         await audit.append(
-          actor === 'staff' || actor.startsWith('staff:')
-            ? actor === 'staff'
-              ? 'staff:desk'
-              : (actor as `staff:${string}`)
-            : 'system',
+          actor.startsWith('staff:') ? (actor as `staff:${string}`) : 'system',
           action,
           details,
         );
       },
+      diagnostics: (generatedBy) =>
+        buildDiagnostics(
+          {
+            softwareVersion: SOFTWARE_VERSION,
+            config,
+            devices: deviceView,
+            journeys: () => Object.values(store.data.journeys),
+            reprints: () => store.data.reprints,
+            spoiledKeys: () => store.data.spoiledKeys.length,
+            inDoubt: () => engine.inDoubt().length,
+            sync: () => agent.status(),
+            audit,
+            verifyAudit,
+            staffAlarms: () => staffStore.alarms(),
+            staffSessions: () => staffStore.activeSessions(),
+          },
+          generatedBy,
+        ),
     },
     plugins: harness.plugins ?? [],
   });
@@ -303,11 +341,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     manager,
     agent,
     audit,
+    staff: staffStore,
+    staffAlarms: () => staffStore.alarms(),
     recovered,
     async stop() {
       clearTimeout(enrolTimer);
       autopilot.stop();
       await app.close();
+      await staffStore.close();
       await agent.close();
       await manager.stop();
       await audit.close();

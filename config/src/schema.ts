@@ -220,10 +220,18 @@ export const configSchema = z.strictObject({
     soPinMasterSecret: secretSource,
     /** User PIN of the token that holds the appliance's own request-signing key. */
     applianceTokenPin: secretSource,
+    /**
+     * The one-time enrolment code operations got when they registered this appliance at central (used once, at
+     * the first enrolment; not needed by a loopback central that approves appliances itself).
+     */
+    enrolmentCode: secretSource.optional(),
     /** SO-PIN blank keys arrive with from the vendor; omit when blank keys come uninitialised. */
     blankKeySoPin: secretSource.optional(),
-    /** PIN hall staff enter on the maintenance screen (the shared PIN before per-person `staff.accounts`). */
-    staffPin: secretSource,
+    /**
+     * No longer used: hall staff sign in with their own accounts (`staff.accounts`, the staff store). Still
+     * accepted so an older profile loads; nothing reads it.
+     */
+    staffPin: secretSource.optional(),
   }),
 });
 

@@ -182,7 +182,9 @@ describe('journey store (snapshot + journal)', () => {
       businessType: 'new',
       serviceYears: 1,
       holderVerifiedOnline: true,
-      holder: { name: '欧阳娜娜', idNumberHash: 'c0ffee'.repeat(8) },
+      identitySalt: 'c0ffee'.repeat(8),
+      // Test data: a full name where only a mask belongs, to see that it never reaches the disk in clear.
+      holder: { nameMasked: '欧阳娜娜', idNumberMasked: '', idHmac: 'c0ffee'.repeat(8), nameHmac: '' },
     };
     s.data.journeys['j1'] = open;
     await s.write();
@@ -199,14 +201,13 @@ describe('journey store (snapshot + journal)', () => {
       /do not open with this kiosk's appliance token/,
     );
     const r = await openJourneyStore(dir, { keyring: await keyringIn(dir) });
-    expect(r.data.journeys['j1']).toMatchObject({ order: { holder: { name: '欧阳娜娜' } } });
+    expect(r.data.journeys['j1']).toMatchObject({ order: { holder: { nameMasked: '欧阳娜娜' } } });
 
     // Closed and purged: written in clear without the person, and the key is gone.
-    const j1 = r.data.journeys['j1'] as JourneyRecord & {
-      order: { holder: { name: string; idNumberHash: string } };
-    };
+    const j1 = r.data.journeys['j1'] as JourneyRecord & { order: { identitySalt: string; holder: object } };
     j1.status = 'completed';
-    j1.order.holder = { name: '欧*娜', idNumberHash: '' };
+    j1.order.identitySalt = '';
+    j1.order.holder = { nameMasked: '欧*娜', idNumberMasked: '', idHmac: '', nameHmac: '' };
     await r.write();
     await r.close();
     expect(JSON.parse(readFileSync(join(dir, 'journey-keys.json'), 'utf8')).keys).toEqual({});
@@ -215,7 +216,7 @@ describe('journey store (snapshot + journal)', () => {
     const again = await openJourneyStore(dir, { keyring: await keyringIn(dir) });
     expect(again.data.journeys['j1']).toMatchObject({
       status: 'completed',
-      order: { holder: { name: '欧*娜' } },
+      order: { holder: { nameMasked: '欧*娜' } },
     });
     await again.close();
   });
