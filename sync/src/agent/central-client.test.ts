@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NATURAL_PERSON, opensslCsr } from '../central/testing.js';
+import { GOOD_KEY_EVIDENCE, NATURAL_PERSON, opensslCsr } from '../central/testing.js';
+import { idNumberMatchHmac, personNameMatchHmac } from '../contract/identity.js';
 import { createKeySigner, verifyRequestSignature } from '../contract/request-signing.js';
-import type { Order } from '../contract/schemas.js';
+import { IDENTITY_MATCH_RULE, type IssueCertificateRequest, type Order } from '../contract/schemas.js';
 import { CentralClient } from './central-client.js';
 import { CentralClientError } from './errors.js';
 import { type LoopbackCentral, startLoopbackCentral, testEvent } from './loopback-central.js';
@@ -35,6 +36,37 @@ async function approvedOrder(): Promise<{ order: Order; pickupCode: string }> {
     pickupCode = r.pickupCode ?? pickupCode;
   }
   return { order, pickupCode };
+}
+
+/**
+ * What the kiosk sends to issue: it scans the pickup code (→ ApplianceOrder with the identity salt), matches
+ * the ID card (the holder's, here) by HMAC, and signs the statement with its own key through the client.
+ */
+async function kioskIssueRequest(
+  c: CentralClient,
+  pickupCode: string,
+  idempotencyKey: string,
+  csrPem: string,
+): Promise<IssueCertificateRequest> {
+  const order = await c.checkPickupCode(pickupCode);
+  const card = NATURAL_PERSON.holder!;
+  const identityStatement = await c.signIdentityStatement({
+    orderId: order.id,
+    applianceId: c.applianceId,
+    role: 'holder',
+    cardIdHmac: idNumberMatchHmac(order.identitySalt, card.idNumber),
+    cardNameHmac: personNameMatchHmac(order.identitySalt, card.name),
+    matchRule: IDENTITY_MATCH_RULE,
+    checkedAt: new Date().toISOString(),
+  });
+  return {
+    orderId: order.id,
+    idempotencyKey,
+    pickupCode,
+    csrPem,
+    keyEvidence: GOOD_KEY_EVIDENCE,
+    identityStatement,
+  };
 }
 
 /** A one-route HTTP server answering whatever the test says. */
@@ -66,7 +98,7 @@ describe('CentralClient against the real central on loopback', () => {
     const { order, pickupCode } = await approvedOrder();
     expect(await client.getOrder(order.id)).toMatchObject({ id: order.id, status: 'approved' });
     const csrPem = opensslCsr(tmp, 'ec', 'holder');
-    const req = { orderId: order.id, idempotencyKey: `${order.id}:attempt-1`, pickupCode, csrPem };
+    const req = await kioskIssueRequest(client, pickupCode, `${order.id}:attempt-1`, csrPem);
     const cert = await client.issueCertificate(req);
     expect(cert.certificatePem).toContain('BEGIN CERTIFICATE');
     expect((await client.issueCertificate(req)).serialNumber).toBe(cert.serialNumber);
@@ -87,12 +119,12 @@ describe('CentralClient against the real central on loopback', () => {
 
   it('voids its own issuance: the order is approved again, and the old idempotency key yields nothing to write', async () => {
     const { order, pickupCode } = await approvedOrder();
-    const req = {
-      orderId: order.id,
-      idempotencyKey: `${order.id}:attempt-1`,
+    const req = await kioskIssueRequest(
+      client,
       pickupCode,
-      csrPem: opensslCsr(tmp, 'ec', 'void-holder'),
-    };
+      `${order.id}:attempt-1`,
+      opensslCsr(tmp, 'ec', 'void-holder'),
+    );
     const cert = await client.issueCertificate(req);
     const voided = await client.voidCertificate(cert.serialNumber, {
       journeyId: 'journey-0001',

@@ -4,21 +4,27 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { CentralErrorCode } from '../contract/error-codes.js';
+import { signAuditHead, signIdentityStatement } from '../contract/identity.js';
 import { type EcdsaSigner, signRequest } from '../contract/request-signing.js';
 import {
   type ActivationRequest,
   ActivationResponseSchema,
   type Appliance,
+  type ApplianceOrder,
+  ApplianceOrderSchema,
+  type ApplianceOrderStatus,
+  ApplianceOrderStatusSchema,
   ApplianceSchema,
+  type AuditHead,
   ChangeFeedResponseSchema,
   type EnrolRequest,
   EventBatchResponseSchema,
   type HeartbeatRequest,
   HeartbeatResponseSchema,
+  type IdentityStatement,
   type IssueCertificateRequest,
   IssuedCertificateSchema,
-  type Order,
-  OrderSchema,
+  type SignedIdentityStatement,
   type SyncEvent,
   type VoidCertificateRequest,
   type VoidCertificateResponse,
@@ -63,17 +69,39 @@ export class CentralClient {
     this.fetchImpl = opts.fetch ?? fetch;
   }
 
-  /** Register this appliance's public key (signed with that key); an operator then approves it. */
-  enrol(req: EnrolRequest): Promise<Appliance> {
-    return this.request('POST', '/v1/appliances/enrol', req, ApplianceSchema);
+  /**
+   * Register this appliance's public key (signed with that key); an operator then approves it. A new
+   * appliance or key needs the one-time `enrolmentCode` the operator registered it with (in `req` or as the
+   * second argument); re-enrolling the enrolled key and a loopback auto-approve central need none.
+   */
+  enrol(req: EnrolRequest, enrolmentCode?: string): Promise<Appliance> {
+    const body: EnrolRequest = enrolmentCode === undefined ? req : { ...req, enrolmentCode };
+    return this.request('POST', '/v1/appliances/enrol', body, ApplianceSchema);
   }
 
-  getOrder(orderId: string) {
-    return this.request('GET', `/v1/orders/${encodeURIComponent(orderId)}`, undefined, OrderSchema);
+  /** An order's state only (no people): the order itself comes with its pickup code (checkPickupCode). */
+  getOrder(orderId: string): Promise<ApplianceOrderStatus> {
+    return this.request(
+      'GET',
+      `/v1/orders/${encodeURIComponent(orderId)}`,
+      undefined,
+      ApplianceOrderStatusSchema,
+    );
   }
 
+  /** Issue: the request carries the pickup code, key evidence and a signed identity statement. */
   issueCertificate(req: IssueCertificateRequest) {
     return this.request('POST', '/v1/certificates', req, IssuedCertificateSchema);
+  }
+
+  /** Sign an identity statement with this appliance's key (for `issueCertificate`'s `identityStatement`). */
+  signIdentityStatement(statement: IdentityStatement): Promise<SignedIdentityStatement> {
+    return signIdentityStatement(statement, this.signer);
+  }
+
+  /** Sign the audit log's head with this appliance's key (for the heartbeat's `auditHead`). */
+  signAuditHead(head: { seq: number; hash: string; at: string }): Promise<AuditHead> {
+    return signAuditHead({ applianceId: this.applianceId, ...head }, this.signer);
   }
 
   /**
@@ -96,10 +124,11 @@ export class CentralClient {
 
   /**
    * Scan-time check of a pickup code against central's current state (signature, hall, order status, expiry,
-   * superseded): the order when issuance would accept the code, else CENTRAL_REFUSED with central's code.
+   * superseded): the order as an appliance may see it (ApplianceOrder: people masked + HMACs under the
+   * order's identitySalt) when issuance would accept the code, else CENTRAL_REFUSED with central's code.
    */
-  checkPickupCode(pickupCode: string): Promise<Order> {
-    return this.request('POST', '/v1/pickup-codes/check', { pickupCode }, OrderSchema);
+  checkPickupCode(pickupCode: string): Promise<ApplianceOrder> {
+    return this.request('POST', '/v1/pickup-codes/check', { pickupCode }, ApplianceOrderSchema);
   }
 
   /**

@@ -4,7 +4,10 @@ import type { HeartbeatRequest, HeartbeatResponse } from '../contract/schemas.js
 import type { CentralClient } from './central-client.js';
 import { WakeSignal } from './wake-signal.js';
 
-/** What the appliance reports; the agent adds the outbox's queue depth and parked events. */
+/**
+ * What the appliance reports; the agent adds the outbox's queue depth and parked events. `collect` may add
+ * the signed `auditHead` (CentralClient.signAuditHead over the audit log's head; async is fine).
+ */
 export type HeartbeatStatus = Omit<HeartbeatRequest, 'queueDepth' | 'parkedEvents'>;
 
 export interface HeartbeatOptions {

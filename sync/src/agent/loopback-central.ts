@@ -1,5 +1,6 @@
-// Test support: the real central service on 127.0.0.1 (temp data dir, auto-approved appliances), restartable
-// on the same port with the same data, plus an enrolled CentralClient with a software key. Not exported.
+// Test support: the real central service on 127.0.0.1 (temp data dir, auto-approved appliances — allowed on
+// loopback only, and then no enrolment code is needed), restartable on the same port with the same data, plus
+// an enrolled CentralClient with a software key. Not exported.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ export interface LoopbackCentral {
   /** Start again on the same port with the same data directory. */
   restart(): Promise<void>;
   admin(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
-  /** An enrolled (auto-approved) appliance's client. */
+  /** An enrolled appliance's client: auto-approve on loopback, so it enrols without an enrolment code. */
   newClient(applianceId: string, opts?: Partial<CentralClientOptions>): Promise<CentralClient>;
   close(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -163,6 +164,64 @@ describe('SyncAgent', () => {
       await agent.outbox.discardParked('evt-agent3-too-big');
       await until(() => lastBeat()?.parkedEvents === 0);
       expect(await fleetRow()).toContain('class="" data-parked="0">0<');
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('the heartbeat carries the audit head, signed by the kiosk key through an async collect; central alarms when it goes back', async () => {
+    const client = await central.newClient('KIOSK-AG-004');
+    let seq = 20;
+    const agent = await SyncAgent.open({
+      dir: join(dir, 'four'),
+      client,
+      heartbeat: {
+        intervalMs: 50,
+        collect: async () => ({
+          softwareVersion: '0.1.0',
+          devices: [],
+          consumables: { paper: 'ok' },
+          auditHead: await client.signAuditHead({
+            seq,
+            hash: createHash('sha256').update(`record-${seq}`).digest('hex'),
+            at: new Date().toISOString(),
+          }),
+        }),
+      },
+    });
+    const alarms = () => central.app.central.alarms.list({ applianceId: 'KIOSK-AG-004' });
+    const lastSeq = () => {
+      const row = central.app.central.appliances.row('KIOSK-AG-004');
+      return row?.heartbeat_json
+        ? (JSON.parse(row.heartbeat_json) as HeartbeatRequest).auditHead?.seq
+        : undefined;
+    };
+    try {
+      agent.start();
+      await until(() => lastSeq() === 20);
+      expect(alarms()).toEqual([]);
+      seq = 5; // the audit log lost its tail
+      await until(() => alarms().length > 0);
+      expect(alarms()[0]).toMatchObject({ kind: 'audit-truncated', details: { highestSeq: 20, seq: 5 } });
+    } finally {
+      await agent.close();
+    }
+  });
+
+  it('an event central refuses because another kiosk issued the order (EVENT_WRONG_APPLIANCE) is parked, not retried forever', async () => {
+    const client = await central.newClient('KIOSK-AG-005');
+    // an order in another hall: this kiosk has no business reporting on it
+    const order = (await central.admin('POST', '/orders', { ...NATURAL_PERSON, hall: 'GZ-TIANHE' })) as Order;
+    const agent = await SyncAgent.open({ dir: join(dir, 'five'), client, outbox: { idlePollMs: 100 } });
+    try {
+      agent.start();
+      await agent.enqueue({ ...testEvent('evt-agent5-not-mine', order.id), type: 'certificate.activated' });
+      await agent.enqueue(testEvent('evt-agent5-fine'));
+      await agent.drain(5_000);
+      expect(agent.outbox.parked()).toMatchObject([
+        { id: 'evt-agent5-not-mine', refusal: { status: 403, code: 'EVENT_WRONG_APPLIANCE' } },
+      ]);
+      expect(agent.status().outbox).toMatchObject({ pending: 0, parked: 1 });
     } finally {
       await agent.close();
     }

@@ -1,9 +1,21 @@
 // buildCentral: the reference central service as a Fastify instance (tests drive it with inject()).
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { ActivationCodes } from './activation-codes.js';
+import {
+  ADMIN_SESSION_COOKIE,
+  AdminSessions,
+  adminTokenProblem,
+  autoApproveProblem,
+  isLoopbackHost,
+  readAdminTokenFile,
+} from './admin-auth.js';
 import { ApplianceRegistry } from './appliances.js';
+import { Alarms, AuditHeads } from './audit-heads.js';
 import { openAuthority } from './ca/authority.js';
 import { CertificateIssuer } from './ca/issuer.js';
 import { ChangeFeed } from './change-feed.js';
@@ -14,6 +26,7 @@ import { OrderService } from './orders.js';
 import { registerPages } from './pages/routes.js';
 import { loadOrCreatePickupKey, PickupCodeSigner } from './pickup-codes.js';
 import { registerAdminRoutes } from './routes/admin.js';
+import { registerAdminLogin } from './routes/admin-login.js';
 import { registerApplianceRoutes } from './routes/appliance.js';
 import { registerPublicRoutes } from './routes/public.js';
 import { StatementImporter } from './statement.js';
@@ -24,14 +37,38 @@ export interface CentralOptions {
   dataDir: string;
   /** Ed25519 private key (PEM) for pickup codes; default: <dataDir>/pickup-signing.key.pem, created once. */
   pickupKeyPem?: string;
-  /** Bearer token for /admin and the fleet page; a random one when absent (read it from `central.adminToken`). */
+  /**
+   * The operator token (Bearer for /admin, login for the fleet page); a random one when neither this nor
+   * adminTokenFile is given (read it from `central.adminToken`). Listening on an address other than loopback
+   * needs at least 128 bits (see adminTokenBits); `listen` fails otherwise.
+   */
   adminToken?: string;
-  /** Demo only: approve appliances as soon as they enrol. */
+  /** A file holding the operator token (surrounding whitespace ignored); instead of adminToken. */
+  adminTokenFile?: string;
+  /**
+   * Central's public base URL (http/https, no query), put into issued certificates as the CRL distribution
+   * point (`<base>/v1/ca/crl`) and CA-issuer link (`<base>/v1/ca/issuing-ca.cer`). Default: the address central
+   * listens on (the host name for a wildcard address; http://127.0.0.1 before it listens).
+   */
+  publicBaseUrl?: string;
+  /**
+   * Per-IP limit of each unauthenticated endpoint (CA, pickup key, prices, phone page, enrolment, pickup-code
+   * check, login, OpenAPI): at most `max` requests per `timeWindowMs`; false turns it off. Default
+   * DEFAULT_PUBLIC_RATE_LIMIT. Answers 429 RATE_LIMITED past it. Admin routes are not limited by it.
+   */
+  publicRateLimit?: { max: number; timeWindowMs: number } | false;
+  /**
+   * Demo and tests only: approve appliances as soon as they enrol, without an enrolment code. Central then
+   * listens on loopback only: `listen` on any other address fails with one line (autoApproveProblem).
+   */
   autoApproveAppliances?: boolean;
   /** Clock in ms (tests move time). */
   now?: () => number;
   logger?: FastifyServerOptions['logger'];
 }
+
+/** Generous: the demo and the test suites stay far below it; a scraper or a guessing loop does not. */
+export const DEFAULT_PUBLIC_RATE_LIMIT = { max: 1000, timeWindowMs: 60_000 } as const;
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -39,14 +76,53 @@ declare module 'fastify' {
   }
 }
 
+/** The base URL as given, checked: http(s), no query or fragment, no trailing slash. */
+function checkPublicBaseUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new Error(`the public base URL "${raw}" is not a URL.`);
+  }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.search || u.hash || u.username)
+    throw new Error(`the public base URL "${raw}" must be http(s)://host[:port][/path], without query.`);
+  return u.href.replace(/\/+$/, '');
+}
+
+/** The host a `server.listen(...)` call binds: undefined for a local socket path; '::' when none is given. */
+function listenHostOf(args: unknown[]): string | undefined {
+  const [first, second] = args;
+  if (typeof first === 'object' && first !== null) {
+    const o = first as { host?: string; path?: string };
+    if (o.host !== undefined) return o.host;
+    return o.path !== undefined ? undefined : '::';
+  }
+  if (typeof first === 'string' && !/^\d+$/.test(first)) return undefined; // a pipe or socket path
+  return typeof second === 'string' ? second : '::';
+}
+
 export async function buildCentral(opts: CentralOptions): Promise<FastifyInstance> {
   const now = opts.now ?? Date.now;
+  if (opts.adminToken !== undefined && opts.adminTokenFile !== undefined)
+    throw new Error('give the admin token or the admin token file, not both.');
+  const token =
+    opts.adminToken ??
+    (opts.adminTokenFile !== undefined
+      ? readAdminTokenFile(opts.adminTokenFile)
+      : randomBytes(32).toString('base64url'));
+  if (token.length === 0) throw new Error('the admin token is empty.');
+  const fixedBaseUrl = opts.publicBaseUrl === undefined ? null : checkPublicBaseUrl(opts.publicBaseUrl);
+  const limit = opts.publicRateLimit ?? DEFAULT_PUBLIC_RATE_LIMIT;
+  if (limit !== false && !(Number.isInteger(limit.max) && limit.max > 0 && limit.timeWindowMs > 0))
+    throw new Error('publicRateLimit needs a positive integer max and a positive timeWindowMs.');
   const db = openStore(opts.dataDir);
   const ca = await openAuthority(opts.dataDir, now());
   const pickup = new PickupCodeSigner(opts.pickupKeyPem ?? loadOrCreatePickupKey(opts.dataDir));
   const changes = new ChangeFeed(db, now);
   const activation = new ActivationCodes(db, now);
   const orders = new OrderService(db, now, pickup, activation, changes);
+  const alarms = new Alarms(db, now);
+  const autoApprove = opts.autoApproveAppliances ?? false;
   const ctx: CentralContext = {
     db,
     now,
@@ -54,11 +130,32 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     changes,
     orders,
     activation,
-    issuer: new CertificateIssuer(db, now, ca, orders, changes, pickup.publicKeyPem),
-    appliances: new ApplianceRegistry(db, now, opts.autoApproveAppliances ?? false),
+    issuer: new CertificateIssuer(db, now, ca, orders, changes, pickup.publicKeyPem, () => ({
+      crl: `${ctx.publicBaseUrl()}/v1/ca/crl`,
+      caIssuers: `${ctx.publicBaseUrl()}/v1/ca/issuing-ca.cer`,
+    })),
+    appliances: new ApplianceRegistry(db, now),
+    autoApproveAppliances: () => {
+      if (!autoApprove) return false;
+      // Not listening (inject() in tests) or bound to loopback; anything else never gets here (listen refuses).
+      const a = app.server.address();
+      return a === null || (typeof a !== 'string' && isLoopbackHost(a.address));
+    },
+    alarms,
+    auditHeads: new AuditHeads(db, now, alarms),
     events: new EventInbox(db, now, orders),
     statements: new StatementImporter(db, now, orders),
-    adminToken: opts.adminToken ?? randomBytes(18).toString('base64url'),
+    adminToken: token,
+    sessions: new AdminSessions(now),
+    publicBaseUrl: () => {
+      if (fixedBaseUrl) return fixedBaseUrl;
+      const a = app.server.address();
+      if (!a || typeof a === 'string') return 'http://127.0.0.1';
+      const host = a.address === '0.0.0.0' || a.address === '::' ? hostname() : a.address;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${a.port}`;
+    },
+    publicRateLimit:
+      limit === false ? false : { max: limit.max, timeWindow: limit.timeWindowMs, hook: 'onRequest' },
   };
 
   const app = Fastify({
@@ -67,6 +164,20 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   });
   app.decorate('central', ctx);
   app.addHook('onClose', async () => db.close());
+
+  // Whoever calls listen (the CLI, a test, the appliance harness): an address beyond loopback needs a strong
+  // admin token and no auto-approve, checked before the socket is bound; listen() rejects with the one-line
+  // reason.
+  const server = app.server;
+  const bind = server.listen.bind(server) as (...args: unknown[]) => typeof server;
+  (server as unknown as { listen: (...args: unknown[]) => typeof server }).listen = (...args) => {
+    const host = listenHostOf(args);
+    const problem =
+      adminTokenProblem(host, ctx.adminToken) ?? (autoApprove ? autoApproveProblem(host) : null);
+    if (!problem) return bind(...args);
+    process.nextTick(() => server.emit('error', new Error(problem)));
+    return server;
+  };
 
   // Keep the exact body bytes: request signatures cover their SHA-256.
   const parseJson = app.getDefaultJsonParser('error', 'error');
@@ -113,15 +224,31 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
               'ECDSA P-256/SHA-256 over canonicalRequest(); also x-certkiosk-appliance, -timestamp, -nonce.',
           },
           adminToken: { type: 'http', scheme: 'bearer' },
+          adminSession: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: ADMIN_SESSION_COOKIE,
+            description: 'Login session from POST /admin/login (HttpOnly, SameSite=Strict).',
+          },
         },
       },
     },
   });
+  await app.register(cookie);
+  // Only routes that opt in (config.rateLimit = ctx.publicRateLimit) are limited, each per client IP.
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, c) =>
+      new CentralError('RATE_LIMITED', `Too many requests from this address; retry in ${c.after}.`),
+  });
   registerPublicRoutes(app);
   await app.register(registerApplianceRoutes);
   await app.register(registerAdminRoutes, { prefix: '/admin/v1' });
+  await app.register(registerAdminLogin);
   await app.register(registerPages);
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: ctx.publicRateLimit } }, async () =>
+    app.swagger(),
+  );
   await app.ready();
   return app;
 }

@@ -1,6 +1,13 @@
-// The appliance registry: enrolment (proof of possession), operator approval, heartbeats, request nonces.
-import { createPublicKey } from 'node:crypto';
-import type { Appliance, EnrolRequest, HeartbeatRequest } from '../contract/schemas.js';
+// The appliance registry: operator registration with a one-time enrolment code, enrolment (proof of
+// possession + code), operator approval against the key fingerprint, heartbeats, request nonces.
+import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:crypto';
+import { groupFingerprint, normaliseFingerprint, publicKeySha256 } from '../contract/identity.js';
+import type {
+  Appliance,
+  EnrolRequest,
+  HeartbeatRequest,
+  RegisterApplianceResponse,
+} from '../contract/schemas.js';
 import { CentralError } from './errors.js';
 import type { Db } from './store.js';
 
@@ -14,13 +21,53 @@ export interface ApplianceRow {
   approved_at: string | null;
   last_heartbeat_at: string | null;
   heartbeat_json: string | null;
+  /** Audit heads are compared within one epoch; an operator's acknowledgement or a re-key starts the next. */
+  audit_epoch: number;
+}
+
+interface EnrolmentCodeRow {
+  code_hash: string;
+  appliance_id: string;
+  hall: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  used_key_sha256: string | null;
+  superseded_at: string | null;
+}
+
+/** An enrolment code is valid this many days unless the operator says otherwise. */
+export const ENROLMENT_CODE_VALIDITY_DAYS = 7;
+/** 32 characters without 0/O and 1/I: 5 bits each, 16 characters = 80 bits. */
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+const CODE_LENGTH = 16;
+
+/** A new random enrolment code, `ABCD-EFGH-JKLM-NPQR` (80 bits). */
+export function newEnrolmentCode(): string {
+  const bytes = randomBytes(CODE_LENGTH);
+  const chars = [...bytes].map((b) => CODE_ALPHABET[b & 31]);
+  return [0, 4, 8, 12].map((i) => chars.slice(i, i + 4).join('')).join('-');
+}
+
+/** A code as typed: case, spaces and dashes do not matter. */
+export function normaliseEnrolmentCode(code: string): string {
+  return code.toUpperCase().replace(/[\s-]/g, '');
+}
+
+/** What central keeps of a code: SHA-256 (hex) of its normalised form (80 random bits: no salt needed). */
+export function enrolmentCodeHash(code: string): string {
+  return createHash('sha256').update(normaliseEnrolmentCode(code), 'utf8').digest('hex');
+}
+
+export interface EnrolOptions {
+  /** Demo on loopback only: approve at once, and a new appliance needs no enrolment code. */
+  autoApprove: boolean;
 }
 
 export class ApplianceRegistry {
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
-    private readonly autoApprove: boolean,
   ) {}
 
   private iso(): string {
@@ -40,42 +87,144 @@ export class ApplianceRegistry {
       ...(r.approved_at ? { approvedAt: r.approved_at } : {}),
       ...(r.last_heartbeat_at ? { lastHeartbeatAt: r.last_heartbeat_at } : {}),
       ...(r.software_version ? { softwareVersion: r.software_version } : {}),
+      keyFingerprint: groupFingerprint(publicKeySha256(r.public_key_pem)),
     };
   }
 
-  /** Register (idempotent for the same key); the caller has already checked the request is signed by that key. */
-  enrol(req: EnrolRequest): Appliance {
+  /**
+   * Operator: register an appliance id for a hall and make its one-time enrolment code (returned once; only
+   * its hash is stored). Earlier unused codes of the id stop working. Registering an enrolled id again lets
+   * it enrol a new key (re-keying), which then waits for approval again.
+   */
+  register(
+    applianceId: string,
+    hall: string,
+    validDays = ENROLMENT_CODE_VALIDITY_DAYS,
+  ): RegisterApplianceResponse {
+    const code = newEnrolmentCode();
+    const at = this.iso();
+    const expiresAt = new Date(this.now() + validDays * 24 * 3600 * 1000).toISOString();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'UPDATE enrolment_codes SET superseded_at = ? WHERE appliance_id = ? AND used_at IS NULL AND superseded_at IS NULL',
+        )
+        .run(at, applianceId);
+      this.db
+        .prepare(
+          'INSERT INTO enrolment_codes (code_hash, appliance_id, hall, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(enrolmentCodeHash(code), applianceId, hall, at, expiresAt);
+    })();
+    return { applianceId, hall, enrolmentCode: code, expiresAt };
+  }
+
+  /**
+   * Enrol a key; the caller has already checked the request is signed by that key. The enrolled key again:
+   * idempotent, no code needed. A new appliance or a new key: needs a valid unused code registered for this
+   * id and hall (unless `autoApprove`, the loopback demo); the code is then used up.
+   */
+  enrol(req: EnrolRequest, opts: EnrolOptions): Appliance {
     const key = createPublicKey(req.publicKeyPem);
     if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
       throw new CentralError('ENROL_PROOF_INVALID', 'The appliance key must be an EC P-256 public key.');
     }
     const pem = key.export({ type: 'spki', format: 'pem' }).toString();
-    const existing = this.row(req.applianceId);
-    if (existing) {
-      if (existing.public_key_pem !== pem) throw new CentralError('ENROL_KEY_MISMATCH');
-      return ApplianceRegistry.toAppliance(existing);
-    }
-    const at = this.iso();
-    this.db
-      .prepare(
-        `INSERT INTO appliances (id, hall, public_key_pem, status, software_version, enrolled_at, approved_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        req.applianceId,
-        req.hall,
-        pem,
-        this.autoApprove ? 'approved' : 'pending',
-        req.softwareVersion ?? null,
-        at,
-        this.autoApprove ? at : null,
-      );
-    return ApplianceRegistry.toAppliance(this.row(req.applianceId)!);
+    const keySha = publicKeySha256(key);
+    return this.db.transaction((): Appliance => {
+      const existing = this.row(req.applianceId);
+      if (existing && existing.public_key_pem === pem) {
+        if (existing.hall !== req.hall) {
+          throw new CentralError(
+            'ENROLMENT_HALL_MISMATCH',
+            `Appliance ${req.applianceId} is enrolled for hall ${existing.hall}, not ${req.hall}.`,
+          );
+        }
+        return ApplianceRegistry.toAppliance(existing);
+      }
+      if (req.enrolmentCode === undefined) {
+        if (existing) throw new CentralError('ENROL_KEY_MISMATCH');
+        if (!opts.autoApprove) throw new CentralError('ENROLMENT_CODE_REQUIRED');
+      } else {
+        this.useCode(req, keySha);
+      }
+      const at = this.iso();
+      const status = opts.autoApprove ? 'approved' : 'pending';
+      if (existing) {
+        // Re-keying with a fresh code: the new key waits for approval; audit heads start a new epoch.
+        this.db
+          .prepare(
+            `UPDATE appliances SET hall = ?, public_key_pem = ?, status = ?, software_version = ?, enrolled_at = ?,
+               approved_at = ?, audit_epoch = audit_epoch + 1 WHERE id = ?`,
+          )
+          .run(
+            req.hall,
+            pem,
+            status,
+            req.softwareVersion ?? null,
+            at,
+            opts.autoApprove ? at : null,
+            req.applianceId,
+          );
+      } else {
+        this.db
+          .prepare(
+            `INSERT INTO appliances (id, hall, public_key_pem, status, software_version, enrolled_at, approved_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          )
+          .run(
+            req.applianceId,
+            req.hall,
+            pem,
+            status,
+            req.softwareVersion ?? null,
+            at,
+            opts.autoApprove ? at : null,
+          );
+      }
+      return ApplianceRegistry.toAppliance(this.row(req.applianceId)!);
+    })();
   }
 
-  approve(id: string): Appliance {
+  /** Check a presented code for this id, hall and key, and use it up; throws the refusal. */
+  private useCode(req: EnrolRequest, keySha: string): void {
+    const hash = enrolmentCodeHash(req.enrolmentCode ?? '');
+    const candidates = this.db
+      .prepare('SELECT * FROM enrolment_codes WHERE appliance_id = ?')
+      .all(req.applianceId) as EnrolmentCodeRow[];
+    const given = Buffer.from(hash, 'hex');
+    const row = candidates.find((c) => timingSafeEqual(Buffer.from(c.code_hash, 'hex'), given));
+    if (!row) throw new CentralError('ENROLMENT_CODE_INVALID');
+    // (The key that used it re-enrolling is answered before any code is looked at.)
+    if (row.used_at) throw new CentralError('ENROLMENT_CODE_USED');
+    if (row.superseded_at) {
+      throw new CentralError('ENROLMENT_CODE_INVALID', 'This enrolment code was replaced by a newer one.');
+    }
+    if (Date.parse(row.expires_at) <= this.now()) throw new CentralError('ENROLMENT_CODE_EXPIRED');
+    if (row.hall !== req.hall) {
+      throw new CentralError(
+        'ENROLMENT_HALL_MISMATCH',
+        `Appliance ${req.applianceId} is registered for hall ${row.hall}, not ${req.hall}.`,
+      );
+    }
+    this.db
+      .prepare('UPDATE enrolment_codes SET used_at = ?, used_key_sha256 = ? WHERE code_hash = ?')
+      .run(this.iso(), keySha, row.code_hash);
+  }
+
+  /**
+   * Operator approval. `confirmedFingerprint` (as read on the kiosk; any case and separators) must match the
+   * enrolled key when given: APPLIANCE_FINGERPRINT_MISMATCH otherwise, and nothing changes.
+   */
+  approve(id: string, confirmedFingerprint?: string): Appliance {
     const r = this.row(id);
     if (!r) throw new CentralError('APPLIANCE_NOT_FOUND');
+    if (
+      confirmedFingerprint !== undefined &&
+      normaliseFingerprint(confirmedFingerprint) !== publicKeySha256(r.public_key_pem)
+    ) {
+      throw new CentralError('APPLIANCE_FINGERPRINT_MISMATCH');
+    }
     this.db
       .prepare("UPDATE appliances SET status = 'approved', approved_at = ? WHERE id = ?")
       .run(this.iso(), id);

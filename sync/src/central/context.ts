@@ -1,6 +1,9 @@
 // What route plugins share: the store and the services over it.
+import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { ActivationCodes } from './activation-codes.js';
+import type { AdminSessions } from './admin-auth.js';
 import type { ApplianceRegistry } from './appliances.js';
+import type { Alarms, AuditHeads } from './audit-heads.js';
 import type { CertificateIssuer } from './ca/issuer.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { EventInbox } from './events.js';
@@ -18,9 +21,22 @@ export interface CentralContext {
   activation: ActivationCodes;
   issuer: CertificateIssuer;
   appliances: ApplianceRegistry;
+  /**
+   * Whether an enrolling appliance is approved at once and needs no enrolment code: the autoApproveAppliances
+   * option, and only while central is not listening beyond loopback (listen refuses that anyway).
+   */
+  autoApproveAppliances(): boolean;
+  auditHeads: AuditHeads;
+  alarms: Alarms;
   events: EventInbox;
   statements: StatementImporter;
   adminToken: string;
+  /** Operator login sessions (the fleet page's cookie). */
+  sessions: AdminSessions;
+  /** Central's public base URL without a trailing slash (CRL and CA-issuer links in certificates). */
+  publicBaseUrl(): string;
+  /** Per-IP limit of the unauthenticated endpoints (route `config.rateLimit`), or false when off. */
+  publicRateLimit: RateLimitOptions | false;
 }
 
 declare module 'fastify' {

@@ -1,5 +1,6 @@
 // Event ingestion: stored once per event id (a replayed batch changes nothing); a few types move orders on.
 import type { EventBatchResponse, SyncEvent } from '../contract/schemas.js';
+import { CentralError } from './errors.js';
 import type { OrderService } from './orders.js';
 import type { Db } from './store.js';
 
@@ -10,15 +11,26 @@ export class EventInbox {
     private readonly orders: OrderService,
   ) {}
 
-  ingest(applianceId: string, events: SyncEvent[]): EventBatchResponse {
+  /**
+   * Store a batch from an appliance (of `hall`), all or nothing. An event about an order is accepted only from
+   * the appliance that issued a certificate for it (certificate.activated: the one that issued the current
+   * certificate), or — while the order has none — from an appliance of its hall; otherwise the whole batch is
+   * refused with EVENT_WRONG_APPLIANCE and nothing is stored (the kiosk's outbox parks the one refused event).
+   * A redelivery of an event this appliance already sent is acknowledged again.
+   */
+  ingest(applianceId: string, hall: string, events: SyncEvent[]): EventBatchResponse {
     const insert = this.db.prepare(
       `INSERT OR IGNORE INTO events (id, appliance_id, type, order_id, occurred_at, received_at, payload_json)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
+    const seen = this.db.prepare('SELECT appliance_id FROM events WHERE id = ?');
     return this.db.transaction((): EventBatchResponse => {
       let accepted = 0;
       const at = new Date(this.now()).toISOString();
       for (const e of events) {
+        const before = seen.get(e.id) as { appliance_id: string } | undefined;
+        if (before?.appliance_id === applianceId) continue;
+        this.checkScope(applianceId, hall, e);
         const r = insert.run(
           e.id,
           applianceId,
@@ -34,6 +46,35 @@ export class EventInbox {
       }
       return { accepted, duplicates: events.length - accepted, acknowledged: events.map((e) => e.id) };
     })();
+  }
+
+  /** Throws EVENT_WRONG_APPLIANCE when this appliance may not report about the event's order. */
+  private checkScope(applianceId: string, hall: string, e: SyncEvent): void {
+    if (!e.orderId) return;
+    const order = this.db.prepare('SELECT hall FROM orders WHERE id = ?').get(e.orderId) as
+      | { hall: string }
+      | undefined;
+    if (!order) return; // nothing central knows of: stored, no effect
+    const certs = this.db
+      .prepare('SELECT appliance_id, voided_at FROM certificates WHERE order_id = ? ORDER BY issued_at DESC')
+      .all(e.orderId) as Array<{ appliance_id: string | null; voided_at: string | null }>;
+    const refuse = (why: string): never => {
+      throw new CentralError(
+        'EVENT_WRONG_APPLIANCE',
+        `Event ${e.id} (${e.type}) about order ${e.orderId} refused: ${why}.`,
+      );
+    };
+    if (certs.length === 0) {
+      if (order.hall !== hall) refuse(`the order belongs to hall ${order.hall}`);
+      return;
+    }
+    if (!certs.some((c) => c.appliance_id === applianceId))
+      refuse('its certificate was issued by another appliance');
+    if (e.type === 'certificate.activated') {
+      const current = certs.find((c) => !c.voided_at);
+      if (current?.appliance_id !== applianceId)
+        refuse('its current certificate was issued by another appliance');
+    }
   }
 
   /** Only first deliveries get here. An order already past the step keeps its status (the event is still stored). */

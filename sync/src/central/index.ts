@@ -1,5 +1,15 @@
 // The reference central service (Fastify + SQLite). Not for the appliance: it imports `contract/` only.
-export { buildCentral, type CentralOptions } from './app.js';
+
+export {
+  ADMIN_SESSION_COOKIE,
+  adminTokenBits,
+  adminTokenProblem,
+  autoApproveProblem,
+  isLoopbackHost,
+  MIN_ADMIN_TOKEN_BITS,
+} from './admin-auth.js';
+export { buildCentral, type CentralOptions, DEFAULT_PUBLIC_RATE_LIMIT } from './app.js';
+export { ENROLMENT_CODE_VALIDITY_DAYS, normaliseEnrolmentCode } from './appliances.js';
 export type { CentralContext } from './context.js';
 export { CentralError } from './errors.js';
 export { idCheckCharacter, isValidIdNumber, maskIdNumber } from './id-number.js';

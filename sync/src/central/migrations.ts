@@ -119,4 +119,69 @@ ALTER TABLE certificates ADD COLUMN void_journey_id TEXT;
 ALTER TABLE certificates ADD COLUMN void_reason TEXT;
 `,
   },
+  {
+    // The CRL is cached: re-signed after a revocation (revocations counts them) or near its nextUpdate; each
+    // signing takes the next cRLNumber. built_from = the revocations count the cached CRL lists.
+    id: '003-crl-state',
+    sql: `
+CREATE TABLE crl_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  crl_number INTEGER NOT NULL DEFAULT 0,
+  revocations INTEGER NOT NULL DEFAULT 0,
+  built_from INTEGER,
+  der BLOB,
+  this_update TEXT,
+  next_update TEXT
+);
+INSERT INTO crl_state (id) VALUES (1);
+`,
+  },
+  {
+    // Appliance trust: one-time enrolment codes (hash only), per-order identity salt (PersonMatch HMACs), the
+    // signed identity statement kept with each issuance, signed audit heads per appliance, and alarms.
+    id: '004-appliance-trust',
+    sql: `
+ALTER TABLE orders ADD COLUMN identity_salt BLOB;
+UPDATE orders SET identity_salt = randomblob(32) WHERE identity_salt IS NULL;
+ALTER TABLE certificates ADD COLUMN identity_statement_json TEXT;
+ALTER TABLE certificates ADD COLUMN identity_signature TEXT;
+ALTER TABLE appliances ADD COLUMN audit_epoch INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE enrolment_codes (
+  code_hash TEXT PRIMARY KEY,
+  appliance_id TEXT NOT NULL,
+  hall TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  used_at TEXT,
+  used_key_sha256 TEXT,
+  superseded_at TEXT
+);
+CREATE INDEX enrolment_codes_appliance ON enrolment_codes (appliance_id);
+
+CREATE TABLE audit_heads (
+  appliance_id TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  at TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  PRIMARY KEY (appliance_id, epoch, seq, hash)
+);
+
+CREATE TABLE alarms (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  appliance_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  message TEXT NOT NULL,
+  details_json TEXT NOT NULL,
+  raised_at TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  occurrences INTEGER NOT NULL DEFAULT 1,
+  acknowledged_at TEXT
+);
+CREATE INDEX alarms_open ON alarms (appliance_id, kind, acknowledged_at);
+`,
+  },
 ];

@@ -1,8 +1,11 @@
 // Orders: creation with per-type checks, the life cycle (rules from the contract's order-status module),
 // history, change-feed entries, remittance codes, pickup codes and activation codes.
 import { randomBytes, randomInt } from 'node:crypto';
+import { personMatch } from '../contract/identity.js';
 import { applyOrderAction, type OrderAction, type OrderStatus } from '../contract/order-status.js';
 import type {
+  ApplianceOrder,
+  ApplianceOrderStatus,
   CreateOrderRequest,
   Order,
   OrderActionRequest,
@@ -39,6 +42,8 @@ export interface OrderRow {
   created_at: string;
   submitted_at: string;
   updated_at: string;
+  /** 32 random bytes per order: the HMAC key of the PersonMatch values an appliance gets. */
+  identity_salt: Buffer;
 }
 
 type Details = Pick<
@@ -97,8 +102,8 @@ export class OrderService {
     this.db
       .prepare(
         `INSERT INTO orders (id, status, certificate_type, business_type, service_years, hall, delivery, price_fen,
-          details_json, view_token, created_at, submitted_at, updated_at)
-         VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          details_json, view_token, created_at, submitted_at, updated_at, identity_salt)
+         VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -113,6 +118,7 @@ export class OrderService {
         at,
         at,
         at,
+        randomBytes(32),
       );
     this.changes.record('order.updated', req.hall, id, { status: 'submitted' });
     return this.get(id);
@@ -176,6 +182,57 @@ export class OrderService {
         ? { pickupExpiresAt: new Date(r.pickup_exp * 1000).toISOString() }
         : {}),
       ...(cert ? { certificateSerial: cert.serial } : {}),
+    };
+  }
+
+  /** The people of an order (full data: central only). */
+  people(r: OrderRow): Pick<Details, 'holder' | 'legalRepresentative' | 'handler'> {
+    const d = JSON.parse(r.details_json) as Details;
+    return {
+      ...(d.holder ? { holder: d.holder } : {}),
+      ...(d.legalRepresentative ? { legalRepresentative: d.legalRepresentative } : {}),
+      ...(d.handler ? { handler: d.handler } : {}),
+    };
+  }
+
+  /** The order's identity salt, base64. */
+  static identitySalt(r: OrderRow): string {
+    return Buffer.from(r.identity_salt).toString('base64');
+  }
+
+  /**
+   * What an appliance may see of an order (after presenting its pickup code): no ID number, full name or
+   * phone — people masked, with HMACs under the order's identity salt to match an ID card against.
+   */
+  toApplianceOrder(r: OrderRow): ApplianceOrder {
+    const d = JSON.parse(r.details_json) as Details;
+    const salt = OrderService.identitySalt(r);
+    return {
+      id: r.id,
+      status: r.status,
+      delivery: r.delivery,
+      certificateType: r.certificate_type,
+      businessType: r.business_type,
+      serviceYears: r.service_years,
+      holderVerifiedOnline: r.holder_verified_online === 1,
+      ...(d.organisation ? { organisationName: d.organisation.name } : {}),
+      hall: r.hall,
+      identitySalt: salt,
+      ...(d.holder ? { holder: personMatch(salt, d.holder) } : {}),
+      ...(d.legalRepresentative ? { legalRepresentative: personMatch(salt, d.legalRepresentative) } : {}),
+      ...(d.handler ? { handler: personMatch(salt, d.handler) } : {}),
+    };
+  }
+
+  /** An order's state for an appliance that did not present its pickup code: no people, no salt. */
+  toApplianceOrderStatus(r: OrderRow): ApplianceOrderStatus {
+    return {
+      id: r.id,
+      status: r.status,
+      delivery: r.delivery,
+      certificateType: r.certificate_type,
+      hall: r.hall,
+      updatedAt: r.updated_at,
     };
   }
 

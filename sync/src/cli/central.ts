@@ -1,21 +1,64 @@
 #!/usr/bin/env node
 // certkiosk-central: run the reference central service on a port with its data in one directory.
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import {
+  adminTokenProblem,
+  autoApproveProblem,
+  isLoopbackHost,
+  readAdminTokenFile,
+} from '../central/admin-auth.js';
 import { buildCentral } from '../central/app.js';
+import { ApplianceRegistry, ENROLMENT_CODE_VALIDITY_DAYS } from '../central/appliances.js';
 import { seedDemo } from '../central/seed-demo.js';
+import { openStore } from '../central/store.js';
 
-const USAGE = `usage: certkiosk-central --port P --data DIR [--host 127.0.0.1] [--pickup-key FILE]
-       [--admin-token T] [--seed-demo] [--hall SZ-FUTIAN] [--auto-approve-appliances] [--log]
+const USAGE = `usage: certkiosk-central --port P --data DIR [--host 127.0.0.1] [--public-url URL] [--pickup-key FILE]
+       [--admin-token-file FILE] [--public-rate-limit N] [--seed-demo] [--hall SZ-FUTIAN]
+       [--auto-approve-appliances] [--log]
+       certkiosk-central --data DIR --register-appliance ID:HALL [--code-days 7]
+  --host H                   listen address (default 127.0.0.1); any other than loopback needs a >= 128-bit
+                             admin token (32 hex / 22 base64url random characters) and, if a wildcard
+                             (0.0.0.0, ::), --public-url
+  --public-url URL           base URL clients reach central at; issued certificates point at URL/v1/ca/crl and
+                             URL/v1/ca/issuing-ca.cer (default: the listen address)
   --pickup-key FILE          Ed25519 private key (PEM) for pickup codes (default: DIR/pickup-signing.key.pem, made once)
-  --admin-token T            operator token (or env CERTKIOSK_CENTRAL_ADMIN_TOKEN; default: random, printed)
+  --admin-token-file FILE    file holding the operator token; or env CERTKIOSK_CENTRAL_ADMIN_TOKEN; default:
+                             DIR/admin-token (random, made once, mode 0600). Operators log in at /fleet with it
+                             or send it as Authorization: Bearer; it is never accepted in a URL.
+  --admin-token T            loopback demo only (visible in the process list): the token itself
+  --public-rate-limit N      requests per minute per client IP on each unauthenticated endpoint (default 1000; 0 = off)
   --seed-demo                create demo orders in an empty store and print the phone-page URL
   --hall H                   hall of the demo orders (default SZ-FUTIAN)
-  --auto-approve-appliances  demo only: approve appliances as they enrol`;
+  --auto-approve-appliances  demo only, loopback --host only: approve appliances as they enrol, no enrolment code
+  --register-appliance ID:HALL  register appliance ID for HALL in DIR's store, print its one-time enrolment
+                             code (single use; only its hash is kept) and exit; central may be running
+  --code-days N              days the enrolment code stays valid (default ${ENROLMENT_CODE_VALIDITY_DAYS}, at most 30)`;
 
 function fail(msg: string): never {
   process.stderr.write(`certkiosk-central: ${msg}\n${USAGE}\n`);
   process.exit(2);
+}
+
+/** One line on stderr and exit 1: a refusal that is not a usage mistake (weak token on a public address …). */
+function refuse(msg: string): never {
+  process.stderr.write(`certkiosk-central: ${msg}\n`);
+  process.exit(1);
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '']);
+
+/** DIR/admin-token: a random 256-bit token, created once (0600) and reused. */
+function dataDirToken(dir: string): { token: string; path: string; created: boolean } {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, 'admin-token');
+  if (existsSync(path)) return { token: readAdminTokenFile(path), path, created: false };
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(path, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
+  return { token, path, created: true };
 }
 
 async function main(): Promise<void> {
@@ -26,11 +69,16 @@ async function main(): Promise<void> {
         port: { type: 'string' },
         data: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
+        'public-url': { type: 'string' },
         'pickup-key': { type: 'string' },
+        'admin-token-file': { type: 'string' },
         'admin-token': { type: 'string' },
+        'public-rate-limit': { type: 'string' },
         'seed-demo': { type: 'boolean', default: false },
         hall: { type: 'string', default: 'SZ-FUTIAN' },
         'auto-approve-appliances': { type: 'boolean', default: false },
+        'register-appliance': { type: 'string' },
+        'code-days': { type: 'string' },
         log: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -42,10 +90,37 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
+  if (values['register-appliance'] !== undefined) {
+    if (!values.data) fail('--data DIR is required.');
+    registerAppliance(
+      String(values.data),
+      String(values['register-appliance']),
+      values['code-days'] as string | undefined,
+    );
+    return;
+  }
   const port = Number(values.port);
   if (!values.port || !Number.isInteger(port) || port < 0 || port > 65535)
     fail('--port must be a number 0–65535.');
   if (!values.data) fail('--data DIR is required.');
+  const dataDir = String(values.data);
+  const host = String(values.host);
+  const loopback = isLoopbackHost(host);
+  if (values['auto-approve-appliances'] === true) {
+    const problem = autoApproveProblem(host);
+    if (problem) refuse(problem);
+  }
+  const publicUrl = values['public-url'] as string | undefined;
+  if (WILDCARDS.has(host) && !publicUrl)
+    refuse(
+      `--host ${host} is a wildcard address: give --public-url (the URL clients reach central at; it goes into every issued certificate).`,
+    );
+  let rateLimit: { max: number; timeWindowMs: number } | false | undefined;
+  if (values['public-rate-limit'] !== undefined) {
+    const n = Number(values['public-rate-limit']);
+    if (!Number.isInteger(n) || n < 0) fail('--public-rate-limit must be a whole number (0 = off).');
+    rateLimit = n === 0 ? false : { max: n, timeWindowMs: 60_000 };
+  }
   let pickupKeyPem: string | undefined;
   if (values['pickup-key']) {
     try {
@@ -54,20 +129,64 @@ async function main(): Promise<void> {
       fail(`cannot read the pickup key: ${(err as Error).message}`);
     }
   }
-  const givenToken =
-    (values['admin-token'] as string | undefined) ?? process.env.CERTKIOSK_CENTRAL_ADMIN_TOKEN;
+
+  // The admin token: a file, the environment, or (loopback demo only) the command line; else DIR/admin-token.
+  const tokenFile = values['admin-token-file'] as string | undefined;
+  const tokenArg = values['admin-token'] as string | undefined;
+  if (tokenFile !== undefined && tokenArg !== undefined)
+    fail('give --admin-token-file or --admin-token, not both.');
+  if (tokenArg !== undefined && !loopback)
+    refuse(
+      '--admin-token is for the loopback demo only (it shows in the process list); use --admin-token-file or CERTKIOSK_CENTRAL_ADMIN_TOKEN.',
+    );
+  let adminToken: string;
+  let tokenSource: string;
+  try {
+    if (tokenFile !== undefined) {
+      adminToken = readAdminTokenFile(tokenFile);
+      tokenSource = tokenFile;
+      if (statSync(tokenFile).mode & 0o077)
+        process.stderr.write(
+          `certkiosk-central: warning: ${tokenFile} is readable by other users; chmod 600 it.\n`,
+        );
+    } else if (tokenArg !== undefined) {
+      adminToken = tokenArg;
+      tokenSource = '--admin-token';
+    } else if (process.env.CERTKIOSK_CENTRAL_ADMIN_TOKEN) {
+      adminToken = process.env.CERTKIOSK_CENTRAL_ADMIN_TOKEN;
+      tokenSource = 'CERTKIOSK_CENTRAL_ADMIN_TOKEN';
+    } else {
+      const made = dataDirToken(dataDir);
+      adminToken = made.token;
+      tokenSource = `${made.path}${made.created ? ' (generated)' : ''}`;
+    }
+  } catch (err) {
+    refuse(`cannot read the admin token: ${(err as Error).message}`);
+  }
+  const problem = adminTokenProblem(host, adminToken);
+  if (problem) refuse(problem);
+
   const app = await buildCentral({
-    dataDir: String(values.data),
+    dataDir,
     pickupKeyPem,
-    adminToken: givenToken,
+    adminToken,
+    ...(publicUrl ? { publicBaseUrl: publicUrl } : {}),
+    ...(rateLimit !== undefined ? { publicRateLimit: rateLimit } : {}),
     autoApproveAppliances: values['auto-approve-appliances'] === true,
     logger: values.log ? { level: 'info' } : false,
   });
-  const address = await app.listen({ port, host: String(values.host) });
+  const address = await app.listen({ port, host });
   const ctx = app.central;
+  // Nothing printed here carries the admin token: operators log in on the fleet page.
   const out = [`certkiosk-central listening on ${address}`, `  OpenAPI:  ${address}/openapi.json`];
-  out.push(`  fleet:    ${address}/fleet?token=${encodeURIComponent(ctx.adminToken)}`);
-  if (!givenToken) out.push(`  admin token (generated): ${ctx.adminToken}`);
+  out.push(`  fleet:    ${address}/fleet (log in with the admin token)`);
+  out.push(`  admin token: from ${tokenSource}`);
+  out.push(`  public URL (CRL and CA links in certificates): ${ctx.publicBaseUrl()}`);
+  out.push(
+    ctx.autoApproveAppliances()
+      ? '  appliances: auto-approved as they enrol, no enrolment code (loopback demo only)'
+      : '  appliances: enrol with a one-time code (--register-appliance ID:HALL or POST /admin/v1/appliances), then approve',
+  );
   out.push(`  pickup-code public key:\n${ctx.pickup.publicKeyPem.trimEnd()}`);
   if (values['seed-demo']) {
     const seeded = seedDemo(ctx, String(values.hall));
@@ -84,6 +203,26 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** --register-appliance ID:HALL: register in the store (the running central sees it at once) and print the code. */
+function registerAppliance(dataDir: string, spec: string, daysArg: string | undefined): void {
+  const m = /^([A-Za-z0-9._-]{1,64}):([A-Za-z0-9._-]{1,64})$/.exec(spec);
+  if (!m) fail('--register-appliance takes ID:HALL (letters, digits, . _ -), e.g. KIOSK-FT-001:SZ-FUTIAN.');
+  const days = daysArg === undefined ? ENROLMENT_CODE_VALIDITY_DAYS : Number(daysArg);
+  if (!Number.isInteger(days) || days < 1 || days > 30) fail('--code-days must be a whole number 1–30.');
+  const db = openStore(dataDir);
+  try {
+    const r = new ApplianceRegistry(db, Date.now).register(m[1]!, m[2]!, days);
+    process.stdout.write(
+      `appliance ${r.applianceId} registered for hall ${r.hall}\n` +
+        `  enrolment code: ${r.enrolmentCode}\n` +
+        `  single use, valid until ${r.expiresAt}; shown only now (central keeps its hash). Give it to the kiosk\n` +
+        `  for its enrolment, then approve the appliance once its key fingerprint matches the kiosk's.\n`,
+    );
+  } finally {
+    db.close();
+  }
 }
 
 main().catch((err: unknown) => {

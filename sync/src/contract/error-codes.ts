@@ -9,10 +9,30 @@ export const CENTRAL_ERRORS = {
   AUTH_REPLAYED: [401, 'This request was already received (nonce reused).'],
   AUTH_UNKNOWN_APPLIANCE: [401, 'This appliance is not enrolled.'],
   AUTH_APPLIANCE_NOT_APPROVED: [401, 'This appliance is enrolled but not approved by an operator yet.'],
-  ADMIN_UNAUTHORISED: [401, 'An operator token is required (Authorization: Bearer …).'],
+  ADMIN_UNAUTHORISED: [
+    401,
+    'An operator token is required (Authorization: Bearer …, or a session from POST /admin/login).',
+  ],
   ENROL_PROOF_INVALID: [400, 'The enrolment request must be signed with the key being enrolled.'],
   ENROL_KEY_MISMATCH: [409, 'This appliance id is already enrolled with a different key.'],
+  ENROLMENT_CODE_REQUIRED: [
+    401,
+    'Enrolling a new appliance or key needs the one-time enrolment code an operator registered it with.',
+  ],
+  ENROLMENT_CODE_INVALID: [403, 'The enrolment code is not valid for this appliance id.'],
+  ENROLMENT_CODE_USED: [
+    403,
+    'The enrolment code was already used to enrol a key; ask an operator for a new one.',
+  ],
+  ENROLMENT_CODE_EXPIRED: [410, 'The enrolment code has expired; ask an operator for a new one.'],
+  ENROLMENT_HALL_MISMATCH: [403, 'The appliance is registered for another hall.'],
   APPLIANCE_NOT_FOUND: [404, 'No appliance with this id.'],
+  APPLIANCE_FINGERPRINT_MISMATCH: [
+    409,
+    'The key fingerprint confirmed does not match the enrolled key; do not approve this appliance.',
+  ],
+  ALARM_NOT_FOUND: [404, 'No alarm with this id.'],
+  AUDIT_HEAD_BAD_SIGNATURE: [400, 'The audit head signature does not verify against the appliance key.'],
   ORDER_NOT_FOUND: [404, 'No order with this id.'],
   ORDER_INVALID: [400, 'The order details do not fit the certificate type.'],
   ORDER_ILLEGAL_TRANSITION: [409, 'This action is not allowed in the order’s current status.'],
@@ -35,6 +55,24 @@ export const CENTRAL_ERRORS = {
     409,
     'A certificate for this key pair was revoked; generate a new key pair on the key and ask again.',
   ],
+  KEY_EVIDENCE_REFUSED: [
+    400,
+    'The key pair was not generated on the USB key as non-extractable and sensitive; it cannot be certified.',
+  ],
+  IDENTITY_STATEMENT_INVALID: [
+    400,
+    'The identity statement does not belong to this request (order or appliance).',
+  ],
+  IDENTITY_STATEMENT_BAD_SIGNATURE: [
+    403,
+    'The identity statement signature does not verify against the requesting appliance key.',
+  ],
+  IDENTITY_STATEMENT_STALE: [
+    400,
+    'The identity check is too old (or dated in the future); check the card again.',
+  ],
+  IDENTITY_ROLE_NOT_ALLOWED: [403, 'This role may not collect this order.'],
+  IDENTITY_MISMATCH: [403, 'The ID card stated does not match the order’s person for this role.'],
   CERTIFICATE_NOT_FOUND: [404, 'No certificate matches.'],
   CERTIFICATE_ALREADY_REVOKED: [409, 'The certificate is already revoked.'],
   CERTIFICATE_VOIDED: [
@@ -42,11 +80,16 @@ export const CENTRAL_ERRORS = {
     'The certificate issued under this idempotency key was voided; never write it — issue again with a new key pair and idempotency key.',
   ],
   CERTIFICATE_WRONG_APPLIANCE: [403, 'Only the appliance that issued this certificate can void it.'],
+  EVENT_WRONG_APPLIANCE: [
+    403,
+    'Events about this order are accepted only from the appliance that issued its certificate (or, before issuance, an appliance of its hall).',
+  ],
   ACTIVATION_NOT_AVAILABLE: [409, 'This order has no activation code to use.'],
   ACTIVATION_CODE_WRONG: [403, 'The activation code is wrong.'],
   ACTIVATION_CODE_EXPIRED: [410, 'The activation code has expired (valid 30 days).'],
   ACTIVATION_LOCKED: [423, 'Too many wrong activation codes; call the service desk.'],
   STATEMENT_MALFORMED: [400, 'The bank statement CSV cannot be read.'],
+  RATE_LIMITED: [429, 'Too many requests from this address; wait a moment and try again.'],
   NOT_IMPLEMENTED: [501, 'Not implemented yet.'],
 } as const satisfies Record<string, readonly [number, string]>;
 export type CentralErrorCode = keyof typeof CENTRAL_ERRORS;

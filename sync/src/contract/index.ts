@@ -1,5 +1,6 @@
 // The central API contract: everything the appliance and the sync agent share with central, and nothing else.
 export * from './error-codes.js';
+export * from './identity.js';
 export * from './order-status.js';
 export * from './pickup-code.js';
 export * from './request-signing.js';

@@ -39,6 +39,10 @@ export const UsccSchema = Type.String({
 const Name = Type.String({ minLength: 1, maxLength: 100 });
 const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' });
 const IsoTime = Type.String({ format: 'date-time' });
+/** Lower-case hex SHA-256 / HMAC-SHA256. */
+const Hex256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+/** Standard base64 (with padding). */
+const Base64 = Type.String({ minLength: 4, maxLength: 1024, pattern: '^[A-Za-z0-9+/]+={0,2}$' });
 /** A scanned pickup code (QR content), as sent to central. */
 const PickupCodeToken = Type.String({ minLength: 10, maxLength: 2048 });
 
@@ -156,6 +160,51 @@ export const PickupCodeCheckRequestSchema = Type.Object(
 );
 export type PickupCodeCheckRequest = Static<typeof PickupCodeCheckRequestSchema>;
 
+/**
+ * A person of an order as an appliance may see them: masked for display, and HMACs to match an ID card
+ * against. `idHmac` = hex HMAC-SHA256(key = the order's identitySalt bytes, data = normaliseIdNumber(idNumber));
+ * `nameHmac` = the same over normalisePersonName(name) (UTF-8). See `personMatchHmac` (contract/identity.ts).
+ */
+export const PersonMatchSchema = Type.Object(
+  { nameMasked: Type.String(), idNumberMasked: Type.String(), idHmac: Hex256, nameHmac: Hex256 },
+  { additionalProperties: false },
+);
+export type PersonMatch = Static<typeof PersonMatchSchema>;
+
+/**
+ * What an appliance gets of an order, and only by presenting its pickup code (`POST /v1/pickup-codes/check`):
+ * no ID number, full name or phone — people only as PersonMatch under the order's identitySalt.
+ */
+export const ApplianceOrderSchema = Type.Object({
+  id: Type.String(),
+  status: OrderStatusSchema,
+  delivery: literals(DELIVERY_METHODS),
+  certificateType: CertificateTypeSchema,
+  businessType: BusinessTypeSchema,
+  serviceYears: Type.Integer(),
+  /** Organisation-individual: the holder already verified online, so the handler may collect. */
+  holderVerifiedOnline: Type.Boolean(),
+  organisationName: Type.Optional(Type.String()),
+  hall: Type.String(),
+  /** Base64 of 32 random bytes, per order, stable: the HMAC key of the PersonMatch values. */
+  identitySalt: Type.String({ pattern: '^[A-Za-z0-9+/]{43}=$' }),
+  holder: Type.Optional(PersonMatchSchema),
+  legalRepresentative: Type.Optional(PersonMatchSchema),
+  handler: Type.Optional(PersonMatchSchema),
+});
+export type ApplianceOrder = Static<typeof ApplianceOrderSchema>;
+
+/** `GET /v1/orders/:id` for an appliance: the order's state only — no people, no identity salt. */
+export const ApplianceOrderStatusSchema = Type.Object({
+  id: Type.String(),
+  status: OrderStatusSchema,
+  delivery: literals(DELIVERY_METHODS),
+  certificateType: CertificateTypeSchema,
+  hall: Type.String(),
+  updatedAt: IsoTime,
+});
+export type ApplianceOrderStatus = Static<typeof ApplianceOrderStatusSchema>;
+
 export const OrderHistoryEntrySchema = Type.Object({
   action: OrderActionSchema,
   from: OrderStatusSchema,
@@ -197,6 +246,39 @@ export const KeyEvidenceSchema = Type.Object(
 );
 export type KeyEvidence = Static<typeof KeyEvidenceSchema>;
 
+export const IDENTITY_ROLES = ['holder', 'handler', 'legal-representative'] as const;
+export type IdentityRole = (typeof IDENTITY_ROLES)[number];
+export const IdentityRoleSchema = literals(IDENTITY_ROLES);
+/** The one matching rule so far: the card's ID-number HMAC and name HMAC both equal the role's. */
+export const IDENTITY_MATCH_RULE = 'id-hmac+name-hmac/v1';
+
+/** What the kiosk states after reading an ID card that matched the order (signed: SignedIdentityStatement). */
+export const IdentityStatementSchema = Type.Object(
+  {
+    orderId: Id,
+    applianceId: Id,
+    role: IdentityRoleSchema,
+    /** HMAC (hex) under the order's identitySalt of the card's normalised ID number. */
+    cardIdHmac: Hex256,
+    /** HMAC (hex) under the order's identitySalt of the card's normalised name. */
+    cardNameHmac: Hex256,
+    matchRule: Type.Literal(IDENTITY_MATCH_RULE),
+    /** When the card was checked (central accepts IDENTITY_STATEMENT_MAX_AGE_MS old at most). */
+    checkedAt: IsoTime,
+  },
+  { additionalProperties: false },
+);
+export type IdentityStatement = Static<typeof IdentityStatementSchema>;
+/**
+ * The statement and the appliance key's ECDSA P-256 / SHA-256 DER signature (base64) over
+ * identityStatementBytes(statement) — the same key that signs the appliance's requests.
+ */
+export const SignedIdentityStatementSchema = Type.Object(
+  { statement: IdentityStatementSchema, signature: Base64 },
+  { additionalProperties: false },
+);
+export type SignedIdentityStatement = Static<typeof SignedIdentityStatementSchema>;
+
 export const IssueCertificateRequestSchema = Type.Object(
   {
     orderId: Id,
@@ -206,7 +288,10 @@ export const IssueCertificateRequestSchema = Type.Object(
     pickupCode: PickupCodeToken,
     /** PKCS#10 in PEM. RSA ≥ 2048 or EC P-256/P-384. */
     csrPem: Type.String({ minLength: 100, maxLength: 16384 }),
-    keyEvidence: Type.Optional(KeyEvidenceSchema),
+    /** PKCS#11 attributes of the key pair; must satisfy KEY_EVIDENCE_RULE (@certkiosk/config), else KEY_EVIDENCE_REFUSED. */
+    keyEvidence: KeyEvidenceSchema,
+    /** The kiosk's signed statement that an ID card matched a person allowed to collect this order. */
+    identityStatement: SignedIdentityStatementSchema,
   },
   { additionalProperties: false },
 );
@@ -228,6 +313,33 @@ export const IssuedCertificateSchema = Type.Object({
   profile: CertificateTypeSchema,
 });
 export type IssuedCertificate = Static<typeof IssuedCertificateSchema>;
+
+/** Operator's view of an issued certificate: who issued it, on what evidence, and what became of it. */
+export const AdminCertificateSchema = Type.Object({
+  serialNumber: Type.String(),
+  orderId: Type.String(),
+  profile: CertificateTypeSchema,
+  /** The appliance that issued it (absent for certificates from before appliances were recorded). */
+  applianceId: Type.Optional(Type.String()),
+  idempotencyKey: Type.String(),
+  publicKeySha256: Type.String(),
+  notBefore: IsoTime,
+  notAfter: IsoTime,
+  issuedAt: IsoTime,
+  keyEvidence: Type.Optional(KeyEvidenceSchema),
+  /** The kiosk's signed identity check, as verified at issuance. */
+  identityStatement: Type.Optional(SignedIdentityStatementSchema),
+  revokedAt: Type.Optional(IsoTime),
+  revocationReason: Type.Optional(RevocationReasonSchema),
+  voidedAt: Type.Optional(IsoTime),
+  voidJourneyId: Type.Optional(Type.String()),
+  voidReason: Type.Optional(Type.String()),
+});
+export type AdminCertificate = Static<typeof AdminCertificateSchema>;
+export const AdminCertificateListResponseSchema = Type.Object({
+  certificates: Type.Array(AdminCertificateSchema),
+});
+export type AdminCertificateListResponse = Static<typeof AdminCertificateListResponseSchema>;
 
 export const RevokeRequestSchema = Type.Object(
   { reason: RevocationReasonSchema },
@@ -257,7 +369,7 @@ export type VoidCertificateRequest = Static<typeof VoidCertificateRequestSchema>
 export const VoidCertificateResponseSchema = Type.Object({
   serialNumber: Type.String(),
   /** The order, back to `approved`: the holder collects again with the same pickup code and a new key pair. */
-  order: OrderSchema,
+  order: ApplianceOrderSchema,
   /** When the certificate was revoked (it is in the CRL from then on). */
   revokedAt: IsoTime,
   voidedAt: IsoTime,
@@ -277,7 +389,7 @@ export const ActivationRequestSchema = Type.Object(
   { additionalProperties: false },
 );
 export type ActivationRequest = Static<typeof ActivationRequestSchema>;
-export const ActivationResponseSchema = Type.Object({ order: OrderSchema });
+export const ActivationResponseSchema = Type.Object({ order: ApplianceOrderSchema });
 export type ActivationResponse = Static<typeof ActivationResponseSchema>;
 
 // ---- appliances ----
@@ -289,6 +401,12 @@ export const EnrolRequestSchema = Type.Object(
     /** SPKI PEM of the appliance's EC P-256 key (in its PKCS#11 slot). The enrol request is signed with it. */
     publicKeyPem: Type.String({ minLength: 50, maxLength: 4096 }),
     softwareVersion: Type.Optional(Type.String({ maxLength: 64 })),
+    /**
+     * The one-time code an operator registered this appliance with (`POST /admin/v1/appliances`), e.g.
+     * `ABCD-EFGH-JKLM-NPQR` (case, spaces and dashes ignored). Required for a new appliance or a new key,
+     * except on a loopback demo central with auto-approve; re-enrolling the enrolled key needs none.
+     */
+    enrolmentCode: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
   },
   { additionalProperties: false },
 );
@@ -302,9 +420,76 @@ export const ApplianceSchema = Type.Object({
   approvedAt: Type.Optional(IsoTime),
   lastHeartbeatAt: Type.Optional(IsoTime),
   softwareVersion: Type.Optional(Type.String()),
+  /** SHA-256 of the enrolled key's SPKI DER, hex in groups of four (keyFingerprint()): compare before approving. */
+  keyFingerprint: Type.String(),
 });
 export type Appliance = Static<typeof ApplianceSchema>;
-export const ApplianceListResponseSchema = Type.Object({ appliances: Type.Array(ApplianceSchema) });
+
+/** Operator: register an appliance before it enrols; the answer carries its one-time enrolment code. */
+export const RegisterApplianceRequestSchema = Type.Object(
+  {
+    applianceId: Id,
+    hall: Id,
+    /** How long the code stays valid (default 7). */
+    validDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 30 })),
+  },
+  { additionalProperties: false },
+);
+export type RegisterApplianceRequest = Static<typeof RegisterApplianceRequestSchema>;
+export const RegisterApplianceResponseSchema = Type.Object({
+  applianceId: Type.String(),
+  hall: Type.String(),
+  /** Shown once (central keeps only its hash); single use. Any earlier unused code of this id stops working. */
+  enrolmentCode: Type.String(),
+  expiresAt: IsoTime,
+});
+export type RegisterApplianceResponse = Static<typeof RegisterApplianceResponseSchema>;
+
+/** Operator: approve an enrolled appliance, optionally naming the fingerprint read on the kiosk. */
+export const ApproveApplianceRequestSchema = Type.Object(
+  { keyFingerprint: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })) },
+  { additionalProperties: false },
+);
+export type ApproveApplianceRequest = Static<typeof ApproveApplianceRequestSchema>;
+
+export const ALARM_KINDS = ['audit-truncated', 'audit-forked', 'audit-bad-signature'] as const;
+export type AlarmKind = (typeof ALARM_KINDS)[number];
+export const AlarmSchema = Type.Object({
+  id: Type.Integer(),
+  applianceId: Type.String(),
+  kind: literals(ALARM_KINDS),
+  message: Type.String(),
+  details: Type.Record(Type.String(), Type.Unknown()),
+  raisedAt: IsoTime,
+  lastSeenAt: IsoTime,
+  /** How many times it was seen while open. */
+  occurrences: Type.Integer(),
+  acknowledgedAt: Type.Optional(IsoTime),
+});
+export type Alarm = Static<typeof AlarmSchema>;
+export const AlarmListResponseSchema = Type.Object({ alarms: Type.Array(AlarmSchema) });
+export type AlarmListResponse = Static<typeof AlarmListResponseSchema>;
+
+/** The newest audit head central accepted from an appliance. */
+export const StoredAuditHeadSchema = Type.Object({
+  seq: Type.Integer(),
+  hash: Type.String(),
+  at: IsoTime,
+  receivedAt: IsoTime,
+});
+
+/** The operator's view of an appliance: what it reports, plus its last audit head and open alarms. */
+export const AdminApplianceSchema = Type.Composite([
+  ApplianceSchema,
+  Type.Object({
+    auditHead: Type.Optional(StoredAuditHeadSchema),
+    /** Open (unacknowledged) alarms. */
+    alarms: Type.Array(AlarmSchema),
+  }),
+]);
+export type AdminAppliance = Static<typeof AdminApplianceSchema>;
+export const ApplianceListResponseSchema = Type.Object({ appliances: Type.Array(AdminApplianceSchema) });
+export type ApplianceListResponse = Static<typeof ApplianceListResponseSchema>;
 
 // ---- events (outbox → central) ----
 
@@ -372,6 +557,23 @@ export type ChangeFeedResponse = Static<typeof ChangeFeedResponseSchema>;
 
 // ---- heartbeat ----
 
+/**
+ * The head (newest record) of the appliance's hash-chained audit log, signed by the appliance key (ECDSA
+ * P-256 / SHA-256 DER, base64) over auditHeadBytes({applianceId, seq, hash, at}).
+ */
+export const AuditHeadSchema = Type.Object(
+  {
+    seq: Type.Integer({ minimum: 0 }),
+    /** The record's hash (hex SHA-256). */
+    hash: Hex256,
+    /** Time of that record (ISO), as the appliance states it. */
+    at: IsoTime,
+    signature: Base64,
+  },
+  { additionalProperties: false },
+);
+export type AuditHead = Static<typeof AuditHeadSchema>;
+
 export const HeartbeatRequestSchema = Type.Object(
   {
     softwareVersion: Type.String({ maxLength: 64 }),
@@ -399,6 +601,8 @@ export const HeartbeatRequestSchema = Type.Object(
     parkedEvents: Type.Integer({ minimum: 0 }),
     inDoubt: Type.Optional(Type.Integer({ minimum: 0 })),
     uptimeS: Type.Optional(Type.Integer({ minimum: 0 })),
+    /** The appliance audit log's newest record, signed: central alarms on a head going back or forking. */
+    auditHead: Type.Optional(AuditHeadSchema),
   },
   { additionalProperties: false },
 );

@@ -1,10 +1,24 @@
 // Issuance, revocation, voiding and the CRL. Issuance is serialised and idempotent: the same idempotency key
 // (or the same key pair for the same order) returns the stored certificate; a second, different request is
 // refused. A voided certificate is revoked and never handed out again, under any key.
+import { KEY_EVIDENCE_RULE, keyEvidenceProblems } from '@certkiosk/config';
+import {
+  allowedIdentityRoles,
+  hexEqual,
+  IDENTITY_ROLE_FIELDS,
+  IDENTITY_STATEMENT_MAX_AGE_MS,
+  IDENTITY_STATEMENT_MAX_FUTURE_MS,
+  identityStatementBytes,
+  personMatch,
+  verifyApplianceSignature,
+} from '../../contract/identity.js';
 import { applyOrderAction, CERTIFICATE_EXISTS_STATUSES } from '../../contract/order-status.js';
 import type {
+  AdminCertificate,
+  IdentityStatement,
   IssueCertificateRequest,
   IssuedCertificate,
+  KeyEvidence,
   Revocation,
   RevocationReason,
   VoidCertificateRequest,
@@ -12,7 +26,7 @@ import type {
 } from '../../contract/schemas.js';
 import type { ChangeFeed } from '../change-feed.js';
 import { CentralError } from '../errors.js';
-import type { OrderService } from '../orders.js';
+import { type OrderRow, OrderService } from '../orders.js';
 import { admitPickupCode } from '../pickup-admission.js';
 import type { Db } from '../store.js';
 import { type CaKeys, randomSerialHex } from './authority.js';
@@ -34,12 +48,63 @@ interface CertRow {
   revocation_reason: RevocationReason | null;
   appliance_id: string | null;
   voided_at: string | null;
+  void_journey_id?: string | null;
+  void_reason?: string | null;
+  key_evidence_json?: string | null;
+  identity_statement_json?: string | null;
+  identity_signature?: string | null;
+}
+
+/** The appliance asking for an issuance (authenticated by its request signature). */
+export interface IssuingAppliance {
+  id: string;
+  hall: string;
+  /** Its enrolled key (SPKI PEM): the identity statement must be signed by it. */
+  publicKeyPem: string;
 }
 
 /** PEM with a final newline, so concatenated chains stay valid. */
 const pemOf = (c: x509.X509Certificate) => `${c.toString('pem').trimEnd()}\n`;
 
-const CRL_VALIDITY_MS = 24 * 3600 * 1000;
+/** A CRL is valid this long (nextUpdate − thisUpdate). */
+export const CRL_VALIDITY_MS = 24 * 3600 * 1000;
+/** The cached CRL is re-signed once less than this remains before its nextUpdate (or after a revocation). */
+export const CRL_RENEW_BEFORE_MS = 6 * 3600 * 1000;
+
+/** Where relying parties fetch the CRL and the issuing CA certificate (put into every issued certificate). */
+export interface CaPublicUrls {
+  crl: string;
+  caIssuers: string;
+}
+
+interface CrlStateRow {
+  crl_number: number;
+  revocations: number;
+  built_from: number | null;
+  der: Buffer | null;
+  next_update: string | null;
+}
+
+/** DER INTEGER of a non-negative number (the cRLNumber extension value). */
+function derInteger(n: number): Buffer {
+  let hex = n.toString(16);
+  if (hex.length % 2) hex = `0${hex}`;
+  if (Number.parseInt(hex.slice(0, 2), 16) & 0x80) hex = `00${hex}`;
+  const body = Buffer.from(hex, 'hex');
+  return Buffer.concat([Buffer.from([0x02, body.length]), body]);
+}
+
+/** OID of the cRLNumber CRL extension (RFC 5280 §5.2.3). */
+export const CRL_NUMBER_OID = '2.5.29.20';
+
+/** The cRLNumber of a CRL, or null when it has none. */
+export function crlNumberOf(crl: x509.X509Crl): bigint | null {
+  const ext = crl.getExtension(CRL_NUMBER_OID);
+  if (!ext) return null;
+  const v = Buffer.from(ext.value);
+  if (v[0] !== 0x02 || v[1] === undefined) throw new Error('cRLNumber is not a DER INTEGER');
+  return BigInt(`0x${v.subarray(2, 2 + v[1]).toString('hex') || '0'}`);
+}
 
 /** A voided kiosk issuance is replaced by the holder's next collection. */
 const VOID_REVOCATION_REASON: RevocationReason = 'superseded';
@@ -47,6 +112,65 @@ const VOID_REVOCATION_REASON: RevocationReason = 'superseded';
 /** Serials compare as central stores them: lower-case hex without the DER sign byte. */
 function normaliseSerial(serial: string): string {
   return serial.toLowerCase().replace(/^(00)+(?=.)/, '');
+}
+
+/** KEY_EVIDENCE_RULE (@certkiosk/config), or KEY_EVIDENCE_REFUSED naming every attribute that breaks it. */
+function checkKeyEvidence(e: KeyEvidence): void {
+  const problems = keyEvidenceProblems(e);
+  if (problems.length === 0) return;
+  throw new CentralError(
+    'KEY_EVIDENCE_REFUSED',
+    `The key pair cannot be certified: ${problems.map((k) => `${k} must be ${KEY_EVIDENCE_RULE[k]}`).join(', ')} (token ${e.tokenSerial}).`,
+    { attributes: problems },
+  );
+}
+
+/** The identity statement is about this request's order, made by the requesting appliance, signed by its key. */
+function checkStatementSignature(req: IssueCertificateRequest, appliance: IssuingAppliance): void {
+  const { statement, signature } = req.identityStatement;
+  if (statement.orderId !== req.orderId) {
+    throw new CentralError(
+      'IDENTITY_STATEMENT_INVALID',
+      `The identity statement is about order ${statement.orderId}, not ${req.orderId}.`,
+    );
+  }
+  if (statement.applianceId !== appliance.id) {
+    throw new CentralError(
+      'IDENTITY_STATEMENT_INVALID',
+      `The identity statement was made by appliance ${statement.applianceId}, not by the one asking (${appliance.id}).`,
+    );
+  }
+  if (!verifyApplianceSignature(identityStatementBytes(statement), signature, appliance.publicKeyPem)) {
+    throw new CentralError('IDENTITY_STATEMENT_BAD_SIGNATURE');
+  }
+}
+
+function toAdminCertificate(r: CertRow): AdminCertificate {
+  return {
+    serialNumber: r.serial,
+    orderId: r.order_id,
+    profile: r.profile,
+    ...(r.appliance_id ? { applianceId: r.appliance_id } : {}),
+    idempotencyKey: r.idempotency_key,
+    publicKeySha256: r.public_key_sha256,
+    notBefore: r.not_before,
+    notAfter: r.not_after,
+    issuedAt: r.issued_at,
+    ...(r.key_evidence_json ? { keyEvidence: JSON.parse(r.key_evidence_json) as KeyEvidence } : {}),
+    ...(r.identity_statement_json && r.identity_signature
+      ? {
+          identityStatement: {
+            statement: JSON.parse(r.identity_statement_json) as IdentityStatement,
+            signature: r.identity_signature,
+          },
+        }
+      : {}),
+    ...(r.revoked_at ? { revokedAt: r.revoked_at } : {}),
+    ...(r.revocation_reason ? { revocationReason: r.revocation_reason } : {}),
+    ...(r.voided_at ? { voidedAt: r.voided_at } : {}),
+    ...(r.void_journey_id ? { voidJourneyId: r.void_journey_id } : {}),
+    ...(r.void_reason ? { voidReason: r.void_reason } : {}),
+  };
 }
 
 function addYears(d: Date, years: number): Date {
@@ -57,6 +181,10 @@ function addYears(d: Date, years: number): Date {
 
 export class CertificateIssuer {
   private queue: Promise<unknown> = Promise.resolve();
+  /** CRL requests run one at a time, so a burst after a revocation signs once. */
+  private crlQueue: Promise<unknown> = Promise.resolve();
+  /** Whether the CRL cached in the store was checked against this issuing CA (once per process). */
+  private cachedCrlChecked = false;
 
   constructor(
     private readonly db: Db,
@@ -65,7 +193,13 @@ export class CertificateIssuer {
     private readonly orders: OrderService,
     private readonly changes: ChangeFeed,
     private readonly pickupPublicKeyPem: string,
+    private readonly publicUrls: () => CaPublicUrls,
   ) {}
+
+  /** The issuing CA certificate (DER), what the caIssuers URL of every issued certificate serves. */
+  issuingCertDer(): Buffer {
+    return Buffer.from(this.ca.issuingCert.rawData);
+  }
 
   chainPem(): string[] {
     return [pemOf(this.ca.issuingCert), pemOf(this.ca.rootCert)];
@@ -100,28 +234,35 @@ export class CertificateIssuer {
     return r;
   }
 
-  /** The certificate issued under a key, null when none was; a voided one is CERTIFICATE_VOIDED (never handed out). */
-  byIdempotencyKey(key: string): IssuedCertificate | null {
+  /**
+   * The certificate `applianceId` issued under a key, null when it issued none (another appliance's key is
+   * none of its business: null too); a voided one is CERTIFICATE_VOIDED (never handed out).
+   */
+  byIdempotencyKey(key: string, applianceId: string): IssuedCertificate | null {
     const r = this.rowByIdempotencyKey(key);
-    if (r?.voided_at) throw new CentralError('CERTIFICATE_VOIDED');
-    return r ? this.toIssued(r) : null;
+    if (!r || r.appliance_id !== applianceId) return null;
+    if (r.voided_at) throw new CentralError('CERTIFICATE_VOIDED');
+    return this.toIssued(r);
   }
 
-  /** Issue for an appliance in `hall`; one request at a time so checks and writes cannot interleave. */
-  issue(req: IssueCertificateRequest, applianceId: string, hall: string): Promise<IssuedCertificate> {
-    const run = this.queue.then(() => this.issueNow(req, applianceId, hall));
+  /** Issue for an appliance; one request at a time so checks and writes cannot interleave. */
+  issue(req: IssueCertificateRequest, appliance: IssuingAppliance): Promise<IssuedCertificate> {
+    const run = this.queue.then(() => this.issueNow(req, appliance));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
   private async issueNow(
     req: IssueCertificateRequest,
-    applianceId: string,
-    hall: string,
+    appliance: IssuingAppliance,
   ): Promise<IssuedCertificate> {
+    checkKeyEvidence(req.keyEvidence);
     const checked = await checkCsr(req.csrPem);
+    checkStatementSignature(req, appliance);
     const same = this.rowByIdempotencyKey(req.idempotencyKey);
     if (same) {
+      // Another appliance's idempotency key is not a way to its certificate.
+      if (same.appliance_id !== appliance.id) throw new CentralError('IDEMPOTENCY_CONFLICT');
       if (same.voided_at) throw new CentralError('CERTIFICATE_VOIDED');
       if (same.order_id !== req.orderId || same.public_key_sha256 !== checked.publicKeySha256) {
         throw new CentralError('IDEMPOTENCY_CONFLICT');
@@ -130,13 +271,13 @@ export class CertificateIssuer {
     }
     const sameKey = this.db
       .prepare(
-        'SELECT * FROM certificates WHERE order_id = ? AND public_key_sha256 = ? AND revoked_at IS NULL',
+        'SELECT * FROM certificates WHERE order_id = ? AND public_key_sha256 = ? AND appliance_id = ? AND revoked_at IS NULL',
       )
-      .get(req.orderId, checked.publicKeySha256) as CertRow | undefined;
+      .get(req.orderId, checked.publicKeySha256, appliance.id) as CertRow | undefined;
     if (sameKey) return this.toIssued(sameKey);
     const row = admitPickupCode(this.orders, this.pickupPublicKeyPem, {
       pickupCode: req.pickupCode,
-      hall,
+      hall: appliance.hall,
       now: this.now(),
       orderId: req.orderId,
     });
@@ -146,6 +287,7 @@ export class CertificateIssuer {
       )
       .get(req.orderId, checked.publicKeySha256);
     if (revokedKey) throw new CentralError('CSR_KEY_REVOKED');
+    this.checkIdentity(req, row);
 
     const order = this.orders.toOrder(row);
     const profile = PROFILES[order.certificateType];
@@ -153,6 +295,7 @@ export class CertificateIssuer {
     const caEnd = this.ca.issuingCert.notAfter;
     const wanted = addYears(notBefore, order.serviceYears);
     const notAfter = new Date(Math.min(wanted.getTime(), caEnd.getTime()));
+    const urls = this.publicUrls();
     const cert = await x509.X509CertificateGenerator.create({
       serialNumber: randomSerialHex(),
       subject: profile.subject(order),
@@ -168,6 +311,8 @@ export class CertificateIssuer {
         new x509.ExtendedKeyUsageExtension(profile.extendedKeyUsage),
         await x509.SubjectKeyIdentifierExtension.create(checked.csr.publicKey),
         await x509.AuthorityKeyIdentifierExtension.create(this.ca.issuingCert),
+        new x509.CRLDistributionPointsExtension([urls.crl]),
+        new x509.AuthorityInfoAccessExtension({ caIssuers: urls.caIssuers }),
       ],
     });
     const issuedAt = new Date(this.now()).toISOString();
@@ -183,32 +328,90 @@ export class CertificateIssuer {
       issued_at: issuedAt,
       revoked_at: null,
       revocation_reason: null,
-      appliance_id: applianceId,
+      appliance_id: appliance.id,
       voided_at: null,
     };
     this.db.transaction(() => {
       this.db
         .prepare(
           `INSERT INTO certificates (serial, order_id, idempotency_key, appliance_id, profile, public_key_sha256,
-            certificate_pem, not_before, not_after, issued_at, key_evidence_json)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            certificate_pem, not_before, not_after, issued_at, key_evidence_json, identity_statement_json,
+            identity_signature)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           r.serial,
           r.order_id,
           r.idempotency_key,
-          applianceId,
+          appliance.id,
           r.profile,
           r.public_key_sha256,
           r.certificate_pem,
           r.not_before,
           r.not_after,
           r.issued_at,
-          req.keyEvidence ? JSON.stringify(req.keyEvidence) : null,
+          JSON.stringify(req.keyEvidence),
+          JSON.stringify(req.identityStatement.statement),
+          req.identityStatement.signature,
         );
       this.orders.act(req.orderId, { action: 'issue-at-kiosk' });
     })();
     return this.toIssued(r);
+  }
+
+  /**
+   * The statement's role may collect this order, its card HMACs are that role's person's, and the check is
+   * recent. (Its signature, order and appliance were checked first: checkStatementSignature.)
+   */
+  private checkIdentity(req: IssueCertificateRequest, row: OrderRow): void {
+    const st = req.identityStatement.statement;
+    const checkedAt = Date.parse(st.checkedAt);
+    const now = this.now();
+    if (
+      Number.isNaN(checkedAt) ||
+      checkedAt < now - IDENTITY_STATEMENT_MAX_AGE_MS ||
+      checkedAt > now + IDENTITY_STATEMENT_MAX_FUTURE_MS
+    ) {
+      throw new CentralError(
+        'IDENTITY_STATEMENT_STALE',
+        `The identity check at ${st.checkedAt} is outside the ${IDENTITY_STATEMENT_MAX_AGE_MS / 60_000} minutes central accepts; check the card again.`,
+      );
+    }
+    const people = this.orders.people(row);
+    const allowed = allowedIdentityRoles({
+      certificateType: row.certificate_type,
+      holderVerifiedOnline: row.holder_verified_online === 1,
+      ...people,
+    });
+    if (!allowed.includes(st.role)) {
+      throw new CentralError(
+        'IDENTITY_ROLE_NOT_ALLOWED',
+        `The ${st.role} may not collect this ${row.certificate_type} order (allowed: ${allowed.join(', ') || 'nobody'}).`,
+      );
+    }
+    const person = people[IDENTITY_ROLE_FIELDS[st.role]];
+    const expected = person ? personMatch(OrderService.identitySalt(row), person) : undefined;
+    if (
+      !expected ||
+      !hexEqual(st.cardIdHmac, expected.idHmac) ||
+      !hexEqual(st.cardNameHmac, expected.nameHmac)
+    ) {
+      throw new CentralError('IDENTITY_MISMATCH');
+    }
+  }
+
+  /** The certificates of an order, newest first, as operators see them (evidence and identity check included). */
+  certificatesOfOrder(orderId: string): AdminCertificate[] {
+    this.orders.row(orderId);
+    const rows = this.db
+      .prepare('SELECT * FROM certificates WHERE order_id = ? ORDER BY issued_at DESC, serial')
+      .all(orderId) as CertRow[];
+    return rows.map(toAdminCertificate);
+  }
+
+  /** One certificate as operators see it. */
+  adminCertificate(serial: string): AdminCertificate {
+    return toAdminCertificate(this.rowBySerial(serial));
   }
 
   revoke(serial: string, reason: RevocationReason): Revocation {
@@ -230,7 +433,7 @@ export class CertificateIssuer {
       if (r.appliance_id !== applianceId) throw new CentralError('CERTIFICATE_WRONG_APPLIANCE');
       const answer = (revokedAt: string, voidedAt: string): VoidCertificateResponse => ({
         serialNumber: r.serial,
-        order: this.orders.get(r.order_id),
+        order: this.orders.toApplianceOrder(this.orders.row(r.order_id)),
         revokedAt,
         voidedAt,
       });
@@ -262,28 +465,87 @@ export class CertificateIssuer {
     this.db
       .prepare('UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE serial = ?')
       .run(at, reason, r.serial);
+    // In the same transaction: the cached CRL no longer lists every revocation.
+    this.db.prepare('UPDATE crl_state SET revocations = revocations + 1 WHERE id = 1').run();
     this.changes.record('certificate.revoked', null, r.order_id, { serialNumber: r.serial, reason });
   }
 
-  /** A fresh CRL of every revoked certificate, signed by the issuing CA (DER). */
-  async crlDer(): Promise<Buffer> {
-    const rows = this.db
-      .prepare('SELECT serial, revoked_at, revocation_reason FROM certificates WHERE revoked_at IS NOT NULL')
-      .all() as Array<{ serial: string; revoked_at: string; revocation_reason: RevocationReason }>;
+  /**
+   * The current CRL of every revoked certificate, signed by the issuing CA (DER). It is cached in the store and
+   * re-signed only after a revocation or when less than CRL_RENEW_BEFORE_MS remains before its nextUpdate;
+   * each signing takes the next cRLNumber (persisted, so it only grows, across restarts too).
+   */
+  crlDer(): Promise<Buffer> {
+    const run = this.crlQueue.then(() => this.currentCrl());
+    this.crlQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private crlState(): CrlStateRow {
+    return this.db
+      .prepare('SELECT crl_number, revocations, built_from, der, next_update FROM crl_state WHERE id = 1')
+      .get() as CrlStateRow;
+  }
+
+  private async currentCrl(): Promise<Buffer> {
+    const state = this.crlState();
     const now = this.now();
+    if (
+      state.der &&
+      state.built_from === state.revocations &&
+      state.next_update &&
+      now < Date.parse(state.next_update) - CRL_RENEW_BEFORE_MS &&
+      (await this.cachedCrlIsOurs(state.der))
+    ) {
+      return state.der;
+    }
+    // Read the revocations and the counter they add up to together (synchronous: nothing interleaves), so a
+    // revocation recorded while this CRL is being signed leaves it stale for the next request.
+    const rows = this.db
+      .prepare(
+        'SELECT serial, revoked_at, revocation_reason FROM certificates WHERE revoked_at IS NOT NULL ORDER BY revoked_at, serial',
+      )
+      .all() as Array<{ serial: string; revoked_at: string; revocation_reason: RevocationReason }>;
+    const number = state.crl_number + 1;
+    const thisUpdate = new Date(now);
+    const nextUpdate = new Date(now + CRL_VALIDITY_MS);
     const crl = await x509.X509CrlGenerator.create({
       issuer: this.ca.issuingCert.subjectName,
-      thisUpdate: new Date(now),
-      nextUpdate: new Date(now + CRL_VALIDITY_MS),
+      thisUpdate,
+      nextUpdate,
       entries: rows.map((e) => ({
         serialNumber: e.serial,
         revocationDate: new Date(e.revoked_at),
         reason: x509.X509CrlReason[e.revocation_reason],
       })),
-      extensions: [await x509.AuthorityKeyIdentifierExtension.create(this.ca.issuingCert)],
+      extensions: [
+        await x509.AuthorityKeyIdentifierExtension.create(this.ca.issuingCert),
+        new x509.Extension(CRL_NUMBER_OID, false, new Uint8Array(derInteger(number))),
+      ],
       signingKey: this.ca.issuingKey,
       signingAlgorithm: CA_SIGNING_ALGORITHM,
     });
-    return Buffer.from(crl.rawData);
+    const der = Buffer.from(crl.rawData);
+    this.db
+      .prepare(
+        `UPDATE crl_state SET crl_number = ?, built_from = ?, der = ?, this_update = ?, next_update = ?
+         WHERE id = 1`,
+      )
+      .run(number, state.revocations, der, thisUpdate.toISOString(), nextUpdate.toISOString());
+    this.cachedCrlChecked = true;
+    return der;
+  }
+
+  /** A CRL cached by an earlier run is served only if this issuing CA signed it (the CA files may be new). */
+  private async cachedCrlIsOurs(der: Buffer): Promise<boolean> {
+    if (this.cachedCrlChecked) return true;
+    let ours = false;
+    try {
+      ours = await new x509.X509Crl(new Uint8Array(der)).verify({ publicKey: this.ca.issuingCert.publicKey });
+    } catch {
+      ours = false;
+    }
+    this.cachedCrlChecked = ours;
+    return ours;
   }
 }

@@ -40,7 +40,7 @@ async function issued() {
   const { order, pickupCode } = await h.order(TO_APPROVED);
   const csrPem = opensslCsr(h.dir, 'ec', `void-${++csrs}`);
   const idempotencyKey = `${order.id}:attempt-1`;
-  const r = await h.signed('POST', '/v1/certificates', {
+  const r = await h.issue({
     orderId: order.id,
     idempotencyKey,
     pickupCode: pickupCode!,
@@ -85,7 +85,11 @@ describe('POST /v1/certificates/:serialNumber/void', () => {
       revokedAt: new Date(h.clock.ms).toISOString(),
       voidedAt: new Date(h.clock.ms).toISOString(),
     });
-    expect(body.order.certificateSerial).toBeUndefined(); // the voided certificate is not the order's any more
+    // the voided certificate is not the order's any more
+    expect((await order(a.orderId)).certificateSerial).toBeUndefined();
+    // and the kiosk gets the order as an appliance sees it: no ID number, no full name
+    expect(JSON.stringify(body.order)).not.toContain('440304199001011233');
+    expect(JSON.stringify(body.order)).not.toContain('张伟');
 
     const crl = await crlText();
     expect(crl).toContain(`serial number ${a.cert.serialNumber}`);
@@ -114,12 +118,12 @@ describe('POST /v1/certificates/:serialNumber/void', () => {
       pickupCode: a.pickupCode,
       csrPem: a.csrPem,
     };
-    expect((await h.signed('POST', '/v1/certificates', sameRequest)).json()).toMatchObject({
+    expect((await h.issue(sameRequest)).json()).toMatchObject({
       statusCode: 410,
       code: 'CERTIFICATE_VOIDED',
     });
     // nor certifies the voided key pair again under a new key
-    const sameKeyPair = await h.signed('POST', '/v1/certificates', {
+    const sameKeyPair = await h.issue({
       ...sameRequest,
       idempotencyKey: `${a.orderId}:attempt-2`,
     });
@@ -127,7 +131,7 @@ describe('POST /v1/certificates/:serialNumber/void', () => {
     expect((await order(a.orderId)).status).toBe('approved');
 
     // a new key pair with the same pickup code: a new certificate
-    const again = await h.signed('POST', '/v1/certificates', {
+    const again = await h.issue({
       ...sameRequest,
       idempotencyKey: `${a.orderId}:attempt-3`,
       csrPem: opensslCsr(h.dir, 'ec', 'void-new-key'),

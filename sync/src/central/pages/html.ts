@@ -19,6 +19,7 @@ main{max-width:60rem;margin:auto}
 h1{font-size:1.3rem} .muted{color:#667} .status{font-size:1.4rem;font-weight:600}
 .qr svg{width:min(80vw,320px);height:auto} code{word-break:break-all}
 table{border-collapse:collapse;width:100%;background:#fff} th,td{padding:.4rem .5rem;border-bottom:1px solid #e3e6ea;text-align:left;font-size:.9rem}
+.fp code{font-family:ui-monospace,monospace;font-size:.75rem}
 .bad{background:#ffe3e0;color:#8a1c12;font-weight:600} .warn{background:#fff4d6} .ok{color:#19692c}
 </style></head><body><main>${body}</main></body></html>`;
 }

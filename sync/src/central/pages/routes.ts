@@ -1,11 +1,14 @@
-// Page routes: the applicant's phone page (by its unguessable view token) and the fleet view (admin token).
+// Page routes: the applicant's phone page (by its unguessable view token) and the fleet view (operator: Bearer
+// admin token or login session; without one it answers 401 with the login form).
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { PickupCodeResponseSchema } from '../../contract/schemas.js';
+import { isAdminRequest } from '../admin-auth.js';
 import { CentralError } from '../errors.js';
 import type { OrderRow } from '../orders.js';
-import { hasAdminToken } from '../routes/admin.js';
+import { tokenInUrl } from '../routes/admin.js';
 import { renderFleetPage } from './fleet-page.js';
+import { renderLoginPage } from './login-page.js';
 import { renderPhonePage } from './phone-page.js';
 
 export async function registerPages(app: FastifyInstance): Promise<void> {
@@ -24,10 +27,14 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
     return row;
   };
   const ViewParams = Type.Object({ viewToken: Type.String({ maxLength: 64 }) });
+  const rateLimit = ctx.publicRateLimit;
 
   app.get<{ Params: { viewToken: string } }>(
     '/p/:viewToken',
-    { schema: { summary: 'Applicant phone page (HTML)', tags: ['pages'], params: ViewParams } },
+    {
+      schema: { summary: 'Applicant phone page (HTML)', tags: ['pages'], params: ViewParams },
+      config: { rateLimit },
+    },
     async (req, reply) => {
       const row = rowOr404(req.params.viewToken);
       const pickup = currentPickup(row);
@@ -46,6 +53,7 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
         params: ViewParams,
         response: { 200: PickupCodeResponseSchema },
       },
+      config: { rateLimit },
     },
     async (req) => {
       const code = currentPickup(rowOr404(req.params.viewToken));
@@ -61,10 +69,23 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
   app.get(
     '/fleet',
     {
-      schema: { summary: 'Operations fleet view (HTML; admin token as Bearer or ?token=)', tags: ['pages'] },
+      schema: {
+        summary:
+          'Operations fleet view (HTML; Bearer admin token or login session, else 401 with the login form)',
+        tags: ['pages'],
+      },
     },
     async (req, reply) => {
-      if (!hasAdminToken(req, ctx.adminToken)) throw new CentralError('ADMIN_UNAUTHORISED');
+      if (!isAdminRequest(req, ctx)) {
+        const notice = tokenInUrl(req)
+          ? 'A token in the address is not accepted (it would stay in browser history and server logs); log in here.'
+          : undefined;
+        return reply
+          .code(401)
+          .header('cache-control', 'no-store')
+          .type('text/html; charset=utf-8')
+          .send(renderLoginPage(notice ? { notice } : {}));
+      }
       const today = new Date(ctx.now()).toISOString().slice(0, 10);
       const count = ctx.db.prepare(
         'SELECT COUNT(*) AS n FROM certificates WHERE appliance_id = ? AND issued_at >= ?',
@@ -72,8 +93,12 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
       const rows = ctx.appliances.list().map((a) => ({
         appliance: a,
         issuedToday: (count.get(a.id, today) as { n: number }).n,
+        alarms: ctx.alarms.list({ applianceId: a.id }),
       }));
-      return reply.type('text/html; charset=utf-8').send(renderFleetPage(rows, ctx.now()));
+      return reply
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(renderFleetPage(rows, ctx.now()));
     },
   );
 }

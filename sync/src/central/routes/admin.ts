@@ -1,11 +1,16 @@
-// Operator API (Bearer admin token): orders and their life cycle, pickup codes, statements, appliances, revocation.
-import { timingSafeEqual } from 'node:crypto';
+// Operator API (Bearer admin token or login session): orders and their life cycle, pickup codes, statements, appliances, revocation.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OrderAction, OrderStatus } from '../../contract/order-status.js';
 import {
+  AdminCertificateListResponseSchema,
+  AdminCertificateSchema,
+  AlarmListResponseSchema,
+  AlarmSchema,
   ApplianceListResponseSchema,
   ApplianceSchema,
+  type ApproveApplianceRequest,
+  ApproveApplianceRequestSchema,
   type CreateOrderRequest,
   CreateOrderRequestSchema,
   errorResponses,
@@ -17,15 +22,20 @@ import {
   OrderSchema,
   OrderStatusSchema,
   PickupCodeResponseSchema,
+  type RegisterApplianceRequest,
+  RegisterApplianceRequestSchema,
+  RegisterApplianceResponseSchema,
   RevocationSchema,
   type RevokeRequest,
   RevokeRequestSchema,
   StatementImportResponseSchema,
 } from '../../contract/schemas.js';
-import { ApplianceRegistry } from '../appliances.js';
+import { isAdminRequest } from '../admin-auth.js';
+import { ApplianceRegistry, type ApplianceRow } from '../appliances.js';
+import type { CentralContext } from '../context.js';
 import { CentralError } from '../errors.js';
 
-const ADMIN = [{ adminToken: [] }];
+const ADMIN: Array<Record<string, string[]>> = [{ adminToken: [] }, { adminSession: [] }];
 
 /** Actions central applies only as part of another operation (it also writes the certificate side). */
 const OWN_ENDPOINT_ACTIONS: Partial<Record<OrderAction, string>> = {
@@ -34,22 +44,40 @@ const OWN_ENDPOINT_ACTIONS: Partial<Record<OrderAction, string>> = {
 };
 const OrderParams = Type.Object({ orderId: Type.String({ maxLength: 64 }) });
 
-/** True when the request carries the admin token (Bearer header, or ?token= for pages opened in a browser). */
-export function hasAdminToken(req: FastifyRequest, token: string): boolean {
-  const auth = req.headers.authorization;
-  const given = auth?.startsWith('Bearer ')
-    ? auth.slice(7)
-    : (req.query as { token?: string } | undefined)?.token;
-  if (!given) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+/** The approve body: none (approves as before; Fastify validates a missing body as null), or {keyFingerprint}. */
+const ApproveBodySchema = Type.Union([ApproveApplianceRequestSchema, Type.Null()]);
+
+/** The operator's view of an appliance: enrolled key fingerprint, last audit head, open alarms. */
+export function adminAppliance(ctx: CentralContext, r: ApplianceRow) {
+  const hb = r.heartbeat_json
+    ? (JSON.parse(r.heartbeat_json) as { auditHead?: { seq: number; hash: string; at: string } })
+    : null;
+  const head = hb?.auditHead;
+  return {
+    ...ApplianceRegistry.toAppliance(r),
+    ...(head && r.last_heartbeat_at
+      ? { auditHead: { seq: head.seq, hash: head.hash, at: head.at, receivedAt: r.last_heartbeat_at } }
+      : {}),
+    alarms: ctx.alarms.list({ applianceId: r.id }),
+  };
+}
+
+/** True when the URL carries a `token` query parameter (refused: URLs end up in histories and logs). */
+export function tokenInUrl(req: FastifyRequest): boolean {
+  const q = req.query as Record<string, unknown> | undefined;
+  return q !== undefined && q !== null && Object.hasOwn(q, 'token');
 }
 
 export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
   const ctx = app.central;
   app.addHook('preValidation', async (req) => {
-    if (!hasAdminToken(req, ctx.adminToken)) throw new CentralError('ADMIN_UNAUTHORISED');
+    if (isAdminRequest(req, ctx)) return;
+    throw new CentralError(
+      'ADMIN_UNAUTHORISED',
+      tokenInUrl(req)
+        ? 'The admin token is not accepted in the URL (?token=); send it as Authorization: Bearer.'
+        : undefined,
+    );
   });
 
   app.post<{ Body: CreateOrderRequest }>(
@@ -209,37 +237,135 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
     async (req) => ctx.statements.import(req.body),
   );
 
+  app.post<{ Body: RegisterApplianceRequest }>(
+    '/appliances',
+    {
+      schema: {
+        summary:
+          'Register an appliance for a hall: answers its one-time enrolment code (shown once, single use, default 7 days)',
+        tags: ['admin'],
+        security: ADMIN,
+        body: RegisterApplianceRequestSchema,
+        response: { 201: RegisterApplianceResponseSchema, ...errorResponses(400, 401) },
+      },
+    },
+    async (req, reply) =>
+      reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send(ctx.appliances.register(req.body.applianceId, req.body.hall, req.body.validDays)),
+  );
+
   app.get(
     '/appliances',
     {
       schema: {
-        summary: 'All enrolled appliances',
+        summary: 'All enrolled appliances, with key fingerprint, last audit head and open alarms',
         tags: ['admin'],
         security: ADMIN,
         response: { 200: ApplianceListResponseSchema, ...errorResponses(401) },
       },
     },
-    async () => ({ appliances: ctx.appliances.list().map((r) => ApplianceRegistry.toAppliance(r)) }),
+    async () => ({ appliances: ctx.appliances.list().map((r) => adminAppliance(ctx, r)) }),
   );
 
-  for (const verb of ['approve', 'revoke'] as const) {
-    app.post<{ Params: { applianceId: string } }>(
-      `/appliances/:applianceId/${verb}`,
-      {
-        schema: {
-          summary:
-            verb === 'approve'
-              ? 'Approve an enrolled appliance'
-              : 'Revoke an appliance (its requests get 401)',
-          tags: ['admin'],
-          security: ADMIN,
-          params: Type.Object({ applianceId: Type.String({ maxLength: 64 }) }),
-          response: { 200: ApplianceSchema, ...errorResponses(401, 404) },
-        },
+  const ApplianceParams = Type.Object({ applianceId: Type.String({ maxLength: 64 }) });
+  app.post<{ Params: { applianceId: string }; Body: ApproveApplianceRequest | null }>(
+    '/appliances/:applianceId/approve',
+    {
+      schema: {
+        summary:
+          'Approve an enrolled appliance; with {keyFingerprint} (as read on the kiosk) a different enrolled key is refused',
+        tags: ['admin'],
+        security: ADMIN,
+        params: ApplianceParams,
+        body: ApproveBodySchema,
+        response: { 200: ApplianceSchema, ...errorResponses(400, 401, 404, 409) },
       },
-      async (req) => ctx.appliances[verb](req.params.applianceId),
-    );
-  }
+    },
+    async (req) => ctx.appliances.approve(req.params.applianceId, req.body?.keyFingerprint),
+  );
+
+  app.post<{ Params: { applianceId: string } }>(
+    '/appliances/:applianceId/revoke',
+    {
+      schema: {
+        summary: 'Revoke an appliance (its requests get 401)',
+        tags: ['admin'],
+        security: ADMIN,
+        params: ApplianceParams,
+        response: { 200: ApplianceSchema, ...errorResponses(401, 404) },
+      },
+    },
+    async (req) => ctx.appliances.revoke(req.params.applianceId),
+  );
+
+  app.get<{ Querystring: { all?: boolean; applianceId?: string } }>(
+    '/alarms',
+    {
+      schema: {
+        summary:
+          'Alarms (audit log truncated, forked, badly signed), newest first; open ones unless all=true',
+        tags: ['admin'],
+        security: ADMIN,
+        querystring: Type.Object({
+          all: Type.Optional(Type.Boolean()),
+          applianceId: Type.Optional(Type.String({ maxLength: 64 })),
+        }),
+        response: { 200: AlarmListResponseSchema, ...errorResponses(400, 401) },
+      },
+    },
+    async (req) => ({
+      alarms: ctx.alarms.list({
+        ...(req.query.applianceId ? { applianceId: req.query.applianceId } : {}),
+        includeAcknowledged: req.query.all === true,
+      }),
+    }),
+  );
+
+  app.post<{ Params: { alarmId: number } }>(
+    '/alarms/:alarmId/acknowledge',
+    {
+      schema: {
+        summary:
+          'Acknowledge an alarm; for an audit alarm the appliance’s current audit head becomes the new baseline',
+        tags: ['admin'],
+        security: ADMIN,
+        params: Type.Object({ alarmId: Type.Integer({ minimum: 1 }) }),
+        response: { 200: AlarmSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (req) => ctx.alarms.acknowledge(req.params.alarmId),
+  );
+
+  app.get<{ Params: { orderId: string } }>(
+    '/orders/:orderId/certificates',
+    {
+      schema: {
+        summary:
+          'The certificates of an order, newest first: issuing appliance, key evidence, the signed identity statement, revocation and void',
+        tags: ['admin', 'ca'],
+        security: ADMIN,
+        params: OrderParams,
+        response: { 200: AdminCertificateListResponseSchema, ...errorResponses(401, 404) },
+      },
+    },
+    async (req) => ({ certificates: ctx.issuer.certificatesOfOrder(req.params.orderId) }),
+  );
+
+  app.get<{ Params: { serial: string } }>(
+    '/certificates/:serial',
+    {
+      schema: {
+        summary: 'One certificate as operators see it (issuing appliance, key evidence, identity statement)',
+        tags: ['admin', 'ca'],
+        security: ADMIN,
+        params: Type.Object({ serial: Type.String({ pattern: '^[0-9a-fA-F]{1,42}$' }) }),
+        response: { 200: AdminCertificateSchema, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (req) => ctx.issuer.adminCertificate(req.params.serial),
+  );
 
   app.post<{ Params: { serial: string }; Body: RevokeRequest }>(
     '/certificates/:serial/revoke',

@@ -123,7 +123,8 @@ describe('enrolment', () => {
   it('needs proof of possession: signed by the key being enrolled, for the same id', async () => {
     const a = newApplianceKey('KIOSK-POP');
     const b = newApplianceKey('KIOSK-POP');
-    const body = { applianceId: a.id, hall: a.hall, publicKeyPem: a.publicKeyPem };
+    const enrolmentCode = await h.register(a.id, a.hall);
+    const body = { applianceId: a.id, hall: a.hall, publicKeyPem: a.publicKeyPem, enrolmentCode };
     expect((await h.signed('POST', '/v1/appliances/enrol', body, b)).json()).toMatchObject({
       code: 'AUTH_BAD_SIGNATURE',
     });
@@ -134,12 +135,14 @@ describe('enrolment', () => {
     expect((await h.signed('POST', '/v1/appliances/enrol', body, a)).statusCode).toBe(200);
   });
 
-  it('is idempotent for the same key and refuses a second key for the same id', async () => {
+  it('is idempotent for the same key (no code needed again) and refuses a second key for the same id', async () => {
     const a = newApplianceKey('KIOSK-TWICE');
     expect((await h.enrol(a)).statusCode).toBe(200);
     expect((await h.enrol(a)).json()).toMatchObject({ applianceId: 'KIOSK-TWICE', status: 'pending' });
+    expect((await h.enrol(a, null)).json()).toMatchObject({ applianceId: 'KIOSK-TWICE', status: 'pending' });
     const b = newApplianceKey('KIOSK-TWICE');
-    expect((await h.enrol(b)).json()).toMatchObject({ statusCode: 409, code: 'ENROL_KEY_MISMATCH' });
+    expect((await h.enrol(b, null)).json()).toMatchObject({ statusCode: 409, code: 'ENROL_KEY_MISMATCH' });
+    expect((await h.enrol(b)).json()).toMatchObject({ statusCode: 403, code: 'ENROLMENT_CODE_USED' });
   });
 
   it('refuses a key that is not EC P-256, and an invalid body', async () => {

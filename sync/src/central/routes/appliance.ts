@@ -1,5 +1,7 @@
-// Endpoints an appliance calls. Enrolment is signed with the key being enrolled; every other one needs an
-// approved appliance's signature (see appliance-auth.ts).
+// Endpoints an appliance calls. Enrolment is signed with the key being enrolled and needs the operator's
+// one-time enrolment code (except the loopback auto-approve demo); every other one needs an approved
+// appliance's signature (see appliance-auth.ts). Order data reaches an appliance only through its pickup code
+// (POST /v1/pickup-codes/check) and only as an ApplianceOrder: no ID number, full name or phone.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { readSignatureHeaders } from '../../contract/request-signing.js';
@@ -7,6 +9,8 @@ import {
   type ActivationRequest,
   ActivationRequestSchema,
   ActivationResponseSchema,
+  ApplianceOrderSchema,
+  ApplianceOrderStatusSchema,
   ApplianceSchema,
   ChangeFeedQuerySchema,
   ChangeFeedResponseSchema,
@@ -22,7 +26,6 @@ import {
   type IssueCertificateRequest,
   IssueCertificateRequestSchema,
   IssuedCertificateSchema,
-  OrderSchema,
   type PickupCodeCheckRequest,
   PickupCodeCheckRequestSchema,
   SealSignRequestSchema,
@@ -45,12 +48,14 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
     '/v1/appliances/enrol',
     {
       schema: {
-        summary: 'Enrol an appliance (signed with the key being enrolled); an operator then approves it',
+        summary:
+          'Enrol an appliance (signed with the key being enrolled, with its one-time enrolment code); an operator then approves it',
         tags: ['appliance'],
         security: SIGNED,
         body: EnrolRequestSchema,
-        response: { 200: ApplianceSchema, ...errorResponses(400, 401, 409) },
+        response: { 200: ApplianceSchema, ...errorResponses(400, 401, 403, 409, 410, 429) },
       },
+      config: { rateLimit: ctx.publicRateLimit },
       preValidation: async (req) => {
         if (!readSignatureHeaders(req.headers)) throw new CentralError('AUTH_UNSIGNED');
       },
@@ -60,7 +65,7 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
       if (signedBy !== req.body.applianceId) {
         throw new CentralError('AUTH_BAD_SIGNATURE', 'The appliance header does not match the enrolled id.');
       }
-      return ctx.appliances.enrol(req.body);
+      return ctx.appliances.enrol(req.body, { autoApprove: ctx.autoApproveAppliances() });
     },
   );
 
@@ -72,17 +77,17 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
       {
         schema: {
           summary:
-            'An order as the kiosk needs it (identity matching, status) — only for this appliance’s hall',
+            'An order’s state (no people, no identity salt) — only for this appliance’s hall; the order itself comes with its pickup code (POST /v1/pickup-codes/check)',
           tags: ['appliance'],
           security: SIGNED,
           params: Type.Object({ orderId: Type.String({ maxLength: 64 }) }),
-          response: { 200: OrderSchema, ...errorResponses(401, 403, 404) },
+          response: { 200: ApplianceOrderStatusSchema, ...errorResponses(401, 403, 404) },
         },
       },
       async (req) => {
-        const order = ctx.orders.get(req.params.orderId);
-        if (order.hall !== req.appliance!.hall) throw new CentralError('ORDER_WRONG_HALL');
-        return order;
+        const row = ctx.orders.row(req.params.orderId);
+        if (row.hall !== req.appliance!.hall) throw new CentralError('ORDER_WRONG_HALL');
+        return ctx.orders.toApplianceOrderStatus(row);
       },
     );
 
@@ -90,14 +95,20 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
       '/v1/certificates',
       {
         schema: {
-          summary: 'Issue a certificate for an approved order from a CSR (idempotent by idempotencyKey)',
+          summary:
+            'Issue a certificate for an approved order from a CSR, with its pickup code, key evidence and the kiosk’s signed identity statement (idempotent by idempotencyKey)',
           tags: ['appliance', 'ca'],
           security: SIGNED,
           body: IssueCertificateRequestSchema,
           response: { 200: IssuedCertificateSchema, ...errorResponses(400, 401, 403, 404, 409, 410) },
         },
       },
-      async (req) => ctx.issuer.issue(req.body, req.appliance!.id, req.appliance!.hall),
+      async (req) =>
+        ctx.issuer.issue(req.body, {
+          id: req.appliance!.id,
+          hall: req.appliance!.hall,
+          publicKeyPem: req.appliance!.public_key_pem,
+        }),
     );
 
     signed.post<{ Body: PickupCodeCheckRequest }>(
@@ -105,12 +116,14 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
       {
         schema: {
           summary:
-            'Scan-time check: the order when central would accept this pickup code for issuance now, else the refusal issuance would give',
+            'Scan-time check: the order as an appliance may see it (ApplianceOrder) when central would accept this pickup code for issuance now, else the refusal issuance would give',
           tags: ['appliance'],
           security: SIGNED,
           body: PickupCodeCheckRequestSchema,
-          response: { 200: OrderSchema, ...errorResponses(400, 401, 403, 404, 409, 410) },
+          response: { 200: ApplianceOrderSchema, ...errorResponses(400, 401, 403, 404, 409, 410, 429) },
         },
+        // Rate-limited like the public endpoints: it runs before the signature check (onRequest).
+        config: { rateLimit: ctx.publicRateLimit },
       },
       async (req) => {
         const row = admitPickupCode(ctx.orders, ctx.pickup.publicKeyPem, {
@@ -118,7 +131,7 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
           hall: req.appliance!.hall,
           now: ctx.now(),
         });
-        return ctx.orders.toOrder(row);
+        return ctx.orders.toApplianceOrder(row);
       },
     );
 
@@ -143,7 +156,7 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
       {
         schema: {
           summary:
-            'Recover an issued certificate by its idempotency key (after a crash); 410 CERTIFICATE_VOIDED when it was voided',
+            'Recover a certificate this appliance issued by its idempotency key (after a crash); 404 for none (or another appliance’s), 410 CERTIFICATE_VOIDED when it was voided',
           tags: ['appliance', 'ca'],
           security: SIGNED,
           params: Type.Object({ key: Type.String({ maxLength: 128 }) }),
@@ -151,7 +164,7 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
         },
       },
       async (req) => {
-        const c = ctx.issuer.byIdempotencyKey(req.params.key);
+        const c = ctx.issuer.byIdempotencyKey(req.params.key, req.appliance!.id);
         if (!c)
           throw new CentralError(
             'CERTIFICATE_NOT_FOUND',
@@ -176,7 +189,8 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
         const row = ctx.orders.row(req.body.orderId);
         if (row.status !== 'shipped') throw new CentralError('ACTIVATION_NOT_AVAILABLE');
         ctx.activation.consume(req.body.orderId, req.body.code);
-        return { order: ctx.orders.act(req.body.orderId, { action: 'activate' }).order };
+        ctx.orders.act(req.body.orderId, { action: 'activate' });
+        return { order: ctx.orders.toApplianceOrder(ctx.orders.row(req.body.orderId)) };
       },
     );
 
@@ -184,14 +198,15 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
       '/v1/events',
       {
         schema: {
-          summary: 'Deliver a batch of outbox events (deduplicated by event id)',
+          summary:
+            'Deliver a batch of outbox events (deduplicated by event id; all or nothing: 403 EVENT_WRONG_APPLIANCE for an event about an order another appliance issued)',
           tags: ['sync'],
           security: SIGNED,
           body: EventBatchSchema,
-          response: { 200: EventBatchResponseSchema, ...errorResponses(400, 401) },
+          response: { 200: EventBatchResponseSchema, ...errorResponses(400, 401, 403) },
         },
       },
-      async (req) => ctx.events.ingest(req.appliance!.id, req.body.events),
+      async (req) => ctx.events.ingest(req.appliance!.id, req.appliance!.hall, req.body.events),
     );
 
     signed.get<{ Querystring: { cursor?: string; limit?: number } }>(
@@ -213,7 +228,8 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
       '/v1/heartbeat',
       {
         schema: {
-          summary: 'Heartbeat: device health, consumables, queue depth, version',
+          summary:
+            'Heartbeat: device health, consumables, queue depth, version, signed audit head (400 AUDIT_HEAD_BAD_SIGNATURE, alarmed)',
           tags: ['sync'],
           security: SIGNED,
           body: HeartbeatRequestSchema,
@@ -221,6 +237,7 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
         },
       },
       async (req) => {
+        if (req.body.auditHead) ctx.auditHeads.accept(req.appliance!, req.body.auditHead);
         ctx.appliances.recordHeartbeat(req.appliance!.id, req.body);
         return {
           serverTime: new Date(ctx.now()).toISOString(),

@@ -1,4 +1,6 @@
-// Public endpoints: CA chain and CRL, the pickup-code public key, prices, liveness.
+// Public endpoints: CA chain, issuing CA certificate and CRL, the pickup-code public key, prices, liveness.
+// All but liveness are rate-limited per client IP (ctx.publicRateLimit); /healthz is left alone so a load
+// balancer's probes never see 429.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { PriceTableSchema } from '../../contract/schemas.js';
@@ -12,7 +14,8 @@ function derToPem(der: Buffer, label: string): string {
 }
 
 export function registerPublicRoutes(app: FastifyInstance): void {
-  const { issuer, pickup } = app.central;
+  const { issuer, pickup, publicRateLimit: rateLimit } = app.central;
+  const config = { rateLimit };
 
   app.get(
     '/v1/ca/chain',
@@ -22,20 +25,36 @@ export function registerPublicRoutes(app: FastifyInstance): void {
         tags: ['ca'],
         response: { 200: { type: 'string', description: 'application/pem-certificate-chain' } },
       },
+      config,
     },
     async (_req, reply) => reply.type('application/pem-certificate-chain').send(issuer.chainPem().join('')),
+  );
+
+  app.get(
+    '/v1/ca/issuing-ca.cer',
+    {
+      schema: {
+        summary:
+          'The issuing CA certificate, DER (application/pkix-cert): the caIssuers link of every issued certificate',
+        tags: ['ca'],
+      },
+      config,
+    },
+    async (_req, reply) => reply.type('application/pkix-cert').send(issuer.issuingCertDer()),
   );
 
   app.get<{ Querystring: { format?: 'der' | 'pem' } }>(
     '/v1/ca/crl',
     {
       schema: {
-        summary: 'Current CRL of the issuing CA: DER (application/pkix-crl) by default, PEM with ?format=pem',
+        summary:
+          'Current CRL of the issuing CA (cached; re-signed after a revocation or near nextUpdate, cRLNumber grows): DER (application/pkix-crl) by default, PEM with ?format=pem',
         tags: ['ca'],
         querystring: Type.Object({
           format: Type.Optional(Type.Union([Type.Literal('der'), Type.Literal('pem')])),
         }),
       },
+      config,
     },
     async (req, reply) => {
       const der = await issuer.crlDer();
@@ -53,6 +72,7 @@ export function registerPublicRoutes(app: FastifyInstance): void {
         tags: ['public'],
         response: { 200: Type.Object({ publicKeyPem: Type.String() }) },
       },
+      config,
     },
     async () => ({ publicKeyPem: pickup.publicKeyPem }),
   );
@@ -65,6 +85,7 @@ export function registerPublicRoutes(app: FastifyInstance): void {
         tags: ['public'],
         response: { 200: PriceTableSchema },
       },
+      config,
     },
     async () => priceTable(),
   );

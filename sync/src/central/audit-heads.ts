@@ -1,0 +1,183 @@
+// Audit anchoring: each heartbeat may carry the appliance audit log's head (seq, hash), signed by the appliance
+// key. Central keeps every distinct head it accepted and raises an alarm when a head goes back (truncation:
+// seq below the highest seen) or forks (a seq seen before with another hash). A head whose signature does not
+// verify is refused, and alarmed too. Heads are compared within an epoch: an operator acknowledging an audit
+// alarm, or a re-keyed appliance, starts the next one (the current head becomes the new baseline).
+import { auditHeadBytes, verifyApplianceSignature } from '../contract/identity.js';
+import type { Alarm, AlarmKind, AuditHead } from '../contract/schemas.js';
+import type { ApplianceRow } from './appliances.js';
+import { CentralError } from './errors.js';
+import type { Db } from './store.js';
+
+interface AlarmRow {
+  id: number;
+  appliance_id: string;
+  kind: AlarmKind;
+  message: string;
+  details_json: string;
+  raised_at: string;
+  last_seen_at: string;
+  occurrences: number;
+  acknowledged_at: string | null;
+}
+
+function toAlarm(r: AlarmRow): Alarm {
+  return {
+    id: r.id,
+    applianceId: r.appliance_id,
+    kind: r.kind,
+    message: r.message,
+    details: JSON.parse(r.details_json) as Record<string, unknown>,
+    raisedAt: r.raised_at,
+    lastSeenAt: r.last_seen_at,
+    occurrences: r.occurrences,
+    ...(r.acknowledged_at ? { acknowledgedAt: r.acknowledged_at } : {}),
+  };
+}
+
+/** Central's alarm list (operators: admin API, fleet page). */
+export class Alarms {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number,
+  ) {}
+
+  /** Raise an alarm, or count one more occurrence of the same open alarm (same appliance and kind). */
+  raise(applianceId: string, kind: AlarmKind, message: string, details: Record<string, unknown>): Alarm {
+    const at = new Date(this.now()).toISOString();
+    const open = this.db
+      .prepare(
+        'SELECT * FROM alarms WHERE appliance_id = ? AND kind = ? AND acknowledged_at IS NULL ORDER BY id DESC LIMIT 1',
+      )
+      .get(applianceId, kind) as AlarmRow | undefined;
+    if (open) {
+      this.db
+        .prepare(
+          'UPDATE alarms SET last_seen_at = ?, occurrences = occurrences + 1, message = ?, details_json = ? WHERE id = ?',
+        )
+        .run(at, message, JSON.stringify(details), open.id);
+      return this.get(open.id);
+    }
+    const r = this.db
+      .prepare(
+        `INSERT INTO alarms (appliance_id, kind, message, details_json, raised_at, last_seen_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      )
+      .run(applianceId, kind, message, JSON.stringify(details), at, at);
+    return this.get(Number(r.lastInsertRowid));
+  }
+
+  get(id: number): Alarm {
+    const r = this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) as AlarmRow | undefined;
+    if (!r) throw new CentralError('ALARM_NOT_FOUND');
+    return toAlarm(r);
+  }
+
+  /** Newest first; by default only open (unacknowledged) ones. */
+  list(opts: { applianceId?: string; includeAcknowledged?: boolean } = {}): Alarm[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (opts.applianceId !== undefined) {
+      where.push('appliance_id = ?');
+      args.push(opts.applianceId);
+    }
+    if (!opts.includeAcknowledged) where.push('acknowledged_at IS NULL');
+    const rows = this.db
+      .prepare(`SELECT * FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC`)
+      .all(...args) as AlarmRow[];
+    return rows.map(toAlarm);
+  }
+
+  /**
+   * An operator has looked into it. For an audit alarm the appliance's current head becomes the new
+   * baseline (the next epoch), so the same condition does not raise it again; a new one does.
+   */
+  acknowledge(id: number): Alarm {
+    return this.db.transaction((): Alarm => {
+      const a = this.get(id);
+      if (a.acknowledgedAt) return a;
+      this.db
+        .prepare('UPDATE alarms SET acknowledged_at = ? WHERE id = ?')
+        .run(new Date(this.now()).toISOString(), id);
+      if (a.kind.startsWith('audit-'))
+        this.db
+          .prepare('UPDATE appliances SET audit_epoch = audit_epoch + 1 WHERE id = ?')
+          .run(a.applianceId);
+      return this.get(id);
+    })();
+  }
+}
+
+export class AuditHeads {
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number,
+    private readonly alarms: Alarms,
+  ) {}
+
+  /**
+   * Check and keep an appliance's signed audit head. A bad signature: alarm, then AUDIT_HEAD_BAD_SIGNATURE
+   * (the heartbeat is refused). A head below the highest seq seen, or a seen seq with another hash: stored,
+   * and an alarm raised (the heartbeat is still accepted: the appliance is not to be silenced).
+   */
+  accept(appliance: Pick<ApplianceRow, 'id' | 'public_key_pem'>, head: AuditHead): void {
+    const signed = auditHeadBytes({ applianceId: appliance.id, seq: head.seq, hash: head.hash, at: head.at });
+    if (!verifyApplianceSignature(signed, head.signature, appliance.public_key_pem)) {
+      this.alarms.raise(
+        appliance.id,
+        'audit-bad-signature',
+        `Appliance ${appliance.id} sent an audit head (seq ${head.seq}) whose signature does not verify.`,
+        { seq: head.seq, hash: head.hash, at: head.at },
+      );
+      throw new CentralError('AUDIT_HEAD_BAD_SIGNATURE');
+    }
+    this.db.transaction(() => {
+      const epoch = (
+        this.db.prepare('SELECT audit_epoch FROM appliances WHERE id = ?').get(appliance.id) as {
+          audit_epoch: number;
+        }
+      ).audit_epoch;
+      const highest = this.db
+        .prepare(
+          'SELECT seq, hash FROM audit_heads WHERE appliance_id = ? AND epoch = ? ORDER BY seq DESC LIMIT 1',
+        )
+        .get(appliance.id, epoch) as { seq: number; hash: string } | undefined;
+      const sameSeq = this.db
+        .prepare(
+          'SELECT hash FROM audit_heads WHERE appliance_id = ? AND epoch = ? AND seq = ? AND hash <> ?',
+        )
+        .get(appliance.id, epoch, head.seq, head.hash) as { hash: string } | undefined;
+      if (sameSeq) {
+        this.alarms.raise(
+          appliance.id,
+          'audit-forked',
+          `Appliance ${appliance.id}'s audit log forked: record ${head.seq} had hash ${sameSeq.hash.slice(0, 16)}…, now ${head.hash.slice(0, 16)}….`,
+          { seq: head.seq, seenHash: sameSeq.hash, newHash: head.hash, at: head.at },
+        );
+      }
+      if (highest && head.seq < highest.seq) {
+        this.alarms.raise(
+          appliance.id,
+          'audit-truncated',
+          `Appliance ${appliance.id}'s audit log went back from record ${highest.seq} to ${head.seq}.`,
+          { highestSeq: highest.seq, highestHash: highest.hash, seq: head.seq, hash: head.hash, at: head.at },
+        );
+      }
+      this.db
+        .prepare(
+          `INSERT INTO audit_heads (appliance_id, epoch, seq, hash, at, signature, received_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (appliance_id, epoch, seq, hash) DO UPDATE SET received_at = excluded.received_at`,
+        )
+        .run(
+          appliance.id,
+          epoch,
+          head.seq,
+          head.hash,
+          head.at,
+          head.signature,
+          new Date(this.now()).toISOString(),
+        );
+    })();
+  }
+}

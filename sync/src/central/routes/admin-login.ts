@@ -1,0 +1,87 @@
+// Operator login for browsers: POST /admin/login takes the admin token (form field or JSON `token`) and sets an
+// HttpOnly, SameSite=Strict session cookie holding a random session id; POST /admin/logout ends the session.
+// GET /admin/login shows the form. Login is rate-limited like the other unauthenticated endpoints.
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorResponses } from '../../contract/schemas.js';
+import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, tokenMatches } from '../admin-auth.js';
+import { CentralError } from '../errors.js';
+import { renderLoginPage } from '../pages/login-page.js';
+
+const FORM = 'application/x-www-form-urlencoded';
+const LoginBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 1024 }) });
+
+const fromForm = (req: FastifyRequest) => (req.headers['content-type'] ?? '').startsWith(FORM);
+
+function html(reply: FastifyReply, status: number, body: string) {
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
+}
+
+export async function registerAdminLogin(app: FastifyInstance): Promise<void> {
+  const ctx = app.central;
+  const rateLimit = ctx.publicRateLimit;
+
+  // HTML forms post urlencoded; only these routes (this plugin) read that content type.
+  app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+
+  app.get(
+    '/admin/login',
+    { schema: { summary: 'Operator login form (HTML)', tags: ['pages'] }, config: { rateLimit } },
+    async (_req, reply) => html(reply, 200, renderLoginPage()),
+  );
+
+  app.post<{ Body: { token: string } }>(
+    '/admin/login',
+    {
+      schema: {
+        summary:
+          'Log in with the admin token (form field or JSON `token`): sets the HttpOnly, SameSite=Strict session cookie',
+        tags: ['admin'],
+        consumes: ['application/json', FORM],
+        body: LoginBody,
+        response: {
+          200: Type.Object({ expiresAt: Type.String({ format: 'date-time' }) }),
+          303: Type.Null(),
+          ...errorResponses(400, 401, 429),
+        },
+      },
+      config: { rateLimit },
+    },
+    async (req, reply) => {
+      if (!tokenMatches(req.body.token, ctx.adminToken)) {
+        if (fromForm(req)) return html(reply, 401, renderLoginPage({ error: 'Wrong admin token.' }));
+        throw new CentralError('ADMIN_UNAUTHORISED', 'Wrong admin token.');
+      }
+      const session = ctx.sessions.create();
+      reply.setCookie(ADMIN_SESSION_COOKIE, session.id, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: req.protocol === 'https' || ctx.publicBaseUrl().startsWith('https:'),
+        maxAge: ADMIN_SESSION_TTL_MS / 1000,
+      });
+      reply.header('cache-control', 'no-store');
+      if (fromForm(req)) return reply.redirect('/fleet', 303);
+      return { expiresAt: new Date(session.expiresAt).toISOString() };
+    },
+  );
+
+  app.post(
+    '/admin/logout',
+    {
+      schema: {
+        summary: 'End the login session (its cookie is cleared); a form post is sent back to /fleet',
+        tags: ['admin'],
+        response: { 204: Type.Null(), 303: Type.Null() },
+      },
+    },
+    async (req, reply) => {
+      ctx.sessions.end(req.cookies[ADMIN_SESSION_COOKIE]);
+      reply.clearCookie(ADMIN_SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict' });
+      if (fromForm(req)) return reply.redirect('/fleet', 303);
+      return reply.code(204).send();
+    },
+  );
+}
