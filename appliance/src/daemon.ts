@@ -141,6 +141,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     applianceId: config.appliance.id,
     signer: applianceKey.sign,
     timeoutMs: config.timeouts.centralMs,
+    // A production profile pins central's CA (the config loader refuses one without it, or an http central).
+    ...(config.central.caCertificate ? { caPem: config.central.caCertificate } : {}),
   });
   const audit = await AuditLog.open(join(config.store.dir, 'audit'));
   const secrets = await deriveApplianceSecrets(applianceKey);

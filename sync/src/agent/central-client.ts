@@ -32,6 +32,7 @@ import {
 } from '../contract/schemas.js';
 import { registerContractFormats } from './contract-formats.js';
 import { CentralClientError } from './errors.js';
+import { pinnedFetch } from './pinned-fetch.js';
 
 registerContractFormats();
 
@@ -43,6 +44,8 @@ export interface CentralClientOptions {
   signer: EcdsaSigner;
   /** Per-request timeout, including reading the answer (default 10 s). */
   timeoutMs?: number;
+  /** PEM of the only CA central's TLS certificate may chain to (config `central.caCertificate`). */
+  caPem?: string;
   fetch?: typeof fetch;
 }
 
@@ -66,7 +69,7 @@ export class CentralClient {
     this.applianceId = opts.applianceId;
     this.signer = opts.signer;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
-    this.fetchImpl = opts.fetch ?? fetch;
+    this.fetchImpl = opts.fetch ?? (opts.caPem ? pinnedFetch(opts.caPem) : fetch);
   }
 
   /**
