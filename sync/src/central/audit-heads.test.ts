@@ -161,3 +161,24 @@ describe('audit heads in heartbeats', () => {
     }
   });
 });
+
+describe('alarms the appliance reports', () => {
+  it('a staff lockout in the heartbeat is an open alarm at central, counted while it repeats', async () => {
+    const a = await kiosk('KIOSK-STAFF-LOCK');
+    const body = {
+      softwareVersion: '0.9.0',
+      devices: [],
+      consumables: { paper: 'ok' },
+      queueDepth: 0,
+      parkedEvents: 0,
+      alarms: [{ kind: 'staff-lockout', subject: 'S002', since: new Date(h.clock.ms).toISOString() }],
+    };
+    expect((await h.signed('POST', '/v1/heartbeat', body, a)).statusCode).toBe(200);
+    expect((await h.signed('POST', '/v1/heartbeat', body, a)).statusCode).toBe(200);
+    const alarms = await alarmsOf(a.id);
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({ kind: 'staff-lockout', details: { subject: 'S002' }, occurrences: 2 });
+    const unknown = { ...body, alarms: [{ kind: 'made-up', since: body.alarms[0]!.since }] };
+    expect((await h.signed('POST', '/v1/heartbeat', unknown, a)).statusCode).toBe(400);
+  });
+});

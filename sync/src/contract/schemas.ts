@@ -452,7 +452,15 @@ export const ApproveApplianceRequestSchema = Type.Object(
 );
 export type ApproveApplianceRequest = Static<typeof ApproveApplianceRequestSchema>;
 
-export const ALARM_KINDS = ['audit-truncated', 'audit-forked', 'audit-bad-signature'] as const;
+/** Alarms the appliance itself reports in its heartbeat (staff sign-in locked, no administrator left). */
+export const APPLIANCE_ALARM_KINDS = ['staff-lockout', 'staff-no-administrator'] as const;
+export type ApplianceAlarmKind = (typeof APPLIANCE_ALARM_KINDS)[number];
+export const ALARM_KINDS = [
+  'audit-truncated',
+  'audit-forked',
+  'audit-bad-signature',
+  ...APPLIANCE_ALARM_KINDS,
+] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 export const AlarmSchema = Type.Object({
   id: Type.Integer(),
@@ -603,6 +611,21 @@ export const HeartbeatRequestSchema = Type.Object(
     uptimeS: Type.Optional(Type.Integer({ minimum: 0 })),
     /** The appliance audit log's newest record, signed: central alarms on a head going back or forking. */
     auditHead: Type.Optional(AuditHeadSchema),
+    /** What the appliance itself raises (e.g. staff sign-in locked after wrong PINs); central keeps each open. */
+    alarms: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            kind: literals(APPLIANCE_ALARM_KINDS),
+            /** e.g. the staff id whose sign-in is locked ('*' for all). */
+            subject: Type.Optional(Type.String({ maxLength: 64 })),
+            since: IsoTime,
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 50 },
+      ),
+    ),
   },
   { additionalProperties: false },
 );

@@ -238,6 +238,12 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
       },
       async (req) => {
         if (req.body.auditHead) ctx.auditHeads.accept(req.appliance!, req.body.auditHead);
+        for (const a of req.body.alarms ?? []) {
+          ctx.alarms.raise(req.appliance!.id, a.kind, `reported by the appliance: ${a.kind}`, {
+            ...(a.subject ? { subject: a.subject } : {}),
+            since: a.since,
+          });
+        }
         ctx.appliances.recordHeartbeat(req.appliance!.id, req.body);
         return {
           serverTime: new Date(ctx.now()).toISOString(),
