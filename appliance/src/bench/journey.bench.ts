@@ -188,6 +188,7 @@ async function main(): Promise<void> {
   const events: EventSink = { enqueue: (e) => timed('outbox', () => agent.enqueue(e)) };
   const centralPort: CentralPort = {
     checkPickupCode: (code) => centralCall(() => client.checkPickupCode(code)),
+    reportIdentityFailure: (code, reason) => centralCall(() => client.reportIdentityFailure(code, reason)),
     voidCertificate: (serial, req) => centralCall(() => client.voidCertificate(serial, req)),
     issueCertificate: (req) => centralCall(() => client.issueCertificate(req)),
     getCertificateByIdempotencyKey: (key) => centralCall(() => client.getCertificateByIdempotencyKey(key)),

@@ -946,6 +946,39 @@ describe('more that the applicant depends on', () => {
     expect(k.log.some((c) => c.startsWith('usbKey.') || c === 'central.issueCertificate')).toBe(false);
   });
 
+  it('tries are counted per order, not per scan: a new scan after two wrong cards has one try left', async () => {
+    const k = await fakeKiosk();
+    await driveToEnd(k, { until: 'id-card' });
+    for (const [i, d] of ['11010519851224002', '31011519700315001'].entries()) {
+      k.devices.card = residentCard('李娜', idNumber(d));
+      expect((await k.engine.readIdentity()).error?.params?.['attemptsLeft']).toBe(2 - i);
+    }
+    await k.engine.wipe('cancelled');
+    await driveToEnd(k, { until: 'id-card' });
+    k.devices.card = residentCard('李娜', idNumber('44010619920202003'));
+    expect(await k.engine.readIdentity()).toMatchObject({
+      status: 'failed',
+      error: { code: 'ID_ATTEMPTS_EXHAUSTED' },
+    });
+    // And the code is refused at the next scan (central says so), not given three fresh tries.
+    await k.engine.close();
+    expect((await k.engine.scan(k.code)).error?.code).toBe('ID_ATTEMPTS_EXHAUSTED');
+  });
+
+  it('with central unreachable, this kiosk still counts the order’s wrong cards across scans', async () => {
+    const k = await fakeKiosk();
+    await driveToEnd(k, { until: 'id-card' });
+    k.central.down = true;
+    k.devices.card = residentCard('李娜', idNumber('11010519851224002'));
+    expect((await k.engine.readIdentity()).error?.params?.['attemptsLeft']).toBe(2);
+    k.central.down = false;
+    await k.engine.wipe('cancelled');
+    await driveToEnd(k, { until: 'id-card' });
+    k.central.down = true;
+    k.devices.card = residentCard('李娜', idNumber('31011519700315001'));
+    expect((await k.engine.readIdentity()).error?.params?.['attemptsLeft']).toBe(1);
+  });
+
   it('staff end the session before issuance: abandoned (SESSION_ENDED_BY_STAFF), the prepared key spoiled', async () => {
     const k = await fakeKiosk();
     await toTokenStep(k);

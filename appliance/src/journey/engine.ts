@@ -585,9 +585,9 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       identity.idNumberMasked = masked;
       const check = checkIdentity(card, order, this.now());
       if (!check.ok) {
-        identity.attempts++;
         identity.lastReason = check.code;
-        const left = (this.opts.maxIdAttempts ?? 3) - identity.attempts;
+        const left = await this.idTriesLeftAfterFailure(j, order.orderId, check.code);
+        identity.attempts = (this.opts.maxIdAttempts ?? 3) - left;
         if (left <= 0) {
           await this.end(j, 'failed', `identity: ${check.detail}`, errorBody('ID_ATTEMPTS_EXHAUSTED'));
           return this.viewOf(j);
@@ -609,6 +609,33 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       await this.persist(j, 'identity-verified');
       return this.viewOf(j);
     });
+  }
+
+  /**
+   * Count a wrong card for the order and answer the tries left: central's count decides (it spans scans and
+   * kiosks); when central cannot be asked, this kiosk's own count per order does, so a re-scan gives nothing.
+   */
+  private async idTriesLeftAfterFailure(
+    j: JourneyRecord,
+    orderId: string,
+    reason: 'ID_MISMATCH_PERSON' | 'ID_CARD_EXPIRED' | 'ID_CARD_INVALID',
+  ): Promise<number> {
+    const max = this.opts.maxIdAttempts ?? 3;
+    const local = (this.store.data.idFailures[orderId]?.count ?? 0) + 1;
+    let left = max - local;
+    if (j.pickupCode) {
+      try {
+        left = (await this.central.reportIdentityFailure(j.pickupCode, reason)).attemptsLeft;
+      } catch (err) {
+        if (asApplianceError(err).code === 'ID_ATTEMPTS_EXHAUSTED') left = 0;
+      }
+    }
+    left = Math.max(0, left);
+    this.store.data.idFailures[orderId] = {
+      count: max - left,
+      expiresAt: j.pickupExpiresAt ?? new Date(this.now().getTime() + 7 * 86_400_000).toISOString(),
+    };
+    return left;
   }
 
   /** A blank key is in the writer: prepare it, generate the key pair, have the certificate issued and write it. */

@@ -8,6 +8,11 @@ export interface CentralPort {
   /** The order behind a pickup code, if central would accept the code now (current nonce, approved, not
    *  issued); a refusal is a CentralClientError CENTRAL_REFUSED with central's code. */
   checkPickupCode(pickupCode: string): Promise<ApplianceOrder>;
+  /** A wrong ID card for the order behind this code: central counts it per order (all scans, all kiosks). */
+  reportIdentityFailure(
+    pickupCode: string,
+    reason: 'ID_MISMATCH_PERSON' | 'ID_CARD_EXPIRED' | 'ID_CARD_INVALID',
+  ): Promise<{ attemptsLeft: number }>;
   issueCertificate(req: IssueCertificateRequest): Promise<IssuedCertificate>;
   /** The certificate issued under this idempotency key, or null when there is none. */
   getCertificateByIdempotencyKey(idempotencyKey: string): Promise<IssuedCertificate | null>;

@@ -304,6 +304,11 @@ export interface ApplianceState {
   /** Pickup-code nonces consumed here (a certificate was issued against them). */
   usedPickupNonces: Record<string, UsedNonce>;
   spoiledKeys: SpoiledKey[];
+  /**
+   * Wrong ID cards per order seen at this kiosk (until the code expires): used when central cannot be asked, so
+   * scanning the code again here gives no fresh tries even offline. Central's count is the one that decides.
+   */
+  idFailures: Record<string, { count: number; expiresAt: string }>;
   /** Monotonic issuance counter for issuance records. */
   issuanceCounter: number;
   reprints: ReprintItem[];
@@ -316,6 +321,7 @@ export function emptyState(): ApplianceState {
     journeys: {},
     usedPickupNonces: {},
     spoiledKeys: [],
+    idFailures: {},
     issuanceCounter: 0,
     reprints: [],
   };

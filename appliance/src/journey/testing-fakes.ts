@@ -169,6 +169,8 @@ interface CentralOrder {
   exp: number;
   /** Per order, as central keeps it: the key of the people's HMACs the kiosk gets. */
   identitySalt: string;
+  /** Wrong ID cards reported for the order (all scans, all kiosks). */
+  idFailures: number;
 }
 
 /** The order as central lets an appliance see it: people as masks and HMACs only. */
@@ -257,6 +259,7 @@ export class FakeCentral implements CentralPort {
       nonce: '',
       exp: 0,
       identitySalt: randomBytes(32).toString('base64'),
+      idFailures: 0,
     });
     return this.newPickupCode(order.id);
   }
@@ -278,10 +281,23 @@ export class FakeCentral implements CentralPort {
     return this.certificates.filter((c) => !c.voided);
   }
 
+  /** Wrong ID cards an order may see before central refuses its code (as central's default). */
+  maxIdAttempts = 3;
+
+  async reportIdentityFailure(pickupCode: string, _reason: string): Promise<{ attemptsLeft: number }> {
+    this.log.push('central.reportIdentityFailure');
+    if (this.down) throw unavailable();
+    const o = this.admit(pickupCode);
+    if (o.idFailures >= this.maxIdAttempts) throw refused('ID_ATTEMPTS_EXHAUSTED', 403);
+    o.idFailures++;
+    return { attemptsLeft: this.maxIdAttempts - o.idFailures };
+  }
+
   async checkPickupCode(pickupCode: string): Promise<ApplianceOrder> {
     this.log.push('central.checkPickupCode');
     if (this.down) throw unavailable();
     const o = this.admit(pickupCode);
+    if (o.idFailures >= this.maxIdAttempts) throw refused('ID_ATTEMPTS_EXHAUSTED', 403);
     return applianceOrderOf(o.order, o.identitySalt);
   }
 

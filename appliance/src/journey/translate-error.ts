@@ -25,6 +25,7 @@ const CENTRAL_CODES: Record<string, ApplianceErrorCode> = {
   PICKUP_CODE_FORGED: 'PICKUP_CODE_FORGED',
   PICKUP_CODE_WRONG_HALL: 'PICKUP_CODE_WRONG_HALL',
   PICKUP_CODE_USED: 'PICKUP_CODE_USED',
+  ID_ATTEMPTS_EXHAUSTED: 'ID_ATTEMPTS_EXHAUSTED',
 };
 
 /** HTTP statuses of a refusal that says nothing about the request itself (auth, rate, timeout): retried. */

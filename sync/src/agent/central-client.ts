@@ -21,6 +21,9 @@ import {
   EventBatchResponseSchema,
   type HeartbeatRequest,
   HeartbeatResponseSchema,
+  type IdentityFailureRequest,
+  type IdentityFailureResponse,
+  IdentityFailureResponseSchema,
   type IdentityStatement,
   type IssueCertificateRequest,
   IssuedCertificateSchema,
@@ -130,6 +133,19 @@ export class CentralClient {
    * superseded): the order as an appliance may see it (ApplianceOrder: people masked + HMACs under the
    * order's identitySalt) when issuance would accept the code, else CENTRAL_REFUSED with central's code.
    */
+  /** A wrong ID card for the order behind this code: central counts it per order and answers the tries left. */
+  reportIdentityFailure(
+    pickupCode: string,
+    reason: IdentityFailureRequest['reason'],
+  ): Promise<IdentityFailureResponse> {
+    return this.request(
+      'POST',
+      '/v1/pickup-codes/identity-failure',
+      { pickupCode, reason },
+      IdentityFailureResponseSchema,
+    );
+  }
+
   checkPickupCode(pickupCode: string): Promise<ApplianceOrder> {
     return this.request('POST', '/v1/pickup-codes/check', { pickupCode }, ApplianceOrderSchema);
   }

@@ -1,4 +1,5 @@
 // buildCentral: the reference central service as a Fastify instance (tests drive it with inject()).
+
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import cookie from '@fastify/cookie';
@@ -22,6 +23,7 @@ import { ChangeFeed } from './change-feed.js';
 import type { CentralContext } from './context.js';
 import { CentralError } from './errors.js';
 import { EventInbox } from './events.js';
+import { DEFAULT_MAX_ID_ATTEMPTS, IdentityAttempts } from './identity-attempts.js';
 import { OrderService } from './orders.js';
 import { registerPages } from './pages/routes.js';
 import { loadOrCreatePickupKey, PickupCodeSigner } from './pickup-codes.js';
@@ -62,6 +64,8 @@ export interface CentralOptions {
    * listens on loopback only: `listen` on any other address fails with one line (autoApproveProblem).
    */
   autoApproveAppliances?: boolean;
+  /** Wrong ID cards an order may see (over all scans and kiosks) before its code is refused (default 3). */
+  maxIdAttempts?: number;
   /** Clock in ms (tests move time). */
   now?: () => number;
   logger?: FastifyServerOptions['logger'];
@@ -142,6 +146,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
       return a === null || (typeof a !== 'string' && isLoopbackHost(a.address));
     },
     alarms,
+    identityAttempts: new IdentityAttempts(db, now, opts.maxIdAttempts ?? DEFAULT_MAX_ID_ATTEMPTS),
     auditHeads: new AuditHeads(db, now, alarms),
     events: new EventInbox(db, now, orders),
     statements: new StatementImporter(db, now, orders),

@@ -1,4 +1,5 @@
 // What route plugins share: the store and the services over it.
+
 import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { ActivationCodes } from './activation-codes.js';
 import type { AdminSessions } from './admin-auth.js';
@@ -7,6 +8,7 @@ import type { Alarms, AuditHeads } from './audit-heads.js';
 import type { CertificateIssuer } from './ca/issuer.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { EventInbox } from './events.js';
+import type { IdentityAttempts } from './identity-attempts.js';
 import type { OrderService } from './orders.js';
 import type { PickupCodeSigner } from './pickup-codes.js';
 import type { StatementImporter } from './statement.js';
@@ -28,6 +30,7 @@ export interface CentralContext {
   autoApproveAppliances(): boolean;
   auditHeads: AuditHeads;
   alarms: Alarms;
+  identityAttempts: IdentityAttempts;
   events: EventInbox;
   statements: StatementImporter;
   adminToken: string;

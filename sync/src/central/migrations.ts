@@ -184,4 +184,17 @@ CREATE TABLE alarms (
 CREATE INDEX alarms_open ON alarms (appliance_id, kind, acknowledged_at);
 `,
   },
+  {
+    // Wrong ID cards tried per order (central counts them, so a new scan or another kiosk gives no fresh tries).
+    id: '005-identity-attempts',
+    sql: `
+CREATE TABLE identity_attempts (
+  order_id TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  last_appliance TEXT,
+  last_reason TEXT,
+  last_at TEXT NOT NULL
+);
+`,
+  },
 ];

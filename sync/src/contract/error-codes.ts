@@ -39,6 +39,10 @@ export const CENTRAL_ERRORS = {
   ORDER_REASON_REQUIRED: [400, 'A rejection needs a reason the applicant can act on.'],
   ORDER_WRONG_HALL: [403, 'This order is to be collected at another hall.'],
   ORDER_NOT_APPROVED: [409, 'The order is not approved for issuance.'],
+  ID_ATTEMPTS_EXHAUSTED: [
+    403,
+    'Too many ID cards that do not match were tried for this order; hall staff can check the applicant in person and reset it.',
+  ],
   ORDER_ALREADY_ISSUED: [409, 'A certificate was already issued for this order.'],
   ORDER_ALREADY_ACTIVATED: [
     409,

@@ -160,6 +160,22 @@ export const PickupCodeCheckRequestSchema = Type.Object(
 );
 export type PickupCodeCheckRequest = Static<typeof PickupCodeCheckRequestSchema>;
 
+/** A wrong ID card at the kiosk for the order behind this pickup code: central counts it per order. */
+export const IdentityFailureRequestSchema = Type.Object(
+  {
+    pickupCode: PickupCodeToken,
+    reason: literals(['ID_MISMATCH_PERSON', 'ID_CARD_EXPIRED', 'ID_CARD_INVALID'] as const),
+  },
+  { additionalProperties: false },
+);
+export type IdentityFailureRequest = Static<typeof IdentityFailureRequestSchema>;
+export const IdentityFailureResponseSchema = Type.Object({
+  orderId: Type.String(),
+  /** Tries left for the order (0: the code is refused at scan time until staff reset it). */
+  attemptsLeft: Type.Integer({ minimum: 0 }),
+});
+export type IdentityFailureResponse = Static<typeof IdentityFailureResponseSchema>;
+
 /**
  * A person of an order as an appliance may see them: masked for display, and HMACs to match an ID card
  * against. `idHmac` = hex HMAC-SHA256(key = the order's identitySalt bytes, data = normaliseIdNumber(idNumber));
@@ -191,6 +207,14 @@ export const ApplianceOrderSchema = Type.Object({
   holder: Type.Optional(PersonMatchSchema),
   legalRepresentative: Type.Optional(PersonMatchSchema),
   handler: Type.Optional(PersonMatchSchema),
+  /** What the applicant paid for the order, in fen (printed on the receipt). */
+  pricePaidFen: Type.Optional(Type.Integer({ minimum: 0 })),
+  /**
+   * The order's receipt page on central (`<public URL>/lookup/<order id>/<receipt token>`): masked status and
+   * invoice request, for the receipt's QR code. The token is random per order, so the order id alone opens
+   * nothing.
+   */
+  receiptUrl: Type.Optional(Type.String({ maxLength: 512 })),
 });
 export type ApplianceOrder = Static<typeof ApplianceOrderSchema>;
 

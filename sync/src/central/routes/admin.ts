@@ -175,6 +175,27 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
     async (req) => ({ history: ctx.orders.history(req.params.orderId) }),
   );
 
+  app.post<{ Params: { orderId: string } }>(
+    '/orders/:orderId/identity-attempts/reset',
+    {
+      schema: {
+        summary: 'Give an order its ID-card tries back (staff checked the applicant in person)',
+        tags: ['admin'],
+        security: ADMIN,
+        params: OrderParams,
+        response: {
+          200: Type.Object({ orderId: Type.String(), attemptsLeft: Type.Integer() }),
+          ...errorResponses(401, 404),
+        },
+      },
+    },
+    async (req) => {
+      const row = ctx.orders.row(req.params.orderId);
+      ctx.identityAttempts.reset(row.id);
+      return { orderId: row.id, attemptsLeft: ctx.identityAttempts.left(row.id) };
+    },
+  );
+
   app.get<{ Params: { orderId: string } }>(
     '/orders/:orderId/pickup-code',
     {

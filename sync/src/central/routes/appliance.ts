@@ -23,6 +23,9 @@ import {
   type HeartbeatRequest,
   HeartbeatRequestSchema,
   HeartbeatResponseSchema,
+  type IdentityFailureRequest,
+  IdentityFailureRequestSchema,
+  IdentityFailureResponseSchema,
   type IssueCertificateRequest,
   IssueCertificateRequestSchema,
   IssuedCertificateSchema,
@@ -131,7 +134,33 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
           hall: req.appliance!.hall,
           now: ctx.now(),
         });
+        // A code whose order used up its ID-card tries (at any kiosk) gives no fresh ones.
+        ctx.identityAttempts.assertLeft(row.id);
         return ctx.orders.toApplianceOrder(row);
+      },
+    );
+
+    signed.post<{ Body: IdentityFailureRequest }>(
+      '/v1/pickup-codes/identity-failure',
+      {
+        schema: {
+          summary:
+            'A wrong ID card for the order behind this pickup code: counted per order (not per scan or kiosk); answers the tries left',
+          tags: ['appliance'],
+          security: SIGNED,
+          body: IdentityFailureRequestSchema,
+          response: { 200: IdentityFailureResponseSchema, ...errorResponses(400, 401, 403, 404, 409, 410) },
+        },
+      },
+      async (req) => {
+        const row = admitPickupCode(ctx.orders, ctx.pickup.publicKeyPem, {
+          pickupCode: req.body.pickupCode,
+          hall: req.appliance!.hall,
+          now: ctx.now(),
+        });
+        ctx.identityAttempts.assertLeft(row.id);
+        const attemptsLeft = ctx.identityAttempts.recordFailure(row.id, req.appliance!.id, req.body.reason);
+        return { orderId: row.id, attemptsLeft };
       },
     );
 
