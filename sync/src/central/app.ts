@@ -24,6 +24,7 @@ import type { CentralContext } from './context.js';
 import { CentralError } from './errors.js';
 import { EventInbox } from './events.js';
 import { DEFAULT_MAX_ID_ATTEMPTS, IdentityAttempts } from './identity-attempts.js';
+import { InvoiceRequests } from './invoice-requests.js';
 import { OrderService } from './orders.js';
 import { registerPages } from './pages/routes.js';
 import { loadOrCreatePickupKey, PickupCodeSigner } from './pickup-codes.js';
@@ -124,7 +125,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   const pickup = new PickupCodeSigner(opts.pickupKeyPem ?? loadOrCreatePickupKey(opts.dataDir));
   const changes = new ChangeFeed(db, now);
   const activation = new ActivationCodes(db, now);
-  const orders = new OrderService(db, now, pickup, activation, changes);
+  const orders = new OrderService(db, now, pickup, activation, changes, () => ctx.publicBaseUrl());
   const alarms = new Alarms(db, now);
   const autoApprove = opts.autoApproveAppliances ?? false;
   const ctx: CentralContext = {
@@ -150,6 +151,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     auditHeads: new AuditHeads(db, now, alarms),
     events: new EventInbox(db, now, orders),
     statements: new StatementImporter(db, now, orders),
+    invoices: new InvoiceRequests(db, now),
     adminToken: token,
     sessions: new AdminSessions(now),
     publicBaseUrl: () => {

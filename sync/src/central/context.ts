@@ -8,6 +8,7 @@ import type { Alarms, AuditHeads } from './audit-heads.js';
 import type { CertificateIssuer } from './ca/issuer.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { EventInbox } from './events.js';
+import type { InvoiceRequests } from './invoice-requests.js';
 import type { IdentityAttempts } from './identity-attempts.js';
 import type { OrderService } from './orders.js';
 import type { PickupCodeSigner } from './pickup-codes.js';
@@ -33,6 +34,8 @@ export interface CentralContext {
   identityAttempts: IdentityAttempts;
   events: EventInbox;
   statements: StatementImporter;
+  /** Invoice requests made on the receipt page. */
+  invoices: InvoiceRequests;
   adminToken: string;
   /** Operator login sessions (the fleet page's cookie). */
   sessions: AdminSessions;

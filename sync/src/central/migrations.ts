@@ -197,4 +197,23 @@ CREATE TABLE identity_attempts (
 );
 `,
   },
+  {
+    // The receipt's QR code: a random token per order opens its receipt page (masked status, invoice
+    // request); invoice requests made there, one per order (a new one replaces the details until invoiced).
+    id: '006-receipt-token-invoice-requests',
+    sql: `
+ALTER TABLE orders ADD COLUMN receipt_token TEXT;
+UPDATE orders SET receipt_token = lower(hex(randomblob(16))) WHERE receipt_token IS NULL;
+CREATE UNIQUE INDEX orders_receipt_token ON orders (receipt_token);
+
+CREATE TABLE invoice_requests (
+  order_id TEXT PRIMARY KEY REFERENCES orders(id),
+  title TEXT NOT NULL,
+  tax_id TEXT,
+  email TEXT NOT NULL,
+  requested_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -1,6 +1,6 @@
 // Orders: creation with per-type checks, the life cycle (rules from the contract's order-status module),
 // history, change-feed entries, remittance codes, pickup codes and activation codes.
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { personMatch } from '../contract/identity.js';
 import { applyOrderAction, type OrderAction, type OrderStatus } from '../contract/order-status.js';
 import type {
@@ -44,6 +44,8 @@ export interface OrderRow {
   updated_at: string;
   /** 32 random bytes per order: the HMAC key of the PersonMatch values an appliance gets. */
   identity_salt: Buffer;
+  /** Random per order: opens the receipt page (`/lookup/<id>/<token>`, the receipt's QR code). */
+  receipt_token: string;
 }
 
 type Details = Pick<
@@ -71,7 +73,9 @@ function validateForType(req: CreateOrderRequest): void {
     ['legal representative', req.legalRepresentative],
     ['handler', req.handler],
   ] as const) {
-    if (p && !isValidIdNumber(p.idNumber)) bad(`The ${role}'s ID number has a wrong check character.`);
+    if (p && !isValidIdNumber(p.idNumber)) {
+      bad(`The ${role}'s ID number is not a valid ID card, residence permit or permanent residence number.`);
+    }
   }
 }
 
@@ -82,6 +86,8 @@ export class OrderService {
     private readonly pickup: PickupCodeSigner,
     private readonly activation: ActivationCodes,
     private readonly changes: ChangeFeed,
+    /** Central's public base URL (the receipt page's address); without it no receipt URL is given out. */
+    private readonly publicBaseUrl?: () => string,
   ) {}
 
   private iso(): string {
@@ -102,8 +108,8 @@ export class OrderService {
     this.db
       .prepare(
         `INSERT INTO orders (id, status, certificate_type, business_type, service_years, hall, delivery, price_fen,
-          details_json, view_token, created_at, submitted_at, updated_at, identity_salt)
-         VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          details_json, view_token, created_at, submitted_at, updated_at, identity_salt, receipt_token)
+         VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -119,6 +125,7 @@ export class OrderService {
         at,
         at,
         randomBytes(32),
+        randomBytes(16).toString('base64url'),
       );
     this.changes.record('order.updated', req.hall, id, { status: 'submitted' });
     return this.get(id);
@@ -136,6 +143,25 @@ export class OrderService {
 
   byViewToken(token: string): OrderRow | undefined {
     return this.db.prepare('SELECT * FROM orders WHERE view_token = ?').get(token) as OrderRow | undefined;
+  }
+
+  /**
+   * The order behind a receipt link: its id and its receipt token (compared in constant time). A wrong token
+   * and an unknown order look the same (undefined), so the link says nothing about orders it does not open.
+   */
+  byReceiptToken(orderId: string, token: string): OrderRow | undefined {
+    const r = this.db.prepare('SELECT * FROM orders WHERE id = ?').get(orderId) as OrderRow | undefined;
+    if (!r?.receipt_token) return undefined;
+    const want = Buffer.from(r.receipt_token, 'utf8');
+    const got = Buffer.from(token, 'utf8');
+    return want.length === got.length && timingSafeEqual(want, got) ? r : undefined;
+  }
+
+  /** The order's receipt page (`<public URL>/lookup/<id>/<receipt token>`), or undefined without a base URL. */
+  receiptUrl(r: OrderRow): string | undefined {
+    const base = this.publicBaseUrl?.();
+    if (!base || !r.receipt_token) return undefined;
+    return `${base.replace(/\/+$/, '')}/lookup/${encodeURIComponent(r.id)}/${encodeURIComponent(r.receipt_token)}`;
   }
 
   /** Orders, optionally of one status; oldest submission first (the review queue is first-come-first-served). */
@@ -207,6 +233,7 @@ export class OrderService {
   toApplianceOrder(r: OrderRow): ApplianceOrder {
     const d = JSON.parse(r.details_json) as Details;
     const salt = OrderService.identitySalt(r);
+    const receiptUrl = this.receiptUrl(r);
     return {
       id: r.id,
       status: r.status,
@@ -221,6 +248,8 @@ export class OrderService {
       ...(d.holder ? { holder: personMatch(salt, d.holder) } : {}),
       ...(d.legalRepresentative ? { legalRepresentative: personMatch(salt, d.legalRepresentative) } : {}),
       ...(d.handler ? { handler: personMatch(salt, d.handler) } : {}),
+      pricePaidFen: r.price_fen,
+      ...(receiptUrl ? { receiptUrl } : {}),
     };
   }
 

@@ -37,6 +37,8 @@ export const CENTRAL_ERRORS = {
   ORDER_INVALID: [400, 'The order details do not fit the certificate type.'],
   ORDER_ILLEGAL_TRANSITION: [409, 'This action is not allowed in the order’s current status.'],
   ORDER_REASON_REQUIRED: [400, 'A rejection needs a reason the applicant can act on.'],
+  INVOICE_REQUEST_INVALID: [400, 'The invoice request is incomplete (title and e-mail are required).'],
+  INVOICE_NOT_AVAILABLE: [409, 'An invoice cannot be requested for this order now.'],
   ORDER_WRONG_HALL: [403, 'This order is to be collected at another hall.'],
   ORDER_NOT_APPROVED: [409, 'The order is not approved for issuance.'],
   ID_ATTEMPTS_EXHAUSTED: [

@@ -29,8 +29,9 @@ export type RevocationReason = (typeof REVOCATION_REASONS)[number];
 export const DEVICE_STATUSES = DEVICE_STATES;
 
 export const IdNumberSchema = Type.String({
-  pattern: '^[0-9]{17}[0-9X]$',
-  description: 'GB 11643 ID number',
+  pattern: '^([0-9]{17}[0-9X]|[A-Z]{3}[0-9]{12})$',
+  description:
+    'ID number: 18 characters (GB 11643: resident ID card, HK/Macao/Taiwan residence permit, 2023 foreign permanent residence card) or the 15-character foreign permanent residence number (3 letters, 12 digits)',
 });
 export const UsccSchema = Type.String({
   pattern: '^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$',

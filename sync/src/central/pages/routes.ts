@@ -1,15 +1,35 @@
-// Page routes: the applicant's phone page (by its unguessable view token) and the fleet view (operator: Bearer
-// admin token or login session; without one it answers 401 with the login form).
+// Page routes: the applicant's phone page (by its unguessable view token), the receipt page (the kiosk
+// receipt's QR code: order id + random receipt token; masked status and the invoice request) and the fleet
+// view (operator: Bearer admin token or login session; without one it answers 401 with the login form).
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PickupCodeResponseSchema } from '../../contract/schemas.js';
 import { isAdminRequest } from '../admin-auth.js';
 import { CentralError } from '../errors.js';
+import { checkInvoiceRequest } from '../invoice-requests.js';
 import type { OrderRow } from '../orders.js';
 import { tokenInUrl } from '../routes/admin.js';
 import { renderFleetPage } from './fleet-page.js';
 import { renderLoginPage } from './login-page.js';
 import { renderPhonePage } from './phone-page.js';
+import { renderReceiptNotFound, renderReceiptPage } from './receipt-page.js';
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/** The receipt page: a token in the URL, so no caching, no referrer, no indexing; nothing but its own form. */
+function receiptHtml(reply: FastifyReply, status: number, body: string) {
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .header('referrer-policy', 'no-referrer')
+    .header('x-robots-tag', 'noindex, nofollow')
+    .header(
+      'content-security-policy',
+      "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    )
+    .type('text/html; charset=utf-8')
+    .send(body);
+}
 
 export async function registerPages(app: FastifyInstance): Promise<void> {
   const ctx = app.central;
@@ -63,6 +83,88 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
           'This order has no pickup code (not approved for kiosk pickup).',
         );
       return code;
+    },
+  );
+
+  // HTML forms post urlencoded; in this plugin only the invoice request reads it.
+  app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  const ReceiptParams = Type.Object({
+    orderId: Type.String({ maxLength: 64 }),
+    receiptToken: Type.String({ maxLength: 64 }),
+  });
+  type ReceiptRoute = { Params: { orderId: string; receiptToken: string } };
+  const receiptPath = (row: OrderRow) =>
+    `/lookup/${encodeURIComponent(row.id)}/${encodeURIComponent(row.receipt_token)}`;
+
+  app.get<ReceiptRoute>(
+    '/lookup/:orderId/:receiptToken',
+    {
+      schema: {
+        summary:
+          'Receipt page (HTML; the kiosk receipt’s QR code): masked order status and the invoice request form. 404 unless the receipt token is the order’s',
+        tags: ['pages'],
+        params: ReceiptParams,
+      },
+      config: { rateLimit },
+    },
+    async (req, reply) => {
+      const row = ctx.orders.byReceiptToken(req.params.orderId, req.params.receiptToken);
+      if (!row) return receiptHtml(reply, 404, renderReceiptNotFound());
+      const invoice = ctx.invoices.get(row.id);
+      return receiptHtml(
+        reply,
+        200,
+        renderReceiptPage({
+          order: ctx.orders.toOrder(row),
+          path: receiptPath(row),
+          ...(invoice ? { invoice } : {}),
+        }),
+      );
+    },
+  );
+
+  app.post<ReceiptRoute & { Body: Record<string, string> }>(
+    '/lookup/:orderId/:receiptToken/invoice',
+    {
+      schema: {
+        summary:
+          'Invoice request from the receipt page (form: title, taxId?, email); back to the page (303), which shows it submitted',
+        tags: ['pages'],
+        consumes: [FORM],
+        params: ReceiptParams,
+        body: Type.Object({
+          title: Type.Optional(Type.String({ maxLength: 200 })),
+          taxId: Type.Optional(Type.String({ maxLength: 64 })),
+          email: Type.Optional(Type.String({ maxLength: 320 })),
+        }),
+      },
+      config: { rateLimit },
+    },
+    async (req, reply) => {
+      const row = ctx.orders.byReceiptToken(req.params.orderId, req.params.receiptToken);
+      if (!row) return receiptHtml(reply, 404, renderReceiptNotFound());
+      const path = receiptPath(row);
+      try {
+        ctx.invoices.request(row.id, row.status, checkInvoiceRequest(req.body ?? {}));
+      } catch (err) {
+        if (!(err instanceof CentralError)) throw err;
+        const invoice = ctx.invoices.get(row.id);
+        const { title, taxId, email } = req.body ?? {};
+        return receiptHtml(
+          reply,
+          err.statusCode,
+          renderReceiptPage({
+            order: ctx.orders.toOrder(row),
+            path,
+            ...(invoice ? { invoice } : {}),
+            formError: err.message,
+            typed: { title, taxId, email },
+          }),
+        );
+      }
+      return reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(path, 303);
     },
   );
 
