@@ -48,5 +48,13 @@ export function isValidIdNumber(id: string): boolean {
   return idNumberKind(id) !== null;
 }
 
+/** What is wrong with `id`, in words for the person who typed it; null when it is a valid number. */
+export function idNumberProblem(id: string): string | null {
+  if (idNumberKind(id) !== null) return null;
+  if (/^\d{17}[\dX]$/.test(id) && idCheckCharacter(id.slice(0, 17)) !== id[17])
+    return 'has a wrong check character';
+  return 'is not a valid ID card, residence permit or permanent residence number';
+}
+
 /** The one ID-number mask, shared with the kiosk through config (central keeps no copy of its own). */
 export { maskIdNumber } from '@certkiosk/config';

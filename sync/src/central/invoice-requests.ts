@@ -46,9 +46,12 @@ export function checkInvoiceRequest(raw: Record<string, unknown>): InvoiceReques
   const bad = (msg: string): never => {
     throw new CentralError('INVOICE_REQUEST_INVALID', msg);
   };
-  if (title.length === 0 || title.length > 100) bad('请填写发票抬头（不超过 100 字）。 The invoice title is required (at most 100 characters).');
-  if (taxId && !TAX_ID.test(taxId)) bad('纳税人识别号为 15 至 20 位数字或大写字母。 The tax ID is 15 to 20 digits or capital letters.');
-  if (!EMAIL.test(email)) bad('请填写接收电子发票的邮箱。 An e-mail address for the electronic invoice is required.');
+  if (title.length === 0 || title.length > 100)
+    bad('请填写发票抬头（不超过 100 字）。 The invoice title is required (at most 100 characters).');
+  if (taxId && !TAX_ID.test(taxId))
+    bad('纳税人识别号为 15 至 20 位数字或大写字母。 The tax ID is 15 to 20 digits or capital letters.');
+  if (!EMAIL.test(email))
+    bad('请填写接收电子发票的邮箱。 An e-mail address for the electronic invoice is required.');
   return { title, ...(taxId ? { taxId } : {}), email };
 }
 

@@ -16,7 +16,7 @@ import type {
 import type { ActivationCodes } from './activation-codes.js';
 import type { ChangeFeed } from './change-feed.js';
 import { CentralError } from './errors.js';
-import { isValidIdNumber } from './id-number.js';
+import { idNumberProblem } from './id-number.js';
 import { PICKUP_CODE_VALIDITY_S, type PickupCodeSigner } from './pickup-codes.js';
 import { priceFen } from './pricing.js';
 import type { Db } from './store.js';
@@ -73,9 +73,8 @@ function validateForType(req: CreateOrderRequest): void {
     ['legal representative', req.legalRepresentative],
     ['handler', req.handler],
   ] as const) {
-    if (p && !isValidIdNumber(p.idNumber)) {
-      bad(`The ${role}'s ID number is not a valid ID card, residence permit or permanent residence number.`);
-    }
+    const problem = p ? idNumberProblem(p.idNumber) : null;
+    if (problem) bad(`The ${role}'s ID number ${problem}.`);
   }
 }
 

@@ -47,13 +47,14 @@ function maskedPerson(order: Order): string | null {
 
 function invoiceCard(input: ReceiptPageInput): string {
   const { order, invoice } = input;
+  const error = input.formError ? `<p class="bad" data-invoice-error>${esc(input.formError)}</p>` : '';
   if (order.status === 'invoiced') {
-    return `<div class="card" data-invoice-state="invoiced"><h2>发票 Invoice</h2>
+    return `<div class="card" data-invoice-state="invoiced"><h2>发票 Invoice</h2>${error}
 <p class="status ok">已开票<br><span class="muted">Invoiced</span></p></div>`;
   }
   const can = (INVOICEABLE_STATUSES as readonly OrderStatus[]).includes(order.status);
   if (!can) {
-    return `<div class="card" data-invoice-state="unavailable"><h2>发票 Invoice</h2>
+    return `<div class="card" data-invoice-state="unavailable"><h2>发票 Invoice</h2>${error}
 <p>证书领取后可申请发票<br><span class="muted">An invoice can be requested once the certificate is collected.</span></p></div>`;
   }
   const typed = input.typed ?? {};
@@ -66,9 +67,6 @@ function invoiceCard(input: ReceiptPageInput): string {
 <input id="email" name="email" type="email" required maxlength="254" size="32" value="${esc(typed.email)}"></p>
 <p><button type="submit">${invoice ? '更新申请 Update request' : '申请发票 Request invoice'}</button></p>
 </form>`;
-  const error = input.formError
-    ? `<p class="bad" data-invoice-error>${esc(input.formError)}</p>`
-    : '';
   if (invoice) {
     return `<div class="card" data-invoice-state="submitted"><h2>发票 Invoice</h2>
 <p class="status ok">发票申请已提交<br><span class="muted">Invoice request submitted</span></p>

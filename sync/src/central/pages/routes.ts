@@ -164,7 +164,10 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
           }),
         );
       }
-      return reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(path, 303);
+      return reply
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .redirect(path, 303);
     },
   );
 
