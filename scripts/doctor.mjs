@@ -39,11 +39,14 @@ const ADDONS = [
   { name: 'better-sqlite3', workspace: 'sync', code: "new (require('better-sqlite3'))(':memory:').close()" },
 ];
 
-/** Programs the tests and the demo start; each must answer its version. */
+/** Programs the tests, the build and the demo start; each must answer its version (espeak-ng: speak Mandarin). */
 const PROGRAMS = [
   { cmd: 'softhsm2-util', args: ['--version'], pkg: 'softhsm2' },
   { cmd: 'socat', args: ['-V'], pkg: 'socat' },
   { cmd: 'chromium', args: ['--version'], pkg: 'chromium' },
+  // The kiosk UI's spoken prompts: made by its build, measured by its tests (kiosk-ui/scripts/make-voice.mjs).
+  { cmd: 'espeak-ng', args: ['-v', 'cmn-latn-pinyin', '-q', '-x', '请'], pkg: 'espeak-ng' },
+  { cmd: 'sox', args: ['--version'], pkg: 'sox' },
 ];
 
 const problems = [];

@@ -149,6 +149,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const keyring = await openJourneyKeyring(config.store.dir, secrets.journalKek);
   const store = await openJourneyStore(config.store.dir, { keyring });
   // Staff accounts: seeded from the config on first start; every sign-in and change is in the audit log.
+  const startedAt = new Date().toISOString();
   const staffStore = await openStaffStore({
     file: join(config.store.dir, 'staff.json'),
     seed: config.staff.accounts,
@@ -169,6 +170,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         softwareVersion: SOFTWARE_VERSION,
         // The audit chain's head, signed: central keeps the heads and alarms on one going back or forking.
         auditHead: await client.signAuditHead({ ...audit.head(), at: new Date().toISOString() }),
+        // Staff sign-in locked after wrong PINs, or no administrator left: central keeps each open.
+        alarms: staffStore.alarms().map((a) =>
+          a.kind === 'staff-lockout'
+            ? { kind: a.kind, subject: a.staffId, since: a.since }
+            : { kind: a.kind, since: startedAt },
+        ),
         devices: deviceView().map((d) => ({
           device: d.kind,
           status: d.state,
@@ -196,6 +203,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     idHashKey: secrets.idHashKey,
     allowedTokenModels: config.devices.token.allowedModels,
     maxIdAttempts: config.kiosk.maxIdAttempts,
+    receipt: {
+      ...(config.kiosk.hallName ? { hallName: config.kiosk.hallName } : {}),
+      timeZone: config.kiosk.timeZone,
+      serviceHotline: config.kiosk.serviceHotline,
+    },
     ...(opts.fault ? { fault: opts.fault } : {}),
     ...(opts.centralRetry ? { centralRetry: opts.centralRetry } : {}),
     ...(opts.centralWaitLimitMs ? { centralWaitLimitMs: opts.centralWaitLimitMs } : {}),
@@ -295,7 +307,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       async reprint(id) {
         const item = store.data.reprints.find((r) => r.id === id);
         if (!item) throw Object.assign(new Error('no such reprint'), { statusCode: 404 });
-        await manager.withDevice('printer', (p) => p.print(receiptDocument(item.receipt)));
+        await manager.withDevice('printer', (p) => p.print(receiptDocument(item.receipt, { reprint: true })));
         item.state = 'printed';
         await store.write();
         return { state: item.state };

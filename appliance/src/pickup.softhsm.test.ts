@@ -12,6 +12,7 @@ import {
   type CentralHandle,
   SIM_SECRETS_ENV,
   simConfig,
+  simStaffLogin,
   startTestCentral,
   waitFor,
 } from './testing/kiosk-harness.js';
@@ -119,12 +120,30 @@ describe('pickup journey', () => {
       expect(content, f).not.toContain('440305198503071238');
     }
 
-    const verify = await api.call('POST', '/api/staff/login', { pin: SIM_SECRETS_ENV.CERTKIOSK_STAFF_PIN });
+    const verify = await api.call('POST', '/api/staff/login', simStaffLogin('administrator'));
     const audit = await api.call('GET', '/api/staff/audit/verify', undefined, {
       authorization: `Bearer ${verify.body.token}`,
     });
     expect(audit.body).toMatchObject({ ok: true });
     expect(audit.body.records).toBeGreaterThan(8);
+
+    // The diagnostics bundle a technician takes away: the journey is counted, nothing personal is in it.
+    const diagnostics = await api.call('GET', '/api/staff/diagnostics', undefined, {
+      authorization: `Bearer ${verify.body.token}`,
+    });
+    expect(diagnostics.body).toMatchObject({
+      kind: 'certkiosk-diagnostics',
+      generatedBy: 'staff:S001',
+      auditChain: { ok: true },
+      store: { journeys: { byStatus: { completed: 1 } } },
+    });
+    const exported = JSON.stringify(diagnostics.body);
+    for (const personal of ['张伟', '440305198503071238', '13800138000', pickupCode, '-----BEGIN']) {
+      expect(exported).not.toContain(personal);
+    }
+    for (const pin of ['385172', simStaffLogin('administrator').pin]) {
+      expect(exported).not.toMatch(new RegExp(`(?<![0-9A-Za-z])${pin}(?![0-9A-Za-z])`));
+    }
 
     await api.call('DELETE', '/api/journeys/current');
     expect((await api.state()).journey).toBeNull();

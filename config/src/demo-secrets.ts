@@ -6,7 +6,6 @@ export const DEMO_SECRETS = {
   CERTKIOSK_SO_PIN_MASTER: 'certkiosk demo master secret - development only',
   CERTKIOSK_APPLIANCE_TOKEN_PIN: '624810',
   CERTKIOSK_BLANK_KEY_SO_PIN: 'demo-factory-so-pin',
-  CERTKIOSK_STAFF_PIN: '8642',
 } as const;
 
 /** Env values the sim daemon runs with in the tests. */
@@ -14,10 +13,15 @@ export const TEST_SECRETS = {
   CERTKIOSK_SO_PIN_MASTER: 'test master secret for so-pins 0123456789',
   CERTKIOSK_APPLIANCE_TOKEN_PIN: '551177',
   CERTKIOSK_BLANK_KEY_SO_PIN: 'factory-so-1234',
-  CERTKIOSK_STAFF_PIN: '8642',
 } as const;
 
 /** Every shipped secret value (demo and tests). */
 export const SHIPPED_SECRET_VALUES: readonly string[] = [
   ...new Set([...Object.values(DEMO_SECRETS), ...Object.values(TEST_SECRETS)]),
+];
+
+/** PIN hashes of the staff accounts the sim profile seeds (config/profiles/sim.json; their PINs are public). */
+export const SHIPPED_STAFF_PIN_HASHES: readonly string[] = [
+  '$scrypt$N=32768,r=8,p=1$rAzdnlIE8iOf7neBbMmPXw$TKexuklB1GFkjxJKJcvJv7JPS5s_VHtYazjqlJkuNcc',
+  '$scrypt$N=32768,r=8,p=1$LQKFYBroSy29z-AU3aTx-g$FhD5gBrlywB_cX2gMtSHi09hFf34-DPm00zSvORUCm0',
 ];

@@ -67,11 +67,10 @@ describe('a production profile', () => {
       'secrets.soPinMasterSecret: this is a demo value shipped with the repository; set a secret of your own',
       'secrets.applianceTokenPin: this is a demo value shipped with the repository; set a secret of your own',
       'secrets.blankKeySoPin: this is a demo value shipped with the repository; set a secret of your own',
-      'secrets.staffPin: this is a demo value shipped with the repository; set a secret of your own',
     ]);
     expect(
       demoSecretProblems(config, () => Buffer.from(TEST_SECRETS.CERTKIOSK_APPLIANCE_TOKEN_PIN)),
-    ).toHaveLength(4);
+    ).toHaveLength(3);
     expect(demoSecretProblems(config, () => Buffer.from('a secret of our own, 7f3e9a'))).toEqual([]);
   });
 
@@ -81,6 +80,22 @@ describe('a production profile', () => {
       profiles,
     );
     if (!r.ok) throw new Error(r.problems.join('\n'));
-    expect(demoSecretProblems(r.config, () => Buffer.from(DEMO_SECRETS.CERTKIOSK_STAFF_PIN))).toEqual([]);
+    expect(
+      demoSecretProblems(r.config, () => Buffer.from(DEMO_SECRETS.CERTKIOSK_APPLIANCE_TOKEN_PIN)),
+    ).toEqual([]);
+  });
+
+  it('refuses a production profile without an administrator account, or with the sim’s demo accounts', () => {
+    const none = example();
+    delete none.staff;
+    expect(problemsOf(none)).toContain(
+      'staff.accounts: a production profile seeds at least one administrator (no one could sign in otherwise)',
+    );
+    const demo = example();
+    demo.staff = sim().staff;
+    expect(problemsOf(demo).filter((p) => p.startsWith('staff.accounts'))).toEqual([
+      'staff.accounts.0: this is a demo account shipped with the repository (its PIN is public)',
+      'staff.accounts.1: this is a demo account shipped with the repository (its PIN is public)',
+    ]);
   });
 });

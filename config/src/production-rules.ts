@@ -1,7 +1,7 @@
 // What a production profile (no simulation) must have beyond the schema: TLS to a pinned central, the
 // appliance token pinned, an allow-list of USB-key models, and none of the sim's fixture keys or demo secrets.
 import { createHash, X509Certificate } from 'node:crypto';
-import { SHIPPED_SECRET_VALUES } from './demo-secrets.js';
+import { SHIPPED_SECRET_VALUES, SHIPPED_STAFF_PIN_HASHES } from './demo-secrets.js';
 import type { CertkioskConfig, SecretSource } from './schema.js';
 
 const sha256 = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
@@ -52,6 +52,18 @@ export function productionProblems(config: CertkioskConfig): string[] {
       "devices.token.applianceKeySpkiSha256: missing; a production profile pins the appliance key's public key",
     );
   }
+  if (!config.staff.accounts.some((a) => a.role === 'administrator')) {
+    problems.push(
+      'staff.accounts: a production profile seeds at least one administrator (no one could sign in otherwise)',
+    );
+  }
+  config.staff.accounts.forEach((a, i) => {
+    if (SHIPPED_STAFF_PIN_HASHES.includes(a.pinHash)) {
+      problems.push(
+        `staff.accounts.${i}: this is a demo account shipped with the repository (its PIN is public)`,
+      );
+    }
+  });
   if (token.allowedModels.length === 0) {
     problems.push(
       'devices.token.allowedModels: empty; a production profile lists the USB-key models it may use',

@@ -2,6 +2,16 @@
 
 import { z } from 'zod';
 
+/** True for a time zone this Node knows (IANA names such as "Asia/Shanghai", or "UTC"). */
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const hex16 = z
   .string()
   .regex(/^(0x)?[0-9a-fA-F]{1,4}$/, 'expected a USB id as 4 hex digits, e.g. "0x0483"')
@@ -197,12 +207,20 @@ export const configSchema = z.strictObject({
       maxIdAttempts: z.number().int().min(1).max(10).default(3),
       /** The appliance API listens here; loopback only. */
       listenPort: z.number().int().min(0).max(65535).default(7420),
+      /** The hall's name as printed on receipts (e.g. "深圳市福田区政务服务中心"); default: the hall code. */
+      hallName: z.string().trim().min(1).max(40).optional(),
+      /** IANA time zone of the receipt's times and dates (local time of the hall). */
+      timeZone: z
+        .string()
+        .refine(isTimeZone, 'expected an IANA time zone, e.g. "Asia/Shanghai"')
+        .default('Asia/Shanghai'),
     })
     .default({
       elderlyTimeoutFactor: 2,
       serviceHotline: '400-000-0000 (8:30–17:30)',
       maxIdAttempts: 3,
       listenPort: 7420,
+      timeZone: 'Asia/Shanghai',
     }),
   /** Per-person staff accounts for the maintenance screen (seed) and staff session times. */
   staff: staffSchema.default({ accounts: [], idleLogoutMs: 300_000, maxSessionMs: 28_800_000 }),

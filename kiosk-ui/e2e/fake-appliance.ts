@@ -41,7 +41,22 @@ const { values: args } = parseArgs({
   options: { port: { type: 'string', default: '4173' }, dist: { type: 'string', default: 'dist' } },
 });
 const DIST = resolve(args.dist);
-const STAFF_PIN = '246810';
+/** The staff accounts every fresh world starts with: the sim profile's demo accounts (S001, S002). */
+const SEED_STAFF: ReadonlyArray<{ id: string; name: string; role: StaffRole; pin: string }> = [
+  { id: 'S001', name: '陈静', role: 'administrator', pin: '864213' },
+  { id: 'S002', name: '王强', role: 'operator', pin: '975310' },
+];
+/** As the appliance's staff store: 5 wrong PINs in a row lock an id for 30 s, doubling with each further one. */
+const STAFF_MAX_FAILURES = 5;
+const STAFF_LOCK_MS = 30_000;
+const STAFF_PIN_POLICY = {
+  minLength: 6,
+  maxLength: 12,
+  digitsOnly: true,
+  forbidSequences: true,
+  forbidRepeated: true,
+};
+const STAFF_ID = /^[A-Z]{1,3}[0-9]{3,8}$/;
 
 const DEFAULT_SETTINGS: KioskSettings = {
   applianceId: 'KIOSK-FAKE-001',
@@ -141,7 +156,12 @@ interface World {
   nextErrors: Map<string, ErrorBody>;
   /** Every /api and /sim request; bodies too, except PINs (applicant's and staff's), which are never kept. */
   calls: Array<{ method: string; path: string; at: number; body?: unknown }>;
-  staffTokens: Set<string>;
+  /** Staff accounts (PINs in memory: this is a test fake) and signed-in sessions by token. */
+  staffAccounts: Map<string, FakeStaffAccount>;
+  staffSessions: Map<string, { staffId: string; createdAt: number; lastSeen: number }>;
+  staffFailures: Map<string, { failures: number; since: number; lockedUntil?: number }>;
+  /** A staff session ends after this long without a staff request (the appliance's default: 5 min). */
+  staffIdleMs: number;
   inDoubt: InDoubtEntry[];
   reprints: Array<{ id: string; orderId: string; state: string }>;
   spoiledKeys: SpoiledKeyEntry[];
@@ -152,6 +172,18 @@ interface World {
   stall: { step: PickupStep; error: ErrorBody } | null;
   keysTaken: number;
   timers: Set<ReturnType<typeof setTimeout>>;
+}
+
+type StaffRole = 'operator' | 'administrator';
+interface FakeStaffAccount {
+  id: string;
+  name: string;
+  role: StaffRole;
+  pin: string;
+  active: boolean;
+  createdAt: string;
+  updatedAt: string;
+  credentialChangedAt: string;
 }
 
 const now = () => new Date().toISOString();
@@ -170,6 +202,7 @@ function freshWorld(
   settings: Partial<KioskSettings> = {},
   stepMs = 350,
   parkedEvents: number | undefined = undefined,
+  staffIdleMs = 5 * 60_000,
 ): World {
   return {
     settings: { ...DEFAULT_SETTINGS, ...settings },
@@ -186,7 +219,15 @@ function freshWorld(
     paper: 'ok',
     nextErrors: new Map(),
     calls: [],
-    staffTokens: new Set(),
+    staffAccounts: new Map(
+      SEED_STAFF.map((a) => [
+        a.id,
+        { ...a, active: true, createdAt: now(), updatedAt: now(), credentialChangedAt: now() },
+      ]),
+    ),
+    staffSessions: new Map(),
+    staffFailures: new Map(),
+    staffIdleMs,
     inDoubt: [],
     reprints: [],
     spoiledKeys: [],
@@ -711,10 +752,304 @@ function events(req: IncomingMessage, res: ServerResponse): void {
   });
 }
 
-function staffAuthorised(req: IncomingMessage): boolean {
+/** The signed-in staff account of a request (its idle timer restarts), or null. */
+function staffAuthorised(req: IncomingMessage): FakeStaffAccount | null {
   const auth = req.headers.authorization ?? '';
-  return auth.startsWith('Bearer ') && world.staffTokens.has(auth.slice(7));
+  const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
+  const session = world.staffSessions.get(token);
+  if (!session) return null;
+  const account = world.staffAccounts.get(session.staffId);
+  if (!account?.active || Date.now() - session.lastSeen >= world.staffIdleMs) {
+    world.staffSessions.delete(token);
+    return null;
+  }
+  session.lastSeen = Date.now();
+  return account;
 }
+
+const staffSessionEnd = (createdAt: number) => createdAt + 8 * 3_600_000;
+
+/** The staff check of a route: 401 without a session, 403 for an operator on an administrator route. */
+function staffFor(
+  req: IncomingMessage,
+  res: ServerResponse,
+  role: StaffRole = 'operator',
+): FakeStaffAccount | null {
+  const who = staffAuthorised(req);
+  if (!who) {
+    fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
+    return null;
+  }
+  if (role === 'administrator' && who.role !== 'administrator') {
+    fail(res, errorBody('STAFF_FORBIDDEN', 'none'));
+    return null;
+  }
+  return who;
+}
+
+function staffLockedMs(id: string): number {
+  const until = world.staffFailures.get(id)?.lockedUntil ?? 0;
+  return Math.max(0, until - Date.now());
+}
+
+function staffLocked(res: ServerResponse, ms: number): void {
+  const retryAfter = Math.ceil(ms / 1000);
+  res.setHeader('retry-after', String(retryAfter));
+  fail(res, { ...errorBody('STAFF_LOCKED', 'none', true), params: { retryAfter } });
+}
+
+function staffChange(
+  who: FakeStaffAccount,
+  action: string,
+  staffId: string,
+  details: Record<string, unknown> = {},
+) {
+  return { actor: `staff:${who.id}`, action, staffId, details: { staffId, ...details }, at: now() };
+}
+
+function staffPinProblem(pin: unknown): ErrorBody | null {
+  if (typeof pin !== 'string') return errorBody('BAD_REQUEST', 'none');
+  const problems = checkPin(pin, STAFF_PIN_POLICY);
+  return problems.length
+    ? { ...errorBody('STAFF_PIN_TOO_WEAK', 'none', true), params: { problems: problems.join(',') } }
+    : null;
+}
+
+function otherActiveAdministrators(id: string): number {
+  return [...world.staffAccounts.values()].filter(
+    (a) => a.id !== id && a.active && a.role === 'administrator',
+  ).length;
+}
+
+function staffAlarms(): RouteTypes['staffDiagnostics']['ok']['staffAlarms'] {
+  return [...world.staffFailures.entries()].flatMap(([staffId, f]) =>
+    f.lockedUntil !== undefined
+      ? [
+          {
+            kind: 'staff-lockout' as const,
+            staffId,
+            since: new Date(f.since).toISOString(),
+            until: new Date(f.lockedUntil).toISOString(),
+            locked: f.lockedUntil > Date.now(),
+            failures: f.failures,
+          },
+        ]
+      : [],
+  );
+}
+
+/** The staff routes of the fake (accounts, sign-in, lockout), as the appliance answers them. */
+const STAFF_HANDLERS = {
+  staffLogin: ({ res, body }: Ctx) => {
+    const staffId = typeof body['staffId'] === 'string' ? body['staffId'].trim().toUpperCase() : '';
+    const pin = body['pin'];
+    if (typeof body['staffId'] !== 'string' || typeof pin !== 'string') {
+      return fail(res, errorBody('BAD_REQUEST', 'none'));
+    }
+    const locked = staffLockedMs(staffId);
+    if (locked > 0) return staffLocked(res, locked);
+    const account = world.staffAccounts.get(staffId);
+    if (!account || account.pin !== pin) {
+      const f = world.staffFailures.get(staffId) ?? { failures: 0, since: Date.now() };
+      f.failures += 1;
+      if (f.failures >= STAFF_MAX_FAILURES) {
+        f.lockedUntil = Date.now() + STAFF_LOCK_MS * 2 ** (f.failures - STAFF_MAX_FAILURES);
+      }
+      world.staffFailures.set(staffId, f);
+      if (f.lockedUntil) return staffLocked(res, staffLockedMs(staffId));
+      return fail(res, {
+        ...errorBody('STAFF_PIN_WRONG', 'none'),
+        params: { attemptsLeft: STAFF_MAX_FAILURES - f.failures },
+      });
+    }
+    if (!account.active) return fail(res, errorBody('STAFF_ACCOUNT_DISABLED', 'none'));
+    world.staffFailures.delete(staffId);
+    const token = randomBytes(16).toString('hex');
+    const at = Date.now();
+    world.staffSessions.set(token, { staffId, createdAt: at, lastSeen: at });
+    ok(res, 'staffLogin', {
+      token,
+      staffId,
+      name: account.name,
+      role: account.role,
+      idleExpiresAt: new Date(Math.min(at + world.staffIdleMs, staffSessionEnd(at))).toISOString(),
+      expiresAt: new Date(staffSessionEnd(at)).toISOString(),
+    });
+  },
+  staffLogout: ({ req, res }: Ctx) => {
+    if (!staffFor(req, res)) return;
+    world.staffSessions.delete((req.headers.authorization ?? '').slice(7));
+    send(res, 204);
+  },
+  changeOwnStaffPin: ({ req, res, body }: Ctx) => {
+    const who = staffFor(req, res);
+    if (!who) return;
+    if (body['currentPin'] !== who.pin) {
+      return fail(res, { ...errorBody('STAFF_PIN_WRONG', 'none'), params: { attemptsLeft: 4 } });
+    }
+    const weak = staffPinProblem(body['newPin']);
+    if (weak) return fail(res, weak);
+    who.pin = String(body['newPin']);
+    who.credentialChangedAt = now();
+    ok(res, 'changeOwnStaffPin', staffChange(who, 'staff.account.credential-change', who.id));
+  },
+  staffAccounts: ({ req, res }: Ctx) => {
+    if (!staffFor(req, res, 'administrator')) return;
+    ok(res, 'staffAccounts', {
+      accounts: [...world.staffAccounts.values()].map(({ pin: _pin, ...a }) => {
+        const f = world.staffFailures.get(a.id);
+        return f?.lockedUntil !== undefined
+          ? {
+              ...a,
+              lockout: {
+                since: new Date(f.since).toISOString(),
+                until: new Date(f.lockedUntil).toISOString(),
+                locked: f.lockedUntil > Date.now(),
+                failures: f.failures,
+              },
+            }
+          : a;
+      }),
+    });
+  },
+  addStaffAccount: ({ req, res, body }: Ctx) => {
+    const who = staffFor(req, res, 'administrator');
+    if (!who) return;
+    const id = String(body['id'] ?? '')
+      .trim()
+      .toUpperCase();
+    const name = String(body['name'] ?? '').trim();
+    const role = body['role'];
+    if (!STAFF_ID.test(id))
+      return fail(res, { ...errorBody('STAFF_ACCOUNT_INVALID', 'none'), params: { field: 'id' } });
+    if (!name) return fail(res, { ...errorBody('STAFF_ACCOUNT_INVALID', 'none'), params: { field: 'name' } });
+    if (role !== 'operator' && role !== 'administrator') {
+      return fail(res, { ...errorBody('STAFF_ACCOUNT_INVALID', 'none'), params: { field: 'role' } });
+    }
+    const weak = staffPinProblem(body['pin']);
+    if (weak) return fail(res, weak);
+    if (world.staffAccounts.has(id)) return fail(res, errorBody('STAFF_ACCOUNT_EXISTS', 'none'));
+    world.staffAccounts.set(id, {
+      id,
+      name,
+      role,
+      pin: String(body['pin']),
+      active: true,
+      createdAt: now(),
+      updatedAt: now(),
+      credentialChangedAt: now(),
+    });
+    world.staffFailures.delete(id);
+    ok(res, 'addStaffAccount', staffChange(who, 'staff.account.add', id, { name, role }));
+  },
+  resetStaffPin: ({ req, res, body, params }: Ctx) => {
+    const who = staffFor(req, res, 'administrator');
+    if (!who) return;
+    const account = world.staffAccounts.get(String(params['id']).toUpperCase());
+    if (!account) return fail(res, errorBody('STAFF_ACCOUNT_UNKNOWN', 'none'));
+    const weak = staffPinProblem(body['pin']);
+    if (weak) return fail(res, weak);
+    account.pin = String(body['pin']);
+    account.credentialChangedAt = now();
+    world.staffFailures.delete(account.id);
+    for (const [token, s] of world.staffSessions)
+      if (s.staffId === account.id && account.id !== who.id) world.staffSessions.delete(token);
+    ok(res, 'resetStaffPin', staffChange(who, 'staff.account.credential-reset', account.id));
+  },
+  setStaffRole: ({ req, res, body, params }: Ctx) => {
+    const who = staffFor(req, res, 'administrator');
+    if (!who) return;
+    const account = world.staffAccounts.get(String(params['id']).toUpperCase());
+    if (!account) return fail(res, errorBody('STAFF_ACCOUNT_UNKNOWN', 'none'));
+    const role = body['role'];
+    if (role !== 'operator' && role !== 'administrator') return fail(res, errorBody('BAD_REQUEST', 'none'));
+    if (
+      account.role === 'administrator' &&
+      role === 'operator' &&
+      otherActiveAdministrators(account.id) === 0
+    ) {
+      return fail(res, errorBody('STAFF_LAST_ADMINISTRATOR', 'none'));
+    }
+    const from = account.role;
+    account.role = role;
+    account.updatedAt = now();
+    ok(res, 'setStaffRole', staffChange(who, 'staff.account.role', account.id, { from, to: role }));
+  },
+  setStaffActive: ({ req, res, body, params }: Ctx) => {
+    const who = staffFor(req, res, 'administrator');
+    if (!who) return;
+    const account = world.staffAccounts.get(String(params['id']).toUpperCase());
+    if (!account) return fail(res, errorBody('STAFF_ACCOUNT_UNKNOWN', 'none'));
+    const active = body['active'] === true;
+    if (!active && account.role === 'administrator' && otherActiveAdministrators(account.id) === 0) {
+      return fail(res, errorBody('STAFF_LAST_ADMINISTRATOR', 'none'));
+    }
+    account.active = active;
+    account.updatedAt = now();
+    if (!active)
+      for (const [token, s] of world.staffSessions)
+        if (s.staffId === account.id) world.staffSessions.delete(token);
+    ok(
+      res,
+      'setStaffActive',
+      staffChange(who, active ? 'staff.account.enable' : 'staff.account.disable', account.id),
+    );
+  },
+  unlockStaff: ({ req, res, params }: Ctx) => {
+    const who = staffFor(req, res, 'administrator');
+    if (!who) return;
+    const id = String(params['id']).toUpperCase();
+    const had = world.staffFailures.get(id);
+    world.staffFailures.delete(id);
+    ok(
+      res,
+      'unlockStaff',
+      staffChange(who, 'staff.lockout.cleared', id, had ? { failures: had.failures } : { unchanged: true }),
+    );
+  },
+  staffDiagnostics: ({ req, res }: Ctx) => {
+    const who = staffFor(req, res);
+    if (!who) return;
+    ok(res, 'staffDiagnostics', {
+      kind: 'certkiosk-diagnostics',
+      formatVersion: 1,
+      generatedAt: now(),
+      generatedBy: `staff:${who.id}`,
+      softwareVersion: '0.0.0-fake',
+      applianceId: world.settings.applianceId,
+      hall: world.settings.hall,
+      simulation: true,
+      devices: Object.values(world.devices),
+      store: {
+        journeys: { total: 0, byStatus: {}, byStep: {} },
+        reprints: {
+          total: world.reprints.length,
+          byState: world.reprints.length ? { queued: world.reprints.length } : {},
+        },
+        spoiledKeys: world.spoiledKeys.length,
+        inDoubt: world.inDoubt.length,
+      },
+      auditChain: { ok: true, records: 0 },
+      auditTail: [],
+      staffAlarms: staffAlarms(),
+      staffSessions: [...world.staffSessions.values()].map((s) => ({
+        staffId: s.staffId,
+        since: new Date(s.createdAt).toISOString(),
+        lastSeenAt: new Date(s.lastSeen).toISOString(),
+      })),
+      config: { fake: true },
+    });
+  },
+} satisfies Partial<Record<RouteName, (ctx: Ctx) => void>>;
+
+/** Routes whose body carries a PIN: never kept in the call log. */
+const SECRET_ROUTES: ReadonlySet<RouteName> = new Set([
+  'setPin',
+  'staffLogin',
+  'addStaffAccount',
+  'resetStaffPin',
+  'changeOwnStaffPin',
+]);
 
 function nextError(route: string): ErrorBody | undefined {
   const e = world.nextErrors.get(route);
@@ -812,15 +1147,11 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
     else if (world.journey) endSession('cancelled');
     send(res, 204);
   },
-  staffLogin: ({ res, body }) => {
-    if (body['pin'] !== STAFF_PIN) return fail(res, errorBody('STAFF_PIN_WRONG', 'retry'));
-    const token = randomBytes(16).toString('hex');
-    world.staffTokens.add(token);
-    ok(res, 'staffLogin', { token, expiresAt: new Date(Date.now() + 15 * 60_000).toISOString() });
-  },
+  ...STAFF_HANDLERS,
   staffOverview: ({ req, res }) => {
     if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
     ok(res, 'staffOverview', {
+      staffAlarms: staffAlarms(),
       devices: Object.values(world.devices),
       consumables: { paper: world.paper, blankKeys: 24 - world.keysTaken },
       queue: { depth: world.inDoubt.length },
@@ -885,6 +1216,7 @@ function testRoute(key: string, res: ServerResponse, body: Record<string, unknow
         (body['settings'] as Partial<KioskSettings>) ?? {},
         Number(body['stepMs'] ?? 350),
         typeof body['parkedEvents'] === 'number' ? body['parkedEvents'] : undefined,
+        typeof body['staffIdleMs'] === 'number' ? body['staffIdleMs'] : undefined,
       );
       for (const d of Object.values(world.devices)) publish('device', d);
       send(res, 204);
@@ -977,7 +1309,8 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
   }
   if (path.startsWith('/api/') || path.startsWith('/sim/')) {
     // PINs are never kept, not even by the fake.
-    const secret = path === '/api/journeys/current/pin' || path === '/api/staff/login';
+    const named = matchRoute(method, path);
+    const secret = named !== null && SECRET_ROUTES.has(named.name);
     world.calls.push({ method, path, at: Date.now(), ...(method === 'POST' && !secret ? { body } : {}) });
   }
   if (testRoute(`${method} ${path}`, res, body)) return;

@@ -7,9 +7,10 @@ import {
   DEMO_CODE,
   Devices,
   PERSONAL_DATA,
-  STAFF_PIN,
+  STAFF,
   screen,
   shot,
+  staffToken,
   start,
   throughToProgress,
 } from './kiosk.ts';
@@ -168,8 +169,7 @@ test('cancelling before the issuance clears the session; once it was requested, 
   await screen(page, 'attract');
 
   // Nothing was lost: the appliance handed the journey to staff.
-  const login = await request.post('/api/staff/login', { data: { pin: STAFF_PIN } });
-  const { token } = (await login.json()) as { token: string };
+  const token = await staffToken(request, STAFF.operator);
   const overview = (await (
     await request.get('/api/staff/overview', { headers: { authorization: `Bearer ${token}` } })
   ).json()) as { inDoubt: Array<{ orderId: string }> };

@@ -12,8 +12,12 @@ export const MATCHING_CARD = 'han-zhang-wei';
 export const PIN = '305917';
 /** What the demo order shows on screen; none of it may survive a wipe. */
 export const PERSONAL_DATA = ['ORD-2025-000123', '深圳市示例科技有限公司', '张*', '4403**********1238'];
-/** The fake appliance's staff PIN. */
-export const STAFF_PIN = '246810';
+/** The staff accounts of the sim profile (and of the fake appliance): S001 administrator, S002 operator. */
+export const STAFF = {
+  administrator: { staffId: 'S001', name: '陈静', pin: '864213' },
+  operator: { staffId: 'S002', name: '王强', pin: '975310' },
+} as const;
+export type StaffAccount = { staffId: string; pin: string };
 
 export interface Call {
   method: string;
@@ -30,8 +34,12 @@ export class Devices {
     expect(res.ok(), `${path} answered ${res.status()}`).toBe(true);
   }
 
-  /** Fake appliance only: a fresh world with these settings. */
-  reset(settings: Partial<KioskSettings> = {}, stepMs = 300, extra: { parkedEvents?: number } = {}) {
+  /** Fake appliance only: a fresh world with these settings (staff accounts S001 and S002, no one signed in). */
+  reset(
+    settings: Partial<KioskSettings> = {},
+    stepMs = 300,
+    extra: { parkedEvents?: number; staffIdleMs?: number } = {},
+  ) {
     return this.#post('/__test/reset', { settings, stepMs, ...extra });
   }
   /** Fake appliance only: how central answers the issuance request from now on. */
@@ -130,11 +138,35 @@ export async function longPressCorner(page: Page, ms: number): Promise<void> {
   await page.mouse.up();
 }
 
-/** Opens the maintenance screen: the corner gesture, then the staff PIN. */
-export async function openMaintenance(page: Page): Promise<void> {
+/** On the staff sign-in screen: the staff id on the on-screen pad (letters, then the keypad), then the PIN. */
+export async function signInStaff(page: Page, who: StaffAccount): Promise<void> {
+  await page.getByTestId('staff-id-field').click();
+  await page.getByTestId('key-clear').click();
+  for (const ch of who.staffId) {
+    if (/[A-Z]/.test(ch)) await page.locator(`[data-testid="staff-letters"] [data-letter="${ch}"]`).click();
+    else await page.locator(`[data-testid="keypad"] [data-digit="${ch}"]`).click();
+  }
+  await expect(page.getByTestId('staff-id')).toHaveText(who.staffId);
+  await page.getByTestId('staff-next').click();
+  await page.getByTestId('key-clear').click();
+  await typeOnKeypad(page, who.pin);
+  await page.getByTestId('staff-submit').click();
+}
+
+/** Opens the maintenance screen: the corner gesture, then a staff id and its PIN (the administrator by default). */
+export async function openMaintenance(page: Page, who: StaffAccount = STAFF.administrator): Promise<void> {
   await longPressCorner(page, 3300);
   await screen(page, 'staff');
-  await typeOnKeypad(page, STAFF_PIN);
-  await page.getByTestId('staff-submit').click();
+  await signInStaff(page, who);
   await expect(page.getByTestId('maintenance')).toBeVisible();
+}
+
+/** A staff token straight from the API (for checks behind the screen). */
+export async function staffToken(
+  request: APIRequestContext,
+  who: StaffAccount = STAFF.administrator,
+): Promise<string> {
+  const login = await request.post('/api/staff/login', { data: { staffId: who.staffId, pin: who.pin } });
+  expect(login.ok(), `staff login answered ${login.status()}`).toBe(true);
+  return ((await login.json()) as { token: string }).token;
 }

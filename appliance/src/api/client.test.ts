@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ApiResult, createApplianceClient, matchRoute, routePath } from './client.js';
 import { ROUTES, type RouteName } from './routes.js';
 import { ErrorBodySchema } from './schemas.js';
-import { SETTINGS, STAFF_PIN, startTestApi, type TestApi } from './testing-fakes.js';
+import { SETTINGS, startTestApi, TEST_STAFF, type TestApi } from './testing-fakes.js';
 
 let api: TestApi | undefined;
 afterEach(async () => {
@@ -69,12 +69,21 @@ describe('typed client', () => {
     expect(refused).toMatchObject({ ok: false, status: 409, error: { code: 'NO_ACTIVE_JOURNEY' } });
 
     // Staff.
-    const wrong = await call('staffLogin', c.staffLogin({ body: { pin: '0000' } }));
-    expect(wrong).toMatchObject({ ok: false, status: 401, error: { code: 'STAFF_PIN_WRONG' } });
+    const admin = TEST_STAFF.administrator;
+    const wrong = await call('staffLogin', c.staffLogin({ body: { staffId: admin.staffId, pin: '916273' } }));
+    expect(wrong).toMatchObject({
+      ok: false,
+      status: 401,
+      error: { code: 'STAFF_PIN_WRONG', params: { attemptsLeft: 4 } },
+    });
     const noToken = await call('staffOverview', c.staffOverview({ token: 'forged' }));
     expect(noToken).toMatchObject({ ok: false, status: 401, error: { code: 'STAFF_AUTH_REQUIRED' } });
-    const login = await call('staffLogin', c.staffLogin({ body: { pin: STAFF_PIN } }));
+    const login = await call(
+      'staffLogin',
+      c.staffLogin({ body: { staffId: admin.staffId, pin: admin.pin } }),
+    );
     if (!login.ok) throw new Error('staff login refused');
+    expect(login.data).toMatchObject({ staffId: 'S001', name: admin.name, role: 'administrator' });
     const token = login.data.token;
     api.engine.inDoubt.push({ id: 'J-9' });
     const overview = await call('staffOverview', c.staffOverview({ token }));
@@ -101,12 +110,72 @@ describe('typed client', () => {
       ok: true,
       data: { ok: true, records: 3 },
     });
-    expect(api.audit.map((a) => a.action)).toEqual([
-      'staff.login.failed',
-      'staff.login',
-      'in-doubt.resolve',
-      'receipt.reprint',
-      'session.end',
+    const diagnostics = await call('staffDiagnostics', c.staffDiagnostics({ token }));
+    expect(diagnostics).toMatchObject({
+      ok: true,
+      data: { kind: 'certkiosk-diagnostics', generatedBy: 'staff:S001', softwareVersion: 'test' },
+    });
+
+    // Staff accounts (administrator).
+    const accounts = await call('staffAccounts', c.staffAccounts({ token }));
+    expect(accounts.ok && accounts.data.accounts.map((a) => [a.id, a.role])).toEqual([
+      ['S001', 'administrator'],
+      ['S002', 'operator'],
+    ]);
+    const added = await call(
+      'addStaffAccount',
+      c.addStaffAccount({ body: { id: 'S003', name: '赵敏', role: 'operator', pin: '381946' }, token }),
+    );
+    expect(added).toMatchObject({ ok: true, data: { action: 'staff.account.add', staffId: 'S003' } });
+    expect(
+      await call(
+        'resetStaffPin',
+        c.resetStaffPin({ params: { id: 'S003' }, body: { pin: '472691' }, token }),
+      ),
+    ).toMatchObject({ ok: true, data: { action: 'staff.account.credential-reset' } });
+    expect(
+      await call(
+        'setStaffRole',
+        c.setStaffRole({ params: { id: 'S003' }, body: { role: 'administrator' }, token }),
+      ),
+    ).toMatchObject({ ok: true, data: { details: { from: 'operator', to: 'administrator' } } });
+    expect(
+      await call(
+        'setStaffActive',
+        c.setStaffActive({ params: { id: 'S003' }, body: { active: false }, token }),
+      ),
+    ).toMatchObject({ ok: true, data: { action: 'staff.account.disable' } });
+    // A wrong PIN for S002 raises the counter over all sign-ins, which "*" clears.
+    await c.staffLogin({ body: { staffId: 'S002', pin: '916273' } });
+    expect(await call('unlockStaff', c.unlockStaff({ params: { id: '*' }, token }))).toMatchObject({
+      ok: true,
+      data: { action: 'staff.lockout.cleared', staffId: '*' },
+    });
+    expect(
+      await call(
+        'changeOwnStaffPin',
+        c.changeOwnStaffPin({ body: { currentPin: admin.pin, newPin: '529163' }, token }),
+      ),
+    ).toMatchObject({ ok: true, data: { action: 'staff.account.credential-change', staffId: 'S001' } });
+    expect((await call('staffLogout', c.staffLogout({ token }))).status).toBe(204);
+    expect(await c.staffOverview({ token })).toMatchObject({ ok: false, status: 401 });
+
+    expect(api.audit.map((a) => `${a.actor} ${a.action}`)).toEqual([
+      'system staff.accounts.seeded',
+      'staff:S001 staff.login.failed',
+      'staff:S001 staff.login',
+      'staff:S001 in-doubt.resolve',
+      'staff:S001 receipt.reprint',
+      'staff:S001 session.end',
+      'staff:S001 diagnostics.export',
+      'staff:S001 staff.account.add',
+      'staff:S001 staff.account.credential-reset',
+      'staff:S001 staff.account.role',
+      'staff:S001 staff.account.disable',
+      'staff:S002 staff.login.failed',
+      'staff:S001 staff.lockout.cleared',
+      'staff:S001 staff.account.credential-change',
+      'staff:S001 staff.logout',
     ]);
 
     // Sim.

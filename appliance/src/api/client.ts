@@ -33,8 +33,9 @@ type BodyInput<K extends RouteName> = Routes[K] extends { body: TSchema }
 type ParamsInput<K extends RouteName> = Routes[K] extends { params: TSchema }
   ? { params: RouteParams<K> }
   : Empty;
-type AuthInput<K extends RouteName> = Routes[K]['auth'] extends 'staff' ? { token: string } : Empty;
-/** What a call takes: `body` (optional when nothing in it is required), `params`, `token` for staff routes. */
+type AuthInput<K extends RouteName> = Routes[K]['auth'] extends 'none' ? Empty : { token: string };
+/** What a call takes: `body` (optional when nothing in it is required), `params`, `token` for staff and
+ *  administrator routes. */
 export type RouteInput<K extends RouteName> = BodyInput<K> & ParamsInput<K> & AuthInput<K>;
 type Args<K extends RouteName> =
   Empty extends RouteInput<K> ? [input?: RouteInput<K>] : [input: RouteInput<K>];
@@ -52,11 +53,20 @@ export const ROUTE_LIST = {
   retry: ['POST', '/api/journeys/current/retry', 'json', 'none'],
   endJourney: ['DELETE', '/api/journeys/current', 'json', 'none'],
   staffLogin: ['POST', '/api/staff/login', 'json', 'none'],
+  staffLogout: ['POST', '/api/staff/logout', 'json', 'staff'],
+  changeOwnStaffPin: ['POST', '/api/staff/me/pin', 'json', 'staff'],
+  staffAccounts: ['GET', '/api/staff/accounts', 'json', 'administrator'],
+  addStaffAccount: ['POST', '/api/staff/accounts', 'json', 'administrator'],
+  resetStaffPin: ['POST', '/api/staff/accounts/:id/pin', 'json', 'administrator'],
+  setStaffRole: ['POST', '/api/staff/accounts/:id/role', 'json', 'administrator'],
+  setStaffActive: ['POST', '/api/staff/accounts/:id/active', 'json', 'administrator'],
+  unlockStaff: ['POST', '/api/staff/accounts/:id/unlock', 'json', 'administrator'],
   staffOverview: ['GET', '/api/staff/overview', 'json', 'staff'],
   resolveInDoubt: ['POST', '/api/staff/in-doubt/:id/resolve', 'json', 'staff'],
   endSession: ['POST', '/api/staff/session/end', 'json', 'staff'],
   reprint: ['POST', '/api/staff/reprints/:id', 'json', 'staff'],
   verifyAudit: ['GET', '/api/staff/audit/verify', 'json', 'staff'],
+  staffDiagnostics: ['GET', '/api/staff/diagnostics', 'json', 'staff'],
   simPage: ['GET', '/sim', 'html', 'none'],
   simMemory: ['GET', '/sim/memory', 'json', 'none'],
   simScan: ['POST', '/sim/scan', 'json', 'none'],

@@ -226,9 +226,18 @@ export interface ErrorBody {
 // POST /api/journeys/current/retry     {} → JourneyView   (retry the failed step when error.retryable)
 // DELETE /api/journeys/current         {} → 204   (cancel: wipe the session now)
 //
-// Staff (maintenance screen), header `authorization: Bearer <token>` from login:
-// POST /api/staff/login                { pin } → { token, expiresAt }
-// GET  /api/staff/overview             → { devices, consumables, queue, inDoubt, reprints, version }
+// Staff (maintenance screen), header `authorization: Bearer <token>` from login (per-person accounts; every
+// sign-in, sign-out and change audited as `staff:<id>`, never a PIN):
+// POST /api/staff/login                { staffId, pin } → { token, staffId, name, role, idleExpiresAt, expiresAt }
+//      (STAFF_PIN_WRONG with params.attemptsLeft; from the 5th wrong PIN in a row the id is locked:
+//       429 STAFF_LOCKED with params.retryAfter and a Retry-After header, even for the right PIN)
+// POST /api/staff/logout               {} → 204
+// POST /api/staff/me/pin               { currentPin, newPin } → StaffChange   (any role)
+// GET  /api/staff/accounts             → { accounts }          (administrators; 403 STAFF_FORBIDDEN otherwise)
+// POST /api/staff/accounts             { id, name, role, pin } → StaffChange                  (administrators)
+// POST /api/staff/accounts/:id/pin | /role | /active | /unlock  → StaffChange                  (administrators)
+// GET  /api/staff/diagnostics          → the diagnostics bundle (no name, ID number, phone, PIN, pickup code)
+// GET  /api/staff/overview             → { devices, consumables, queue, inDoubt, reprints, version, staffAlarms }
 // POST /api/staff/in-doubt/:id/resolve { action: InDoubtResolution, note? } → { journey: JourneyView | null }
 //      (retry-write: the key is back in the writer, write the certificate again and resume;
 //       revoke-void: central revokes the certificate (CRL) and the order returns to approved, so the holder

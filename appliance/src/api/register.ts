@@ -1,6 +1,6 @@
 // Attaching handlers to the route table: each handler is registered under its entry's method, URL and schemas
-// (routes.ts), with the staff check on routes whose auth is 'staff'. Nothing else may be registered under /api
-// or /sim (guardRouteTable).
+// (routes.ts), with the staff check on routes whose auth is 'staff' or 'administrator'. Nothing else may be
+// registered under /api or /sim (guardRouteTable).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RouteBody, RouteParams, RouteTypes } from './client.js';
 import { fastifySchema, ROUTES, type RouteDef, type RouteName, type Routes } from './routes.js';
@@ -22,8 +22,12 @@ export type RouteHandler<K extends RouteName> = (
   reply: FastifyReply,
 ) => Promise<ServerOk<K> | FastifyReply> | undefined;
 
-/** The check run before the handler of every route with auth 'staff' (throws to refuse). */
-export type StaffPreHandler = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+/** The check run before the handler of every route with auth 'staff' or 'administrator' (throws to refuse). */
+export type StaffPreHandler = (
+  req: FastifyRequest,
+  reply: FastifyReply,
+  need: Exclude<RouteDef['auth'], 'none'>,
+) => Promise<void>;
 
 export interface RouteAttacher {
   attach<K extends RouteName>(name: K, handler: RouteHandler<K>): void;
@@ -37,13 +41,17 @@ export function routeAttacher(app: FastifyInstance, opts: { staffPreHandler?: St
     attached,
     attach(name, handler) {
       const def: RouteDef = ROUTES[name];
-      if (def.auth === 'staff' && !opts.staffPreHandler)
+      const need = def.auth;
+      const check = opts.staffPreHandler;
+      if (need !== 'none' && !check)
         throw new Error(`route ${name} needs staff auth, and no staff check was given`);
       app.route({
         method: def.method,
         url: def.url,
         schema: fastifySchema(def),
-        ...(def.auth === 'staff' ? { preHandler: opts.staffPreHandler } : {}),
+        ...(need !== 'none' && check
+          ? { preHandler: (req: FastifyRequest, reply: FastifyReply) => check(req, reply, need) }
+          : {}),
         // A PIN must never reach a log line, even on a validation error.
         ...(def.secret ? { logLevel: 'warn' as const } : {}),
         handler: handler as (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,

@@ -4,6 +4,7 @@
 import { type TSchema, Type } from '@sinclair/typebox';
 import {
   AuditVerifyResponseSchema,
+  DiagnosticsSchema,
   EmptyBodySchema,
   ErrorBodySchema,
   IdParamsSchema,
@@ -25,17 +26,28 @@ import {
   SimScanResponseSchema,
   SimTokenBodySchema,
   SimTokenResponseSchema,
+  StaffAccountsResponseSchema,
+  StaffActiveBodySchema,
+  StaffAddAccountBodySchema,
+  StaffChangeOwnPinBodySchema,
+  StaffChangeSchema,
   StaffLoginBodySchema,
+  StaffNewPinBodySchema,
   StaffOverviewSchema,
+  StaffRoleBodySchema,
   StaffSessionSchema,
+  StaffUnlockParamsSchema,
   StateSchema,
   TouchResponseSchema,
 } from './schemas.js';
 
 export type RouteMethod = 'GET' | 'POST' | 'DELETE';
 export type RouteTag = 'applicant' | 'staff' | 'sim';
-/** `staff`: a bearer token from POST /api/staff/login (checked by the StaffAuth of staff-auth.ts). */
-export type RouteAuth = 'none' | 'staff';
+/**
+ * `staff`: a bearer token from POST /api/staff/login (checked by the StaffAuth of staff-auth.ts), any role;
+ * `administrator`: the same, and the signed-in account's role must be administrator (else 403 STAFF_FORBIDDEN).
+ */
+export type RouteAuth = 'none' | 'staff' | 'administrator';
 /** What a 2xx answer carries. */
 export type RouteKind = 'json' | 'event-stream' | 'html' | 'png';
 
@@ -173,10 +185,103 @@ export const ROUTES = {
     tag: 'staff',
     auth: 'none',
     kind: 'json',
-    summary: 'Staff sign-in with the staff PIN; the token goes in `authorization: Bearer <token>`',
+    summary:
+      'Staff sign-in with a staff id and that account’s PIN; the token goes in `authorization: Bearer <token>`. ' +
+      'A wrong PIN: 401 STAFF_PIN_WRONG (params.attemptsLeft); from the 5th in a row the id is locked: 429 ' +
+      'STAFF_LOCKED with params.retryAfter and a Retry-After header (seconds), even for the right PIN',
     body: StaffLoginBodySchema,
     ok: { status: 200, schema: StaffSessionSchema },
     secret: true,
+  }),
+  staffLogout: route({
+    method: 'POST',
+    url: '/api/staff/logout',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary: 'Sign out: the token is refused from now on (audited as staff.logout)',
+    body: EmptyBodySchema,
+    ok: { status: 204, schema: NoContent },
+  }),
+  changeOwnStaffPin: route({
+    method: 'POST',
+    url: '/api/staff/me/pin',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary:
+      'Change one’s own PIN (any role): a wrong current PIN counts as a failed sign-in; other sessions of the ' +
+      'account end',
+    body: StaffChangeOwnPinBodySchema,
+    ok: { status: 200, schema: StaffChangeSchema },
+    secret: true,
+  }),
+  staffAccounts: route({
+    method: 'GET',
+    url: '/api/staff/accounts',
+    tag: 'staff',
+    auth: 'administrator',
+    kind: 'json',
+    summary: 'Administrators: every staff account with its role, state and lockout (never a PIN or hash)',
+    ok: { status: 200, schema: StaffAccountsResponseSchema },
+  }),
+  addStaffAccount: route({
+    method: 'POST',
+    url: '/api/staff/accounts',
+    tag: 'staff',
+    auth: 'administrator',
+    kind: 'json',
+    summary:
+      'Administrators: add an account (id like S001, name, role, a PIN of 6–12 digits not easy to guess)',
+    body: StaffAddAccountBodySchema,
+    ok: { status: 200, schema: StaffChangeSchema },
+    secret: true,
+  }),
+  resetStaffPin: route({
+    method: 'POST',
+    url: '/api/staff/accounts/:id/pin',
+    tag: 'staff',
+    auth: 'administrator',
+    kind: 'json',
+    summary: 'Administrators: set a new PIN for an account (its sessions end, its lockout is cleared)',
+    params: IdParamsSchema,
+    body: StaffNewPinBodySchema,
+    ok: { status: 200, schema: StaffChangeSchema },
+    secret: true,
+  }),
+  setStaffRole: route({
+    method: 'POST',
+    url: '/api/staff/accounts/:id/role',
+    tag: 'staff',
+    auth: 'administrator',
+    kind: 'json',
+    summary: 'Administrators: make an account an operator or an administrator (never the last administrator)',
+    params: IdParamsSchema,
+    body: StaffRoleBodySchema,
+    ok: { status: 200, schema: StaffChangeSchema },
+  }),
+  setStaffActive: route({
+    method: 'POST',
+    url: '/api/staff/accounts/:id/active',
+    tag: 'staff',
+    auth: 'administrator',
+    kind: 'json',
+    summary: 'Administrators: disable (its sessions end) or enable an account (never the last administrator)',
+    params: IdParamsSchema,
+    body: StaffActiveBodySchema,
+    ok: { status: 200, schema: StaffChangeSchema },
+  }),
+  unlockStaff: route({
+    method: 'POST',
+    url: '/api/staff/accounts/:id/unlock',
+    tag: 'staff',
+    auth: 'administrator',
+    kind: 'json',
+    summary:
+      'Administrators: end a sign-in lockout now (a staff id, or "*" for the lockout of every sign-in)',
+    params: StaffUnlockParamsSchema,
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: StaffChangeSchema },
   }),
   staffOverview: route({
     method: 'GET',
@@ -229,6 +334,18 @@ export const ROUTES = {
     kind: 'json',
     summary: 'Check the hash chain of the audit log',
     ok: { status: 200, schema: AuditVerifyResponseSchema },
+  }),
+  staffDiagnostics: route({
+    method: 'GET',
+    url: '/api/staff/diagnostics',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary:
+      'A diagnostics bundle for a technician (audited): version, devices, store counts, sync queue, audit-chain ' +
+      'check and the last 200 audit records, staff alarms, the configuration without secrets. No name, ID ' +
+      'number, phone, PIN, pickup code or certificate',
+    ok: { status: 200, schema: DiagnosticsSchema },
   }),
 
   // ---------- sim profile only (emulator control; registered only while central is on loopback) ----------
@@ -330,7 +447,10 @@ export function fastifySchema(def: RouteDef): Record<string, unknown> {
   return {
     summary: def.summary,
     tags: [def.tag],
-    ...(def.auth === 'staff' ? { security: [{ staffToken: [] }] } : {}),
+    ...(def.auth !== 'none' ? { security: [{ staffToken: [] }] } : {}),
+    ...(def.auth === 'administrator'
+      ? { description: 'Administrators only (else 403 STAFF_FORBIDDEN).' }
+      : {}),
     ...(def.params ? { params: def.params } : {}),
     ...(def.body ? { body: def.body } : {}),
     response: {

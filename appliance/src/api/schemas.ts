@@ -146,8 +146,93 @@ export const TouchResponseSchema = Type.Object({ idleWipeAt: IsoTime });
 
 // ---------- staff ----------
 
-export const StaffLoginBodySchema = Type.Object({ pin: Type.String({ maxLength: 64 }) });
-export const StaffSessionSchema = Type.Object({ token: Type.String(), expiresAt: IsoTime });
+export const STAFF_ROLE_VALUES = ['operator', 'administrator'] as const;
+export const StaffRoleSchema = literals(STAFF_ROLE_VALUES, {
+  description: 'operator: the maintenance screen; administrator: also the staff accounts',
+});
+/** A staff id as typed ("S001"; the store normalises case and refuses what is not 1–3 letters + 3–8 digits). */
+const StaffIdSchema = Type.String({ minLength: 1, maxLength: 16, description: 'Staff id, e.g. "S001"' });
+/** A staff PIN in a request body: never stored, logged or audited (the routes that take one are `secret`). */
+const StaffPinSchema = Type.String({ minLength: 1, maxLength: 64 });
+
+export const StaffLoginBodySchema = Type.Object(
+  { staffId: StaffIdSchema, pin: StaffPinSchema },
+  { additionalProperties: false },
+);
+export const StaffSessionSchema = Type.Object({
+  token: Type.String({ description: '`authorization: Bearer <token>` on every staff route' }),
+  staffId: Type.String(),
+  name: Type.String(),
+  role: StaffRoleSchema,
+  idleExpiresAt: Type.String({
+    description: 'ISO 8601 time: the session ends then unless another staff request comes first',
+  }),
+  expiresAt: Type.String({ description: 'ISO 8601 time: the session ends then however active' }),
+});
+
+export const StaffLockoutSchema = Type.Object({
+  since: IsoTime,
+  until: IsoTime,
+  locked: Type.Boolean({ description: 'sign-in refused right now (else the next wrong PIN locks again)' }),
+  failures: Type.Integer(),
+});
+export const StaffAccountViewSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  role: StaffRoleSchema,
+  active: Type.Boolean(),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+  credentialChangedAt: IsoTime,
+  lockout: Type.Optional(StaffLockoutSchema),
+});
+export const StaffAccountsResponseSchema = Type.Object({ accounts: Type.Array(StaffAccountViewSchema) });
+export const StaffAddAccountBodySchema = Type.Object(
+  {
+    id: StaffIdSchema,
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    role: StaffRoleSchema,
+    pin: StaffPinSchema,
+  },
+  { additionalProperties: false },
+);
+export const StaffNewPinBodySchema = Type.Object({ pin: StaffPinSchema }, { additionalProperties: false });
+export const StaffChangeOwnPinBodySchema = Type.Object(
+  { currentPin: StaffPinSchema, newPin: StaffPinSchema },
+  { additionalProperties: false },
+);
+export const StaffRoleBodySchema = Type.Object({ role: StaffRoleSchema }, { additionalProperties: false });
+export const StaffActiveBodySchema = Type.Object({ active: Type.Boolean() }, { additionalProperties: false });
+/** What a management call changed (the module audited it already, with the same actor and action). */
+export const StaffChangeSchema = Type.Object({
+  actor: Type.String({ description: '`staff:<id>` of the administrator (or the staff member) who acted' }),
+  action: Type.String({ description: 'The audit action, e.g. staff.account.add' }),
+  staffId: Type.String({ description: 'The account acted on ("*" = the counter over all sign-ins)' }),
+  details: Type.Record(Type.String(), Type.Unknown(), {
+    description: 'As audited; `unchanged: true` when nothing changed (then nothing was audited)',
+  }),
+  at: IsoTime,
+});
+export const StaffAlarmSchema = Type.Union([
+  Type.Object({
+    kind: Type.Literal('staff-lockout'),
+    staffId: Type.String({
+      description: 'The staff id claimed (it may have no account); "*" = every sign-in',
+    }),
+    since: IsoTime,
+    until: IsoTime,
+    locked: Type.Boolean(),
+    failures: Type.Integer(),
+  }),
+  Type.Object({ kind: Type.Literal('staff-no-administrator') }),
+]);
+export const StaffUnlockParamsSchema = Type.Object({
+  id: Type.String({
+    minLength: 1,
+    maxLength: 16,
+    description: 'A staff id, or "*" for the counter over all sign-ins',
+  }),
+});
 
 export const InDoubtItemSchema = Type.Object({
   id: Type.String(),
@@ -181,6 +266,8 @@ export const StaffOverviewSchema = Type.Object(
     recentJourneys: Type.Optional(
       Type.Array(Type.Object({ id: Type.String() }, { additionalProperties: true })),
     ),
+    /** Staff sign-in lockouts in force and a store without an active administrator. */
+    staffAlarms: Type.Optional(Type.Array(StaffAlarmSchema)),
   },
   { additionalProperties: true },
 );
@@ -201,6 +288,80 @@ export const AuditVerifyResponseSchema = Type.Object({
   firstBadSeq: Type.Optional(Type.Integer()),
   reason: Type.Optional(Type.String()),
 });
+
+// ---------- diagnostics export ----------
+
+const CountsSchema = Type.Record(Type.String(), Type.Integer());
+/** What a technician takes away: no name, ID number, phone, PIN, pickup code, certificate or secret. */
+export const DiagnosticsSchema = Type.Object(
+  {
+    kind: Type.Literal('certkiosk-diagnostics'),
+    formatVersion: Type.Literal(1),
+    generatedAt: IsoTime,
+    generatedBy: Type.String({ description: '`staff:<id>` who exported it' }),
+    softwareVersion: Type.String(),
+    applianceId: Type.String(),
+    hall: Type.String(),
+    simulation: Type.Boolean(),
+    devices: Type.Array(DeviceStatusViewSchema),
+    store: Type.Object({
+      journeys: Type.Object({ total: Type.Integer(), byStatus: CountsSchema, byStep: CountsSchema }),
+      reprints: Type.Object({ total: Type.Integer(), byState: CountsSchema }),
+      spoiledKeys: Type.Integer(),
+      inDoubt: Type.Integer(),
+    }),
+    sync: Type.Optional(
+      Type.Object(
+        {
+          outboxPending: Type.Integer(),
+          outboxParked: Type.Integer(),
+          delivered: Type.Optional(Type.Integer()),
+          consecutiveFailures: Type.Optional(Type.Integer()),
+          lastError: Type.Optional(Type.String()),
+          heartbeat: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+          inbox: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+        },
+        { additionalProperties: true },
+      ),
+    ),
+    auditChain: Type.Object(
+      {
+        ok: Type.Boolean(),
+        records: Type.Integer(),
+        head: Type.Optional(Type.Object({ seq: Type.Integer(), hash: Type.String() })),
+        firstBadSeq: Type.Optional(Type.Integer()),
+        problem: Type.Optional(Type.String()),
+      },
+      { additionalProperties: true },
+    ),
+    auditTail: Type.Array(
+      Type.Object(
+        {
+          seq: Type.Integer(),
+          time: IsoTime,
+          actor: Type.String(),
+          action: Type.String(),
+          details: Type.Record(Type.String(), Type.Unknown()),
+          prevHash: Type.String(),
+          hash: Type.String(),
+          scrubbedForExport: Type.Optional(
+            Type.Boolean({
+              description: 'a field was masked for the export: this copy no longer hashes to `hash`',
+            }),
+          ),
+        },
+        { additionalProperties: true },
+      ),
+      { description: 'The newest audit records (at most 200), oldest first' },
+    ),
+    staffAlarms: Type.Array(StaffAlarmSchema),
+    staffSessions: Type.Array(Type.Object({ staffId: Type.String(), since: IsoTime, lastSeenAt: IsoTime })),
+    config: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'The configuration without secrets (secret sources by kind only), PEMs as SHA-256',
+    }),
+  },
+  { additionalProperties: true },
+);
 
 // ---------- sim (emulator control; sim profile only) ----------
 

@@ -9,12 +9,13 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApplianceError } from '../errors.js';
 import type { PickupEngine } from '../journey/engine.js';
+import type { RouteTypes } from './client.js';
 import type { DeviceStatusView, JourneyView, KioskSettings, ServerEvents } from './contract.js';
 import { checkRequest, type HttpPolicy, loopbackHosts, originsOf, SECURITY_HEADERS } from './http-policy.js';
 import { IdleTimer } from './idle-timer.js';
 import { guardRouteTable, routeAttacher } from './register.js';
 import { ROUTES, type RouteName } from './routes.js';
-import { pinStaffAuth, type StaffAuth, type StaffIdentity } from './staff-auth.js';
+import type { StaffAuth, StaffIdentity } from './staff-auth.js';
 
 export interface DeviceStatusSource {
   status(): DeviceStatusView[];
@@ -23,13 +24,13 @@ export interface DeviceStatusSource {
 }
 
 export interface StaffServices {
-  /** The staff PIN of the default staff check (pinStaffAuth); not needed when `staffAuth` is given. */
-  pin?: string;
   overview(): Promise<Record<string, unknown>> | Record<string, unknown>;
   reprint(id: string): Promise<{ state: string }>;
   verifyAudit(): Promise<{ ok: boolean; records: number; firstBadSeq?: number; reason?: string }>;
   /** Record a staff action in the audit log. */
   audit(actor: string, action: string, details: Record<string, unknown>): Promise<void>;
+  /** The diagnostics bundle (diagnostics/diagnostics.ts), exported by this staff member. */
+  diagnostics(generatedBy: string): Promise<RouteTypes['staffDiagnostics']['ok']>;
 }
 
 export interface ApiOptions {
@@ -37,8 +38,8 @@ export interface ApiOptions {
   devices: DeviceStatusSource;
   settings: KioskSettings;
   staff: StaffServices;
-  /** Who may use the staff routes; default: pinStaffAuth(staff.pin). */
-  staffAuth?: StaffAuth;
+  /** Who may use the staff routes, and the staff accounts (the staff store: `staffStoreAuth(store)`). */
+  staffAuth: StaffAuth;
   /** Accepted Host headers (`name:port`); default: 127.0.0.1, localhost and [::1] with the listening port. */
   allowedHosts?: string[];
   /** Accepted Origin headers; default: `http://` + each allowed host. */
@@ -54,6 +55,10 @@ export interface ApiOptions {
 
 function send(reply: FastifyReply, err: unknown) {
   const e = err instanceof ApplianceError ? err : new ApplianceError('INTERNAL', (err as Error)?.message);
+  // A locked sign-in says when to come back, as HTTP says it for a 429 too.
+  const retryAfter = e.code === 'STAFF_LOCKED' ? Number(e.params?.['retryAfter']) : Number.NaN;
+  if (Number.isFinite(retryAfter) && retryAfter > 0)
+    reply.header('retry-after', String(Math.ceil(retryAfter)));
   return reply.code(e.status).send(e.toBody());
 }
 
@@ -71,13 +76,7 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   const { engine, devices, settings } = opts;
   const idle = new IdleTimer(settings.idleWarningMs, settings.idleWipeMs);
   const clients = new Set<FastifyReply>();
-  const staffAuth =
-    opts.staffAuth ??
-    (opts.staff.pin !== undefined
-      ? pinStaffAuth(opts.staff.pin)
-      : (() => {
-          throw new Error('buildApplianceApi: give staffAuth or staff.pin');
-        })());
+  const { staffAuth } = opts;
 
   // Response schemas document and type the answers; answers are written as they are (JSON.stringify), so
   // a schema never silently drops a field the UI reads.
@@ -178,14 +177,26 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     return send(reply, err);
   });
 
-  // ---------- staff check (StaffAuth: replaceable by a staff-accounts module) ----------
+  // ---------- staff check (StaffAuth: the staff store's sessions and roles) ----------
   const staffOf = new WeakMap<FastifyRequest, StaffIdentity>();
-  const staffPreHandler = async (req: FastifyRequest) => {
+  const staffPreHandler = async (
+    req: FastifyRequest,
+    _reply: FastifyReply,
+    need: 'staff' | 'administrator',
+  ) => {
     const who = await staffAuth.verify(req.headers.authorization);
     if (!who) throw new ApplianceError('STAFF_AUTH_REQUIRED');
+    if (need === 'administrator' && who.role !== 'administrator') {
+      throw new ApplianceError('STAFF_FORBIDDEN', undefined, { need });
+    }
     staffOf.set(req, who);
   };
-  const actor = (req: FastifyRequest) => staffOf.get(req)?.actor ?? 'staff';
+  const actor = (req: FastifyRequest): `staff:${string}` => {
+    const who = staffOf.get(req);
+    if (!who) throw new ApplianceError('STAFF_AUTH_REQUIRED');
+    return who.actor;
+  };
+  const bearer = (req: FastifyRequest) => req.headers.authorization;
   const routes = routeAttacher(app, { staffPreHandler });
 
   // ---------- applicant ----------
@@ -231,17 +242,35 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   });
 
   // ---------- staff ----------
+  // Sign-in, sign-out and account changes are audited by the staff store itself (actor staff:<id>, never a PIN).
   routes.attach('staffLogin', async (req) => {
-    const session = await staffAuth.login(req.body);
-    if (!session) {
-      await opts.staff.audit('staff:unknown', 'staff.login.failed', {});
-      throw new ApplianceError('STAFF_PIN_WRONG');
-    }
-    await opts.staff.audit(session.actor, 'staff.login', {});
-    return { token: session.token, expiresAt: session.expiresAt };
+    const s = await staffAuth.login(req.body);
+    return {
+      token: s.token,
+      staffId: s.staffId,
+      name: s.name,
+      role: s.role,
+      idleExpiresAt: s.idleExpiresAt,
+      expiresAt: s.expiresAt,
+    };
   });
+  routes.attach('staffLogout', async (req, reply) => {
+    await staffAuth.logout(bearer(req));
+    return reply.code(204).send();
+  });
+  routes.attach('changeOwnStaffPin', (req) =>
+    staffAuth.changeOwnPin(bearer(req), req.body.currentPin, req.body.newPin),
+  );
+  routes.attach('staffAccounts', async (req) => ({ accounts: await staffAuth.listAccounts(bearer(req)) }));
+  routes.attach('addStaffAccount', (req) => staffAuth.addAccount(bearer(req), req.body));
+  routes.attach('resetStaffPin', (req) => staffAuth.resetPin(bearer(req), req.params.id, req.body.pin));
+  routes.attach('setStaffRole', (req) => staffAuth.setRole(bearer(req), req.params.id, req.body.role));
+  routes.attach('setStaffActive', (req) => staffAuth.setActive(bearer(req), req.params.id, req.body.active));
+  routes.attach('unlockStaff', (req) => staffAuth.unlock(bearer(req), req.params.id));
+
   routes.attach('staffOverview', async () => ({
     ...(await opts.staff.overview()),
+    staffAlarms: staffAuth.alarms(),
     devices: devices.status(),
     inDoubt: engine.inDoubt().map((j) => ({
       id: j.id,
@@ -290,6 +319,19 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     return opts.staff.reprint(req.params.id);
   });
   routes.attach('verifyAudit', async () => opts.staff.verifyAudit());
+  routes.attach('staffDiagnostics', async (req, reply) => {
+    const by = actor(req);
+    // Audited before it is built, so the bundle's audit tail shows who took it.
+    await opts.staff.audit(by, 'diagnostics.export', {});
+    const bundle = await opts.staff.diagnostics(by);
+    const stamp = bundle.generatedAt.replace(/[:.]/g, '-');
+    reply.header(
+      'content-disposition',
+      `attachment; filename="certkiosk-diagnostics-${bundle.applianceId.replace(/[^A-Za-z0-9_-]/g, '_')}-${stamp}.json"`,
+    );
+    reply.header('cache-control', 'no-store');
+    return bundle;
+  });
 
   const missing = (Object.keys(ROUTES) as RouteName[]).filter(
     (n) => ROUTES[n].tag !== 'sim' && !routes.attached.has(n),

@@ -1,58 +1,81 @@
-// Who may use the staff routes. The API only knows this interface: POST /api/staff/login asks `login`, and
-// every route with auth 'staff' (routes.ts) runs `verify` on its `authorization` header before the handler.
-// pinStaffAuth is today's scheme (one staff PIN, bearer tokens kept in memory for 15 minutes); a staff-accounts
-// module replaces it by handing buildApplianceApi its own StaffAuth.
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+// Who may use the staff routes, and the staff accounts behind them. The API only knows this interface:
+// POST /api/staff/login asks `login`, every route with auth 'staff' or 'administrator' (routes.ts) runs `verify`
+// on its `authorization` header before the handler (and checks the role for 'administrator'), and the account
+// routes hand the same header to the account calls. The staff store (../staff, `staffStoreAuth`) implements
+// it: per-person accounts with scrypt PINs, lockout, sessions with idle and absolute expiry, roles.
+//
+// Every refusal is an ApplianceError (STAFF_PIN_WRONG, STAFF_LOCKED, STAFF_FORBIDDEN, …). The implementation
+// audits each sign-in, sign-out and account change itself, with the acting staff id and never a PIN: the API
+// does not audit those a second time.
 import type { Static } from '@sinclair/typebox';
-import type { StaffLoginBodySchema } from './schemas.js';
+import type { StaffAccountView, StaffAlarm, StaffChange, StaffRole } from '../staff/index.js';
+import type {
+  StaffAccountViewSchema,
+  StaffAlarmSchema,
+  StaffChangeSchema,
+  StaffLoginBodySchema,
+  StaffRoleSchema,
+} from './schemas.js';
 
 export type StaffLoginBody = Static<typeof StaffLoginBodySchema>;
+export type StaffRoleName = Static<typeof StaffRoleSchema>;
+export type StaffAccountViewBody = Static<typeof StaffAccountViewSchema>;
+export type StaffChangeBody = Static<typeof StaffChangeSchema>;
+export type StaffAlarmBody = Static<typeof StaffAlarmSchema>;
 
-/** The staff member behind a request; `actor` is what the audit log records ('staff', 'staff:<id>'). */
+/** The staff member behind a request; `actor` is what the audit log records (`staff:<id>`). */
 export interface StaffIdentity {
-  actor: string;
+  actor: `staff:${string}`;
+  staffId: string;
+  name: string;
+  role: StaffRoleName;
+  /** ISO time: the session ends then unless another request comes first. */
+  idleExpiresAt: string;
+  /** ISO time: the session ends then however active. */
+  expiresAt: string;
 }
 
 export interface StaffSession extends StaffIdentity {
   token: string;
-  /** ISO time. */
-  expiresAt: string;
 }
 
 export interface StaffAuth {
-  /** Checks a login's credentials: a new session, or null when they are wrong. */
-  login(body: StaffLoginBody): Promise<StaffSession | null>;
-  /** The staff member an `authorization` header value belongs to, or null (none, unknown, expired). */
+  /** Checks a sign-in: a new session, or throws (STAFF_PIN_WRONG, STAFF_LOCKED, STAFF_ACCOUNT_DISABLED…). */
+  login(body: StaffLoginBody): Promise<StaffSession>;
+  /** The staff member an `authorization` header value belongs to, or null (none, unknown, signed out, idle,
+   *  expired); refreshes the session's idle timer. */
   verify(authorization: string | undefined): Promise<StaffIdentity | null>;
+  /** Ends the session of that header (an unknown one is ignored). */
+  logout(authorization: string | undefined): Promise<void>;
+  /** Any role: change one's own PIN (the current one is checked like a sign-in). */
+  changeOwnPin(
+    authorization: string | undefined,
+    currentPin: string,
+    newPin: string,
+  ): Promise<StaffChangeBody>;
+  // Administrators only (STAFF_FORBIDDEN otherwise; the API has checked the role before, this checks again).
+  listAccounts(authorization: string | undefined): Promise<StaffAccountViewBody[]>;
+  addAccount(
+    authorization: string | undefined,
+    input: { id: string; name: string; role: StaffRoleName; pin: string },
+  ): Promise<StaffChangeBody>;
+  resetPin(authorization: string | undefined, staffId: string, newPin: string): Promise<StaffChangeBody>;
+  setRole(authorization: string | undefined, staffId: string, role: StaffRoleName): Promise<StaffChangeBody>;
+  setActive(authorization: string | undefined, staffId: string, active: boolean): Promise<StaffChangeBody>;
+  unlock(authorization: string | undefined, staffId: string): Promise<StaffChangeBody>;
+  /** Lockouts in force and a store without an administrator (the overview, diagnostics and heartbeat). */
+  alarms(): StaffAlarmBody[];
+  /** Signed-in sessions now (diagnostics). */
+  activeSessions(): Array<{ staffId: string; since: string; lastSeenAt: string }>;
 }
 
-export const STAFF_SESSION_MS = 15 * 60_000;
-
-/** One staff PIN (compared in constant time); sessions are random bearer tokens held in memory. */
-export function pinStaffAuth(pin: string, opts: { sessionMs?: number; now?: () => number } = {}): StaffAuth {
-  const sessionMs = opts.sessionMs ?? STAFF_SESSION_MS;
-  const now = opts.now ?? Date.now;
-  const want = Buffer.from(pin);
-  const tokens = new Map<string, number>();
-  return {
-    async login(body) {
-      const given = Buffer.from(body.pin);
-      if (given.length !== want.length || !timingSafeEqual(given, want)) return null;
-      const token = randomBytes(24).toString('base64url');
-      const expiresAt = now() + sessionMs;
-      tokens.set(token, expiresAt);
-      return { token, expiresAt: new Date(expiresAt).toISOString(), actor: 'staff' };
-    },
-    async verify(authorization) {
-      const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
-      if (!token) return null;
-      const until = tokens.get(token);
-      if (until === undefined) return null;
-      if (until < now()) {
-        tokens.delete(token);
-        return null;
-      }
-      return { actor: 'staff' };
-    },
-  };
-}
+// The route table's staff schemas say what the staff store gives (compile time only; kept here, on the server
+// side, so the UI's client never reaches the staff module through schemas.ts).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type StaffSchemasMatchStore = [
+  Assert<Same<StaffAlarmBody, StaffAlarm>>,
+  Assert<Same<StaffAccountViewBody, StaffAccountView>>,
+  Assert<Same<StaffRoleName, StaffRole>>,
+  Assert<StaffChange extends StaffChangeBody ? true : false>,
+];

@@ -1,19 +1,73 @@
-// Test support for the API's own tests: the API built around a fake engine, fake devices, fake staff services
-// and (optionally) the sim routes over a fake simulation, listening on 127.0.0.1 like the daemon. Every call
-// the API makes on them is recorded, so a test can show that a refused request changed nothing.
+// Test support for the API's own tests: the API built around a fake engine, fake devices, fake staff services,
+// a real staff store (accounts in a temporary folder, cheap scrypt) and (optionally) the sim routes over a fake
+// simulation, listening on 127.0.0.1 like the daemon. Every call the API makes on them is recorded, so a test
+// can show that a refused request changed nothing.
 import { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { configSchema } from '@certkiosk/config';
 import type { FastifyInstance } from 'fastify';
+import { buildDiagnostics } from '../diagnostics/diagnostics.js';
 import { ApplianceError } from '../errors.js';
 import type { PickupEngine } from '../journey/engine.js';
 import { simRoutes } from '../sim/routes.js';
 import type { Simulation } from '../sim/simulation.js';
+import {
+  hashStaffPin,
+  openStaffStore,
+  type ScryptParams,
+  type StaffSeedAccount,
+  type StaffStore,
+  type StaffStoreOptions,
+  staffStoreAuth,
+} from '../staff/index.js';
 import type { DeviceStatusView, JourneyView, KioskSettings } from './contract.js';
 import { type ApiOptions, buildApplianceApi } from './server.js';
 
-export const STAFF_PIN = '8642';
+/** The seeded accounts of every test API (PINs whose digits do not occur by chance in times or counts). */
+export const TEST_STAFF = {
+  administrator: { staffId: 'S001', name: '陈静', role: 'administrator', pin: '583920' },
+  operator: { staffId: 'S002', name: '王强', role: 'operator', pin: '704158' },
+} as const;
+/** scrypt at its lowest accepted cost: the tests sign in often. */
+export const FAST_SCRYPT: ScryptParams = { N: 1024, r: 8, p: 1 };
+
+let seedOnce: Promise<StaffSeedAccount[]> | undefined;
+/** TEST_STAFF as the config's seed (hashed once per test file). */
+export function testStaffSeed(): Promise<StaffSeedAccount[]> {
+  seedOnce ??= Promise.all(
+    Object.values(TEST_STAFF).map(async (a) => ({
+      id: a.staffId,
+      name: a.name,
+      role: a.role,
+      pinHash: await hashStaffPin(a.pin, FAST_SCRYPT),
+    })),
+  );
+  return seedOnce;
+}
+
+/** A staff store seeded with TEST_STAFF in a fresh temporary folder. */
+export async function openTestStaffStore(
+  opts: Partial<StaffStoreOptions> & Pick<StaffStoreOptions, 'audit'>,
+): Promise<{ store: StaffStore; file: string }> {
+  const file = join(mkdtempSync(join(tmpdir(), 'ck-staff-')), 'staff.json');
+  const store = await openStaffStore({
+    file,
+    seed: await testStaffSeed(),
+    hashParams: FAST_SCRYPT,
+    sweepIntervalMs: 0,
+    ...opts,
+  });
+  return { store, file };
+}
+
+/** The sim profile's configuration, parsed without touching the disk (for the diagnostics bundle). */
+export function simProfileConfig() {
+  return configSchema.parse(
+    JSON.parse(readFileSync(new URL('../../../config/profiles/sim.json', import.meta.url), 'utf8')),
+  );
+}
 
 export const SETTINGS: KioskSettings = {
   applianceId: 'KIOSK-TEST-001',
@@ -176,35 +230,98 @@ export interface TestApi {
   port: number;
   engine: ReturnType<typeof fakeEngine>;
   sim: ReturnType<typeof fakeSimulation>;
-  audit: Array<{ actor: string; action: string }>;
+  /** Everything audited: the API's own staff actions and the staff store's (details as given). */
+  audit: Array<{ actor: string; action: string; details: Record<string, unknown> }>;
+  /** The real staff store behind the staff routes. */
+  staff: StaffStore;
+  /** Its file (hashes and lockout counters). */
+  staffFile: string;
   close(): Promise<void>;
 }
 
-/** The API with fakes and the sim routes (central on loopback), listening on 127.0.0.1 on a free port. */
+/** `authorization` header value of a token. */
+export const bearer = (token: string) => `Bearer ${token}`;
+
+/** The API with fakes, a real staff store and the sim routes (central on loopback), on 127.0.0.1, a free port. */
 export async function startTestApi(
-  opts: Partial<ApiOptions> & { centralUrl?: string } = {},
+  opts: Partial<ApiOptions> & {
+    centralUrl?: string;
+    /** Options of the staff store (a clock, lockout settings…). */
+    staffStore?: Partial<StaffStoreOptions>;
+    /** Also hand every audited record to this (e.g. a real AuditLog's append). */
+    auditSink?: (
+      actor: `staff:${string}` | 'system',
+      action: string,
+      details: Record<string, unknown>,
+    ) => Promise<unknown>;
+  } = {},
 ): Promise<TestApi> {
   const engine = fakeEngine();
   const sim = fakeSimulation();
-  const audit: Array<{ actor: string; action: string }> = [];
-  const { centralUrl, ...apiOpts } = opts;
-  const app = await buildApplianceApi({
-    engine: engine.engine,
-    devices: { status: () => DEVICES, on: () => undefined, off: () => undefined },
-    settings: SETTINGS,
-    staff: {
-      pin: STAFF_PIN,
-      overview: () => ({ version: 'test', queue: { depth: 0 }, reprints: [], spoiledKeys: [] }),
-      reprint: async () => ({ state: 'printed' }),
-      verifyAudit: async () => ({ ok: true, records: 3 }),
-      audit: async (actor, action) => {
-        audit.push({ actor, action });
+  const audit: TestApi['audit'] = [];
+  const { centralUrl, staffStore: staffOpts, auditSink, ...apiOpts } = opts;
+  const record = async (actor: string, action: string, details: Record<string, unknown>) => {
+    audit.push({ actor, action, details: structuredClone(details) });
+    await auditSink?.(actor.startsWith('staff:') ? (actor as `staff:${string}`) : 'system', action, details);
+  };
+  const { store, file } = await openTestStaffStore({ audit: record, ...staffOpts });
+  const devices = { status: () => DEVICES, on: () => undefined, off: () => undefined };
+  let app: FastifyInstance;
+  try {
+    app = await buildApplianceApi({
+      engine: engine.engine,
+      devices,
+      settings: SETTINGS,
+      staffAuth: staffStoreAuth(store),
+      staff: {
+        overview: () => ({ version: 'test', queue: { depth: 0 }, reprints: [], spoiledKeys: [] }),
+        reprint: async () => ({ state: 'printed' }),
+        verifyAudit: async () => ({ ok: true, records: 3 }),
+        audit: record,
+        diagnostics: (by) =>
+          buildDiagnostics(
+            {
+              softwareVersion: 'test',
+              config: simProfileConfig(),
+              devices: devices.status,
+              journeys: () => [],
+              reprints: () => [],
+              spoiledKeys: () => 0,
+              inDoubt: () => engine.inDoubt.length,
+              audit: { head: () => ({ seq: 0, hash: '0'.repeat(64) }), read: async function* () {} },
+              verifyAudit: async () => ({
+                ok: true,
+                records: 0,
+                head: { seq: 0, hash: '0'.repeat(64) },
+                tornTail: false,
+              }),
+              staffAlarms: () => store.alarms(),
+              staffSessions: () => store.activeSessions(),
+            },
+            by,
+          ),
       },
-    },
-    plugins: [simRoutes({ sim: sim.sim, centralUrl: centralUrl ?? 'http://127.0.0.1:7410' })],
-    ...apiOpts,
-  });
+      plugins: [simRoutes({ sim: sim.sim, centralUrl: centralUrl ?? 'http://127.0.0.1:7410' })],
+      ...apiOpts,
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const port = Number(new URL(url).port);
-  return { app, url, port, engine, sim, audit, close: () => app.close() };
+  return {
+    app,
+    url,
+    port,
+    engine,
+    sim,
+    audit,
+    staff: store,
+    staffFile: file,
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
 }

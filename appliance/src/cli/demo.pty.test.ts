@@ -127,7 +127,8 @@ describe('make demo', () => {
       `kiosk UI            http://127.0.0.1:${kioskPort}/`,
       `emulator control    http://127.0.0.1:${kioskPort}/sim`,
       `fleet view          http://127.0.0.1:${centralPort}/fleet   (log in with the admin token "dev")`,
-      'staff PIN           8642',
+      'staff sign-in       S001 PIN 864213  administrator',
+      '                      S002 PIN 975310  operator',
     ])
       expect(demo.stdout()).toContain(line);
     const code_ = await fetch(`${phonePage}/pickup-code`, { headers: { connection: 'close' } });

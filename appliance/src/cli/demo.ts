@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 // `--smoke` plays one whole journey through the /sim control routes and the kiosk API, then stops.
 import { DEMO_SECRETS } from '@certkiosk/config';
 import type { JourneyView } from '../api/contract.js';
+import { DEMO_STAFF } from '../staff/demo-accounts.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const repo = (p: string) => join(REPO, p);
@@ -315,6 +316,10 @@ async function playOneJourney(kioskUrl: string, phonePage: string): Promise<Jour
 
 // ---------- main ----------
 
+function staffLine(a: { staffId: string; role: string; pin: string }): string {
+  return `${a.staffId} PIN ${a.pin}  ${a.role.padEnd(13)}`;
+}
+
 function banner(urls: { kiosk: string; central: string; phonePage: string }): string {
   return [
     '',
@@ -323,8 +328,9 @@ function banner(urls: { kiosk: string; central: string; phonePage: string }): st
     `  applicant's phone   ${urls.phonePage}`,
     `  emulator control    ${urls.kiosk}/sim`,
     `  fleet view          ${urls.central}/fleet   (log in with the admin token "${DEMO_ADMIN_TOKEN}")`,
-    `  staff PIN           ${DEMO_SECRETS.CERTKIOSK_STAFF_PIN}   (maintenance screen)`,
-    '  The staff PIN, the central admin token "dev" and the other demo secrets are fixed development',
+    `  staff sign-in       ${staffLine(DEMO_STAFF.administrator)}   (maintenance screen: hold the`,
+    `                      ${staffLine(DEMO_STAFF.operator)}    top-left corner for 3 s)`,
+    '  The staff PINs, the central admin token "dev" and the other demo secrets are fixed development',
     '  values for this demo only.',
     `How to play: open the phone page and the kiosk UI; on /sim press "Scan the phone page's QR code", confirm`,
     `the order on the kiosk, place ${DEMO_HOLDER.name}'s card (han-zhang-wei), insert a blank key, then set a`,

@@ -49,7 +49,7 @@ import {
   type Recovery,
 } from './pickup-table.js';
 import type { ApplianceKey, CentralPort, EventSink, KioskDevices, StateStore } from './ports.js';
-import { receiptData, receiptDocument } from './receipt.js';
+import { type ReceiptOptions, receiptData, receiptDocument } from './receipt.js';
 import {
   type IssuedJourney,
   type JourneyFrom,
@@ -103,6 +103,8 @@ export interface EngineOptions {
   audit?: (actor: 'applicant' | 'system', action: string, details: Record<string, unknown>) => Promise<void>;
   /** Test hook: awaited right after a step is made durable (e.g. to pull the key at a chosen moment). */
   afterStep?: (step: PickupStep) => Promise<void> | void;
+  /** What the receipt shows from config (kiosk.hallName, timeZone, serviceHotline); defaults: hall code, Asia/Shanghai. */
+  receipt?: ReceiptOptions;
 }
 
 /** Key algorithm per certificate profile. */
@@ -1086,7 +1088,11 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
 
   /** Print the receipt; paper out or a dead printer queues it for reprint instead of blocking issuance. */
   private async printReceipt(j: IssuedJourney): Promise<void> {
-    const data = receiptData(j, this.opts.applianceId, this.opts.centralUrl, this.now());
+    const data = receiptData(
+      j,
+      { kioskId: this.opts.applianceId, hall: this.opts.hall, ...this.opts.receipt },
+      this.now(),
+    );
     await this.intend(j, 'print-receipt');
     try {
       await this.devices.printReceipt(receiptDocument(data));

@@ -20,6 +20,8 @@ export function orderSnapshot(order: ApplianceOrder): OrderSnapshot {
   if (order.holder) s.holder = { ...order.holder };
   if (order.legalRepresentative) s.legalRepresentative = { ...order.legalRepresentative };
   if (order.handler) s.handler = { ...order.handler };
+  if (order.pricePaidFen !== undefined) s.pricePaidFen = order.pricePaidFen;
+  if (order.receiptUrl) s.receiptUrl = order.receiptUrl;
   return s;
 }
 
@@ -32,6 +34,8 @@ export function purgePersonalData(j: JourneyRecord): void {
   if (j.order) {
     // Without the salt and the HMACs nothing is left to try candidate ID numbers or names against.
     j.order.identitySalt = '';
+    // The receipt link opens the order's status: the printed receipt (or its reprint item) has it, not the record.
+    delete j.order.receiptUrl;
     for (const key of ['holder', 'handler', 'legalRepresentative'] as const) {
       const p = j.order[key];
       if (p) j.order[key] = { ...p, idHmac: '', nameHmac: '' };

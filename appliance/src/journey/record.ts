@@ -25,6 +25,10 @@ export interface OrderSnapshot {
   legalRepresentative?: PersonRef;
   handler?: PersonRef;
   holderVerifiedOnline: boolean;
+  /** What the applicant paid, in fen (central's order; printed on the receipt). */
+  pricePaidFen?: number;
+  /** The order's receipt page on central (with its receipt token), for the receipt's QR code; dropped at purge. */
+  receiptUrl?: string;
 }
 
 /** The ID-card check: attempts so far and, once a card matched, who it was. */

@@ -1,9 +1,16 @@
-// The staff store as the API's pluggable staff check (the `StaffAuth` shape of api/staff-auth.ts, matched
-// structurally so this folder does not depend on the API's files): `login` takes { staffId, pin }, `verify` an
-// `authorization: Bearer <token>` header. Unlike the shared-PIN check, a refused login throws the store's
-// ApplianceError (STAFF_PIN_WRONG, STAFF_LOCKED, …) instead of returning null, and is already audited.
+// The staff store as the API's staff check and account service (the `StaffAuth` shape of api/staff-auth.ts,
+// matched structurally so this folder does not depend on the API's files): `login` takes { staffId, pin },
+// every other call an `authorization: Bearer <token>` header. A refused call throws the store's ApplianceError
+// (STAFF_PIN_WRONG, STAFF_LOCKED, STAFF_FORBIDDEN, …), and everything the store does is already audited.
 import { ApplianceError } from '../errors.js';
-import type { StaffPrincipal, StaffStore } from './staff-store.js';
+import type {
+  StaffAccountView,
+  StaffAlarm,
+  StaffChange,
+  StaffPrincipal,
+  StaffRole,
+  StaffStore,
+} from './staff-store.js';
 
 export interface StaffStoreIdentity extends StaffPrincipal {
   /** The audit actor, `staff:<id>`. */
@@ -19,6 +26,18 @@ export interface StaffStoreAuth {
   /** null when there is no valid session (none, unknown, signed out, idle, expired); refreshes the idle timer. */
   verify(authorization: string | undefined): Promise<StaffStoreIdentity | null>;
   logout(authorization: string | undefined): Promise<void>;
+  changeOwnPin(authorization: string | undefined, currentPin: string, newPin: string): Promise<StaffChange>;
+  listAccounts(authorization: string | undefined): Promise<StaffAccountView[]>;
+  addAccount(
+    authorization: string | undefined,
+    input: { id: string; name: string; role: StaffRole; pin: string },
+  ): Promise<StaffChange>;
+  resetPin(authorization: string | undefined, staffId: string, newPin: string): Promise<StaffChange>;
+  setRole(authorization: string | undefined, staffId: string, role: StaffRole): Promise<StaffChange>;
+  setActive(authorization: string | undefined, staffId: string, active: boolean): Promise<StaffChange>;
+  unlock(authorization: string | undefined, staffId: string): Promise<StaffChange>;
+  alarms(): StaffAlarm[];
+  activeSessions(): Array<{ staffId: string; since: string; lastSeenAt: string }>;
 }
 
 /** The token of an `authorization: Bearer <token>` header. */
@@ -47,5 +66,16 @@ export function staffStoreAuth(store: StaffStore): StaffStoreAuth {
       }
     },
     logout: (authorization) => store.logout(bearerToken(authorization)),
+    changeOwnPin: (authorization, currentPin, newPin) =>
+      store.changeOwnPin(bearerToken(authorization), currentPin, newPin),
+    listAccounts: (authorization) => store.listAccounts(bearerToken(authorization)),
+    addAccount: (authorization, input) => store.addAccount(bearerToken(authorization), input),
+    resetPin: (authorization, staffId, newPin) => store.resetPin(bearerToken(authorization), staffId, newPin),
+    setRole: (authorization, staffId, role) => store.setRole(bearerToken(authorization), staffId, role),
+    setActive: (authorization, staffId, active) =>
+      store.setActive(bearerToken(authorization), staffId, active),
+    unlock: (authorization, staffId) => store.unlock(bearerToken(authorization), staffId),
+    alarms: () => store.alarms(),
+    activeSessions: () => store.activeSessions(),
   };
 }

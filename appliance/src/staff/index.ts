@@ -6,6 +6,7 @@ export {
   type StaffStoreSession,
   staffStoreAuth,
 } from './auth-adapter.js';
+export { DEMO_STAFF, type DemoStaffAccount, demoStaffLogin } from './demo-accounts.js';
 export {
   DEFAULT_SCRYPT_PARAMS,
   hashStaffPin,

@@ -6,7 +6,13 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type ApiResult, createApplianceClient } from '../api/client.js';
 import type { JourneyView } from '../api/contract.js';
-import { type CentralHandle, SIM_SECRETS_ENV, waitFor, writeSimConfigFile } from './kiosk-harness.js';
+import {
+  type CentralHandle,
+  SIM_SECRETS_ENV,
+  simStaffLogin,
+  waitFor,
+  writeSimConfigFile,
+} from './kiosk-harness.js';
 
 const DAEMON = fileURLToPath(new URL('../../dist/sim/cli.js', import.meta.url));
 export const HOLDER_PIN = '385172';
@@ -164,9 +170,7 @@ export async function play(
 }
 
 export async function staffLogin(base: string): Promise<string> {
-  const r = await createApplianceClient(base).staffLogin({
-    body: { pin: SIM_SECRETS_ENV.CERTKIOSK_STAFF_PIN },
-  });
+  const r = await createApplianceClient(base).staffLogin({ body: simStaffLogin('administrator') });
   if (!r.ok) throw new Error(`staff login: ${r.status} ${JSON.stringify(r.error)}`);
   return r.data.token;
 }

@@ -12,11 +12,16 @@ import { buildCentral } from '@certkiosk/sync/central';
 import type { FastifyInstance } from 'fastify';
 import { createApplianceClient } from '../api/client.js';
 import type { DeviceStatusView, JourneyView } from '../api/contract.js';
+import { DEMO_STAFF, demoStaffLogin } from '../staff/demo-accounts.js';
 
 const repo = (p: string) => fileURLToPath(new URL(`../../../${p}`, import.meta.url));
 export const ADMIN_TOKEN = 'test-admin';
 /** The secrets the sim daemon runs with in tests (defined once in config; refused in production). */
 export const SIM_SECRETS_ENV = { ...TEST_SECRETS };
+/** The staff accounts the sim profile seeds (S001 administrator, S002 operator), with their PINs. */
+export const SIM_STAFF = DEMO_STAFF;
+/** The body of POST /api/staff/login for a sim staff account (administrator unless said). */
+export const simStaffLogin = demoStaffLogin;
 
 export const ZHANG_WEI = { name: '张伟', idNumber: '440305198503071238' };
 

@@ -1,5 +1,6 @@
 // The one store of the kiosk UI: appliance state (fed by /api/events and REST answers), language,
 // easy mode, idle timing, and the staff session. Nothing here is ever written to storage or history.
+import type { RouteTypes } from '../../../appliance/src/api/client.ts';
 import { type ApiResult, api } from './api.ts';
 import type { ErrorBody, InDoubtResolution, JourneyView, KioskSettings } from './contract.ts';
 import { DEFAULT_LANG, type Lang, type MessageKey, type MessageParams, translate } from './i18n.ts';
@@ -22,17 +23,39 @@ import {
   waitProblem,
 } from './kiosk-state.ts';
 import { normaliseOverview, type StaffOverview } from './staff.ts';
+import { rememberStaffId, staffIdleDeadline } from './staff-login.ts';
 
 const SERVER_EVENTS = ['journey', 'device', 'idle-warning', 'wiped'] as const;
 const KEEPALIVE_EVERY_MS = 2000;
 
+export type StaffRole = RouteTypes['staffLogin']['ok']['role'];
+export type StaffAccount = RouteTypes['staffAccounts']['ok']['accounts'][number];
+type StaffResult = { key: MessageKey; params?: MessageParams };
+
+/** Who is signed in (from the sign-in answer; the role is checked again by the appliance on every call). */
+export interface StaffMember {
+  staffId: string;
+  name: string;
+  role: StaffRole;
+}
+
 export interface StaffSession {
   token: string | null;
+  me: StaffMember | null;
+  /** The appliance ends the session at this time (ms) unless a staff request comes first; the screen signs
+   *  out then too. */
+  idleExpiresAt: number | null;
+  /** The session's end however active (ms). */
+  expiresAt: number | null;
+  /** How long the appliance keeps an idle session (from the sign-in answer). */
+  idleWindowMs: number;
   overview: StaffOverview | null;
+  /** Administrators: the staff accounts (null until loaded, and for operators). */
+  accounts: StaffAccount[] | null;
   /** The last refusal (sign-in, overview or an action), shown until the next action. */
   error: ErrorBody | null;
   /** What the last accepted action did, in the staff's words. */
-  result: { key: MessageKey; params?: MessageParams } | null;
+  result: StaffResult | null;
   /** An action is on its way: its buttons wait for the answer. */
   busy: boolean;
 }
@@ -49,6 +72,8 @@ class Kiosk {
   pending = $state(false);
   confirmingCancel = $state(false);
   staff = $state<StaffSession | null>(null);
+  /** Staff ids signed in with since the page loaded (memory only), offered on the sign-in screen. */
+  recentStaffIds = $state<string[]>([]);
   now = $state(Date.now());
   lastActivity = $state(Date.now());
   #lastKeepalive = 0;
@@ -159,6 +184,11 @@ class Kiosk {
   tick(): void {
     const now = Date.now();
     this.now = now;
+    // The staff session ends on the screen when the appliance ends it (no staff request for its idle time).
+    const staff = this.staff;
+    if (staff?.token && staff.idleExpiresAt !== null && now >= staff.idleExpiresAt) {
+      this.#staffSignedOut({ key: 'staff.login.sessionEnded' });
+    }
     const timings = this.timings;
     const settings = this.settings;
     if (!timings || !settings) return;
@@ -204,7 +234,7 @@ class Kiosk {
   }
 
   async expire(): Promise<void> {
-    this.staff = null;
+    this.closeStaff();
     if (this.state.journey) {
       this.#forgetEverything({ type: 'wiped', data: { reason: 'idle' } });
       await api.endJourney();
@@ -292,40 +322,124 @@ class Kiosk {
 
   openStaff(): void {
     this.activity();
-    this.staff = { token: null, overview: null, error: null, result: null, busy: false };
+    this.staff = {
+      token: null,
+      me: null,
+      idleExpiresAt: null,
+      expiresAt: null,
+      idleWindowMs: 0,
+      overview: null,
+      accounts: null,
+      error: null,
+      result: null,
+      busy: false,
+    };
   }
 
+  /** Leave the maintenance screen: the session is ended at the appliance too. */
   closeStaff(): void {
+    const token = this.staff?.token;
     this.staff = null;
+    if (token) void api.staffLogout({ token });
   }
 
-  async staffLogin(pin: string): Promise<void> {
-    const r = await api.staffLogin({ body: { pin } });
-    if (!this.staff) return;
+  async staffLogin(staffId: string, pin: string): Promise<void> {
+    const r = await api.staffLogin({ body: { staffId, pin } });
+    const staff = this.staff;
+    if (!staff) return;
     if (!r.ok) {
-      this.staff.error = r.error;
+      staff.error = r.error;
+      staff.result = null;
       return;
     }
-    this.staff.token = r.data.token;
-    this.staff.error = null;
+    const now = Date.now();
+    const s = r.data;
+    const expiresAt = Date.parse(s.expiresAt);
+    const idleWindowMs = Math.max(0, Date.parse(s.idleExpiresAt) - now);
+    staff.token = s.token;
+    staff.me = { staffId: s.staffId, name: s.name, role: s.role };
+    staff.expiresAt = expiresAt;
+    staff.idleWindowMs = idleWindowMs;
+    staff.idleExpiresAt = staffIdleDeadline(now, idleWindowMs, expiresAt);
+    staff.error = null;
+    staff.result = null;
+    this.recentStaffIds = rememberStaffId(this.recentStaffIds, s.staffId);
     await this.loadOverview();
+    if (s.role === 'administrator') await this.loadAccounts();
+  }
+
+  /** Sign out and stay on the staff sign-in screen (the next member of staff signs in). */
+  async staffLogout(): Promise<void> {
+    const token = this.staff?.token;
+    this.#staffSignedOut({ key: 'staff.login.signedOut' });
+    if (token) await api.staffLogout({ token });
+  }
+
+  /** Forget the session on the screen (signed out, idle, or refused by the appliance). */
+  #staffSignedOut(result: StaffResult | null, error: ErrorBody | null = null): void {
+    const staff = this.staff;
+    if (!staff) return;
+    staff.token = null;
+    staff.me = null;
+    staff.idleExpiresAt = null;
+    staff.expiresAt = null;
+    staff.overview = null;
+    staff.accounts = null;
+    staff.busy = false;
+    staff.error = error;
+    staff.result = result;
+  }
+
+  /** A staff request was answered: the appliance's idle clock starts again, so does the screen's. */
+  #staffSeen(): void {
+    const staff = this.staff;
+    if (staff?.token && staff.expiresAt !== null) {
+      staff.idleExpiresAt = staffIdleDeadline(Date.now(), staff.idleWindowMs, staff.expiresAt);
+    }
+  }
+
+  /** A refusal of a staff request; a 401 means the session is over (idle, signed out, account disabled). */
+  #staffRefused(error: ErrorBody): void {
+    if (!this.staff) return;
+    if (error.code === 'STAFF_AUTH_REQUIRED') this.#staffSignedOut({ key: 'staff.login.sessionEnded' });
+    else this.staff.error = error;
   }
 
   async loadOverview(): Promise<void> {
     const token = this.staff?.token;
     if (!token) return;
     const r = await api.staffOverview({ token });
-    if (!this.staff) return;
-    if (r.ok) this.staff.overview = normaliseOverview(r.data);
-    else this.staff.error = r.error;
+    if (!this.staff || this.staff.token !== token) return;
+    if (r.ok) {
+      this.staff.overview = normaliseOverview(r.data);
+      this.#staffSeen();
+    } else this.#staffRefused(r.error);
+  }
+
+  /** Administrators: the staff accounts. A refusal (the role was taken away) hides the section. */
+  async loadAccounts(): Promise<void> {
+    const token = this.staff?.token;
+    if (!token) return;
+    const r = await api.staffAccounts({ token });
+    const staff = this.staff;
+    if (!staff || staff.token !== token) return;
+    if (r.ok) {
+      staff.accounts = r.data.accounts;
+      this.#staffSeen();
+    } else if (r.error.code === 'STAFF_FORBIDDEN') {
+      staff.accounts = null;
+      if (staff.me) staff.me.role = 'operator';
+    } else this.#staffRefused(r.error);
   }
 
   /** One staff action: the answer becomes the result line or the error line, then the overview reloads. */
   async #staffAction(
     run: (token: string) => Promise<ApiResult<unknown>>,
-    result: { key: MessageKey; params?: MessageParams },
+    result: StaffResult,
     /** A 2xx answer can still report that the action did not work (a write that failed again). */
     refusalIn: (data: unknown) => ErrorBody | null = () => null,
+    /** The action changed the staff accounts: reload them too. */
+    accounts = false,
   ): Promise<boolean> {
     const staff = this.staff;
     if (!staff?.token || staff.busy) return false;
@@ -334,12 +448,18 @@ class Kiosk {
     staff.error = null;
     staff.result = null;
     const r = await run(token);
-    if (!this.staff) return false;
+    if (!this.staff || this.staff.token !== token) return false;
     this.staff.busy = false;
+    if (!r.ok && r.error.code === 'STAFF_AUTH_REQUIRED') {
+      this.#staffRefused(r.error);
+      return false;
+    }
+    if (r.ok) this.#staffSeen();
     const refusal = r.ok ? refusalIn(r.data) : r.error;
     if (refusal) this.staff.error = refusal;
     else this.staff.result = result;
     await this.loadOverview();
+    if (accounts && this.staff?.me?.role === 'administrator') await this.loadAccounts();
     return refusal === null;
   }
 
@@ -365,6 +485,55 @@ class Kiosk {
   /** End the applicant's session from the maintenance screen (an issuance already requested goes to staff). */
   endSession(): Promise<boolean> {
     return this.#staffAction((token) => api.endSession({ token }), { key: 'staff.result.endSession' });
+  }
+
+  // ---------- staff accounts (administrators) ----------
+
+  /** The PIN goes to the appliance once and is not kept here. */
+  addStaffAccount(input: { id: string; name: string; role: StaffRole; pin: string }): Promise<boolean> {
+    return this.#staffAction(
+      (token) => api.addStaffAccount({ body: input, token }),
+      { key: 'staff.accounts.result.added', params: { id: input.id } },
+      () => null,
+      true,
+    );
+  }
+
+  resetStaffPin(id: string, pin: string): Promise<boolean> {
+    return this.#staffAction(
+      (token) => api.resetStaffPin({ params: { id }, body: { pin }, token }),
+      { key: 'staff.accounts.result.pinReset', params: { id } },
+      () => null,
+      true,
+    );
+  }
+
+  setStaffRole(id: string, role: StaffRole): Promise<boolean> {
+    return this.#staffAction(
+      (token) => api.setStaffRole({ params: { id }, body: { role }, token }),
+      { key: `staff.accounts.result.role.${role}`, params: { id } },
+      () => null,
+      true,
+    );
+  }
+
+  setStaffActive(id: string, active: boolean): Promise<boolean> {
+    return this.#staffAction(
+      (token) => api.setStaffActive({ params: { id }, body: { active }, token }),
+      { key: active ? 'staff.accounts.result.enabled' : 'staff.accounts.result.disabled', params: { id } },
+      () => null,
+      true,
+    );
+  }
+
+  /** End a sign-in lockout now (a staff id, or '*' for the lockout of every sign-in). */
+  unlockStaff(id: string): Promise<boolean> {
+    return this.#staffAction(
+      (token) => api.unlockStaff({ params: { id }, token }),
+      { key: 'staff.accounts.result.unlocked', params: { id: id === '*' ? this.t('staff.alarm.all') : id } },
+      () => null,
+      true,
+    );
   }
 }
 

@@ -35,7 +35,36 @@ describe('normaliseOverview', () => {
       version: '?',
       parkedEvents: null,
       spoiledKeys: null,
+      staffAlarms: [],
     });
+  });
+
+  it('reads staff alarms: lockouts and a store without an administrator', () => {
+    const o = normaliseOverview({
+      staffAlarms: [
+        {
+          kind: 'staff-lockout',
+          staffId: 'S002',
+          since: 'a',
+          until: '2025-03-03T08:00:30.000Z',
+          locked: true,
+          failures: 5,
+        },
+        { kind: 'staff-no-administrator' },
+        { kind: 'staff-lockout' },
+        'odd',
+      ],
+    });
+    expect(o.staffAlarms).toEqual([
+      {
+        kind: 'staff-lockout',
+        staffId: 'S002',
+        until: '2025-03-03T08:00:30.000Z',
+        locked: true,
+        failures: 5,
+      },
+      { kind: 'staff-no-administrator' },
+    ]);
   });
 
   it('reads parked sync events and spoiled keys when the appliance reports them', () => {

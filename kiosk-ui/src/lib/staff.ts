@@ -28,7 +28,13 @@ export interface StaffOverview {
   parkedEvents: number | null;
   /** Blank keys that left the tray for a journey that did not finish with them; null when not reported. */
   spoiledKeys: SpoiledKey[] | null;
+  /** Staff sign-ins locked now (a staff id, or '*' for every sign-in) and a store without an administrator. */
+  staffAlarms: StaffAlarmItem[];
 }
+
+export type StaffAlarmItem =
+  | { kind: 'staff-lockout'; staffId: string; until: string; locked: boolean; failures: number }
+  | { kind: 'staff-no-administrator' };
 
 export interface SpoiledKey {
   serial: string;
@@ -100,5 +106,22 @@ export function normaliseOverview(raw: unknown): StaffOverview {
           return serial ? [dropUndefined({ serial, at: str(k['at']), reason: str(k['reason']) })] : [];
         })
       : null,
+    staffAlarms: Array.isArray(o['staffAlarms'])
+      ? o['staffAlarms'].filter(isObject).flatMap((a): StaffAlarmItem[] => {
+          if (a['kind'] === 'staff-no-administrator') return [{ kind: 'staff-no-administrator' }];
+          const staffId = str(a['staffId']);
+          const until = str(a['until']);
+          if (a['kind'] !== 'staff-lockout' || !staffId || !until) return [];
+          return [
+            {
+              kind: 'staff-lockout',
+              staffId,
+              until,
+              locked: a['locked'] === true,
+              failures: typeof a['failures'] === 'number' ? a['failures'] : 0,
+            },
+          ];
+        })
+      : [],
   };
 }

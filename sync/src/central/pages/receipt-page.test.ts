@@ -18,7 +18,12 @@ let ipSeq = 10;
 const freshIp = () => `203.0.113.${ipSeq++}`;
 
 /** An approved order, its ApplianceOrder (what a kiosk gets with the pickup code) and its receipt path. */
-async function approved(): Promise<{ order: Order; pickupCode: string; answer: ApplianceOrder; path: string }> {
+async function approved(): Promise<{
+  order: Order;
+  pickupCode: string;
+  answer: ApplianceOrder;
+  path: string;
+}> {
   const { order, pickupCode } = await h.order(TO_APPROVED);
   const r = await h.signed('POST', '/v1/pickup-codes/check', { pickupCode });
   expect(r.statusCode, r.body).toBe(200);
@@ -143,7 +148,9 @@ describe('POST /lookup/:orderId/:receiptToken/invoice', () => {
     expect(page.body).not.toContain('finance@example.cn');
 
     // A second post replaces the details (one request per order).
-    expect((await postForm(`${path}/invoice`, { title: '个人', email: 'me@example.cn' })).statusCode).toBe(303);
+    expect((await postForm(`${path}/invoice`, { title: '个人', email: 'me@example.cn' })).statusCode).toBe(
+      303,
+    );
     expect(h.app.central.invoices.get(order.id)).toMatchObject({ title: '个人', email: 'me@example.cn' });
     expect(h.app.central.invoices.get(order.id)?.taxId).toBeUndefined();
   });
