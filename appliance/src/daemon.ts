@@ -8,7 +8,7 @@ import { type CertkioskConfig, demoSecretProblems, readSecret } from '@certkiosk
 import { DeviceManager } from '@certkiosk/firmware-bridge';
 import { CentralClient, groupFingerprint, SyncAgent } from '@certkiosk/sync';
 import type { FastifyInstance } from 'fastify';
-import type { DeviceStatusView, JourneyView, KioskSettings } from './api/contract.js';
+import type { DeviceStatusView, KioskSettings } from './api/contract.js';
 import { buildApplianceApi } from './api/server.js';
 import { applianceKeyOn, applianceTokenRef, deriveApplianceSecrets } from './appliance-key.js';
 import { AuditLog, verifyAuditLog } from './audit/index.js';
@@ -171,11 +171,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         // The audit chain's head, signed: central keeps the heads and alarms on one going back or forking.
         auditHead: await client.signAuditHead({ ...audit.head(), at: new Date().toISOString() }),
         // Staff sign-in locked after wrong PINs, or no administrator left: central keeps each open.
-        alarms: staffStore.alarms().map((a) =>
-          a.kind === 'staff-lockout'
-            ? { kind: a.kind, subject: a.staffId, since: a.since }
-            : { kind: a.kind, since: startedAt },
-        ),
+        alarms: staffStore
+          .alarms()
+          .map((a) =>
+            a.kind === 'staff-lockout'
+              ? { kind: a.kind, subject: a.staffId, since: a.since }
+              : { kind: a.kind, since: startedAt },
+          ),
         devices: deviceView().map((d) => ({
           device: d.kind,
           status: d.state,

@@ -12,8 +12,11 @@ const example = () => JSON.parse(readFileSync(join(profiles, 'production.example
 const sim = () => JSON.parse(readFileSync(join(profiles, 'sim.json'), 'utf8'));
 const module = '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so';
 
-function problemsOf(input: Record<string, any>): string[] {
-  input['devices'].token.module = module;
+/** Profile JSON as read from disk (shape checked by the loader under test). */
+type ProfileJson = { devices: { token: { module: string } } } & Record<string, unknown>;
+
+function problemsOf(input: ProfileJson): string[] {
+  input.devices.token.module = module;
   const r = parseConfig(input, profiles);
   return r.ok ? [] : r.problems;
 }

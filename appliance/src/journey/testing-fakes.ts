@@ -592,7 +592,7 @@ export class FakeUsbKey {
 
   /** The next call of `method` hangs (as a wedged key would) until the returned function is called. */
   hangNext(method: DriverMethod): () => void {
-    let release = () => undefined as void;
+    let release: () => void = () => {};
     this.hangs.set(
       method,
       new Promise<void>((resolve) => {

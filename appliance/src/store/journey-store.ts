@@ -134,7 +134,8 @@ export async function openJourneyStore(dir: string, opts: JourneyStoreOptions): 
     data.reprints = data.reprints.filter((r) => r.state === 'queued');
     // A code past its expiry is refused offline anyway: its nonce and its ID-card tries need not be remembered.
     const t = now().toISOString();
-    for (const [orderId, f] of Object.entries(data.idFailures)) if (f.expiresAt < t) delete data.idFailures[orderId];
+    for (const [orderId, f] of Object.entries(data.idFailures))
+      if (f.expiresAt < t) delete data.idFailures[orderId];
     for (const [nonce, used] of Object.entries(data.usedPickupNonces)) {
       if (used.expiresAt < t) delete data.usedPickupNonces[nonce];
     }
