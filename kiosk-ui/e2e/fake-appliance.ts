@@ -678,6 +678,7 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
+  '.ogg': 'audio/ogg',
   '.json': 'application/json',
   '.woff2': 'font/woff2',
 };

@@ -58,6 +58,11 @@ class VoicePlayer {
     this.#engine.toggleMute();
   }
 
+  /** A session ended: the next applicant hears the prompts even if the last one muted them. */
+  unmuteForNextApplicant(): void {
+    if (this.settings.muted) this.#engine.toggleMute();
+  }
+
   louder(): void {
     this.#engine.louder();
   }
