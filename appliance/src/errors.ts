@@ -102,6 +102,12 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
     'The kiosk cannot save its records (storage full or failing); nothing more is done until it can.',
   ],
   STEP_TIMEOUT: [504, 'call-staff', false, 'This step took too long; staff will finish it.'],
+  CANCEL_NOT_ALLOWED: [
+    409,
+    'none',
+    false,
+    'The certificate is already issued for this order: finish here, or call staff.',
+  ],
   TOKEN_MODEL_NOT_ALLOWED: [
     422,
     'retry',

@@ -76,11 +76,19 @@ describe('pickup journey', () => {
     await daemon.sim.placeCard('han-zhang-wei');
     const matched = await api.until((j) => j?.need === 'token');
     expect(matched?.identity).toMatchObject({ state: 'matched', idNumberMasked: '4403**********1238' });
+    expect(matched?.cancellable).toBe(true);
 
     daemon.sim.insertBlankKey();
     const written = await api.until((j) => j?.need === 'pin', 30_000);
     expect(written?.step).toBe('certificate-written');
     expect(written?.progress.steps.every((s) => s.state === 'done')).toBe(true);
+
+    // The certificate is on the key: the applicant can no longer cancel (finish, or call staff).
+    expect(written?.cancellable).toBe(false);
+    const cancel = await api.call('DELETE', '/api/journeys/current');
+    expect(cancel.status).toBe(409);
+    expect(cancel.body).toMatchObject({ code: 'CANCEL_NOT_ALLOWED' });
+    expect((await api.state()).journey).toMatchObject({ status: 'active', need: 'pin' });
 
     const weak = await api.call('POST', '/api/journeys/current/pin', { pin: '123456' });
     expect(weak.status).toBe(400);

@@ -383,6 +383,9 @@ function update(patch: { [K in keyof JourneyView]?: JourneyView[K] | undefined }
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) delete next[key as keyof JourneyView];
   }
+  // As the appliance: no cancel once central issued the certificate.
+  next.cancellable =
+    next.status === 'active' && PICKUP_STEPS.indexOf(next.step) < PICKUP_STEPS.indexOf('certificate-issued');
   world.journey.view = next;
   changed();
 }
@@ -404,6 +407,7 @@ function startJourney(): Journey {
     view: {
       id: `J-${randomBytes(4).toString('hex')}`,
       revision: 1,
+      cancellable: true,
       kind: 'pickup',
       step: 'scanned',
       status: 'active',
@@ -1077,6 +1081,7 @@ function resolveInDoubt({ req, res, body, params }: Ctx) {
   const ended = (status: JourneyView['status'], step: PickupStep): JourneyView => ({
     id,
     revision: 1,
+    cancellable: false,
     kind: 'pickup',
     step,
     status,

@@ -70,6 +70,8 @@ export interface JourneyView {
   id: string;
   /** Goes up with every durable change: a view older than one already shown must be ignored. */
   revision: number;
+  /** The applicant may still cancel: false once central issued the certificate (then: finish, or call staff). */
+  cancellable: boolean;
   kind: 'pickup';
   /** Last step made durable. */
   step: PickupStep;
@@ -183,6 +185,7 @@ export const APPLIANCE_ERROR_CODES = [
   'TOKEN_NOT_RESPONDING',
   'KEY_EVIDENCE_REFUSED',
   'TOKEN_MODEL_NOT_ALLOWED',
+  'CANCEL_NOT_ALLOWED',
   'SESSION_ENDED_BY_STAFF',
   'INTERNAL',
   // staff accounts (maintenance screen sign-in and account management)

@@ -71,6 +71,7 @@ export const IdentityViewSchema = Type.Object({
 export const JourneyViewSchema = Type.Object({
   id: Type.String(),
   revision: Type.Integer(),
+  cancellable: Type.Boolean(),
   kind: Type.Literal('pickup'),
   step: PickupStepSchema,
   status: literals(JOURNEY_STATUSES),

@@ -9,6 +9,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApplianceError } from '../errors.js';
 import type { PickupEngine } from '../journey/engine.js';
+import { cancellable } from '../journey/view.js';
 import type { RouteTypes } from './client.js';
 import type { DeviceStatusView, JourneyView, KioskSettings, ServerEvents } from './contract.js';
 import { checkRequest, type HttpPolicy, loopbackHosts, originsOf, SECURITY_HEADERS } from './http-policy.js';
@@ -218,8 +219,11 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   routes.attach('retry', () => applicant(() => engine.retry()));
   routes.attach('endJourney', async (_req, reply) => {
     const j = engine.current();
-    if (j && j.status === 'active') await engine.wipe('cancelled');
-    else if (j) await engine.close();
+    if (j && j.status === 'active') {
+      // The applicant cannot drop a certificate central already issued (the idle wipe and staff still end it).
+      if (!cancellable(j)) throw new ApplianceError('CANCEL_NOT_ALLOWED');
+      await engine.wipe('cancelled');
+    } else if (j) await engine.close();
     idle.stop();
     return reply.code(204).send();
   });

@@ -111,6 +111,7 @@ export function fakeEngine(): { engine: PickupEngine; calls: EngineCalls; inDoub
       view = {
         id: `J-${calls.length}`,
         revision: 1,
+        cancellable: true,
         kind: 'pickup',
         step: 'scanned',
         status: 'active',

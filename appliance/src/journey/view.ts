@@ -30,12 +30,19 @@ function need(j: JourneyRecord): JourneyNeed {
   }
 }
 
+/** May the applicant cancel? Not once central issued the certificate: cancelling could only lose it (finish, or
+ *  call staff; the idle wipe and staff still end the session, and hand the journey to staff in doubt). */
+export function cancellable(j: Pick<JourneyRecord, 'status' | 'step'>): boolean {
+  return j.status === 'active' && PICKUP_STEPS.indexOf(j.step) < PICKUP_STEPS.indexOf('certificate-issued');
+}
+
 export function journeyView(j: JourneyRecord): JourneyView {
   const at = PICKUP_STEPS.indexOf(j.step);
   const running = j.status === 'active' && j.awaiting === 'none';
   const view: JourneyView = {
     id: j.id,
     revision: j.revision ?? 0,
+    cancellable: cancellable(j),
     kind: 'pickup',
     step: j.step,
     status: j.status,

@@ -15,6 +15,7 @@ import {
 const journey = (over: Partial<JourneyView> = {}): JourneyView => ({
   id: 'J1',
   revision: 1,
+  cancellable: true,
   kind: 'pickup',
   step: 'scanned',
   status: 'active',

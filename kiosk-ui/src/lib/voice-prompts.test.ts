@@ -46,7 +46,16 @@ function screensOfScreenFor(): ScreenName[] {
     for (const status of Object.keys(STATUSES) as JourneyView['status'][])
       for (const step of PICKUP_STEPS)
         screens.add(
-          screenFor({ id: 'j', revision: 1, kind: 'pickup', step, status, need, progress: { steps: [] } }),
+          screenFor({
+            id: 'j',
+            revision: 1,
+            cancellable: false,
+            kind: 'pickup',
+            step,
+            status,
+            need,
+            progress: { steps: [] },
+          }),
         );
   return [...screens].sort();
 }
