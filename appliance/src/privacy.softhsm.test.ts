@@ -15,6 +15,7 @@ import {
   type CentralHandle,
   SIM_SECRETS_ENV,
   simConfig,
+  simStaffLogin,
   startTestCentral,
   ZHANG_WEI,
 } from './testing/kiosk-harness.js';
@@ -189,18 +190,32 @@ describe('a stolen kiosk disk gives no one away', () => {
     );
     expect(files.some((f) => f.includes('journal'))).toBe(true);
     expect(files.some((f) => f.includes('sync'))).toBe(true);
+    // …and the diagnostics bundle a technician takes away.
+    const staff = await api.call('POST', '/api/staff/login', simStaffLogin('administrator'));
+    const diagnostics = await api.call('GET', '/api/staff/diagnostics', undefined, {
+      authorization: `Bearer ${staff.body.token}`,
+    });
+    expect(diagnostics.status).toBe(200);
     const texts = [
       ...files.map((f) => ({ where: f, text: readFileSync(f).toString('utf8') })),
       { where: 'log lines', text: logLines.join('\n') },
+      { where: 'diagnostics export', text: JSON.stringify(diagnostics.body) },
     ];
-    const secrets = [
-      ...PEOPLE.flatMap((p) => [p.name, p.idNumber]),
-      PHONE,
+    const secrets = [...PEOPLE.flatMap((p) => [p.name, p.idNumber]), PHONE];
+    // Six-digit PINs only where they stand alone: inside a hash or a sealed record they are chance, not a leak.
+    const pins = [
       HOLDER_PIN,
       SIM_SECRETS_ENV.CERTKIOSK_APPLIANCE_TOKEN_PIN,
+      simStaffLogin('administrator').pin,
     ];
     for (const { where, text } of texts) {
       for (const s of secrets) expect(text.includes(s), `${s} found in ${where}`).toBe(false);
+      for (const pin of pins) {
+        expect(
+          new RegExp(`(?<![0-9A-Za-z+/])${pin}(?![0-9A-Za-z+/])`).test(text),
+          `PIN ${pin} in ${where}`,
+        ).toBe(false);
+      }
     }
 
     // The brute force finds nothing; on a record made the old way (salted SHA-256 with the salt beside it) it

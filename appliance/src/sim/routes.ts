@@ -95,7 +95,8 @@ export function simRoutes(opts: SimRoutesOptions) {
       return { scanned: `${code.slice(0, 24)}…` };
     });
     routes.attach('simIdCard', async (req) => {
-      const card = await sim.placeCard(req.body.fixture ?? null);
+      // null lifts the card (the schema's type coercion may hand it over as '').
+      const card = await sim.placeCard(req.body.fixture || null);
       return { placed: card ? card.name : null };
     });
     routes.attach('simToken', async (req) => {
