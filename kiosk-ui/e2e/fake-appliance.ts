@@ -1056,6 +1056,9 @@ const SECRET_ROUTES: ReadonlySet<RouteName> = new Set([
   'changeOwnStaffPin',
 ]);
 
+/** The next applicant action waits this long before it is handled (a frozen daemon); 0: answered at once. */
+let frozenMs = 0;
+
 function nextError(route: string): ErrorBody | undefined {
   const e = world.nextErrors.get(route);
   world.nextErrors.delete(route);
@@ -1228,6 +1231,11 @@ function testRoute(key: string, res: ServerResponse, body: Record<string, unknow
       send(res, 204);
       return true;
     }
+    case 'POST /__test/freeze': {
+      frozenMs = Number(body['ms'] ?? 0);
+      send(res, 204);
+      return true;
+    }
     case 'POST /__test/next-error': {
       const code = body['code'] as ApplianceErrorCode;
       if (!APPLIANCE_ERROR_CODES.includes(code)) fail(res, errorBody('BAD_REQUEST', 'none'));
@@ -1320,6 +1328,12 @@ async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     world.calls.push({ method, path, at: Date.now(), ...(method === 'POST' && !secret ? { body } : {}) });
   }
   if (testRoute(`${method} ${path}`, res, body)) return;
+  // A frozen daemon: the next applicant action is answered only after this long (then handled as usual).
+  if (frozenMs > 0 && path.startsWith('/api/journeys') && method !== 'GET') {
+    const ms = frozenMs;
+    frozenMs = 0;
+    await new Promise((r) => setTimeout(r, ms));
+  }
   const match = matchRoute(method, path);
   const handler = match ? HANDLERS[match.name] : null;
   if (match && handler) {

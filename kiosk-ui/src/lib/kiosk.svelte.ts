@@ -25,6 +25,9 @@ import {
 import { normaliseOverview, type StaffOverview } from './staff.ts';
 import { rememberStaffId, staffIdleDeadline } from './staff-login.ts';
 
+/** After this long without an answer to an action the applicant is told the system is busy. */
+const BUSY_AFTER_MS = 3000;
+
 const SERVER_EVENTS = ['journey', 'device', 'idle-warning', 'wiped'] as const;
 const KEEPALIVE_EVERY_MS = 2000;
 
@@ -70,6 +73,8 @@ class Kiosk {
   notice = $state<ErrorBody | null>(null);
   dismissedJourneyError = $state<string | null>(null);
   pending = $state(false);
+  /** The appliance has not answered an action for BUSY_AFTER_MS: "系统繁忙，请稍候", and taps are dropped. */
+  busy = $state(false);
   confirmingCancel = $state(false);
   staff = $state<StaffSession | null>(null);
   /** Staff ids signed in with since the page loaded (memory only), offered on the sign-in screen. */
@@ -275,9 +280,13 @@ class Kiosk {
   }
 
   async #act(run: () => Promise<ApiResult<JourneyView>>): Promise<boolean> {
+    // One action at a time: a tap while the appliance has not answered is dropped, not queued to fire later.
     if (this.pending) return false;
     this.pending = true;
     this.notice = null;
+    const slow = setTimeout(() => {
+      this.busy = true;
+    }, BUSY_AFTER_MS);
     try {
       const r = await run();
       if (!r.ok) {
@@ -287,6 +296,8 @@ class Kiosk {
       if (r.data) this.dispatch({ type: 'journey', data: r.data });
       return true;
     } finally {
+      clearTimeout(slow);
+      this.busy = false;
       this.pending = false;
     }
   }
