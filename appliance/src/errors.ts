@@ -102,6 +102,12 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
     'The kiosk cannot save its records (storage full or failing); nothing more is done until it can.',
   ],
   STEP_TIMEOUT: [504, 'call-staff', false, 'This step took too long; staff will finish it.'],
+  TAKE_KEY_FIRST: [
+    409,
+    'none',
+    true,
+    'A USB key is still in the writer: the last holder must take it before a new pickup starts.',
+  ],
   CANCEL_NOT_ALLOWED: [
     409,
     'none',
@@ -128,6 +134,8 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
   ],
   SESSION_ENDED_BY_STAFF: [409, 'none', false, 'Staff ended this session.'],
   INTERNAL: [500, 'call-staff', false, 'Something went wrong inside the kiosk.'],
+  JOURNEY_REF_UNKNOWN: [404, 'none', false, 'No journey kept on this kiosk has this reference number.'],
+  STAFF_CALL_UNKNOWN: [404, 'none', false, 'There is no open call for staff with this reference.'],
   STAFF_LOCKED: [
     429,
     'none',

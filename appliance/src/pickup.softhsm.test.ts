@@ -156,6 +156,8 @@ describe('pickup journey', () => {
     await api.call('DELETE', '/api/journeys/current');
     expect((await api.state()).journey).toBeNull();
 
+    // The holder takes the key away (a new pickup does not start while it is in the writer).
+    daemon.sim.pullKeys();
     // The same code again: used here already.
     const again = await api.call('POST', '/api/journeys/current/scan', { code: pickupCode });
     expect(again.body.error).toMatchObject({ code: 'PICKUP_CODE_USED' });

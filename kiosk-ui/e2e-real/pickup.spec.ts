@@ -80,6 +80,11 @@ test('a real order collected in Chinese at 1080×1920, activated at central', as
     .toBe('activated');
   expect((await central.order(orderId)).certificateSerial?.toLowerCase()).toBe(serial.toLowerCase());
 
+  // The done screen asks for the key while it is in the writer, and finishing waits for it.
+  await expect(page.getByTestId('take-key')).toContainText(zh['done.keyStillIn']);
+  await expect(page.getByTestId('finish')).toBeDisabled();
+  await sim.token('pull');
+  await expect(page.getByTestId('key-taken')).toBeVisible({ timeout: 10_000 });
   await page.getByTestId('finish').click();
   await screen(page, 'attract');
 });

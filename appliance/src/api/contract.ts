@@ -68,8 +68,13 @@ export interface ReceiptView {
 
 export interface JourneyView {
   id: string;
+  /** A short reference number staff can look up (`GET /api/staff/journeys/:ref`), shown on error screens and
+   *  notices: 'K' + the first 6 letters/digits of the id in upper case, e.g. K3F9A2C (journey-ref.ts). */
+  ref: string;
   /** Goes up with every durable change: a view older than one already shown must be ignored. */
   revision: number;
+  /** Completed journeys: the holder's key is still in the writer (the done screen asks them to take it). */
+  keyInWriter?: boolean;
   /** The applicant may still cancel: false once central issued the certificate (then: finish, or call staff). */
   cancellable: boolean;
   kind: 'pickup';
@@ -186,8 +191,12 @@ export const APPLIANCE_ERROR_CODES = [
   'KEY_EVIDENCE_REFUSED',
   'TOKEN_MODEL_NOT_ALLOWED',
   'CANCEL_NOT_ALLOWED',
+  'TAKE_KEY_FIRST',
   'SESSION_ENDED_BY_STAFF',
   'INTERNAL',
+  // maintenance screen lookups
+  'JOURNEY_REF_UNKNOWN',
+  'STAFF_CALL_UNKNOWN',
   // staff accounts (maintenance screen sign-in and account management)
   'STAFF_LOCKED',
   'STAFF_FORBIDDEN',
@@ -228,6 +237,8 @@ export interface ErrorBody {
 // POST /api/journeys/current/touch     {} → { idleWipeAt }   ("more time": resets the idle timer)
 // POST /api/journeys/current/retry     {} → JourneyView   (retry the failed step when error.retryable)
 // DELETE /api/journeys/current         {} → 204   (cancel: wipe the session now)
+// POST /api/help                       {} → { ref, at, journeyRef? }   ("call staff": one open call per session;
+//      a repeated press answers the same call; the journey is not changed)
 //
 // Staff (maintenance screen), header `authorization: Bearer <token>` from login (per-person accounts; every
 // sign-in, sign-out and change audited as `staff:<id>`, never a PIN):
@@ -249,6 +260,9 @@ export interface ErrorBody {
 //      that was already requested is handed to staff as in doubt, never dropped)
 // POST /api/staff/reprints/:id         {} → { state }
 // GET  /api/staff/audit/verify         → { ok, records, firstBadSeq? }
+// POST /api/staff/calls/:id/ack        {} → StaffCall   (an applicant's call for staff was handled; audited)
+// GET  /api/staff/journeys/:ref        → JourneyLookup   (a journey by its reference number, masked; 404
+//      JOURNEY_REF_UNKNOWN)
 //
 // Sim profile only:
 // (registered only while central's URL is loopback; /sim/scan reads a phone page's code from central only)

@@ -70,8 +70,10 @@ export const IdentityViewSchema = Type.Object({
 
 export const JourneyViewSchema = Type.Object({
   id: Type.String(),
+  ref: Type.String({ description: 'Short reference number staff can look up, e.g. K3F9A2C' }),
   revision: Type.Integer(),
   cancellable: Type.Boolean(),
+  keyInWriter: Type.Optional(Type.Boolean()),
   kind: Type.Literal('pickup'),
   step: PickupStepSchema,
   status: literals(JOURNEY_STATUSES),
@@ -144,6 +146,15 @@ export const PinBodySchema = Type.Object(
   { additionalProperties: false },
 );
 export const TouchResponseSchema = Type.Object({ idleWipeAt: IsoTime });
+export const HelpResponseSchema = Type.Object({
+  ref: Type.String({
+    description: 'The call’s reference (the same for every press while it is open): /api/staff/calls/:id/ack',
+  }),
+  at: Type.String({ description: 'ISO 8601 time the call was raised (the first press)' }),
+  journeyRef: Type.Optional(
+    Type.String({ description: 'The journey’s reference number, when one is active' }),
+  ),
+});
 
 // ---------- staff ----------
 
@@ -235,6 +246,39 @@ export const StaffUnlockParamsSchema = Type.Object({
   }),
 });
 
+/** An applicant's call for staff ("呼叫工作人员"), open until a member of staff acknowledges it. */
+export const StaffCallSchema = Type.Object({
+  id: Type.String({ description: 'The call’s reference, e.g. H4C2E9A' }),
+  at: IsoTime,
+  /** How often the applicant pressed while it was open. */
+  presses: Type.Integer(),
+  journeyRef: Type.Optional(Type.String()),
+  step: Type.Optional(PickupStepSchema),
+  status: Type.Optional(literals(JOURNEY_STATUSES)),
+  need: Type.Optional(literals(JOURNEY_NEEDS)),
+  error: Type.Optional(literals(APPLIANCE_ERROR_CODES)),
+  acknowledgedAt: Type.Optional(IsoTime),
+  acknowledgedBy: Type.Optional(Type.String({ description: 'The staff id who acknowledged it' })),
+});
+export const RefParamsSchema = Type.Object({
+  ref: Type.String({ minLength: 1, maxLength: 32, description: 'A journey reference number, e.g. K3F9A2C' }),
+});
+/** A journey found by its reference number, as staff may see it: masked, no PIN, ID number or full name. */
+export const JourneyLookupSchema = Type.Object({
+  ref: Type.String(),
+  id: Type.String(),
+  status: literals(JOURNEY_STATUSES),
+  step: PickupStepSchema,
+  need: literals(JOURNEY_NEEDS),
+  active: Type.Boolean({ description: 'the journey on the kiosk right now' }),
+  errorCode: Type.Optional(literals(APPLIANCE_ERROR_CODES)),
+  note: Type.Optional(Type.String()),
+  orderId: Type.Optional(Type.String()),
+  nameMasked: Type.Optional(Type.String()),
+  startedAt: Type.Optional(IsoTime),
+  updatedAt: IsoTime,
+});
+
 export const InDoubtItemSchema = Type.Object({
   id: Type.String(),
   step: PickupStepSchema,
@@ -269,6 +313,8 @@ export const StaffOverviewSchema = Type.Object(
     ),
     /** Staff sign-in lockouts in force and a store without an active administrator. */
     staffAlarms: Type.Optional(Type.Array(StaffAlarmSchema)),
+    /** Applicants' calls for staff not yet acknowledged, oldest first. */
+    staffCalls: Type.Optional(Type.Array(StaffCallSchema)),
   },
   { additionalProperties: true },
 );

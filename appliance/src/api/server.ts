@@ -7,13 +7,16 @@ import { existsSync } from 'node:fs';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { maskIdNumbersInText } from '../audit/redact.js';
 import { ApplianceError } from '../errors.js';
 import type { PickupEngine } from '../journey/engine.js';
-import { cancellable } from '../journey/view.js';
+import { cancellable, journeyView } from '../journey/view.js';
+import { StaffCalls } from '../staff/calls.js';
 import type { RouteTypes } from './client.js';
 import type { DeviceStatusView, JourneyView, KioskSettings, ServerEvents } from './contract.js';
 import { checkRequest, type HttpPolicy, loopbackHosts, originsOf, SECURITY_HEADERS } from './http-policy.js';
 import { IdleTimer } from './idle-timer.js';
+import { journeyRef, normaliseJourneyRef } from './journey-ref.js';
 import { guardRouteTable, routeAttacher } from './register.js';
 import { ROUTES, type RouteName } from './routes.js';
 import type { StaffAuth, StaffIdentity } from './staff-auth.js';
@@ -28,7 +31,7 @@ export interface StaffServices {
   overview(): Promise<Record<string, unknown>> | Record<string, unknown>;
   reprint(id: string): Promise<{ state: string }>;
   verifyAudit(): Promise<{ ok: boolean; records: number; firstBadSeq?: number; reason?: string }>;
-  /** Record a staff action in the audit log. */
+  /** Record a staff action (or an applicant's call for staff, actor 'applicant') in the audit log. */
   audit(actor: string, action: string, details: Record<string, unknown>): Promise<void>;
   /** The diagnostics bundle (diagnostics/diagnostics.ts), exported by this staff member. */
   diagnostics(generatedBy: string): Promise<RouteTypes['staffDiagnostics']['ok']>;
@@ -41,6 +44,8 @@ export interface ApiOptions {
   staff: StaffServices;
   /** Who may use the staff routes, and the staff accounts (the staff store: `staffStoreAuth(store)`). */
   staffAuth: StaffAuth;
+  /** Applicants' open calls for staff (the daemon shares them with the heartbeat); default: a new, empty one. */
+  staffCalls?: StaffCalls;
   /** Accepted Host headers (`name:port`); default: 127.0.0.1, localhost and [::1] with the listening port. */
   allowedHosts?: string[];
   /** Accepted Origin headers; default: `http://` + each allowed host. */
@@ -78,6 +83,7 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   const idle = new IdleTimer(settings.idleWarningMs, settings.idleWipeMs);
   const clients = new Set<FastifyReply>();
   const { staffAuth } = opts;
+  const calls = opts.staffCalls ?? new StaffCalls();
 
   // Response schemas document and type the answers; answers are written as they are (JSON.stringify), so
   // a schema never silently drops a field the UI reads.
@@ -141,6 +147,8 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     const j = engine.current();
     if (!j) return;
     if (engine.isBusy) return idle.touch(); // the machine is working; the applicant is waiting for it
+    // The done screen stays until the holder takes the key (it must not wait for the next applicant).
+    if (j.status === 'completed' && engine.view()?.keyInWriter) return idle.touch();
     const done = j.status !== 'active' ? engine.close() : engine.wipe('idle');
     done.catch((err) => app.log.error(err));
   });
@@ -228,6 +236,31 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     return reply.code(204).send();
   });
 
+  // "Call staff": never changes the journey. One open call per session; only a new one is audited (masked data
+  // only). A failed audit write does not stop the call: the applicant needs staff then more than ever.
+  routes.attach('callStaff', async () => {
+    const v = engine.view();
+    const { call, raised } = calls.raise(
+      v
+        ? {
+            journeyId: v.id,
+            journeyRef: v.ref,
+            step: v.step,
+            status: v.status,
+            need: v.need,
+            ...(v.error ? { error: v.error.code } : {}),
+          }
+        : {},
+    );
+    if (raised) {
+      const { id, presses: _presses, ...facts } = call;
+      await opts.staff
+        .audit('applicant', 'staff.called', { callId: id, ...facts })
+        .catch((err: unknown) => app.log.error(err));
+    }
+    return { ref: call.id, at: call.at, ...(call.journeyRef ? { journeyRef: call.journeyRef } : {}) };
+  });
+
   routes.attach('events', (req, reply) => {
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -275,6 +308,7 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   routes.attach('staffOverview', async () => ({
     ...(await opts.staff.overview()),
     staffAlarms: staffAuth.alarms(),
+    staffCalls: calls.open(),
     devices: devices.status(),
     inDoubt: engine.inDoubt().map((j) => ({
       id: j.id,
@@ -321,6 +355,47 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   routes.attach('reprint', async (req) => {
     await opts.staff.audit(actor(req), 'receipt.reprint', { reprintId: req.params.id });
     return opts.staff.reprint(req.params.id);
+  });
+  routes.attach('ackStaffCall', async (req) => {
+    const who = actor(req);
+    const call = calls.get(req.params.id);
+    await opts.staff.audit(who, 'staff.call.ack', {
+      callId: call.id,
+      raisedAt: call.at,
+      presses: call.presses,
+      ...(call.journeyRef ? { journeyRef: call.journeyRef } : {}),
+    });
+    return calls.acknowledge(call.id, who.slice('staff:'.length));
+  });
+  routes.attach('lookupJourney', async (req) => {
+    const ref = normaliseJourneyRef(req.params.ref);
+    // Refs are short: should two kept journeys share one, the newest is the one staff were shown.
+    const found = ref
+      ? engine
+          .journeys()
+          .filter((j) => journeyRef(j.id) === ref)
+          .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0]
+      : undefined;
+    await opts.staff.audit(actor(req), 'journey.lookup', {
+      ref: ref ?? req.params.ref.slice(0, 32),
+      found: !!found,
+    });
+    if (!found || !ref) throw new ApplianceError('JOURNEY_REF_UNKNOWN', undefined, { ref: ref ?? '' });
+    const nameMasked = found.identity?.nameMasked ?? found.order?.holder?.nameMasked;
+    return {
+      ref,
+      id: found.id,
+      status: found.status,
+      step: found.step,
+      need: journeyView(found).need,
+      active: engine.current()?.id === found.id,
+      ...(found.error ? { errorCode: found.error.code } : {}),
+      ...(found.note ? { note: maskIdNumbersInText(found.note) } : {}),
+      ...(found.order?.orderId ? { orderId: found.order.orderId } : {}),
+      ...(nameMasked ? { nameMasked } : {}),
+      startedAt: found.startedAt,
+      updatedAt: found.updatedAt,
+    };
   });
   routes.attach('verifyAudit', async () => opts.staff.verifyAudit());
   routes.attach('staffDiagnostics', async (req, reply) => {

@@ -299,6 +299,8 @@ async function playOneJourney(kioskUrl: string, phonePage: string): Promise<Jour
 
   // Every POST/DELETE to the kiosk is JSON (bodiless ones send {}): the appliance refuses others (415).
   await http('DELETE', `${kioskUrl}/api/journeys/current`, {});
+  // The last holder took their key (a new pickup does not start while one is left in the writer).
+  await api('POST', '/sim/token', { action: 'pull' });
   await api('POST', '/sim/scan', { phonePageUrl: phonePage });
   await until('the order summary', (j) => j?.need === 'confirm-order');
   const confirmed = await api('POST', '/api/journeys/current/confirm', {});
@@ -311,6 +313,8 @@ async function playOneJourney(kioskUrl: string, phonePage: string): Promise<Jour
   const done = await api('POST', '/api/journeys/current/pin', { pin: DEMO_HOLDER_PIN });
   if (done.status !== 'completed')
     throw new DemoError(`after the PIN the journey is ${done.status}: ${done.error?.code ?? ''}`);
+  // The holder takes the key away.
+  await api('POST', '/sim/token', { action: 'pull' });
   return done;
 }
 

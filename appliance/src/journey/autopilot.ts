@@ -12,6 +12,8 @@ export interface AutopilotOptions {
 
 export class JourneyAutopilot {
   private timer: NodeJS.Timeout | undefined;
+  /** Whether the completed journey's key was in the writer at the last look (the done screen follows it). */
+  private keyWasIn: boolean | undefined;
   private stopped = false;
 
   constructor(
@@ -53,6 +55,20 @@ export class JourneyAutopilot {
     return this.engine.current()?.awaiting === 'token' ? this.opts.tokenPollMs : this.opts.idPollMs;
   }
 
+  /** A completed journey: tell the done screen when the holder takes the key out (or puts it back). */
+  private watchKeyLeftBehind(): void {
+    const j = this.engine.current();
+    if (j?.status !== 'completed' || !j.token) {
+      this.keyWasIn = undefined;
+      return;
+    }
+    const inWriter = this.devices.tokenPresent(j.token.serial);
+    if (inWriter !== this.keyWasIn) {
+      this.keyWasIn = inWriter;
+      this.engine.refreshView();
+    }
+  }
+
   /** One look at the journey: do the automatic step it is waiting for, if its device is ready. */
   async tick(): Promise<void> {
     if (this.engine.isBusy) return;
@@ -61,6 +77,7 @@ export class JourneyAutopilot {
       return;
     }
     await this.engine.retryWaiting();
+    this.watchKeyLeftBehind();
     const j = this.engine.current();
     if (j?.status !== 'active' || this.engine.isBusy) return;
     if (j.awaiting === 'id-card') {

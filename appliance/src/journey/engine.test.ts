@@ -181,9 +181,14 @@ describe('happy path', () => {
     expect(JSON.parse(k.store.durable())).toEqual(JSON.parse(JSON.stringify(k.store.data)));
     // The code's nonce is spent: the same code is refused offline.
     expect(Object.keys(k.store.data.usedPickupNonces)).toHaveLength(1);
+    // The done screen asks for the key until it is taken; no new pickup starts while it is in the writer.
+    expect(e.view()?.keyInWriter).toBe(true);
     await e.close();
     // Leaving the done screen: serial and fingerprint are all that is left of the certificate.
     expect(Object.keys(journeyOf(k).certificate ?? {}).sort()).toEqual(['fingerprint', 'serialNumber']);
+    expect((await e.start()).error?.code).toBe('TAKE_KEY_FIRST');
+    expect((await e.scan(k.code)).error?.code).toBe('TAKE_KEY_FIRST');
+    k.driver.pull();
     v = await e.scan(k.code);
     expect(v.error?.code).toBe('PICKUP_CODE_USED');
   });

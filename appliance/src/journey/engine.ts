@@ -172,12 +172,29 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
 
   private viewOf(j: JourneyRecord): JourneyView {
     const v = journeyView(j);
+    // The done screen stays until the holder has taken the key.
+    if (j.status === 'completed' && j.token) v.keyInWriter = this.devices.tokenPresent(j.token.serial);
     if (this.storeFault && j.status === 'active') v.error = this.storeFault;
     return v;
   }
 
   journey(id: string): JourneyRecord | undefined {
     return this.store.data.journeys[id];
+  }
+
+  /** A key with a certificate on it (a completed or in-doubt journey's) still in the writer. */
+  private keyLeftBehind(): boolean {
+    return Object.values(this.store.data.journeys).some(
+      (o) =>
+        (o.status === 'completed' || o.status === 'in-doubt') &&
+        !!o.token &&
+        this.devices.tokenPresent(o.token.serial),
+    );
+  }
+
+  /** Tell the UI again how the current journey looks (a device changed what the view says). */
+  refreshView(): void {
+    this.emit('journey', this.view());
   }
 
   /** Every journey kept (open ones and the newest closed ones). */
@@ -463,6 +480,8 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         updatedAt: now,
         attempt: 1,
       };
+      // The last holder's key is still in the writer: the scan screen says so until it is taken.
+      if (this.keyLeftBehind()) j.error = errorBody('TAKE_KEY_FIRST');
       const previous = this.store.data.activeJourneyId;
       this.store.data.activeJourneyId = j.id;
       // Not a step yet: nothing is scanned. Stored so an abandoned start is visible.
@@ -482,6 +501,8 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     return this.exclusive(async () => {
       const j = this.requireActive('scan');
       delete j.error;
+      // A written key left in the writer goes home with its holder, not to the next applicant.
+      if (this.keyLeftBehind()) return this.refuse(j, new ApplianceError('TAKE_KEY_FIRST'));
       const check = verifyPickupCode(code, this.opts.pickupPublicKeyPem, {
         hall: this.opts.hall,
         now: this.now().getTime(),

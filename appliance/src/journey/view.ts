@@ -1,5 +1,6 @@
 // JourneyRecord (what is stored) → JourneyView (what the UI may see): masked data only, and the need.
 import { type JourneyNeed, type JourneyView, PICKUP_STEPS, type PickupStep } from '../api/contract.js';
+import { journeyRef } from '../api/journey-ref.js';
 import { maskName } from './identity.js';
 import type { JourneyRecord } from './record.js';
 
@@ -41,6 +42,7 @@ export function journeyView(j: JourneyRecord): JourneyView {
   const running = j.status === 'active' && j.awaiting === 'none';
   const view: JourneyView = {
     id: j.id,
+    ref: journeyRef(j.id),
     revision: j.revision ?? 0,
     cancellable: cancellable(j),
     kind: 'pickup',

@@ -153,6 +153,8 @@ export async function play(
       lastKey = key;
       lastActed = Date.now();
       try {
+        // The last holder's key left in the writer: taken out, as the screen asks.
+        if (j?.error?.code === 'TAKE_KEY_FIRST') await answered(api.simToken({ body: { action: 'pull' } }));
         if (need === 'start' || need === 'scan') await answered(api.simScan({ body: { code } }));
         else if (need === 'confirm-order') await answered(api.confirm());
         else if (need === 'id-card') await answered(api.simIdCard({ body: { fixture: 'han-zhang-wei' } }));
