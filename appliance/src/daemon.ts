@@ -17,7 +17,14 @@ import { buildDiagnostics } from './diagnostics/diagnostics.js';
 import { JourneyAutopilot } from './journey/autopilot.js';
 import { type EngineOptions, PickupEngine } from './journey/engine.js';
 import { receiptDocument } from './journey/receipt.js';
-import { openStaffStore, type StaffAlarm, type StaffStore, staffStoreAuth } from './staff/index.js';
+import {
+  openStaffStore,
+  type StaffAlarm,
+  StaffCalls,
+  type StaffStore,
+  staffCallAlarms,
+  staffStoreAuth,
+} from './staff/index.js';
 import { openJourneyKeyring } from './store/journey-keys.js';
 import { openJourneyStore } from './store/journey-store.js';
 
@@ -95,6 +102,8 @@ export interface Daemon {
   staff: StaffStore;
   /** Staff sign-in lockouts in force and a store without an administrator (for the heartbeat). */
   staffAlarms(): StaffAlarm[];
+  /** Applicants' calls for staff not yet acknowledged (in memory; the heartbeat carries them as alarms). */
+  staffCalls: StaffCalls;
   recovered: Array<{ id: string; outcome: string }>;
   stop(): Promise<void>;
 }
@@ -161,6 +170,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
 
   const deviceView = (): DeviceStatusView[] => manager.status();
+  const staffCalls = new StaffCalls();
   const agent = await SyncAgent.open({
     dir: join(config.store.dir, 'sync'),
     client,
@@ -170,14 +180,18 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         softwareVersion: SOFTWARE_VERSION,
         // The audit chain's head, signed: central keeps the heads and alarms on one going back or forking.
         auditHead: await client.signAuditHead({ ...audit.head(), at: new Date().toISOString() }),
-        // Staff sign-in locked after wrong PINs, or no administrator left: central keeps each open.
-        alarms: staffStore
-          .alarms()
-          .map((a) =>
-            a.kind === 'staff-lockout'
-              ? { kind: a.kind, subject: a.staffId, since: a.since }
-              : { kind: a.kind, since: startedAt },
-          ),
+        // Staff sign-in locked after wrong PINs, no administrator left, an applicant's call for staff not yet
+        // acknowledged (subject: the journey's reference or 'no journey'): central keeps each open.
+        alarms: [
+          ...staffStore
+            .alarms()
+            .map((a) =>
+              a.kind === 'staff-lockout'
+                ? { kind: a.kind, subject: a.staffId, since: a.since }
+                : { kind: a.kind, since: startedAt },
+            ),
+          ...staffCallAlarms(staffCalls.open()),
+        ],
         devices: deviceView().map((d) => ({
           device: d.kind,
           status: d.state,
@@ -286,6 +300,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     settings,
     ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
     staffAuth: staffStoreAuth(staffStore),
+    staffCalls,
     staff: {
       overview: () => ({
         version: SOFTWARE_VERSION,
@@ -322,7 +337,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       },
       audit: async (actor, action, details) => {
         await audit.append(
-          actor.startsWith('staff:') ? (actor as `staff:${string}`) : 'system',
+          actor.startsWith('staff:') || actor === 'applicant'
+            ? (actor as `staff:${string}` | 'applicant')
+            : 'system',
           action,
           details,
         );
@@ -359,6 +376,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     audit,
     staff: staffStore,
     staffAlarms: () => staffStore.alarms(),
+    staffCalls,
     recovered,
     async stop() {
       clearTimeout(enrolTimer);

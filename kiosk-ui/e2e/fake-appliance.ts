@@ -2,7 +2,7 @@
 // contract's routes and SSE stream with scripted device behaviour. Tests drive it through the contract's
 // sim routes (/sim/*) plus a few /__test/* routes for what only a fake can do (reset, forced errors, call log).
 // Run: node e2e/dist/kiosk-ui/e2e/fake-appliance.js --port 4173 --dist dist
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -34,6 +34,7 @@ import {
   SECURITY_HEADERS,
   STATE_CHANGING_METHODS,
 } from '../../appliance/src/api/http-policy.ts';
+import { journeyRef, normaliseJourneyRef } from '../../appliance/src/api/journey-ref.ts';
 import { APPLIANCE_ERRORS } from '../../appliance/src/errors.ts';
 import { checkPin } from '../../config/src/pin-policy.ts';
 
@@ -137,6 +138,31 @@ interface InDoubtEntry {
   updatedAt: string;
 }
 
+/** An applicant's call for staff, open until staff acknowledge it (one per session, as the appliance). */
+interface StaffCallEntry {
+  id: string;
+  at: string;
+  presses: number;
+  /** The journey's id, or '' without a journey. */
+  session: string;
+  journeyRef?: string;
+  step?: PickupStep;
+  status?: JourneyView['status'];
+  need?: JourneyView['need'];
+  error?: ApplianceErrorCode;
+}
+
+/** What the fake keeps of every journey for the reference-number lookup (as the appliance's store). */
+interface JourneyHistory {
+  view: JourneyView;
+  startedAt: string;
+  updatedAt: string;
+  note?: string;
+  /** Kept after the view dropped them (the appliance keeps the order id and masked names on the record). */
+  orderId?: string;
+  nameMasked?: string;
+}
+
 interface SpoiledKeyEntry {
   serial: string;
   journeyId: string;
@@ -165,6 +191,9 @@ interface World {
   inDoubt: InDoubtEntry[];
   reprints: Array<{ id: string; orderId: string; state: string }>;
   spoiledKeys: SpoiledKeyEntry[];
+  staffCalls: StaffCallEntry[];
+  /** Every journey of this world by its id. */
+  history: Map<string, JourneyHistory>;
   /** Sync events set aside; absent from the overview unless a test sets it (the field is optional). */
   parkedEvents: number | undefined;
   central: CentralBehaviour;
@@ -231,6 +260,8 @@ function freshWorld(
     inDoubt: [],
     reprints: [],
     spoiledKeys: [],
+    staffCalls: [],
+    history: new Map(),
     parkedEvents,
     central: { mode: 'ok', code: 'CENTRAL_REFUSED', action: 'call-staff', retryMs: 5000 },
     stall: null,
@@ -342,6 +373,7 @@ function endJourney(j: Journey, status: 'failed' | 'in-doubt', error: ErrorBody,
   delete j.held;
   if (status === 'in-doubt') handToStaff(j, note);
   else spoilKey(j, note);
+  world.history.set(j.view.id, { ...world.history.get(j.view.id)!, note });
   update({
     status,
     need: 'none',
@@ -356,8 +388,15 @@ function endJourney(j: Journey, status: 'failed' | 'in-doubt', error: ErrorBody,
 function endSession(reason: 'idle' | 'cancelled' | 'staff'): void {
   const j = world.journey;
   if (j?.view.status === 'active') {
-    if (issuanceMayExist(j)) handToStaff(j, `session ended (${reason}) after issuance was requested`);
-    else spoilKey(j, `session ended (${reason}) at step ${j.view.step}`);
+    if (issuanceMayExist(j)) {
+      const note = `session ended (${reason}) after issuance was requested`;
+      handToStaff(j, note);
+      remember(j, { status: 'in-doubt', note });
+    } else {
+      const note = `session ended (${reason}) at step ${j.view.step}`;
+      spoilKey(j, note);
+      remember(j, { status: 'abandoned', note });
+    }
   }
   wipe(j && j.view.status !== 'active' && reason !== 'staff' ? 'completed' : reason);
 }
@@ -387,7 +426,26 @@ function update(patch: { [K in keyof JourneyView]?: JourneyView[K] | undefined }
   next.cancellable =
     next.status === 'active' && PICKUP_STEPS.indexOf(next.step) < PICKUP_STEPS.indexOf('certificate-issued');
   world.journey.view = next;
+  remember(world.journey);
   changed();
+}
+
+/** The journey's latest state, for a lookup by its reference number later. */
+function remember(j: Journey, ended?: { status: JourneyView['status']; note: string }): void {
+  const at = now();
+  const h = world.history.get(j.view.id);
+  const view = structuredClone(j.view);
+  if (ended) Object.assign(view, { status: ended.status, need: 'none' });
+  world.history.set(j.view.id, {
+    view,
+    startedAt: h?.startedAt ?? at,
+    updatedAt: at,
+    ...(ended?.note || h?.note ? { note: ended?.note ?? h?.note } : {}),
+    ...(j.view.order?.orderId || h?.orderId ? { orderId: j.view.order?.orderId ?? h?.orderId } : {}),
+    ...(j.view.identity?.nameMasked || j.view.order?.holderNameMasked || h?.nameMasked
+      ? { nameMasked: j.view.identity?.nameMasked ?? j.view.order?.holderNameMasked ?? h?.nameMasked }
+      : {}),
+  });
 }
 
 function stepIndex(step: PickupStep): number {
@@ -403,9 +461,11 @@ function progressOf(done: number): JourneyView['progress'] {
 
 function startJourney(): Journey {
   clearTimers();
+  const id = randomUUID();
   world.journey = {
     view: {
-      id: `J-${randomBytes(4).toString('hex')}`,
+      id,
+      ref: journeyRef(id),
       revision: 1,
       cancellable: true,
       kind: 'pickup',
@@ -417,6 +477,7 @@ function startJourney(): Journey {
     idFailures: 0,
     lastActivity: Date.now(),
   };
+  remember(world.journey);
   changed();
   return world.journey;
 }
@@ -604,6 +665,7 @@ function token(action: 'insert' | 'pull'): void {
   world.tokenPresent = action === 'insert';
   setDevice('token', 'online', world.tokenPresent ? 'token-present' : 'token-absent');
   const j = world.journey;
+  if (j?.view.need === 'take-items') update({ keyInWriter: world.tokenPresent });
   if (j?.view.status !== 'active') return;
   if (action === 'insert' && j.view.need === 'token') {
     world.keysTaken += 1;
@@ -661,6 +723,8 @@ function setPin(pin: string): ErrorBody | null {
       world.reprints.push({ id: `R-${j.view.id}`, orderId: j.view.order?.orderId ?? '?', state: 'queued' });
     update({
       need: 'take-items',
+      // As the appliance: the done screen waits until the holder takes the key.
+      keyInWriter: world.tokenPresent,
       receipt: { state: printed ? 'printed' : 'queued-for-reprint' },
       certificate: {
         subjectCommonName: j.view.order?.organisationName ?? 'certificate holder',
@@ -1083,6 +1147,7 @@ function resolveInDoubt({ req, res, body, params }: Ctx) {
   world.inDoubt = world.inDoubt.filter((i) => i.id !== id);
   const ended = (status: JourneyView['status'], step: PickupStep): JourneyView => ({
     id,
+    ref: journeyRef(id),
     revision: 1,
     cancellable: false,
     kind: 'pickup',
@@ -1151,6 +1216,36 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
     retryHeld(j);
     ok(res, 'retry', view()!);
   },
+  callStaff: ({ res }) => {
+    // As the appliance: one open call per session (the journey on screen, or none); the journey is untouched.
+    const v = world.journey?.view;
+    const session = v?.id ?? '';
+    let call = world.staffCalls.find((c) => c.session === session);
+    if (call) call.presses += 1;
+    else {
+      call = {
+        id: `H${randomBytes(3).toString('hex').toUpperCase()}`,
+        at: now(),
+        presses: 1,
+        session,
+        ...(v
+          ? {
+              journeyRef: v.ref,
+              step: v.step,
+              status: v.status,
+              need: v.need,
+              ...(v.error ? { error: v.error.code } : {}),
+            }
+          : {}),
+      };
+      world.staffCalls.push(call);
+    }
+    ok(res, 'callStaff', {
+      ref: call.id,
+      at: call.at,
+      ...(call.journeyRef ? { journeyRef: call.journeyRef } : {}),
+    });
+  },
   endJourney: ({ res }) => {
     if (world.journey?.view.need === 'take-items') wipe('completed');
     else if (world.journey) endSession('cancelled');
@@ -1167,6 +1262,7 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
       inDoubt: world.inDoubt,
       reprints: world.reprints,
       spoiledKeys: world.spoiledKeys,
+      staffCalls: world.staffCalls.map(({ session: _session, ...call }) => call),
       ...(world.parkedEvents !== undefined ? { parkedEvents: world.parkedEvents } : {}),
       version: '0.0.0-fake',
     });
@@ -1183,6 +1279,41 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
     if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
     world.reprints = world.reprints.filter((r) => r.id !== params['id']);
     ok(res, 'reprint', { state: 'printed' });
+  },
+  ackStaffCall: ({ req, res, params }) => {
+    const who = staffFor(req, res);
+    if (!who) return;
+    const id = String(params['id']).trim().toUpperCase();
+    const call = world.staffCalls.find((c) => c.id === id);
+    if (!call) return fail(res, errorBody('STAFF_CALL_UNKNOWN', 'none'));
+    world.staffCalls = world.staffCalls.filter((c) => c !== call);
+    const { session: _session, ...view } = call;
+    ok(res, 'ackStaffCall', { ...view, acknowledgedAt: now(), acknowledgedBy: who.id });
+  },
+  lookupJourney: ({ req, res, params }) => {
+    if (!staffFor(req, res)) return;
+    const ref = normaliseJourneyRef(String(params['ref']));
+    const h = [...world.history.values()]
+      .filter((x) => x.view.ref === ref)
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+    if (!ref || !h)
+      return fail(res, { ...errorBody('JOURNEY_REF_UNKNOWN', 'none'), params: { ref: ref ?? '' } });
+    const active = world.journey?.view.id === h.view.id;
+    const v = active ? world.journey!.view : h.view;
+    ok(res, 'lookupJourney', {
+      ref,
+      id: v.id,
+      status: v.status,
+      step: v.step,
+      need: v.need,
+      active,
+      ...(v.error ? { errorCode: v.error.code } : {}),
+      ...(h.note ? { note: h.note } : {}),
+      ...(h.orderId ? { orderId: h.orderId } : {}),
+      ...(h.nameMasked ? { nameMasked: h.nameMasked } : {}),
+      startedAt: h.startedAt,
+      updatedAt: h.updatedAt,
+    });
   },
   verifyAudit: null,
   simPage: null,

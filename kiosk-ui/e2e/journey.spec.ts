@@ -74,6 +74,11 @@ async function pickup(page: Page, devices: Devices, suffix: string, text: Record
   await expect(page.getByTestId('hotline')).toContainText('0755-8888 6666');
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(text.done!);
   await shot(page, `11-done-${suffix}`);
+  // The key is still in the writer: the done screen asks for it, and finishing waits until it is taken.
+  await expect(page.getByTestId('take-key')).toBeVisible();
+  await expect(page.getByTestId('finish')).toBeDisabled();
+  await devices.token('pull');
+  await expect(page.getByTestId('key-taken')).toBeVisible();
   await page.getByTestId('finish').click();
   await screen(page, 'attract');
 }

@@ -61,6 +61,8 @@ describe('typed client', () => {
     expect((await call('retry', c.retry())).ok).toBe(true);
     const pinned = await call('setPin', c.setPin({ body: { pin: '385172' } }));
     expect(pinned.ok && pinned.data.status).toBe('completed');
+    const help = await call('callStaff', c.callStaff());
+    expect(help.ok && help.data.journeyRef).toBe(pinned.ok ? pinned.data.ref : '');
     expect(await call('endJourney', c.endJourney())).toEqual({ ok: true, status: 204, data: undefined });
     expect(api.engine.calls).toEqual(['start', 'scan:CK1-DEMO', 'confirm', 'retry', 'pin', 'close']);
 
@@ -106,6 +108,16 @@ describe('typed client', () => {
       data: { state: 'printed' },
     });
     expect((await call('endSession', c.endSession({ token }))).status).toBe(204);
+    const ref = pinned.ok ? pinned.data.ref : '';
+    expect(await call('lookupJourney', c.lookupJourney({ params: { ref }, token }))).toMatchObject({
+      ok: true,
+      data: { ref, status: 'completed', active: false },
+    });
+    const staffCalls = overview.ok ? (overview.data.staffCalls ?? []) : [];
+    expect(staffCalls.map((x) => x.id)).toEqual([help.ok ? help.data.ref : '']);
+    expect(
+      await call('ackStaffCall', c.ackStaffCall({ params: { id: staffCalls[0]!.id }, token })),
+    ).toMatchObject({ ok: true, data: { acknowledgedBy: 'S001' } });
     expect(await call('verifyAudit', c.verifyAudit({ token }))).toMatchObject({
       ok: true,
       data: { ok: true, records: 3 },
@@ -162,11 +174,14 @@ describe('typed client', () => {
 
     expect(api.audit.map((a) => `${a.actor} ${a.action}`)).toEqual([
       'system staff.accounts.seeded',
+      'applicant staff.called',
       'staff:S001 staff.login.failed',
       'staff:S001 staff.login',
       'staff:S001 in-doubt.resolve',
       'staff:S001 receipt.reprint',
       'staff:S001 session.end',
+      'staff:S001 journey.lookup',
+      'staff:S001 staff.call.ack',
       'staff:S001 diagnostics.export',
       'staff:S001 staff.account.add',
       'staff:S001 staff.account.credential-reset',
@@ -256,6 +271,6 @@ describe('typed client', () => {
     expect(matchRoute('POST', '/api/kiosk')).toBeNull();
     expect(routePath('resolveInDoubt', { id: 'x' })).toBe('/api/staff/in-doubt/x/resolve');
     for (const name of Object.keys(ROUTES) as RouteName[])
-      expect(matchRoute(ROUTES[name].method, routePath(name, { id: 'p' }))?.name).toBe(name);
+      expect(matchRoute(ROUTES[name].method, routePath(name, { id: 'p', ref: 'p' }))?.name).toBe(name);
   });
 });

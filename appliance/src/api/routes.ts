@@ -7,10 +7,13 @@ import {
   DiagnosticsSchema,
   EmptyBodySchema,
   ErrorBodySchema,
+  HelpResponseSchema,
   IdParamsSchema,
+  JourneyLookupSchema,
   JourneyViewSchema,
   KioskSettingsSchema,
   PinBodySchema,
+  RefParamsSchema,
   ReprintResponseSchema,
   ResolveInDoubtBodySchema,
   ResolveInDoubtResponseSchema,
@@ -29,6 +32,7 @@ import {
   StaffAccountsResponseSchema,
   StaffActiveBodySchema,
   StaffAddAccountBodySchema,
+  StaffCallSchema,
   StaffChangeOwnPinBodySchema,
   StaffChangeSchema,
   StaffLoginBodySchema,
@@ -176,6 +180,18 @@ export const ROUTES = {
     summary: 'Cancel or finish: wipe the session now (an issuance already requested goes to staff)',
     body: EmptyBodySchema,
     ok: { status: 204, schema: NoContent },
+  }),
+  callStaff: route({
+    method: 'POST',
+    url: '/api/help',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      '"Call staff": raises a call staff see on the maintenance screen (and central in the heartbeat) until one ' +
+      'acknowledges it; one open call per session (a repeated press answers the same ref); the journey is not changed',
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: HelpResponseSchema },
   }),
 
   // ---------- staff (maintenance screen) ----------
@@ -325,6 +341,29 @@ export const ROUTES = {
     params: IdParamsSchema,
     body: EmptyBodySchema,
     ok: { status: 200, schema: ReprintResponseSchema },
+  }),
+  ackStaffCall: route({
+    method: 'POST',
+    url: '/api/staff/calls/:id/ack',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary: "An applicant's call for staff was handled (audited as staff.call.ack with the staff id)",
+    params: IdParamsSchema,
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: StaffCallSchema },
+  }),
+  lookupJourney: route({
+    method: 'GET',
+    url: '/api/staff/journeys/:ref',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary:
+      'A journey by the reference number its screen showed (K3F9A2C): status, step, error, note, order, masked ' +
+      'name (404 JOURNEY_REF_UNKNOWN)',
+    params: RefParamsSchema,
+    ok: { status: 200, schema: JourneyLookupSchema },
   }),
   verifyAudit: route({
     method: 'GET',

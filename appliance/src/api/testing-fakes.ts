@@ -2,6 +2,7 @@
 // a real staff store (accounts in a temporary folder, cheap scrypt) and (optionally) the sim routes over a fake
 // simulation, listening on 127.0.0.1 like the daemon. Every call the API makes on them is recorded, so a test
 // can show that a refused request changed nothing.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildDiagnostics } from '../diagnostics/diagnostics.js';
 import { ApplianceError } from '../errors.js';
 import type { PickupEngine } from '../journey/engine.js';
+import type { JourneyRecord } from '../journey/record.js';
 import { simRoutes } from '../sim/routes.js';
 import type { Simulation } from '../sim/simulation.js';
 import {
@@ -23,6 +25,7 @@ import {
   staffStoreAuth,
 } from '../staff/index.js';
 import type { DeviceStatusView, JourneyView, KioskSettings } from './contract.js';
+import { journeyRef } from './journey-ref.js';
 import { type ApiOptions, buildApplianceApi } from './server.js';
 
 /** The seeded accounts of every test API (PINs whose digits do not occur by chance in times or counts). */
@@ -88,15 +91,53 @@ const DEVICES: DeviceStatusView[] = [
 /** Engine calls the API made, in order ('start', 'scan:<code>', 'pin', …; a PIN is never recorded). */
 export type EngineCalls = string[];
 
-/** A stand-in for PickupEngine with the methods the API calls: one journey walking scan → confirm → pin. */
-export function fakeEngine(): { engine: PickupEngine; calls: EngineCalls; inDoubt: Array<{ id: string }> } {
+const AWAITING = ['scan', 'confirm-order', 'id-card', 'token', 'pin'] as const;
+
+/** A stand-in for PickupEngine with the methods the API calls: one journey walking scan → confirm → pin. Its
+ *  journeys are kept as records (what the engine stores), which a test may add to. */
+export function fakeEngine(): {
+  engine: PickupEngine;
+  calls: EngineCalls;
+  inDoubt: Array<{ id: string }>;
+  records: JourneyRecord[];
+} {
   const calls: EngineCalls = [];
   const inDoubt: Array<{ id: string }> = [];
+  const records: JourneyRecord[] = [];
   const emitter = new EventEmitter();
   let view: JourneyView | null = null;
+  /** The stored record of the view's journey, as the engine would have written it. */
+  const record = (v: JourneyView) => {
+    let r = records.find((x) => x.id === v.id);
+    if (!r) {
+      const at = new Date().toISOString();
+      r = {
+        id: v.id,
+        kind: 'pickup',
+        step: v.step,
+        status: 'active',
+        startedAt: at,
+        updatedAt: at,
+      } as JourneyRecord;
+      records.push(r);
+    }
+    Object.assign(r, {
+      step: v.step,
+      status: v.status,
+      awaiting: (AWAITING as readonly string[]).includes(v.need) ? v.need : 'none',
+      updatedAt: new Date().toISOString(),
+      ...(v.order
+        ? {
+            order: { ...v.order, identitySalt: 'c2FsdA==', holder: { nameMasked: v.order.holderNameMasked } },
+          }
+        : {}),
+      ...(v.error ? { error: v.error } : {}),
+    });
+  };
   const change = (patch: Partial<JourneyView>) => {
     if (!view) throw new ApplianceError('NO_ACTIVE_JOURNEY');
     view = { ...view, ...patch, revision: view.revision + 1 };
+    record(view);
     emitter.emit('journey', view);
     return view;
   };
@@ -104,12 +145,15 @@ export function fakeEngine(): { engine: PickupEngine; calls: EngineCalls; inDoub
     isBusy: false,
     current: () => (view ? { id: view.id, step: view.step, status: view.status } : null),
     view: () => view,
+    journeys: () => records,
     inDoubt: () =>
       inDoubt.map((j) => ({ id: j.id, step: 'certificate-issued', updatedAt: '2025-01-01T00:00:00.000Z' })),
     async start() {
       calls.push('start');
+      const id = randomUUID();
       view = {
-        id: `J-${calls.length}`,
+        id,
+        ref: journeyRef(id),
         revision: 1,
         cancellable: true,
         kind: 'pickup',
@@ -118,6 +162,7 @@ export function fakeEngine(): { engine: PickupEngine; calls: EngineCalls; inDoub
         need: 'scan',
         progress: { steps: [] },
       };
+      record(view);
       emitter.emit('journey', view);
       return view;
     },
@@ -164,17 +209,23 @@ export function fakeEngine(): { engine: PickupEngine; calls: EngineCalls; inDoub
     },
     async resolveRetryWrite(id: string) {
       calls.push(`retry-write:${id}`);
-      return { ...(view ?? (await engine.start())), id, status: 'completed', need: 'take-items' };
+      return {
+        ...(view ?? (await engine.start())),
+        id,
+        ref: journeyRef(id),
+        status: 'completed',
+        need: 'take-items',
+      };
     },
     async resolveRevokeVoid(id: string) {
       calls.push(`revoke-void:${id}`);
-      return { ...(view ?? (await engine.start())), id, status: 'failed', need: 'none' };
+      return { ...(view ?? (await engine.start())), id, ref: journeyRef(id), status: 'failed', need: 'none' };
     },
     async markResolved(id: string) {
       calls.push(`mark-resolved:${id}`);
     },
   });
-  return { engine: engine as unknown as PickupEngine, calls, inDoubt };
+  return { engine: engine as unknown as PickupEngine, calls, inDoubt, records };
 }
 
 /** The emulator side the sim routes drive, recording what was done. */
@@ -251,7 +302,7 @@ export async function startTestApi(
     staffStore?: Partial<StaffStoreOptions>;
     /** Also hand every audited record to this (e.g. a real AuditLog's append). */
     auditSink?: (
-      actor: `staff:${string}` | 'system',
+      actor: `staff:${string}` | 'system' | 'applicant',
       action: string,
       details: Record<string, unknown>,
     ) => Promise<unknown>;
@@ -263,7 +314,13 @@ export async function startTestApi(
   const { centralUrl, staffStore: staffOpts, auditSink, ...apiOpts } = opts;
   const record = async (actor: string, action: string, details: Record<string, unknown>) => {
     audit.push({ actor, action, details: structuredClone(details) });
-    await auditSink?.(actor.startsWith('staff:') ? (actor as `staff:${string}`) : 'system', action, details);
+    await auditSink?.(
+      actor.startsWith('staff:') || actor === 'applicant'
+        ? (actor as `staff:${string}` | 'applicant')
+        : 'system',
+      action,
+      details,
+    );
   };
   const { store, file } = await openTestStaffStore({ audit: record, ...staffOpts });
   const devices = { status: () => DEVICES, on: () => undefined, off: () => undefined };

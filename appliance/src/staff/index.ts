@@ -6,6 +6,13 @@ export {
   type StaffStoreSession,
   staffStoreAuth,
 } from './auth-adapter.js';
+export {
+  type StaffCallContext,
+  StaffCalls,
+  type StaffCallsOptions,
+  type StaffCallView,
+  staffCallAlarms,
+} from './calls.js';
 export { DEMO_STAFF, type DemoStaffAccount, demoStaffLogin } from './demo-accounts.js';
 export {
   DEFAULT_SCRYPT_PARAMS,

@@ -14,6 +14,7 @@ import {
 
 const journey = (over: Partial<JourneyView> = {}): JourneyView => ({
   id: 'J1',
+  ref: 'KJ1',
   revision: 1,
   cancellable: true,
   kind: 'pickup',

@@ -32,6 +32,10 @@ const SERVER_EVENTS = ['journey', 'device', 'idle-warning', 'wiped'] as const;
 const KEEPALIVE_EVERY_MS = 2000;
 
 export type StaffRole = RouteTypes['staffLogin']['ok']['role'];
+/** A journey found by its reference number (masked), as the appliance answers it. */
+export type JourneyLookup = RouteTypes['lookupJourney']['ok'];
+/** The applicant's open call for staff, as the appliance answered the press. */
+export type HelpCall = RouteTypes['callStaff']['ok'];
 export type StaffAccount = RouteTypes['staffAccounts']['ok']['accounts'][number];
 type StaffResult = { key: MessageKey; params?: MessageParams };
 
@@ -61,6 +65,8 @@ export interface StaffSession {
   result: StaffResult | null;
   /** An action is on its way: its buttons wait for the answer. */
   busy: boolean;
+  /** The last reference-number lookup: what was asked and what the appliance answered. */
+  lookup: { ref: string; found: JourneyLookup | null; error: ErrorBody | null } | null;
 }
 
 class Kiosk {
@@ -76,6 +82,10 @@ class Kiosk {
   /** The appliance has not answered an action for BUSY_AFTER_MS: "系统繁忙，请稍候", and taps are dropped. */
   busy = $state(false);
   confirmingCancel = $state(false);
+  /** The applicant called staff (the appliance's answer): the confirmation shows while `helpShown`. */
+  helpCall = $state<HelpCall | null>(null);
+  helpShown = $state(false);
+  #helpSending = false;
   staff = $state<StaffSession | null>(null);
   /** Staff ids signed in with since the page loaded (memory only), offered on the sign-in screen. */
   recentStaffIds = $state<string[]>([]);
@@ -252,6 +262,8 @@ class Kiosk {
     this.notice = null;
     this.dismissedJourneyError = null;
     this.confirmingCancel = false;
+    this.helpCall = null;
+    this.helpShown = false;
     this.pending = false;
     this.resetLook();
     this.activity();
@@ -324,6 +336,29 @@ class Kiosk {
     await api.endJourney();
   }
 
+  /** "Call staff": the appliance raises a call (one per session: pressing again answers the same one) and the
+   *  confirmation shows. The journey is not touched. */
+  async callStaff(): Promise<boolean> {
+    if (this.#helpSending) return false;
+    this.#helpSending = true;
+    try {
+      const r = await api.callStaff();
+      if (!r.ok) {
+        this.notice = r.error;
+        return false;
+      }
+      this.helpCall = r.data;
+      this.helpShown = true;
+      return true;
+    } finally {
+      this.#helpSending = false;
+    }
+  }
+
+  dismissHelp(): void {
+    this.helpShown = false;
+  }
+
   dismissNotice(): void {
     if (this.notice) this.notice = null;
     else if (this.journeyError) this.dismissedJourneyError = errorKey(this.journeyError);
@@ -344,6 +379,7 @@ class Kiosk {
       error: null,
       result: null,
       busy: false,
+      lookup: null,
     };
   }
 
@@ -396,6 +432,7 @@ class Kiosk {
     staff.expiresAt = null;
     staff.overview = null;
     staff.accounts = null;
+    staff.lookup = null;
     staff.busy = false;
     staff.error = error;
     staff.result = result;
@@ -491,6 +528,34 @@ class Kiosk {
       key: 'staff.result.reprint',
       params: { order: orderId ?? id },
     });
+  }
+
+  /** An applicant's call for staff was handled (the appliance audits it with this staff id). */
+  ackStaffCall(id: string, journeyRef?: string): Promise<boolean> {
+    return this.#staffAction((token) => api.ackStaffCall({ params: { id }, token }), {
+      key: 'staff.result.callAck',
+      params: { ref: journeyRef ?? id },
+    });
+  }
+
+  /** A journey by the reference number its screen showed (masked summary, or JOURNEY_REF_UNKNOWN). */
+  async lookupJourney(ref: string): Promise<void> {
+    const staff = this.staff;
+    const typed = ref.trim();
+    if (!staff?.token || staff.busy || !typed) return;
+    const token = staff.token;
+    staff.busy = true;
+    const r = await api.lookupJourney({ params: { ref: typed }, token });
+    if (!this.staff || this.staff.token !== token) return;
+    this.staff.busy = false;
+    if (!r.ok && r.error.code === 'STAFF_AUTH_REQUIRED') {
+      this.#staffRefused(r.error);
+      return;
+    }
+    if (r.ok) this.#staffSeen();
+    this.staff.lookup = r.ok
+      ? { ref: typed, found: r.data, error: null }
+      : { ref: typed, found: null, error: r.error };
   }
 
   /** End the applicant's session from the maintenance screen (an issuance already requested goes to staff). */

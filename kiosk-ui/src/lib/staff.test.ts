@@ -36,7 +36,23 @@ describe('normaliseOverview', () => {
       parkedEvents: null,
       spoiledKeys: null,
       staffAlarms: [],
+      staffCalls: [],
     });
+  });
+
+  it("reads applicants' open calls for staff", () => {
+    const o = normaliseOverview({
+      staffCalls: [
+        { id: 'H1A2B3C', at: '2025-03-03T08:00:00.000Z', presses: 2, journeyRef: 'K3F9A2C', need: 'id-card' },
+        { id: 'H4D5E6F', at: '2025-03-03T08:01:00.000Z' },
+        { at: 'no id' },
+        'odd',
+      ],
+    });
+    expect(o.staffCalls).toEqual([
+      { id: 'H1A2B3C', at: '2025-03-03T08:00:00.000Z', presses: 2, journeyRef: 'K3F9A2C', need: 'id-card' },
+      { id: 'H4D5E6F', at: '2025-03-03T08:01:00.000Z', presses: 1 },
+    ]);
   });
 
   it('reads staff alarms: lockouts and a store without an administrator', () => {

@@ -30,6 +30,19 @@ export interface StaffOverview {
   spoiledKeys: SpoiledKey[] | null;
   /** Staff sign-ins locked now (a staff id, or '*' for every sign-in) and a store without an administrator. */
   staffAlarms: StaffAlarmItem[];
+  /** Applicants' calls for staff not yet handled, oldest first. */
+  staffCalls: StaffCallItem[];
+}
+
+export interface StaffCallItem {
+  id: string;
+  at: string;
+  presses: number;
+  /** The journey on screen when the applicant pressed (its reference number), if any. */
+  journeyRef?: string;
+  step?: string;
+  need?: string;
+  error?: string;
 }
 
 export type StaffAlarmItem =
@@ -106,6 +119,24 @@ export function normaliseOverview(raw: unknown): StaffOverview {
           return serial ? [dropUndefined({ serial, at: str(k['at']), reason: str(k['reason']) })] : [];
         })
       : null,
+    staffCalls: Array.isArray(o['staffCalls'])
+      ? o['staffCalls'].filter(isObject).flatMap((c): StaffCallItem[] => {
+          const id = str(c['id']);
+          const at = str(c['at']);
+          if (!id || !at) return [];
+          return [
+            dropUndefined({
+              id,
+              at,
+              presses: typeof c['presses'] === 'number' ? c['presses'] : 1,
+              journeyRef: str(c['journeyRef']),
+              step: str(c['step']),
+              need: str(c['need']),
+              error: str(c['error']),
+            }),
+          ];
+        })
+      : [],
     staffAlarms: Array.isArray(o['staffAlarms'])
       ? o['staffAlarms'].filter(isObject).flatMap((a): StaffAlarmItem[] => {
           if (a['kind'] === 'staff-no-administrator') return [{ kind: 'staff-no-administrator' }];

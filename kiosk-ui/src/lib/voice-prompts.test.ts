@@ -48,6 +48,7 @@ function screensOfScreenFor(): ScreenName[] {
         screens.add(
           screenFor({
             id: 'j',
+            ref: 'KJ',
             revision: 1,
             cancellable: false,
             kind: 'pickup',

@@ -181,4 +181,21 @@ describe('alarms the appliance reports', () => {
     const unknown = { ...body, alarms: [{ kind: 'made-up', since: body.alarms[0]!.since }] };
     expect((await h.signed('POST', '/v1/heartbeat', unknown, a)).statusCode).toBe(400);
   });
+
+  it("an applicant's open call for staff in the heartbeat is an open alarm at central, with the journey reference", async () => {
+    const a = await kiosk('KIOSK-STAFF-CALL');
+    const body = {
+      softwareVersion: '0.9.0',
+      devices: [],
+      consumables: { paper: 'ok' },
+      queueDepth: 0,
+      parkedEvents: 0,
+      alarms: [{ kind: 'staff-call', subject: 'K3F9A2C', since: new Date(h.clock.ms).toISOString() }],
+    };
+    expect((await h.signed('POST', '/v1/heartbeat', body, a)).statusCode).toBe(200);
+    expect((await h.signed('POST', '/v1/heartbeat', body, a)).statusCode).toBe(200);
+    const alarms = await alarmsOf(a.id);
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]).toMatchObject({ kind: 'staff-call', details: { subject: 'K3F9A2C' }, occurrences: 2 });
+  });
 });

@@ -477,8 +477,9 @@ export const ApproveApplianceRequestSchema = Type.Object(
 );
 export type ApproveApplianceRequest = Static<typeof ApproveApplianceRequestSchema>;
 
-/** Alarms the appliance itself reports in its heartbeat (staff sign-in locked, no administrator left). */
-export const APPLIANCE_ALARM_KINDS = ['staff-lockout', 'staff-no-administrator'] as const;
+/** Alarms the appliance itself reports in its heartbeat (staff sign-in locked, no administrator left, an
+ *  applicant's call for staff not yet acknowledged at the kiosk). */
+export const APPLIANCE_ALARM_KINDS = ['staff-lockout', 'staff-no-administrator', 'staff-call'] as const;
 export type ApplianceAlarmKind = (typeof APPLIANCE_ALARM_KINDS)[number];
 export const ALARM_KINDS = [
   'audit-truncated',
@@ -642,7 +643,8 @@ export const HeartbeatRequestSchema = Type.Object(
         Type.Object(
           {
             kind: literals(APPLIANCE_ALARM_KINDS),
-            /** e.g. the staff id whose sign-in is locked ('*' for all). */
+            /** e.g. the staff id whose sign-in is locked ('*' for all), or the journey reference of a call for
+             *  staff ('no journey' when none was on screen). */
             subject: Type.Optional(Type.String({ maxLength: 64 })),
             since: IsoTime,
           },
