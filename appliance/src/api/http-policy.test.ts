@@ -341,17 +341,16 @@ describe('security headers', () => {
   });
 
   const builtIndex = fileURLToPath(new URL('../../../kiosk-ui/dist/index.html', import.meta.url));
-  it.skipIf(!existsSync(builtIndex))(
-    'the built kiosk-ui needs nothing the CSP forbids (no inline script or style)',
-    () => {
-      const html = readFileSync(builtIndex, 'utf8');
-      expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
-      expect(html).not.toMatch(/<style[\s>]/);
-      expect(html).not.toMatch(/\sstyle=/);
-      expect(html).not.toMatch(/\son[a-z]+=/);
-      for (const ref of html.matchAll(/(?:src|href)="([^"]+)"/g)) expect(ref[1]).toMatch(/^\.\/assets\//);
-    },
-  );
+  it('the built kiosk-ui needs nothing the CSP forbids (no inline script or style)', () => {
+    // `make test` builds the UI before the unit tests; run `make build` first when running this file alone.
+    expect(existsSync(builtIndex), `${builtIndex} is missing: run make build`).toBe(true);
+    const html = readFileSync(builtIndex, 'utf8');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/<style[\s>]/);
+    expect(html).not.toMatch(/\sstyle=/);
+    expect(html).not.toMatch(/\son[a-z]+=/);
+    for (const ref of html.matchAll(/(?:src|href)="([^"]+)"/g)) expect(ref[1]).toMatch(/^\.\/assets\//);
+  });
 });
 
 describe('sim routes', () => {
