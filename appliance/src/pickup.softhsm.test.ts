@@ -1,21 +1,19 @@
 // The whole pickup journey through the HTTP API: real central on loopback, real drivers against the
 // emulators over PTYs, SoftHSM2 as the USB keys.
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { signPickupCode } from '@certkiosk/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimDaemon as Daemon, startSimDaemon } from './sim/compose.js';
+import type { SimDaemon as Daemon } from './sim/compose.js';
 import {
-  applianceClient,
+  type applianceClient,
   type CentralHandle,
-  SIM_SECRETS_ENV,
-  simConfig,
   simStaffLogin,
   startTestCentral,
   waitFor,
 } from './testing/kiosk-harness.js';
+import { startSimKiosk } from './testing/sim-kiosk.js';
 
 let central: CentralHandle;
 let daemon: Daemon;
@@ -23,17 +21,7 @@ let api: ReturnType<typeof applianceClient>;
 let dir: string;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ck-pickup-'));
-  central = await startTestCentral();
-  daemon = await startSimDaemon({
-    config: simConfig(dir, central.url),
-    port: 0,
-    env: SIM_SECRETS_ENV,
-    pollMs: 100,
-    heartbeatMs: 300,
-    log: () => {},
-  });
-  api = applianceClient(daemon.url);
+  ({ central, daemon, api, dir } = await startSimKiosk('pickup'));
 }, 60_000);
 
 afterAll(async () => {

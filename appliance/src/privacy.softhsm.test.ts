@@ -4,21 +4,18 @@
 // from every hash-like value on disk. Both must find nothing. Real central on loopback, emulators over PTYs,
 // SoftHSM2 as the USB keys.
 import { createHash, createHmac } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PickupStep } from './api/contract.js';
-import { type SimDaemon as Daemon, startSimDaemon } from './sim/compose.js';
+import type { SimDaemon as Daemon } from './sim/compose.js';
 import {
-  applianceClient,
+  type applianceClient,
   type CentralHandle,
   SIM_SECRETS_ENV,
-  simConfig,
   simStaffLogin,
-  startTestCentral,
   ZHANG_WEI,
 } from './testing/kiosk-harness.js';
+import { type SimKiosk, startSimKiosk } from './testing/sim-kiosk.js';
 
 const PHONE = '13800138000';
 const HOLDER_PIN = '385172';
@@ -35,27 +32,11 @@ let daemon: Daemon;
 let api: ReturnType<typeof applianceClient>;
 let dir: string;
 const logLines: string[] = [];
-/** When set, the key is pulled right after this step is durable (to leave a journey in doubt). */
-let pullAfter: PickupStep | null = null;
+let kiosk: SimKiosk;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ck-privacy-'));
-  central = await startTestCentral();
-  daemon = await startSimDaemon({
-    config: simConfig(dir, central.url),
-    port: 0,
-    env: SIM_SECRETS_ENV,
-    pollMs: 100,
-    heartbeatMs: 500,
-    log: (line) => logLines.push(line),
-    afterStep: (step) => {
-      if (step === pullAfter) {
-        pullAfter = null;
-        daemon.sim.pullKeys();
-      }
-    },
-  });
-  api = applianceClient(daemon.url);
+  kiosk = await startSimKiosk('privacy', { heartbeatMs: 500, log: (line) => logLines.push(line) });
+  ({ central, daemon, api, dir } = kiosk);
 }, 60_000);
 
 afterAll(async () => {
@@ -154,7 +135,8 @@ describe('a stolen kiosk disk gives no one away', () => {
     await daemon.sim.placeCard('han-zhang-wei');
     await api.until((j) => j?.need === 'token');
     await daemon.sim.placeCard(null);
-    pullAfter = 'certificate-issued';
+    // The key is pulled once the certificate is issued, and the applicant walks away.
+    kiosk.pullKeyAfter('certificate-issued');
     daemon.sim.insertBlankKey();
     await api.until((j) => j?.status === 'in-doubt', 30_000);
     await endSession();

@@ -1,40 +1,16 @@
-// The receipt's QR code, end to end: a whole pickup in the sim daemon (real drivers, the printer emulator
-// over a PTY, SoftHSM2 as the key), the printed receipt drawn as a PNG (/sim/receipts/latest.png, what the
-// emulator decoded from the ESC/POS bytes), the QR code read back from the pixels with a QR decoder, and the
-// URL it holds opened on the real central: the order's masked status, the invoice request — and a 404 for the
-// same URL with another token.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import jsqr from 'jsqr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SimDaemon as Daemon, startSimDaemon } from './sim/compose.js';
-import {
-  applianceClient,
-  type CentralHandle,
-  SIM_SECRETS_ENV,
-  simConfig,
-  startTestCentral,
-  ZHANG_WEI,
-} from './testing/kiosk-harness.js';
+import type { SimDaemon as Daemon } from './sim/compose.js';
+import { type applianceClient, type CentralHandle, ZHANG_WEI } from './testing/kiosk-harness.js';
+import { startSimKiosk } from './testing/sim-kiosk.js';
 
 let central: CentralHandle;
 let daemon: Daemon;
 let api: ReturnType<typeof applianceClient>;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ck-receipt-qr-'));
-  central = await startTestCentral();
-  daemon = await startSimDaemon({
-    config: simConfig(dir, central.url),
-    port: 0,
-    env: SIM_SECRETS_ENV,
-    pollMs: 100,
-    heartbeatMs: 300,
-    log: () => {},
-  });
-  api = applianceClient(daemon.url);
+  ({ central, daemon, api } = await startSimKiosk('receipt-qr'));
 }, 60_000);
 
 afterAll(async () => {

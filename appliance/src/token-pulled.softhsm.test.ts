@@ -1,45 +1,18 @@
-// A USB key pulled mid-journey: before issuance the applicant simply inserts a key again; after issuance the
-// journey is in doubt, shown to staff, and finished when the key is back (never a second certificate).
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PickupStep } from './api/contract.js';
-import { type SimDaemon as Daemon, startSimDaemon } from './sim/compose.js';
-import {
-  applianceClient,
-  type CentralHandle,
-  SIM_SECRETS_ENV,
-  simConfig,
-  simStaffLogin,
-  startTestCentral,
-  waitFor,
-} from './testing/kiosk-harness.js';
+import type { SimDaemon as Daemon } from './sim/compose.js';
+import { type applianceClient, type CentralHandle, simStaffLogin, waitFor } from './testing/kiosk-harness.js';
+import { type SimKiosk, startSimKiosk } from './testing/sim-kiosk.js';
 
 let central: CentralHandle;
 let daemon: Daemon;
 let api: ReturnType<typeof applianceClient>;
-/** When set, the key is pulled right after this step is durable. */
-let pullAfter: PickupStep | null = null;
+let kiosk: SimKiosk;
 
 beforeAll(async () => {
-  central = await startTestCentral();
-  daemon = await startSimDaemon({
-    config: simConfig(mkdtempSync(join(tmpdir(), 'ck-pull-')), central.url),
-    port: 0,
-    env: SIM_SECRETS_ENV,
-    pollMs: 100,
-    heartbeatMs: 1000,
-    log: () => {},
-    afterStep: (step) => {
-      if (step === pullAfter) {
-        pullAfter = null;
-        daemon.sim.pullKeys();
-      }
-    },
-  });
-  api = applianceClient(daemon.url);
+  kiosk = await startSimKiosk('pull', { heartbeatMs: 1000 });
+  ({ central, daemon, api } = kiosk);
 }, 60_000);
 
 afterAll(async () => {
@@ -75,7 +48,7 @@ describe('USB key pulled mid-journey', () => {
   it('before issuance: the applicant is asked for a key again, and a new blank key finishes the journey', async () => {
     const { orderId, pickupCode } = await central.createApprovedOrder();
     await toTokenStep(pickupCode);
-    pullAfter = 'token-ready';
+    kiosk.pullKeyAfter('token-ready');
     daemon.sim.insertBlankKey();
     const asked = await api.until((j) => j?.need === 'token' && j.error?.code === 'TOKEN_REMOVED', 20_000);
     expect(asked?.error).toMatchObject({ action: 'retry', retryable: true });
@@ -92,7 +65,7 @@ describe('USB key pulled mid-journey', () => {
   it('after issuance, before the write: in doubt for staff, then finished with the same certificate', async () => {
     const { orderId, pickupCode } = await central.createApprovedOrder();
     await toTokenStep(pickupCode);
-    pullAfter = 'certificate-issued';
+    kiosk.pullKeyAfter('certificate-issued');
     daemon.sim.insertBlankKey();
     const doubt = await api.until((j) => j?.status === 'in-doubt', 20_000);
     expect(doubt?.error).toMatchObject({ code: 'ISSUANCE_IN_DOUBT', action: 'call-staff' });
