@@ -5,6 +5,8 @@ import { DEBIAN_CHROMIUM } from './e2e/chromium.ts';
 // in e2e/fake-appliance.ts serves dist/ and the contract's routes.
 const external = process.env['KIOSK_E2E_BASE_URL'];
 const PORT = Number(process.env['KIOSK_E2E_PORT'] ?? 4173);
+// A second build folder lets two suites run side by side (`vite build --outDir dist-b`, KIOSK_E2E_DIST=dist-b).
+const DIST = process.env['KIOSK_E2E_DIST'] ?? 'dist';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -28,7 +30,7 @@ export default defineConfig({
     ? {}
     : {
         webServer: {
-          command: `npx tsc -p e2e/tsconfig.fake.json && node e2e/dist/kiosk-ui/e2e/fake-appliance.js --port ${PORT} --dist dist`,
+          command: `npx tsc -p e2e/tsconfig.fake.json && node e2e/dist/kiosk-ui/e2e/fake-appliance.js --port ${PORT} --dist ${DIST}`,
           url: `http://127.0.0.1:${PORT}/api/kiosk`,
           reuseExistingServer: false,
           timeout: 60_000,

@@ -16,13 +16,19 @@ import { kioskDevices } from './devices/kiosk-devices.js';
 import { buildDiagnostics } from './diagnostics/diagnostics.js';
 import { JourneyAutopilot } from './journey/autopilot.js';
 import { type EngineOptions, PickupEngine } from './journey/engine.js';
-import { receiptDocument } from './journey/receipt.js';
+import { OneAtATime } from './journey/one-at-a-time.js';
+import type { FaultPoint } from './journey/pickup-table.js';
+import { ServiceEngine, type ServiceEngineOptions } from './services/engine.js';
+import type { ServiceFaultPoint } from './services/service-table.js';
 import {
   openStaffStore,
+  paperLevel,
+  reprintQueued,
   type StaffAlarm,
   StaffCalls,
   type StaffStore,
   staffCallAlarms,
+  staffOverviewFacts,
   staffStoreAuth,
 } from './staff/index.js';
 import { openJourneyKeyring } from './store/journey-keys.js';
@@ -40,13 +46,6 @@ export interface DeviceHarness {
 }
 
 export const SOFTWARE_VERSION = '0.1.0';
-
-function paperState(printer: DeviceStatusView): 'ok' | 'low' | 'out' | 'unknown' {
-  if (printer.state === 'offline' || printer.state === 'hardware-error') return 'unknown';
-  if (printer.detail === 'paper-out') return 'out';
-  if (printer.detail === 'paper-near-end') return 'low';
-  return 'ok';
-}
 
 /** The store must take writes before anything starts: one clear sentence, not a stack trace, when not. */
 function ensureWritableStore(dir: string): void {
@@ -78,13 +77,15 @@ export interface DaemonOptions {
   port?: number;
   env?: NodeJS.ProcessEnv;
   harness?: DeviceHarness;
-  /** Fault injection (test compositions only): called at every side-effect boundary. */
-  fault?: EngineOptions['fault'];
+  /** Fault injection (test compositions only): called at every side-effect boundary (pickup and services). */
+  fault?: (point: FaultPoint | ServiceFaultPoint) => void | Promise<void>;
   /** Waiting on central after the issuance request (tests shorten it). */
   centralRetry?: EngineOptions['centralRetry'];
   centralWaitLimitMs?: number;
   /** Test hook: awaited right after each journey step is durable. */
   afterStep?: EngineOptions['afterStep'];
+  /** Test hook: awaited right after each service journey step is durable. */
+  afterServiceStep?: ServiceEngineOptions['afterStep'];
   log?: (line: string) => void;
   /** Poll intervals (tests shorten them). */
   pollMs?: number;
@@ -95,6 +96,8 @@ export interface Daemon {
   app: FastifyInstance;
   url: string;
   engine: PickupEngine;
+  /** The after-sales service journeys (activate, certificates, unlock, lookup). */
+  services: ServiceEngine;
   manager: DeviceManager;
   agent: SyncAgent;
   audit: AuditLog;
@@ -199,16 +202,25 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         })),
         consumables: {
           ...(harness.blankKeysLeft ? { blankKeys: harness.blankKeysLeft() } : {}),
-          paper: paperState(manager.statusOf('printer')),
+          paper: paperLevel(manager.statusOf('printer')),
         },
       }),
     },
     onError: (part, err) => log(`sync ${part}: ${(err as Error).message}`),
   });
 
-  // One device adapter for the engine and the autopilot.
+  // One device adapter for the engines and the autopilot; one writer of the store at a time.
   const devices = kioskDevices(manager, config.devices.token);
+  const one = new OneAtATime();
+  const audited = async (actor: 'applicant' | 'system', action: string, details: Record<string, unknown>) => {
+    await audit.append(actor, action, details);
+  };
+  // One journey at a time: the pickup and the services each refuse to start beside the other.
+  let services: ServiceEngine | undefined;
   const engine = new PickupEngine(store, client, agent, devices, applianceKey, {
+    exclusive: one,
+    serviceOpen: () => !!services?.open(),
+    serviceKeyLeftBehind: () => !!services?.keyLeftBehind(),
     applianceId: config.appliance.id,
     hall: config.appliance.hall,
     centralUrl: config.central.url,
@@ -228,10 +240,22 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     ...(opts.centralRetry ? { centralRetry: opts.centralRetry } : {}),
     ...(opts.centralWaitLimitMs ? { centralWaitLimitMs: opts.centralWaitLimitMs } : {}),
     ...(opts.afterStep ? { afterStep: opts.afterStep } : {}),
-    audit: async (actor, action, details) => {
-      await audit.append(actor, action, details);
-    },
+    audit: audited,
   });
+  services = new ServiceEngine(store, client, agent, devices, {
+    applianceId: config.appliance.id,
+    pinPolicy: config.pinPolicy,
+    soPinMasterSecret: Buffer.from(secret('soPinMasterSecret')!),
+    exclusive: one,
+    pickup: {
+      open: () => engine.current()?.status === 'active',
+      keyLeftBehind: () => engine.ownKeyLeftBehind(),
+    },
+    ...(opts.fault ? { fault: opts.fault } : {}),
+    ...(opts.afterServiceStep ? { afterStep: opts.afterServiceStep } : {}),
+    audit: audited,
+  });
+  const serviceEngine = services;
 
   const configHash = opts.configFile
     ? createHash('sha256').update(readFileSync(opts.configFile)).digest('hex')
@@ -269,13 +293,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   };
   void enrol();
 
-  const recovered = await engine.recover();
+  const recovered = [...(await engine.recover()), ...(await serviceEngine.recover())];
   for (const r of recovered) await audit.append('system', 'journey.recovered', r);
 
   const autopilot = new JourneyAutopilot(engine, devices, {
     idPollMs: Math.max(200, Math.min(pollMs, 700)),
     tokenPollMs: Math.max(200, pollMs),
     log: (m, err) => log(`${m}: ${(err as Error | undefined)?.message ?? ''}`),
+    services: serviceEngine,
   });
   manager.on('scan', (code) => void autopilot.onScan(code));
   autopilot.start();
@@ -296,39 +321,34 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const verifyAudit = () => verifyAuditLog(join(config.store.dir, 'audit'));
   const app = await buildApplianceApi({
     engine,
+    services: serviceEngine,
     devices: manager,
     settings,
     ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
     staffAuth: staffStoreAuth(staffStore),
     staffCalls,
     staff: {
-      overview: () => ({
-        version: SOFTWARE_VERSION,
-        queue: { depth: agent.pendingCount(), ...agent.status() },
-        reprints: store.data.reprints.filter((r) => r.state === 'queued'),
-        consumables: { blankKeys: harness.blankKeysLeft ? harness.blankKeysLeft() : null },
-        parkedEvents: agent.status().outbox.parked ?? 0,
-        spoiledKeys: store.data.spoiledKeys,
-        recentJourneys: Object.values(store.data.journeys)
-          .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
-          .slice(0, 20)
-          .map((j) => ({
-            id: j.id,
-            step: j.step,
-            status: j.status,
-            orderId: j.order?.orderId,
-            note: j.note,
-            updatedAt: j.updatedAt,
-          })),
-      }),
-      async reprint(id) {
-        const item = store.data.reprints.find((r) => r.id === id);
-        if (!item) throw Object.assign(new Error('no such reprint'), { statusCode: 404 });
-        await manager.withDevice('printer', (p) => p.print(receiptDocument(item.receipt, { reprint: true })));
-        item.state = 'printed';
-        await store.write();
-        return { state: item.state };
-      },
+      overview: () =>
+        staffOverviewFacts({
+          softwareVersion: SOFTWARE_VERSION,
+          kiosk: {
+            applianceId: config.appliance.id,
+            hall: config.appliance.hall,
+            timeZone: config.kiosk.timeZone,
+            ...(config.kiosk.hallName ? { hallName: config.kiosk.hallName } : {}),
+          },
+          state: () => store.data,
+          sync: agent,
+          printer: () => manager.statusOf('printer'),
+          ...(harness.blankKeysLeft ? { blankKeysLeft: () => harness.blankKeysLeft?.() ?? 0 } : {}),
+        }),
+      reprint: (id) =>
+        reprintQueued(
+          store.data.reprints,
+          id,
+          (receipt) => manager.withDevice('printer', (p) => p.print(receipt)),
+          () => store.write(),
+        ),
       verifyAudit: async () => {
         const r = await verifyAudit();
         return r.ok
@@ -371,6 +391,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     app,
     url: address,
     engine,
+    services: serviceEngine,
     manager,
     agent,
     audit,

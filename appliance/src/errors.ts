@@ -78,6 +78,14 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
   ],
   VERIFY_FAILED: [500, 'call-staff', false, 'The final test signature did not verify.'],
   PRINTER_UNAVAILABLE: [503, 'none', false, 'The receipt could not be printed; staff will reprint it.'],
+  PRINTER_OUT_OF_PAPER: [
+    409,
+    'none',
+    true,
+    'The receipt printer is out of paper: load a new roll, close the cover, then reprint.',
+  ],
+  PRINTER_COVER_OPEN: [409, 'none', true, 'The receipt printer cover is open: close it, then reprint.'],
+  REPRINT_UNKNOWN: [404, 'none', false, 'This receipt is no longer waiting to be reprinted.'],
   NO_ACTIVE_JOURNEY: [409, 'none', false, 'Nothing is in progress. Start again.'],
   JOURNEY_BUSY: [409, 'none', true, 'Please wait: the kiosk is still working on the previous step.'],
   WRONG_STEP: [409, 'none', false, 'That action does not fit the current step.'],
@@ -164,6 +172,47 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
     false,
     'The last active administrator cannot be disabled or demoted.',
   ],
+  KEY_NOT_OURS: [
+    422,
+    'retry',
+    true,
+    'This USB key carries no certificate of our certificate authority. Take it out and insert one of ours.',
+  ],
+  ACTIVATION_NOT_AVAILABLE: [
+    409,
+    'call-staff',
+    false,
+    'This USB key has no couriered order waiting for activation.',
+  ],
+  ACTIVATION_ALREADY_DONE: [409, 'none', false, 'The certificate on this USB key is already activated.'],
+  ACTIVATION_CODE_WRONG: [
+    403,
+    'retry',
+    true,
+    'The activation code is wrong (params.triesLeft tries left before it locks).',
+  ],
+  ACTIVATION_LOCKED: [
+    423,
+    'call-staff',
+    false,
+    'The activation code was typed wrong too often and is locked.',
+  ],
+  ACTIVATION_CODE_EXPIRED: [410, 'call-staff', false, 'The activation code is older than 30 days.'],
+  CERTIFICATE_REVOKED: [409, 'none', false, 'The certificate on this USB key is revoked.'],
+  PIN_NOT_LOCKED: [409, 'none', false, 'The PIN of this USB key is not locked: nothing to unlock.'],
+  UNLOCK_CARD_MISMATCH: [
+    403,
+    'retry',
+    true,
+    "This ID card is not of a person the certificate belongs to (each such card uses one of today's unlocks).",
+  ],
+  UNLOCK_LIMIT_REACHED: [
+    429,
+    'come-back-later',
+    false,
+    'This USB key was unlocked as often as allowed today.',
+  ],
+  LOOKUP_CODE_UNKNOWN: [400, 'retry', true, 'This is not an order or pickup QR code of ours.'],
 };
 
 export class ApplianceError extends Error {

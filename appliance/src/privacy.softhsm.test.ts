@@ -44,10 +44,30 @@ afterAll(async () => {
   await central?.stop();
 });
 
+/** A file the daemon renamed or removed between the listing and the look (a `.tmp` of an atomic write). */
+const vanished = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
+
 function filesUnder(root: string): string[] {
   return readdirSync(root, { recursive: true, encoding: 'utf8' })
     .map((f) => join(root, f))
-    .filter((f) => statSync(f).isFile());
+    .filter((f) => {
+      try {
+        return statSync(f).isFile();
+      } catch (err) {
+        if (vanished(err)) return false;
+        throw err;
+      }
+    });
+}
+
+/** The file's text, or null when it vanished meanwhile (its content lives on under the final name). */
+function textOf(f: string): string | null {
+  try {
+    return readFileSync(f).toString('utf8');
+  } catch (err) {
+    if (vanished(err)) return null;
+    throw err;
+  }
 }
 
 async function scanAndConfirm(): Promise<void> {
@@ -179,7 +199,10 @@ describe('a stolen kiosk disk gives no one away', () => {
     });
     expect(diagnostics.status).toBe(200);
     const texts = [
-      ...files.map((f) => ({ where: f, text: readFileSync(f).toString('utf8') })),
+      ...files.flatMap((f) => {
+        const text = textOf(f);
+        return text === null ? [] : [{ where: f, text }];
+      }),
       { where: 'log lines', text: logLines.join('\n') },
       { where: 'diagnostics export', text: JSON.stringify(diagnostics.body) },
     ];

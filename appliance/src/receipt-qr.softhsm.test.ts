@@ -1,8 +1,7 @@
-import { createCanvas, loadImage } from '@napi-rs/canvas';
-import jsqr from 'jsqr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimDaemon as Daemon } from './sim/compose.js';
 import { type applianceClient, type CentralHandle, ZHANG_WEI } from './testing/kiosk-harness.js';
+import { readQr } from './testing/read-qr.js';
 import { startSimKiosk } from './testing/sim-kiosk.js';
 
 let central: CentralHandle;
@@ -17,19 +16,6 @@ afterAll(async () => {
   await daemon?.stop();
   await central?.stop();
 });
-
-/** The QR codes' contents found in a PNG, as a phone camera would read the paper. */
-async function readQr(png: Buffer): Promise<string | null> {
-  const img = await loadImage(png);
-  const ctx = createCanvas(img.width, img.height).getContext('2d');
-  ctx.drawImage(img, 0, 0);
-  const { data, width, height } = ctx.getImageData(0, 0, img.width, img.height);
-  // jsqr is CommonJS: its `default` export is the function (module.exports.default).
-  return (
-    jsqr.default(new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength), width, height)?.data ??
-    null
-  );
-}
 
 describe('receipt QR code', () => {
   it('opens the order’s receipt page on central: masked status and invoice request; another token gets 404', async () => {
@@ -71,7 +57,7 @@ describe('receipt QR code', () => {
     const html = await page.text();
     expect(html).toContain(orderId);
     expect(html).toContain('data-status="activated"');
-    expect(html).toContain('已激活');
+    expect(html).toContain('已领取');
     expect(html).toContain('自然人证书');
     expect(html).toContain('<span data-holder>张*</span>');
     for (const personal of [ZHANG_WEI.idNumber, ZHANG_WEI.name, '13800138000', pickupCode])

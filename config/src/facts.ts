@@ -9,6 +9,37 @@ export type DeviceKind = (typeof DEVICE_KINDS)[number];
 export const DEVICE_STATES = ['online', 'offline', 'busy', 'hardware-error', 'user-action-needed'] as const;
 export type DeviceState = (typeof DEVICE_STATES)[number];
 
+/** What the device manager adds to a device's state, one code each (firmware-bridge's DEVICE_DETAILS says what
+ *  each means; the UI has a phrase per code: `staff.detail.<code>`). */
+export const DEVICE_DETAILS = [
+  'not-started',
+  'stopped',
+  'disconnected',
+  'open-failed',
+  'not-responding',
+  'paper-out',
+  'paper-near-end',
+  'cover-open',
+  'printer-error',
+  'printer-offline',
+  'bad-status',
+  'self-check-failed',
+  'module-error',
+  'bad-frames',
+  'token-present',
+  'token-absent',
+  'module-unavailable',
+] as const;
+export type DeviceDetail = (typeof DEVICE_DETAILS)[number];
+
+/** What staff refill: blank USB keys in the tray, receipt paper (the UI: `staff.consumable.<kind>`). */
+export const CONSUMABLE_KINDS = ['blankKeys', 'paper'] as const;
+export type ConsumableKind = (typeof CONSUMABLE_KINDS)[number];
+
+/** The receipt paper as the printer reports it (unknown: the printer cannot say; the UI: `staff.paper.<level>`). */
+export const PAPER_LEVELS = ['ok', 'low', 'out', 'unknown'] as const;
+export type PaperLevel = (typeof PAPER_LEVELS)[number];
+
 /** The CA's certificate types (who must verify identity differs per type). */
 export const CERTIFICATE_TYPES = ['organisation', 'organisation-individual', 'natural-person'] as const;
 export type CertificateType = (typeof CERTIFICATE_TYPES)[number];

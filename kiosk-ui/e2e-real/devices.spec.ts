@@ -1,8 +1,8 @@
 // Device events from the emulators reach the screen live, over the appliance's event stream.
-import { screen, shot, typeOnKeypad } from '../e2e/kiosk.ts';
+import { screen, shot } from '../e2e/kiosk.ts';
 import zh from '../src/locales/zh-CN.json' with { type: 'json' };
 import { expect, test } from './fixtures.ts';
-import { PIN, throughToPin } from './steps.ts';
+import { PIN, setPinTwice, throughToPin } from './steps.ts';
 
 test('paper running out is told at once, and the receipt is promised as a reprint', async ({
   page,
@@ -18,11 +18,7 @@ test('paper running out is told at once, and the receipt is promised as a reprin
   await expect(page.getByTestId('alert-paper-out')).toHaveText(zh['device.paperOut']);
   await shot(page, 'real/pin-paper-out-zh');
 
-  await typeOnKeypad(page, PIN);
-  await page.getByTestId('pin-submit').click();
-  await expect(page.getByTestId('pin-screen')).toHaveAttribute('data-phase', 'second');
-  await typeOnKeypad(page, PIN);
-  await page.getByTestId('pin-submit').click();
+  await setPinTwice(page, PIN);
 
   await expect(page.locator('.kiosk')).toHaveAttribute('data-screen', 'done', { timeout: 30_000 });
   const receipt = page.getByTestId('receipt-state');
@@ -46,10 +42,7 @@ test('a key pulled out at the PIN step is told at once, and the PIN waits for it
   await expect(page.getByTestId('alert-token-pulled')).toHaveText(zh['device.tokenPulled']);
   await shot(page, 'real/pin-key-pulled-zh');
   await screen(page, 'pin');
-  await typeOnKeypad(page, PIN);
-  await page.getByTestId('pin-submit').click();
-  await typeOnKeypad(page, PIN);
-  await page.getByTestId('pin-submit').click();
+  await setPinTwice(page, PIN);
   // The PIN cannot be set on a key that is not there: the real engine refuses it and keeps the PIN step.
   const notice = page.getByTestId('error-notice');
   await expect(notice).toHaveAttribute('data-code', 'TOKEN_REMOVED');

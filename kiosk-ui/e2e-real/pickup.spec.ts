@@ -2,6 +2,7 @@
 // code, reads 张伟's card, generates the key on a SoftHSM2 token, gets the certificate issued, sets the PIN,
 // prints the receipt and reports the activation back to central.
 import type { JourneyView } from '../../appliance/src/api/contract.ts';
+import { readQr } from '../../appliance/src/testing/read-qr.ts';
 import { keypadOrder, screen, shot, start, typeOnKeypad } from '../e2e/kiosk.ts';
 import zh from '../src/locales/zh-CN.json' with { type: 'json' };
 import { HOLDER_CARD } from './central.ts';
@@ -46,6 +47,10 @@ test('a real order collected in Chinese at 1080×1920, activated at central', as
   await expect(page.getByTestId('identity-matched')).toBeVisible();
   const { journey } = (await (await request.get('/api/state')).json()) as { journey: JourneyView };
   expect(journey.identity).toMatchObject({ state: 'matched', idNumberMasked: '4403**********1238' });
+  // The card still lies on the real reader (emulator behind a PTY): the kiosk asks for it until it is lifted.
+  await expect(page.getByTestId('alert-take-id-card')).toHaveText(zh['device.takeIdCard']);
+  await sim.idCard(null);
+  await expect(page.getByTestId('alert-take-id-card')).toBeHidden();
   await sim.token('insert');
   // Key generation on the token and issuance by central's CA: the progress screen names each step.
   await expect(page.locator('.kiosk')).toHaveAttribute('data-screen', 'pin', { timeout: 45_000 });
@@ -53,6 +58,12 @@ test('a real order collected in Chinese at 1080×1920, activated at central', as
   expect(seen.screens).toEqual(['attract', 'scan', 'order', 'id-card', 'token', 'progress', 'pin']);
   expect(seen.progress.some((pair) => pair.endsWith('=running'))).toBe(true);
   expect(seen.progress).toContain('certificate-issued=done');
+  // The applicant's phone page tells the truth: signed by central, not yet on the key.
+  const phoneStatus = async () => {
+    const html = await (await request.get(phonePageUrl)).text();
+    return /class="status" data-status="([a-z-]+)">([^<]*)</.exec(html)?.slice(1);
+  };
+  expect(await phoneStatus()).toEqual(['issued', '已签发，待写入']);
 
   // The PIN twice, on a keypad whose layout is read from the screen each time.
   const first = await keypadOrder(page);
@@ -79,6 +90,15 @@ test('a real order collected in Chinese at 1080×1920, activated at central', as
     .poll(async () => (await central.order(orderId)).status, { timeout: 20_000, intervals: [250, 500, 1000] })
     .toBe('activated');
   expect((await central.order(orderId)).certificateSerial?.toLowerCase()).toBe(serial.toLowerCase());
+  expect(await phoneStatus()).toEqual(['activated', '已领取']);
+  // The paper's QR code, read off the printer emulator's rendering as a phone would, opens the order on central.
+  const png = await request.get('/sim/receipts/latest.png');
+  expect(png.ok()).toBe(true);
+  const receiptUrl = await readQr(await png.body());
+  expect(receiptUrl).toMatch(new RegExp(`/lookup/${orderId}/[A-Za-z0-9_-]{22}$`));
+  const receiptPage = await request.get(receiptUrl!);
+  expect(receiptPage.status()).toBe(200);
+  expect(await receiptPage.text()).toContain('已领取');
 
   // The done screen asks for the key while it is in the writer, and finishing waits for it.
   await expect(page.getByTestId('take-key')).toContainText(zh['done.keyStillIn']);

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { matchRoute, type RouteName, type RouteTypes } from '../../appliance/src/api/client.ts';
 import type {
   ApplianceErrorCode,
+  CentralLinkView,
   DeviceKind,
   DeviceStatusView,
   ErrorBody,
@@ -19,6 +20,7 @@ import type {
   KioskSettings,
   OrderSummary,
   PickupStep,
+  ReprintView,
   ServerEvents,
   WipeReason,
 } from '../../appliance/src/api/contract.ts';
@@ -100,7 +102,8 @@ const MACHINE_STEPS: PickupStep[] = [
 ];
 const FINISH_STEPS: PickupStep[] = ['pin-set', 'verified', 'receipt-printed'];
 const ID_ATTEMPTS = 3;
-const FAKE_CERT_SERIAL = '5A:3C:91:0E:77:12:AB:04';
+/** As central issues them (16 random bytes in hex, 00 before a high first byte): long, with no place to break. */
+const FAKE_CERT_SERIAL = '00c45a3c910e7712ab04e1f86d2b9a5c37';
 
 interface Journey {
   view: JourneyView;
@@ -179,6 +182,7 @@ interface World {
   /** The card fixture lying on the reader, if any (read as soon as the journey asks for it). */
   cardOnReader: string | null;
   paper: 'ok' | 'near-end' | 'out';
+  coverOpen: boolean;
   nextErrors: Map<string, ErrorBody>;
   /** Every /api and /sim request; bodies too, except PINs (applicant's and staff's), which are never kept. */
   calls: Array<{ method: string; path: string; at: number; body?: unknown }>;
@@ -189,7 +193,14 @@ interface World {
   /** A staff session ends after this long without a staff request (the appliance's default: 5 min). */
   staffIdleMs: number;
   inDoubt: InDoubtEntry[];
-  reprints: Array<{ id: string; orderId: string; state: string }>;
+  /** Receipts queued for a reprint (the printer had no paper when the journey finished). */
+  reprints: ReprintView[];
+  /** The top of the maintenance screen: the hall's name and time zone, central and the last sync (as the
+   *  appliance's sync agent reports them; /__test/sync changes them). */
+  hallName: string;
+  timeZone: string;
+  centralLink: CentralLinkView;
+  lastSyncAt: string | null;
   spoiledKeys: SpoiledKeyEntry[];
   staffCalls: StaffCallEntry[];
   /** Every journey of this world by its id. */
@@ -199,6 +210,8 @@ interface World {
   central: CentralBehaviour;
   /** The next time the machine reaches this step it stops on this retryable error (a token hiccup…). */
   stall: { step: PickupStep; error: ErrorBody } | null;
+  /** The next time the machine runs one of these steps it takes this long (ms), with no error (a slow key). */
+  slow: Map<PickupStep, number>;
   keysTaken: number;
   timers: Set<ReturnType<typeof setTimeout>>;
 }
@@ -219,7 +232,7 @@ const now = () => new Date().toISOString();
 const device = (
   kind: DeviceKind,
   state: DeviceStatusView['state'],
-  detail: string | null,
+  detail: DeviceStatusView['detail'],
 ): DeviceStatusView => ({
   kind,
   state,
@@ -239,13 +252,14 @@ function freshWorld(
     journey: null,
     devices: {
       token: device('token', 'online', 'token-absent'),
-      idReader: device('idReader', 'online', 'no-card'),
+      idReader: device('idReader', 'online', null),
       printer: device('printer', 'online', null),
       scanner: device('scanner', 'online', null),
     },
     tokenPresent: false,
     cardOnReader: null,
     paper: 'ok',
+    coverOpen: false,
     nextErrors: new Map(),
     calls: [],
     staffAccounts: new Map(
@@ -259,12 +273,17 @@ function freshWorld(
     staffIdleMs,
     inDoubt: [],
     reprints: [],
+    hallName: '福田区政务服务中心',
+    timeZone: 'Asia/Shanghai',
+    centralLink: { state: 'reachable', since: now() },
+    lastSyncAt: now(),
     spoiledKeys: [],
     staffCalls: [],
     history: new Map(),
     parkedEvents,
     central: { mode: 'ok', code: 'CENTRAL_REFUSED', action: 'call-staff', retryMs: 5000 },
     stall: null,
+    slow: new Map(),
     keysTaken: 0,
     timers: new Set(),
   };
@@ -293,7 +312,11 @@ function clearTimers(): void {
   world.timers.clear();
 }
 
-function setDevice(kind: DeviceKind, state: DeviceStatusView['state'], detail: string | null): void {
+function setDevice(
+  kind: DeviceKind,
+  state: DeviceStatusView['state'],
+  detail: DeviceStatusView['detail'],
+): void {
   world.devices[kind] = device(kind, state, detail);
   publish('device', world.devices[kind]);
 }
@@ -425,6 +448,13 @@ function update(patch: { [K in keyof JourneyView]?: JourneyView[K] | undefined }
   // As the appliance: no cancel once central issued the certificate.
   next.cancellable =
     next.status === 'active' && PICKUP_STEPS.indexOf(next.step) < PICKUP_STEPS.indexOf('certificate-issued');
+  // As the appliance: the card was read, the journey moved on, and the card still lies on the reader.
+  const passedCard =
+    next.status === 'completed' ||
+    (next.status === 'active' &&
+      PICKUP_STEPS.indexOf(next.step) >= PICKUP_STEPS.indexOf('identity-verified'));
+  if (world.cardOnReader && passedCard) next.cardOnReader = true;
+  else delete next.cardOnReader;
   world.journey.view = next;
   remember(world.journey);
   changed();
@@ -511,8 +541,10 @@ function scan(code: string): ErrorBody | null {
 
 function presentCard(fixture: string | null): void {
   world.cardOnReader = fixture;
-  world.devices.idReader = device('idReader', 'online', fixture ? 'card-present' : 'no-card');
+  // As the appliance: the reader's status says nothing of a card (DEVICE_DETAILS has no such code).
+  world.devices.idReader = device('idReader', 'online', null);
   publish('device', world.devices.idReader);
+  if (world.journey && world.journey.view.need !== 'id-card') update({});
   readCard();
 }
 
@@ -577,7 +609,9 @@ function runSteps(steps: PickupStep[], offset: number, then: () => void): void {
     if (i >= steps.length) return then();
     if (steps[i] === 'certificate-issued') j.issuanceSent = true; // the request goes out as the step starts
     update({ progress: progressOf(offset + i) });
-    later(world.stepMs, () => {
+    const slowMs = world.slow.get(steps[i]!);
+    world.slow.delete(steps[i]!);
+    later(slowMs ?? world.stepMs, () => {
       if (!alive()) return;
       const step = steps[i]!;
       const finish = () => {
@@ -700,6 +734,7 @@ function token(action: 'insert' | 'pull'): void {
 
 function printer(paper: World['paper'], coverOpen: boolean): void {
   world.paper = paper;
+  world.coverOpen = coverOpen;
   const detail = coverOpen
     ? 'cover-open'
     : paper === 'ok'
@@ -719,8 +754,15 @@ function setPin(pin: string): ErrorBody | null {
   update({ need: 'wait', error: undefined });
   runSteps(FINISH_STEPS, MACHINE_STEPS.length, () => {
     const printed = world.paper !== 'out';
-    if (!printed)
-      world.reprints.push({ id: `R-${j.view.id}`, orderId: j.view.order?.orderId ?? '?', state: 'queued' });
+    if (!printed) {
+      const holder = j.view.order?.holderNameMasked ?? j.view.identity?.nameMasked;
+      world.reprints.push({
+        id: randomUUID(),
+        orderId: j.view.order?.orderId ?? '?',
+        queuedAt: now(),
+        ...(holder ? { holderNameMasked: holder } : {}),
+      });
+    }
     update({
       need: 'take-items',
       // As the appliance: the done screen waits until the holder takes the key.
@@ -1180,7 +1222,8 @@ function resolveInDoubt({ req, res, body, params }: Ctx) {
 /** One handler per route of the appliance's route table; null where only the real appliance can answer. */
 const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
   kiosk: ({ res }) => ok(res, 'kiosk', world.settings),
-  state: ({ res }) => ok(res, 'state', { journey: view(), devices: Object.values(world.devices) }),
+  state: ({ res }) =>
+    ok(res, 'state', { journey: view(), service: null, devices: Object.values(world.devices) }),
   events: ({ req, res }) => events(req, res),
   startJourney: ({ res }) => {
     // Starting twice (a tap racing a scan) keeps the journey that is waiting for its code.
@@ -1255,9 +1298,20 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
   staffOverview: ({ req, res }) => {
     if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
     ok(res, 'staffOverview', {
+      kiosk: {
+        applianceId: world.settings.applianceId,
+        hall: world.settings.hall,
+        hallName: world.hallName,
+        timeZone: world.timeZone,
+        central: world.centralLink,
+        lastSyncAt: world.lastSyncAt,
+      },
       staffAlarms: staffAlarms(),
       devices: Object.values(world.devices),
-      consumables: { paper: world.paper, blankKeys: 24 - world.keysTaken },
+      consumables: [
+        { kind: 'blankKeys', count: 24 - world.keysTaken },
+        { kind: 'paper', level: world.paper === 'out' ? 'out' : world.paper === 'near-end' ? 'low' : 'ok' },
+      ],
       queue: { depth: world.inDoubt.length },
       inDoubt: world.inDoubt,
       reprints: world.reprints,
@@ -1277,6 +1331,11 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
   },
   reprint: ({ req, res, params }) => {
     if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
+    // As the appliance: a receipt no longer queued, then the printer's own refusal (the receipt stays queued).
+    if (!world.reprints.some((r) => r.id === params['id']))
+      return fail(res, errorBody('REPRINT_UNKNOWN', 'none'));
+    if (world.paper === 'out') return fail(res, errorBody('PRINTER_OUT_OF_PAPER', 'none', true));
+    if (world.coverOpen) return fail(res, errorBody('PRINTER_COVER_OPEN', 'none', true));
     world.reprints = world.reprints.filter((r) => r.id !== params['id']);
     ok(res, 'reprint', { state: 'printed' });
   },
@@ -1344,6 +1403,13 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
   },
   simReceipts: null,
   simLatestReceipt: null,
+  // The after-sales services: not faked yet (the real appliance's suites play them).
+  startService: null,
+  serviceCode: null,
+  serviceScan: null,
+  servicePin: null,
+  serviceRetry: null,
+  endService: null,
 };
 
 /** What only a fake can do: reset, forced errors, central's behaviour, stalls, the call log. */
@@ -1409,6 +1475,33 @@ function testRoute(key: string, res: ServerResponse, body: Record<string, unknow
         step,
         error: errorBody(code, (body['action'] as ErrorBody['action']) ?? 'retry', true),
       };
+      send(res, 204);
+      return true;
+    }
+    case 'POST /__test/slow': {
+      // The next time the machine runs this step (before or after the PIN) it takes `ms`, without an error.
+      const step = body['step'] as PickupStep;
+      const ms = Number(body['ms']);
+      if (![...MACHINE_STEPS, ...FINISH_STEPS].includes(step) || !(ms >= 0)) {
+        fail(res, errorBody('BAD_REQUEST', 'none'));
+        return true;
+      }
+      world.slow.set(step, ms);
+      send(res, 204);
+      return true;
+    }
+    case 'POST /__test/sync': {
+      // What the sync agent says of central: reachable (now, and a sync now) or unreachable with an error code.
+      const state = body['state'];
+      const code = (body['lastError'] ?? 'CENTRAL_UNAVAILABLE') as ApplianceErrorCode;
+      if ((state !== 'reachable' && state !== 'unreachable') || !APPLIANCE_ERROR_CODES.includes(code)) {
+        fail(res, errorBody('BAD_REQUEST', 'none'));
+        return true;
+      }
+      const at = now();
+      world.centralLink =
+        state === 'reachable' ? { state, since: at } : { state, since: at, lastError: code, lastErrorAt: at };
+      if (state === 'reachable') world.lastSyncAt = at;
       send(res, 204);
       return true;
     }

@@ -38,7 +38,11 @@ async function pickup(page: Page, devices: Devices, suffix: string, text: Record
   await shot(page, `05-id-matched-${suffix}`);
 
   await screen(page, 'token');
+  // The card was read and the journey moved on: it still lies on the reader, so the kiosk asks for it.
+  await expect(page.getByTestId('alert-take-id-card')).toHaveText(text.takeCard!);
   await shot(page, `06-token-${suffix}`);
+  await devices.idCard(null);
+  await expect(page.getByTestId('alert-take-id-card')).toBeHidden();
   await devices.token('insert');
   await screen(page, 'progress');
   await expect(page.locator('[data-state="running"] .spinner')).toBeVisible();
@@ -92,6 +96,7 @@ test('the whole pickup in Chinese, portrait 1080×1920', async ({ page, request 
     attract: '数字证书 自助领取',
     certType: '机构证书',
     done: '领取完成',
+    takeCard: '请取回身份证',
   });
 });
 
@@ -107,6 +112,7 @@ test('the whole pickup in English, landscape 1920×1080', async ({ page, request
     attract: 'Collect your digital certificate',
     certType: 'Organisation certificate',
     done: 'All done',
+    takeCard: 'Please take your ID card back from the reader',
   });
   // The next applicant gets the default language back.
   await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');

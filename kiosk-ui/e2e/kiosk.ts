@@ -53,6 +53,10 @@ export class Devices {
   stall(step: PickupStep, code: ApplianceErrorCode, action: ErrorBody['action'] = 'retry') {
     return this.#post('/__test/stall', { step, code, action });
   }
+  /** Fake appliance only: the next time the machine runs `step` it takes `ms`, without an error (a slow key). */
+  slow(step: PickupStep, ms: number) {
+    return this.#post('/__test/slow', { step, ms });
+  }
   /** Fake appliance only: the next applicant action is answered only after `ms` (a frozen daemon). */
   freeze(ms: number) {
     return this.#post('/__test/freeze', { ms });

@@ -1,7 +1,17 @@
 // The hidden staff gesture, staff sign-in with a staff id and PIN (per-person accounts, roles, lockout, idle
 // sign-out) and the maintenance screen, with the administrators' staff accounts.
-import { expect, test } from '@playwright/test';
-import { IN_DOUBT_RESOLUTIONS } from '../../appliance/src/api/contract.ts';
+import { expect, type Page, test } from '@playwright/test';
+import {
+  APPLIANCE_ERROR_CODES,
+  CONSUMABLE_KINDS,
+  DEVICE_DETAILS,
+  DEVICE_KINDS,
+  DEVICE_STATES,
+  IN_DOUBT_RESOLUTIONS,
+  PAPER_LEVELS,
+  PICKUP_STEPS,
+} from '../../appliance/src/api/contract.ts';
+import en from '../src/locales/en.json' with { type: 'json' };
 import zh from '../src/locales/zh-CN.json' with { type: 'json' };
 import {
   DEMO_CODE,
@@ -10,15 +20,52 @@ import {
   MATCHING_CARD,
   openMaintenance,
   PERSONAL_DATA,
+  PIN,
   STAFF,
   screen,
   shot,
   signInStaff,
   staffToken,
   start,
+  throughToPin,
   throughToProgress,
   typeOnKeypad,
 } from './kiosk.ts';
+
+/**
+ * The contract's codes a screen must never show as they are: every device kind, state and detail, consumable
+ * kind, paper level, step, resolution and error code shaped like a code (kebab-case, snake_case, camelCase).
+ * Codes that are plain English words (printer, online, out) cannot be told from the English text and are
+ * covered by the patterns below only where they are code-shaped.
+ */
+const RAW_CODES = [
+  ...new Set<string>([
+    ...DEVICE_KINDS,
+    ...DEVICE_STATES,
+    ...DEVICE_DETAILS,
+    ...CONSUMABLE_KINDS,
+    ...PAPER_LEVELS,
+    ...PICKUP_STEPS,
+    ...IN_DOUBT_RESOLUTIONS,
+    ...APPLIANCE_ERROR_CODES,
+  ]),
+].filter((c) => /[-_]/.test(c) || /[a-z][A-Z]/.test(c));
+
+/** Every raw code in a screen's visible text: the contract's own, any kebab-case, SNAKE_CASE or camelCase
+ *  token, and a bare UUID. */
+function rawCodesIn(text: string): string[] {
+  const quote = (c: string) => c.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return [
+    ...RAW_CODES.filter((c) => new RegExp(`(?<![\\w-])${quote(c)}(?![\\w-])`).test(text)),
+    ...(text.match(/(?<![\w-])[a-z]+(?:-[a-z]+)+(?![\w-])/g) ?? []),
+    ...(text.match(/\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b/g) ?? []),
+    ...(text.match(/\b[a-z]+[A-Z][A-Za-z]*\b/g) ?? []),
+    ...(text.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi) ?? []),
+  ];
+}
+
+// biome-ignore lint/performance/useDomNodeTextContent: what staff see as rendered (hidden text left out)
+const maintenanceText = (page: Page) => page.getByTestId('maintenance').innerText();
 
 test('a 3 s press in the top-left corner opens the staff sign-in, then the maintenance screen', async ({
   page,
@@ -64,9 +111,10 @@ test('a 3 s press in the top-left corner opens the staff sign-in, then the maint
   const maintenance = page.getByTestId('maintenance');
   await expect(maintenance).toBeVisible();
   await expect(page.getByTestId('staff-me')).toHaveAttribute('data-id', 'S001');
-  await expect(page.locator('[data-testid="staff-devices"] tr[data-kind="printer"]')).toContainText(
-    'paper-out',
-  );
+  const printerRow = page.locator('[data-testid="staff-devices"] tr[data-kind="printer"]');
+  await expect(printerRow).toHaveAttribute('data-detail', 'paper-out');
+  await expect(printerRow).toContainText(zh['staff.detail.paper-out']);
+  await expect(printerRow).not.toContainText('paper-out');
   const inDoubt = page.locator('[data-testid="staff-in-doubt"] li');
   await expect(inDoubt).toHaveCount(1);
   await expect(inDoubt).toContainText('ORD-2025-000123');
@@ -318,4 +366,144 @@ test('five wrong PINs lock a staff id and say until when; an administrator unloc
   // No staff request for the session's idle time: the screen signs out, as the appliance does.
   await expect(page.getByTestId('staff-login')).toBeVisible({ timeout: 15_000 });
   await expect(page.getByTestId('staff-login-note')).toHaveText(zh['staff.login.sessionEnded']);
+});
+
+test.describe('the maintenance screen in words, never codes', () => {
+  // The browser's own zone is not the hall's: times must be shown in the kiosk's time zone (Asia/Shanghai).
+  test.use({ timezoneId: 'America/New_York' });
+  /** Hour and minute of an instant in the hall's time zone. */
+  const hallClock = (iso: string) =>
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Asia/Shanghai',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(new Date(iso));
+
+  for (const lang of ['zh-CN', 'en'] as const) {
+    test(`${lang}: kiosk, hall, central and last sync on top; reprints with order, time and masked holder; paper out says what to do`, async ({
+      page,
+      request,
+    }) => {
+      const m: Record<string, string> = lang === 'en' ? en : zh;
+      const devices = new Devices(request);
+      await devices.reset();
+      await page.goto('/');
+      // A pickup that ends while the printer has no paper: its receipt waits for a reprint.
+      await devices.printer('out');
+      await throughToPin(page, devices);
+      for (let i = 0; i < 2; i++) {
+        await typeOnKeypad(page, PIN);
+        await page.getByTestId('pin-submit').click();
+      }
+      await screen(page, 'done');
+      await expect(page.getByTestId('receipt-state')).toHaveAttribute('data-state', 'queued-for-reprint');
+      await devices.token('pull');
+      await page.getByTestId('finish').click();
+      await screen(page, 'attract');
+      // In Chinese, central cannot be reached; in English it can.
+      if (lang === 'zh-CN') {
+        const down = await request.post('/__test/sync', {
+          data: { state: 'unreachable', lastError: 'CENTRAL_UNAVAILABLE' },
+        });
+        expect(down.status()).toBe(204);
+      }
+      if (lang === 'en') await page.getByTestId('lang-en').click();
+      await openMaintenance(page, STAFF.operator);
+      await expect(page.locator('html')).toHaveAttribute('lang', lang);
+
+      // The top: which kiosk, which hall (its name), central and the last sync, above everything else.
+      const top = page.getByTestId('staff-kiosk');
+      await expect(page.getByTestId('staff-kiosk-id')).toHaveText('KIOSK-FAKE-001');
+      await expect(page.getByTestId('staff-kiosk-hall')).toHaveText('福田区政务服务中心');
+      const central = page.getByTestId('staff-central');
+      const lastSync = page.getByTestId('staff-last-sync');
+      const syncedAt = (await lastSync.getAttribute('data-at')) ?? '';
+      expect(Date.parse(syncedAt)).toBeGreaterThan(0);
+      await expect(lastSync).toContainText(hallClock(syncedAt));
+      await expect(lastSync).not.toContainText(m['staff.lastSync.never']!);
+      if (lang === 'zh-CN') {
+        await expect(central).toHaveAttribute('data-state', 'unreachable');
+        await expect(central).toContainText(m['staff.central.unreachable']!.split('{time}')[0]!);
+        await expect(central).toContainText(m['error.CENTRAL_UNAVAILABLE']!);
+      } else {
+        await expect(central).toHaveAttribute('data-state', 'reachable');
+        await expect(central).toContainText(m['staff.central.reachable']!.split('{time}')[0]!);
+      }
+      await expect(top).toContainText(m['staff.top.lastSync']!);
+      const topBox = await top.boundingBox();
+      const devicesBox = await page.getByTestId('staff-devices').boundingBox();
+      expect(topBox && devicesBox && topBox.y < devicesBox.y).toBe(true);
+
+      // Devices and consumables in words.
+      const rows = page.locator('[data-testid="staff-devices"]');
+      await expect(rows.locator('tr[data-kind="printer"]')).toContainText(m['staff.detail.paper-out']!);
+      await expect(rows.locator('tr[data-kind="token"]')).toContainText(m['staff.detail.token-absent']!);
+      const consumables = page.getByTestId('staff-consumables');
+      await expect(consumables.locator('dd[data-kind="paper"]')).toHaveText(m['staff.paper.out']!);
+      await expect(consumables.locator('dd[data-kind="blankKeys"]')).toHaveText(
+        m['staff.consumable.count']!.replace('{n}', '23'),
+      );
+      await expect(consumables).toContainText(m['staff.consumable.blankKeys']!);
+
+      // The reprint: its order, when it was queued (the hall's time), the holder masked; what to do first.
+      const item = page.locator('[data-testid="staff-reprints"] li');
+      await expect(item).toHaveCount(1);
+      await expect(item.getByTestId('staff-reprint-order')).toHaveText('ORD-2025-000123');
+      await expect(item.getByTestId('staff-reprint-holder')).toHaveText(
+        m['staff.reprint.holder']!.replace('{name}', '张*'),
+      );
+      const queuedAt = (await item.getByTestId('staff-reprint-at').getAttribute('data-at')) ?? '';
+      expect(Date.now() - Date.parse(queuedAt)).toBeLessThan(120_000);
+      await expect(item.getByTestId('staff-reprint-at')).toContainText(hallClock(queuedAt));
+      const printerBanner = page.getByTestId('staff-reprint-printer');
+      await expect(printerBanner).toHaveText(m['staff.reprint.blocked.paper-out']!);
+      expect(rawCodesIn(await maintenanceText(page))).toEqual([]);
+      await shot(page, `staff-maintenance-words-${lang}`);
+
+      // A reprint without paper: the printer's own error, in words; the receipt stays queued.
+      await item.getByTestId('staff-reprint').click();
+      const error = page.getByTestId('staff-error');
+      await expect(error).toHaveAttribute('data-code', 'PRINTER_OUT_OF_PAPER');
+      await expect(error).toContainText(m['error.PRINTER_OUT_OF_PAPER']!);
+      await expect(error).not.toContainText(m['error.INTERNAL']!);
+      await expect(item).toHaveCount(1);
+      expect(rawCodesIn(await maintenanceText(page))).toEqual([]);
+
+      // Paper loaded: the panel stops asking for it (live), and the reprint prints.
+      await devices.printer('ok');
+      await expect(printerBanner).toHaveCount(0);
+      await expect(consumables.locator('dd[data-kind="paper"]')).toHaveText(m['staff.paper.out']!);
+      await item.getByTestId('staff-reprint').click();
+      await expect(page.getByTestId('staff-result')).toHaveText(
+        m['staff.result.reprint']!.replace('{order}', 'ORD-2025-000123'),
+      );
+      await expect(item).toHaveCount(0);
+      await expect(consumables.locator('dd[data-kind="paper"]')).toHaveText(m['staff.paper.ok']!);
+
+      // The cover open: said in words too.
+      await devices.printer('ok', true);
+      await expect(printerBanner).toHaveText(m['staff.reprint.blocked.cover-open']!);
+      await expect(rows.locator('tr[data-kind="printer"]')).toContainText(m['staff.detail.cover-open']!);
+      expect(rawCodesIn(await maintenanceText(page))).toEqual([]);
+      await page.getByTestId('staff-close').click();
+      await screen(page, 'attract');
+    });
+  }
+});
+
+test('the raw-code check finds what it must (so a pass means something)', () => {
+  expect(rawCodesIn('打印机 paper-out token-present')).toEqual([
+    'paper-out',
+    'token-present',
+    'paper-out',
+    'token-present',
+  ]);
+  expect(rawCodesIn('内部错误 PRINTER_OUT_OF_PAPER')).toEqual([
+    'PRINTER_OUT_OF_PAPER',
+    'PRINTER_OUT_OF_PAPER',
+  ]);
+  expect(rawCodesIn('blankKeys: 23')).toEqual(['blankKeys', 'blankKeys']);
+  expect(rawCodesIn('R 3f2b8c1e-9d4a-4b7e-8f00-1a2b3c4d5e6f')).toHaveLength(1);
+  expect(rawCodesIn('KIOSK-FAKE-001 ORD-2025-000123 福田区 Out of paper 16:02')).toEqual([]);
 });

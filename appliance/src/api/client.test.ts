@@ -66,6 +66,27 @@ describe('typed client', () => {
     expect(await call('endJourney', c.endJourney())).toEqual({ ok: true, status: 204, data: undefined });
     expect(api.engine.calls).toEqual(['start', 'scan:CK1-DEMO', 'confirm', 'retry', 'pin', 'close']);
 
+    // The after-sales services.
+    const service = await call('startService', c.startService({ body: { kind: 'activate' } }));
+    expect(service.ok && service.data).toMatchObject({ kind: 'activate', need: 'token' });
+    const state = await c.state();
+    expect(state.ok && state.data.service?.kind).toBe('activate');
+    const coded = await call('serviceCode', c.serviceCode({ body: { code: '246810' } }));
+    expect(coded.ok && coded.data.need).toBe('pin');
+    expect((await call('serviceRetry', c.serviceRetry())).ok).toBe(true);
+    expect((await call('serviceScan', c.serviceScan({ body: { code: 'CK1-LOOKUP' } }))).ok).toBe(true);
+    const unlocked = await call('servicePin', c.servicePin({ body: { pin: '385172' } }));
+    expect(unlocked.ok && unlocked.data.status).toBe('completed');
+    expect(await call('endService', c.endService())).toEqual({ ok: true, status: 204, data: undefined });
+    expect(api.services.calls).toEqual([
+      'start:activate',
+      'code:246810',
+      'retry',
+      'scan:CK1-LOOKUP',
+      'pin',
+      'close',
+    ]);
+
     // An error comes back as the appliance's ErrorBody.
     const refused = await call('touch', c.touch());
     expect(refused).toMatchObject({ ok: false, status: 409, error: { code: 'NO_ACTIVE_JOURNEY' } });

@@ -75,6 +75,8 @@ export interface JourneyView {
   revision: number;
   /** Completed journeys: the holder's key is still in the writer (the done screen asks them to take it). */
   keyInWriter?: boolean;
+  /** The card was read and the journey moved on, but the card still lies on the reader ("请取回身份证"). */
+  cardOnReader?: boolean;
   /** The applicant may still cancel: false once central issued the certificate (then: finish, or call staff). */
   cancellable: boolean;
   kind: 'pickup';
@@ -100,16 +102,74 @@ export interface JourneyView {
 // ---------- devices ----------
 
 // Defined once in config/src/facts.ts (pure: the UI bundle takes it as it is).
-export { DEVICE_KINDS, DEVICE_STATES, type DeviceKind, type DeviceState } from '@certkiosk/config/facts';
+export {
+  CONSUMABLE_KINDS,
+  type ConsumableKind,
+  DEVICE_DETAILS,
+  DEVICE_KINDS,
+  DEVICE_STATES,
+  type DeviceDetail,
+  type DeviceKind,
+  type DeviceState,
+  PAPER_LEVELS,
+  type PaperLevel,
+} from '@certkiosk/config/facts';
 
-import type { DeviceKind, DeviceState } from '@certkiosk/config/facts';
+import type { DeviceDetail, DeviceKind, DeviceState, PaperLevel } from '@certkiosk/config/facts';
 
 export interface DeviceStatusView {
   kind: DeviceKind;
   state: DeviceState;
-  /** paper-out, paper-near-end, cover-open, no-card, token-absent, token-present, disconnected, … */
-  detail: string | null;
+  /** What the state means in detail (paper-out, cover-open, token-absent, disconnected, …: DEVICE_DETAILS; the
+   *  UI's phrase is `staff.detail.<code>`), or null when there is nothing to add. */
+  detail: DeviceDetail | null;
   since: string;
+}
+
+// ---------- maintenance screen (GET /api/staff/overview) ----------
+
+/** The sync agent's contact with central: its last exchange (events, heartbeat, change feed) worked or not. */
+export interface CentralLinkView {
+  /** unknown: no exchange since the daemon started. */
+  state: 'reachable' | 'unreachable' | 'unknown';
+  /** ISO time the state began (absent while unknown). */
+  since?: string;
+  /** Why the last failed exchange failed (CENTRAL_UNAVAILABLE, CENTRAL_REFUSED), and when. */
+  lastError?: ApplianceErrorCode;
+  lastErrorAt?: string;
+}
+
+/** What the top of the maintenance screen shows: which kiosk, where, and how it stands with central. */
+export interface StaffKioskFacts {
+  /** config appliance.id */
+  applianceId: string;
+  /** The hall's code (config appliance.hall) and name (config kiosk.hallName; the code when there is none). */
+  hall: string;
+  hallName: string;
+  /** IANA time zone of the hall (config kiosk.timeZone): the screen shows times in it. */
+  timeZone: string;
+  central: CentralLinkView;
+  /** ISO time of the last exchange with central that worked (the last successful sync); null: none since
+   *  the daemon started. */
+  lastSyncAt: string | null;
+}
+
+/** A consumable and its level (the UI: `staff.consumable.<kind>`, `staff.paper.<level>`). */
+export type ConsumableView =
+  | {
+      kind: 'blankKeys' /** Blank keys left in the tray; null when the kiosk cannot count them. */;
+      count: number | null;
+    }
+  | { kind: 'paper'; level: PaperLevel };
+
+/** A receipt waiting to be printed again (its printer had no paper or failed): masked data only. */
+export interface ReprintView {
+  id: string;
+  orderId: string;
+  /** ISO time it was queued. */
+  queuedAt: string;
+  /** The holder's name, masked (config/src/masks.ts): 张*, 李*娜. Never the full name. */
+  holderNameMasked?: string;
 }
 
 // ---------- kiosk settings the UI needs ----------
@@ -172,6 +232,10 @@ export const APPLIANCE_ERROR_CODES = [
   'VERIFY_FAILED',
   // printer (never blocks issuance; reported for the receipt only)
   'PRINTER_UNAVAILABLE',
+  // staff reprints: the printer needs a hand first, or the receipt is no longer queued
+  'PRINTER_OUT_OF_PAPER',
+  'PRINTER_COVER_OPEN',
+  'REPRINT_UNKNOWN',
   // session / API
   'NO_ACTIVE_JOURNEY',
   'JOURNEY_BUSY',
@@ -206,6 +270,18 @@ export const APPLIANCE_ERROR_CODES = [
   'STAFF_ACCOUNT_INVALID',
   'STAFF_ACCOUNT_DISABLED',
   'STAFF_LAST_ADMINISTRATOR',
+  // after-sales services (service-contract.ts): the key in the writer, activation, unlock, look-up
+  'KEY_NOT_OURS',
+  'ACTIVATION_NOT_AVAILABLE',
+  'ACTIVATION_ALREADY_DONE',
+  'ACTIVATION_CODE_WRONG',
+  'ACTIVATION_LOCKED',
+  'ACTIVATION_CODE_EXPIRED',
+  'CERTIFICATE_REVOKED',
+  'PIN_NOT_LOCKED',
+  'UNLOCK_CARD_MISMATCH',
+  'UNLOCK_LIMIT_REACHED',
+  'LOOKUP_CODE_UNKNOWN',
 ] as const;
 export type ApplianceErrorCode = (typeof APPLIANCE_ERROR_CODES)[number];
 
@@ -228,7 +304,8 @@ export interface ErrorBody {
 // Malformed JSON → 400 BAD_REQUEST; a body over 64 KiB → 413 BODY_TOO_LARGE.
 //
 // GET  /api/kiosk                      → KioskSettings
-// GET  /api/state                      → { journey: JourneyView | null, devices: DeviceStatusView[] }
+// GET  /api/state                      → { journey: JourneyView | null, service: ServiceView | null,
+//                                          devices: DeviceStatusView[] }
 // GET  /api/events                     → text/event-stream; events below
 // POST /api/journeys                   {} → JourneyView   (start a pickup journey; need = 'scan')
 // POST /api/journeys/current/scan      { code: string } → JourneyView   (what the scanner device also feeds)
@@ -237,6 +314,7 @@ export interface ErrorBody {
 // POST /api/journeys/current/touch     {} → { idleWipeAt }   ("more time": resets the idle timer)
 // POST /api/journeys/current/retry     {} → JourneyView   (retry the failed step when error.retryable)
 // DELETE /api/journeys/current         {} → 204   (cancel: wipe the session now)
+// The after-sales services (activate, certificates, unlock, lookup): service-contract.ts.
 // POST /api/help                       {} → { ref, at, journeyRef? }   ("call staff": one open call per session;
 //      a repeated press answers the same call; the journey is not changed)
 //
@@ -251,14 +329,16 @@ export interface ErrorBody {
 // POST /api/staff/accounts             { id, name, role, pin } → StaffChange                  (administrators)
 // POST /api/staff/accounts/:id/pin | /role | /active | /unlock  → StaffChange                  (administrators)
 // GET  /api/staff/diagnostics          → the diagnostics bundle (no name, ID number, phone, PIN, pickup code)
-// GET  /api/staff/overview             → { devices, consumables, queue, inDoubt, reprints, version, staffAlarms }
+// GET  /api/staff/overview             → { kiosk: StaffKioskFacts, devices, consumables: ConsumableView[], queue,
+//      inDoubt, reprints: ReprintView[], version, staffAlarms, staffCalls, … }
 // POST /api/staff/in-doubt/:id/resolve { action: InDoubtResolution, note? } → { journey: JourneyView | null }
 //      (retry-write: the key is back in the writer, write the certificate again and resume;
 //       revoke-void: central revokes the certificate (CRL) and the order returns to approved, so the holder
 //       collects again with a new key; mark-resolved: staff handled it with central operations)
 // POST /api/staff/session/end          {} → 204   (end the applicant's current session; audited; an issuance
 //      that was already requested is handed to staff as in doubt, never dropped)
-// POST /api/staff/reprints/:id         {} → { state }
+// POST /api/staff/reprints/:id         {} → { state }   (409 PRINTER_OUT_OF_PAPER / PRINTER_COVER_OPEN when
+//      the printer needs a hand first, 503 DEVICE_UNAVAILABLE, 404 REPRINT_UNKNOWN)
 // GET  /api/staff/audit/verify         → { ok, records, firstBadSeq? }
 // POST /api/staff/calls/:id/ack        {} → StaffCall   (an applicant's call for staff was handled; audited)
 // GET  /api/staff/journeys/:ref        → JourneyLookup   (a journey by its reference number, masked; 404
@@ -267,7 +347,8 @@ export interface ErrorBody {
 // Sim profile only:
 // (registered only while central's URL is loopback; /sim/scan reads a phone page's code from central only)
 // GET  /sim                            → the emulator control page (HTML)
-// POST /sim/scan { code } | /sim/id-card { fixture | null } | /sim/token { action: 'insert' | 'pull' }
+// POST /sim/scan { code } | /sim/id-card { fixture | null }
+// POST /sim/token { action: 'insert' | 'pull', key?: 'couriered' | … (a held key instead of a blank one) }
 // POST /sim/printer { paper: 'ok' | 'near-end' | 'out', coverOpen: boolean }
 // GET  /sim/receipts/latest.png
 
@@ -281,6 +362,8 @@ export type WipeReason = 'idle' | 'cancelled' | 'completed' | 'staff';
 /** Server-sent events on /api/events: `event: <name>` with a JSON `data:` line. */
 export interface ServerEvents {
   journey: JourneyView | null;
+  /** The after-sales service journey (service-contract.ts), null once it is left. */
+  service: import('./service-contract.js').ServiceView | null;
   device: DeviceStatusView;
   /** Sent after `idleWarningMs` without activity; the wipe follows `idleWipeMs` (≥ 20 s) later unless the
    *  applicant taps "more time" (`/touch`). The UI shows the countdown to `wipeAt`. */

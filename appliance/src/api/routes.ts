@@ -3,6 +3,7 @@
 // /sim; OpenAPI (/openapi.json) is generated from these entries; the typed client (client.ts) is typed by them.
 import { type TSchema, Type } from '@sinclair/typebox';
 import {
+  ActivationCodeBodySchema,
   AuditVerifyResponseSchema,
   DiagnosticsSchema,
   EmptyBodySchema,
@@ -18,6 +19,7 @@ import {
   ResolveInDoubtBodySchema,
   ResolveInDoubtResponseSchema,
   ScanBodySchema,
+  ServiceViewSchema,
   SimIdCardBodySchema,
   SimIdCardResponseSchema,
   SimMemorySchema,
@@ -41,6 +43,7 @@ import {
   StaffRoleBodySchema,
   StaffSessionSchema,
   StaffUnlockParamsSchema,
+  StartServiceBodySchema,
   StateSchema,
   TouchResponseSchema,
 } from './schemas.js';
@@ -77,7 +80,8 @@ const route = <const D extends RouteDef>(d: D): D => d;
 const NoContent = Type.Null({ description: 'No content' });
 const Html = Type.String({ description: 'text/html' });
 const EventStream = Type.String({
-  description: 'text/event-stream: `event: journey|device|idle-warning|wiped` with a JSON `data:` line',
+  description:
+    'text/event-stream: `event: journey|service|device|idle-warning|wiped` with a JSON `data:` line',
 });
 const Png = Type.String({ format: 'binary', description: 'image/png' });
 
@@ -98,7 +102,8 @@ export const ROUTES = {
     tag: 'applicant',
     auth: 'none',
     kind: 'json',
-    summary: 'The current journey (or null) and every device status',
+    summary:
+      'The current pickup journey (or null), the current service journey (or null), every device status',
     ok: { status: 200, schema: StateSchema },
   }),
   events: route({
@@ -107,7 +112,7 @@ export const ROUTES = {
     tag: 'applicant',
     auth: 'none',
     kind: 'event-stream',
-    summary: 'Server-sent events: journey, device, idle-warning, wiped (contract.ts ServerEvents)',
+    summary: 'Server-sent events: journey, service, device, idle-warning, wiped (contract.ts ServerEvents)',
     ok: { status: 200, schema: EventStream },
   }),
   startJourney: route({
@@ -192,6 +197,75 @@ export const ROUTES = {
       'acknowledges it; one open call per session (a repeated press answers the same ref); the journey is not changed',
     body: EmptyBodySchema,
     ok: { status: 200, schema: HelpResponseSchema },
+  }),
+
+  // ---------- applicant: after-sales services (service-contract.ts) ----------
+  startService: route({
+    method: 'POST',
+    url: '/api/services',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'Start an after-sales service journey (activate, certificates, unlock, lookup). Refused while a pickup or ' +
+      'another service is open (JOURNEY_BUSY) or while the last holder’s key is in the writer (TAKE_KEY_FIRST)',
+    body: StartServiceBodySchema,
+    ok: { status: 200, schema: ServiceViewSchema },
+  }),
+  serviceCode: route({
+    method: 'POST',
+    url: '/api/services/current/code',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'Activation: the 6-digit code from the courier letter (a wrong one: ACTIVATION_CODE_WRONG with ' +
+      'params.triesLeft; ACTIVATION_LOCKED, ACTIVATION_CODE_EXPIRED end the journey)',
+    body: ActivationCodeBodySchema,
+    ok: { status: 200, schema: ServiceViewSchema },
+  }),
+  serviceScan: route({
+    method: 'POST',
+    url: '/api/services/current/scan',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary: 'Look-up: a scanned order / pickup QR code or receipt link (what the scanner device also feeds)',
+    body: ScanBodySchema,
+    ok: { status: 200, schema: ServiceViewSchema },
+  }),
+  servicePin: route({
+    method: 'POST',
+    url: '/api/services/current/pin',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary: 'Activation and unlock: the holder’s new PIN (accepted once; never stored or logged)',
+    body: PinBodySchema,
+    ok: { status: 200, schema: ServiceViewSchema },
+    secret: true,
+  }),
+  serviceRetry: route({
+    method: 'POST',
+    url: '/api/services/current/retry',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary: 'Retry the failed step (central was down, the key hiccuped) or ask central again now',
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: ServiceViewSchema },
+  }),
+  endService: route({
+    method: 'DELETE',
+    url: '/api/services/current',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'Leave the service (or its result screen); refused with CANCEL_NOT_ALLOWED while a side effect is under ' +
+      'way or once the activation code was used and the PIN is not yet set',
+    body: EmptyBodySchema,
+    ok: { status: 204, schema: NoContent },
   }),
 
   // ---------- staff (maintenance screen) ----------
@@ -432,7 +506,9 @@ export const ROUTES = {
     tag: 'sim',
     auth: 'none',
     kind: 'json',
-    summary: 'Insert a blank USB key from the tray, or pull the keys',
+    summary:
+      'Insert a blank USB key from the tray or a held key (the demo’s couriered key…), pull the keys, or lock a ' +
+      'held key’s PIN',
     body: SimTokenBodySchema,
     ok: { status: 200, schema: SimTokenResponseSchema },
   }),

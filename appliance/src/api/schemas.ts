@@ -6,6 +6,10 @@ import { BUSINESS_TYPES, CERTIFICATE_TYPES } from '@certkiosk/config/facts';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import {
   APPLIANCE_ERROR_CODES,
+  type CentralLinkView,
+  type ConsumableKind,
+  type ConsumableView,
+  DEVICE_DETAILS,
   DEVICE_KINDS,
   DEVICE_STATES,
   type DeviceStatusView,
@@ -13,8 +17,22 @@ import {
   IN_DOUBT_RESOLUTIONS,
   type JourneyView,
   type KioskSettings,
+  PAPER_LEVELS,
   PICKUP_STEPS,
+  type ReprintView,
+  type StaffKioskFacts,
 } from './contract.js';
+import {
+  type ActivationView,
+  HOME_SERVICES,
+  type KeyCertificateView,
+  type LookupOrderView,
+  RENEWAL_NOTICES,
+  SERVICE_KINDS,
+  SERVICE_STEPS,
+  type ServiceTokenView,
+  type ServiceView,
+} from './service-contract.js';
 
 /** A string enum whose static type is the union of its values (as sync/src/contract/schemas.ts). */
 const literals = <const T extends readonly string[]>(values: T, options: { description?: string } = {}) =>
@@ -74,6 +92,7 @@ export const JourneyViewSchema = Type.Object({
   revision: Type.Integer(),
   cancellable: Type.Boolean(),
   keyInWriter: Type.Optional(Type.Boolean()),
+  cardOnReader: Type.Optional(Type.Boolean()),
   kind: Type.Literal('pickup'),
   step: PickupStepSchema,
   status: literals(JOURNEY_STATUSES),
@@ -109,7 +128,7 @@ export const NullableJourneySchema = Nullable(JourneyViewSchema);
 export const DeviceStatusViewSchema = Type.Object({
   kind: literals(DEVICE_KINDS),
   state: literals(DEVICE_STATES),
-  detail: Nullable(Type.String()),
+  detail: Nullable(literals(DEVICE_DETAILS, { description: 'UI phrase: staff.detail.<code>' })),
   since: IsoTime,
 });
 
@@ -131,8 +150,94 @@ export const KioskSettingsSchema = Type.Object({
   simControlUrl: Type.Optional(Type.String()),
 });
 
+// ---------- after-sales services (service-contract.ts) ----------
+
+export const ServiceKindSchema = literals(SERVICE_KINDS);
+/** Every step of every service (the view's `kind` says which list it is from). */
+const SERVICE_STEP_VALUES = [...new Set(Object.values(SERVICE_STEPS).flat())] as Array<
+  (typeof SERVICE_STEPS)[keyof typeof SERVICE_STEPS][number]
+>;
+export const HomeServiceSchema = literals(HOME_SERVICES);
+export const KeyCertificateViewSchema = Type.Object({
+  subjectMasked: Type.String(),
+  serialNumber: Type.String(),
+  issuer: Type.String(),
+  notBefore: IsoTime,
+  notAfter: IsoTime,
+  daysLeft: Type.Integer({ description: 'whole days until notAfter (negative once expired)' }),
+  status: literals(['good', 'revoked', 'unknown'] as const),
+  revokedAt: Type.Optional(IsoTime),
+  renewal: literals(RENEWAL_NOTICES),
+  renewalOrderReady: Type.Optional(Type.Boolean()),
+});
+export const ServiceTokenViewSchema = Type.Object({
+  model: Type.String(),
+  serialMasked: Type.String(),
+  pinLocked: Type.Boolean(),
+});
+export const ActivationViewSchema = Type.Object({
+  orderIdMasked: Type.String(),
+  holderNameMasked: Type.Optional(Type.String()),
+  organisationName: Type.Optional(Type.String()),
+  triesLeft: Type.Integer(),
+  codeExpiresAt: Type.Optional(IsoTime),
+});
+export const LookupOrderViewSchema = Type.Object({
+  orderIdMasked: Type.String(),
+  kind: literals(BUSINESS_TYPES),
+  certificateType: Type.String(),
+  status: Type.String(),
+  history: Type.Array(Type.Object({ status: Type.String(), at: IsoTime })),
+  rejectReason: Type.Optional(Type.String()),
+  remittanceCode: Type.Optional(Type.String()),
+  holderNameMasked: Type.Optional(Type.String()),
+  organisationName: Type.Optional(Type.String()),
+  updatedAt: IsoTime,
+});
+export const ServiceViewSchema = Type.Object({
+  id: Type.String(),
+  ref: Type.String({ description: 'Short reference number staff can look up, e.g. K3F9A2C' }),
+  revision: Type.Integer(),
+  kind: ServiceKindSchema,
+  step: literals(SERVICE_STEP_VALUES),
+  status: literals(JOURNEY_STATUSES),
+  need: literals([
+    'token',
+    'activation-code',
+    'id-card',
+    'scan-or-id-card',
+    'pin',
+    'wait',
+    'result',
+    'none',
+  ] as const),
+  cancellable: Type.Boolean(),
+  token: Type.Optional(ServiceTokenViewSchema),
+  certificate: Type.Optional(KeyCertificateViewSchema),
+  activation: Type.Optional(ActivationViewSchema),
+  identity: Type.Optional(IdentityViewSchema),
+  orders: Type.Optional(Type.Array(LookupOrderViewSchema)),
+  unlocksLeftToday: Type.Optional(Type.Integer()),
+  keyInWriter: Type.Optional(Type.Boolean()),
+  cardOnReader: Type.Optional(Type.Boolean()),
+  error: Type.Optional(ErrorBodySchema),
+  idleWipeAt: Type.Optional(IsoTime),
+});
+export const NullableServiceSchema = Nullable(ServiceViewSchema);
+export const StartServiceBodySchema = Type.Object(
+  { kind: ServiceKindSchema },
+  { additionalProperties: false },
+);
+/** The activation code as typed: 6 digits (anything else is refused before central is asked). */
+export const ActivationCodeBodySchema = Type.Object(
+  { code: Type.String({ minLength: 1, maxLength: 16 }) },
+  { additionalProperties: false },
+);
+
 export const StateSchema = Type.Object({
   journey: NullableJourneySchema,
+  /** The after-sales service journey on screen (never beside an open pickup). */
+  service: NullableServiceSchema,
   devices: Type.Array(DeviceStatusViewSchema),
 });
 
@@ -289,21 +394,49 @@ export const InDoubtItemSchema = Type.Object({
   updatedAt: IsoTime,
 });
 
-/** The maintenance screen's data. Beside devices and inDoubt, the daemon adds what it knows (read tolerantly
+export const CentralLinkViewSchema = Type.Object({
+  state: literals(['reachable', 'unreachable', 'unknown'] as const, {
+    description: "the sync agent's last exchange with central worked or not; unknown: none since start",
+  }),
+  since: Type.Optional(IsoTime),
+  lastError: Type.Optional(literals(APPLIANCE_ERROR_CODES)),
+  lastErrorAt: Type.Optional(IsoTime),
+});
+export const StaffKioskFactsSchema = Type.Object({
+  applianceId: Type.String(),
+  hall: Type.String({ description: 'The hall code (config appliance.hall)' }),
+  hallName: Type.String({ description: 'config kiosk.hallName; the hall code when there is none' }),
+  timeZone: Type.String({ description: 'IANA time zone of the hall (config kiosk.timeZone)' }),
+  central: CentralLinkViewSchema,
+  lastSyncAt: Nullable(IsoTime),
+});
+export const ConsumableViewSchema = Type.Union([
+  Type.Object({
+    kind: Type.Literal('blankKeys'),
+    count: Nullable(Type.Integer({ description: 'blank keys left; null when the kiosk cannot count them' })),
+  }),
+  Type.Object({ kind: Type.Literal('paper'), level: literals(PAPER_LEVELS) }),
+]);
+export const ReprintViewSchema = Type.Object({
+  id: Type.String(),
+  orderId: Type.String(),
+  queuedAt: IsoTime,
+  holderNameMasked: Type.Optional(Type.String({ description: 'masked: 张*, 李*娜' })),
+});
+
+/** The maintenance screen's data. Beside what is typed here, the daemon adds what it knows (read tolerantly
  *  by kiosk-ui/src/lib/staff.ts), so further fields are allowed. */
 export const StaffOverviewSchema = Type.Object(
   {
+    /** Which kiosk, where, central reachable or not, the last successful sync: the top of the screen. */
+    kiosk: StaffKioskFactsSchema,
     devices: Type.Array(DeviceStatusViewSchema),
     inDoubt: Type.Array(InDoubtItemSchema),
     version: Type.Optional(Type.String()),
     queue: Type.Optional(Type.Object({ depth: Type.Integer() }, { additionalProperties: true })),
-    /** Consumable → level (blankKeys: a count or null when unknown; paper: ok, near-end, out…). */
-    consumables: Type.Optional(
-      Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()])),
-    ),
-    reprints: Type.Optional(
-      Type.Array(Type.Object({ id: Type.String(), state: Type.String() }, { additionalProperties: true })),
-    ),
+    consumables: Type.Array(ConsumableViewSchema),
+    /** Receipts queued for a reprint, oldest first. */
+    reprints: Type.Array(ReprintViewSchema),
     parkedEvents: Type.Optional(Type.Integer()),
     spoiledKeys: Type.Optional(
       Type.Array(Type.Object({ serial: Type.String() }, { additionalProperties: true })),
@@ -439,10 +572,24 @@ export const SimIdCardBodySchema = Type.Object({
   fixture: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
 });
 export const SimIdCardResponseSchema = Type.Object({ placed: Nullable(Type.String()) });
-export const SimTokenBodySchema = Type.Object({ action: literals(['insert', 'pull'] as const) });
+export const SimTokenBodySchema = Type.Object({
+  action: literals(['insert', 'pull', 'lock-pin'] as const, {
+    description: 'insert a key, pull the keys, or lock the PIN of a held key (as wrong PINs would)',
+  }),
+  key: Type.Optional(
+    Type.String({
+      pattern: '^[a-z0-9-]{1,32}$',
+      description:
+        'a held key (e.g. "couriered": the demo\'s couriered key): insert it instead of a blank one, or lock its PIN',
+    }),
+  ),
+});
 export const SimTokenResponseSchema = Type.Union([
   Type.Object({ inserted: Type.String(), blanksLeft: Type.Integer() }),
   Type.Object({ pulled: Type.Array(Type.String()) }),
+  Type.Object({
+    locked: Type.String({ description: 'the token serial of the key whose PIN is now locked' }),
+  }),
 ]);
 export const SimPrinterBodySchema = Type.Object({
   paper: Type.Optional(literals(['ok', 'near-end', 'out'] as const)),
@@ -462,4 +609,14 @@ export type SchemasMatchContract = [
   Assert<Same<Static<typeof JourneyViewSchema>, JourneyView>>,
   Assert<Same<Static<typeof DeviceStatusViewSchema>, DeviceStatusView>>,
   Assert<Same<Static<typeof KioskSettingsSchema>, KioskSettings>>,
+  Assert<Same<Static<typeof CentralLinkViewSchema>, CentralLinkView>>,
+  Assert<Same<Static<typeof StaffKioskFactsSchema>, StaffKioskFacts>>,
+  Assert<Same<Static<typeof ConsumableViewSchema>, ConsumableView>>,
+  Assert<Same<ConsumableView['kind'], ConsumableKind>>,
+  Assert<Same<Static<typeof ReprintViewSchema>, ReprintView>>,
+  Assert<Same<Static<typeof KeyCertificateViewSchema>, KeyCertificateView>>,
+  Assert<Same<Static<typeof ServiceTokenViewSchema>, ServiceTokenView>>,
+  Assert<Same<Static<typeof ActivationViewSchema>, ActivationView>>,
+  Assert<Same<Static<typeof LookupOrderViewSchema>, LookupOrderView>>,
+  Assert<Same<Static<typeof ServiceViewSchema>, ServiceView>>,
 ];

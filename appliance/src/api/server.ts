@@ -11,7 +11,9 @@ import { maskIdNumbersInText } from '../audit/redact.js';
 import { ApplianceError } from '../errors.js';
 import type { PickupEngine } from '../journey/engine.js';
 import { cancellable, journeyView } from '../journey/view.js';
+import type { ServiceEngine } from '../services/engine.js';
 import { StaffCalls } from '../staff/calls.js';
+import type { StaffOverviewFacts } from '../staff/overview.js';
 import type { RouteTypes } from './client.js';
 import type { DeviceStatusView, JourneyView, KioskSettings, ServerEvents } from './contract.js';
 import { checkRequest, type HttpPolicy, loopbackHosts, originsOf, SECURITY_HEADERS } from './http-policy.js';
@@ -19,6 +21,7 @@ import { IdleTimer } from './idle-timer.js';
 import { journeyRef, normaliseJourneyRef } from './journey-ref.js';
 import { guardRouteTable, routeAttacher } from './register.js';
 import { ROUTES, type RouteName } from './routes.js';
+import type { ServiceView } from './service-contract.js';
 import type { StaffAuth, StaffIdentity } from './staff-auth.js';
 
 export interface DeviceStatusSource {
@@ -28,7 +31,9 @@ export interface DeviceStatusSource {
 }
 
 export interface StaffServices {
-  overview(): Promise<Record<string, unknown>> | Record<string, unknown>;
+  /** The overview's facts beside devices, in-doubt items, alarms and calls (staff/overview.ts). */
+  overview(): Promise<StaffOverviewFacts> | StaffOverviewFacts;
+  /** Print a queued receipt again; refusals as ApplianceError (PRINTER_OUT_OF_PAPER, REPRINT_UNKNOWN, …). */
   reprint(id: string): Promise<{ state: string }>;
   verifyAudit(): Promise<{ ok: boolean; records: number; firstBadSeq?: number; reason?: string }>;
   /** Record a staff action (or an applicant's call for staff, actor 'applicant') in the audit log. */
@@ -39,6 +44,9 @@ export interface StaffServices {
 
 export interface ApiOptions {
   engine: PickupEngine;
+  /** The after-sales service journeys (activate, certificates, unlock, lookup); without it their routes
+   *  answer NO_ACTIVE_JOURNEY. */
+  services?: ServiceEngine;
   devices: DeviceStatusSource;
   settings: KioskSettings;
   staff: StaffServices;
@@ -79,7 +87,7 @@ function parserError(err: { statusCode?: number; code?: string }): ApplianceErro
 
 export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit ?? 64 * 1024 });
-  const { engine, devices, settings } = opts;
+  const { engine, devices, settings, services } = opts;
   const idle = new IdleTimer(settings.idleWarningMs, settings.idleWipeMs);
   const clients = new Set<FastifyReply>();
   const { staffAuth } = opts;
@@ -140,10 +148,28 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   };
   engine.on('journey', onJourney);
   engine.on('wiped', (w) => broadcast('wiped', w));
+  // The service journeys follow the same idle rules.
+  const onService = (v: ServiceView | null) => {
+    if (v && v.need !== 'wait' && v.need !== 'none') idle.touch();
+    else if (v && !idle.running) idle.touch();
+    else if (!v && !engine.current()) idle.stop();
+    broadcast('service', v);
+  };
+  services?.on('service', onService);
+  services?.on('wiped', (w) => broadcast('wiped', w));
   const onDevice = (s: DeviceStatusView) => broadcast('device', s);
   devices.on('status', onDevice);
   idle.on('warning', (wipeAt) => broadcast('idle-warning', { wipeAt }));
   idle.on('expired', () => {
+    const s = services?.current();
+    if (services && s) {
+      if (services.isBusy) return idle.touch(); // the machine is working; the holder is waiting for it
+      // The result screen stays until the holder takes the key (it must not wait for the next one).
+      if (s.status === 'completed' && services.view()?.keyInWriter) return idle.touch();
+      const done = s.status !== 'active' ? services.close() : services.wipe('idle');
+      done.catch((err) => app.log.error(err));
+      return;
+    }
     const j = engine.current();
     if (!j) return;
     if (engine.isBusy) return idle.touch(); // the machine is working; the applicant is waiting for it
@@ -155,6 +181,7 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   app.addHook('onClose', async () => {
     idle.stop();
     engine.off('journey', onJourney);
+    services?.off('service', onService);
     devices.off('status', onDevice);
     for (const c of clients) c.raw.end();
   });
@@ -215,13 +242,23 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   };
 
   routes.attach('kiosk', async () => settings);
-  routes.attach('state', async () => ({ journey: engine.view(), devices: devices.status() }));
-  routes.attach('startJourney', () => applicant(() => engine.start()));
+  routes.attach('state', async () => ({
+    journey: engine.view(),
+    service: services?.view() ?? null,
+    devices: devices.status(),
+  }));
+  routes.attach('startJourney', () =>
+    applicant(async () => {
+      // A service's result screen left for a pickup tile: back to the home screen first.
+      if (services?.current() && !services.open()) await services.close();
+      return engine.start();
+    }),
+  );
   routes.attach('scan', (req) => applicant(() => engine.scan(req.body.code)));
   routes.attach('confirm', () => applicant(() => engine.confirm()));
   routes.attach('setPin', (req) => applicant(() => engine.setPin(req.body.pin)));
   routes.attach('touch', async () => {
-    if (!engine.current()) throw new ApplianceError('NO_ACTIVE_JOURNEY');
+    if (!engine.current() && !services?.current()) throw new ApplianceError('NO_ACTIVE_JOURNEY');
     return { idleWipeAt: new Date(idle.touch()).toISOString() };
   });
   routes.attach('retry', () => applicant(() => engine.retry()));
@@ -236,10 +273,49 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     return reply.code(204).send();
   });
 
+  // ---------- applicant: the after-sales services ----------
+  const serviceEngine = (): ServiceEngine => {
+    if (!services)
+      throw new ApplianceError('NO_ACTIVE_JOURNEY', 'This kiosk offers no after-sales services.');
+    return services;
+  };
+  const serviceView = async (pending: Promise<ServiceView | null>): Promise<ServiceView> => {
+    const v = await pending;
+    if (!v) throw new ApplianceError('NO_ACTIVE_JOURNEY');
+    return v;
+  };
+  routes.attach('startService', (req) =>
+    applicant(async () => {
+      const s = serviceEngine();
+      // A pickup's done or error screen left for a service tile: back to the home screen first.
+      const j = engine.current();
+      if (j && j.status !== 'active') await engine.close();
+      return serviceView(s.start(req.body.kind));
+    }),
+  );
+  routes.attach('serviceCode', (req) =>
+    applicant(() => serviceView(serviceEngine().submitCode(req.body.code))),
+  );
+  routes.attach('serviceScan', (req) => applicant(() => serviceView(serviceEngine().scan(req.body.code))));
+  routes.attach('servicePin', (req) => applicant(() => serviceView(serviceEngine().setPin(req.body.pin))));
+  routes.attach('serviceRetry', () => applicant(() => serviceView(serviceEngine().retry())));
+  routes.attach('endService', async (_req, reply) => {
+    const s = serviceEngine();
+    const j = s.current();
+    if (j && j.status === 'active') {
+      // Not mid side effect, nor once the activation code is used and the PIN not yet set (finish, or staff).
+      if (!s.cancellable()) throw new ApplianceError('CANCEL_NOT_ALLOWED');
+      await s.wipe('cancelled');
+    } else if (j) await s.close();
+    if (!engine.current()) idle.stop();
+    return reply.code(204).send();
+  });
+
   // "Call staff": never changes the journey. One open call per session; only a new one is audited (masked data
   // only). A failed audit write does not stop the call: the applicant needs staff then more than ever.
   routes.attach('callStaff', async () => {
     const v = engine.view();
+    const sv = services?.view();
     const { call, raised } = calls.raise(
       v
         ? {
@@ -250,7 +326,14 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
             need: v.need,
             ...(v.error ? { error: v.error.code } : {}),
           }
-        : {},
+        : sv
+          ? {
+              journeyId: sv.id,
+              journeyRef: sv.ref,
+              status: sv.status,
+              ...(sv.error ? { error: sv.error.code } : {}),
+            }
+          : {},
     );
     if (raised) {
       const { id, presses: _presses, ...facts } = call;
@@ -268,6 +351,7 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
       connection: 'keep-alive',
     });
     reply.raw.write(`event: journey\ndata: ${JSON.stringify(engine.view())}\n\n`);
+    reply.raw.write(`event: service\ndata: ${JSON.stringify(services?.view() ?? null)}\n\n`);
     for (const s of devices.status()) reply.raw.write(`event: device\ndata: ${JSON.stringify(s)}\n\n`);
     clients.add(reply);
     const keepAlive = setInterval(() => reply.raw.write(': keep-alive\n\n'), 15_000);
@@ -349,6 +433,16 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     });
     if (j && j.status === 'active') await engine.endSession();
     else if (j) await engine.close();
+    const sj = services?.current();
+    if (sj) {
+      await opts.staff.audit(actor(req), 'session.end', {
+        journeyId: sj.id,
+        service: sj.kind,
+        status: sj.status,
+      });
+      if (sj.status === 'active') await services?.wipe('staff');
+      else await services?.close();
+    }
     idle.stop();
     return reply.code(204).send();
   });

@@ -13,6 +13,7 @@ import { buildDiagnostics } from '../diagnostics/diagnostics.js';
 import { ApplianceError } from '../errors.js';
 import type { PickupEngine } from '../journey/engine.js';
 import type { JourneyRecord } from '../journey/record.js';
+import type { ServiceEngine } from '../services/engine.js';
 import { simRoutes } from '../sim/routes.js';
 import type { Simulation } from '../sim/simulation.js';
 import {
@@ -27,6 +28,7 @@ import {
 import type { DeviceStatusView, JourneyView, KioskSettings } from './contract.js';
 import { journeyRef } from './journey-ref.js';
 import { type ApiOptions, buildApplianceApi } from './server.js';
+import type { ServiceKind, ServiceView } from './service-contract.js';
 
 /** The seeded accounts of every test API (PINs whose digits do not occur by chance in times or counts). */
 export const TEST_STAFF = {
@@ -228,12 +230,86 @@ export function fakeEngine(): {
   return { engine: engine as unknown as PickupEngine, calls, inDoubt, records };
 }
 
+/** A service engine that records what the API asked of it (the real one: services/engine.ts). */
+export function fakeServices(): { services: ServiceEngine; calls: string[] } {
+  const calls: string[] = [];
+  const emitter = new EventEmitter();
+  let view: ServiceView | null = null;
+  const set = (v: ServiceView | null) => {
+    view = v;
+    emitter.emit('service', v);
+    return v;
+  };
+  const need = (): ServiceView => {
+    const v = view;
+    if (v?.status !== 'active') throw new ApplianceError('NO_ACTIVE_JOURNEY');
+    return v;
+  };
+  const services = Object.assign(emitter, {
+    isBusy: false,
+    current: () => (view ? { id: view.id, status: view.status, kind: view.kind } : null),
+    view: () => view,
+    open: () => view?.status === 'active',
+    keyLeftBehind: () => false,
+    cancellable: () => !view || view.cancellable,
+    async start(kind: ServiceKind) {
+      calls.push(`start:${kind}`);
+      const id = randomUUID();
+      return set({
+        id,
+        ref: journeyRef(id),
+        revision: 1,
+        kind,
+        step: 'started',
+        status: 'active',
+        need: kind === 'lookup' ? 'scan-or-id-card' : 'token',
+        cancellable: true,
+      });
+    },
+    async submitCode(code: string) {
+      calls.push(`code:${code}`);
+      return set({ ...need(), step: 'code-accepted', need: 'pin', cancellable: false });
+    },
+    async scan(code: string) {
+      calls.push(`scan:${code}`);
+      return set({ ...need() });
+    },
+    async setPin() {
+      calls.push('pin');
+      return set({ ...need(), step: 'completed', status: 'completed', need: 'result', cancellable: false });
+    },
+    async retry() {
+      calls.push('retry');
+      return need();
+    },
+    async wipe(reason: string) {
+      calls.push(`wipe:${reason}`);
+      set(null);
+      emitter.emit('wiped', { reason });
+    },
+    async close() {
+      calls.push('close');
+      set(null);
+      emitter.emit('wiped', { reason: 'completed' });
+    },
+  });
+  return { services: services as unknown as ServiceEngine, calls };
+}
+
 /** The emulator side the sim routes drive, recording what was done. */
 export function fakeSimulation(): { sim: Simulation; calls: string[] } {
   const calls: string[] = [];
   let blanks = 3;
   const sim = {
-    tray: { blanksLeft: () => blanks },
+    tray: { blanksLeft: () => blanks, heldKeys: () => ['couriered'] },
+    insertHeldKey(name: string) {
+      calls.push(`insert:${name}`);
+      return `HELD-${name}`;
+    },
+    lockHeldKeyPin(name: string) {
+      calls.push(`lock-pin:${name}`);
+      return 'c0ffee0123456789';
+    },
     async scan(code: string) {
       calls.push(`scan:${code}`);
     },
@@ -281,6 +357,7 @@ export interface TestApi {
   url: string;
   port: number;
   engine: ReturnType<typeof fakeEngine>;
+  services: ReturnType<typeof fakeServices>;
   sim: ReturnType<typeof fakeSimulation>;
   /** Everything audited: the API's own staff actions and the staff store's (details as given). */
   audit: Array<{ actor: string; action: string; details: Record<string, unknown> }>;
@@ -309,6 +386,7 @@ export async function startTestApi(
   } = {},
 ): Promise<TestApi> {
   const engine = fakeEngine();
+  const services = fakeServices();
   const sim = fakeSimulation();
   const audit: TestApi['audit'] = [];
   const { centralUrl, staffStore: staffOpts, auditSink, ...apiOpts } = opts;
@@ -328,11 +406,26 @@ export async function startTestApi(
   try {
     app = await buildApplianceApi({
       engine: engine.engine,
+      services: services.services,
       devices,
       settings: SETTINGS,
       staffAuth: staffStoreAuth(store),
       staff: {
-        overview: () => ({ version: 'test', queue: { depth: 0 }, reprints: [], spoiledKeys: [] }),
+        overview: () => ({
+          kiosk: {
+            applianceId: SETTINGS.applianceId,
+            hall: SETTINGS.hall,
+            hallName: SETTINGS.hall,
+            timeZone: 'Asia/Shanghai',
+            central: { state: 'unknown' },
+            lastSyncAt: null,
+          },
+          version: 'test',
+          queue: { depth: 0 },
+          consumables: [],
+          reprints: [],
+          spoiledKeys: [],
+        }),
         reprint: async () => ({ state: 'printed' }),
         verifyAudit: async () => ({ ok: true, records: 3 }),
         audit: record,
@@ -373,6 +466,7 @@ export async function startTestApi(
     url,
     port,
     engine,
+    services,
     sim,
     audit,
     staff: store,

@@ -108,6 +108,8 @@ describe('make demo', () => {
     const code = await finished(smoke, 60_000);
     expect(code, smoke.output()).toBe(0);
     expect(smoke.stdout()).toMatch(/^demo smoke: journey completed \(order CK\w+, certificate [0-9a-f]+\)$/m);
+    // The after-sales demo: central's couriered certificate put on a SoftHSM token and activated with its code.
+    expect(smoke.stdout()).toMatch(/^demo smoke: couriered key activated \(certificate [0-9a-f]+\)$/m);
     // Both children's output is forwarded with its prefix.
     expect(smoke.stdout()).toContain(
       `[central] certkiosk-central listening on http://127.0.0.1:${centralPort}`,

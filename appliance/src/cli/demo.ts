@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { type ChildProcess, spawn } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -12,7 +13,11 @@ import { parseArgs } from 'node:util';
 // in the sim profile with its four emulators, and the URLs a person needs to play the applicant.
 // `--smoke` plays one whole journey through the /sim control routes and the kiosk API, then stops.
 import { DEMO_SECRETS } from '@certkiosk/config';
+import { deriveSoPin, deriveTransportPin } from '@certkiosk/firmware-bridge';
+import { normaliseCertificateSerial } from '@certkiosk/sync';
 import type { JourneyView } from '../api/contract.js';
+import type { ServiceView } from '../api/service-contract.js';
+import { heldKey, makeHeldKey } from '../sim/held-keys.js';
 import { DEMO_STAFF } from '../staff/demo-accounts.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -259,6 +264,65 @@ async function demoPhonePage(centralUrl: string, hall: string, printed: string |
   return `${centralUrl}${path}`;
 }
 
+// ---------- the after-sales demo keys ----------
+
+/** The keys central's demo seed certified (`<central data>/demo-tokens/<file>.{key,cert}.pem`), as held keys. */
+const DEMO_KEYS = [
+  { name: 'couriered', file: 'courier', holder: '王淑芬', card: 'long-term-wang-shufen' },
+  { name: 'renewal', file: 'renewal', holder: '张伟', card: 'han-zhang-wei' },
+] as const;
+
+/**
+ * Put each seeded demo certificate and its private key onto a SoftHSM token held in the sim's tray (inserted
+ * from /sim: "Insert the couriered key"), initialised with the SO-PIN and transport PIN the kiosk derives from
+ * the token's serial, and record that token serial at central. Made once per certificate: a restarted demo
+ * finds the key as it was left (activated, its PIN set…). Returns the names of the keys ready.
+ */
+async function prepareDemoKeys(opts: DemoOptions, centralUrl: string): Promise<string[]> {
+  const tokens = join(opts.dir, 'central', 'demo-tokens');
+  const trayDir = join(opts.dir, 'sim', 'key-tray');
+  const chain = ['issuing', 'root']
+    .map((n) => join(opts.dir, 'central', 'ca', `${n}.cert.pem`))
+    .filter((f) => existsSync(f))
+    .map((f) => readFileSync(f, 'utf8'));
+  const master = Buffer.from(DEMO_SECRETS.CERTKIOSK_SO_PIN_MASTER);
+  const ready: string[] = [];
+  for (const k of DEMO_KEYS) {
+    const keyFile = join(tokens, `${k.file}.key.pem`);
+    const certFile = join(tokens, `${k.file}.cert.pem`);
+    if (!existsSync(keyFile) || !existsSync(certFile)) continue;
+    const certPem = readFileSync(certFile, 'utf8');
+    const serial = normaliseCertificateSerial(new X509Certificate(certPem).serialNumber);
+    let record = heldKey(trayDir, k.name);
+    if (record?.certificateSerial !== serial) {
+      // A new central store (or a first run): the old key, wherever it lies, goes; a new one is made.
+      if (record) {
+        for (const where of [join(trayDir, 'pulled'), join(opts.dir, 'sim', 'softhsm', 'tokens')])
+          rmSync(join(where, record.folder), { recursive: true, force: true });
+      }
+      const made = makeHeldKey(trayDir, k.name);
+      record = made.load({
+        keyPem: readFileSync(keyFile, 'utf8'),
+        certPem,
+        chainPems: chain,
+        soPin: deriveSoPin(master, made.tokenSerial),
+        userPin: deriveTransportPin(master, made.tokenSerial),
+      });
+      process.stdout.write(
+        `[demo] put the ${k.name} key (certificate ${serial}) on token ${record.tokenSerial}\n`,
+      );
+    }
+    await http(
+      'POST',
+      `${centralUrl}/admin/v1/certificates/${serial}/token`,
+      { tokenSerial: record.tokenSerial },
+      DEMO_ADMIN_TOKEN,
+    );
+    ready.push(k.name);
+  }
+  return ready;
+}
+
 // ---------- the kiosk's configuration ----------
 
 /** The sim profile with every path moved under the demo folder and the two ports applied. */
@@ -318,13 +382,78 @@ async function playOneJourney(kioskUrl: string, phonePage: string): Promise<Jour
   return done;
 }
 
+/** Smoke: activate the couriered key (王淑芬's) with its code; an earlier run may have activated it already. */
+async function activateCourieredKey(kioskUrl: string, code: string): Promise<string> {
+  const api = <T = ServiceView>(method: string, path: string, body?: unknown) =>
+    http<T>(method, `${kioskUrl}${path}`, body);
+  const state = async () => (await api<{ service: ServiceView | null }>('GET', '/api/state')).service;
+  const until = async (what: string, pred: (v: ServiceView | null) => boolean) => {
+    const end = Date.now() + 30_000;
+    let last: ServiceView | null = null;
+    while (Date.now() < end) {
+      last = await state();
+      if (pred(last)) return last;
+      await sleep(100);
+    }
+    throw new DemoError(`timed out waiting for ${what}; last service state: ${JSON.stringify(last)}`);
+  };
+  await api('POST', '/api/services', { kind: 'activate' });
+  await api('POST', '/sim/token', { action: 'insert', key: 'couriered' });
+  const found = await until(
+    'the couriered order',
+    (v) => v?.need === 'activation-code' || v?.status === 'failed',
+  );
+  let outcome: string;
+  if (found?.status === 'failed') {
+    if (found.error?.code !== 'ACTIVATION_ALREADY_DONE')
+      throw new DemoError(`the couriered key cannot be activated: ${found.error?.code}`);
+    outcome = 'already activated';
+  } else {
+    await api('POST', '/api/services/current/code', { code });
+    const done = await api('POST', '/api/services/current/pin', { pin: DEMO_HOLDER_PIN });
+    if (done.status !== 'completed')
+      throw new DemoError(`after the PIN the activation is ${done.status}: ${done.error?.code ?? ''}`);
+    outcome = `activated (certificate ${done.certificate?.serialNumber})`;
+  }
+  await http('DELETE', `${kioskUrl}/api/services/current`, {});
+  await api('POST', '/sim/token', { action: 'pull' });
+  return outcome;
+}
+
 // ---------- main ----------
 
 function staffLine(a: { staffId: string; role: string; pin: string }): string {
   return `${a.staffId} PIN ${a.pin}  ${a.role.padEnd(13)}`;
 }
 
-function banner(urls: { kiosk: string; central: string; phonePage: string }): string {
+function afterSalesLines(keys: string[], activationCode: string | null): string[] {
+  if (!keys.length) return [];
+  const has = (k: string) => keys.includes(k);
+  return [
+    'After-sales (home screen tiles; the keys are on /sim under "USB key writer"):',
+    ...(has('couriered')
+      ? [
+          `  激活 activate      "Insert the couriered key" (王淑芬's), type the code ${activationCode ?? 'printed by [central]'}, set a PIN`,
+        ]
+      : []),
+    ...(has('renewal')
+      ? [
+          `  我的证书 certificates "Insert the renewal key" (张伟's certificate, 45 days left: renewal offered)`,
+        ]
+      : []),
+    `  解锁 unlock        "Lock its PIN" for a key, tap unlock, insert the key, place the holder's card`,
+    '                     (long-term-wang-shufen for the couriered key, han-zhang-wei for the renewal key), set a PIN',
+    `  查询 lookup        scan the phone page's QR code, or place a card (han-zhang-wei: 张伟's orders)`,
+  ];
+}
+
+function banner(urls: {
+  kiosk: string;
+  central: string;
+  phonePage: string;
+  heldKeys: string[];
+  activationCode: string | null;
+}): string {
   return [
     '',
     '================ certkiosk demo is running — Ctrl-C stops it ================',
@@ -339,6 +468,7 @@ function banner(urls: { kiosk: string; central: string; phonePage: string }): st
     `How to play: open the phone page and the kiosk UI; on /sim press "Scan the phone page's QR code", confirm`,
     `the order on the kiosk, place ${DEMO_HOLDER.name}'s card (han-zhang-wei), insert a blank key, then set a`,
     `6-digit PIN on the kiosk (e.g. ${DEMO_HOLDER_PIN}). The receipt shows under "Receipt printer" on /sim.`,
+    ...afterSalesLines(urls.heldKeys, urls.activationCode),
     ...(existsSync(KIOSK_UI_INDEX)
       ? []
       : [
@@ -370,6 +500,13 @@ async function main(): Promise<void> {
 
   const centralUrl = `http://127.0.0.1:${opts.centralPort}`;
   let printedPhonePage: string | null = null;
+  let activationCode: string | null = null;
+  // Central prints its summary (seeded orders, the after-sales key files) only once the seeding is done, after
+  // it began to answer HTTP: the demo keys are read from disk only after that summary.
+  let summaryPrinted: () => void = () => {};
+  const summary = new Promise<void>((resolve) => {
+    summaryPrinted = resolve;
+  });
   const central = startChild(
     'central',
     [
@@ -387,14 +524,27 @@ async function main(): Promise<void> {
     ],
     process.env,
     (line) => {
+      if (/certkiosk-central listening on /.test(line)) summaryPrinted();
       const m = /PHONE PAGE \(approved demo order\): (\S+)/.exec(line);
       if (m) printedPhonePage = m[1]!;
+      const a = /ACTIVATION CODE \([^)]*\): ([0-9]{6})/.exec(line);
+      if (a) activationCode = a[1]!;
     },
   );
   await waitForHttp(`${centralUrl}/openapi.json`, central, 30_000);
+  await Promise.race([
+    summary,
+    new Promise((_, reject) =>
+      setTimeout(
+        () => reject(new DemoError('central answered but printed no summary within 30 s')),
+        30_000,
+      ).unref(),
+    ),
+  ]);
 
   const { file: configFile, hall } = writeKioskConfig(opts, centralUrl);
   const phonePage = await demoPhonePage(centralUrl, hall, printedPhonePage);
+  const heldKeys = await prepareDemoKeys(opts, centralUrl);
 
   const kioskUrl = `http://127.0.0.1:${opts.kioskPort}`;
   const kiosk = startChild('kiosk', [KIOSK_BIN, '--config', configFile, '--phone-page', phonePage], {
@@ -410,9 +560,13 @@ async function main(): Promise<void> {
     process.stdout.write(
       `demo smoke: journey completed (order ${done.order?.orderId}, certificate ${done.certificate?.serialNumber})\n`,
     );
+    if (heldKeys.includes('couriered') && activationCode) {
+      const activated = await activateCourieredKey(kioskUrl, activationCode);
+      process.stdout.write(`demo smoke: couriered key ${activated}\n`);
+    }
     await shutdown(0);
   }
-  process.stdout.write(banner({ kiosk: kioskUrl, central: centralUrl, phonePage }));
+  process.stdout.write(banner({ kiosk: kioskUrl, central: centralUrl, phonePage, heldKeys, activationCode }));
 }
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));

@@ -13,6 +13,7 @@ export interface KioskDevicesOptions {
 export function kioskDevices(manager: DeviceManager, opts: KioskDevicesOptions): KioskDevices {
   return {
     readIdCard: () => manager.withDevice('idReader', (reader) => reader.read()),
+    idCardPresent: () => manager.withDevice('idReader', (reader) => reader.cardPresent()),
     blankToken() {
       const slots = manager.usbKey().slots();
       for (const s of slots) {
@@ -23,6 +24,17 @@ export function kioskDevices(manager: DeviceManager, opts: KioskDevicesOptions):
           ? t.flags.initialized && t.label.startsWith(opts.blankLabelPrefix)
           : !t.flags.initialized && t.serial !== '';
         if (blank) return { slotId: s.slotId, token: t };
+      }
+      return null;
+    },
+    keyInWriter() {
+      for (const s of manager.usbKey().slots()) {
+        const t = s.token;
+        if (!t || !s.tokenPresent || t.label === opts.applianceKeyTokenLabel) continue;
+        if (opts.applianceKeyTokenSerial && t.serial === opts.applianceKeyTokenSerial) continue;
+        // An empty slot of a soft module (SoftHSM's free slot) is no key.
+        if (!t.flags.initialized && t.serial === '') continue;
+        return { slotId: s.slotId, token: t };
       }
       return null;
     },

@@ -1,6 +1,8 @@
 // Moves a journey along without the applicant tapping: feeds scanner codes in, polls the ID reader while
 // an ID card is awaited, starts personalisation when a blank key appears in the writer, and asks central
-// again (with the engine's backoff) for a journey waiting on its answer.
+// again (with the engine's backoff) for a journey waiting on its answer. The same for the after-sales service
+// journeys (services/engine.ts): the holder's key, the ID card and the scanner feed the open service.
+import type { ServiceEngine } from '../services/engine.js';
 import type { PickupEngine } from './engine.js';
 import type { KioskDevices } from './ports.js';
 
@@ -8,6 +10,8 @@ export interface AutopilotOptions {
   idPollMs: number;
   tokenPollMs: number;
   log?: (msg: string, err?: unknown) => void;
+  /** The after-sales service journeys, fed by the same devices. */
+  services?: ServiceEngine;
 }
 
 export class JourneyAutopilot {
@@ -24,6 +28,17 @@ export class JourneyAutopilot {
 
   /** A code from the QR scanner: the same path as the API's scan route. */
   async onScan(code: string): Promise<void> {
+    const services = this.opts.services;
+    const s = services?.current();
+    if (services && s) {
+      if (s.status === 'active') {
+        // A look-up waiting for a code takes it; any other service ignores the scanner.
+        if (s.awaiting === 'scan-or-id-card')
+          await services.scan(code).catch((err) => this.opts.log?.('service scan failed', err));
+        return;
+      }
+      await services.close();
+    }
     const j = this.engine.current();
     if (j && j.status === 'active' && j.awaiting !== 'scan') return; // a code mid-journey is ignored
     if (j && j.status !== 'active') await this.engine.close();
@@ -52,7 +67,9 @@ export class JourneyAutopilot {
   }
 
   private nextDelay(): number {
-    return this.engine.current()?.awaiting === 'token' ? this.opts.tokenPollMs : this.opts.idPollMs;
+    const waitsForKey =
+      this.engine.current()?.awaiting === 'token' || this.opts.services?.current()?.awaiting === 'token';
+    return waitsForKey ? this.opts.tokenPollMs : this.opts.idPollMs;
   }
 
   /** A completed journey: tell the done screen when the holder takes the key out (or puts it back). */
@@ -69,8 +86,26 @@ export class JourneyAutopilot {
     }
   }
 
-  /** One look at the journey: do the automatic step it is waiting for, if its device is ready. */
+  /** After the card was read: tell the screens while the holder's ID card still lies on the reader. */
+  private async watchCardLeftBehind(): Promise<void> {
+    const j = this.engine.current();
+    if (!j || !this.engine.cardReadAndPassed(j)) {
+      this.engine.noteCardOnReader(false);
+      return;
+    }
+    // A reader that cannot answer says nothing about the card: the reminder stays as it was.
+    const present = await this.devices.idCardPresent().catch(() => null);
+    if (present !== null) this.engine.noteCardOnReader(present);
+  }
+
+  /** One look at the journeys (pickup, then the service): the automatic step each waits for. */
   async tick(): Promise<void> {
+    await this.pickupTick();
+    await this.opts.services?.autopilotStep();
+  }
+
+  /** One look at the pickup journey: do the automatic step it is waiting for, if its device is ready. */
+  private async pickupTick(): Promise<void> {
     if (this.engine.isBusy) return;
     if (this.engine.stalled) {
       await this.engine.resumeAfterStoreFault();
@@ -78,6 +113,7 @@ export class JourneyAutopilot {
     }
     await this.engine.retryWaiting();
     this.watchKeyLeftBehind();
+    await this.watchCardLeftBehind();
     const j = this.engine.current();
     if (j?.status !== 'active' || this.engine.isBusy) return;
     if (j.awaiting === 'id-card') {

@@ -4,6 +4,7 @@
 import { createHash, createPublicKey, verify, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { PICKUP_STEPS } from '../api/contract.js';
+import { JourneyAutopilot } from './autopilot.js';
 import { hashIdNumber } from './identity.js';
 import { issuanceRecordBytes } from './issuance-record.js';
 import {
@@ -899,6 +900,41 @@ describe('central silent for too long', () => {
 });
 
 describe('more that the applicant depends on', () => {
+  it('reminds the holder of the ID card left on the reader once it was read, until it is lifted', async () => {
+    const k = await fakeKiosk();
+    const pilot = new JourneyAutopilot(k.engine, k.devices, { idPollMs: 10, tokenPollMs: 10 });
+    const views: Array<boolean | undefined> = [];
+    k.engine.on('journey', (v: { cardOnReader?: boolean } | null) => views.push(v?.cardOnReader));
+    await k.engine.scan(k.code);
+    await k.engine.confirm();
+    // Waiting for the card: a card on the reader is read, not a reason for a reminder.
+    k.devices.card = k.card;
+    await pilot.tick();
+    expect(k.engine.view()).toMatchObject({ need: 'token' });
+    expect(k.engine.view()?.cardOnReader).toBeUndefined();
+    // The journey moved on to the key and the card still lies there.
+    await pilot.tick();
+    expect(k.engine.view()?.cardOnReader).toBe(true);
+    expect(views.at(-1)).toBe(true);
+    // Lifted: the reminder goes, and the screens hear of it.
+    k.devices.card = null;
+    await pilot.tick();
+    expect(k.engine.view()?.cardOnReader).toBeUndefined();
+    expect(views.at(-1)).toBeUndefined();
+    // Put back down on the done screen: reminded again.
+    k.driver.insertBlank();
+    await k.engine.personaliseToken();
+    await k.engine.setPin(HOLDER_PIN);
+    k.devices.card = k.card;
+    await pilot.tick();
+    expect(k.engine.view()).toMatchObject({ status: 'completed', cardOnReader: true });
+    // A new journey after the done screen is not reminded of the card before it reads one.
+    k.driver.pull();
+    await k.engine.close();
+    await pilot.tick();
+    expect(k.engine.view()?.cardOnReader).toBeUndefined();
+  });
+
   it('a key pulled before issuance is spoiled; a new blank key finishes with one certificate', async () => {
     const k = await fakeKiosk();
     await toTokenStep(k);
@@ -940,11 +976,14 @@ describe('more that the applicant depends on', () => {
     k.devices.card = others[0]!;
     let v = await k.engine.readIdentity();
     expect(v.error).toMatchObject({ code: 'ID_MISMATCH_PERSON', params: { attemptsLeft: 2 } });
+    // What the ID-card screen reads to say "还可以再试 2 次".
+    expect(v.identity).toMatchObject({ state: 'mismatched', reason: 'ID_MISMATCH_PERSON', attemptsLeft: 2 });
     v = await k.engine.readIdentity();
     expect(v.error?.params?.['attemptsLeft']).toBe(2);
     k.devices.card = others[1]!;
     v = await k.engine.readIdentity();
     expect(v.error?.params?.['attemptsLeft']).toBe(1);
+    expect(v.identity?.attemptsLeft).toBe(1);
     k.devices.card = others[2]!;
     v = await k.engine.readIdentity();
     expect(v).toMatchObject({ status: 'failed', error: { code: 'ID_ATTEMPTS_EXHAUSTED' } });
@@ -956,7 +995,9 @@ describe('more that the applicant depends on', () => {
     await driveToEnd(k, { until: 'id-card' });
     for (const [i, d] of ['11010519851224002', '31011519700315001'].entries()) {
       k.devices.card = residentCard('李娜', idNumber(d));
-      expect((await k.engine.readIdentity()).error?.params?.['attemptsLeft']).toBe(2 - i);
+      const v = await k.engine.readIdentity();
+      expect(v.error?.params?.['attemptsLeft']).toBe(2 - i);
+      expect(v.identity?.attemptsLeft).toBe(2 - i);
     }
     await k.engine.wipe('cancelled');
     await driveToEnd(k, { until: 'id-card' });

@@ -7,7 +7,6 @@
 //   idle wipe, a pulled key or a restart with central down leave it waiting or in doubt, never abandoned.
 // - A PIN change whose outcome is unknown never spends the holder's tries: the user PIN is reset with the
 //   per-token SO-PIN and the holder is asked again.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes, randomUUID, verify, X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { checkPin, keyEvidenceProblems, type PinPolicy } from '@certkiosk/config';
@@ -37,8 +36,10 @@ import {
   type WipeReason,
 } from '../api/contract.js';
 import { ApplianceError, errorBody } from '../errors.js';
+import { journeyEvent, writeStore } from './durable.js';
 import { checkIdentity, hashIdNumber, identityStatementFor, maskName } from './identity.js';
 import { issuanceRecord, issuanceRecordBytes } from './issuance-record.js';
+import { OneAtATime } from './one-at-a-time.js';
 import { forgetDoneScreen, orderSnapshot, purgePersonalData } from './personal-data.js';
 import {
   type FaultPoint,
@@ -59,6 +60,7 @@ import {
   type Phase,
   reached,
 } from './record.js';
+import { TokenJobs } from './token-jobs.js';
 import { asApplianceError, outcomeUnknown } from './translate-error.js';
 import { journeyView } from './view.js';
 
@@ -105,6 +107,12 @@ export interface EngineOptions {
   afterStep?: (step: PickupStep) => Promise<void> | void;
   /** What the receipt shows from config (kiosk.hallName, timeZone, serviceHotline); defaults: hall code, Asia/Shanghai. */
   receipt?: ReceiptOptions;
+  /** The queue shared with the service engine: one writer of the store at a time (default: its own). */
+  exclusive?: OneAtATime;
+  /** An after-sales service journey is open (starting a pickup is refused: JOURNEY_BUSY). */
+  serviceOpen?: () => boolean;
+  /** The key of a completed after-sales service is still in the writer (a new pickup: TAKE_KEY_FIRST). */
+  serviceKeyLeftBehind?: () => boolean;
 }
 
 /** Key algorithm per certificate profile. */
@@ -137,14 +145,11 @@ function at<P extends Phase>(j: JourneyRecord, phase: P): JourneyFrom<P> {
 }
 
 export class PickupEngine extends EventEmitter<EngineEvents> {
-  private busy = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly one: OneAtATime;
+  private readonly jobs: TokenJobs;
   private readonly now: () => Date;
   /** Set while the store refuses writes: the journey stops and the UI says "call staff". */
   private storeFault: ErrorBody | null = null;
-  /** The USB-key job a continuation belongs to; one given up on (timed out) may record nothing more. */
-  private readonly tokenRun = new AsyncLocalStorage<number>();
-  private liveTokenRun = 0;
 
   constructor(
     private readonly store: StateStore,
@@ -156,6 +161,8 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
   ) {
     super();
     this.now = opts.now ?? (() => new Date());
+    this.one = opts.exclusive ?? new OneAtATime();
+    this.jobs = new TokenJobs(devices, opts.tokenStepLimitMs ?? 90_000);
   }
 
   // ---------- reading ----------
@@ -174,6 +181,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     const v = journeyView(j);
     // The done screen stays until the holder has taken the key.
     if (j.status === 'completed' && j.token) v.keyInWriter = this.devices.tokenPresent(j.token.serial);
+    if (this.cardLeftOnReader === j.id && this.cardReadAndPassed(j)) v.cardOnReader = true;
     if (this.storeFault && j.status === 'active') v.error = this.storeFault;
     return v;
   }
@@ -182,14 +190,37 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     return this.store.data.journeys[id];
   }
 
-  /** A key with a certificate on it (a completed or in-doubt journey's) still in the writer. */
+  /** A key left in the writer: a pickup's written key, or the key of a completed after-sales service. */
   private keyLeftBehind(): boolean {
+    return this.ownKeyLeftBehind() || !!this.opts.serviceKeyLeftBehind?.();
+  }
+
+  /** A key with a certificate on it (a completed or in-doubt journey's) still in the writer. */
+  ownKeyLeftBehind(): boolean {
     return Object.values(this.store.data.journeys).some(
       (o) =>
         (o.status === 'completed' || o.status === 'in-doubt') &&
         !!o.token &&
         this.devices.tokenPresent(o.token.serial),
     );
+  }
+
+  /** The journey whose holder's ID card was seen on the reader after it was read (the autopilot looks). */
+  private cardLeftOnReader: string | null = null;
+
+  /** The card was read and the journey went on past the ID-card step (so the card should be taken back). */
+  cardReadAndPassed(j: JourneyRecord): boolean {
+    // A completed journey went through identity verification; an open one has, once it reached that phase.
+    return j.status === 'completed' || (j.status === 'active' && reached(j, 'identity-verified'));
+  }
+
+  /** The autopilot's finding: the current journey's card is (still) on the reader, or not. */
+  noteCardOnReader(present: boolean): void {
+    const j = this.current();
+    const now = present && j && this.cardReadAndPassed(j) ? j.id : null;
+    if (now === this.cardLeftOnReader) return;
+    this.cardLeftOnReader = now;
+    this.refreshView();
   }
 
   /** Tell the UI again how the current journey looks (a device changed what the view says). */
@@ -207,7 +238,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
   }
 
   get isBusy(): boolean {
-    return this.busy;
+    return this.one.busy;
   }
 
   /** The store refused a write: the journey is stopped until the disk takes writes again. */
@@ -268,51 +299,18 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     this.emit('journey', this.store.data.activeJourneyId === j.id ? this.viewOf(j) : this.view());
   }
 
-  /**
-   * Run a USB-key job within `tokenStepLimitMs`. Past it, TOKEN_NOT_RESPONDING is thrown to the caller and the
-   * job is disowned: if its PKCS#11 call ever returns, its next record (persist or event) throws instead.
-   */
-  private async tokenJob<T>(fn: () => Promise<T>): Promise<T> {
-    const run = ++this.liveTokenRun;
-    const limit = this.opts.tokenStepLimitMs ?? 90_000;
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        if (this.liveTokenRun === run) this.liveTokenRun++;
-        reject(new ApplianceError('TOKEN_NOT_RESPONDING', `no answer from the USB key within ${limit} ms`));
-      }, limit);
-    });
-    try {
-      return await Promise.race([this.tokenRun.run(run, () => this.devices.tokenJob(fn)), timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** A USB-key job within `tokenStepLimitMs` (token-jobs.ts): past it, TOKEN_NOT_RESPONDING and disowned. */
+  private tokenJob<T>(fn: () => Promise<T>): Promise<T> {
+    return this.jobs.run(fn);
   }
 
   /** The USB-key driver as a job sees it: a job given up on gets no answer from the key (it throws instead). */
   private usbKey(): UsbKeyDriver {
-    const driver = this.devices.usbKey();
-    return new Proxy(driver, {
-      get: (target, prop, receiver) => {
-        const value = Reflect.get(target, prop, receiver);
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          const result = value.apply(target, args);
-          if (!(result instanceof Promise)) return result;
-          return result.then((answer) => {
-            this.assertLiveTokenRun();
-            return answer;
-          });
-        };
-      },
-    });
+    return this.jobs.usbKey();
   }
 
   private assertLiveTokenRun(): void {
-    const run = this.tokenRun.getStore();
-    if (run !== undefined && run !== this.liveTokenRun) {
-      throw new ApplianceError('TOKEN_NOT_RESPONDING', 'a USB-key job that was given up on tried to record');
-    }
+    this.jobs.assertLive();
   }
 
   private lastAudited = '';
@@ -345,10 +343,10 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
   /** Write the store; a failure stops the journey (view: STORE_UNAVAILABLE) with memory as on disk. */
   private async writeState(): Promise<void> {
     try {
-      await this.store.write();
+      await writeStore(this.store);
     } catch (err) {
       // The store has put its data back to what is durable; a caller's journey object is now stale.
-      this.storeFault = errorBody('STORE_UNAVAILABLE', `The kiosk cannot save: ${(err as Error).message}`);
+      this.storeFault = (err as ApplianceError).toBody();
       this.emit('journey', this.view());
       throw new ApplianceError('STORE_UNAVAILABLE', undefined, undefined, { cause: err });
     }
@@ -375,29 +373,23 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     id?: string,
   ): Promise<void> {
     this.assertLiveTokenRun();
-    const event: SyncEvent = {
-      // Deterministic per journey and type, so an event re-emitted after a crash is deduplicated by central.
-      id: id ?? `${j.id}:${type}:${j.attempt}`,
+    // Deterministic per journey and type, so an event re-emitted after a crash is deduplicated by central.
+    const event: SyncEvent = journeyEvent({
+      applianceId: this.opts.applianceId,
+      journeyId: j.id,
       type,
-      occurredAt: this.now().toISOString(),
+      attempt: j.attempt,
+      at: this.now(),
+      payload,
       ...(j.order ? { orderId: j.order.orderId } : {}),
-      payload: { applianceId: this.opts.applianceId, journeyId: j.id, ...payload },
-    };
+      ...(id ? { id } : {}),
+    });
     await this.events.enqueue(event);
   }
 
   /** Run engine actions one at a time, in arrival order (an action that arrives mid-step waits for it). */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(async () => {
-      this.busy = true;
-      try {
-        return await fn();
-      } finally {
-        this.busy = false;
-      }
-    });
-    this.queue = run.catch(() => undefined);
-    return run;
+    return this.one.run(fn);
   }
 
   private requireActive(awaiting?: JourneyRecord['awaiting']): JourneyRecord {
@@ -469,6 +461,10 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     return this.exclusive(async () => {
       const existing = this.current();
       if (existing && existing.status === 'active') return this.viewOf(existing);
+      // One journey at a time: an after-sales service is open (its holder is at the kiosk).
+      if (this.opts.serviceOpen?.()) {
+        throw new ApplianceError('JOURNEY_BUSY', 'An after-sales service is open: finish or leave it first.');
+      }
       const now = this.now().toISOString();
       const j: JourneyRecord = {
         id: randomUUID(),
@@ -611,6 +607,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         identity.lastReason = check.code;
         const left = await this.idTriesLeftAfterFailure(j, order.orderId, check.code);
         identity.attempts = (this.opts.maxIdAttempts ?? 3) - left;
+        identity.attemptsLeft = left;
         if (left <= 0) {
           await this.end(j, 'failed', `identity: ${check.detail}`, errorBody('ID_ATTEMPTS_EXHAUSTED'));
           return this.viewOf(j);
@@ -621,6 +618,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       }
       identity.role = check.role;
       delete identity.lastReason;
+      delete identity.attemptsLeft;
       identity.idNumberHash = hashIdNumber(this.opts.idHashKey, card.idNumber);
       // Signed now, sent with the issuance request: central checks it against the order's own HMACs.
       identity.statement = await signIdentityStatement(

@@ -27,8 +27,12 @@ export interface EventSink {
 
 export interface KioskDevices {
   readIdCard(): Promise<IdCardReadResult>;
+  /** Is a card on the reader? (A "find card" only: the take-your-card reminder.) */
+  idCardPresent(): Promise<boolean>;
   /** A blank key in the writer (slot id + token facts), or null when there is none. */
   blankToken(): { slotId: string; token: TokenSummary } | null;
+  /** The holder's key in the writer — any key but the appliance's own — or null when there is none. */
+  keyInWriter(): { slotId: string; token: TokenSummary } | null;
   /** Is the token with this serial in the writer now? */
   tokenPresent(serial: string): boolean;
   usbKey(): UsbKeyDriver;

@@ -4,6 +4,7 @@ import type { KeyEvidenceFacts } from '@certkiosk/config';
 import type { KeyAlgorithm } from '@certkiosk/firmware-bridge';
 import type { PersonMatch, SignedIdentityStatement } from '@certkiosk/sync';
 import type { BusinessType, CertificateType, ErrorBody, JourneyStatus, PickupStep } from '../api/contract.js';
+import type { ServiceRecord } from '../services/service-record.js';
 import type { PickupEffect } from './pickup-table.js';
 
 /**
@@ -43,6 +44,8 @@ export interface IdentityAttempts {
   /** The signed statement that the card matched (sent with the issuance request). */
   statement?: SignedIdentityStatement;
   lastReason?: ErrorBody['code'];
+  /** After the last wrong card: the tries the order has left (central counts them per order, all scans). */
+  attemptsLeft?: number;
 }
 
 /** A card that matched the order (from identity-verified on). */
@@ -316,6 +319,10 @@ export interface ApplianceState {
   /** Monotonic issuance counter for issuance records. */
   issuanceCounter: number;
   reprints: ReprintItem[];
+  /** After-sales service journeys (services/), kept like the pickup journeys: sealed while open. */
+  services: Record<string, ServiceRecord>;
+  /** The service journey on screen (one journey at a time: never beside an active pickup). */
+  activeServiceId: string | null;
 }
 
 export function emptyState(): ApplianceState {
@@ -328,5 +335,7 @@ export function emptyState(): ApplianceState {
     idFailures: {},
     issuanceCounter: 0,
     reprints: [],
+    services: {},
+    activeServiceId: null,
   };
 }

@@ -14,7 +14,7 @@ import {
   randomBytes,
   sign,
   webcrypto,
-  type X509Certificate,
+  X509Certificate,
 } from 'node:crypto';
 import type { PinPolicy } from '@certkiosk/config';
 import { checkPin, keyEvidenceProblems } from '@certkiosk/config';
@@ -22,6 +22,7 @@ import {
   buildCsr,
   type CsrProfile,
   deriveSoPin,
+  deriveTransportPin,
   type IdCard,
   type IdCardReadResult,
   type ImportResult,
@@ -39,21 +40,34 @@ import {
   type UsbKeyDriver,
 } from '@certkiosk/firmware-bridge';
 import {
+  type ActivationPreview,
+  type ActivationRequest,
+  type ActivationResponse,
   type ApplianceOrder,
   CentralClientError,
+  type IdCard as CentralIdCard,
+  type CertificateStatus,
   DurableStoreError,
   IDENTITY_ROLE_FIELDS,
   type IssueCertificateRequest,
   type IssuedCertificate,
+  type LookupOrder,
+  maskOrderId,
   type Order,
+  type OrderLookupResponse,
   personMatch,
+  renewalOffered,
   type SyncEvent,
   signPickupCode,
+  type UnlockRequest,
+  type UnlockResponse,
+  unlockDay,
   verifyPickupCode,
 } from '@certkiosk/sync';
 import * as x509 from '@peculiar/x509';
 import type { JourneyView } from '../api/contract.js';
 import { deriveApplianceSecrets } from '../appliance-key.js';
+import type { ServiceCentralPort } from '../services/ports.js';
 import { type EngineOptions, PickupEngine } from './engine.js';
 import type { ApplianceKey, CentralPort, EventSink, KioskDevices, StateStore } from './ports.js';
 import { type ApplianceState, emptyState, type UsedNonce } from './record.js';
@@ -145,17 +159,20 @@ export class FakeStore implements StateStore {
     Object.assign(this.data.journeys, disk.journeys);
     for (const n of Object.keys(this.data.usedPickupNonces)) delete this.data.usedPickupNonces[n];
     Object.assign(this.data.usedPickupNonces, disk.usedPickupNonces);
-    const { journeys: _j, usedPickupNonces: _n, ...fields } = disk;
+    for (const id of Object.keys(this.data.services)) delete this.data.services[id];
+    Object.assign(this.data.services, disk.services);
+    const { journeys: _j, usedPickupNonces: _n, services: _s, ...fields } = disk;
     Object.assign(this.data, fields);
   }
 }
 
 // ---------- central ----------
 
-export function refused(centralCode: string, status = 409): CentralClientError {
+export function refused(centralCode: string, status = 409, attemptsLeft?: number): CentralClientError {
   return new CentralClientError('CENTRAL_REFUSED', `central refused: ${centralCode}`, {
     status,
     centralCode,
+    ...(attemptsLeft !== undefined ? { attemptsLeft } : {}),
   });
 }
 
@@ -198,6 +215,28 @@ export interface CentralCertificate extends IssuedCertificate {
   voidRequest?: { journeyId: string; reason: string };
 }
 
+/** A certificate of ours on a key a holder brings back (after-sales): what central knows of it. */
+export interface KeyCertificate {
+  serialNumber: string;
+  tokenSerial: string;
+  orderId: string;
+  holder: { name: string; idNumber: string };
+  notBefore: string;
+  notAfter: string;
+  revokedAt?: string;
+  /** A couriered key's shipped order and its activation code. */
+  courier?: { code: string; expiresAt: string; wrong: number; usedAt?: string; usedBy?: string };
+}
+
+/** An unlock as central records it (every answer, counted per key per day). */
+export interface FakeUnlock {
+  unlockId: string;
+  tokenSerial: string;
+  outcome: 'granted' | 'identity-mismatch' | 'limit-reached';
+  day: string;
+  at: string;
+}
+
 const CA_SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
 
 /**
@@ -205,7 +244,7 @@ const CA_SIGNING = { name: 'ECDSA', hash: 'SHA-256' } as const;
  * sync/src/central/pickup-codes.ts), admission as sync/src/central/pickup-admission.ts, issuance idempotent by
  * key and signed by a CA made on the spot (certificates over the CSR's own public key), voiding.
  */
-export class FakeCentral implements CentralPort {
+export class FakeCentral implements CentralPort, ServiceCentralPort {
   /** Every call fails with CENTRAL_UNAVAILABLE. */
   down = false;
   /** The next issuance request is refused with this central code (before anything is issued). */
@@ -371,6 +410,241 @@ export class FakeCentral implements CentralPort {
     return this.answer(issued);
   }
 
+  // ---------- after-sales (as sync/src/central/after-sales.ts) ----------
+
+  /** The appliance asking (the kiosk under test). */
+  applianceId = 'KIOSK-TEST-01';
+  readonly keyCertificates = new Map<string, KeyCertificate>();
+  readonly unlocks: FakeUnlock[] = [];
+  /** Look-up by ID card: the orders each person may collect. */
+  readonly lookupIndex: Array<{ person: { name: string; idNumber: string }; order: LookupOrder }> = [];
+  private loseActivateAnswers = 0;
+  private loseUnlockAnswers = 0;
+
+  /** The next activation commits, then its answer is lost (CENTRAL_UNAVAILABLE). */
+  loseNextActivateAnswer(): void {
+    this.loseActivateAnswers++;
+  }
+
+  /** The next unlock is recorded, then its answer is lost (CENTRAL_UNAVAILABLE). */
+  loseNextUnlockAnswer(): void {
+    this.loseUnlockAnswers++;
+  }
+
+  /**
+   * Certify a key pair made on `token` (CKA_ID 01) for `holder`, as the CA's key workshop does; with `courier`,
+   * its order is shipped with that activation code. The token gets the SO-PIN and transport PIN the kiosk
+   * derives from its serial (`master`).
+   */
+  async certifyKey(
+    token: FakeToken,
+    master: Buffer,
+    opts: {
+      holder?: { name: string; idNumber: string };
+      courier?: { code: string; expiresInDays?: number };
+      notAfterDays?: number;
+    } = {},
+  ): Promise<KeyCertificate> {
+    const holder = opts.holder ?? { ...HOLDER };
+    const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const spki = pair.publicKey.export({ type: 'spki', format: 'der' });
+    token.initialized = true;
+    token.label = `KEY-${token.serial}`;
+    token.soPin = deriveSoPin(master, token.serial);
+    token.userPin = deriveTransportPin(master, token.serial);
+    token.keys.set('01', { algorithm: 'ec-p256', label: 'holder', privateKey: pair.privateKey, spki });
+    const publicKey = await webcrypto.subtle.importKey(
+      'spki',
+      spki,
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      true,
+      ['verify'],
+    );
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: serialHex(),
+      subject: `CN=${holder.name}`,
+      issuer: this.caCert.subjectName,
+      notBefore: new Date(this.clock.ms - 86_400_000),
+      notAfter: new Date(this.clock.ms + (opts.notAfterDays ?? 365) * 86_400_000),
+      signingAlgorithm: CA_SIGNING,
+      publicKey,
+      signingKey: this.caKey,
+      extensions: [new x509.BasicConstraintsExtension(false, undefined, true)],
+    });
+    token.leaves.set('01', [Buffer.from(cert.rawData)]);
+    token.chain.push(Buffer.from(this.caCert.rawData));
+    const k: KeyCertificate = {
+      serialNumber: cert.serialNumber.toLowerCase().replace(/^(00)+(?=.)/, ''),
+      tokenSerial: token.serial,
+      orderId: `CK20250601${randomBytes(4).toString('hex').toUpperCase()}`,
+      holder,
+      notBefore: cert.notBefore.toISOString(),
+      notAfter: cert.notAfter.toISOString(),
+      ...(opts.courier
+        ? {
+            courier: {
+              code: opts.courier.code,
+              expiresAt: new Date(
+                this.clock.ms + (opts.courier.expiresInDays ?? 30) * 86_400_000,
+              ).toISOString(),
+              wrong: 0,
+            },
+          }
+        : {}),
+    };
+    this.keyCertificates.set(k.serialNumber, k);
+    return k;
+  }
+
+  private onKey(serial: string, tokenSerial: string): KeyCertificate {
+    const c = this.keyCertificates.get(serial.toLowerCase().replace(/^(00)+(?=.)/, ''));
+    if (!c || c.tokenSerial !== tokenSerial) throw refused('CERTIFICATE_NOT_OURS', 404);
+    return c;
+  }
+
+  async certificateStatus(serialNumber: string, tokenSerial: string): Promise<CertificateStatus> {
+    this.log.push('central.certificateStatus');
+    if (this.down) throw unavailable();
+    const c = this.onKey(serialNumber, tokenSerial);
+    return {
+      serialNumber: c.serialNumber,
+      status: c.revokedAt ? 'revoked' : 'good',
+      ...(c.revokedAt ? { revokedAt: c.revokedAt } : {}),
+      certificateType: 'natural-person',
+      notBefore: c.notBefore,
+      notAfter: c.notAfter,
+      issuer: this.caCert.subject,
+      holderNameMasked: `${c.holder.name.slice(0, 1)}*`,
+      orderIdMasked: maskOrderId(c.orderId),
+      renewal: {
+        rule: 'revoke-previous',
+        windowDays: 90,
+        offered: renewalOffered({ notAfter: c.notAfter, revoked: !!c.revokedAt }, this.clock.ms),
+      },
+    };
+  }
+
+  /** Central's checks before a code is compared: shipped, not used, not locked, not expired. */
+  private shipped(c: KeyCertificate): NonNullable<KeyCertificate['courier']> {
+    if (c.revokedAt) throw refused('CERTIFICATE_REVOKED');
+    const courier = c.courier;
+    if (!courier) throw refused('ACTIVATION_NOT_AVAILABLE');
+    if (courier.usedAt) throw refused('ACTIVATION_ALREADY_DONE');
+    if (courier.wrong >= 5) throw refused('ACTIVATION_LOCKED', 423);
+    if (Date.parse(courier.expiresAt) <= this.clock.ms) throw refused('ACTIVATION_CODE_EXPIRED', 410);
+    return courier;
+  }
+
+  async activationPreview(serialNumber: string, tokenSerial: string): Promise<ActivationPreview> {
+    this.log.push('central.activationPreview');
+    if (this.down) throw unavailable();
+    const c = this.onKey(serialNumber, tokenSerial);
+    const courier = this.shipped(c);
+    return {
+      certificateSerial: c.serialNumber,
+      orderIdMasked: maskOrderId(c.orderId),
+      certificateType: 'natural-person',
+      holderNameMasked: `${c.holder.name.slice(0, 1)}*`,
+      codeExpiresAt: courier.expiresAt,
+      attemptsLeft: 5 - courier.wrong,
+    };
+  }
+
+  async activate(req: ActivationRequest): Promise<ActivationResponse> {
+    this.log.push('central.activate');
+    if (this.down) throw unavailable();
+    const c = this.onKey(req.certificateSerial, req.tokenSerial);
+    const answer = (at: string): ActivationResponse => ({
+      certificateSerial: c.serialNumber,
+      orderIdMasked: maskOrderId(c.orderId),
+      status: 'activated',
+      activatedAt: at,
+    });
+    const courier = c.courier;
+    // The same kiosk sending the right code again gets the same answer.
+    if (courier?.usedAt && courier.usedBy === this.applianceId && courier.code === req.code)
+      return answer(courier.usedAt);
+    const open = this.shipped(c);
+    if (open.code !== req.code) {
+      open.wrong++;
+      const left = 5 - open.wrong;
+      if (left <= 0) throw refused('ACTIVATION_LOCKED', 423);
+      throw refused('ACTIVATION_CODE_WRONG', 403, left);
+    }
+    open.usedAt = this.clock.now().toISOString();
+    open.usedBy = this.applianceId;
+    if (this.loseActivateAnswers > 0) {
+      this.loseActivateAnswers--;
+      throw unavailable();
+    }
+    return answer(open.usedAt);
+  }
+
+  async requestUnlock(req: UnlockRequest): Promise<UnlockResponse> {
+    this.log.push('central.requestUnlock');
+    if (this.down) throw unavailable();
+    const c = this.onKey(req.certificateSerial, req.tokenSerial);
+    const counted = (day: string) =>
+      this.unlocks.filter(
+        (u) => u.tokenSerial === c.tokenSerial && u.day === day && u.outcome !== 'limit-reached',
+      ).length;
+    const refusal = (o: FakeUnlock['outcome']) =>
+      o === 'identity-mismatch' ? refused('IDENTITY_MISMATCH', 403) : refused('UNLOCK_LIMIT_REACHED', 429);
+    const before = this.unlocks.find((u) => u.unlockId === req.unlockId);
+    if (before) {
+      if (before.outcome !== 'granted') throw refusal(before.outcome);
+      return { unlockId: before.unlockId, unlocksLeftToday: 3 - counted(before.day), grantedAt: before.at };
+    }
+    const day = unlockDay(this.clock.ms);
+    let outcome: FakeUnlock['outcome'] = 'granted';
+    if (counted(day) >= 3) outcome = 'limit-reached';
+    else if (req.card.idNumber !== c.holder.idNumber || req.card.name !== c.holder.name)
+      outcome = 'identity-mismatch';
+    const at = this.clock.now().toISOString();
+    this.unlocks.push({ unlockId: req.unlockId, tokenSerial: c.tokenSerial, outcome, day, at });
+    if (outcome !== 'granted') throw refusal(outcome);
+    if (this.loseUnlockAnswers > 0) {
+      this.loseUnlockAnswers--;
+      throw unavailable();
+    }
+    return { unlockId: req.unlockId, unlocksLeftToday: 3 - counted(day), grantedAt: at };
+  }
+
+  async lookupByIdCard(card: CentralIdCard): Promise<OrderLookupResponse> {
+    this.log.push('central.lookupByIdCard');
+    if (this.down) throw unavailable();
+    return {
+      orders: this.lookupIndex
+        .filter((e) => e.person.idNumber === card.idNumber && e.person.name === card.name)
+        .map((e) => structuredClone(e.order)),
+    };
+  }
+
+  async lookupByCode(code: string): Promise<OrderLookupResponse> {
+    this.log.push('central.lookupByCode');
+    if (this.down) throw unavailable();
+    const check = verifyPickupCode(code, this.pickupPublicKeyPem, { hall: this.hall, now: this.clock.ms });
+    const payload = 'payload' in check ? check.payload : undefined;
+    if (!payload || (!check.ok && check.reason === 'forged')) throw refused('PICKUP_CODE_INVALID', 400);
+    const o = this.need(payload.orderId);
+    const order = o.order;
+    return {
+      orders: [
+        {
+          id: order.id,
+          businessType: order.businessType,
+          certificateType: order.certificateType,
+          status: order.status,
+          delivery: order.delivery,
+          hall: order.hall,
+          submittedAt: order.submittedAt ?? order.createdAt,
+          updatedAt: order.updatedAt,
+          history: [{ action: 'approve', status: 'approved', at: order.updatedAt }],
+        },
+      ],
+    };
+  }
+
   async getCertificateByIdempotencyKey(idempotencyKey: string): Promise<IssuedCertificate | null> {
     this.log.push('central.getCertificateByIdempotencyKey');
     if (this.down) throw unavailable();
@@ -532,11 +806,13 @@ export class FakeToken {
   }
 }
 
-/** The session `withSession` hands out: the two methods the engine uses. */
+/** The session `withSession` hands out: the methods the engines use. */
 export interface FakeSession {
   token: TokenSummary;
   keyPair(id: Buffer): KeyPairInfo;
   signer(id: Buffer): Signer;
+  /** Every certificate on the key (public objects: no login needed). */
+  findCertificates(): Array<{ id: string; label: string; cert: X509Certificate }>;
 }
 
 type DriverMethod =
@@ -682,6 +958,12 @@ export class FakeUsbKey {
   private session(t: FakeToken): FakeSession {
     return {
       token: t.summary(),
+      findCertificates: () => [
+        ...[...t.leaves.entries()].flatMap(([id, ders]) =>
+          ders.map((der) => ({ id, label: '', cert: new X509Certificate(der) })),
+        ),
+        ...t.chain.map((der) => ({ id: '', label: '', cert: new X509Certificate(der) })),
+      ],
       keyPair: (id) => this.keyInfo(id, this.key(t, id)),
       signer: (id) => {
         const k = this.key(t, id);
@@ -874,9 +1156,18 @@ export class FakeDevices implements KioskDevices {
     return this.card ? { state: 'card', card: structuredClone(this.card) } : { state: 'no-card' };
   }
 
+  async idCardPresent(): Promise<boolean> {
+    return this.card !== null;
+  }
+
   blankToken(): { slotId: string; token: TokenSummary } | null {
     const t = this.driver.inserted;
     return t && !t.initialized ? { slotId: '1', token: t.summary() } : null;
+  }
+
+  keyInWriter(): { slotId: string; token: TokenSummary } | null {
+    const t = this.driver.inserted;
+    return t ? { slotId: '1', token: t.summary() } : null;
   }
 
   tokenPresent(serial: string): boolean {

@@ -14,6 +14,12 @@ const TOKEN_CODES: Record<string, ApplianceErrorCode> = {
   TOKEN_SO_PIN_INCORRECT: 'TOKEN_NOT_BLANK',
 };
 
+/** The printer's own codes staff get a specific message for (what to do at the printer). */
+const PRINTER_CODES: Record<string, ApplianceErrorCode> = {
+  PRINTER_PAPER_OUT: 'PRINTER_OUT_OF_PAPER',
+  PRINTER_COVER_OPEN: 'PRINTER_COVER_OPEN',
+};
+
 /** Central's own refusal codes the applicant gets a specific message for. */
 const CENTRAL_CODES: Record<string, ApplianceErrorCode> = {
   ORDER_NOT_FOUND: 'ORDER_NOT_FOUND',
@@ -35,7 +41,13 @@ export function asApplianceError(err: unknown): ApplianceError {
   if (err instanceof ApplianceError) return err;
   if (isDeviceError(err)) {
     const code = (err as { code: string }).code;
-    const mapped = TOKEN_CODES[code] ?? (code.startsWith('TOKEN_') ? 'TOKEN_FAILED' : 'DEVICE_UNAVAILABLE');
+    // A job that stopped half-way says why in its details (the paper ran out while printing).
+    const cause = (err as { details?: { cause?: unknown } }).details?.cause;
+    const mapped =
+      TOKEN_CODES[code] ??
+      PRINTER_CODES[code] ??
+      (code === 'PRINTER_JOB_FAILED' && typeof cause === 'string' ? PRINTER_CODES[cause] : undefined) ??
+      (code.startsWith('TOKEN_') ? 'TOKEN_FAILED' : 'DEVICE_UNAVAILABLE');
     return new ApplianceError(mapped, (err as Error).message, { deviceCode: code }, { cause: err });
   }
   if (isDurableStoreError(err)) {

@@ -73,6 +73,9 @@ export function journeyView(j: JourneyRecord): JourneyView {
       ...(j.identity.nameMasked ? { nameMasked: j.identity.nameMasked } : {}),
       ...(j.identity.idNumberMasked ? { idNumberMasked: j.identity.idNumberMasked } : {}),
       ...(j.identity.lastReason ? { reason: j.identity.lastReason } : {}),
+      ...(j.identity.lastReason && j.identity.attemptsLeft !== undefined
+        ? { attemptsLeft: j.identity.attemptsLeft }
+        : {}),
     };
   }
   if (j.receipt) view.receipt = { state: j.receipt.state };

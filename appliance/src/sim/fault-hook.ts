@@ -1,15 +1,26 @@
 // Fault injection for the sim profile only: CERTKIOSK_FAULT_AT=before:write-certificate,after:change-pin …
-// makes the daemon SIGKILL itself at those side-effect boundaries. Armed loudly, never in production.
+// (pickup-table.ts) or before:request-unlock,after:activate-code … (services/service-table.ts) makes the
+// daemon SIGKILL itself at those side-effect boundaries. Armed loudly, never in production.
 
 import { PICKUP_STEPS } from '../api/contract.js';
 import { FAULT_POINTS, type FaultPoint } from '../journey/pickup-table.js';
+import {
+  SERVICE_FAULT_POINTS,
+  SERVICE_STEP_FAULT_POINTS,
+  type ServiceFaultPoint,
+} from '../services/service-table.js';
 
-const VALID = new Set<string>([...FAULT_POINTS, ...PICKUP_STEPS.map((s) => `step:${s}`)]);
+const VALID = new Set<string>([
+  ...FAULT_POINTS,
+  ...PICKUP_STEPS.map((s) => `step:${s}`),
+  ...SERVICE_FAULT_POINTS,
+  ...SERVICE_STEP_FAULT_POINTS,
+]);
 
 export function faultHookFromEnv(
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
-): ((point: FaultPoint) => void) | undefined {
+): ((point: FaultPoint | ServiceFaultPoint) => void) | undefined {
   const spec = env['CERTKIOSK_FAULT_AT'];
   if (!spec) return undefined;
   const points = spec

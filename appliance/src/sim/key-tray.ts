@@ -3,8 +3,9 @@
 // Inserting moves a token folder into the token directory; pulling moves it out again. The driver only
 // sees what the PKCS#11 module sees.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { heldKey, heldKeyNames } from './held-keys.js';
 
 export interface KeyTray {
   /** Create `count` more blank keys in the tray. */
@@ -13,8 +14,13 @@ export interface KeyTray {
   insertBlank(): string;
   /** Move whatever key is in the writer (except the appliance's own token) back out. */
   pull(): string[];
-  /** Put the keys pulled last back into the writer (the holder plugs their key in again). */
-  reinsertPulled(): string[];
+  /** Put the keys pulled last back into the writer (the holder plugs their key in again); with a token
+   *  serial, only that key (SoftHSM names a token's folder by a UUID ending in its serial). */
+  reinsertPulled(serial?: string): string[];
+  /** Insert a held key (sim/held-keys.ts: a couriered key, a key of another CA…) by name; its folder. */
+  insertHeld(name: string): string;
+  /** Names of the held keys. */
+  heldKeys(): string[];
   blanksLeft(): number;
 }
 
@@ -69,13 +75,28 @@ export function createKeyTray(opts: {
       }
       return out;
     },
-    reinsertPulled() {
-      const back = readdirSync(pulled);
+    reinsertPulled(serial) {
+      const back = readdirSync(pulled).filter((d) => !serial || d.replace(/-/g, '').endsWith(serial));
       for (const d of back) renameSync(join(pulled, d), join(opts.softHsmTokenDir, d));
       return back;
     },
     blanksLeft() {
       return readdirSync(blanks).length;
     },
+    insertHeld(name) {
+      const record = heldKey(opts.trayDir, name);
+      if (!record) throw new Error(`no held key "${name}" in the tray`);
+      const target = join(opts.softHsmTokenDir, record.folder);
+      if (existsSync(target)) return record.folder;
+      const sources = [
+        join(opts.trayDir, 'held', name, 'tokens', record.folder),
+        join(pulled, record.folder),
+      ];
+      const from = sources.find((p) => existsSync(p));
+      if (!from) throw new Error(`the held key "${name}" is neither in the tray nor among the pulled keys`);
+      renameSync(from, target);
+      return record.folder;
+    },
+    heldKeys: () => heldKeyNames(opts.trayDir),
   };
 }

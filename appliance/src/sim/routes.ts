@@ -100,6 +100,23 @@ export function simRoutes(opts: SimRoutesOptions) {
       return { placed: card ? card.name : null };
     });
     routes.attach('simToken', async (req) => {
+      if (req.body.action === 'lock-pin') {
+        if (!req.body.key) throw new ApplianceError('BAD_REQUEST', 'Name the held key whose PIN to lock.');
+        try {
+          return { locked: sim.lockHeldKeyPin(req.body.key) };
+        } catch (err) {
+          throw new ApplianceError('BAD_REQUEST', (err as Error).message);
+        }
+      }
+      if (req.body.action === 'insert' && req.body.key) {
+        let folder: string;
+        try {
+          folder = sim.insertHeldKey(req.body.key);
+        } catch (err) {
+          throw new ApplianceError('BAD_REQUEST', (err as Error).message);
+        }
+        return { inserted: folder, blanksLeft: sim.tray.blanksLeft() };
+      }
       if (req.body.action === 'insert')
         return { inserted: sim.insertBlankKey(), blanksLeft: sim.tray.blanksLeft() };
       return { pulled: sim.pullKeys() };
@@ -130,6 +147,8 @@ document.getElementById('scan-code').onclick=()=>post('/sim/scan',{code:document
 document.querySelectorAll('[data-card]').forEach(b=>b.onclick=()=>post('/sim/id-card',{fixture:b.dataset.card||null}));
 document.getElementById('insert').onclick=()=>post('/sim/token',{action:'insert'});
 document.getElementById('pull').onclick=()=>post('/sim/token',{action:'pull'});
+document.querySelectorAll('[data-key]').forEach(b=>b.onclick=()=>post('/sim/token',{action:'insert',key:b.dataset.key}));
+document.querySelectorAll('[data-lock]').forEach(b=>b.onclick=()=>post('/sim/token',{action:'lock-pin',key:b.dataset.lock}));
 document.querySelectorAll('[data-paper]').forEach(b=>b.onclick=()=>post('/sim/printer',{paper:b.dataset.paper}));
 document.querySelectorAll('[data-cover]').forEach(b=>b.onclick=()=>post('/sim/printer',{coverOpen:b.dataset.cover==='true'}));
 document.getElementById('receipt').onclick=()=>{document.getElementById('png').src='/sim/receipts/latest.png?'+Date.now()};
@@ -147,13 +166,20 @@ function controlPage(sim: Simulation, phonePageUrl?: string): string {
     .cardFixtures()
     .map((f) => `<button data-card="${esc(f.name)}">${esc(f.name)}</button>`)
     .join(' ');
+  const held = sim.tray
+    .heldKeys()
+    .map(
+      (k) =>
+        `<button data-key="${esc(k)}">Insert the ${esc(k)} key</button> <button data-lock="${esc(k)}">Lock its PIN</button>`,
+    )
+    .join(' ');
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>certkiosk emulator control</title>
 <style>${CONTROL_STYLE}</style></head>
 <body><h1>Emulator control · 模拟设备控制台</h1>
 <section><h2>QR scanner</h2><p>Phone page: <input id="page" size="60" value="${esc(phonePageUrl ?? '')}"></p>
 <button id="scan-phone">Scan the phone page's QR code</button> <input id="code" size="40" placeholder="or paste a code"> <button id="scan-code">Scan</button></section>
 <section><h2>ID-card reader</h2>${cards} <button data-card="">Lift the card</button></section>
-<section><h2>USB key writer</h2><button id="insert">Insert a blank key</button> <button id="pull">Pull the key</button></section>
+<section><h2>USB key writer</h2><button id="insert">Insert a blank key</button> ${held} <button id="pull">Pull the key</button></section>
 <section><h2>Receipt printer</h2><button data-paper="ok">Paper OK</button> <button data-paper="near-end">Paper near end</button> <button data-paper="out">Paper out</button>
 <button data-cover="true">Open cover</button> <button data-cover="false">Close cover</button>
 <p><button id="receipt">Show the last receipt</button></p><img id="png" alt="last receipt"></section>

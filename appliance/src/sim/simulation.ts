@@ -30,6 +30,7 @@ import {
   UsbKeyDriver,
 } from '@certkiosk/firmware-bridge';
 import { APPLIANCE_HMAC_KEY_LABEL, APPLIANCE_KEY_ID } from '../appliance-key.js';
+import { heldKey } from './held-keys.js';
 import { createKeyTray, type KeyTray } from './key-tray.js';
 
 export interface Simulation {
@@ -39,6 +40,13 @@ export interface Simulation {
   placeCard(fixture: string | null): Promise<IdCard | null>;
   cardFixtures(): Array<{ name: string; path: string }>;
   insertBlankKey(): string;
+  /** Insert a held key by name (a couriered key made for the demo or a test: sim/held-keys.ts). */
+  insertHeldKey(name: string): string;
+  /**
+   * The holder typed the PIN of a held key wrong until it locked: the usbkey-sim module's try counter for the
+   * key is set to its limit (what the module itself counts on wrong logins). Its token serial.
+   */
+  lockHeldKeyPin(name: string): string;
   pullKeys(): string[];
   setPrinter(state: { paper?: 'ok' | 'near-end' | 'out'; coverOpen?: boolean }): void;
   receipts(): printer.PrintedDocument[];
@@ -181,6 +189,14 @@ export async function startSimulation(opts: SimulationOptions): Promise<Simulati
     insertBlankKey: () => {
       if (tray.blanksLeft() === 0) tray.restock(3);
       return tray.insertBlank();
+    },
+    insertHeldKey: (name) => tray.insertHeld(name),
+    lockHeldKeyPin(name) {
+      const record = heldKey(join(opts.dir, 'key-tray'), name);
+      if (!record) throw new Error(`no held key "${name}" in the tray`);
+      const max = Number(process.env['CERTKIOSK_SIM_MAX_TRIES']) || 6;
+      writeFileSync(join(softHsm.dir, `usbkey-sim-${record.tokenSerial}.tries`), `${max}\n`);
+      return record.tokenSerial;
     },
     pullKeys: () => tray.pull(),
     setPrinter(state) {

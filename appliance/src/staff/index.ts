@@ -15,6 +15,15 @@ export {
 } from './calls.js';
 export { DEMO_STAFF, type DemoStaffAccount, demoStaffLogin } from './demo-accounts.js';
 export {
+  centralLink,
+  paperLevel,
+  reprintQueued,
+  reprintViews,
+  type StaffOverviewFacts,
+  type StaffOverviewSources,
+  staffOverviewFacts,
+} from './overview.js';
+export {
   DEFAULT_SCRYPT_PARAMS,
   hashStaffPin,
   isStaffPinHash,

@@ -6,18 +6,27 @@
 // so nothing advances in memory that is not on disk; the next write after the disk recovers works again.
 // An open journey (active or in doubt) carries personal data: it is written sealed under its own key (see
 // journey-keys.ts); once it is closed and purged it is written in clear and its key is destroyed, so every
-// earlier sealed copy, in the journal or an old snapshot, can no longer be read.
+// earlier sealed copy, in the journal or an old snapshot, can no longer be read. The after-sales service
+// journeys (ApplianceState.services) are kept the same way, each under its own key.
 import { join } from 'node:path';
 import { AppendLog, DurableJsonFile } from '@certkiosk/sync';
 import { Low } from 'lowdb';
 import type { StateStore } from '../journey/ports.js';
 import { type ApplianceState, emptyState, type JourneyRecord, type UsedNonce } from '../journey/record.js';
+import { isOpenService, type ServiceRecord } from '../services/service-record.js';
 import type { JourneyKeyring, Sealed } from './journey-keys.js';
 
 /** A journey as written: in clear once closed (purged), sealed under its own key while open. */
 type StoredJourney = JourneyRecord | { id: string; sealed: Sealed };
 
-type StoredState = Omit<ApplianceState, 'journeys'> & { journeys: Record<string, StoredJourney> };
+/** A service journey as written: the same rule. */
+type StoredService = ServiceRecord | { id: string; sealed: Sealed };
+
+type StoredState = Omit<ApplianceState, 'journeys' | 'services'> & {
+  journeys: Record<string, StoredJourney>;
+  /** Absent in a store written before the after-sales services. */
+  services?: Record<string, StoredService>;
+};
 
 interface Snapshot {
   /** Journal records up to and including this sequence are folded into `state`. */
@@ -28,9 +37,10 @@ interface Snapshot {
 /** One journal record: the journeys and top-level fields that changed, nonces added and given back. */
 interface Delta {
   journeys?: StoredJourney[];
+  services?: StoredService[];
   nonces?: Record<string, UsedNonce>;
   releasedNonces?: string[];
-  fields?: Partial<Omit<ApplianceState, 'journeys' | 'usedPickupNonces'>>;
+  fields?: Partial<Omit<ApplianceState, 'journeys' | 'services' | 'usedPickupNonces'>>;
 }
 
 export interface JourneyStoreOptions {
@@ -47,7 +57,14 @@ export interface JourneyStore extends StateStore {
   compact(): Promise<void>;
 }
 
-const FIELDS = ['version', 'activeJourneyId', 'issuanceCounter', 'reprints', 'spoiledKeys'] as const;
+const FIELDS = [
+  'version',
+  'activeJourneyId',
+  'activeServiceId',
+  'issuanceCounter',
+  'reprints',
+  'spoiledKeys',
+] as const;
 
 const isOpen = (j: JourneyRecord) => j.status === 'active' || j.status === 'in-doubt';
 
@@ -74,9 +91,16 @@ export async function openJourneyStore(dir: string, opts: JourneyStoreOptions): 
   };
   const seal = (j: JourneyRecord): StoredJourney =>
     isOpen(j) ? { id: j.id, sealed: keyring.seal(j.id, JSON.stringify(j)) } : j;
+  const unsealService = (s: StoredService): ServiceRecord | undefined => {
+    if (!('sealed' in s)) return s;
+    const text = keyring.open(s.id, s.sealed);
+    return text === undefined ? undefined : (JSON.parse(text) as ServiceRecord);
+  };
+  const sealService = (j: ServiceRecord): StoredService =>
+    isOpenService(j) ? { id: j.id, sealed: keyring.seal(j.id, JSON.stringify(j)) } : j;
 
-  const { journeys: storedJourneys, ...fields } = snapshot.state;
-  const data: ApplianceState = { ...emptyState(), ...fields, journeys: {} };
+  const { journeys: storedJourneys, services: storedServices, ...fields } = snapshot.state;
+  const data: ApplianceState = { ...emptyState(), ...fields, journeys: {}, services: {} };
   // A sealed copy whose key is gone was superseded by its clear (purged) record, later in the journal.
   const apply = (delta: Delta) => {
     for (const s of delta.journeys ?? []) {
@@ -84,17 +108,23 @@ export async function openJourneyStore(dir: string, opts: JourneyStoreOptions): 
       if (j) data.journeys[j.id] = j;
       else delete data.journeys[s.id];
     }
+    for (const s of delta.services ?? []) {
+      const j = unsealService(s);
+      if (j) data.services[j.id] = j;
+      else delete data.services[s.id];
+    }
     Object.assign(data.usedPickupNonces, delta.nonces ?? {});
     for (const nonce of delta.releasedNonces ?? []) delete data.usedPickupNonces[nonce];
     Object.assign(data, delta.fields ?? {});
   };
-  apply({ journeys: Object.values(storedJourneys) });
+  apply({ journeys: Object.values(storedJourneys), services: Object.values(storedServices ?? {}) });
   for await (const entry of journal.readFrom(snapshot.seq + 1)) apply(entry.data);
   // Keys of journeys no longer open (closed before a crash could destroy the key, or dropped) go now.
   const shred = async () => {
     const stale = keyring.ids().filter((id) => {
       const j = data.journeys[id];
-      return !j || !isOpen(j);
+      const s = data.services[id];
+      return !(j && isOpen(j)) && !(s && isOpenService(s));
     });
     await keyring.destroy(stale);
   };
@@ -106,6 +136,7 @@ export async function openJourneyStore(dir: string, opts: JourneyStoreOptions): 
   const remember = () => {
     written.clear();
     for (const [id, j] of Object.entries(data.journeys)) written.set(`j:${id}`, JSON.stringify(j));
+    for (const [id, j] of Object.entries(data.services)) written.set(`s:${id}`, JSON.stringify(j));
     for (const f of FIELDS) written.set(`f:${f}`, JSON.stringify(data[f]));
   };
   remember();
@@ -116,8 +147,10 @@ export async function openJourneyStore(dir: string, opts: JourneyStoreOptions): 
   /** Put `data` back to what is durable (after a failed write). */
   const restore = () => {
     for (const id of Object.keys(data.journeys)) if (!written.has(`j:${id}`)) delete data.journeys[id];
+    for (const id of Object.keys(data.services)) if (!written.has(`s:${id}`)) delete data.services[id];
     for (const [key, json] of written) {
       if (key.startsWith('j:')) data.journeys[key.slice(2)] = JSON.parse(json) as JourneyRecord;
+      if (key.startsWith('s:')) data.services[key.slice(2)] = JSON.parse(json) as ServiceRecord;
     }
     const fields = data as unknown as Record<string, unknown>;
     for (const f of FIELDS) fields[f] = JSON.parse(written.get(`f:${f}`) ?? 'null');
@@ -131,6 +164,10 @@ export async function openJourneyStore(dir: string, opts: JourneyStoreOptions): 
       .filter((j) => j.status !== 'active' && j.status !== 'in-doubt' && j.id !== data.activeJourneyId)
       .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
     for (const j of finished.slice(keepFinished)) delete data.journeys[j.id];
+    const finishedServices = Object.values(data.services)
+      .filter((j) => !isOpenService(j) && j.id !== data.activeServiceId)
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+    for (const j of finishedServices.slice(keepFinished)) delete data.services[j.id];
     data.reprints = data.reprints.filter((r) => r.state === 'queued');
     // A code past its expiry is refused offline anyway: its nonce and its ID-card tries need not be remembered.
     const t = now().toISOString();
@@ -142,7 +179,9 @@ export async function openJourneyStore(dir: string, opts: JourneyStoreOptions): 
     const seq = journal.lastSeq;
     const journeys: Record<string, StoredJourney> = {};
     for (const j of Object.values(data.journeys)) journeys[j.id] = seal(j);
-    snapshotDb.data = { seq, state: { ...data, journeys } };
+    const services: Record<string, StoredService> = {};
+    for (const j of Object.values(data.services)) services[j.id] = sealService(j);
+    snapshotDb.data = { seq, state: { ...data, journeys, services } };
     await snapshotDb.write();
     await journal.pruneBefore(seq + 1);
     sinceSnapshot = 0;
@@ -179,15 +218,27 @@ export async function openJourneyStore(dir: string, opts: JourneyStoreOptions): 
           changed.set(`j:${id}`, s);
         }
       }
-      if (journeys.length) {
+      const services: ServiceRecord[] = [];
+      for (const [id, j] of Object.entries(data.services)) {
+        const s = JSON.stringify(j);
+        if (written.get(`s:${id}`) !== s) {
+          services.push(j);
+          changed.set(`s:${id}`, s);
+        }
+      }
+      if (journeys.length || services.length) {
         try {
           // Keys first, durably: a sealed record must never be on disk without its key.
-          await keyring.ensure(journeys.filter(isOpen).map((j) => j.id));
+          await keyring.ensure([
+            ...journeys.filter(isOpen).map((j) => j.id),
+            ...services.filter(isOpenService).map((j) => j.id),
+          ]);
         } catch (err) {
           restore();
           throw err;
         }
-        delta.journeys = journeys.map(seal);
+        if (journeys.length) delta.journeys = journeys.map(seal);
+        if (services.length) delta.services = services.map(sealService);
       }
       const fields: Record<string, unknown> = {};
       for (const f of FIELDS) {
@@ -200,7 +251,8 @@ export async function openJourneyStore(dir: string, opts: JourneyStoreOptions): 
       if (Object.keys(fields).length) delta.fields = fields as Delta['fields'];
       if (addedNonces.size) delta.nonces = Object.fromEntries(addedNonces);
       if (releasedNonces.size) delta.releasedNonces = [...releasedNonces];
-      if (!delta.journeys && !delta.fields && !delta.nonces && !delta.releasedNonces) return;
+      if (!delta.journeys && !delta.services && !delta.fields && !delta.nonces && !delta.releasedNonces)
+        return;
       try {
         await journal.append(delta);
       } catch (err) {

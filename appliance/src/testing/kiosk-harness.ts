@@ -31,18 +31,23 @@ export interface CentralHandle {
   dataDir: string;
   createApprovedOrder(req?: Partial<CreateOrderRequest>): Promise<{ orderId: string; pickupCode: string }>;
   order(orderId: string): Promise<{ status: string; certificateSerial?: string }>;
+  /** Any admin call (bearer token), its JSON answer; throws on a status ≥ 300. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read the admin answers they asked for
+  admin<T = any>(method: 'GET' | 'POST', url: string, payload?: unknown): Promise<T>;
   stop(): Promise<void>;
 }
 
 export async function startTestCentral(
   dataDir = mkdtempSync(join(tmpdir(), 'ck-central-')),
   port = 0,
+  opts: { now?: () => number } = {},
 ): Promise<CentralHandle> {
   const app = await buildCentral({
     dataDir,
     pickupKeyPem: readFileSync(repo('sync/fixtures/sim-pickup-signing.key.pem'), 'utf8'),
     adminToken: ADMIN_TOKEN,
     autoApproveAppliances: true,
+    ...(opts.now ? { now: opts.now } : {}),
   });
   const url = await app.listen({ host: '127.0.0.1', port });
   const admin = async (method: 'GET' | 'POST', url_: string, payload?: unknown) => {
@@ -83,6 +88,7 @@ export async function startTestCentral(
       return { orderId: order.id, pickupCode: last!.pickupCode! };
     },
     order: (orderId) => admin('GET', `/admin/v1/orders/${orderId}`),
+    admin,
     stop: () => app.close(),
   };
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PickupStep } from '../api/contract.js';
 import { type SimDaemon, startSimDaemon } from '../sim/compose.js';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import {
   applianceClient,
   type CentralHandle,
@@ -19,6 +20,8 @@ export interface SimKiosk {
   api: ReturnType<typeof applianceClient>;
   /** The kiosk's folder (config, store, sim). */
   dir: string;
+  /** With `faultProxy`: the proxy between the kiosk and central (down, hang, 5xx… per route). */
+  proxy?: FaultProxy;
   /** Pull the keys out of the writer right after `step` is durable (once), as an applicant walking off would. */
   pullKeyAfter(step: PickupStep | null): void;
   stop(): Promise<void>;
@@ -26,14 +29,24 @@ export interface SimKiosk {
 
 export async function startSimKiosk(
   name: string,
-  opts: { heartbeatMs?: number; log?: (line: string) => void } = {},
+  opts: {
+    heartbeatMs?: number;
+    log?: (line: string) => void;
+    /** Central's clock (e.g. to make codes that have expired by now). */
+    centralNow?: () => number;
+    /** Put a fault proxy between the kiosk and central (`kiosk.proxy`); central calls time out after 1.5 s. */
+    faultProxy?: boolean;
+  } = {},
 ): Promise<SimKiosk> {
   const dir = mkdtempSync(join(tmpdir(), `ck-${name}-`));
-  const central = await startTestCentral();
+  const central = await startTestCentral(undefined, 0, opts.centralNow ? { now: opts.centralNow } : {});
+  const proxy = opts.faultProxy ? await startFaultProxy(central.url) : undefined;
+  const config = simConfig(dir, proxy?.url ?? central.url);
+  if (proxy) config.timeouts.centralMs = 1_500;
   let pullAfter: PickupStep | null = null;
   let daemon: SimDaemon | undefined;
   daemon = await startSimDaemon({
-    config: simConfig(dir, central.url),
+    config,
     port: 0,
     env: SIM_SECRETS_ENV,
     pollMs: 100,
@@ -51,11 +64,13 @@ export async function startSimKiosk(
     daemon: started,
     api: applianceClient(started.url),
     dir,
+    ...(proxy ? { proxy } : {}),
     pullKeyAfter: (step) => {
       pullAfter = step;
     },
     async stop() {
       await started.stop();
+      await proxy?.close();
       await central.stop();
     },
   };

@@ -65,6 +65,19 @@ describe('IdCardReaderDriver ↔ emulator over a PTY', () => {
     await expect(driver.read()).resolves.toEqual({ state: 'no-card' });
   });
 
+  it('tells whether a card lies on the reader with one "find card", reading nothing', async () => {
+    await expect(driver.cardPresent()).resolves.toBe(false);
+    emulator.placeCard(await fixture('han-zhang-wei'));
+    const before = emulator.exchanges.length;
+    await expect(driver.cardPresent()).resolves.toBe(true);
+    expect(emulator.exchanges.slice(before).map((e) => e.command)).toEqual(['findCard']);
+    // After a full read the card is still there until it is lifted.
+    expect((await driver.read()).state).toBe('card');
+    await expect(driver.cardPresent()).resolves.toBe(true);
+    emulator.placeCard(null);
+    await expect(driver.cardPresent()).resolves.toBe(false);
+  });
+
   it('reads an expired card and leaves the verdict to validateCard', async () => {
     emulator.placeCard(await fixture('expired-li-na'));
     const result = await driver.read();

@@ -20,6 +20,8 @@ export interface IdCardReadOptions {
 /** What the appliance may ask of an ID-card reader. "No card" is a state, not an error. */
 export interface IdCardReader {
   read(opts?: IdCardReadOptions): Promise<IdCardReadResult>;
+  /** Is a card on the reader (nothing is read)? */
+  cardPresent(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -142,6 +144,14 @@ export class IdCardReaderDriver implements IdCardReader {
       }
     }
     throw lastError!;
+  }
+
+  /** Is a card on the reader? One "find card" and nothing read (the take-your-card reminder polls this). */
+  async cardPresent(): Promise<boolean> {
+    const found = await this.exchange('findCard', this.opts.timeoutMs);
+    if (found.sw3 === SW3.NO_CARD) return false;
+    this.expect('findCard', found);
+    return true;
   }
 
   /** The newest address written to the card after issue (select a card first, e.g. via read()). */

@@ -1,11 +1,18 @@
 // One status per device, in the CEN/XFS style the appliance shows to staff and the UI. The shapes match
 // `DeviceStatusView` of the appliance API contract one to one, so the appliance maps them without translation.
 
-import type { DeviceKind, DeviceState } from '@certkiosk/config';
+import type { DeviceDetail, DeviceKind, DeviceState } from '@certkiosk/config';
 
-export { DEVICE_KINDS, DEVICE_STATES, type DeviceKind, type DeviceState } from '@certkiosk/config';
+export {
+  DEVICE_KINDS,
+  DEVICE_STATES,
+  type DeviceDetail,
+  type DeviceKind,
+  type DeviceState,
+} from '@certkiosk/config';
 
-/** Every detail code the manager sets, with what it means; the one list to key UI texts by. */
+/** What each detail code the manager sets means (the codes are defined once, config's DEVICE_DETAILS, which
+ *  the UI keys its phrases by). */
 export const DEVICE_DETAILS = {
   'not-started': 'The device manager has not checked the device yet.',
   stopped: 'The device manager was stopped.',
@@ -24,14 +31,13 @@ export const DEVICE_DETAILS = {
   'token-present': 'A USB key is in the writer.',
   'token-absent': 'The USB-key writer works; no key is in it.',
   'module-unavailable': 'The PKCS#11 module of the USB-key writer cannot be loaded.',
-} as const;
-export type DeviceDetail = keyof typeof DEVICE_DETAILS;
+} as const satisfies Readonly<Record<DeviceDetail, string>>;
 
 export interface DeviceStatus {
   kind: DeviceKind;
   state: DeviceState;
   /** One of DEVICE_DETAILS, or null when there is nothing to add. */
-  detail: string | null;
+  detail: DeviceDetail | null;
   /** ISO time the state or detail last changed. */
   since: string;
 }

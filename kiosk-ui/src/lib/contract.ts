@@ -2,6 +2,9 @@
 
 export type {
   ApplianceErrorCode,
+  CentralLinkView,
+  ConsumableView,
+  DeviceDetail,
   DeviceKind,
   DeviceStatusView,
   ErrorBody,
@@ -9,14 +12,20 @@ export type {
   JourneyView,
   KioskSettings,
   OrderSummary,
+  PaperLevel,
   PickupStep,
   ProgressView,
+  ReprintView,
   ServerEvents,
+  StaffKioskFacts,
   WipeReason,
 } from '../../../appliance/src/api/contract.ts';
 export {
   APPLIANCE_ERROR_CODES,
+  CONSUMABLE_KINDS,
+  DEVICE_DETAILS,
   DEVICE_KINDS,
   IN_DOUBT_RESOLUTIONS,
+  PAPER_LEVELS,
   PICKUP_STEPS,
 } from '../../../appliance/src/api/contract.ts';

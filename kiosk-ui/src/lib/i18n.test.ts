@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import en from '../locales/en.json';
 import zhCN from '../locales/zh-CN.json';
-import { APPLIANCE_ERROR_CODES, DEVICE_KINDS, IN_DOUBT_RESOLUTIONS, PICKUP_STEPS } from './contract.ts';
+import {
+  APPLIANCE_ERROR_CODES,
+  CONSUMABLE_KINDS,
+  DEVICE_DETAILS,
+  DEVICE_KINDS,
+  IN_DOUBT_RESOLUTIONS,
+  PAPER_LEVELS,
+  PICKUP_STEPS,
+} from './contract.ts';
 import { errorSentence, reasonText, translate } from './i18n.ts';
 
 const DEVICE_STATES = ['online', 'offline', 'busy', 'hardware-error', 'user-action-needed'];
@@ -49,6 +57,18 @@ describe('locale files', () => {
     for (const step of PICKUP_STEPS) expect(keys).toContain(`step.${step}`);
     for (const kind of DEVICE_KINDS) expect(keys).toContain(`deviceKind.${kind}`);
     for (const state of DEVICE_STATES) expect(keys).toContain(`deviceState.${state}`);
+  });
+
+  it('give the maintenance screen a phrase for every device detail, consumable and paper level (facts.ts)', () => {
+    for (const messages of [zhCN, en] as Record<string, string>[]) {
+      for (const detail of DEVICE_DETAILS) expect(messages).toHaveProperty([`staff.detail.${detail}`]);
+      for (const kind of CONSUMABLE_KINDS) expect(messages).toHaveProperty([`staff.consumable.${kind}`]);
+      for (const level of PAPER_LEVELS) expect(messages).toHaveProperty([`staff.paper.${level}`]);
+      for (const detail of ['paper-out', 'cover-open'])
+        expect(messages).toHaveProperty([`staff.reprint.blocked.${detail}`]);
+    }
+    // Phrases, not the codes again.
+    for (const detail of DEVICE_DETAILS) expect(en[`staff.detail.${detail}`]).not.toContain(detail);
   });
 
   it('use the same {placeholders} in both languages', () => {

@@ -62,6 +62,25 @@ describe('kiosk state reducer', () => {
     expect(s.devices.printer?.state).toBe('online');
   });
 
+  it('keeps a device event that overtook the snapshot answer (the newer status wins)', () => {
+    const paperOut = device({
+      kind: 'printer',
+      state: 'user-action-needed',
+      detail: 'paper-out',
+      since: '2025-01-01T00:00:05Z',
+    });
+    const s = run(
+      { type: 'device', data: paperOut },
+      { type: 'snapshot', journey: null, devices: [device({}), device({ kind: 'printer' })] },
+    );
+    expect(s.devices.printer?.detail).toBe('paper-out');
+    const t = run(
+      { type: 'device', data: device({ kind: 'printer', since: '2024-12-31T23:59:00Z' }) },
+      { type: 'snapshot', journey: null, devices: [paperOut] },
+    );
+    expect(t.devices.printer?.detail).toBe('paper-out');
+  });
+
   it('forgets the journey on a wipe and ignores late news about it', () => {
     const s = run(
       {

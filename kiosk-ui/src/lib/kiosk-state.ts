@@ -59,7 +59,11 @@ export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
   switch (event.type) {
     case 'snapshot': {
       const devices: KioskState['devices'] = {};
-      for (const d of event.devices) devices[d.kind] = d;
+      // A device event can overtake the snapshot's answer: the newer status stays.
+      for (const d of event.devices) {
+        const seen = state.devices[d.kind];
+        devices[d.kind] = seen && seen.since > d.since ? seen : d;
+      }
       return withJourney({ ...state, devices }, event.journey);
     }
     case 'journey':
@@ -78,6 +82,9 @@ export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
         : state.wiped;
       return { ...state, journey: null, serverWipeAt: null, wiped, wipes: state.wipes + 1 };
     }
+    case 'service':
+      // The after-sales services have no screens in this UI yet (the API and the engine serve them).
+      return state;
   }
 }
 
@@ -164,7 +171,7 @@ export function screenFor(journey: JourneyView | null): ScreenName {
   }
 }
 
-export type DeviceAlert = 'token-pulled' | 'paper-out';
+export type DeviceAlert = 'token-pulled' | 'paper-out' | 'take-id-card';
 
 /** Device facts the applicant must hear about right now on the current screen. */
 export function deviceAlerts(state: Pick<KioskState, 'journey' | 'devices'>): DeviceAlert[] {
@@ -185,6 +192,8 @@ export function deviceAlerts(state: Pick<KioskState, 'journey' | 'devices'>): De
   if (printer?.detail === 'paper-out' && !receiptPrinted && journey.receipt?.state !== 'queued-for-reprint') {
     alerts.push('paper-out');
   }
+  // The card was read and the journey moved on; the appliance sees it still on the reader.
+  if (journey.cardOnReader === true) alerts.push('take-id-card');
   return alerts;
 }
 

@@ -115,7 +115,7 @@ class Kiosk {
   journeyError = $derived.by(() => {
     const j = this.state.journey;
     if (!j?.error || j.status !== 'active') return null;
-    return errorKey(j.error) === this.dismissedJourneyError ? null : j.error;
+    return errorKey(j.error, j.revision) === this.dismissedJourneyError ? null : j.error;
   });
   /** The error to show over the current screen (the error screen, the ID-card reason and a stalled
    *  machine step show their own, with what to do next). */
@@ -361,7 +361,8 @@ class Kiosk {
 
   dismissNotice(): void {
     if (this.notice) this.notice = null;
-    else if (this.journeyError) this.dismissedJourneyError = errorKey(this.journeyError);
+    else if (this.journeyError && this.state.journey)
+      this.dismissedJourneyError = errorKey(this.journeyError, this.state.journey.revision);
   }
 
   // ---------- staff ----------
@@ -613,8 +614,9 @@ class Kiosk {
   }
 }
 
-function errorKey(e: ErrorBody): string {
-  return `${e.code}:${e.message}:${JSON.stringify(e.params ?? {})}`;
+/** One occurrence of a journey error: the same refusal raised again (a new revision) is shown again. */
+function errorKey(e: ErrorBody, revision: number): string {
+  return `${revision}:${e.code}:${e.message}:${JSON.stringify(e.params ?? {})}`;
 }
 
 export const kiosk = new Kiosk();

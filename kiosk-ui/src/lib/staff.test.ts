@@ -6,27 +6,77 @@ describe('normaliseOverview', () => {
     const o = normaliseOverview({
       devices: [
         { kind: 'printer', state: 'user-action-needed', detail: 'paper-out', since: 'x' },
+        { kind: 'idReader', state: 'online', detail: 'no-card', since: 'x' },
         { kind: 'toaster' },
       ],
-      consumables: { paper: 'out', blankKeys: 12 },
+      consumables: [
+        { kind: 'blankKeys', count: 12 },
+        { kind: 'paper', level: 'out' },
+        { kind: 'toner', level: 'low' },
+      ],
       queue: { depth: 3 },
       inDoubt: [{ id: 'J9', orderId: 'O9', step: 'certificate-issued' }, { nope: true }],
-      reprints: [{ id: 'R1', orderId: 'O1' }],
+      reprints: [
+        { id: 'R1', orderId: 'O1', queuedAt: '2025-03-03T08:02:00.000Z', holderNameMasked: '张*' },
+        { id: 'R2', orderId: 'O2' },
+      ],
       version: '0.1.0',
     });
-    expect(o.devices.map((d) => d.kind)).toEqual(['printer']);
+    expect(o.devices.map((d) => [d.kind, d.detail])).toEqual([
+      ['printer', 'paper-out'],
+      // A detail the UI has no words for is dropped, never shown as it came.
+      ['idReader', null],
+    ]);
     expect(o.consumables).toEqual([
-      { name: 'paper', value: 'out' },
-      { name: 'blankKeys', value: '12' },
+      { kind: 'blankKeys', count: 12 },
+      { kind: 'paper', level: 'out' },
     ]);
     expect(o.queueDepth).toBe(3);
     expect(o.inDoubt).toEqual([{ id: 'J9', orderId: 'O9', step: 'certificate-issued' }]);
-    expect(o.reprints).toEqual([{ id: 'R1', orderId: 'O1' }]);
+    expect(o.reprints).toEqual([
+      { id: 'R1', orderId: 'O1', queuedAt: '2025-03-03T08:02:00.000Z', holderNameMasked: '张*' },
+      { id: 'R2', orderId: 'O2' },
+    ]);
     expect(o.version).toBe('0.1.0');
+  });
+
+  it('reads the top facts: kiosk, hall, central and the last sync; an unknown error code is dropped', () => {
+    const kiosk = {
+      applianceId: 'KIOSK-1',
+      hall: 'SZ-FUTIAN',
+      hallName: '福田区政务服务中心',
+      timeZone: 'Asia/Shanghai',
+      central: {
+        state: 'unreachable',
+        since: '2025-03-03T08:00:00.000Z',
+        lastError: 'CENTRAL_UNAVAILABLE',
+        lastErrorAt: '2025-03-03T08:01:00.000Z',
+      },
+      lastSyncAt: '2025-03-03T07:59:00.000Z',
+    };
+    expect(normaliseOverview({ kiosk }).kiosk).toEqual(kiosk);
+    expect(
+      normaliseOverview({
+        kiosk: {
+          applianceId: 'KIOSK-1',
+          hall: 'SZ-FUTIAN',
+          central: { state: 'odd', lastError: 'ECONNRESET' },
+        },
+      }).kiosk,
+    ).toEqual({
+      applianceId: 'KIOSK-1',
+      hall: 'SZ-FUTIAN',
+      hallName: 'SZ-FUTIAN',
+      timeZone: '',
+      central: { state: 'unknown' },
+      lastSyncAt: null,
+    });
+    expect(normaliseOverview({ kiosk: { hall: 'x' } }).kiosk).toBeNull();
   });
 
   it('survives an empty or odd answer', () => {
     expect(normaliseOverview(null)).toEqual({
+      kiosk: null,
       devices: [],
       consumables: [],
       queueDepth: null,

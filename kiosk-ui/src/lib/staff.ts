@@ -1,6 +1,14 @@
-// The maintenance overview as the UI reads it; tolerant of fields the contract does not pin down yet.
-import type { DeviceStatusView } from './contract.ts';
-import { DEVICE_KINDS } from './contract.ts';
+// The maintenance overview as the UI reads it; tolerant of fields the contract does not pin down yet. Codes the
+// UI has no words for (a device detail, a consumable, an error code) are dropped here, so none reaches the screen.
+import type {
+  ApplianceErrorCode,
+  CentralLinkView,
+  ConsumableView,
+  DeviceDetail,
+  DeviceStatusView,
+  StaffKioskFacts,
+} from './contract.ts';
+import { APPLIANCE_ERROR_CODES, DEVICE_DETAILS, DEVICE_KINDS, PAPER_LEVELS } from './contract.ts';
 
 export interface InDoubtItem {
   id: string;
@@ -14,12 +22,17 @@ export interface InDoubtItem {
 export interface ReprintItem {
   id: string;
   orderId?: string;
-  state?: string;
+  /** ISO time the receipt was queued. */
+  queuedAt?: string;
+  /** The holder's name as the appliance masked it (the screen masks it once more). */
+  holderNameMasked?: string;
 }
 
 export interface StaffOverview {
+  /** Which kiosk, which hall, central reachable or not, the last successful sync; null when not reported. */
+  kiosk: StaffKioskFacts | null;
   devices: DeviceStatusView[];
-  consumables: Array<{ name: string; value: string }>;
+  consumables: ConsumableView[];
   queueDepth: number | null;
   inDoubt: InDoubtItem[];
   reprints: ReprintItem[];
@@ -74,20 +87,64 @@ function dropUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
+const isErrorCode = (v: unknown): v is ApplianceErrorCode =>
+  typeof v === 'string' && (APPLIANCE_ERROR_CODES as readonly string[]).includes(v);
+export const isDeviceDetail = (v: unknown): v is DeviceDetail =>
+  typeof v === 'string' && (DEVICE_DETAILS as readonly string[]).includes(v);
+
+function centralOf(raw: unknown): CentralLinkView {
+  const c = isObject(raw) ? raw : {};
+  const state = c['state'] === 'reachable' || c['state'] === 'unreachable' ? c['state'] : 'unknown';
+  return dropUndefined({
+    state,
+    since: str(c['since']),
+    lastError: isErrorCode(c['lastError']) ? c['lastError'] : undefined,
+    lastErrorAt: str(c['lastErrorAt']),
+  });
+}
+
+function kioskOf(raw: unknown): StaffKioskFacts | null {
+  if (!isObject(raw)) return null;
+  const applianceId = str(raw['applianceId']);
+  const hall = str(raw['hall']);
+  if (!applianceId || !hall) return null;
+  return {
+    applianceId,
+    hall,
+    hallName: str(raw['hallName']) ?? hall,
+    timeZone: str(raw['timeZone']) ?? '',
+    central: centralOf(raw['central']),
+    lastSyncAt: str(raw['lastSyncAt']) ?? null,
+  };
+}
+
+function consumablesOf(raw: unknown): ConsumableView[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.filter(isObject).flatMap((c): ConsumableView[] => {
+    if (c['kind'] === 'blankKeys') {
+      const n = c['count'];
+      return [{ kind: 'blankKeys', count: typeof n === 'number' && Number.isFinite(n) ? n : null }];
+    }
+    if (c['kind'] === 'paper') {
+      const level = (PAPER_LEVELS as readonly unknown[]).includes(c['level'])
+        ? (c['level'] as (typeof PAPER_LEVELS)[number])
+        : 'unknown';
+      return [{ kind: 'paper', level }];
+    }
+    return [];
+  });
+}
+
 export function normaliseOverview(raw: unknown): StaffOverview {
   const o = isObject(raw) ? raw : {};
   const devices = Array.isArray(o['devices'])
-    ? (o['devices'].filter(
-        (d) => isObject(d) && DEVICE_KINDS.includes(d['kind'] as DeviceStatusView['kind']),
-      ) as DeviceStatusView[])
+    ? (
+        o['devices'].filter(
+          (d) => isObject(d) && DEVICE_KINDS.includes(d['kind'] as DeviceStatusView['kind']),
+        ) as DeviceStatusView[]
+      ).map((d) => ({ ...d, detail: isDeviceDetail(d.detail) ? d.detail : null }))
     : [];
-  const consumablesRaw = o['consumables'];
-  const consumables = isObject(consumablesRaw)
-    ? Object.entries(consumablesRaw).map(([name, value]) => ({
-        name,
-        value: isObject(value) ? JSON.stringify(value) : String(value),
-      }))
-    : [];
+  const consumables = consumablesOf(o['consumables']);
   const queue = o['queue'];
   const queueDepth =
     typeof queue === 'number'
@@ -96,6 +153,7 @@ export function normaliseOverview(raw: unknown): StaffOverview {
         ? queue['depth']
         : null;
   return {
+    kiosk: kioskOf(o['kiosk']),
     devices,
     consumables,
     queueDepth,
@@ -108,7 +166,11 @@ export function normaliseOverview(raw: unknown): StaffOverview {
       }),
     ),
     reprints: withId<ReprintItem>(o['reprints'], (i) =>
-      dropUndefined({ orderId: str(i['orderId']), state: str(i['state']) }),
+      dropUndefined({
+        orderId: str(i['orderId']),
+        queuedAt: str(i['queuedAt']),
+        holderNameMasked: str(i['holderNameMasked']),
+      }),
     ),
     version: str(o['version']) ?? '?',
     parkedEvents:

@@ -7,28 +7,45 @@ import type { CentralErrorCode } from '../contract/error-codes.js';
 import { signAuditHead, signIdentityStatement } from '../contract/identity.js';
 import { type EcdsaSigner, signRequest } from '../contract/request-signing.js';
 import {
+  type ActivationPreview,
+  ActivationPreviewSchema,
   type ActivationRequest,
+  type ActivationResponse,
   ActivationResponseSchema,
   type Appliance,
   type ApplianceOrder,
   ApplianceOrderSchema,
   type ApplianceOrderStatus,
   ApplianceOrderStatusSchema,
+  type ApplianceRevokeRequest,
   ApplianceSchema,
   type AuditHead,
+  type CertificateStatus,
+  CertificateStatusSchema,
   ChangeFeedResponseSchema,
   type EnrolRequest,
   EventBatchResponseSchema,
   type HeartbeatRequest,
   HeartbeatResponseSchema,
+  type IdCard,
   type IdentityFailureRequest,
   type IdentityFailureResponse,
   IdentityFailureResponseSchema,
   type IdentityStatement,
   type IssueCertificateRequest,
   IssuedCertificateSchema,
+  type OrderLookupResponse,
+  OrderLookupResponseSchema,
+  type RenewalIssueRequest,
+  type RenewalOrderResponse,
+  RenewalOrderResponseSchema,
+  type Revocation,
+  RevocationSchema,
   type SignedIdentityStatement,
   type SyncEvent,
+  type UnlockRequest,
+  type UnlockResponse,
+  UnlockResponseSchema,
   type VoidCertificateRequest,
   type VoidCertificateResponse,
   VoidCertificateResponseSchema,
@@ -97,6 +114,14 @@ export class CentralClient {
 
   /** Issue: the request carries the pickup code, key evidence and a signed identity statement. */
   issueCertificate(req: IssueCertificateRequest) {
+    return this.request('POST', '/v1/certificates', req, IssuedCertificateSchema);
+  }
+
+  /**
+   * Issue a renewal: like issueCertificate, admitted by the certificate it renews (on the key in the writer, where
+   * the new key pair was generated) instead of a pickup code. Idempotent by idempotencyKey.
+   */
+  issueRenewal(req: RenewalIssueRequest) {
     return this.request('POST', '/v1/certificates', req, IssuedCertificateSchema);
   }
 
@@ -179,8 +204,66 @@ export class CentralClient {
     return this.request('POST', '/v1/heartbeat', req, HeartbeatResponseSchema);
   }
 
-  activate(req: ActivationRequest) {
+  // ---- after-sales: the key in the writer is named by its certificate serial and its token serial ----
+
+  /** My certificates: good or revoked, masked owner and order, renewal rule and offer (CERTIFICATE_NOT_OURS). */
+  certificateStatus(serialNumber: string, tokenSerial: string): Promise<CertificateStatus> {
+    return this.request(
+      'GET',
+      `/v1/certificates/${encodeURIComponent(serialNumber)}?${new URLSearchParams({ tokenSerial })}`,
+      undefined,
+      CertificateStatusSchema,
+    );
+  }
+
+  /** A couriered key before its activation code: masked holder and order, code expiry, tries left. */
+  activationPreview(serialNumber: string, tokenSerial: string): Promise<ActivationPreview> {
+    return this.request(
+      'GET',
+      `/v1/activations/${encodeURIComponent(serialNumber)}?${new URLSearchParams({ tokenSerial })}`,
+      undefined,
+      ActivationPreviewSchema,
+    );
+  }
+
+  /** Activate a couriered key with its 6-digit code (a wrong one: CENTRAL_REFUSED, the tries left in the error). */
+  activate(req: ActivationRequest): Promise<ActivationResponse> {
     return this.request('POST', '/v1/activations', req, ActivationResponseSchema);
+  }
+
+  /** The paid renewal order of the certificate on the key (an ApplianceOrder, to match the ID card against). */
+  renewalFor(certificateSerial: string, tokenSerial: string): Promise<RenewalOrderResponse> {
+    return this.request(
+      'GET',
+      `/v1/renewals?${new URLSearchParams({ certificateSerial, tokenSerial })}`,
+      undefined,
+      RenewalOrderResponseSchema,
+    );
+  }
+
+  /** Revoke the certificate a renewal (after the new one is verified) or reissue order names; idempotent. */
+  revokeForOrder(serialNumber: string, req: ApplianceRevokeRequest): Promise<Revocation> {
+    return this.request(
+      'POST',
+      `/v1/certificates/${encodeURIComponent(serialNumber)}/revoke`,
+      req,
+      RevocationSchema,
+    );
+  }
+
+  /** Ask before resetting a locked PIN (counted per key per day; the same unlockId counts once). */
+  requestUnlock(req: UnlockRequest): Promise<UnlockResponse> {
+    return this.request('POST', '/v1/unlocks', req, UnlockResponseSchema);
+  }
+
+  /** The orders of the person whose card was read (sent once, inside the signed request; keep nothing). */
+  lookupByIdCard(card: IdCard): Promise<OrderLookupResponse> {
+    return this.request('POST', '/v1/lookups/by-id-card', { card }, OrderLookupResponseSchema);
+  }
+
+  /** One order by a scanned pickup code or receipt link. */
+  lookupByCode(code: string): Promise<OrderLookupResponse> {
+    return this.request('POST', '/v1/lookups/by-code', { code }, OrderLookupResponseSchema);
   }
 
   /** One signed call; the answer is checked against the contract schema before it is returned. */
@@ -233,7 +316,7 @@ export class CentralClient {
       );
     }
     if (status >= 400) {
-      const { centralCode, message } = centralCodeOf(text);
+      const { centralCode, message, attemptsLeft } = centralCodeOf(text);
       throw new CentralClientError(
         'CENTRAL_REFUSED',
         `Central refused ${method} ${signedPath} (${status} ${centralCode ?? 'no error code'}): ${message ?? 'no message'}`,
@@ -242,6 +325,7 @@ export class CentralClient {
           status,
           ...(centralCode ? { centralCode } : {}),
           ...(message ? { centralMessage: message } : {}),
+          ...(attemptsLeft !== undefined ? { attemptsLeft } : {}),
         },
       );
     }
@@ -283,12 +367,13 @@ function causeOf(e: Error): string {
   return c?.code ?? c?.message ?? e.message;
 }
 
-function centralCodeOf(text: string): { centralCode?: string; message?: string } {
+function centralCodeOf(text: string): { centralCode?: string; message?: string; attemptsLeft?: number } {
   try {
-    const v = JSON.parse(text) as { code?: unknown; message?: unknown };
+    const v = JSON.parse(text) as { code?: unknown; message?: unknown; attemptsLeft?: unknown };
     return {
       ...(typeof v.code === 'string' ? { centralCode: v.code } : {}),
       ...(typeof v.message === 'string' ? { message: v.message } : {}),
+      ...(Number.isInteger(v.attemptsLeft) ? { attemptsLeft: v.attemptsLeft as number } : {}),
     };
   } catch {
     return {};

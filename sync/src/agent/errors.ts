@@ -26,6 +26,8 @@ export class CentralClientError extends Error {
       centralCode?: string;
       /** Central's own sentence on CENTRAL_REFUSED. */
       centralMessage?: string;
+      /** Tries left, when central's refusal spent one (ACTIVATION_CODE_WRONG). */
+      attemptsLeft?: number;
       cause?: string;
     } = {},
   ) {

@@ -22,6 +22,8 @@ export interface InboxOptions {
   limit?: number;
   backoff?: BackoffOptions;
   onError?: (e: unknown) => void;
+  /** Told about each page of changes central answered with. */
+  onContact?: () => void;
 }
 
 export interface InboxState {
@@ -124,6 +126,7 @@ export class Inbox {
     let applied = 0;
     for (;;) {
       const page = await this.opts.client.getChanges(this.cursor, this.opts.limit ?? 100);
+      this.opts.onContact?.();
       if (page.changes.length) {
         await this.opts.handler(page.changes);
         applied += page.changes.length;

@@ -1,6 +1,7 @@
 // The sync agent (appliance side): signed central client, outbox, inbox, heartbeat, and the agent tying them.
 export { Backoff, type BackoffOptions } from './backoff.js';
 export { CentralClient, type CentralClientOptions } from './central-client.js';
+export { type CentralContact, CentralContactTracker } from './central-contact.js';
 export {
   CentralClientError,
   type CentralClientErrorCode,

@@ -47,6 +47,8 @@ export interface OutboxOptions {
   segmentBytes?: number;
   /** Told about each failed delivery (logging); the outbox itself just retries. */
   onError?: (e: unknown) => void;
+  /** Told about each delivery central answered (events acknowledged or refused and parked). */
+  onContact?: () => void;
   /** Told about each event central refused and the outbox parked (logging, audit). */
   onParked?: (p: ParkedEvent) => void;
   /** Told what opening the log repaired (a torn tail from a power loss). */
@@ -275,6 +277,7 @@ export class Outbox {
     }
     this.counters.lastBackoffMs = 0;
     this.backoff.reset();
+    this.opts.onContact?.();
     for (const l of [...this.listeners]) l();
     return this.counters.delivered > deliveredBefore ? 'delivered' : 'parked';
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { SyncEvent } from '../contract/schemas.js';
 import type { BackoffOptions } from './backoff.js';
 import type { CentralClient } from './central-client.js';
+import { type CentralContact, CentralContactTracker } from './central-contact.js';
 import { Heartbeat, type HeartbeatStats, type HeartbeatStatus } from './heartbeat.js';
 import { type ChangeHandler, Inbox, type InboxStats } from './inbox.js';
 import { Outbox, type OutboxOptions, type OutboxStats } from './outbox.js';
@@ -24,6 +25,8 @@ export interface SyncAgentOptions {
 }
 
 export interface SyncAgentStatus {
+  /** In touch with central or not, since when, the last successful sync and the last failure's code. */
+  central: CentralContact;
   outbox: OutboxStats;
   inbox?: InboxStats;
   heartbeat?: HeartbeatStats;
@@ -34,22 +37,30 @@ export class SyncAgent {
     readonly outbox: Outbox,
     readonly inbox: Inbox | undefined,
     readonly heartbeat: Heartbeat | undefined,
+    private readonly contact: CentralContactTracker,
   ) {}
 
   static async open(opts: SyncAgentOptions): Promise<SyncAgent> {
     await mkdir(opts.dir, { recursive: true });
+    const contact = new CentralContactTracker();
+    const failed = (part: 'outbox' | 'inbox' | 'heartbeat') => (e: unknown) => {
+      contact.failed(e);
+      opts.onError?.(part, e);
+    };
     const outbox = await Outbox.open({
       dir: join(opts.dir, 'outbox'),
       client: opts.client,
       ...opts.outbox,
-      onError: (e) => opts.onError?.('outbox', e),
+      onError: failed('outbox'),
+      onContact: () => contact.ok(),
     });
     const inbox = opts.inbox
       ? await Inbox.open({
           client: opts.client,
           stateFile: join(opts.dir, 'inbox-cursor.json'),
           ...opts.inbox,
-          onError: (e) => opts.onError?.('inbox', e),
+          onError: failed('inbox'),
+          onContact: () => contact.ok(),
         })
       : undefined;
     const heartbeat = opts.heartbeat
@@ -60,12 +71,13 @@ export class SyncAgent {
           parkedEvents: () => outbox.parkedCount,
           // Central tells us its newest change cursor; poll at once when it is past ours.
           onResponse: (res) => {
+            contact.ok();
             if (inbox && Number(res.latestCursor) > Number(inbox.cursor)) inbox.wake();
           },
-          onError: (e) => opts.onError?.('heartbeat', e),
+          onError: failed('heartbeat'),
         })
       : undefined;
-    return new SyncAgent(outbox, inbox, heartbeat);
+    return new SyncAgent(outbox, inbox, heartbeat, contact);
   }
 
   start(): void {
@@ -100,6 +112,7 @@ export class SyncAgent {
 
   status(): SyncAgentStatus {
     return {
+      central: this.contact.snapshot(),
       outbox: this.outbox.stats(),
       ...(this.inbox ? { inbox: this.inbox.stats() } : {}),
       ...(this.heartbeat ? { heartbeat: this.heartbeat.stats() } : {}),

@@ -1,16 +1,26 @@
-// Activation codes for couriered keys: 6 digits, valid 30 days, locked after a few wrong tries; only a hash is stored.
+// Activation codes for couriered keys: 6 digits, valid 30 days, locked after 5 wrong tries; only a hash is stored.
+// The facts (validity, tries) are the contract's (after-sales.ts), so the kiosk says the same.
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { ACTIVATION_MAX_WRONG, ACTIVATION_VALIDITY_MS } from '../contract/after-sales.js';
 import { CentralError } from './errors.js';
 import type { Db } from './store.js';
 
-export const ACTIVATION_VALIDITY_MS = 30 * 24 * 3600 * 1000;
-export const ACTIVATION_MAX_WRONG = 5;
+export { ACTIVATION_MAX_WRONG, ACTIVATION_VALIDITY_MS };
 
 interface Row {
   code_hash: string;
   expires_at: string;
   wrong_attempts: number;
   used_at: string | null;
+  used_by_appliance: string | null;
+}
+
+/** What an order's activation code can still do. */
+export interface ActivationState {
+  expiresAt: string;
+  attemptsLeft: number;
+  usedAt: string | null;
+  usedByAppliance: string | null;
 }
 
 const hash = (orderId: string, code: string) =>
@@ -22,43 +32,84 @@ export class ActivationCodes {
     private readonly now: () => number,
   ) {}
 
-  /** Create (or replace) the order's code; returns the plain code, which is never stored. */
-  create(orderId: string): string {
-    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  /**
+   * Create (or replace) the order's code; returns the plain code, which is never stored. `code` fixes it (the
+   * demo seed only, so the printed code survives a restart).
+   */
+  create(orderId: string, code = String(randomInt(0, 1_000_000)).padStart(6, '0')): string {
+    if (!/^[0-9]{6}$/.test(code)) throw new Error('an activation code is 6 digits');
     this.db
       .prepare(
-        `INSERT INTO activation_codes (order_id, code_hash, expires_at, wrong_attempts, used_at) VALUES (?, ?, ?, 0, NULL)
+        `INSERT INTO activation_codes (order_id, code_hash, expires_at, wrong_attempts, used_at, used_by_appliance)
+         VALUES (?, ?, ?, 0, NULL, NULL)
          ON CONFLICT(order_id) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at,
-         wrong_attempts = 0, used_at = NULL`,
+         wrong_attempts = 0, used_at = NULL, used_by_appliance = NULL`,
       )
       .run(orderId, hash(orderId, code), new Date(this.now() + ACTIVATION_VALIDITY_MS).toISOString());
     return code;
   }
 
-  /** Check a code; counts wrong attempts; throws a CentralError when it cannot be used. */
-  consume(orderId: string, code: string): void {
-    const row = this.db
+  private row(orderId: string): Row | undefined {
+    return this.db
       .prepare(
-        'SELECT code_hash, expires_at, wrong_attempts, used_at FROM activation_codes WHERE order_id = ?',
+        'SELECT code_hash, expires_at, wrong_attempts, used_at, used_by_appliance FROM activation_codes WHERE order_id = ?',
       )
       .get(orderId) as Row | undefined;
-    if (!row || row.used_at) throw new CentralError('ACTIVATION_NOT_AVAILABLE');
+  }
+
+  state(orderId: string): ActivationState | null {
+    const r = this.row(orderId);
+    if (!r) return null;
+    return {
+      expiresAt: r.expires_at,
+      attemptsLeft: Math.max(0, ACTIVATION_MAX_WRONG - r.wrong_attempts),
+      usedAt: r.used_at,
+      usedByAppliance: r.used_by_appliance,
+    };
+  }
+
+  /** Throws the CentralError a code would meet before it is even compared: none, used, locked, expired. */
+  assertUsable(orderId: string): void {
+    const row = this.row(orderId);
+    if (!row) throw new CentralError('ACTIVATION_NOT_AVAILABLE');
+    if (row.used_at) throw new CentralError('ACTIVATION_ALREADY_DONE');
     if (row.wrong_attempts >= ACTIVATION_MAX_WRONG) throw new CentralError('ACTIVATION_LOCKED');
     if (Date.parse(row.expires_at) <= this.now()) throw new CentralError('ACTIVATION_CODE_EXPIRED');
-    const good = timingSafeEqual(Buffer.from(row.code_hash, 'hex'), Buffer.from(hash(orderId, code), 'hex'));
-    if (!good) {
-      const attempts = row.wrong_attempts + 1;
-      this.db
-        .prepare('UPDATE activation_codes SET wrong_attempts = ? WHERE order_id = ?')
-        .run(attempts, orderId);
-      const left = ACTIVATION_MAX_WRONG - attempts;
-      if (left <= 0) throw new CentralError('ACTIVATION_LOCKED');
-      throw new CentralError('ACTIVATION_CODE_WRONG', `The activation code is wrong; ${left} tries left.`, {
-        attemptsLeft: left,
-      });
-    }
+  }
+
+  /** Whether `code` is the order's code (constant time; counts nothing). */
+  matches(orderId: string, code: string): boolean {
+    const row = this.row(orderId);
+    if (!row) return false;
+    return timingSafeEqual(Buffer.from(row.code_hash, 'hex'), Buffer.from(hash(orderId, code), 'hex'));
+  }
+
+  /**
+   * Check a code: a wrong one is counted at once (committed, whatever the caller does next) and refused with
+   * the tries left, the last one locking it. A right one changes nothing yet: the caller marks it used in the
+   * same transaction as the order's activation (markUsed), so a crash in between loses no activation.
+   */
+  check(orderId: string, code: string): void {
+    this.assertUsable(orderId);
+    if (this.matches(orderId, code)) return;
+    const row = this.row(orderId)!;
+    const attempts = row.wrong_attempts + 1;
     this.db
-      .prepare('UPDATE activation_codes SET used_at = ? WHERE order_id = ?')
-      .run(new Date(this.now()).toISOString(), orderId);
+      .prepare('UPDATE activation_codes SET wrong_attempts = ? WHERE order_id = ?')
+      .run(attempts, orderId);
+    const left = ACTIVATION_MAX_WRONG - attempts;
+    if (left <= 0) throw new CentralError('ACTIVATION_LOCKED');
+    throw new CentralError('ACTIVATION_CODE_WRONG', `The activation code is wrong; ${left} tries left.`, {
+      attemptsLeft: left,
+    });
+  }
+
+  /** Record the code as used by an appliance (inside the activation's transaction). */
+  markUsed(orderId: string, applianceId: string): string {
+    const at = new Date(this.now()).toISOString();
+    this.db
+      .prepare('UPDATE activation_codes SET used_at = ?, used_by_appliance = ? WHERE order_id = ?')
+      .run(at, applianceId, orderId);
+    return at;
   }
 }

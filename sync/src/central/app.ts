@@ -15,6 +15,7 @@ import {
   isLoopbackHost,
   readAdminTokenFile,
 } from './admin-auth.js';
+import { AfterSales } from './after-sales.js';
 import { ApplianceRegistry } from './appliances.js';
 import { Alarms, AuditHeads } from './audit-heads.js';
 import { openAuthority } from './ca/authority.js';
@@ -27,6 +28,7 @@ import { DEFAULT_MAX_ID_ATTEMPTS, IdentityAttempts } from './identity-attempts.j
 import { InvoiceRequests } from './invoice-requests.js';
 import { OrderService } from './orders.js';
 import { registerPages } from './pages/routes.js';
+import { loadOrCreatePersonIndexKey, PersonIndex } from './person-index.js';
 import { loadOrCreatePickupKey, PickupCodeSigner } from './pickup-codes.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAdminLogin } from './routes/admin-login.js';
@@ -125,7 +127,21 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   const pickup = new PickupCodeSigner(opts.pickupKeyPem ?? loadOrCreatePickupKey(opts.dataDir));
   const changes = new ChangeFeed(db, now);
   const activation = new ActivationCodes(db, now);
-  const orders = new OrderService(db, now, pickup, activation, changes, () => ctx.publicBaseUrl());
+  const personIndex = new PersonIndex(db, loadOrCreatePersonIndexKey(opts.dataDir));
+  const orders = new OrderService(
+    db,
+    now,
+    pickup,
+    activation,
+    changes,
+    () => ctx.publicBaseUrl(),
+    personIndex,
+  );
+  personIndex.ensure((id) => orders.people(orders.row(id)));
+  const issuer = new CertificateIssuer(db, now, ca, orders, changes, pickup.publicKeyPem, () => ({
+    crl: `${ctx.publicBaseUrl()}/v1/ca/crl`,
+    caIssuers: `${ctx.publicBaseUrl()}/v1/ca/issuing-ca.cer`,
+  }));
   const alarms = new Alarms(db, now);
   const autoApprove = opts.autoApproveAppliances ?? false;
   const ctx: CentralContext = {
@@ -135,10 +151,9 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     changes,
     orders,
     activation,
-    issuer: new CertificateIssuer(db, now, ca, orders, changes, pickup.publicKeyPem, () => ({
-      crl: `${ctx.publicBaseUrl()}/v1/ca/crl`,
-      caIssuers: `${ctx.publicBaseUrl()}/v1/ca/issuing-ca.cer`,
-    })),
+    issuer,
+    personIndex,
+    afterSales: new AfterSales(db, now, orders, issuer, activation, personIndex, pickup.publicKeyPem),
     appliances: new ApplianceRegistry(db, now),
     autoApproveAppliances: () => {
       if (!autoApprove) return false;
@@ -200,11 +215,13 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof CentralError) {
+      const attemptsLeft = err.details.attemptsLeft;
       return reply.code(err.statusCode).send({
         statusCode: err.statusCode,
         code: err.code,
         error: err.name,
         message: err.message,
+        ...(typeof attemptsLeft === 'number' ? { attemptsLeft } : {}),
       });
     }
     const e = err as { statusCode?: number; code?: string; message: string };

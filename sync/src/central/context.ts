@@ -3,6 +3,7 @@
 import type { RateLimitOptions } from '@fastify/rate-limit';
 import type { ActivationCodes } from './activation-codes.js';
 import type { AdminSessions } from './admin-auth.js';
+import type { AfterSales } from './after-sales.js';
 import type { ApplianceRegistry } from './appliances.js';
 import type { Alarms, AuditHeads } from './audit-heads.js';
 import type { CertificateIssuer } from './ca/issuer.js';
@@ -11,6 +12,7 @@ import type { EventInbox } from './events.js';
 import type { IdentityAttempts } from './identity-attempts.js';
 import type { InvoiceRequests } from './invoice-requests.js';
 import type { OrderService } from './orders.js';
+import type { PersonIndex } from './person-index.js';
 import type { PickupCodeSigner } from './pickup-codes.js';
 import type { StatementImporter } from './statement.js';
 import type { Db } from './store.js';
@@ -23,6 +25,10 @@ export interface CentralContext {
   orders: OrderService;
   activation: ActivationCodes;
   issuer: CertificateIssuer;
+  /** The keyed index of the people of every order (look-up by ID card). */
+  personIndex: PersonIndex;
+  /** The kiosk's after-sales journeys: certificate status, activation, renewal, unlock, order look-up. */
+  afterSales: AfterSales;
   appliances: ApplianceRegistry;
   /**
    * Whether an enrolling appliance is approved at once and needs no enrolment code: the autoApproveAppliances

@@ -14,5 +14,15 @@ export type { CentralContext } from './context.js';
 export { CentralError } from './errors.js';
 export { idCheckCharacter, isValidIdNumber, maskIdNumber } from './id-number.js';
 export { PRICE_TABLE, priceFen } from './pricing.js';
-export { DEMO_HOLDER, seedDemo } from './seed-demo.js';
+export {
+  type AfterSalesSeed,
+  DEMO_ACTIVATION_CODE,
+  DEMO_COURIER_HOLDER,
+  DEMO_HOLDER,
+  DEMO_REISSUE_HOLDER,
+  DEMO_RENEWAL_DAYS_LEFT,
+  DEMO_TOKEN_SERIALS,
+  type DemoKey,
+  seedDemo,
+} from './seed-demo.js';
 export { matchStatement, parseStatementCsv } from './statement.js';

@@ -216,4 +216,53 @@ CREATE TABLE invoice_requests (
 );
 `,
   },
+  {
+    // After-sales at the kiosk. Renewal and reissue orders name the certificate they renew or replace; each
+    // certificate records the key (token serial) it is on, which a kiosk must name to ask about it; activation
+    // codes record the appliance that used them (an idempotent retry); a keyed HMAC index of the people of each
+    // order (key central-only, in <data>/person-index.key) for the look-up by ID card; unlocks (audit and daily
+    // count per key); and the audit of look-ups.
+    id: '007-after-sales',
+    sql: `
+ALTER TABLE orders ADD COLUMN previous_certificate_serial TEXT;
+CREATE INDEX orders_previous_certificate ON orders (previous_certificate_serial);
+ALTER TABLE certificates ADD COLUMN token_serial TEXT;
+UPDATE certificates SET token_serial = json_extract(key_evidence_json, '$.tokenSerial')
+  WHERE key_evidence_json IS NOT NULL;
+ALTER TABLE activation_codes ADD COLUMN used_by_appliance TEXT;
+
+CREATE TABLE person_index (
+  order_id TEXT NOT NULL REFERENCES orders(id),
+  role TEXT NOT NULL,
+  id_hmac TEXT NOT NULL,
+  name_hmac TEXT NOT NULL,
+  PRIMARY KEY (order_id, role)
+);
+CREATE INDEX person_index_id ON person_index (id_hmac);
+CREATE TABLE person_index_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  key_id TEXT
+);
+INSERT INTO person_index_state (id) VALUES (1);
+
+CREATE TABLE unlocks (
+  unlock_id TEXT PRIMARY KEY,
+  appliance_id TEXT NOT NULL,
+  certificate_serial TEXT NOT NULL,
+  token_serial TEXT NOT NULL,
+  day TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  at TEXT NOT NULL
+);
+CREATE INDEX unlocks_key_day ON unlocks (token_serial, day);
+
+CREATE TABLE lookup_audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  appliance_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  orders_found INTEGER NOT NULL,
+  at TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -1,12 +1,22 @@
 // Orders: creation with per-type checks, the life cycle (rules from the contract's order-status module),
-// history, change-feed entries, remittance codes, pickup codes and activation codes.
+// history, change-feed entries, remittance codes, pickup codes and activation codes. Renewal and reissue orders
+// (ORDER_KINDS) name the certificate they renew or replace and take its subject from that certificate's order.
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { maskName, normaliseIdNumber } from '@certkiosk/config';
+import { normaliseCertificateSerial } from '../contract/after-sales.js';
 import { personMatch } from '../contract/identity.js';
-import { applyOrderAction, type OrderAction, type OrderStatus } from '../contract/order-status.js';
+import {
+  applyOrderAction,
+  ORDER_KINDS,
+  type OrderAction,
+  type OrderStatus,
+} from '../contract/order-status.js';
 import type {
   ApplianceOrder,
   ApplianceOrderStatus,
   CreateOrderRequest,
+  IdentityRole,
+  LookupOrder,
   Order,
   OrderActionRequest,
   OrderActionResponse,
@@ -17,6 +27,7 @@ import type { ActivationCodes } from './activation-codes.js';
 import type { ChangeFeed } from './change-feed.js';
 import { CentralError } from './errors.js';
 import { idNumberProblem } from './id-number.js';
+import type { PersonIndex } from './person-index.js';
 import { PICKUP_CODE_VALIDITY_S, type PickupCodeSigner } from './pickup-codes.js';
 import { priceFen } from './pricing.js';
 import type { Db } from './store.js';
@@ -46,6 +57,8 @@ export interface OrderRow {
   identity_salt: Buffer;
   /** Random per order: opens the receipt page (`/lookup/<id>/<token>`, the receipt's QR code). */
   receipt_token: string;
+  /** Renewal and reissue: the certificate it renews or replaces (normalised serial). */
+  previous_certificate_serial: string | null;
 }
 
 type Details = Pick<
@@ -87,13 +100,84 @@ export class OrderService {
     private readonly changes: ChangeFeed,
     /** Central's public base URL (the receipt page's address); without it no receipt URL is given out. */
     private readonly publicBaseUrl?: () => string,
+    /** The keyed index of people for the look-up by ID card; every new order is indexed. */
+    private readonly personIndex?: PersonIndex,
   ) {}
+
+  /**
+   * A renewal or reissue order takes its certificate type, organisation and people from the order of the
+   * certificate it names (people given must be the same persons); other kinds name none. Checks the kind's
+   * delivery and that the certificate is ours and still there to renew or replace.
+   */
+  private withPrevious(req: CreateOrderRequest): CreateOrderRequest {
+    const kind = ORDER_KINDS[req.businessType];
+    const bad = (msg: string): never => {
+      throw new CentralError('ORDER_INVALID', msg);
+    };
+    if (!kind.deliveries.includes(req.delivery))
+      bad(
+        `A ${req.businessType} order is delivered by ${kind.deliveries.join(' or ')}, not ${req.delivery}.`,
+      );
+    if (!kind.previousCertificate) {
+      if (req.previousCertificateSerial)
+        bad(`Only renewal and reissue orders name a previous certificate, not a ${req.businessType} order.`);
+      return req;
+    }
+    if (!req.previousCertificateSerial)
+      bad(
+        `A ${req.businessType} order names the certificate it renews or replaces (previousCertificateSerial).`,
+      );
+    const serial = normaliseCertificateSerial(req.previousCertificateSerial!);
+    const cert = this.db
+      .prepare('SELECT order_id, revoked_at, voided_at, not_after FROM certificates WHERE serial = ?')
+      .get(serial) as
+      | { order_id: string; revoked_at: string | null; voided_at: string | null; not_after: string }
+      | undefined;
+    if (!cert || cert.voided_at)
+      bad(`No certificate of ours has the serial ${req.previousCertificateSerial}.`);
+    if (req.businessType === 'renewal') {
+      if (cert!.revoked_at) bad('A revoked certificate cannot be renewed; apply for a new one.');
+      if (Date.parse(cert!.not_after) <= this.now())
+        bad('An expired certificate cannot be renewed; apply for a new one.');
+    }
+    const taken = this.db
+      .prepare(
+        "SELECT id FROM orders WHERE previous_certificate_serial = ? AND business_type = ? AND status <> 'rejected'",
+      )
+      .get(serial, req.businessType) as { id: string } | undefined;
+    if (taken) bad(`The certificate already has a ${req.businessType} order (${taken.id}).`);
+    const prev = this.row(cert!.order_id);
+    if (req.certificateType !== prev.certificate_type)
+      bad(`The certificate is a ${prev.certificate_type} certificate, not ${req.certificateType}.`);
+    const d = JSON.parse(prev.details_json) as Details;
+    const same = (role: string, given?: { idNumber: string }, was?: { idNumber: string }) => {
+      if (given && (!was || normaliseIdNumber(given.idNumber) !== normaliseIdNumber(was.idNumber)))
+        bad(`The ${role} must be the certificate's ${role}.`);
+    };
+    same('holder', req.holder, d.holder);
+    same('legal representative', req.legalRepresentative, d.legalRepresentative);
+    same('handler', req.handler, d.handler);
+    if (
+      req.organisation &&
+      req.organisation.unifiedSocialCreditCode !== d.organisation?.unifiedSocialCreditCode
+    )
+      bad('The organisation must be the certificate’s organisation.');
+    return {
+      ...req,
+      previousCertificateSerial: serial,
+      ...(d.organisation ? { organisation: d.organisation } : {}),
+      ...(d.holder ? { holder: d.holder } : {}),
+      ...(d.legalRepresentative ? { legalRepresentative: d.legalRepresentative } : {}),
+      ...(d.handler ? { handler: d.handler } : {}),
+    };
+  }
 
   private iso(): string {
     return new Date(this.now()).toISOString();
   }
 
-  create(req: CreateOrderRequest): Order {
+  create(given: CreateOrderRequest): Order {
+    const req = this.withPrevious(given);
     validateForType(req);
     const at = this.iso();
     const id = `CK${at.slice(0, 10).replaceAll('-', '')}${randomBytes(4).toString('hex').toUpperCase()}`;
@@ -107,8 +191,9 @@ export class OrderService {
     this.db
       .prepare(
         `INSERT INTO orders (id, status, certificate_type, business_type, service_years, hall, delivery, price_fen,
-          details_json, view_token, created_at, submitted_at, updated_at, identity_salt, receipt_token)
-         VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          details_json, view_token, created_at, submitted_at, updated_at, identity_salt, receipt_token,
+          previous_certificate_serial)
+         VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -125,7 +210,9 @@ export class OrderService {
         at,
         randomBytes(32),
         randomBytes(16).toString('base64url'),
+        req.previousCertificateSerial ?? null,
       );
+    this.personIndex?.index(id, details);
     this.changes.record('order.updated', req.hall, id, { status: 'submitted' });
     return this.get(id);
   }
@@ -209,6 +296,7 @@ export class OrderService {
         ? { pickupExpiresAt: new Date(r.pickup_exp * 1000).toISOString() }
         : {}),
       ...(cert ? { certificateSerial: cert.serial } : {}),
+      ...(r.previous_certificate_serial ? { previousCertificateSerial: r.previous_certificate_serial } : {}),
     };
   }
 
@@ -251,6 +339,31 @@ export class OrderService {
       ...(d.handler ? { handler: personMatch(salt, d.handler) } : {}),
       pricePaidFen: r.price_fen,
       ...(receiptUrl ? { receiptUrl } : {}),
+      ...(r.previous_certificate_serial ? { previousCertificateSerial: r.previous_certificate_serial } : {}),
+    };
+  }
+
+  /**
+   * An order as the kiosk's look-up shows it to the person it belongs to: progress in status codes, why it was
+   * rejected, the remittance code while the transfer is awaited — no ID number, phone or other person.
+   */
+  toLookupOrder(r: OrderRow, roles?: IdentityRole[]): LookupOrder {
+    const d = JSON.parse(r.details_json) as Details;
+    return {
+      id: r.id,
+      businessType: r.business_type,
+      certificateType: r.certificate_type,
+      status: r.status,
+      delivery: r.delivery,
+      hall: r.hall,
+      submittedAt: r.submitted_at,
+      updatedAt: r.updated_at,
+      history: this.history(r.id).map((h) => ({ action: h.action, status: h.to, at: h.at })),
+      ...(r.status === 'rejected' && r.reject_reason ? { rejectReason: r.reject_reason } : {}),
+      ...(r.status === 'transfer-pending' && r.remittance_code ? { remittanceCode: r.remittance_code } : {}),
+      ...(d.organisation ? { organisationName: d.organisation.name } : {}),
+      ...(d.holder ? { holderNameMasked: maskName(d.holder.name) } : {}),
+      ...(roles ? { roles } : {}),
     };
   }
 
@@ -270,7 +383,7 @@ export class OrderService {
   act(id: string, req: OrderActionRequest): OrderActionResponse {
     return this.db.transaction((): OrderActionResponse => {
       const r = this.row(id);
-      const t = applyOrderAction(r.status, req.action);
+      const t = applyOrderAction(r.status, req.action, r.business_type);
       if (!t.ok) throw new CentralError('ORDER_ILLEGAL_TRANSITION', t.message, { status: r.status });
       const at = this.iso();
       const set: Record<string, unknown> = { status: t.to, updated_at: at };

@@ -97,6 +97,15 @@ export interface IssueBodyOptions {
   patch?: Partial<IdentityStatement>;
 }
 
+/** A couriered key: the CA's workshop certified it (token serial recorded) and the order was shipped. */
+export interface CourierKey {
+  orderId: string;
+  serialNumber: string;
+  tokenSerial: string;
+  /** The activation code pushed at shipping. */
+  code: string;
+}
+
 export interface Harness {
   app: FastifyInstance;
   dir: string;
@@ -134,6 +143,13 @@ export interface Harness {
     actions: OrderAction[],
     patch?: Partial<CreateOrderRequest>,
   ): Promise<{ order: Order; pickupCode?: string }>;
+  /** An approved courier order, certified at the workshop onto `tokenSerial` (admin API) and shipped. */
+  courierKey(tokenSerial: string, patch?: Partial<CreateOrderRequest>): Promise<CourierKey>;
+  /**
+   * Stop central as a crash would leave it (nothing more is written) and start it again on the same data
+   * directory and clock; `h.app` is the new instance, the enrolled appliances stay.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -160,13 +176,15 @@ export async function startHarness(
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'ck-central-'));
   const clock = { ms: Date.parse('2026-03-01T08:00:00Z') };
-  const app = await buildCentral({
-    dataDir: dir,
-    adminToken: TEST_ADMIN_TOKEN,
-    now: () => clock.ms,
-    ...(opts.pickupKeyPem ? { pickupKeyPem: opts.pickupKeyPem } : {}),
-    ...opts.central,
-  });
+  const build = () =>
+    buildCentral({
+      dataDir: dir,
+      adminToken: TEST_ADMIN_TOKEN,
+      now: () => clock.ms,
+      ...(opts.pickupKeyPem ? { pickupKeyPem: opts.pickupKeyPem } : {}),
+      ...opts.central,
+    });
+  let app = await build();
   const appliance = newApplianceKey('KIOSK-T-001');
 
   const signed: Harness['signed'] = async (method, url, body, as = appliance, o = {}) => {
@@ -297,6 +315,27 @@ export async function startHarness(
         pickupCode = out.pickupCode ?? pickupCode;
       }
       return { order, ...(pickupCode ? { pickupCode } : {}) };
+    },
+    async courierKey(tokenSerial, patch = {}) {
+      const { order } = await h.order(TO_APPROVED, { delivery: 'courier', ...patch });
+      const w = await admin('POST', `/admin/v1/orders/${order.id}/certificates`, {
+        csrPem: opensslCsr(dir, 'ec', `courier-${order.id}`),
+        tokenSerial,
+      });
+      if (w.statusCode !== 200) throw new Error(`workshop issuance failed: ${w.body}`);
+      const ship = await admin('POST', `/admin/v1/orders/${order.id}/actions`, { action: 'ship' });
+      if (ship.statusCode !== 200) throw new Error(`ship failed: ${ship.body}`);
+      return {
+        orderId: order.id,
+        serialNumber: (w.json() as { serialNumber: string }).serialNumber,
+        tokenSerial,
+        code: (ship.json() as { activationCode: string }).activationCode,
+      };
+    },
+    async restart() {
+      await app.close();
+      app = await build();
+      h.app = app;
     },
     async close() {
       await app.close();

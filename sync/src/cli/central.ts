@@ -12,7 +12,7 @@ import {
 } from '../central/admin-auth.js';
 import { buildCentral } from '../central/app.js';
 import { ApplianceRegistry, ENROLMENT_CODE_VALIDITY_DAYS } from '../central/appliances.js';
-import { seedDemo } from '../central/seed-demo.js';
+import { DEMO_HOLDER, seedDemo } from '../central/seed-demo.js';
 import { openStore } from '../central/store.js';
 
 const USAGE = `usage: certkiosk-central --port P --data DIR [--host 127.0.0.1] [--public-url URL] [--pickup-key FILE]
@@ -30,7 +30,9 @@ const USAGE = `usage: certkiosk-central --port P --data DIR [--host 127.0.0.1] [
                              or send it as Authorization: Bearer; it is never accepted in a URL.
   --admin-token T            loopback demo only (visible in the process list): the token itself
   --public-rate-limit N      requests per minute per client IP on each unauthenticated endpoint (default 1000; 0 = off)
-  --seed-demo                create demo orders in an empty store and print the phone-page URL
+  --seed-demo                create demo orders in an empty store (pickup, and the after-sales keys and orders:
+                             couriered key with its activation code, renewal, reissue; key files in
+                             DIR/demo-tokens) and print the phone-page URL and the after-sales facts
   --hall H                   hall of the demo orders (default SZ-FUTIAN)
   --auto-approve-appliances  demo only, loopback --host only: approve appliances as they enrol, no enrolment code
   --register-appliance ID:HALL  register appliance ID for HALL in DIR's store, print its one-time enrolment
@@ -189,12 +191,24 @@ async function main(): Promise<void> {
   );
   out.push(`  pickup-code public key:\n${ctx.pickup.publicKeyPem.trimEnd()}`);
   if (values['seed-demo']) {
-    const seeded = seedDemo(ctx, String(values.hall));
+    const seeded = await seedDemo(ctx, String(values.hall), { tokenDir: join(dataDir, 'demo-tokens') });
     out.push(seeded.created ? '  demo orders created:' : '  demo orders (already in the store):');
     for (const o of seeded.orders)
       out.push(`    ${o.id}  ${o.status.padEnd(16)} ${o.label}  ${address}${o.phonePath}`);
-    const approved = seeded.orders.find((o) => o.status === 'approved');
+    const approved = seeded.orders.find((o) => o.status === 'approved' && o.kind === 'new');
     if (approved) out.push(`  PHONE PAGE (approved demo order): ${address}${approved.phonePath}`);
+    const a = seeded.afterSales;
+    if (a) {
+      const files = (k: { keyFile?: string; certFile?: string }) =>
+        k.keyFile ? `; key ${k.keyFile}, certificate ${k.certFile}` : '';
+      out.push(
+        '  after-sales demo:',
+        `  ACTIVATION CODE (couriered key, order ${a.activation.orderId}): ${a.activation.code}  certificate ${a.activation.certificateSerial} on token ${a.activation.tokenSerial}, code valid until ${a.activation.codeExpiresAt}${files(a.activation)}`,
+        `  RENEWAL (paid order ${a.renewal.renewalOrderId}): certificate ${a.renewal.certificateSerial} of ${DEMO_HOLDER.name} (card han-zhang-wei) expires ${a.renewal.notAfter}, on token ${a.renewal.tokenSerial}${files(a.renewal)}`,
+        `  REISSUE (approved order ${a.reissue.orderId}, lost certificate ${a.reissue.lostCertificateSerial}, card mongol-batu): ${address}${a.reissue.phonePath}`,
+        '  (put a key file and its certificate on a SoftHSM token, then POST /admin/v1/certificates/<serial>/token {"tokenSerial": "<the token\'s serial>"})',
+      );
+    }
   }
   process.stdout.write(`${out.join('\n')}\n`);
   const stop = async () => {

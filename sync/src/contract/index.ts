@@ -1,4 +1,5 @@
 // The central API contract: everything the appliance and the sync agent share with central, and nothing else.
+export * from './after-sales.js';
 export * from './error-codes.js';
 export * from './identity.js';
 export * from './order-status.js';

@@ -1,3 +1,4 @@
+import { BUSINESS_TYPES, type BusinessType } from '@certkiosk/config';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -5,7 +6,10 @@ import {
   legalActions,
   legalEdges,
   ORDER_ACTION_NAMES,
+  ORDER_ACTIONS,
+  ORDER_KINDS,
   ORDER_STATUSES,
+  type OrderAction,
   type OrderStatus,
 } from './order-status.js';
 
@@ -78,5 +82,50 @@ describe('order life cycle rules', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('kinds of order: a renewal is paid, then issued at a kiosk (no review, no courier); a reissue is reviewed and collected', () => {
+    const walk = (kind: BusinessType, actions: OrderAction[]) =>
+      actions.reduce<OrderStatus>((s, a) => {
+        const r = applyOrderAction(s, a, kind);
+        if (!r.ok) throw new Error(r.message);
+        return r.to;
+      }, 'submitted');
+    expect(walk('renewal', ['request-payment', 'pay-wechat', 'issue-renewal', 'activate', 'invoice'])).toBe(
+      'invoiced',
+    );
+    expect(walk('renewal', ['request-payment', 'pay-wechat', 'issue-renewal', 'void-renewal'])).toBe('paid');
+    expect(
+      walk('reissue', ['request-payment', 'pay-wechat', 'request-identity', 'verify-identity', 'approve']),
+    ).toBe('approved');
+    expect(applyOrderAction('paid', 'request-identity', 'renewal')).toMatchObject({ ok: false });
+    expect(applyOrderAction('paid', 'issue-renewal', 'new')).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('not for new orders'),
+    });
+    expect(applyOrderAction('approved', 'ship', 'reissue')).toMatchObject({ ok: false });
+    expect(legalActions('paid', 'renewal')).toEqual(['issue-renewal']);
+    expect(legalActions('paid')).toEqual(['request-identity']);
+  });
+
+  it('every kind’s rules are consistent with the action table', () => {
+    for (const kind of BUSINESS_TYPES) {
+      const k = ORDER_KINDS[kind];
+      const rules = (a: OrderAction) => ORDER_ACTIONS[a] as { kinds?: readonly BusinessType[] };
+      for (const a of [k.issueAction, k.voidAction]) expect(rules(a).kinds ?? [kind]).toContain(kind);
+      if (k.admission === 'previous-certificate' || k.sameToken || k.revocationReasons.length > 0)
+        expect(k.previousCertificate).toBe(true);
+      if (k.revocationAtIssuance) expect(k.revocationReasons).toContain(k.revocationAtIssuance);
+      expect(k.previousCertificateFate === 'none').toBe(!k.previousCertificate);
+      // Every status a kind can reach has a way on (but the last).
+      const reached = new Set<OrderStatus>(['submitted']);
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const [from, to] of legalEdges(kind))
+          if (reached.has(from) && !reached.has(to)) grew = Boolean(reached.add(to));
+      }
+      for (const s of reached) if (s !== 'invoiced') expect(legalActions(s, kind).length).toBeGreaterThan(0);
+      expect(reached.has('activated')).toBe(true);
+    }
   });
 });

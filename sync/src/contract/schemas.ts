@@ -1,6 +1,7 @@
 // The wire contract of the central API (v1): TypeBox schemas (validated by Fastify, published as OpenAPI)
 // and the TypeScript types derived from them. The appliance and the sync agent import these.
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { RENEWAL_RULES } from './after-sales.js';
 import { ORDER_ACTION_NAMES, ORDER_STATUSES } from './order-status.js';
 
 /** A string enum whose static type is the union of its values. */
@@ -46,6 +47,10 @@ const Hex256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const Base64 = Type.String({ minLength: 4, maxLength: 1024, pattern: '^[A-Za-z0-9+/]+={0,2}$' });
 /** A scanned pickup code (QR content), as sent to central. */
 const PickupCodeToken = Type.String({ minLength: 10, maxLength: 2048 });
+/** A certificate serial as hex, as in the certificate (a leading 00 sign byte is accepted). */
+export const CertificateSerialSchema = Type.String({ pattern: '^[0-9a-fA-F]{1,42}$' });
+/** The serial number of a USB key (PKCS#11 CK_TOKEN_INFO.serialNumber, blank-trimmed). */
+export const TokenSerialSchema = Type.String({ minLength: 1, maxLength: 64 });
 
 export const CertificateTypeSchema = literals(CERTIFICATE_TYPES);
 export const BusinessTypeSchema = literals(BUSINESS_TYPES);
@@ -70,6 +75,8 @@ export const ApiErrorSchema = Type.Object({
   code: Type.String(),
   error: Type.String(),
   message: Type.String(),
+  /** Tries left, where a refusal spends one (ACTIVATION_CODE_WRONG). */
+  attemptsLeft: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 export type ApiError = Static<typeof ApiErrorSchema>;
 
@@ -93,6 +100,11 @@ export const CreateOrderRequestSchema = Type.Object(
     legalRepresentative: Type.Optional(PersonSchema),
     /** Handler (经办人) who applies and may collect on the organisation's behalf. */
     handler: Type.Optional(PersonSchema),
+    /**
+     * Renewal and reissue (ORDER_KINDS): the certificate of ours it renews or replaces. Its order's organisation
+     * and people are the new order's (given ones must be the same persons); other kinds name none.
+     */
+    previousCertificateSerial: Type.Optional(CertificateSerialSchema),
   },
   { additionalProperties: false },
 );
@@ -127,6 +139,8 @@ export const OrderSchema = Type.Object({
   /** Expiry of the current pickup code, when the order is approved for kiosk pickup. */
   pickupExpiresAt: Type.Optional(IsoTime),
   certificateSerial: Type.Optional(Type.String()),
+  /** Renewal and reissue: the certificate it renews or replaces. */
+  previousCertificateSerial: Type.Optional(Type.String()),
 });
 export type Order = Static<typeof OrderSchema>;
 
@@ -216,6 +230,8 @@ export const ApplianceOrderSchema = Type.Object({
    * nothing.
    */
   receiptUrl: Type.Optional(Type.String({ maxLength: 512 })),
+  /** Renewal and reissue: the certificate it renews (on the key in the writer) or replaces (lost). */
+  previousCertificateSerial: Type.Optional(Type.String()),
 });
 export type ApplianceOrder = Static<typeof ApplianceOrderSchema>;
 
@@ -304,23 +320,47 @@ export const SignedIdentityStatementSchema = Type.Object(
 );
 export type SignedIdentityStatement = Static<typeof SignedIdentityStatementSchema>;
 
+/** What every issuance request carries besides its admission (pickup code, or the certificate renewed). */
+const issuanceFields = {
+  orderId: Id,
+  /** Derived by the appliance from order + attempt; the same key always returns the same certificate. */
+  idempotencyKey: Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9:._-]+$' }),
+  /** PKCS#10 in PEM. RSA ≥ 2048 or EC P-256/P-384. */
+  csrPem: Type.String({ minLength: 100, maxLength: 16384 }),
+  /** PKCS#11 attributes of the key pair; must satisfy KEY_EVIDENCE_RULE (@certkiosk/config), else KEY_EVIDENCE_REFUSED. */
+  keyEvidence: KeyEvidenceSchema,
+  /** The kiosk's signed statement that an ID card matched a person allowed to collect this order. */
+  identityStatement: SignedIdentityStatementSchema,
+};
+
+/** Issuance for an order collected with its pickup code (new, reissue: ORDER_KINDS[kind].admission). */
 export const IssueCertificateRequestSchema = Type.Object(
   {
-    orderId: Id,
-    /** Derived by the appliance from order + attempt; the same key always returns the same certificate. */
-    idempotencyKey: Type.String({ minLength: 8, maxLength: 128, pattern: '^[A-Za-z0-9:._-]+$' }),
+    ...issuanceFields,
     /** The scanned pickup code; must be the order's current one. */
     pickupCode: PickupCodeToken,
-    /** PKCS#10 in PEM. RSA ≥ 2048 or EC P-256/P-384. */
-    csrPem: Type.String({ minLength: 100, maxLength: 16384 }),
-    /** PKCS#11 attributes of the key pair; must satisfy KEY_EVIDENCE_RULE (@certkiosk/config), else KEY_EVIDENCE_REFUSED. */
-    keyEvidence: KeyEvidenceSchema,
-    /** The kiosk's signed statement that an ID card matched a person allowed to collect this order. */
-    identityStatement: SignedIdentityStatementSchema,
   },
   { additionalProperties: false },
 );
 export type IssueCertificateRequest = Static<typeof IssueCertificateRequestSchema>;
+
+/**
+ * Issuance for a renewal (续期), admitted by the certificate it renews on the key in the writer instead of a
+ * pickup code: the new key pair is generated on that key (keyEvidence.tokenSerial is the certificate's key).
+ */
+export const RenewalIssueRequestSchema = Type.Object(
+  {
+    ...issuanceFields,
+    /** The serial of the certificate on the key in the writer: the one the renewal order names. */
+    previousCertificateSerial: CertificateSerialSchema,
+  },
+  { additionalProperties: false },
+);
+export type RenewalIssueRequest = Static<typeof RenewalIssueRequestSchema>;
+
+/** The body of `POST /v1/certificates`: one admission or the other. */
+export const AnyIssueRequestSchema = Type.Union([IssueCertificateRequestSchema, RenewalIssueRequestSchema]);
+export type AnyIssueRequest = IssueCertificateRequest | RenewalIssueRequest;
 
 export const IssuedCertificateSchema = Type.Object({
   orderId: Type.String(),
@@ -352,6 +392,10 @@ export const AdminCertificateSchema = Type.Object({
   notAfter: IsoTime,
   issuedAt: IsoTime,
   keyEvidence: Type.Optional(KeyEvidenceSchema),
+  /** The key (token serial) the certificate's key pair is on. */
+  tokenSerial: Type.Optional(Type.String()),
+  /** The certificate (PEM). */
+  certificatePem: Type.Optional(Type.String()),
   /** The kiosk's signed identity check, as verified at issuance. */
   identityStatement: Type.Optional(SignedIdentityStatementSchema),
   revokedAt: Type.Optional(IsoTime),
@@ -406,16 +450,6 @@ export const SealSignRequestSchema = Type.Object(
   { orderId: Id, sealImageSha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) },
   { additionalProperties: false },
 );
-
-// ---- activation codes (couriered keys) ----
-
-export const ActivationRequestSchema = Type.Object(
-  { orderId: Id, code: Type.String({ pattern: '^[0-9]{6}$' }) },
-  { additionalProperties: false },
-);
-export type ActivationRequest = Static<typeof ActivationRequestSchema>;
-export const ActivationResponseSchema = Type.Object({ order: ApplianceOrderSchema });
-export type ActivationResponse = Static<typeof ActivationResponseSchema>;
 
 // ---- appliances ----
 
@@ -682,6 +716,209 @@ export const StatementImportResponseSchema = Type.Object({
   alreadyImported: Type.Array(StatementLineResultSchema),
 });
 export type StatementImportResponse = Static<typeof StatementImportResponseSchema>;
+
+// ---- after-sales at the kiosk: certificates on a key, activation, renewal, revocation, unlock, look-up ----
+
+/** The key in the writer, as a kiosk reads it without a PIN: the certificate's serial and the key's serial. */
+export const KeyQuerySchema = Type.Object(
+  { tokenSerial: TokenSerialSchema },
+  { additionalProperties: false },
+);
+export type KeyQuery = Static<typeof KeyQuerySchema>;
+
+export const RenewalRuleSchema = literals(RENEWAL_RULES);
+
+/**
+ * `GET /v1/certificates/:serialNumber?tokenSerial=…`: a certificate of ours on the key in the writer — no more
+ * than the certificate itself shows (less: people and organisation masked), plus whether it is revoked and
+ * what renewal offers. Issuer, subject and validity the kiosk reads from the certificate on the key.
+ */
+export const CertificateStatusSchema = Type.Object({
+  serialNumber: Type.String(),
+  status: literals(['good', 'revoked'] as const),
+  revokedAt: Type.Optional(IsoTime),
+  revocationReason: Type.Optional(RevocationReasonSchema),
+  certificateType: CertificateTypeSchema,
+  notBefore: IsoTime,
+  notAfter: IsoTime,
+  /** The issuing CA's distinguished name. */
+  issuer: Type.String(),
+  holderNameMasked: Type.Optional(Type.String()),
+  organisationNameMasked: Type.Optional(Type.String()),
+  /** The order it was issued for, masked (maskOrderId). */
+  orderIdMasked: Type.String(),
+  renewal: Type.Object({
+    /** The profile's rule: the kiosk revokes this certificate once its renewal is verified, or lets it expire. */
+    rule: RenewalRuleSchema,
+    windowDays: Type.Integer(),
+    /** Good and within windowDays of its expiry (renewalOffered()). */
+    offered: Type.Boolean(),
+    /** The renewal order naming this certificate, if any: `ready` when paid and not collected yet. */
+    order: Type.Optional(
+      Type.Object({
+        idMasked: Type.String(),
+        status: OrderStatusSchema,
+        hall: Type.String(),
+        ready: Type.Boolean(),
+      }),
+    ),
+  }),
+});
+export type CertificateStatus = Static<typeof CertificateStatusSchema>;
+
+/** `GET /v1/activations/:serialNumber?tokenSerial=…`: the shipped order of a couriered key, before its code. */
+export const ActivationPreviewSchema = Type.Object({
+  certificateSerial: Type.String(),
+  orderIdMasked: Type.String(),
+  certificateType: CertificateTypeSchema,
+  holderNameMasked: Type.Optional(Type.String()),
+  organisationNameMasked: Type.Optional(Type.String()),
+  /** When the activation code stops working (ACTIVATION_VALIDITY_DAYS after shipping). */
+  codeExpiresAt: IsoTime,
+  /** Wrong codes left before it locks. */
+  attemptsLeft: Type.Integer({ minimum: 0 }),
+});
+export type ActivationPreview = Static<typeof ActivationPreviewSchema>;
+
+export const ActivationRequestSchema = Type.Object(
+  {
+    certificateSerial: CertificateSerialSchema,
+    tokenSerial: TokenSerialSchema,
+    code: Type.String({ pattern: '^[0-9]{6}$' }),
+  },
+  { additionalProperties: false },
+);
+export type ActivationRequest = Static<typeof ActivationRequestSchema>;
+export const ActivationResponseSchema = Type.Object({
+  certificateSerial: Type.String(),
+  orderIdMasked: Type.String(),
+  status: Type.Literal('activated'),
+  activatedAt: IsoTime,
+});
+export type ActivationResponse = Static<typeof ActivationResponseSchema>;
+
+/** `GET /v1/renewals?certificateSerial=…&tokenSerial=…`: the paid renewal order of the certificate on the key. */
+export const RenewalQuerySchema = Type.Object(
+  { certificateSerial: CertificateSerialSchema, tokenSerial: TokenSerialSchema },
+  { additionalProperties: false },
+);
+export type RenewalQuery = Static<typeof RenewalQuerySchema>;
+export const RenewalOrderResponseSchema = Type.Object({
+  /** As with a pickup code: people masked, with HMACs under the order's identitySalt to match the ID card. */
+  order: ApplianceOrderSchema,
+  previousCertificate: Type.Object({
+    serialNumber: Type.String(),
+    notAfter: IsoTime,
+    /** What the kiosk does with it once the new certificate is on the key and verified. */
+    renewalRule: RenewalRuleSchema,
+  }),
+});
+export type RenewalOrderResponse = Static<typeof RenewalOrderResponseSchema>;
+
+/** `POST /v1/certificates/:serialNumber/revoke` by a kiosk: only for the renewal or reissue order naming it. */
+export const ApplianceRevokeRequestSchema = Type.Object(
+  {
+    /** RFC 5280 reason: superseded (renewal, broken key) or keyCompromise (lost key); ORDER_KINDS says which. */
+    reason: RevocationReasonSchema,
+    orderId: Id,
+  },
+  { additionalProperties: false },
+);
+export type ApplianceRevokeRequest = Static<typeof ApplianceRevokeRequestSchema>;
+
+/** An ID card as read at the kiosk: sent to central inside the signed request, never kept on the kiosk. */
+export const IdCardSchema = Type.Object(
+  { idNumber: IdNumberSchema, name: Name },
+  { additionalProperties: false },
+);
+export type IdCard = Static<typeof IdCardSchema>;
+
+/** `POST /v1/unlocks`: the kiosk asks before it resets a locked PIN (counted per key per day, audited). */
+export const UnlockRequestSchema = Type.Object(
+  {
+    /** Unique per unlock (UUID): a retried request counts once. */
+    unlockId: Type.String({ minLength: 8, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' }),
+    certificateSerial: CertificateSerialSchema,
+    tokenSerial: TokenSerialSchema,
+    /** The ID card of the person asking: must be a person allowed to collect the certificate's order. */
+    card: IdCardSchema,
+  },
+  { additionalProperties: false },
+);
+export type UnlockRequest = Static<typeof UnlockRequestSchema>;
+export const UnlockResponseSchema = Type.Object({
+  unlockId: Type.String(),
+  /** Unlocks of this key still allowed today (China Standard Time day). */
+  unlocksLeftToday: Type.Integer({ minimum: 0 }),
+  grantedAt: IsoTime,
+});
+export type UnlockResponse = Static<typeof UnlockResponseSchema>;
+
+/** `POST /v1/lookups/by-id-card`: the orders of the person whose card is in the reader. */
+export const IdCardLookupRequestSchema = Type.Object({ card: IdCardSchema }, { additionalProperties: false });
+export type IdCardLookupRequest = Static<typeof IdCardLookupRequestSchema>;
+/** `POST /v1/lookups/by-code`: one order by its pickup code or its receipt link (the receipt's QR code). */
+export const CodeLookupRequestSchema = Type.Object(
+  { code: Type.String({ minLength: 10, maxLength: 2048 }) },
+  { additionalProperties: false },
+);
+export type CodeLookupRequest = Static<typeof CodeLookupRequestSchema>;
+
+/** An order as the look-up journey shows it: its progress in status codes (the UI words them), nothing more. */
+export const LookupOrderSchema = Type.Object({
+  id: Type.String(),
+  businessType: BusinessTypeSchema,
+  certificateType: CertificateTypeSchema,
+  status: OrderStatusSchema,
+  delivery: literals(DELIVERY_METHODS),
+  hall: Type.String(),
+  submittedAt: IsoTime,
+  updatedAt: IsoTime,
+  /** Each step, oldest first: the action and the status it led to. */
+  history: Type.Array(Type.Object({ action: OrderActionSchema, status: OrderStatusSchema, at: IsoTime })),
+  /** Why it was rejected (while rejected). */
+  rejectReason: Type.Optional(Type.String()),
+  /** The 6-digit code to quote on the bank transfer (while transfer-pending). */
+  remittanceCode: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
+  organisationName: Type.Optional(Type.String()),
+  holderNameMasked: Type.Optional(Type.String()),
+  /** Look-up by ID card: the card holder's roles on this order. */
+  roles: Type.Optional(Type.Array(IdentityRoleSchema)),
+});
+export type LookupOrder = Static<typeof LookupOrderSchema>;
+export const OrderLookupResponseSchema = Type.Object({ orders: Type.Array(LookupOrderSchema) });
+export type OrderLookupResponse = Static<typeof OrderLookupResponseSchema>;
+
+/** Operator (the CA's key workshop): certify a key to be couriered, for an approved courier order. */
+export const WorkshopIssueRequestSchema = Type.Object(
+  {
+    /** PKCS#10 made on the key to be couriered. */
+    csrPem: Type.String({ minLength: 100, maxLength: 16384 }),
+    /** The key's serial: what the kiosk reads when the holder brings it to activate. */
+    tokenSerial: TokenSerialSchema,
+  },
+  { additionalProperties: false },
+);
+export type WorkshopIssueRequest = Static<typeof WorkshopIssueRequestSchema>;
+/** Operator: record the key a certificate the CA issued (couriered, or a demo seed) was written onto. */
+export const TokenBindingRequestSchema = Type.Object(
+  { tokenSerial: TokenSerialSchema },
+  { additionalProperties: false },
+);
+export type TokenBindingRequest = Static<typeof TokenBindingRequestSchema>;
+
+/** An unlock as operators see it (the audit of POST /v1/unlocks). */
+export const AdminUnlockSchema = Type.Object({
+  unlockId: Type.String(),
+  applianceId: Type.String(),
+  certificateSerial: Type.String(),
+  tokenSerial: Type.String(),
+  day: Type.String(),
+  outcome: literals(['granted', 'identity-mismatch', 'limit-reached'] as const),
+  at: IsoTime,
+});
+export type AdminUnlock = Static<typeof AdminUnlockSchema>;
+export const AdminUnlockListResponseSchema = Type.Object({ unlocks: Type.Array(AdminUnlockSchema) });
 
 /** Error responses to document on a route. */
 export function errorResponses(...codes: number[]): Record<number, TSchema> {

@@ -1,7 +1,9 @@
 // Issuance, revocation, voiding and the CRL. Issuance is serialised and idempotent: the same idempotency key
 // (or the same key pair for the same order) returns the stored certificate; a second, different request is
 // refused. A voided certificate is revoked and never handed out again, under any key.
+import { timingSafeEqual } from 'node:crypto';
 import { KEY_EVIDENCE_RULE, keyEvidenceProblems } from '@certkiosk/config';
+import { normaliseCertificateSerial } from '../../contract/after-sales.js';
 import {
   allowedIdentityRoles,
   hexEqual,
@@ -12,13 +14,16 @@ import {
   personMatch,
   verifyApplianceSignature,
 } from '../../contract/identity.js';
-import { applyOrderAction, CERTIFICATE_EXISTS_STATUSES } from '../../contract/order-status.js';
+import { applyOrderAction, CERTIFICATE_EXISTS_STATUSES, ORDER_KINDS } from '../../contract/order-status.js';
 import type {
   AdminCertificate,
+  AnyIssueRequest,
+  ApplianceRevokeRequest,
   IdentityStatement,
-  IssueCertificateRequest,
   IssuedCertificate,
   KeyEvidence,
+  Order,
+  RenewalIssueRequest,
   Revocation,
   RevocationReason,
   VoidCertificateRequest,
@@ -34,7 +39,7 @@ import { checkCsr } from './csr.js';
 import { PROFILES } from './profiles.js';
 import { CA_SIGNING_ALGORITHM, x509 } from './x509.js';
 
-interface CertRow {
+export interface CertRow {
   serial: string;
   order_id: string;
   idempotency_key: string;
@@ -53,6 +58,8 @@ interface CertRow {
   key_evidence_json?: string | null;
   identity_statement_json?: string | null;
   identity_signature?: string | null;
+  /** The key (token serial) the key pair is on: from the key evidence, or the CA's key workshop. */
+  token_serial?: string | null;
 }
 
 /** The appliance asking for an issuance (authenticated by its request signature). */
@@ -110,9 +117,7 @@ export function crlNumberOf(crl: x509.X509Crl): bigint | null {
 const VOID_REVOCATION_REASON: RevocationReason = 'superseded';
 
 /** Serials compare as central stores them: lower-case hex without the DER sign byte. */
-function normaliseSerial(serial: string): string {
-  return serial.toLowerCase().replace(/^(00)+(?=.)/, '');
-}
+const normaliseSerial = normaliseCertificateSerial;
 
 /** KEY_EVIDENCE_RULE (@certkiosk/config), or KEY_EVIDENCE_REFUSED naming every attribute that breaks it. */
 function checkKeyEvidence(e: KeyEvidence): void {
@@ -126,7 +131,7 @@ function checkKeyEvidence(e: KeyEvidence): void {
 }
 
 /** The identity statement is about this request's order, made by the requesting appliance, signed by its key. */
-function checkStatementSignature(req: IssueCertificateRequest, appliance: IssuingAppliance): void {
+function checkStatementSignature(req: AnyIssueRequest, appliance: IssuingAppliance): void {
   const { statement, signature } = req.identityStatement;
   if (statement.orderId !== req.orderId) {
     throw new CentralError(
@@ -157,6 +162,8 @@ function toAdminCertificate(r: CertRow): AdminCertificate {
     notAfter: r.not_after,
     issuedAt: r.issued_at,
     ...(r.key_evidence_json ? { keyEvidence: JSON.parse(r.key_evidence_json) as KeyEvidence } : {}),
+    ...(r.token_serial ? { tokenSerial: r.token_serial } : {}),
+    certificatePem: r.certificate_pem,
     ...(r.identity_statement_json && r.identity_signature
       ? {
           identityStatement: {
@@ -246,16 +253,13 @@ export class CertificateIssuer {
   }
 
   /** Issue for an appliance; one request at a time so checks and writes cannot interleave. */
-  issue(req: IssueCertificateRequest, appliance: IssuingAppliance): Promise<IssuedCertificate> {
+  issue(req: AnyIssueRequest, appliance: IssuingAppliance): Promise<IssuedCertificate> {
     const run = this.queue.then(() => this.issueNow(req, appliance));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async issueNow(
-    req: IssueCertificateRequest,
-    appliance: IssuingAppliance,
-  ): Promise<IssuedCertificate> {
+  private async issueNow(req: AnyIssueRequest, appliance: IssuingAppliance): Promise<IssuedCertificate> {
     checkKeyEvidence(req.keyEvidence);
     const checked = await checkCsr(req.csrPem);
     checkStatementSignature(req, appliance);
@@ -275,46 +279,27 @@ export class CertificateIssuer {
       )
       .get(req.orderId, checked.publicKeySha256, appliance.id) as CertRow | undefined;
     if (sameKey) return this.toIssued(sameKey);
-    const row = admitPickupCode(this.orders, this.pickupPublicKeyPem, {
-      pickupCode: req.pickupCode,
-      hall: appliance.hall,
-      now: this.now(),
-      orderId: req.orderId,
-    });
+    const { row, previous } = this.admit(req, appliance, checked.publicKeySha256);
     const revokedKey = this.db
       .prepare(
         'SELECT 1 FROM certificates WHERE order_id = ? AND public_key_sha256 = ? AND revoked_at IS NOT NULL',
       )
       .get(req.orderId, checked.publicKeySha256);
     if (revokedKey) throw new CentralError('CSR_KEY_REVOKED');
-    this.checkIdentity(req, row);
+    this.checkIdentity(req, row, previous);
 
+    const kind = ORDER_KINDS[row.business_type];
+    // Reissue: the lost key's certificate is revoked (committed on its own) before the new one is signed. A
+    // retry after a crash in between finds it revoked and goes on: revoked once, the order still approved.
+    if (previous && kind.revocationAtIssuance) {
+      const reason = kind.revocationAtIssuance;
+      this.db.transaction(() => {
+        const p = this.rowBySerial(previous.serial);
+        if (!p.revoked_at) this.markRevoked(p, reason, new Date(this.now()).toISOString());
+      })();
+    }
     const order = this.orders.toOrder(row);
-    const profile = PROFILES[order.certificateType];
-    const notBefore = new Date(this.now() - 5 * 60_000);
-    const caEnd = this.ca.issuingCert.notAfter;
-    const wanted = addYears(notBefore, order.serviceYears);
-    const notAfter = new Date(Math.min(wanted.getTime(), caEnd.getTime()));
-    const urls = this.publicUrls();
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: randomSerialHex(),
-      subject: profile.subject(order),
-      issuer: this.ca.issuingCert.subjectName,
-      notBefore,
-      notAfter,
-      signingAlgorithm: CA_SIGNING_ALGORITHM,
-      publicKey: checked.csr.publicKey,
-      signingKey: this.ca.issuingKey,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(profile.keyUsage, true),
-        new x509.ExtendedKeyUsageExtension(profile.extendedKeyUsage),
-        await x509.SubjectKeyIdentifierExtension.create(checked.csr.publicKey),
-        await x509.AuthorityKeyIdentifierExtension.create(this.ca.issuingCert),
-        new x509.CRLDistributionPointsExtension([urls.crl]),
-        new x509.AuthorityInfoAccessExtension({ caIssuers: urls.caIssuers }),
-      ],
-    });
+    const cert = await this.makeCertificate(order, checked.csr.publicKey, new Date(this.now() - 5 * 60_000));
     const issuedAt = new Date(this.now()).toISOString();
     const r: CertRow = {
       serial: cert.serialNumber,
@@ -330,14 +315,15 @@ export class CertificateIssuer {
       revocation_reason: null,
       appliance_id: appliance.id,
       voided_at: null,
+      token_serial: req.keyEvidence.tokenSerial,
     };
     this.db.transaction(() => {
       this.db
         .prepare(
           `INSERT INTO certificates (serial, order_id, idempotency_key, appliance_id, profile, public_key_sha256,
             certificate_pem, not_before, not_after, issued_at, key_evidence_json, identity_statement_json,
-            identity_signature)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            identity_signature, token_serial)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           r.serial,
@@ -353,17 +339,125 @@ export class CertificateIssuer {
           JSON.stringify(req.keyEvidence),
           JSON.stringify(req.identityStatement.statement),
           req.identityStatement.signature,
+          r.token_serial,
         );
-      this.orders.act(req.orderId, { action: 'issue-at-kiosk' });
+      this.orders.act(req.orderId, { action: kind.issueAction });
     })();
     return this.toIssued(r);
   }
 
+  /** Sign a leaf for an order: the profile's subject and usages, `serviceYears` from notBefore (within the CA). */
+  private async makeCertificate(
+    order: Order,
+    publicKey: x509.PublicKey | CryptoKey,
+    notBefore: Date,
+  ): Promise<x509.X509Certificate> {
+    const profile = PROFILES[order.certificateType];
+    const caEnd = this.ca.issuingCert.notAfter;
+    const wanted = addYears(notBefore, order.serviceYears);
+    const notAfter = new Date(Math.min(wanted.getTime(), caEnd.getTime()));
+    const urls = this.publicUrls();
+    return x509.X509CertificateGenerator.create({
+      serialNumber: randomSerialHex(),
+      subject: profile.subject(order),
+      issuer: this.ca.issuingCert.subjectName,
+      notBefore,
+      notAfter,
+      signingAlgorithm: CA_SIGNING_ALGORITHM,
+      publicKey,
+      signingKey: this.ca.issuingKey,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(profile.keyUsage, true),
+        new x509.ExtendedKeyUsageExtension(profile.extendedKeyUsage),
+        await x509.SubjectKeyIdentifierExtension.create(publicKey),
+        await x509.AuthorityKeyIdentifierExtension.create(this.ca.issuingCert),
+        new x509.CRLDistributionPointsExtension([urls.crl]),
+        new x509.AuthorityInfoAccessExtension({ caIssuers: urls.caIssuers }),
+      ],
+    });
+  }
+
+  /**
+   * The order a request is admitted to issue for, by the kind of order's admission (ORDER_KINDS): its pickup
+   * code (new, reissue), or the certificate it renews on the key in the writer (renewal); and for renewal and
+   * reissue the certificate it renews or replaces.
+   */
+  private admit(
+    req: AnyIssueRequest,
+    appliance: IssuingAppliance,
+    publicKeySha256: string,
+  ): { row: OrderRow; previous?: CertRow } {
+    let row: OrderRow;
+    if ('pickupCode' in req) {
+      row = admitPickupCode(this.orders, this.pickupPublicKeyPem, {
+        pickupCode: req.pickupCode,
+        hall: appliance.hall,
+        now: this.now(),
+        orderId: req.orderId,
+      });
+      if (ORDER_KINDS[row.business_type].admission !== 'pickup-code')
+        throw new CentralError('ISSUANCE_ADMISSION_MISSING');
+    } else {
+      row = this.admitRenewal(req, appliance, publicKeySha256);
+    }
+    const serial = ORDER_KINDS[row.business_type].previousCertificate
+      ? row.previous_certificate_serial
+      : null;
+    return serial ? { row, previous: this.rowBySerial(serial) } : { row };
+  }
+
+  /**
+   * A paid renewal, at a kiosk of its hall, for the certificate on the key in the writer: that certificate is
+   * good, and the new key pair is a new one on the same key.
+   */
+  private admitRenewal(
+    req: RenewalIssueRequest,
+    appliance: IssuingAppliance,
+    publicKeySha256: string,
+  ): OrderRow {
+    const row = this.orders.row(req.orderId);
+    const kind = ORDER_KINDS[row.business_type];
+    if (kind.admission !== 'previous-certificate') {
+      throw new CentralError(
+        'ISSUANCE_ADMISSION_MISSING',
+        `Order ${row.id} is a ${row.business_type} order: it is collected with its pickup code.`,
+      );
+    }
+    if (row.hall !== appliance.hall) {
+      throw new CentralError('ORDER_WRONG_HALL', `This renewal is to be collected at hall ${row.hall}.`);
+    }
+    if (CERTIFICATE_EXISTS_STATUSES.includes(row.status)) throw new CentralError('ORDER_ALREADY_ISSUED');
+    if (!applyOrderAction(row.status, kind.issueAction, row.business_type).ok) {
+      throw new CentralError('RENEWAL_NOT_PAID', `The renewal order is "${row.status}", not paid yet.`);
+    }
+    const prev = row.previous_certificate_serial
+      ? this.rowBySerial(row.previous_certificate_serial)
+      : undefined;
+    if (!prev || normaliseSerial(req.previousCertificateSerial) !== prev.serial) {
+      throw new CentralError(
+        'RENEWAL_WRONG_KEY',
+        `This order renews certificate ${prev?.serial ?? '(none)'}, not ${req.previousCertificateSerial}.`,
+      );
+    }
+    if (prev.revoked_at) throw new CentralError('CERTIFICATE_REVOKED');
+    if (Date.parse(prev.not_after) <= this.now()) throw new CentralError('CERTIFICATE_EXPIRED');
+    if (kind.sameToken && prev.token_serial !== req.keyEvidence.tokenSerial) {
+      throw new CentralError(
+        'RENEWAL_WRONG_KEY',
+        `The new key pair must be generated on the key holding certificate ${prev.serial}, not on token ${req.keyEvidence.tokenSerial}.`,
+      );
+    }
+    if (publicKeySha256 === prev.public_key_sha256) throw new CentralError('CSR_KEY_REUSED');
+    return row;
+  }
+
   /**
    * The statement's role may collect this order, its card HMACs are that role's person's, and the check is
-   * recent. (Its signature, order and appliance were checked first: checkStatementSignature.)
+   * recent. For a renewal or reissue the person is also the one of the certificate it renews or replaces.
+   * (Its signature, order and appliance were checked first: checkStatementSignature.)
    */
-  private checkIdentity(req: IssueCertificateRequest, row: OrderRow): void {
+  private checkIdentity(req: AnyIssueRequest, row: OrderRow, previous?: CertRow): void {
     const st = req.identityStatement.statement;
     const checkedAt = Date.parse(st.checkedAt);
     const now = this.now();
@@ -389,15 +483,213 @@ export class CertificateIssuer {
         `The ${st.role} may not collect this ${row.certificate_type} order (allowed: ${allowed.join(', ') || 'nobody'}).`,
       );
     }
-    const person = people[IDENTITY_ROLE_FIELDS[st.role]];
-    const expected = person ? personMatch(OrderService.identitySalt(row), person) : undefined;
-    if (
-      !expected ||
-      !hexEqual(st.cardIdHmac, expected.idHmac) ||
-      !hexEqual(st.cardNameHmac, expected.nameHmac)
-    ) {
-      throw new CentralError('IDENTITY_MISMATCH');
+    const salt = OrderService.identitySalt(row);
+    const persons = [people[IDENTITY_ROLE_FIELDS[st.role]]];
+    if (previous)
+      persons.push(this.orders.people(this.orders.row(previous.order_id))[IDENTITY_ROLE_FIELDS[st.role]]);
+    for (const person of persons) {
+      const expected = person ? personMatch(salt, person) : undefined;
+      if (
+        !expected ||
+        !hexEqual(st.cardIdHmac, expected.idHmac) ||
+        !hexEqual(st.cardNameHmac, expected.nameHmac)
+      ) {
+        throw new CentralError('IDENTITY_MISMATCH');
+      }
     }
+  }
+
+  // ---- the CA's own issuance (couriered keys, demo seed) and the key a certificate is on ----
+
+  /**
+   * The CA's own issuance, without a kiosk: the key workshop certifying a key to be couriered, and the demo
+   * seed. No order status changes (the caller ships, or walks the seed on). `notBefore` may be in the past
+   * (the seed's certificates due for renewal).
+   */
+  async issueAtCa(
+    orderId: string,
+    key: { publicKey: x509.PublicKey | CryptoKey; publicKeySha256: string; tokenSerial: string },
+    notBefore = new Date(this.now() - 5 * 60_000),
+  ): Promise<IssuedCertificate> {
+    const order = this.orders.get(orderId);
+    const cert = await this.makeCertificate(order, key.publicKey, notBefore);
+    const r: CertRow = {
+      serial: cert.serialNumber,
+      order_id: orderId,
+      idempotency_key: `ca:${orderId}:${cert.serialNumber}`,
+      profile: order.certificateType,
+      public_key_sha256: key.publicKeySha256,
+      certificate_pem: pemOf(cert),
+      not_before: cert.notBefore.toISOString(),
+      not_after: cert.notAfter.toISOString(),
+      issued_at: new Date(this.now()).toISOString(),
+      revoked_at: null,
+      revocation_reason: null,
+      appliance_id: null,
+      voided_at: null,
+      token_serial: key.tokenSerial,
+    };
+    this.db
+      .prepare(
+        `INSERT INTO certificates (serial, order_id, idempotency_key, appliance_id, profile, public_key_sha256,
+          certificate_pem, not_before, not_after, issued_at, token_serial)
+         VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        r.serial,
+        r.order_id,
+        r.idempotency_key,
+        r.profile,
+        r.public_key_sha256,
+        r.certificate_pem,
+        r.not_before,
+        r.not_after,
+        r.issued_at,
+        r.token_serial,
+      );
+    return this.toIssued(r);
+  }
+
+  /**
+   * The key workshop (operator): certify a CSR made on the key to be couriered for an approved courier order,
+   * recording the key's serial; the order is then shipped. Certifying the same key again answers the same.
+   */
+  workshopIssue(orderId: string, csrPem: string, tokenSerial: string): Promise<IssuedCertificate> {
+    const run = this.queue.then(async () => {
+      const checked = await checkCsr(csrPem);
+      const row = this.orders.row(orderId);
+      if (row.delivery !== 'courier') {
+        throw new CentralError(
+          'ORDER_ILLEGAL_TRANSITION',
+          'This order is collected at a kiosk, where its key is made.',
+        );
+      }
+      const current = this.db
+        .prepare('SELECT * FROM certificates WHERE order_id = ? AND voided_at IS NULL AND revoked_at IS NULL')
+        .get(orderId) as CertRow | undefined;
+      if (current) {
+        if (current.public_key_sha256 === checked.publicKeySha256 && current.token_serial === tokenSerial)
+          return this.toIssued(current);
+        throw new CentralError('ORDER_ALREADY_ISSUED');
+      }
+      if (row.status !== 'approved') {
+        throw new CentralError('ORDER_NOT_APPROVED', `The order is "${row.status}", not approved.`);
+      }
+      return this.issueAtCa(orderId, {
+        publicKey: checked.csr.publicKey,
+        publicKeySha256: checked.publicKeySha256,
+        tokenSerial,
+      });
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Record the key a certificate the CA issued (no kiosk) is on: the workshop's record of a couriered key, or
+   * the demo's SoftHSM token holding a seeded certificate. Kiosk-issued certificates keep their key evidence.
+   */
+  bindToken(serial: string, tokenSerial: string): AdminCertificate {
+    const r = this.rowBySerial(serial);
+    if (r.appliance_id !== null) {
+      throw new CentralError(
+        'CERTIFICATE_WRONG_APPLIANCE',
+        'This certificate was issued at a kiosk onto the key its key evidence names.',
+      );
+    }
+    this.db.prepare('UPDATE certificates SET token_serial = ? WHERE serial = ?').run(tokenSerial, r.serial);
+    return this.adminCertificate(r.serial);
+  }
+
+  /**
+   * A certificate of ours on the key a kiosk names (the certificate's serial and the key's token serial, read
+   * from the key in the writer); CERTIFICATE_NOT_OURS for an unknown serial and for another key alike, so a
+   * serial alone (from a CRL or a signed document) opens nothing.
+   */
+  certificateOnKey(serial: string, tokenSerial: string): CertRow {
+    const r = this.db.prepare('SELECT * FROM certificates WHERE serial = ?').get(normaliseSerial(serial)) as
+      | CertRow
+      | undefined;
+    const onKey = r?.token_serial ?? '';
+    const want = Buffer.from(onKey, 'utf8');
+    const got = Buffer.from(tokenSerial, 'utf8');
+    const same = want.length === got.length && timingSafeEqual(want, got);
+    if (!r || !onKey || !same) throw new CentralError('CERTIFICATE_NOT_OURS');
+    return r;
+  }
+
+  /** The newest certificate of an order that was not voided (its current one). */
+  currentCertificateOf(orderId: string): CertRow | undefined {
+    return this.db
+      .prepare(
+        'SELECT * FROM certificates WHERE order_id = ? AND voided_at IS NULL ORDER BY issued_at DESC, serial LIMIT 1',
+      )
+      .get(orderId) as CertRow | undefined;
+  }
+
+  /** The issuing CA's distinguished name (what certificates name as their issuer). */
+  issuerName(): string {
+    return this.ca.issuingCert.subject;
+  }
+
+  /**
+   * A kiosk revokes the certificate a renewal or reissue order names, with a reason its kind allows
+   * (ORDER_KINDS): a renewal once the new certificate was issued by this kiosk, and only when the profile
+   * revokes renewed certificates; a reissue once approved (central also does it at issuance). Revoking a
+   * revoked certificate answers its revocation again (idempotent; revoked once, listed once in the CRL).
+   */
+  revokeForOrder(
+    serial: string,
+    appliance: { id: string; hall: string },
+    req: ApplianceRevokeRequest,
+  ): Revocation {
+    return this.db.transaction((): Revocation => {
+      const cert = this.db
+        .prepare('SELECT * FROM certificates WHERE serial = ?')
+        .get(normaliseSerial(serial)) as CertRow | undefined;
+      if (!cert) throw new CentralError('CERTIFICATE_NOT_OURS');
+      const order = this.orders.row(req.orderId);
+      const kind = ORDER_KINDS[order.business_type];
+      if (!kind.previousCertificate || order.previous_certificate_serial !== cert.serial) {
+        throw new CentralError(
+          'REVOCATION_NOT_ALLOWED',
+          `Order ${order.id} does not renew or replace certificate ${cert.serial}.`,
+        );
+      }
+      if (!kind.revocationReasons.includes(req.reason)) {
+        throw new CentralError(
+          'REVOCATION_REASON_NOT_ALLOWED',
+          `A ${order.business_type} order revokes with ${kind.revocationReasons.join(' or ')}, not ${req.reason}.`,
+        );
+      }
+      if (order.hall !== appliance.hall) {
+        throw new CentralError('ORDER_WRONG_HALL', `This order belongs to hall ${order.hall}.`);
+      }
+      if (kind.previousCertificateFate === 'per-profile-after-verified') {
+        if (PROFILES[cert.profile].renewal !== 'revoke-previous') {
+          throw new CentralError(
+            'REVOCATION_NOT_ALLOWED',
+            `The ${cert.profile} profile lets a renewed certificate run out; it is not revoked.`,
+          );
+        }
+        if (!CERTIFICATE_EXISTS_STATUSES.includes(order.status))
+          throw new CentralError('REVOCATION_TOO_EARLY');
+        if (this.currentCertificateOf(order.id)?.appliance_id !== appliance.id) {
+          throw new CentralError(
+            'CERTIFICATE_WRONG_APPLIANCE',
+            'Only the kiosk that issued the renewal revokes the certificate it replaces.',
+          );
+        }
+      } else if (order.status !== 'approved' && !CERTIFICATE_EXISTS_STATUSES.includes(order.status)) {
+        throw new CentralError('ORDER_NOT_APPROVED', `The reissue order is "${order.status}", not approved.`);
+      }
+      if (cert.revoked_at && cert.revocation_reason) {
+        return { serialNumber: cert.serial, reason: cert.revocation_reason, revokedAt: cert.revoked_at };
+      }
+      const at = new Date(this.now()).toISOString();
+      this.markRevoked(cert, req.reason, at);
+      return { serialNumber: cert.serial, reason: req.reason, revokedAt: at };
+    })();
   }
 
   /** The certificates of an order, newest first, as operators see them (evidence and identity check included). */
@@ -438,8 +730,10 @@ export class CertificateIssuer {
         voidedAt,
       });
       if (r.voided_at && r.revoked_at) return answer(r.revoked_at, r.voided_at);
-      const status = this.orders.row(r.order_id).status;
-      const t = applyOrderAction(status, 'void-issuance');
+      const orderRow = this.orders.row(r.order_id);
+      const status = orderRow.status;
+      const voidAction = ORDER_KINDS[orderRow.business_type].voidAction;
+      const t = applyOrderAction(status, voidAction, orderRow.business_type);
       if (!t.ok) {
         if (CERTIFICATE_EXISTS_STATUSES.includes(status)) throw new CentralError('ORDER_ALREADY_ACTIVATED');
         throw new CentralError('ORDER_ILLEGAL_TRANSITION', t.message, { status });
@@ -453,7 +747,7 @@ export class CertificateIssuer {
         )
         .run(at, req.journeyId, req.reason, r.serial);
       this.orders.act(r.order_id, {
-        action: 'void-issuance',
+        action: voidAction,
         reason: `Certificate ${r.serial} voided by appliance ${applianceId}, journey ${req.journeyId}: ${req.reason}`,
       });
       return answer(r.revoked_at ?? at, at);

@@ -15,17 +15,24 @@ export const STATUS_LABELS: Record<OrderStatus, [zh: string, en: string]> = {
   'under-review': ['审核中', 'Under review'],
   rejected: ['已驳回', 'Rejected'],
   approved: ['审核通过，可到大厅自助领取', 'Approved — collect at the kiosk'],
-  issued: ['已在自助终端领取', 'Collected at the kiosk'],
+  // Central signed the certificate; only the kiosk's activation report says it is on the key with its PIN set.
+  issued: ['已签发，待写入', 'Issued, not yet written to the key'],
   shipped: ['已快递寄出', 'Shipped by courier'],
   activated: ['已激活', 'Activated'],
   invoiced: ['已开票', 'Invoiced'],
 };
 
+/** What the applicant reads for the order: a kiosk order that reached `activated` was collected (written, PIN set). */
+export function statusLabel(order: Pick<Order, 'status' | 'delivery'>): [zh: string, en: string] {
+  if (order.status === 'activated' && order.delivery === 'kiosk') return ['已领取', 'Collected at the kiosk'];
+  return STATUS_LABELS[order.status];
+}
+
 const typeLabel = (t: Order['certificateType']) =>
   `${CERTIFICATE_TYPE_LABELS[t].zh} ${CERTIFICATE_TYPE_LABELS[t].en}`;
 
 export async function renderPhonePage(order: Order, pickup: PickupCodeResponse | null): Promise<string> {
-  const [zh, en] = STATUS_LABELS[order.status];
+  const [zh, en] = statusLabel(order);
   const who = order.holder ?? order.legalRepresentative;
   const parts = [
     `<div class="card"><h1>订单 ${esc(order.id)}</h1>

@@ -81,13 +81,38 @@ describe('GET /lookup/:orderId/:receiptToken', () => {
     expect(r.headers['content-security-policy']).toContain("default-src 'none'");
     expect(r.body).toContain(order.id);
     expect(r.body).toContain('data-status="issued"');
-    expect(r.body).toContain('已在自助终端领取');
+    // Signed by central, but not yet reported written and activated by the kiosk.
+    expect(r.body).toContain('已签发，待写入');
+    expect(r.body).not.toContain('已领取');
     expect(r.body).toContain('自然人证书');
     expect(r.body).toContain('<span data-holder>张*</span>');
     expect(r.body).toContain('¥180.00');
     for (const personal of [NATURAL_PERSON.holder!.idNumber, '张伟', '13800138000', '4403**'])
       expect(r.body).not.toContain(personal);
     expect(r.body).toContain('data-invoice-form');
+  });
+
+  it('says 已领取 only once the kiosk reported the certificate written and activated, and for a kiosk order only', async () => {
+    const { order, path } = await issued();
+    const status = async () => {
+      const body = (await get(path)).body;
+      return /data-status="([a-z-]+)">([^<]*)</.exec(body)?.slice(1);
+    };
+    expect(await status()).toEqual(['issued', '已签发，待写入']);
+    const activated = {
+      id: `evt-receipt-${order.id}`,
+      type: 'certificate.activated',
+      occurredAt: new Date().toISOString(),
+      payload: {},
+      orderId: order.id,
+    };
+    const sent = await h.signed('POST', '/v1/events', { events: [activated] });
+    expect(sent.statusCode, sent.body).toBe(200);
+    expect(await status()).toEqual(['activated', '已领取']);
+    // A couriered order that was activated was never collected at a kiosk.
+    const { statusLabel } = await import('./phone-page.js');
+    expect(statusLabel({ status: 'activated', delivery: 'courier' })[0]).toBe('已激活');
+    expect(statusLabel({ status: 'issued', delivery: 'kiosk' })[0]).not.toContain('领取');
   });
 
   it('answers 404 for a wrong token, another order’s token, a bare order id and an unknown order alike', async () => {

@@ -7,7 +7,7 @@ import type { OrderStatus } from '../../contract/order-status.js';
 import type { Order } from '../../contract/schemas.js';
 import { INVOICEABLE_STATUSES, type InvoiceRequest } from '../invoice-requests.js';
 import { esc, layout } from './html.js';
-import { STATUS_LABELS } from './phone-page.js';
+import { statusLabel } from './phone-page.js';
 
 /** Central's times on its pages are the halls' local time. */
 const PAGE_TIME_ZONE = 'Asia/Shanghai';
@@ -78,7 +78,7 @@ ${error}<details${input.formError ? ' open' : ''}><summary>修改 Change</summar
 
 export function renderReceiptPage(input: ReceiptPageInput): string {
   const { order } = input;
-  const [zh, en] = STATUS_LABELS[order.status];
+  const [zh, en] = statusLabel(order);
   const type = CERTIFICATE_TYPE_LABELS[order.certificateType];
   const person = maskedPerson(order);
   const card = `<div class="card" data-order-id="${esc(order.id)}"><h1>订单 Order ${esc(order.id)}</h1>

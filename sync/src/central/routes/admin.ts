@@ -5,6 +5,7 @@ import type { OrderAction, OrderStatus } from '../../contract/order-status.js';
 import {
   AdminCertificateListResponseSchema,
   AdminCertificateSchema,
+  AdminUnlockListResponseSchema,
   AlarmListResponseSchema,
   AlarmSchema,
   ApplianceListResponseSchema,
@@ -14,6 +15,7 @@ import {
   type CreateOrderRequest,
   CreateOrderRequestSchema,
   errorResponses,
+  IssuedCertificateSchema,
   type OrderActionRequest,
   OrderActionRequestSchema,
   OrderActionResponseSchema,
@@ -29,6 +31,10 @@ import {
   type RevokeRequest,
   RevokeRequestSchema,
   StatementImportResponseSchema,
+  type TokenBindingRequest,
+  TokenBindingRequestSchema,
+  type WorkshopIssueRequest,
+  WorkshopIssueRequestSchema,
 } from '../../contract/schemas.js';
 import { isAdminRequest } from '../admin-auth.js';
 import { ApplianceRegistry, type ApplianceRow } from '../appliances.js';
@@ -40,7 +46,9 @@ const ADMIN: Array<Record<string, string[]>> = [{ adminToken: [] }, { adminSessi
 /** Actions central applies only as part of another operation (it also writes the certificate side). */
 const OWN_ENDPOINT_ACTIONS: Partial<Record<OrderAction, string>> = {
   'issue-at-kiosk': 'certificate issuance (POST /v1/certificates)',
+  'issue-renewal': 'certificate issuance (POST /v1/certificates)',
   'void-issuance': 'voiding the certificate at the issuing kiosk (POST /v1/certificates/:serialNumber/void)',
+  'void-renewal': 'voiding the certificate at the issuing kiosk (POST /v1/certificates/:serialNumber/void)',
 };
 const OrderParams = Type.Object({ orderId: Type.String({ maxLength: 64 }) });
 
@@ -372,6 +380,51 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => ({ certificates: ctx.issuer.certificatesOfOrder(req.params.orderId) }),
+  );
+
+  app.post<{ Params: { orderId: string }; Body: WorkshopIssueRequest }>(
+    '/orders/:orderId/certificates',
+    {
+      schema: {
+        summary:
+          'The CA’s key workshop: certify a CSR made on a key to be couriered (approved courier order), recording the key’s token serial; then ship the order',
+        tags: ['admin', 'ca'],
+        security: ADMIN,
+        params: OrderParams,
+        body: WorkshopIssueRequestSchema,
+        response: { 200: IssuedCertificateSchema, ...errorResponses(400, 401, 404, 409) },
+      },
+    },
+    async (req) => ctx.issuer.workshopIssue(req.params.orderId, req.body.csrPem, req.body.tokenSerial),
+  );
+
+  app.post<{ Params: { serial: string }; Body: TokenBindingRequest }>(
+    '/certificates/:serial/token',
+    {
+      schema: {
+        summary:
+          'Record the key (token serial) a CA-issued certificate is on — a couriered key, or the demo’s SoftHSM token holding a seeded certificate',
+        tags: ['admin', 'ca'],
+        security: ADMIN,
+        params: Type.Object({ serial: Type.String({ pattern: '^[0-9a-fA-F]{1,42}$' }) }),
+        body: TokenBindingRequestSchema,
+        response: { 200: AdminCertificateSchema, ...errorResponses(400, 401, 403, 404) },
+      },
+    },
+    async (req) => ctx.issuer.bindToken(req.params.serial, req.body.tokenSerial),
+  );
+
+  app.get(
+    '/unlocks',
+    {
+      schema: {
+        summary: 'PIN unlocks kiosks asked for (granted, wrong ID card, over the daily limit), newest first',
+        tags: ['admin', 'after-sales'],
+        security: ADMIN,
+        response: { 200: AdminUnlockListResponseSchema, ...errorResponses(401) },
+      },
+    },
+    async () => ({ unlocks: ctx.afterSales.unlocks() }),
   );
 
   app.get<{ Params: { serial: string } }>(

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChangeFeedResponse, EventBatchResponse, Order } from '../../contract/schemas.js';
+import type { ChangeFeedResponse, EventBatchResponse } from '../../contract/schemas.js';
 import { type Harness, newApplianceKey, startHarness, TO_APPROVED } from '../testing.js';
 
 let h: Harness;
@@ -135,75 +135,6 @@ describe('POST /v1/heartbeat and the fleet view', () => {
     expect((await h.signed('POST', '/v1/heartbeat', { ...hb, parkedEvents: -1 })).statusCode).toBe(400);
     const { parkedEvents: _, ...withoutParked } = hb;
     expect((await h.signed('POST', '/v1/heartbeat', withoutParked)).statusCode).toBe(400);
-  });
-});
-
-describe('POST /v1/activations', () => {
-  it('activates a couriered order with its code; wrong codes count down and then lock', async () => {
-    const shipped = await h.admin('POST', '/admin/v1/orders', {
-      certificateType: 'natural-person',
-      businessType: 'new',
-      serviceYears: 1,
-      hall: 'SZ-FUTIAN',
-      delivery: 'courier',
-      applicant: { name: '张伟', phone: '13800138000' },
-      holder: { name: '张伟', idNumber: '440304199001011233' },
-    });
-    const id = (shipped.json() as Order).id;
-    for (const action of [...TO_APPROVED])
-      await h.admin('POST', `/admin/v1/orders/${id}/actions`, { action });
-    const ship = (await h.admin('POST', `/admin/v1/orders/${id}/actions`, { action: 'ship' })).json() as {
-      activationCode: string;
-    };
-    expect(ship.activationCode).toMatch(/^\d{6}$/);
-    const wrong = ship.activationCode === '000000' ? '000001' : '000000';
-    const w = await h.signed('POST', '/v1/activations', { orderId: id, code: wrong });
-    expect(w.json()).toMatchObject({
-      statusCode: 403,
-      code: 'ACTIVATION_CODE_WRONG',
-      message: expect.stringContaining('4 tries left'),
-    });
-    const ok = await h.signed('POST', '/v1/activations', { orderId: id, code: ship.activationCode });
-    expect(ok.json()).toMatchObject({ order: { id, status: 'activated' } });
-    expect(
-      (await h.signed('POST', '/v1/activations', { orderId: id, code: ship.activationCode })).json(),
-    ).toMatchObject({
-      code: 'ACTIVATION_NOT_AVAILABLE',
-    });
-    expect((await h.signed('POST', '/v1/activations', { orderId: id, code: '12ab56' })).statusCode).toBe(400);
-  });
-
-  it('locks after five wrong codes and expires after 30 days', async () => {
-    const mk = async () => {
-      const { order } = await h.order(TO_APPROVED, { delivery: 'courier' });
-      return {
-        id: order.id,
-        code: (
-          (await h.admin('POST', `/admin/v1/orders/${order.id}/actions`, { action: 'ship' })).json() as {
-            activationCode: string;
-          }
-        ).activationCode,
-      };
-    };
-    const a = await mk();
-    const wrong = a.code === '999999' ? '999998' : '999999';
-    for (let i = 0; i < 4; i++) await h.signed('POST', '/v1/activations', { orderId: a.id, code: wrong });
-    expect((await h.signed('POST', '/v1/activations', { orderId: a.id, code: wrong })).json()).toMatchObject({
-      statusCode: 423,
-    });
-    expect((await h.signed('POST', '/v1/activations', { orderId: a.id, code: a.code })).json()).toMatchObject(
-      {
-        code: 'ACTIVATION_LOCKED',
-      },
-    );
-    const b = await mk();
-    h.clock.ms += 31 * 24 * 3600 * 1000;
-    expect((await h.signed('POST', '/v1/activations', { orderId: b.id, code: b.code })).json()).toMatchObject(
-      {
-        statusCode: 410,
-        code: 'ACTIVATION_CODE_EXPIRED',
-      },
-    );
   });
 });
 

@@ -1,19 +1,30 @@
 // Endpoints an appliance calls. Enrolment is signed with the key being enrolled and needs the operator's
 // one-time enrolment code (except the loopback auto-approve demo); every other one needs an approved
 // appliance's signature (see appliance-auth.ts). Order data reaches an appliance only through its pickup code
-// (POST /v1/pickup-codes/check) and only as an ApplianceOrder: no ID number, full name or phone.
+// (POST /v1/pickup-codes/check) and only as an ApplianceOrder: no ID number, full name or phone. After-sales
+// (certificate status, activation, renewal, unlock) names the key in the writer by its certificate serial and
+// its token serial; a renewal's ApplianceOrder comes with that key, as a pickup's comes with its code.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { readSignatureHeaders } from '../../contract/request-signing.js';
 import {
+  ActivationPreviewSchema,
   type ActivationRequest,
   ActivationRequestSchema,
   ActivationResponseSchema,
+  type AnyIssueRequest,
+  AnyIssueRequestSchema,
   ApplianceOrderSchema,
   ApplianceOrderStatusSchema,
+  type ApplianceRevokeRequest,
+  ApplianceRevokeRequestSchema,
   ApplianceSchema,
+  CertificateSerialSchema,
+  CertificateStatusSchema,
   ChangeFeedQuerySchema,
   ChangeFeedResponseSchema,
+  type CodeLookupRequest,
+  CodeLookupRequestSchema,
   type EnrolRequest,
   EnrolRequestSchema,
   type EventBatch,
@@ -23,15 +34,25 @@ import {
   type HeartbeatRequest,
   HeartbeatRequestSchema,
   HeartbeatResponseSchema,
+  type IdCardLookupRequest,
+  IdCardLookupRequestSchema,
   type IdentityFailureRequest,
   IdentityFailureRequestSchema,
   IdentityFailureResponseSchema,
-  type IssueCertificateRequest,
-  IssueCertificateRequestSchema,
   IssuedCertificateSchema,
+  type KeyQuery,
+  KeyQuerySchema,
+  OrderLookupResponseSchema,
   type PickupCodeCheckRequest,
   PickupCodeCheckRequestSchema,
+  RenewalOrderResponseSchema,
+  type RenewalQuery,
+  RenewalQuerySchema,
+  RevocationSchema,
   SealSignRequestSchema,
+  type UnlockRequest,
+  UnlockRequestSchema,
+  UnlockResponseSchema,
   type VoidCertificateRequest,
   VoidCertificateRequestSchema,
   VoidCertificateResponseSchema,
@@ -42,7 +63,7 @@ import { applianceAuth, checkSignedRequest } from './appliance-auth.js';
 
 const SIGNED = [{ applianceSignature: [] }];
 /** A certificate serial as hex (a leading 00 sign byte is accepted). */
-const SerialParams = Type.Object({ serialNumber: Type.String({ pattern: '^[0-9a-fA-F]{1,42}$' }) });
+const SerialParams = Type.Object({ serialNumber: CertificateSerialSchema });
 
 export async function registerApplianceRoutes(app: FastifyInstance): Promise<void> {
   const ctx = app.central;
@@ -94,15 +115,15 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
       },
     );
 
-    signed.post<{ Body: IssueCertificateRequest }>(
+    signed.post<{ Body: AnyIssueRequest }>(
       '/v1/certificates',
       {
         schema: {
           summary:
-            'Issue a certificate for an approved order from a CSR, with its pickup code, key evidence and the kiosk’s signed identity statement (idempotent by idempotencyKey)',
+            'Issue a certificate from a CSR, with key evidence and the kiosk’s signed identity statement, for an approved order with its pickup code (new, reissue: the replaced certificate is revoked first) or a paid renewal with the certificate it renews on the same key (idempotent by idempotencyKey)',
           tags: ['appliance', 'ca'],
           security: SIGNED,
-          body: IssueCertificateRequestSchema,
+          body: AnyIssueRequestSchema,
           response: { 200: IssuedCertificateSchema, ...errorResponses(400, 401, 403, 404, 409, 410) },
         },
       },
@@ -203,24 +224,135 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
       },
     );
 
+    // ---- after-sales: the key in the writer (certificate serial + token serial), look-up, unlock ----
+
+    const asking = (req: { appliance?: { id: string; hall: string } }) => ({
+      id: req.appliance!.id,
+      hall: req.appliance!.hall,
+    });
+
+    signed.get<{ Params: { serialNumber: string }; Querystring: KeyQuery }>(
+      '/v1/certificates/:serialNumber',
+      {
+        schema: {
+          summary:
+            'My certificates: a certificate of ours on the key in the writer (its serial and the key’s token serial) — good or revoked, masked owner and order, the profile’s renewal rule, whether renewal is offered and a renewal order exists; 404 CERTIFICATE_NOT_OURS otherwise',
+          tags: ['appliance', 'after-sales'],
+          security: SIGNED,
+          params: SerialParams,
+          querystring: KeyQuerySchema,
+          response: { 200: CertificateStatusSchema, ...errorResponses(400, 401, 404) },
+        },
+      },
+      async (req) => ctx.afterSales.certificateStatus(req.params.serialNumber, req.query.tokenSerial),
+    );
+
+    signed.get<{ Params: { serialNumber: string }; Querystring: KeyQuery }>(
+      '/v1/activations/:serialNumber',
+      {
+        schema: {
+          summary:
+            'Activation preview for a couriered key in the writer: masked holder and order, code expiry, tries left; refused when its certificate belongs to no shipped order (ACTIVATION_NOT_AVAILABLE, ACTIVATION_ALREADY_DONE) or its code is locked or expired',
+          tags: ['appliance', 'after-sales'],
+          security: SIGNED,
+          params: SerialParams,
+          querystring: KeyQuerySchema,
+          response: { 200: ActivationPreviewSchema, ...errorResponses(400, 401, 404, 409, 410, 423) },
+        },
+      },
+      async (req) => ctx.afterSales.activationPreview(req.params.serialNumber, req.query.tokenSerial),
+    );
+
     signed.post<{ Body: ActivationRequest }>(
       '/v1/activations',
       {
         schema: {
-          summary: 'Activate a couriered key with its 6-digit code (limited wrong attempts)',
-          tags: ['appliance'],
+          summary:
+            'Activate a couriered key with its 6-digit code: wrong → 403 ACTIVATION_CODE_WRONG with attemptsLeft, the 5th wrong → 423 ACTIVATION_LOCKED, after 30 days → 410 ACTIVATION_CODE_EXPIRED; the order goes activated (the same kiosk retrying gets the same answer)',
+          tags: ['appliance', 'after-sales'],
           security: SIGNED,
           body: ActivationRequestSchema,
           response: { 200: ActivationResponseSchema, ...errorResponses(400, 401, 403, 404, 409, 410, 423) },
         },
       },
-      async (req) => {
-        const row = ctx.orders.row(req.body.orderId);
-        if (row.status !== 'shipped') throw new CentralError('ACTIVATION_NOT_AVAILABLE');
-        ctx.activation.consume(req.body.orderId, req.body.code);
-        ctx.orders.act(req.body.orderId, { action: 'activate' });
-        return { order: ctx.orders.toApplianceOrder(ctx.orders.row(req.body.orderId)) };
+      async (req) => ctx.afterSales.activate(req.body, asking(req)),
+    );
+
+    signed.get<{ Querystring: RenewalQuery }>(
+      '/v1/renewals',
+      {
+        schema: {
+          summary:
+            'The paid renewal order of the certificate on the key in the writer (as an ApplianceOrder, to match the ID card), at a kiosk of its hall; RENEWAL_ORDER_NOT_FOUND / RENEWAL_NOT_PAID otherwise',
+          tags: ['appliance', 'after-sales'],
+          security: SIGNED,
+          querystring: RenewalQuerySchema,
+          response: { 200: RenewalOrderResponseSchema, ...errorResponses(400, 401, 403, 404, 409) },
+        },
       },
+      async (req) =>
+        ctx.afterSales.renewalFor(req.query.certificateSerial, req.query.tokenSerial, asking(req)),
+    );
+
+    signed.post<{ Params: { serialNumber: string }; Body: ApplianceRevokeRequest }>(
+      '/v1/certificates/:serialNumber/revoke',
+      {
+        schema: {
+          summary:
+            'Revoke the certificate a renewal (after its replacement was issued here, when the profile revokes) or reissue order names, with a reason its kind allows; idempotent; it is then in the CRL',
+          tags: ['appliance', 'after-sales', 'ca'],
+          security: SIGNED,
+          params: SerialParams,
+          body: ApplianceRevokeRequestSchema,
+          response: { 200: RevocationSchema, ...errorResponses(400, 401, 403, 404, 409) },
+        },
+      },
+      async (req) => ctx.issuer.revokeForOrder(req.params.serialNumber, asking(req), req.body),
+    );
+
+    signed.post<{ Body: UnlockRequest }>(
+      '/v1/unlocks',
+      {
+        schema: {
+          summary:
+            'Ask before resetting a locked PIN: the key must be ours and the ID card a person of its certificate; at most UNLOCKS_PER_KEY_PER_DAY a day (429 UNLOCK_LIMIT_REACHED); audited; idempotent by unlockId',
+          tags: ['appliance', 'after-sales'],
+          security: SIGNED,
+          body: UnlockRequestSchema,
+          response: { 200: UnlockResponseSchema, ...errorResponses(400, 401, 403, 404, 409, 429) },
+        },
+      },
+      async (req) => ctx.afterSales.unlock(req.body, asking(req)),
+    );
+
+    signed.post<{ Body: IdCardLookupRequest }>(
+      '/v1/lookups/by-id-card',
+      {
+        schema: {
+          summary:
+            'The orders of the person whose ID card is in the reader (ID number and name both match a person allowed to collect), with their status history, reject reason and remittance code; nothing of anyone else; nothing kept of the card',
+          tags: ['appliance', 'after-sales'],
+          security: SIGNED,
+          body: IdCardLookupRequestSchema,
+          response: { 200: OrderLookupResponseSchema, ...errorResponses(400, 401) },
+        },
+      },
+      async (req) => ctx.afterSales.lookupByCard(req.body.card, asking(req)),
+    );
+
+    signed.post<{ Body: CodeLookupRequest }>(
+      '/v1/lookups/by-code',
+      {
+        schema: {
+          summary:
+            'One order by the code scanned: its pickup code (this hall; an expired one still shows its status) or its receipt link; the same shape as the look-up by ID card',
+          tags: ['appliance', 'after-sales'],
+          security: SIGNED,
+          body: CodeLookupRequestSchema,
+          response: { 200: OrderLookupResponseSchema, ...errorResponses(400, 401, 403, 404, 409) },
+        },
+      },
+      async (req) => ctx.afterSales.lookupByCode(req.body.code, asking(req)),
     );
 
     signed.post<{ Body: EventBatch }>(

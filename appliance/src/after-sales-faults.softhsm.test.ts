@@ -1,0 +1,219 @@
+// kill -9 at every side-effect boundary of the activation and the unlock (services/service-table.ts): the
+// sim daemon runs the service in a child process that SIGKILLs itself right before an effect starts (its
+// intent durable), right after it (its result not yet recorded), or right after a step is durable
+// (CERTKIOSK_FAULT_AT). It is restarted on the same store, SoftHSM and outbox; the holder finishes the way a
+// person would (the card placed again, the PIN typed again); then the key itself, central's rows and the
+// events are checked, not only the journey's status.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deriveTransportPin } from '@certkiosk/firmware-bridge';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApplianceClient } from './api/client.js';
+import type { ServiceView } from './api/service-contract.js';
+import {
+  SERVICE_EFFECTS,
+  SERVICE_RECOVERY_OUTCOME,
+  type ServiceEffect,
+  type ServiceFaultPoint,
+} from './services/service-table.js';
+import { type HeldCertifiedKey, lockHeldKeyPin, MASTER, makeCourieredKey } from './testing/after-sales.js';
+import { type DaemonChild, HOLDER_PIN, startDaemonChild } from './testing/daemon-child.js';
+import { type CentralHandle, startTestCentral, waitFor } from './testing/kiosk-harness.js';
+import { inspectSimKeys } from './testing/token-inspect.js';
+
+let central: CentralHandle;
+beforeAll(async () => {
+  central = await startTestCentral();
+});
+afterAll(async () => central?.stop());
+
+const effectPoints = (kind: 'activate' | 'unlock'): ServiceFaultPoint[] =>
+  (Object.keys(SERVICE_EFFECTS) as ServiceEffect[])
+    .filter((e) => SERVICE_EFFECTS[e].kind === kind)
+    .flatMap((e) => [`before:${e}` as const, `after:${e}` as const]);
+
+/** What the restarted daemon must print for the journey killed at `point`. */
+function expectedOutcome(point: ServiceFaultPoint): string {
+  if (point.startsWith('service-step:')) {
+    const step = point.split(':')[2];
+    if (step === 'pin-set' || step === 'pin-reset') return 'completed';
+    if (step === 'identity-verified') return SERVICE_RECOVERY_OUTCOME['ask-card-again'];
+    return 'resumed';
+  }
+  const effect = point.split(':')[1] as ServiceEffect;
+  return SERVICE_RECOVERY_OUTCOME[SERVICE_EFFECTS[effect].recovery];
+}
+
+/** Wrong user PINs ever given to a key (usbkey-sim logs each one and never resets that log). */
+function pinTriesSpent(simDir: string, serial: string): number {
+  const file = join(simDir, 'softhsm', `usbkey-sim-${serial}.wrong-total`);
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+}
+
+function centralDb<T>(fn: (db: Database.Database) => T): T {
+  const db = new Database(join(central.dataDir, 'central.sqlite'), { readonly: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+const eventsAbout = (serial: string, type: string): number =>
+  centralDb(
+    (db) =>
+      (
+        db
+          .prepare("SELECT COUNT(*) AS n FROM events WHERE type = ? AND payload_json LIKE '%' || ? || '%'")
+          .get(type, serial) as { n: number }
+      ).n,
+  );
+
+const alive = (c: DaemonChild) => c.proc.exitCode === null && c.proc.signalCode === null;
+
+/**
+ * Play the holder from wherever the service stands until it ends or the process dies: start it, insert the
+ * held key, type the code, place the card, type the PIN. The last view (null when the process died first).
+ */
+async function playService(
+  child: DaemonChild,
+  kind: 'activate' | 'unlock',
+  key: HeldCertifiedKey,
+  timeoutMs = 40_000,
+): Promise<ServiceView | null> {
+  const api = createApplianceClient(child.base);
+  const deadline = Date.now() + timeoutMs;
+  let acted = '';
+  let last: ServiceView | null = null;
+  while (Date.now() < deadline) {
+    if (!alive(child)) return last;
+    const state = await api.state();
+    if (!state.ok) {
+      if (state.status === 0) return last;
+      throw new Error(`state: ${state.status}`);
+    }
+    const v = state.data.service;
+    last = v;
+    if (v && v.status !== 'active') return v;
+    // Act once per need and revision of its error (an answer lost to the kill is acted on again).
+    const what = v ? `${v.need}:${v.error?.code ?? ''}:${v.step}` : 'start';
+    if (what !== acted) {
+      acted = what;
+      try {
+        if (!v) await api.startService({ body: { kind } });
+        else if (v.need === 'token') await api.simToken({ body: { action: 'insert', key: key.name } });
+        else if (v.need === 'activation-code') await api.serviceCode({ body: { code: key.code! } });
+        else if (v.need === 'id-card') {
+          await api.simIdCard({ body: { fixture: null } });
+          await api.simIdCard({ body: { fixture: 'long-term-wang-shufen' } });
+        } else if (v.need === 'pin') await api.servicePin({ body: { pin: HOLDER_PIN } });
+        else acted = ''; // waiting: look again
+      } catch {
+        return last;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  throw new Error(
+    `the service did not finish; last ${JSON.stringify(last)}\n${child.output.slice(-30).join('\n')}`,
+  );
+}
+
+async function crashAndRecover(
+  kind: 'activate' | 'unlock',
+  point: ServiceFaultPoint,
+): Promise<{ key: HeldCertifiedKey; simDir: string; last: ServiceView | null }> {
+  const dir = mkdtempSync(join(tmpdir(), `ck-svc-crash-${point.replace(/:/g, '-')}-`));
+  const simDir = join(dir, 'sim');
+  const key = await makeCourieredKey(central, join(simDir, 'key-tray'), 'holder-key');
+  if (kind === 'unlock') lockHeldKeyPin(simDir, 'holder-key');
+
+  const first = await startDaemonChild(dir, central, { CERTKIOSK_FAULT_AT: point });
+  expect(first.output.join('\n')).toContain('FAULT INJECTION ARMED');
+  await playService(first, kind, key);
+  const end = await first.exited;
+  expect(end.signal, `the daemon should have been killed at ${point}`).toBe('SIGKILL');
+
+  const second = await startDaemonChild(dir, central);
+  try {
+    expect(second.recovered(), second.output.join('\n')).toEqual([expectedOutcome(point)]);
+    const last = await playService(second, kind, key);
+    expect(last?.status, second.output.slice(-30).join('\n')).toBe('completed');
+    // The outbox delivered what the journey queued (or what the killed daemon had queued before).
+    await waitFor(
+      () =>
+        eventsAbout(key.certificateSerial, kind === 'activate' ? 'certificate.activated' : 'token.unlocked') >
+        0,
+      20_000,
+      'the event at central',
+    );
+    return { key, simDir, last };
+  } finally {
+    await second.stop();
+  }
+}
+
+describe('kill -9 during the activation of a couriered key', () => {
+  it.each([
+    ...effectPoints('activate'),
+    'service-step:activate:code-accepted',
+    'service-step:activate:pin-set',
+  ] as ServiceFaultPoint[])(
+    'crash at %s: activated once at central, no wrong code counted, the holder’s PIN on the key, one event',
+    async (point) => {
+      const { key, simDir } = await crashAndRecover('activate', point);
+      expect((await central.order(key.orderId)).status).toBe('activated');
+      const code = centralDb(
+        (db) =>
+          db
+            .prepare('SELECT wrong_attempts, used_at FROM activation_codes WHERE order_id = ?')
+            .get(key.orderId) as { wrong_attempts: number; used_at: string | null },
+      );
+      expect(code.wrong_attempts).toBe(0);
+      expect(code.used_at).not.toBeNull();
+      expect(eventsAbout(key.certificateSerial, 'certificate.activated')).toBe(1);
+      // The key: opened by the holder's PIN (not the transport PIN), one key pair, no PIN try spent.
+      const [onKey] = inspectSimKeys(simDir, 'HOLDER-KEY', (serial) => [
+        HOLDER_PIN,
+        deriveTransportPin(MASTER, serial),
+      ]);
+      expect(onKey?.openedWith).toBe(HOLDER_PIN);
+      expect(onKey?.privateKeys).toBe(1);
+      expect(pinTriesSpent(simDir, key.tokenSerial)).toBe(0);
+    },
+    120_000,
+  );
+});
+
+describe('kill -9 during the unlock of a locked PIN', () => {
+  it.each([
+    ...effectPoints('unlock'),
+    'service-step:unlock:identity-verified',
+    'service-step:unlock:unlock-granted',
+    'service-step:unlock:pin-reset',
+  ] as ServiceFaultPoint[])(
+    'crash at %s: one grant at central (one unlockId), the new PIN opens the key, no lock left, one event',
+    async (point) => {
+      const { key, simDir, last } = await crashAndRecover('unlock', point);
+      const rows = centralDb(
+        (db) =>
+          db
+            .prepare('SELECT unlock_id, outcome FROM unlocks WHERE token_serial = ?')
+            .all(key.tokenSerial) as Array<{
+            unlock_id: string;
+            outcome: string;
+          }>,
+      );
+      expect(rows.map((r) => r.outcome)).toEqual(['granted']);
+      expect(last?.unlocksLeftToday).toBe(2);
+      expect(eventsAbout(key.certificateSerial, 'token.unlocked')).toBe(1);
+      const [onKey] = inspectSimKeys(simDir, 'HOLDER-KEY', () => [HOLDER_PIN]);
+      expect(onKey?.openedWith).toBe(HOLDER_PIN);
+      // Unlocked: the sim module's try counter for the key is gone (C_InitPIN reset it).
+      expect(existsSync(join(simDir, 'softhsm', `usbkey-sim-${key.tokenSerial}.tries`))).toBe(false);
+    },
+    120_000,
+  );
+});

@@ -1,0 +1,146 @@
+// The appliance ↔ kiosk-ui contract of the after-sales services (issue "After-sales at the kiosk"): what the
+// home screen offers, each service journey's view, and its routes. Pure types and constants, like contract.ts.
+import type { BusinessType, ErrorBody, IdentityView, JourneyStatus } from './contract.js';
+
+/** Every service the home screen shows as a tile, in tile order (领取 pickup is the existing pickup journey). */
+export const HOME_SERVICES = [
+  'pickup',
+  'activate',
+  'renew',
+  'unlock',
+  'replace',
+  'lookup',
+  'certificates',
+] as const;
+export type HomeService = (typeof HOME_SERVICES)[number];
+
+/** The after-sales journeys run by the service engine (pickup and 补办 replace run on the pickup engine). */
+export const SERVICE_KINDS = ['activate', 'certificates', 'unlock', 'lookup'] as const;
+export type ServiceKind = (typeof SERVICE_KINDS)[number];
+
+/** What a service journey waits for from the holder now (drives the screen). */
+export type ServiceNeed =
+  | 'token' // insert your USB key
+  | 'activation-code' // type the 6-digit code from the courier letter
+  | 'id-card' // place your ID card (must be the certificate holder's)
+  | 'scan-or-id-card' // look-up: show the order / pickup QR code, or place the ID card
+  | 'pin' // set the new PIN twice
+  | 'wait' // machine work in progress
+  | 'result' // the outcome (certificate facts, activated, unlocked, orders found)
+  | 'none';
+
+/** Steps of each service journey, in order (one source of truth for engine, API and UI). */
+export const SERVICE_STEPS = {
+  activate: ['started', 'key-read', 'order-found', 'code-accepted', 'pin-set', 'completed'],
+  certificates: ['started', 'key-read', 'status-checked', 'completed'],
+  unlock: ['started', 'key-read', 'identity-verified', 'unlock-granted', 'pin-reset', 'completed'],
+  lookup: ['started', 'found', 'completed'],
+} as const satisfies Record<ServiceKind, readonly string[]>;
+export type ServiceStep<K extends ServiceKind = ServiceKind> = (typeof SERVICE_STEPS)[K][number];
+
+/** Renewal as the holder is told it: none (more than 90 days left), offer (within 90), urgent (within 30),
+ *  expired, or not possible (revoked). */
+export const RENEWAL_NOTICES = ['none', 'offer', 'urgent', 'expired', 'revoked'] as const;
+export type RenewalNotice = (typeof RENEWAL_NOTICES)[number];
+
+/** The certificate on the inserted key, as "my certificates" and the other services show it (masked). */
+export interface KeyCertificateView {
+  /** The holder or organisation, masked (张*, 深圳市示例科技有限公司 is an organisation and stays). */
+  subjectMasked: string;
+  serialNumber: string;
+  /** The issuing CA's common name. */
+  issuer: string;
+  notBefore: string;
+  notAfter: string;
+  /** Whole days until notAfter (negative once expired). */
+  daysLeft: number;
+  /** From central (its CRL): good or revoked; unknown while central cannot be asked. */
+  status: 'good' | 'revoked' | 'unknown';
+  revokedAt?: string;
+  renewal: RenewalNotice;
+  /** A paid renewal order waits for this certificate. */
+  renewalOrderReady?: boolean;
+}
+
+/** The inserted key, masked: its model and whether its user PIN is locked (from the token flags). */
+export interface ServiceTokenView {
+  model: string;
+  /** The token serial with all but the last 4 characters masked. */
+  serialMasked: string;
+  pinLocked: boolean;
+}
+
+/** A couriered key's order, as activation shows it before the code is typed. */
+export interface ActivationView {
+  orderIdMasked: string;
+  holderNameMasked?: string;
+  organisationName?: string;
+  /** Tries left for the code (5 at first; the 5th wrong code locks it). */
+  triesLeft: number;
+  /** When the code stops working (30 days after shipping). */
+  codeExpiresAt?: string;
+}
+
+/** One order found by a look-up: its status history in codes the UI words (order status codes of central). */
+export interface LookupOrderView {
+  orderIdMasked: string;
+  /** The order's business type (new, renewal, reissue; change and unlock orders too, should central have any). */
+  kind: BusinessType;
+  certificateType: string;
+  status: string;
+  history: Array<{ status: string; at: string }>;
+  /** While rejected: why, and what to correct online. */
+  rejectReason?: string;
+  /** While a bank transfer is pending: the 6-digit remittance code to quote. */
+  remittanceCode?: string;
+  holderNameMasked?: string;
+  organisationName?: string;
+  updatedAt: string;
+}
+
+export interface ServiceView {
+  id: string;
+  /** The short reference staff can look up (as JourneyView.ref). */
+  ref: string;
+  revision: number;
+  kind: ServiceKind;
+  step: ServiceStep;
+  status: JourneyStatus;
+  need: ServiceNeed;
+  /** The holder may still leave; false while a side effect is under way (a PIN reset, an activation). */
+  cancellable: boolean;
+  token?: ServiceTokenView;
+  certificate?: KeyCertificateView;
+  activation?: ActivationView;
+  identity?: IdentityView;
+  /** Look-up results (empty: nothing found for this card or code). */
+  orders?: LookupOrderView[];
+  /** Unlocks left today for this key after this one (central's count). */
+  unlocksLeftToday?: number;
+  /** Completed: the key is still in the writer (the result screen asks the holder to take it). */
+  keyInWriter?: boolean;
+  cardOnReader?: boolean;
+  error?: ErrorBody;
+  idleWipeAt?: string;
+}
+
+// ---------- routes ----------
+//
+// POST   /api/services                      { kind: ServiceKind } → ServiceView   (refused while a pickup or
+//                                           another service is open: JOURNEY_BUSY; a written key left in the
+//                                           writer: TAKE_KEY_FIRST)
+// POST   /api/services/current/code         { code: string } → ServiceView   (activation: the 6-digit code)
+// POST   /api/services/current/scan         { code: string } → ServiceView   (look-up: an order or pickup QR)
+// POST   /api/services/current/pin          { pin: string } → ServiceView    (activation and unlock; never
+//                                           stored or logged)
+// POST   /api/services/current/retry        {} → ServiceView
+// DELETE /api/services/current              {} → 204   (leave; refused with CANCEL_NOT_ALLOWED mid side effect)
+// GET    /api/state                         now also carries `service: ServiceView | null`
+// SSE    event `service`                    data: ServiceView | null
+//
+// The key, the ID card and the scanner feed the service journey by themselves (as for pickup): inserting a
+// key while need = 'token', placing the card while need = 'id-card' / 'scan-or-id-card', scanning while
+// need = 'scan-or-id-card'.
+// Typed client (client.ts) methods: startService, serviceCode, serviceScan, servicePin, serviceRetry, endService.
+// Sim only: POST /sim/token { action: 'insert', key: 'couriered' } inserts a held key (the demo's couriered key,
+// 'renewal': 张伟's key 45 days before expiry); { action: 'lock-pin', key } locks its PIN as wrong PINs would.

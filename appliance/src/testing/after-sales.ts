@@ -1,0 +1,213 @@
+// Test support for the after-sales services: keys a holder brings to the kiosk, made as the CA's key workshop
+// would (sim/held-keys.ts) and certified by the real central — a couriered key of a shipped order with its
+// activation code, a key of ours whose order was never shipped, a key bound to another token, a key of
+// another CA (self-signed) — their PINs locked by real wrong logins through the usbkey-sim module, and the
+// holder's moves through the kiosk API.
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { webcrypto } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { deriveSoPin, deriveTransportPin } from '@certkiosk/firmware-bridge';
+import * as x509 from '@peculiar/x509';
+import { createApplianceClient } from '../api/client.js';
+import type { ServiceView } from '../api/service-contract.js';
+import { heldKey, makeHeldKey } from '../sim/held-keys.js';
+import { type CentralHandle, SIM_SECRETS_ENV } from './kiosk-harness.js';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+const SIM_MODULE = fileURLToPath(
+  new URL('../../../firmware-bridge/dist/native/libcertkiosk-usbkey-sim.so', import.meta.url),
+);
+export const MASTER = Buffer.from(SIM_SECRETS_ENV.CERTKIOSK_SO_PIN_MASTER);
+/** The card fixture long-term-wang-shufen. */
+export const WANG_SHUFEN = { name: '王淑芬', idNumber: '110101195804020040' };
+/** The card fixture mongol-batu. */
+export const BATU = { name: '巴特尔', idNumber: '150102197911230011' };
+
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+/** A key pair (PKCS#8 PEM) and a CSR over it, as a key workshop makes on the key. */
+async function keyAndCsr(
+  cn: string,
+): Promise<{ keyPem: string; csrPem: string; keys: webcrypto.CryptoKeyPair }> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: `CN=${cn}`,
+    keys,
+    signingAlgorithm: ALG,
+  });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  const b64 = pkcs8.toString('base64').replace(/(.{64})/g, '$1\n');
+  return {
+    keyPem: `-----BEGIN PRIVATE KEY-----\n${b64.trimEnd()}\n-----END PRIVATE KEY-----\n`,
+    csrPem: csr.toString('pem'),
+    keys,
+  };
+}
+
+/** An approved courier order at central (natural person). */
+export async function courierOrder(
+  central: CentralHandle,
+  holder: { name: string; idNumber: string } = WANG_SHUFEN,
+): Promise<string> {
+  const order = await central.admin('POST', '/admin/v1/orders', {
+    certificateType: 'natural-person',
+    businessType: 'new',
+    serviceYears: 1,
+    hall: 'SZ-FUTIAN',
+    delivery: 'courier',
+    applicant: { name: holder.name, phone: '13500135000' },
+    holder,
+  });
+  for (const action of ['request-payment', 'pay-wechat', 'request-identity', 'verify-identity', 'approve'])
+    await central.admin('POST', `/admin/v1/orders/${order.id}/actions`, { action });
+  return order.id as string;
+}
+
+export interface HeldCertifiedKey {
+  name: string;
+  orderId: string;
+  tokenSerial: string;
+  certificateSerial: string;
+  /** The activation code (a shipped order). */
+  code?: string;
+}
+
+/**
+ * A key certified by central's key workshop for a courier order, with the SO-PIN and transport PIN the kiosk
+ * derives from its serial, held in the tray as `name`. `ship` (default true): shipped, with its activation
+ * code. `boundTo`: the token serial central records (default: the key's own; another one makes the key "not
+ * ours" at central).
+ */
+export async function makeCourieredKey(
+  central: CentralHandle,
+  trayDir: string,
+  name: string,
+  opts: { holder?: { name: string; idNumber: string }; ship?: boolean; boundTo?: string } = {},
+): Promise<HeldCertifiedKey> {
+  const orderId = await courierOrder(central, opts.holder);
+  const builder = makeHeldKey(trayDir, name);
+  const serial = builder.tokenSerial;
+  const { keyPem, csrPem } = await keyAndCsr(orderId);
+  const issued = await central.admin('POST', `/admin/v1/orders/${orderId}/certificates`, {
+    csrPem,
+    tokenSerial: opts.boundTo ?? serial,
+  });
+  let code: string | undefined;
+  if (opts.ship !== false) {
+    const shipped = await central.admin('POST', `/admin/v1/orders/${orderId}/actions`, { action: 'ship' });
+    code = shipped.activationCode;
+  }
+  builder.load({
+    keyPem,
+    certPem: issued.certificatePem,
+    chainPems: issued.chainPem,
+    soPin: deriveSoPin(MASTER, serial),
+    userPin: deriveTransportPin(MASTER, serial),
+  });
+  return {
+    name,
+    orderId,
+    tokenSerial: serial,
+    certificateSerial: issued.serialNumber,
+    ...(code ? { code } : {}),
+  };
+}
+
+/** A key carrying a self-signed certificate (another CA's, or none at all): the kiosk must refuse it. */
+export async function makeForeignKey(trayDir: string, name: string): Promise<{ tokenSerial: string }> {
+  const builder = makeHeldKey(trayDir, name);
+  const { keyPem, keys } = await keyAndCsr('Somebody Else');
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '0a1b2c3d4e5f',
+    name: 'CN=张三, O=Another CA',
+    notBefore: new Date(Date.now() - 86_400_000),
+    notAfter: new Date(Date.now() + 365 * 86_400_000),
+    signingAlgorithm: ALG,
+    keys,
+  });
+  builder.load({
+    keyPem,
+    certPem: cert.toString('pem'),
+    soPin: deriveSoPin(MASTER, builder.tokenSerial),
+    userPin: deriveTransportPin(MASTER, builder.tokenSerial),
+  });
+  return { tokenSerial: builder.tokenSerial };
+}
+
+/**
+ * Lock the user PIN of a held key (in the tray, pulled, or in the writer) by wrong logins through the
+ * usbkey-sim module, whose try counters live in the kiosk's SoftHSM folder (`simDir/softhsm`), as a holder who
+ * forgot it would.
+ */
+export function lockHeldKeyPin(simDir: string, name: string): number {
+  const record = heldKey(join(simDir, 'key-tray'), name);
+  if (!record) throw new Error(`no held key ${name}`);
+  const where = [
+    join(simDir, 'key-tray', 'held', name, 'tokens'),
+    join(simDir, 'key-tray', 'pulled'),
+    join(simDir, 'softhsm', 'tokens'),
+  ].find((d) => existsSync(join(d, record.folder)));
+  if (!where) throw new Error(`held key ${name} is nowhere`);
+  // The module keeps its try counters there (the kiosk's SoftHSM folder, made now if the kiosk never ran).
+  mkdirSync(join(simDir, 'softhsm'), { recursive: true });
+  const confDir = mkdtempSync(join(tmpdir(), 'ck-lock-'));
+  const conf = join(confDir, 'softhsm2.conf');
+  writeFileSync(conf, `directories.tokendir = ${where}\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  const env = { ...process.env, SOFTHSM2_CONF: conf, CERTKIOSK_SIM_STATE_DIR: join(simDir, 'softhsm') };
+  try {
+    for (let tries = 0; tries < 10; tries++) {
+      try {
+        execFileSync(
+          'pkcs11-tool',
+          ['--module', SIM_MODULE, '--token-label', record.label, '--login', '--pin', '000111', '-O'],
+          { env, stdio: 'pipe' },
+        );
+      } catch (err) {
+        const out = `${(err as { stdout?: Buffer }).stdout ?? ''}${(err as { stderr?: Buffer }).stderr ?? ''}`;
+        if (out.includes('CKR_PIN_LOCKED')) return tries + 1;
+      }
+    }
+  } finally {
+    rmSync(confDir, { recursive: true, force: true });
+  }
+  throw new Error(`the PIN of held key ${name} did not lock`);
+}
+
+/** The kiosk's API as the holder's screen uses it for the services. */
+export function serviceClient(base: string) {
+  const api = createApplianceClient(base);
+  const service = async (): Promise<ServiceView | null> => {
+    const r = await api.state();
+    if (!r.ok) throw new Error(`GET /api/state: ${r.status} ${r.error.code}`);
+    return r.data.service;
+  };
+  return {
+    api,
+    service,
+    /** Poll the state until `pred` holds for the service view (or fail with the last one seen). */
+    async until(pred: (s: ServiceView | null) => boolean, timeoutMs = 20_000): Promise<ServiceView | null> {
+      const end = Date.now() + timeoutMs;
+      let last: ServiceView | null = null;
+      while (Date.now() < end) {
+        last = await service();
+        if (pred(last)) return last;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`timed out; last service state: ${JSON.stringify(last)}`);
+    },
+    async start(kind: ServiceView['kind']): Promise<ServiceView> {
+      const r = await api.startService({ body: { kind } });
+      if (!r.ok) throw new Error(`start ${kind}: ${r.status} ${JSON.stringify(r.error)}`);
+      return r.data;
+    },
+    /** Leave whatever service is on screen (the result or error screen included). */
+    async leave(): Promise<void> {
+      await api.endService();
+    },
+  };
+}

@@ -1,0 +1,99 @@
+// The look-up by ID card: a keyed HMAC index of the people of every order, so central finds a person's orders
+// without scanning every order's details. The key is central's alone (<data>/person-index.key, 32 random bytes,
+// 0600): an ID number has too few unknown digits for any key held by a kiosk to protect it, so the kiosk sends
+// the card's ID number and name inside its signed request and keeps nothing; central computes the index entry.
+// A new key (the file replaced) rebuilds the index at start.
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  hexEqual,
+  IDENTITY_ROLE_FIELDS,
+  normaliseIdNumber,
+  normalisePersonName,
+} from '../contract/identity.js';
+import type { IdCard, IdentityRole, Person } from '../contract/schemas.js';
+import { IDENTITY_ROLES } from '../contract/schemas.js';
+import type { Db } from './store.js';
+
+export const PERSON_INDEX_KEY_FILE = 'person-index.key';
+
+/** `<dataDir>/person-index.key`, created (0600) on first start; a fresh key for an in-memory store. */
+export function loadOrCreatePersonIndexKey(dataDir: string): Buffer {
+  if (dataDir === ':memory:') return randomBytes(32);
+  const path = join(dataDir, PERSON_INDEX_KEY_FILE);
+  if (!existsSync(path)) {
+    writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
+    chmodSync(path, 0o600);
+  }
+  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+  if (key.length < 32) throw new Error(`${path} must hold at least 32 random bytes (base64).`);
+  return key;
+}
+
+type People = Partial<Record<'holder' | 'legalRepresentative' | 'handler', Person>>;
+
+export class PersonIndex {
+  private readonly keyId: string;
+
+  constructor(
+    private readonly db: Db,
+    private readonly key: Buffer,
+  ) {
+    this.keyId = createHash('sha256').update(key).digest('hex').slice(0, 16);
+  }
+
+  private hmac(kind: 'id' | 'name', value: string): string {
+    return createHmac('sha256', this.key).update(`${kind}\n${value}`, 'utf8').digest('hex');
+  }
+
+  /** Index every order not indexed under the current key (all of them after a key change). */
+  ensure(peopleOf: (orderId: string) => People): void {
+    const state = this.db.prepare('SELECT key_id FROM person_index_state WHERE id = 1').get() as {
+      key_id: string | null;
+    };
+    this.db.transaction(() => {
+      if (state.key_id !== this.keyId) {
+        this.db.prepare('DELETE FROM person_index').run();
+        this.db.prepare('UPDATE person_index_state SET key_id = ? WHERE id = 1').run(this.keyId);
+      }
+      const missing = this.db
+        .prepare('SELECT id FROM orders WHERE id NOT IN (SELECT DISTINCT order_id FROM person_index)')
+        .all() as Array<{ id: string }>;
+      for (const { id } of missing) this.index(id, peopleOf(id));
+    })();
+  }
+
+  /** Index (or re-index) the people of an order. */
+  index(orderId: string, people: People): void {
+    this.db.prepare('DELETE FROM person_index WHERE order_id = ?').run(orderId);
+    const insert = this.db.prepare(
+      'INSERT INTO person_index (order_id, role, id_hmac, name_hmac) VALUES (?, ?, ?, ?)',
+    );
+    for (const role of IDENTITY_ROLES) {
+      const p = people[IDENTITY_ROLE_FIELDS[role]];
+      if (!p) continue;
+      insert.run(
+        orderId,
+        role,
+        this.hmac('id', normaliseIdNumber(p.idNumber)),
+        this.hmac('name', normalisePersonName(p.name)),
+      );
+    }
+  }
+
+  /** The orders (and roles on them) whose person has both this card's ID number and name. */
+  find(card: IdCard): Array<{ orderId: string; role: IdentityRole }> {
+    const rows = this.db
+      .prepare('SELECT order_id, role, name_hmac FROM person_index WHERE id_hmac = ? ORDER BY order_id, role')
+      .all(this.hmac('id', normaliseIdNumber(card.idNumber))) as Array<{
+      order_id: string;
+      role: IdentityRole;
+      name_hmac: string;
+    }>;
+    const name = this.hmac('name', normalisePersonName(card.name));
+    return rows
+      .filter((r) => hexEqual(r.name_hmac, name))
+      .map((r) => ({ orderId: r.order_id, role: r.role }));
+  }
+}
