@@ -26,6 +26,14 @@ export class Sim {
   token(action: 'insert' | 'pull') {
     return this.#post('/sim/token', { action });
   }
+  /** Insert one of the demo's held keys: central's couriered key (王淑芬) or 张伟's key due for renewal. */
+  heldKey(key: 'couriered' | 'renewal') {
+    return this.#post('/sim/token', { action: 'insert', key });
+  }
+  /** Lock a held key's user PIN (as wrong PINs typed elsewhere would). */
+  lockPin(key: 'couriered' | 'renewal') {
+    return this.#post('/sim/token', { action: 'lock-pin', key });
+  }
   printer(paper: 'ok' | 'near-end' | 'out', coverOpen = false) {
     return this.#post('/sim/printer', { paper, coverOpen });
   }

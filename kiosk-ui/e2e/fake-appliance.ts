@@ -37,6 +37,14 @@ import {
   STATE_CHANGING_METHODS,
 } from '../../appliance/src/api/http-policy.ts';
 import { journeyRef, normaliseJourneyRef } from '../../appliance/src/api/journey-ref.ts';
+import type {
+  KeyCertificateView,
+  LookupOrderView,
+  RenewalNotice,
+  ServiceKind,
+  ServiceView,
+} from '../../appliance/src/api/service-contract.ts';
+import { SERVICE_KINDS } from '../../appliance/src/api/service-contract.ts';
 import { APPLIANCE_ERRORS } from '../../appliance/src/errors.ts';
 import { checkPin } from '../../config/src/pin-policy.ts';
 
@@ -173,10 +181,48 @@ interface SpoiledKeyEntry {
   reason: string;
 }
 
+/** A held key the sim can insert (service-contract.ts /sim/token `key`): the demo's couriered key, 张伟's key
+ *  ('renewal', or 'holder'); a blank key (no `key`) carries no certificate of ours. */
+type HeldKey = 'couriered' | 'renewal' | 'holder';
+const HELD_KEYS: Record<
+  HeldKey,
+  { tokenSerial: string; certificateSerial: string; subject: string; daysLeft: number }
+> = {
+  couriered: {
+    tokenSerial: 'HELDKEY0C0001',
+    certificateSerial: '0a11c0e71e2d',
+    subject: '深圳市示例科技有限公司',
+    daysLeft: 730,
+  },
+  renewal: { tokenSerial: 'HELDKEY0R0002', certificateSerial: '0b22d1f82f3e', subject: '张*', daysLeft: 45 },
+  holder: { tokenSerial: 'HELDKEY0H0003', certificateSerial: '0c33e2a93a4f', subject: '张*', daysLeft: 200 },
+};
+/** The code printed in the demo's courier letter. */
+const ACTIVATION_CODE = '246810';
+const ACTIVATION_TRIES = 5;
+const UNLOCKS_PER_DAY = 3;
+
+/** The after-sales service journey on the fake (service-contract.ts). */
+interface Service {
+  view: ServiceView;
+  key?: HeldKey;
+}
+
 interface World {
   settings: KioskSettings;
   stepMs: number;
   journey: Journey | null;
+  service: Service | null;
+  /** The held key in the writer (null: none, or a blank one). */
+  heldKey: HeldKey | null;
+  /** Keys whose user PIN is locked (/sim/token lock-pin). */
+  lockedKeys: Set<HeldKey>;
+  /** Activation tries left per held key (central's count: it survives the journey). */
+  activationTries: Map<HeldKey, number>;
+  activated: Set<HeldKey>;
+  unlocksLeft: Map<HeldKey, number>;
+  /** /__test/key: the certificate on the next keys read (days left, revoked). */
+  keyKnobs: { daysLeft?: number; revoked?: boolean; pinMs?: number };
   devices: Record<DeviceKind, DeviceStatusView>;
   tokenPresent: boolean;
   /** The card fixture lying on the reader, if any (read as soon as the journey asks for it). */
@@ -250,6 +296,13 @@ function freshWorld(
     settings: { ...DEFAULT_SETTINGS, ...settings },
     stepMs,
     journey: null,
+    service: null,
+    heldKey: null,
+    lockedKeys: new Set(),
+    activationTries: new Map(),
+    activated: new Set(),
+    unlocksLeft: new Map(),
+    keyKnobs: {},
     devices: {
       token: device('token', 'online', 'token-absent'),
       idReader: device('idReader', 'online', null),
@@ -546,6 +599,7 @@ function presentCard(fixture: string | null): void {
   publish('device', world.devices.idReader);
   if (world.journey && world.journey.view.need !== 'id-card') update({});
   readCard();
+  if (world.service) serviceCard();
 }
 
 function readCard(): void {
@@ -774,6 +828,303 @@ function setPin(pin: string): ErrorBody | null {
         notAfter: new Date(Date.now() + 2 * 365 * 86_400_000).toISOString(),
       },
     });
+  });
+  return null;
+}
+
+// ---------- after-sales services (service-contract.ts) ----------
+
+const DAY_MS = 86_400_000;
+
+function renewalOf(daysLeft: number, revoked: boolean): RenewalNotice {
+  if (revoked) return 'revoked';
+  if (daysLeft <= 0) return 'expired';
+  if (daysLeft <= 30) return 'urgent';
+  if (daysLeft <= 90) return 'offer';
+  return 'none';
+}
+
+function certificateOf(key: HeldKey): KeyCertificateView {
+  const held = HELD_KEYS[key];
+  const daysLeft = world.keyKnobs.daysLeft ?? held.daysLeft;
+  const revoked = world.keyKnobs.revoked === true;
+  const notAfter = new Date(Date.now() + daysLeft * DAY_MS + DAY_MS / 2);
+  return {
+    subjectMasked: held.subject,
+    serialNumber: held.certificateSerial,
+    issuer: 'CertKiosk Demo CA',
+    notBefore: new Date(notAfter.getTime() - 2 * 365 * DAY_MS).toISOString(),
+    notAfter: notAfter.toISOString(),
+    daysLeft,
+    status: revoked ? 'revoked' : 'good',
+    ...(revoked ? { revokedAt: now() } : {}),
+    renewal: renewalOf(daysLeft, revoked),
+  };
+}
+
+function serviceChanged(): void {
+  const s = world.service;
+  publish('service', s ? structuredClone(s.view) : null);
+}
+
+/** As the appliance's service view: a field given as undefined is removed; cancellable follows the status. */
+function serviceUpdate(patch: { [K in keyof ServiceView]?: ServiceView[K] | undefined }): void {
+  const s = world.service;
+  if (!s) return;
+  const next = { ...s.view, ...patch, revision: s.view.revision + 1 } as ServiceView;
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) delete next[key as keyof ServiceView];
+  }
+  if (next.status !== 'active') next.cancellable = false;
+  else if (patch.cancellable === undefined && next.need !== 'wait') next.cancellable = true;
+  if (next.status === 'completed' && next.kind !== 'lookup') next.keyInWriter = world.heldKey === s.key;
+  s.view = next;
+  serviceChanged();
+}
+
+function serviceFailed(error: ErrorBody): void {
+  serviceUpdate({ status: 'failed', need: 'none', error });
+}
+
+function startService(kind: ServiceKind): Service {
+  clearTimers();
+  const id = randomUUID();
+  world.service = {
+    view: {
+      id,
+      ref: journeyRef(id),
+      revision: 1,
+      kind,
+      step: 'started',
+      status: 'active',
+      need: kind === 'lookup' ? 'scan-or-id-card' : 'token',
+      cancellable: true,
+      ...(kind === 'lookup' ? { identity: { state: 'waiting' as const } } : {}),
+    },
+  };
+  serviceChanged();
+  // A key (or a card) already there is taken as soon as it is asked for.
+  if (kind !== 'lookup' && world.tokenPresent) serviceKeyInserted();
+  if (kind === 'lookup' && world.cardOnReader) serviceCard();
+  return world.service;
+}
+
+function endService(reason: 'cancelled' | 'completed' | 'idle' | 'staff'): void {
+  clearTimers();
+  world.service = null;
+  publish('service', null);
+  publish('wiped', { reason });
+}
+
+/** A key in the writer while the service waits for one: read it (a blank key is not ours), then per kind. */
+function serviceKeyInserted(): void {
+  const s = world.service;
+  if (s?.view.status !== 'active' || s.view.need !== 'token') return;
+  const key = world.heldKey;
+  if (!key) {
+    serviceUpdate({ error: errorBody('KEY_NOT_OURS', 'retry') });
+    return;
+  }
+  s.key = key;
+  const held = HELD_KEYS[key];
+  serviceUpdate({
+    step: 'key-read',
+    need: 'wait',
+    cancellable: true,
+    error: undefined,
+    token: {
+      model: 'FAKE-KEY 3000',
+      serialMasked: `${'*'.repeat(held.tokenSerial.length - 4)}${held.tokenSerial.slice(-4)}`,
+      pinLocked: world.lockedKeys.has(key),
+    },
+    certificate: certificateOf(key),
+  });
+  const id = s.view.id;
+  later(world.stepMs, () => {
+    const now_ = world.service;
+    if (now_?.view.id !== id || now_.view.status !== 'active') return;
+    const cert = now_.view.certificate!;
+    switch (now_.view.kind) {
+      case 'certificates':
+        serviceUpdate({ step: 'status-checked' });
+        serviceUpdate({ step: 'completed', status: 'completed', need: 'result' });
+        return;
+      case 'activate': {
+        if (cert.status === 'revoked') return serviceFailed(errorBody('CERTIFICATE_REVOKED', 'none'));
+        if (world.activated.has(key)) return serviceFailed(errorBody('ACTIVATION_ALREADY_DONE', 'none'));
+        if (key !== 'couriered') return serviceFailed(errorBody('ACTIVATION_NOT_AVAILABLE', 'call-staff'));
+        const triesLeft = world.activationTries.get(key) ?? ACTIVATION_TRIES;
+        if (triesLeft <= 0) return serviceFailed(errorBody('ACTIVATION_LOCKED', 'call-staff'));
+        serviceUpdate({
+          step: 'order-found',
+          need: 'activation-code',
+          activation: {
+            orderIdMasked: 'ORD-2025-****88',
+            holderNameMasked: '张*',
+            organisationName: '深圳市示例科技有限公司',
+            triesLeft,
+            codeExpiresAt: new Date(Date.now() + 20 * DAY_MS).toISOString(),
+          },
+        });
+        return;
+      }
+      case 'unlock':
+        if (!world.lockedKeys.has(key)) return serviceFailed(errorBody('PIN_NOT_LOCKED', 'none'));
+        if (cert.status === 'revoked') return serviceFailed(errorBody('CERTIFICATE_REVOKED', 'none'));
+        serviceUpdate({ need: 'id-card', identity: { state: 'waiting' } });
+        serviceCard();
+        return;
+      case 'lookup':
+        return;
+    }
+  });
+}
+
+/** The card on the reader while the service asks for one (unlock: the holder's; look-up: whose orders). */
+function serviceCard(): void {
+  const s = world.service;
+  const fixture = world.cardOnReader;
+  if (s?.view.status !== 'active' || !fixture) return;
+  if (s.view.need !== 'id-card' && s.view.need !== 'scan-or-id-card') return;
+  serviceUpdate({ identity: { state: 'reading' }, error: undefined });
+  const id = s.view.id;
+  later(world.stepMs, () => {
+    const cur = world.service;
+    if (cur?.view.id !== id || cur.view.status !== 'active') return;
+    const card = CARDS[fixture];
+    if (!card) {
+      serviceUpdate({
+        identity: { state: 'mismatched', reason: 'ID_CARD_UNREADABLE' },
+        error: errorBody('ID_CARD_UNREADABLE', 'retry'),
+      });
+      return;
+    }
+    const masks = { nameMasked: card.nameMasked, idNumberMasked: card.idNumberMasked };
+    if (cur.view.kind === 'lookup') {
+      serviceFound(fixture === MATCHING_CARD ? demoOrders() : [], { state: 'matched', ...masks });
+      return;
+    }
+    // Unlock: central checks the card against the certificate's holder (a mismatch uses one of today's unlocks).
+    const key = cur.key!;
+    const left = world.unlocksLeft.get(key) ?? UNLOCKS_PER_DAY;
+    if (left <= 0) return serviceFailed(errorBody('UNLOCK_LIMIT_REACHED', 'call-staff'));
+    world.unlocksLeft.set(key, left - 1);
+    if (fixture !== MATCHING_CARD) {
+      serviceUpdate({
+        identity: { state: 'mismatched', ...masks, reason: 'UNLOCK_CARD_MISMATCH' },
+        error: errorBody('UNLOCK_CARD_MISMATCH', 'retry'),
+      });
+      return;
+    }
+    serviceUpdate({
+      step: 'unlock-granted',
+      need: 'pin',
+      identity: { state: 'matched', ...masks },
+      unlocksLeftToday: left - 1,
+      error: undefined,
+    });
+  });
+}
+
+function demoOrders(): LookupOrderView[] {
+  const day = (n: number) => new Date(Date.now() - n * DAY_MS).toISOString();
+  return [
+    {
+      orderIdMasked: 'ORD-2025-****23',
+      kind: 'new',
+      certificateType: 'organisation',
+      status: 'rejected',
+      history: [
+        { status: 'submitted', at: day(9) },
+        { status: 'paid', at: day(8) },
+        { status: 'under-review', at: day(7) },
+        { status: 'rejected', at: day(6) },
+      ],
+      rejectReason: '营业执照照片不清晰',
+      organisationName: '深圳市示例科技有限公司',
+      holderNameMasked: '张*',
+      updatedAt: day(6),
+    },
+    {
+      orderIdMasked: 'ORD-2025-****57',
+      kind: 'renewal',
+      certificateType: 'natural-person',
+      status: 'transfer-pending',
+      history: [
+        { status: 'submitted', at: day(2) },
+        { status: 'transfer-pending', at: day(2) },
+      ],
+      remittanceCode: '583216',
+      holderNameMasked: '张*',
+      updatedAt: day(2),
+    },
+  ];
+}
+
+function serviceFound(orders: LookupOrderView[], identity?: ServiceView['identity']): void {
+  serviceUpdate({
+    step: 'completed',
+    status: 'completed',
+    need: 'result',
+    orders,
+    identity: identity ?? undefined,
+    error: undefined,
+  });
+}
+
+function serviceScan(code: string): ErrorBody | null {
+  const s = world.service;
+  if (s?.view.status !== 'active') return errorBody('NO_ACTIVE_JOURNEY', 'none');
+  if (s.view.need !== 'scan-or-id-card') return errorBody('WRONG_STEP', 'none');
+  if (!ORDERS[code]) {
+    serviceUpdate({ error: errorBody('LOOKUP_CODE_UNKNOWN', 'retry') });
+    return null;
+  }
+  serviceFound(demoOrders());
+  return null;
+}
+
+function serviceCodeTyped(code: string): ErrorBody | null {
+  const s = world.service;
+  if (s?.view.status !== 'active') return errorBody('NO_ACTIVE_JOURNEY', 'none');
+  if (s.view.need !== 'activation-code' || !s.key) return errorBody('WRONG_STEP', 'none');
+  if (!/^[0-9]{6}$/.test(code.trim())) return errorBody('BAD_REQUEST', 'none');
+  if (code.trim() === ACTIVATION_CODE) {
+    world.activated.add(s.key);
+    world.activationTries.delete(s.key);
+    serviceUpdate({ step: 'code-accepted', need: 'pin', error: undefined });
+    return null;
+  }
+  const triesLeft = (world.activationTries.get(s.key) ?? ACTIVATION_TRIES) - 1;
+  world.activationTries.set(s.key, triesLeft);
+  if (triesLeft <= 0) {
+    serviceFailed(errorBody('ACTIVATION_LOCKED', 'call-staff'));
+    return null;
+  }
+  serviceUpdate({
+    activation: { ...s.view.activation!, triesLeft },
+    error: { ...errorBody('ACTIVATION_CODE_WRONG', 'retry'), params: { triesLeft } },
+  });
+  return null;
+}
+
+function servicePinSet(pin: string): ErrorBody | null {
+  const s = world.service;
+  if (s?.view.status !== 'active') return errorBody('NO_ACTIVE_JOURNEY', 'none');
+  if (s.view.need !== 'pin' || !s.key) return errorBody('WRONG_STEP', 'none');
+  if (checkPin(pin, world.settings.pinPolicy).length > 0) return errorBody('TOKEN_PIN_POLICY', 'retry');
+  const key = s.key;
+  // The side effect is under way: no leaving until it is done.
+  serviceUpdate({ need: 'wait', cancellable: false, error: undefined });
+  const id = s.view.id;
+  later(world.keyKnobs.pinMs ?? world.stepMs * 2, () => {
+    if (world.service?.view.id !== id) return;
+    world.lockedKeys.delete(key);
+    serviceUpdate({
+      step: s.view.kind === 'unlock' ? 'pin-reset' : 'pin-set',
+      token: s.view.token ? { ...s.view.token, pinLocked: false } : undefined,
+    });
+    serviceUpdate({ step: 'completed', status: 'completed', need: 'result' });
   });
   return null;
 }
@@ -1156,6 +1507,7 @@ const STAFF_HANDLERS = {
 /** Routes whose body carries a PIN: never kept in the call log. */
 const SECRET_ROUTES: ReadonlySet<RouteName> = new Set([
   'setPin',
+  'servicePin',
   'staffLogin',
   'addStaffAccount',
   'resetStaffPin',
@@ -1223,9 +1575,14 @@ function resolveInDoubt({ req, res, body, params }: Ctx) {
 const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
   kiosk: ({ res }) => ok(res, 'kiosk', world.settings),
   state: ({ res }) =>
-    ok(res, 'state', { journey: view(), service: null, devices: Object.values(world.devices) }),
+    ok(res, 'state', {
+      journey: view(),
+      service: world.service ? structuredClone(world.service.view) : null,
+      devices: Object.values(world.devices),
+    }),
   events: ({ req, res }) => events(req, res),
   startJourney: ({ res }) => {
+    if (world.service) return fail(res, errorBody('JOURNEY_BUSY', 'none'));
     // Starting twice (a tap racing a scan) keeps the journey that is waiting for its code.
     if (world.journey?.view.need !== 'scan') {
       if (world.journey) endSession('cancelled');
@@ -1379,7 +1736,9 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
   simMemory: null,
   simScan: ({ res, body }) => {
     const code = String(body['code'] ?? '');
-    scan(code);
+    // The scanner feeds a look-up waiting for a code; another service ignores it; else it is a pickup code.
+    if (world.service) serviceScan(code);
+    else scan(code);
     ok(res, 'simScan', { scanned: `${code.slice(0, 24)}…` });
   },
   simIdCard: ({ res, body }) => {
@@ -1388,9 +1747,25 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
     ok(res, 'simIdCard', { placed: fixture });
   },
   simToken: ({ res, body }) => {
+    if (body['action'] === 'lock-pin') {
+      const key = body['key'] as HeldKey;
+      if (!(key in HELD_KEYS)) return fail(res, errorBody('BAD_REQUEST', 'none'));
+      world.lockedKeys.add(key);
+      return ok(res, 'simToken', { locked: key } as unknown as RouteTypes['simToken']['ok']);
+    }
     const action = body['action'] === 'pull' ? 'pull' : 'insert';
     const before = world.journey?.tokenSerial;
+    const held = body['key'];
+    world.heldKey =
+      action === 'insert' && typeof held === 'string' && held in HELD_KEYS ? (held as HeldKey) : null;
     token(action);
+    if (world.service) {
+      if (action === 'insert') serviceKeyInserted();
+      else if (world.service.view.status === 'completed' && world.service.view.kind !== 'lookup')
+        serviceUpdate({});
+      else if (world.service.view.status === 'active' && world.service.view.need === 'token')
+        serviceUpdate({ error: undefined });
+    }
     if (action === 'pull') return ok(res, 'simToken', { pulled: before ? [before] : [] });
     ok(res, 'simToken', {
       inserted: world.journey?.tokenSerial ?? 'FAKEKEY-BLANK',
@@ -1404,12 +1779,37 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
   simReceipts: null,
   simLatestReceipt: null,
   // The after-sales services: not faked yet (the real appliance's suites play them).
-  startService: null,
-  serviceCode: null,
-  serviceScan: null,
-  servicePin: null,
-  serviceRetry: null,
-  endService: null,
+  startService: ({ res, body }) => {
+    const kind = body['kind'] as ServiceKind;
+    if (!SERVICE_KINDS.includes(kind)) return fail(res, errorBody('BAD_REQUEST', 'none'));
+    if (world.journey || world.service) return fail(res, errorBody('JOURNEY_BUSY', 'none'));
+    startService(kind);
+    ok(res, 'startService', structuredClone(world.service!.view));
+  },
+  serviceCode: ({ res, body }) => {
+    const refusal = serviceCodeTyped(String(body['code'] ?? ''));
+    return refusal ? fail(res, refusal) : ok(res, 'serviceCode', structuredClone(world.service!.view));
+  },
+  serviceScan: ({ res, body }) => {
+    const refusal = serviceScan(String(body['code'] ?? ''));
+    return refusal ? fail(res, refusal) : ok(res, 'serviceScan', structuredClone(world.service!.view));
+  },
+  servicePin: ({ res, body }) => {
+    const refusal = servicePinSet(String(body['pin'] ?? ''));
+    return refusal ? fail(res, refusal) : ok(res, 'servicePin', structuredClone(world.service!.view));
+  },
+  serviceRetry: ({ res }) => {
+    const s = world.service;
+    if (s?.view.status !== 'active') return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
+    ok(res, 'serviceRetry', structuredClone(s.view));
+  },
+  endService: ({ res }) => {
+    const s = world.service;
+    if (s && s.view.status === 'active' && !s.view.cancellable)
+      return fail(res, errorBody('CANCEL_NOT_ALLOWED', 'none'));
+    if (s) endService(s.view.status === 'active' ? 'cancelled' : 'completed');
+    send(res, 204);
+  },
 };
 
 /** What only a fake can do: reset, forced errors, central's behaviour, stalls, the call log. */
@@ -1417,6 +1817,7 @@ function testRoute(key: string, res: ServerResponse, body: Record<string, unknow
   switch (key) {
     case 'POST /__test/reset': {
       if (world.journey) wipe('cancelled');
+      if (world.service) endService('cancelled');
       clearTimers();
       world = freshWorld(
         (body['settings'] as Partial<KioskSettings>) ?? {},
@@ -1502,6 +1903,17 @@ function testRoute(key: string, res: ServerResponse, body: Record<string, unknow
       world.centralLink =
         state === 'reachable' ? { state, since: at } : { state, since: at, lastError: code, lastErrorAt: at };
       if (state === 'reachable') world.lastSyncAt = at;
+      send(res, 204);
+      return true;
+    }
+    case 'POST /__test/key': {
+      // The certificate on the held keys read from now on: days left, revoked.
+      world.keyKnobs = {
+        ...(typeof body['daysLeft'] === 'number' ? { daysLeft: body['daysLeft'] } : {}),
+        ...(body['revoked'] === true ? { revoked: true } : {}),
+        // How long setting the key's new PIN takes (the wait screen stays this long).
+        ...(typeof body['pinMs'] === 'number' ? { pinMs: body['pinMs'] } : {}),
+      };
       send(res, 204);
       return true;
     }

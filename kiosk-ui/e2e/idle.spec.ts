@@ -56,7 +56,7 @@ test('idle: a countdown with more time, then the wipe leaves nothing personal be
   expect(await page.evaluate(() => location.search + location.hash)).toBe('');
 });
 
-test('easy mode: larger text, one column, standard keypad, longer timeouts', async ({ page, request }) => {
+test('easy mode: larger text, fewer columns, standard keypad, longer timeouts', async ({ page, request }) => {
   const devices = new Devices(request);
   await devices.reset(SHORT);
   await page.setViewportSize({ width: 1920, height: 1080 });
@@ -64,17 +64,17 @@ test('easy mode: larger text, one column, standard keypad, longer timeouts', asy
   await screen(page, 'attract');
   const fontSize = () =>
     page.evaluate(() => Number.parseFloat(getComputedStyle(document.documentElement).fontSize));
+  // The home screen's service tiles: fewer, larger ones to a row in easy mode.
   const columns = () =>
     page
-      .locator('.columns')
-      .first()
+      .getByTestId('home-tiles')
       .evaluate((el) => getComputedStyle(el).gridTemplateColumns.split(' ').length);
   const normal = await fontSize();
-  expect(await columns()).toBe(2);
+  expect(await columns()).toBe(4);
   await page.getByTestId('elderly-toggle').click();
   await expect(page.getByTestId('elderly-toggle')).toHaveAttribute('aria-pressed', 'true');
   expect(await fontSize()).toBeGreaterThan(normal * 1.25);
-  expect(await columns()).toBe(1);
+  expect(await columns()).toBe(3);
   await expect(page.getByTestId('start')).toBeInViewport();
   await shot(page, 'elderly-attract-landscape');
 

@@ -93,7 +93,7 @@ test('the whole pickup in Chinese, portrait 1080×1920', async ({ page, request 
   await page.goto('/');
   await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
   await pickup(page, devices, 'zh-portrait', {
-    attract: '数字证书 自助领取',
+    attract: '数字证书 自助服务',
     certType: '机构证书',
     done: '领取完成',
     takeCard: '请取回身份证',
@@ -109,7 +109,7 @@ test('the whole pickup in English, landscape 1920×1080', async ({ page, request
   await page.getByTestId('lang-en').click();
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
   await pickup(page, devices, 'en-landscape', {
-    attract: 'Collect your digital certificate',
+    attract: 'Digital certificates: self-service',
     certType: 'Organisation certificate',
     done: 'All done',
     takeCard: 'Please take your ID card back from the reader',

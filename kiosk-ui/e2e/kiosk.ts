@@ -10,6 +10,10 @@ import type {
 export const DEMO_CODE = 'CK1-DEMO-0001';
 export const MATCHING_CARD = 'han-zhang-wei';
 export const PIN = '305917';
+/** The held keys of the sim (service-contract.ts): the couriered key, 张伟's key near expiry, 张伟's key. */
+export type HeldKey = 'couriered' | 'renewal' | 'holder';
+/** The activation code in the demo's courier letter. */
+export const ACTIVATION_CODE = '246810';
 /** What the demo order shows on screen; none of it may survive a wipe. */
 export const PERSONAL_DATA = ['ORD-2025-000123', '深圳市示例科技有限公司', '张*', '4403**********1238'];
 /** The staff accounts of the sim profile (and of the fake appliance): S001 administrator, S002 operator. */
@@ -67,8 +71,18 @@ export class Devices {
   idCard(fixture: string | null) {
     return this.#post('/sim/id-card', { fixture });
   }
-  token(action: 'insert' | 'pull') {
-    return this.#post('/sim/token', { action });
+  /** Insert a blank key, or one of the sim's held keys (service-contract.ts: 'couriered', 'renewal', …). */
+  token(action: 'insert' | 'pull', key?: HeldKey) {
+    return this.#post('/sim/token', key ? { action, key } : { action });
+  }
+  /** The held key's user PIN locks, as wrong PINs would. */
+  lockPin(key: HeldKey) {
+    return this.#post('/sim/token', { action: 'lock-pin', key });
+  }
+  /** Fake appliance only: the certificate on the held keys read from now on (days left, revoked), and how long
+   *  setting a service's new PIN takes. */
+  keyCertificate(knobs: { daysLeft?: number; revoked?: boolean; pinMs?: number }) {
+    return this.#post('/__test/key', knobs);
   }
   printer(paper: 'ok' | 'near-end' | 'out', coverOpen = false) {
     return this.#post('/sim/printer', { paper, coverOpen });

@@ -8,6 +8,7 @@ import { expect, test } from '@playwright/test';
 import en from '../src/locales/en.json' with { type: 'json' };
 import zh from '../src/locales/zh-CN.json' with { type: 'json' };
 import {
+  ACTIVATION_CODE,
   DEMO_CODE,
   Devices,
   longPressCorner,
@@ -255,7 +256,7 @@ for (const view of Object.keys(VIEWS) as View[]) {
 
           // ---- The start screen and the staff sign-in (the corner gesture).
           await look();
-          await check('attract', 'attract', { primary: 'start', see: ['elderly-toggle'] });
+          await check('attract', 'attract', { primary: 'start', see: ['elderly-toggle', 'home-tiles'] });
           await longPressCorner(page, 3100);
           await screen(page, 'staff');
           await check('staff-login', 'staff', { primary: 'staff-next', see: ['keypad', 'staff-letters'] });
@@ -377,6 +378,111 @@ for (const view of Object.keys(VIEWS) as View[]) {
           await check('error', 'error', { primary: 'end', see: ['error-what', 'error-todo', 'error-ref'] });
           await page.getByTestId('end').click();
           await screen(page, 'attract');
+
+          // ---- The after-sales services: every screen of each (service-contract.ts). No key, no card left.
+          await devices.token('pull');
+          await devices.idCard(null);
+          const finishService = async () => {
+            await devices.token('pull');
+            await page.getByTestId('finish').click();
+            await screen(page, 'attract');
+          };
+          // Activation: the key, the code (a wrong one: the notice, then the tries left), the PIN, the wait, done.
+          await look();
+          await page.getByTestId('tile-activate').click();
+          await screen(page, 'service-token');
+          await check('service-token', 'service-token', { see: ['pointer-hint'] });
+          await devices.token('insert', 'couriered');
+          await screen(page, 'service-code');
+          await check('service-code', 'service-code', {
+            primary: 'code-submit',
+            see: ['keypad', 'pin-dots', 'activation-order', 'code-tries'],
+          });
+          await typeOnKeypad(page, '135790');
+          await page.getByTestId('code-submit').click();
+          await expect(page.getByTestId('error-notice')).toHaveAttribute(
+            'data-code',
+            'ACTIVATION_CODE_WRONG',
+          );
+          await check('service-code-notice', 'service-code', { primary: 'notice-ok', see: ['error-notice'] });
+          await page.getByTestId('notice-ok').click();
+          await expect(page.getByTestId('code-tries')).toHaveAttribute('data-tries', '4');
+          await check('service-code-wrong', 'service-code', {
+            primary: 'code-submit',
+            see: ['keypad', 'pin-dots', 'code-tries'],
+          });
+          await typeOnKeypad(page, ACTIVATION_CODE);
+          await page.getByTestId('code-submit').click();
+          await screen(page, 'service-pin');
+          await check('service-pin', 'service-pin', {
+            primary: 'pin-submit',
+            see: ['keypad', 'pin-dots', 'pin-rules'],
+          });
+          await devices.keyCertificate({ pinMs: HOLD_MS });
+          await setPinTwice();
+          await screen(page, 'service-wait');
+          await check('service-wait', 'service-wait');
+          await screen(page, 'service-result');
+          await check('service-activated', 'service-result', { primary: 'finish', see: ['take-key'] });
+          await finishService();
+
+          // Unlock: the holder's card (a wrong one first), then the new PIN; unlocked.
+          await look();
+          await devices.keyCertificate({});
+          await devices.lockPin('holder');
+          await page.getByTestId('tile-unlock').click();
+          await devices.token('insert', 'holder');
+          await screen(page, 'service-id-card');
+          await check('service-id-card', 'service-id-card', { see: ['id-state', 'pointer-hint'] });
+          await devices.idCard('mongol-batu');
+          await expect(page.getByTestId('id-state')).toHaveAttribute('data-state', 'mismatched');
+          await check('service-id-card-mismatch', 'service-id-card', { see: ['id-state', 'id-reason'] });
+          await devices.idCard(null);
+          await devices.idCard(MATCHING_CARD);
+          await screen(page, 'service-pin');
+          await setPinTwice();
+          await screen(page, 'service-result');
+          await check('service-unlocked', 'service-result', {
+            primary: 'finish',
+            see: ['unlocks-left', 'take-key'],
+          });
+          await devices.idCard(null);
+          await finishService();
+
+          // My certificates: 20 days left (the urgent renewal banner).
+          await look();
+          await devices.keyCertificate({ daysLeft: 20 });
+          await page.getByTestId('tile-certificates').click();
+          await devices.token('insert', 'holder');
+          await screen(page, 'service-result');
+          await check('service-certificates', 'service-result', {
+            primary: 'finish',
+            see: ['renewal-banner', 'take-key'],
+          });
+          await finishService();
+
+          // Look-up: the waiting screen, then the orders found by the order code.
+          await look();
+          await page.getByTestId('tile-lookup').click();
+          await screen(page, 'service-lookup');
+          await check('service-lookup', 'service-lookup', { see: ['lookup-state', 'pointer-hint'] });
+          await devices.scan(DEMO_CODE);
+          await screen(page, 'service-result');
+          await check('service-lookup-orders', 'service-result', {
+            primary: 'finish',
+            see: ['reject-reason'],
+          });
+          await page.getByTestId('finish').click();
+
+          // A service that cannot be done ends on the error screen (its PIN is no longer locked).
+          await look();
+          await page.getByTestId('tile-unlock').click();
+          await devices.token('insert', 'holder');
+          await screen(page, 'service-error');
+          await check('service-error', 'service-error', { primary: 'end', see: ['error-what', 'error-ref'] });
+          await page.getByTestId('end').click();
+          await screen(page, 'attract');
+          await devices.token('pull');
 
           expect(found, `${found.length} layout problem(s):\n${found.join('\n')}`).toEqual([]);
         });

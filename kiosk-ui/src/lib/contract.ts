@@ -29,3 +29,15 @@ export {
   PAPER_LEVELS,
   PICKUP_STEPS,
 } from '../../../appliance/src/api/contract.ts';
+
+export type {
+  ActivationView,
+  HomeService,
+  KeyCertificateView,
+  LookupOrderView,
+  RenewalNotice,
+  ServiceKind,
+  ServiceNeed,
+  ServiceView,
+} from '../../../appliance/src/api/service-contract.ts';
+export { HOME_SERVICES, SERVICE_KINDS } from '../../../appliance/src/api/service-contract.ts';

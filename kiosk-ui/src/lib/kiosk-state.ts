@@ -6,12 +6,16 @@ import type {
   JourneyView,
   PickupStep,
   ServerEvents,
+  ServiceView,
   WipeReason,
 } from './contract.ts';
-import { DEVICE_KINDS, PICKUP_STEPS } from './contract.ts';
+import { DEVICE_KINDS, PICKUP_STEPS, SERVICE_KINDS } from './contract.ts';
+import { type ServiceScreen, serviceScreenFor } from './service.ts';
 
 export interface KioskState {
   journey: JourneyView | null;
+  /** The after-sales service journey (service-contract.ts), or null. */
+  service: ServiceView | null;
   devices: Partial<Record<DeviceKind, DeviceStatusView>>;
   /** Server's wipe time (ms since epoch) as last announced, or null when no journey is running. */
   serverWipeAt: number | null;
@@ -25,12 +29,18 @@ export interface KioskState {
 }
 
 export type KioskEvent =
-  | { type: 'snapshot'; journey: JourneyView | null; devices: DeviceStatusView[] }
+  | {
+      type: 'snapshot';
+      journey: JourneyView | null;
+      service?: ServiceView | null;
+      devices: DeviceStatusView[];
+    }
   | { type: 'touched'; idleWipeAt: string }
   | { [K in keyof ServerEvents]: { type: K; data: ServerEvents[K] } }[keyof ServerEvents];
 
 export const initialKioskState = (): KioskState => ({
   journey: null,
+  service: null,
   devices: {},
   serverWipeAt: null,
   wiped: [],
@@ -55,6 +65,15 @@ function withJourney(state: KioskState, journey: JourneyView | null): KioskState
   return { ...state, journey, serverWipeAt: parseTime(journey.idleWipeAt) };
 }
 
+function withService(state: KioskState, service: ServiceView | null): KioskState {
+  if (service && state.wiped.some((w) => w.id === service.id && (service.revision ?? 0) <= w.revision))
+    return state;
+  if (service && state.service?.id === service.id && (service.revision ?? 0) < (state.service.revision ?? 0))
+    return state;
+  if (!service || service.status === 'abandoned') return { ...state, service: null };
+  return { ...state, service };
+}
+
 export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
   switch (event.type) {
     case 'snapshot': {
@@ -64,7 +83,8 @@ export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
         const seen = state.devices[d.kind];
         devices[d.kind] = seen && seen.since > d.since ? seen : d;
       }
-      return withJourney({ ...state, devices }, event.journey);
+      const next = withJourney({ ...state, devices }, event.journey);
+      return event.service === undefined ? next : withService(next, event.service);
     }
     case 'journey':
       return withJourney(state, event.data);
@@ -75,16 +95,14 @@ export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
     case 'touched':
       return state.journey ? { ...state, serverWipeAt: parseTime(event.idleWipeAt) } : state;
     case 'wiped': {
-      const wiped = state.journey
-        ? [...state.wiped, { id: state.journey.id, revision: state.journey.revision ?? 0 }].slice(
-            -KEEP_WIPED_IDS,
-          )
-        : state.wiped;
-      return { ...state, journey: null, serverWipeAt: null, wiped, wipes: state.wipes + 1 };
+      const ended = [state.journey, state.service].flatMap((v) =>
+        v ? [{ id: v.id, revision: v.revision ?? 0 }] : [],
+      );
+      const wiped = [...state.wiped, ...ended].slice(-KEEP_WIPED_IDS);
+      return { ...state, journey: null, service: null, serverWipeAt: null, wiped, wipes: state.wipes + 1 };
     }
     case 'service':
-      // The after-sales services have no screens in this UI yet (the API and the engine serve them).
-      return state;
+      return withService(state, event.data);
   }
 }
 
@@ -105,6 +123,14 @@ export function parseServerEvent(name: string, data: string): KioskEvent | null 
       if (value === null) return { type: 'journey', data: null };
       return isObject(value) && typeof value['id'] === 'string' && typeof value['need'] === 'string'
         ? { type: 'journey', data: value as unknown as JourneyView }
+        : null;
+    case 'service':
+      if (value === null) return { type: 'service', data: null };
+      return isObject(value) &&
+        typeof value['id'] === 'string' &&
+        typeof value['need'] === 'string' &&
+        SERVICE_KINDS.includes(value['kind'] as ServiceView['kind'])
+        ? { type: 'service', data: value as unknown as ServiceView }
         : null;
     case 'device':
       return isObject(value) && DEVICE_KINDS.includes(value['kind'] as DeviceKind)
@@ -141,7 +167,8 @@ export type ScreenName =
   | 'pin'
   | 'verify'
   | 'done'
-  | 'error';
+  | 'error'
+  | ServiceScreen;
 
 export function stepIndex(step: PickupStep): number {
   return PICKUP_STEPS.indexOf(step);
@@ -172,6 +199,11 @@ export function screenFor(journey: JourneyView | null): ScreenName {
 }
 
 export type DeviceAlert = 'token-pulled' | 'paper-out' | 'take-id-card';
+
+/** The screen on show: the service journey's when one is open, else the pickup journey's. */
+export function currentScreen(state: Pick<KioskState, 'journey' | 'service'>): ScreenName {
+  return state.service ? serviceScreenFor(state.service) : screenFor(state.journey);
+}
 
 /** Device facts the applicant must hear about right now on the current screen. */
 export function deviceAlerts(state: Pick<KioskState, 'journey' | 'devices'>): DeviceAlert[] {

@@ -2,7 +2,14 @@
 // easy mode, idle timing, and the staff session. Nothing here is ever written to storage or history.
 import type { RouteTypes } from '../../../appliance/src/api/client.ts';
 import { type ApiResult, api } from './api.ts';
-import type { ErrorBody, InDoubtResolution, JourneyView, KioskSettings } from './contract.ts';
+import type {
+  ErrorBody,
+  InDoubtResolution,
+  JourneyView,
+  KioskSettings,
+  ServiceKind,
+  ServiceView,
+} from './contract.ts';
 import { DEFAULT_LANG, type Lang, type MessageKey, type MessageParams, translate } from './i18n.ts';
 import {
   type IdlePhase,
@@ -13,13 +20,13 @@ import {
   needsKeepalive,
 } from './idle.ts';
 import {
+  currentScreen,
   deviceAlerts,
   initialKioskState,
   type KioskEvent,
   type KioskState,
   parseServerEvent,
   reduceKiosk,
-  screenFor,
   waitProblem,
 } from './kiosk-state.ts';
 import { normaliseOverview, type StaffOverview } from './staff.ts';
@@ -28,7 +35,7 @@ import { rememberStaffId, staffIdleDeadline } from './staff-login.ts';
 /** After this long without an answer to an action the applicant is told the system is busy. */
 const BUSY_AFTER_MS = 3000;
 
-const SERVER_EVENTS = ['journey', 'device', 'idle-warning', 'wiped'] as const;
+const SERVER_EVENTS = ['journey', 'service', 'device', 'idle-warning', 'wiped'] as const;
 const KEEPALIVE_EVERY_MS = 2000;
 
 export type StaffRole = RouteTypes['staffLogin']['ok']['role'];
@@ -93,7 +100,7 @@ class Kiosk {
   lastActivity = $state(Date.now());
   #lastKeepalive = 0;
 
-  screen = $derived(screenFor(this.state.journey));
+  screen = $derived(currentScreen(this.state));
   alerts = $derived(deviceAlerts(this.state));
   timings = $derived(this.settings ? idleTimings(this.settings, this.elderly) : null);
   /** Waiting on central or stopped by an error while the machine works: the applicant decides (retry/cancel). */
@@ -103,6 +110,10 @@ class Kiosk {
    *  central is the machine's (it retries, and hands the case to staff after its own time limit). */
   idleClockRuns = $derived(
     this.staff !== null ||
+      (this.state.service !== null &&
+        this.state.service.status === 'active' &&
+        this.state.service.need !== 'wait') ||
+      (this.state.service !== null && this.state.service.status !== 'active') ||
       (this.state.journey !== null &&
         (this.state.journey.need !== 'wait' ||
           (this.waitProblem !== null && this.waitProblem.waiting === null))),
@@ -113,18 +124,21 @@ class Kiosk {
       : { phase: 'quiet' },
   );
   journeyError = $derived.by(() => {
-    const j = this.state.journey;
+    const j = this.state.service ?? this.state.journey;
     if (!j?.error || j.status !== 'active') return null;
     return errorKey(j.error, j.revision) === this.dismissedJourneyError ? null : j.error;
   });
   /** The error to show over the current screen (the error screen, the ID-card reason and a stalled
    *  machine step show their own, with what to do next). */
   shownNotice = $derived.by(() => {
-    if (this.screen === 'error') return null;
+    if (this.screen === 'error' || this.screen === 'service-error') return null;
     if (this.notice) return this.notice;
     const e = this.journeyError;
     if (e && this.screen === 'id-card' && this.state.journey?.identity?.reason === e.code) return null;
+    if (e && this.screen === 'service-id-card' && this.state.service?.identity?.reason === e.code)
+      return null;
     if (e && this.waitProblem) return null;
+    if (e && this.screen === 'service-wait') return null;
     return e;
   });
 
@@ -132,6 +146,7 @@ class Kiosk {
 
   dispatch(event: KioskEvent): void {
     const before = this.state.journey;
+    const serviceBefore = this.state.service;
     if (event.type === 'wiped') {
       this.#forgetEverything(event);
       return;
@@ -145,6 +160,8 @@ class Kiosk {
     ) {
       this.lastActivity = Date.now();
     }
+    const service = this.state.service;
+    if (service && (!serviceBefore || serviceBefore.need !== service.need)) this.lastActivity = Date.now();
   }
 
   /** Opens the event stream and loads settings; returns the cleanup. */
@@ -183,7 +200,13 @@ class Kiosk {
 
   async refresh(): Promise<void> {
     const r = await api.state();
-    if (r.ok) this.dispatch({ type: 'snapshot', journey: r.data.journey, devices: r.data.devices ?? [] });
+    if (r.ok)
+      this.dispatch({
+        type: 'snapshot',
+        journey: r.data.journey,
+        service: r.data.service ?? null,
+        devices: r.data.devices ?? [],
+      });
   }
 
   activity(): void {
@@ -207,7 +230,8 @@ class Kiosk {
     const timings = this.timings;
     const settings = this.settings;
     if (!timings || !settings) return;
-    if (this.state.journey?.need === 'wait' && !this.idleClockRuns) this.lastActivity = now;
+    if ((this.state.journey ?? this.state.service)?.need === 'wait' && !this.idleClockRuns)
+      this.lastActivity = now;
     if (this.idleClockRuns && this.idle.phase === 'expired') {
       void this.expire();
       return;
@@ -250,7 +274,10 @@ class Kiosk {
 
   async expire(): Promise<void> {
     this.closeStaff();
-    if (this.state.journey) {
+    if (this.state.service) {
+      this.#forgetEverything({ type: 'wiped', data: { reason: 'idle' } });
+      await api.endService();
+    } else if (this.state.journey) {
       this.#forgetEverything({ type: 'wiped', data: { reason: 'idle' } });
       await api.endJourney();
     }
@@ -291,7 +318,7 @@ class Kiosk {
     this.elderly = !this.elderly;
   }
 
-  async #act(run: () => Promise<ApiResult<JourneyView>>): Promise<boolean> {
+  async #act(run: () => Promise<ApiResult<JourneyView | ServiceView>>): Promise<boolean> {
     // One action at a time: a tap while the appliance has not answered is dropped, not queued to fire later.
     if (this.pending) return false;
     this.pending = true;
@@ -305,7 +332,9 @@ class Kiosk {
         this.notice = r.error;
         return false;
       }
-      if (r.data) this.dispatch({ type: 'journey', data: r.data });
+      const data = r.data;
+      if (data && data.kind === 'pickup') this.dispatch({ type: 'journey', data });
+      else if (data) this.dispatch({ type: 'service', data });
       return true;
     } finally {
       clearTimeout(slow);
@@ -332,8 +361,56 @@ class Kiosk {
   }
 
   async cancel(): Promise<void> {
+    if (this.state.service) {
+      await this.endService();
+      return;
+    }
     this.#forgetEverything({ type: 'wiped', data: { reason: 'cancelled' } });
     await api.endJourney();
+  }
+
+  // ---------- after-sales services (service-contract.ts) ----------
+
+  /** A home-screen tile: start that service journey (the appliance refuses while another is open). */
+  startService(kind: ServiceKind): Promise<boolean> {
+    return this.#act(() => api.startService({ body: { kind } }));
+  }
+
+  /** Activation: the 6-digit code from the courier letter. */
+  serviceCode(code: string): Promise<boolean> {
+    return this.#act(() => api.serviceCode({ body: { code } }));
+  }
+
+  /** Look-up: a code typed or scanned (the scanner feeds the appliance by itself). */
+  serviceScan(code: string): Promise<boolean> {
+    return this.#act(() => api.serviceScan({ body: { code } }));
+  }
+
+  /** Activation and unlock: the new PIN goes to the appliance once and is not kept here. */
+  servicePin(pin: string): Promise<boolean> {
+    return this.#act(() => api.servicePin({ body: { pin } }));
+  }
+
+  serviceRetry(): Promise<boolean> {
+    return this.#act(() => api.serviceRetry());
+  }
+
+  /** Finish or cancel a service journey: the appliance may refuse mid side effect (CANCEL_NOT_ALLOWED). */
+  async endService(): Promise<boolean> {
+    if (this.pending) return false;
+    this.pending = true;
+    this.confirmingCancel = false;
+    try {
+      const r = await api.endService();
+      if (!r.ok) {
+        this.notice = r.error;
+        return false;
+      }
+      this.#forgetEverything({ type: 'wiped', data: { reason: 'cancelled' } });
+      return true;
+    } finally {
+      this.pending = false;
+    }
   }
 
   /** "Call staff": the appliance raises a call (one per session: pressing again answers the same one) and the
@@ -361,8 +438,10 @@ class Kiosk {
 
   dismissNotice(): void {
     if (this.notice) this.notice = null;
-    else if (this.journeyError && this.state.journey)
-      this.dismissedJourneyError = errorKey(this.journeyError, this.state.journey.revision);
+    else {
+      const j = this.state.service ?? this.state.journey;
+      if (this.journeyError && j) this.dismissedJourneyError = errorKey(this.journeyError, j.revision);
+    }
   }
 
   // ---------- staff ----------

@@ -11,9 +11,10 @@ import {
   PUBLIC_DIR,
   readVoiceManifest,
 } from '../../scripts/voice-files.mjs';
-import { type JourneyView, PICKUP_STEPS } from './contract.ts';
+import { type JourneyView, PICKUP_STEPS, SERVICE_KINDS, type ServiceView } from './contract.ts';
 import { LANGS, type Lang, MESSAGES } from './i18n.ts';
 import { type ScreenName, screenFor } from './kiosk-state.ts';
+import { serviceScreenFor } from './service.ts';
 import { VOICE_PROMPTS, VOICE_SCREENS, VOICE_SPEEDS, type VoiceSpeed, voiceFile } from './voice.ts';
 
 const BUILD_FIX = 'npm run build -w @certkiosk/kiosk-ui (make build) makes them';
@@ -32,6 +33,16 @@ const NEEDS = {
   'take-items': 0,
   none: 0,
 } satisfies Record<JourneyView['need'], 0>;
+const SERVICE_NEEDS = {
+  token: 0,
+  'activation-code': 0,
+  'id-card': 0,
+  'scan-or-id-card': 0,
+  pin: 0,
+  wait: 0,
+  result: 0,
+  none: 0,
+} satisfies Record<ServiceView['need'], 0>;
 const STATUSES = {
   active: 0,
   completed: 0,
@@ -56,6 +67,22 @@ function screensOfScreenFor(): ScreenName[] {
             status,
             need,
             progress: { steps: [] },
+          }),
+        );
+  // The after-sales services: every need and status of a service journey, asked of serviceScreenFor.
+  for (const need of Object.keys(SERVICE_NEEDS) as ServiceView['need'][])
+    for (const status of Object.keys(STATUSES) as ServiceView['status'][])
+      for (const kind of SERVICE_KINDS)
+        screens.add(
+          serviceScreenFor({
+            id: 's',
+            ref: 'KS',
+            revision: 1,
+            kind,
+            step: 'started',
+            status,
+            need,
+            cancellable: false,
           }),
         );
   return [...screens].sort();

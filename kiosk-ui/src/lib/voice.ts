@@ -19,6 +19,14 @@ export const VOICE_PROMPTS = {
   verify: 'voice.verify',
   done: 'voice.done',
   error: 'voice.error',
+  'service-token': 'voice.service-token',
+  'service-code': 'voice.service-code',
+  'service-id-card': 'voice.service-id-card',
+  'service-lookup': 'voice.service-lookup',
+  'service-pin': 'voice.service-pin',
+  'service-wait': 'voice.service-wait',
+  'service-result': 'voice.service-result',
+  'service-error': 'voice.service-error',
 } as const satisfies { [S in ScreenName]: `voice.${S}` & MessageKey };
 
 export const VOICE_SCREENS = Object.keys(VOICE_PROMPTS) as ScreenName[];
