@@ -54,22 +54,10 @@ export function homeTiles(): HomeTile[] {
   });
 }
 
-/** The order statuses of central (sync/src/contract/order-status.ts; a unit test keeps the two the same). */
-export const ORDER_STATUSES = [
-  'submitted',
-  'awaiting-payment',
-  'paid',
-  'transfer-pending',
-  'identity-pending',
-  'under-review',
-  'rejected',
-  'approved',
-  'issued',
-  'shipped',
-  'activated',
-  'invoiced',
-] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
+// Central's order statuses, defined once in the contract (a pure module: the bundle takes it as it is).
+import { ORDER_STATUSES, type OrderStatus } from '../../../sync/src/contract/order-status.ts';
+
+export { ORDER_STATUSES, type OrderStatus };
 
 /** The locale key of an order status, or null for one this UI does not know (then shown as central says it). */
 export function orderStatusKey(status: string): `orderStatus.${OrderStatus}` | null {
