@@ -8,6 +8,7 @@ export type {
   DeviceKind,
   DeviceStatusView,
   ErrorBody,
+  IdentityView,
   InDoubtResolution,
   JourneyView,
   KioskSettings,
