@@ -4,13 +4,12 @@
 // (CERTKIOSK_FAULT_AT). It is restarted on the same store, SoftHSM and outbox; the holder finishes the way a
 // person would (the card placed again, the PIN typed again); then the key itself, central's rows and the
 // events are checked, not only the journey's status.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveTransportPin } from '@certkiosk/firmware-bridge';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApplianceClient } from './api/client.js';
 import type { ServiceView } from './api/service-contract.js';
 import {
   SERVICE_EFFECTS,
@@ -18,10 +17,17 @@ import {
   type ServiceEffect,
   type ServiceFaultPoint,
 } from './services/service-table.js';
-import { type HeldCertifiedKey, lockHeldKeyPin, MASTER, makeCourieredKey } from './testing/after-sales.js';
-import { type DaemonChild, HOLDER_PIN, startDaemonChild } from './testing/daemon-child.js';
+import {
+  type HeldCertifiedKey,
+  lockHeldKeyPin,
+  MASTER,
+  makeCourieredKey,
+  playServiceInChild,
+} from './testing/after-sales.js';
+import { centralEventCount, readCentralDb } from './testing/central-rows.js';
+import { HOLDER_PIN, startDaemonChild } from './testing/daemon-child.js';
 import { type CentralHandle, startTestCentral, waitFor } from './testing/kiosk-harness.js';
-import { inspectSimKeys } from './testing/token-inspect.js';
+import { inspectSimKeys, simPinTriesSpent } from './testing/token-inspect.js';
 
 let central: CentralHandle;
 beforeAll(async () => {
@@ -46,80 +52,9 @@ function expectedOutcome(point: ServiceFaultPoint): string {
   return SERVICE_RECOVERY_OUTCOME[SERVICE_EFFECTS[effect].recovery];
 }
 
-/** Wrong user PINs ever given to a key (usbkey-sim logs each one and never resets that log). */
-function pinTriesSpent(simDir: string, serial: string): number {
-  const file = join(simDir, 'softhsm', `usbkey-sim-${serial}.wrong-total`);
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
-}
-
-function centralDb<T>(fn: (db: Database.Database) => T): T {
-  const db = new Database(join(central.dataDir, 'central.sqlite'), { readonly: true });
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
-
+const centralDb = <T>(fn: (db: Database.Database) => T): T => readCentralDb(central.dataDir, fn);
 const eventsAbout = (serial: string, type: string): number =>
-  centralDb(
-    (db) =>
-      (
-        db
-          .prepare("SELECT COUNT(*) AS n FROM events WHERE type = ? AND payload_json LIKE '%' || ? || '%'")
-          .get(type, serial) as { n: number }
-      ).n,
-  );
-
-const alive = (c: DaemonChild) => c.proc.exitCode === null && c.proc.signalCode === null;
-
-/**
- * Play the holder from wherever the service stands until it ends or the process dies: start it, insert the
- * held key, type the code, place the card, type the PIN. The last view (null when the process died first).
- */
-async function playService(
-  child: DaemonChild,
-  kind: 'activate' | 'unlock',
-  key: HeldCertifiedKey,
-  timeoutMs = 40_000,
-): Promise<ServiceView | null> {
-  const api = createApplianceClient(child.base);
-  const deadline = Date.now() + timeoutMs;
-  let acted = '';
-  let last: ServiceView | null = null;
-  while (Date.now() < deadline) {
-    if (!alive(child)) return last;
-    const state = await api.state();
-    if (!state.ok) {
-      if (state.status === 0) return last;
-      throw new Error(`state: ${state.status}`);
-    }
-    const v = state.data.service;
-    last = v;
-    if (v && v.status !== 'active') return v;
-    // Act once per need and revision of its error (an answer lost to the kill is acted on again).
-    const what = v ? `${v.need}:${v.error?.code ?? ''}:${v.step}` : 'start';
-    if (what !== acted) {
-      acted = what;
-      try {
-        if (!v) await api.startService({ body: { kind } });
-        else if (v.need === 'token') await api.simToken({ body: { action: 'insert', key: key.name } });
-        else if (v.need === 'activation-code') await api.serviceCode({ body: { code: key.code! } });
-        else if (v.need === 'id-card') {
-          await api.simIdCard({ body: { fixture: null } });
-          await api.simIdCard({ body: { fixture: 'long-term-wang-shufen' } });
-        } else if (v.need === 'pin') await api.servicePin({ body: { pin: HOLDER_PIN } });
-        else acted = ''; // waiting: look again
-      } catch {
-        return last;
-      }
-    }
-    await new Promise((r) => setTimeout(r, 60));
-  }
-  throw new Error(
-    `the service did not finish; last ${JSON.stringify(last)}\n${child.output.slice(-30).join('\n')}`,
-  );
-}
+  centralEventCount(central.dataDir, type, serial);
 
 async function crashAndRecover(
   kind: 'activate' | 'unlock',
@@ -130,16 +65,22 @@ async function crashAndRecover(
   const key = await makeCourieredKey(central, join(simDir, 'key-tray'), 'holder-key');
   if (kind === 'unlock') lockHeldKeyPin(simDir, 'holder-key');
 
+  const answers = {
+    key: key.name,
+    ...(key.code ? { code: key.code } : {}),
+    card: 'long-term-wang-shufen',
+    pin: HOLDER_PIN,
+  };
   const first = await startDaemonChild(dir, central, { CERTKIOSK_FAULT_AT: point });
   expect(first.output.join('\n')).toContain('FAULT INJECTION ARMED');
-  await playService(first, kind, key);
+  await playServiceInChild(first, kind, answers);
   const end = await first.exited;
   expect(end.signal, `the daemon should have been killed at ${point}`).toBe('SIGKILL');
 
   const second = await startDaemonChild(dir, central);
   try {
     expect(second.recovered(), second.output.join('\n')).toEqual([expectedOutcome(point)]);
-    const last = await playService(second, kind, key);
+    const last = await playServiceInChild(second, kind, answers);
     expect(last?.status, second.output.slice(-30).join('\n')).toBe('completed');
     // The outbox delivered what the journey queued (or what the killed daemon had queued before).
     await waitFor(
@@ -181,7 +122,7 @@ describe('kill -9 during the activation of a couriered key', () => {
       ]);
       expect(onKey?.openedWith).toBe(HOLDER_PIN);
       expect(onKey?.privateKeys).toBe(1);
-      expect(pinTriesSpent(simDir, key.tokenSerial)).toBe(0);
+      expect(simPinTriesSpent(simDir, key.tokenSerial)).toBe(0);
     },
     120_000,
   );

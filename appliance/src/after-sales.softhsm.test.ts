@@ -4,10 +4,10 @@
 // reader and scanner emulators over PTYs. Keys a holder brings are made as the CA's key workshop would
 // (testing/after-sales.ts) and certified by central. What is checked: the view, central's rows, the key
 // itself (its PIN, through a real C_Login), the events, and that the store on disk keeps nothing personal.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { maskOrderId } from '@certkiosk/sync';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceView } from './api/service-contract.js';
 import {
@@ -20,6 +20,7 @@ import {
   serviceClient,
   WANG_SHUFEN,
 } from './testing/after-sales.js';
+import { centralEventCount, expectStoreHoldsNone, readCentralDb } from './testing/central-rows.js';
 import { ZHANG_WEI } from './testing/kiosk-harness.js';
 import { type SimKiosk, startSimKiosk } from './testing/sim-kiosk.js';
 
@@ -73,26 +74,12 @@ async function insert(name: string, until: (v: ServiceView | null) => boolean): 
   return (await s.until(until, 20_000)) as ServiceView;
 }
 
-function centralDb<T>(fn: (db: Database.Database) => T): T {
-  const db = new Database(join(k.central.dataDir, 'central.sqlite'), { readonly: true });
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
+const centralDb = <T>(fn: (db: Database.Database) => T): T => readCentralDb(k.central.dataDir, fn);
 
 /** Events the kiosk delivered to central about a certificate (service events carry no order id). */
 async function eventsAbout(serial: string, type: string): Promise<number> {
   await k.daemon.agent.drain(15_000);
-  return centralDb(
-    (db) =>
-      (
-        db
-          .prepare("SELECT COUNT(*) AS n FROM events WHERE type = ? AND payload_json LIKE '%' || ? || '%'")
-          .get(type, serial) as { n: number }
-      ).n,
-  );
+  return centralEventCount(k.central.dataDir, type, serial);
 }
 
 function unlocksOf(tokenSerial: string): Array<{ unlock_id: string; outcome: string }> {
@@ -113,19 +100,7 @@ async function pinOpens(serial: string, pin: string): Promise<{ locked: boolean 
 
 /** Every file under the kiosk's store (journey store, journal, keys, audit, outbox) holds none of SECRETS. */
 function storeKeepsNothingPersonal(extra: string[] = []): void {
-  const root = join(k.dir, 'store');
-  for (const rel of readdirSync(root, { recursive: true, encoding: 'utf8' })) {
-    const file = join(root, rel);
-    let text: string;
-    try {
-      if (!statSync(file).isFile()) continue;
-      text = readFileSync(file).toString('utf8');
-    } catch {
-      continue; // renamed meanwhile (an atomic write's temp file)
-    }
-    for (const secret of [...SECRETS, ...extra])
-      expect(text.includes(secret), `${secret} in ${rel}`).toBe(false);
-  }
+  expectStoreHoldsNone(join(k.dir, 'store'), [...SECRETS, ...extra]);
 }
 
 // ---------- activate ----------

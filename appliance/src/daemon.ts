@@ -244,6 +244,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
   services = new ServiceEngine(store, client, agent, devices, {
     applianceId: config.appliance.id,
+    applianceKey,
     pinPolicy: config.pinPolicy,
     soPinMasterSecret: Buffer.from(secret('soPinMasterSecret')!),
     exclusive: one,

@@ -213,6 +213,31 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
     'This USB key was unlocked as often as allowed today.',
   ],
   LOOKUP_CODE_UNKNOWN: [400, 'retry', true, 'This is not an order or pickup QR code of ours.'],
+  RENEWAL_ORDER_NOT_FOUND: [
+    404,
+    'none',
+    false,
+    'No renewal order was paid for the certificate on this USB key. Apply and pay for the renewal online first.',
+  ],
+  RENEWAL_NOT_PAID: [402, 'come-back-later', false, 'The renewal order of this certificate is not paid yet.'],
+  CERTIFICATE_EXPIRED: [
+    410,
+    'none',
+    false,
+    'The certificate on this USB key has expired: it can no longer be renewed; apply for a new one.',
+  ],
+  CURRENT_PIN_WRONG: [
+    403,
+    'retry',
+    true,
+    'The PIN of this USB key is wrong (params.triesLow: only a few tries are left before it locks).',
+  ],
+  CURRENT_PIN_LOCKED: [
+    423,
+    'none',
+    false,
+    'The PIN of this USB key is locked. Unlock it first (解锁), then renew.',
+  ],
 };
 
 export class ApplianceError extends Error {

@@ -8,6 +8,9 @@ export const DEMO_SECRETS = {
   CERTKIOSK_BLANK_KEY_SO_PIN: 'demo-factory-so-pin',
 } as const;
 
+/** The user PIN of the demo's key due for renewal (张伟 set it when he collected it; renew asks for it). */
+export const DEMO_RENEWAL_KEY_PIN = '246135';
+
 /** Env values the sim daemon runs with in the tests. */
 export const TEST_SECRETS = {
   CERTKIOSK_SO_PIN_MASTER: 'test master secret for so-pins 0123456789',

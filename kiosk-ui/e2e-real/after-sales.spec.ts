@@ -1,6 +1,13 @@
 // After-sales on the real appliance and central, in Chinese at 1080×1920: central's couriered key (put on a
-// SoftHSM token by `make demo`) activated with its code, and 张伟's key unlocked after its PIN was locked.
+// SoftHSM token by `make demo`) activated with its code; 张伟's key due for renewal renewed with its paid
+// renewal order (a new key pair beside the old, the old one removed and revoked), then unlocked after its PIN
+// was locked; and the home screen in English and in easy mode. The tests share the demo's keys: they run in
+// this order.
+
+import { HOME_SERVICES } from '../../appliance/src/api/service-contract.ts';
+import { DEMO_RENEWAL_KEY_PIN } from '../../config/src/demo-secrets.ts';
 import { screen, shot, typeOnKeypad } from '../e2e/kiosk.ts';
+import en from '../src/locales/en.json' with { type: 'json' };
 import zh from '../src/locales/zh-CN.json' with { type: 'json' };
 import { HOLDER_CARD } from './central.ts';
 import { expect, test } from './fixtures.ts';
@@ -43,6 +50,81 @@ test('a couriered key is activated with its code: a wrong code counts down, the 
   await expect(page.getByTestId('key-taken')).toBeVisible({ timeout: 10_000 });
   await page.getByTestId('finish').click();
   await screen(page, 'attract');
+});
+
+test('张伟’s key is renewed: his card, a wrong then the right current PIN; the new certificate alone on the key, the old revoked', async ({
+  page,
+  sim,
+}) => {
+  await page.goto('/');
+  await screen(page, 'attract');
+  expect(page.viewportSize()).toEqual({ width: 1080, height: 1920 });
+  await page.getByTestId('tile-renew').click();
+  await screen(page, 'service-token');
+  await sim.heldKey('renewal');
+  // Central found the renewal paid online for the certificate on this key.
+  await screen(page, 'service-id-card');
+  await expect(page.getByTestId('renewal-order')).toContainText(zh['service.renew.rule.revoke-previous']);
+  await sim.idCard(HOLDER_CARD);
+  await screen(page, 'service-current-pin');
+  await sim.idCard(null);
+  await shot(page, 'real/renew-current-pin');
+
+  // A wrong PIN is the key's own answer (a real C_Login), and it is said.
+  await typeOnKeypad(page, '909090');
+  await page.getByTestId('current-pin-submit').click();
+  await expect(page.getByTestId('error-notice')).toHaveAttribute('data-code', 'CURRENT_PIN_WRONG');
+  await page.getByTestId('notice-ok').click();
+  await typeOnKeypad(page, DEMO_RENEWAL_KEY_PIN);
+  await page.getByTestId('current-pin-submit').click();
+  await expect(page.locator('.kiosk')).toHaveAttribute('data-screen', 'service-result', { timeout: 60_000 });
+  await expect(page.locator('h1')).toHaveText(zh['service.result.title.renew']);
+  await expect(page.getByTestId('old-certificate')).toHaveAttribute('data-fate', 'revoked');
+  await expect(page.getByTestId('old-removed')).toBeVisible();
+  const today = new Date().toISOString().slice(0, 10);
+  await expect(page.getByTestId('new-certificate')).toContainText(String(Number(today.slice(0, 4)) + 1));
+  await shot(page, 'real/renew-done');
+  await sim.token('pull');
+  await expect(page.getByTestId('key-taken')).toBeVisible({ timeout: 10_000 });
+  await page.getByTestId('finish').click();
+  await screen(page, 'attract');
+
+  // The key now carries the renewed certificate: my certificates shows it good, a year left, no renewal due.
+  await page.getByTestId('tile-certificates').click();
+  await screen(page, 'service-token');
+  await sim.heldKey('renewal');
+  await expect(page.locator('.kiosk')).toHaveAttribute('data-screen', 'service-result', { timeout: 30_000 });
+  await expect(page.getByTestId('certificate')).toHaveAttribute('data-status', 'good');
+  await expect(page.getByTestId('renewal-banner')).toHaveCount(0);
+  const daysLeft = Number((await page.getByTestId('days-left').textContent())?.replace(/\D/g, ''));
+  expect(daysLeft).toBeGreaterThan(300);
+  await sim.token('pull');
+  await page.getByTestId('finish').click();
+  await screen(page, 'attract');
+});
+
+test('the home screen in English and in easy mode: every service is a tile to press, on screen', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await screen(page, 'attract');
+  await page.getByTestId('lang-en').click();
+  await page.getByTestId('elderly-toggle').click();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  await expect(page.locator('html')).toHaveClass(/elderly/);
+  for (const tile of HOME_SERVICES) {
+    const el = page.locator(`[data-tile="${tile}"]`);
+    await expect(el).toHaveJSProperty('tagName', 'BUTTON');
+    await expect(el).toBeEnabled();
+    await expect(el).toContainText(en[`home.tile.${tile}`]);
+    await expect(el).toBeInViewport({ ratio: 1 });
+  }
+  await expect(page.getByTestId('home-tiles')).not.toContainText(/coming soon/i);
+  await shot(page, 'real/home-en-easy');
+  // The 补办 tile explains what to scan, in English.
+  await page.getByTestId('tile-replace').click();
+  await screen(page, 'guide-replace');
+  await expect(page.locator('body')).toContainText(en['guide.replace.lead']);
 });
 
 test('a locked PIN is unlocked after the holder’s ID card matched, and the new PIN is set', async ({

@@ -41,10 +41,12 @@ import type {
   KeyCertificateView,
   LookupOrderView,
   RenewalNotice,
+  RenewalView,
   ServiceKind,
+  ServiceStep,
   ServiceView,
 } from '../../appliance/src/api/service-contract.ts';
-import { SERVICE_KINDS } from '../../appliance/src/api/service-contract.ts';
+import { SERVICE_KINDS, SERVICE_STEPS } from '../../appliance/src/api/service-contract.ts';
 import { APPLIANCE_ERRORS } from '../../appliance/src/errors.ts';
 import { checkPin } from '../../config/src/pin-policy.ts';
 
@@ -88,6 +90,15 @@ const ORDERS: Record<string, OrderSummary> = {
     serviceYears: 2,
     holderNameMasked: '张*',
     organisationName: '深圳市示例科技有限公司',
+  },
+  // 补办 replace: an approved reissue order (the holder's key was lost), picked up like any order.
+  'CK1-REISSUE-0001': {
+    orderId: 'ORD-2025-000456',
+    certificateType: 'natural-person',
+    businessType: 'reissue',
+    serviceYears: 1,
+    holderNameMasked: '张*',
+    replacesCertificate: { serialMasked: '…9a2f7b3e', revoked: false },
   },
 };
 const BAD_CODES: Record<string, { code: ApplianceErrorCode; action: ErrorBody['action'] }> = {
@@ -182,21 +193,46 @@ interface SpoiledKeyEntry {
 }
 
 /** A held key the sim can insert (service-contract.ts /sim/token `key`): the demo's couriered key, 张伟's key
- *  ('renewal', or 'holder'); a blank key (no `key`) carries no certificate of ours. */
+ *  ('renewal', or 'holder'); a blank key (no `key`) carries no certificate of ours. Only 'renewal' has a paid
+ *  renewal order at central; `pin` is the key's current user PIN (renew asks for it). */
 type HeldKey = 'couriered' | 'renewal' | 'holder';
 const HELD_KEYS: Record<
   HeldKey,
-  { tokenSerial: string; certificateSerial: string; subject: string; daysLeft: number }
+  { tokenSerial: string; certificateSerial: string; subject: string; daysLeft: number; pin: string }
 > = {
   couriered: {
     tokenSerial: 'HELDKEY0C0001',
     certificateSerial: '0a11c0e71e2d',
     subject: '深圳市示例科技有限公司',
     daysLeft: 730,
+    pin: '864209',
   },
-  renewal: { tokenSerial: 'HELDKEY0R0002', certificateSerial: '0b22d1f82f3e', subject: '张*', daysLeft: 45 },
-  holder: { tokenSerial: 'HELDKEY0H0003', certificateSerial: '0c33e2a93a4f', subject: '张*', daysLeft: 200 },
+  renewal: {
+    tokenSerial: 'HELDKEY0R0002',
+    certificateSerial: '0b22d1f82f3e',
+    subject: '张*',
+    daysLeft: 45,
+    pin: '731946',
+  },
+  holder: {
+    tokenSerial: 'HELDKEY0H0003',
+    certificateSerial: '0c33e2a93a4f',
+    subject: '张*',
+    daysLeft: 200,
+    pin: '305917',
+  },
 };
+/** The new certificate a renewal writes (as central issues serials: hex, 00 before a high first byte). */
+const RENEWED_CERT_SERIAL = '00d7e1a5c3b90412ef6a8b2c4d5e6f7081';
+/** Wrong current PINs before the key locks (a real key says so with CKF_USER_PIN_LOCKED). */
+const KEY_PIN_TRIES = 3;
+/** The machine part of a renewal (SERVICE_STEPS.renew after the holder, before completed). */
+type RenewStep = ServiceStep<'renew'>;
+const RENEW_STEPS: readonly RenewStep[] = SERVICE_STEPS.renew;
+const RENEW_WORK = RENEW_STEPS.slice(
+  RENEW_STEPS.indexOf('identity-verified') + 1,
+  RENEW_STEPS.indexOf('completed'),
+);
 /** The code printed in the demo's courier letter. */
 const ACTIVATION_CODE = '246810';
 const ACTIVATION_TRIES = 5;
@@ -221,8 +257,13 @@ interface World {
   activationTries: Map<HeldKey, number>;
   activated: Set<HeldKey>;
   unlocksLeft: Map<HeldKey, number>;
-  /** /__test/key: the certificate on the next keys read (days left, revoked). */
-  keyKnobs: { daysLeft?: number; revoked?: boolean; pinMs?: number };
+  /** Wrong current PINs typed on each key since its last right one (renew; the key's own count). */
+  keyPinFailures: Map<HeldKey, number>;
+  /** Keys renewed in this world (their renewal order is used up). */
+  renewed: Set<HeldKey>;
+  /** /__test/key: the certificate on the next keys read (days left, revoked), how long a service's PIN step
+   *  takes, and the profile's rule for the old certificate of a renewal. */
+  keyKnobs: { daysLeft?: number; revoked?: boolean; pinMs?: number; renewalRule?: RenewalView['rule'] };
   devices: Record<DeviceKind, DeviceStatusView>;
   tokenPresent: boolean;
   /** The card fixture lying on the reader, if any (read as soon as the journey asks for it). */
@@ -302,6 +343,8 @@ function freshWorld(
     activationTries: new Map(),
     activated: new Set(),
     unlocksLeft: new Map(),
+    keyPinFailures: new Map(),
+    renewed: new Set(),
     keyKnobs: {},
     devices: {
       token: device('token', 'online', 'token-absent'),
@@ -670,6 +713,10 @@ function runSteps(steps: PickupStep[], offset: number, then: () => void): void {
       const step = steps[i]!;
       const finish = () => {
         if (!alive()) return;
+        // 补办: central revoked the lost key's certificate before it signed the new one.
+        const replaced = j.view.order?.replacesCertificate;
+        if (step === 'certificate-issued' && replaced && j.view.order)
+          j.view.order = { ...j.view.order, replacesCertificate: { ...replaced, revoked: true } };
         update({ step, progress: progressOf(offset + i + 1) });
         next(i + 1);
       };
@@ -974,6 +1021,26 @@ function serviceKeyInserted(): void {
         serviceUpdate({ need: 'id-card', identity: { state: 'waiting' } });
         serviceCard();
         return;
+      case 'renew':
+        // As central answers: a revoked or expired certificate cannot be renewed; only a paid order renews.
+        if (cert.status === 'revoked') return serviceFailed(errorBody('CERTIFICATE_REVOKED', 'none'));
+        if (cert.daysLeft <= 0) return serviceFailed(errorBody('CERTIFICATE_EXPIRED', 'none'));
+        if (world.lockedKeys.has(key)) return serviceFailed(errorBody('CURRENT_PIN_LOCKED', 'none'));
+        if (key !== 'renewal' || world.renewed.has(key))
+          return serviceFailed(errorBody('RENEWAL_ORDER_NOT_FOUND', 'none'));
+        serviceUpdate({
+          step: 'order-found',
+          need: 'id-card',
+          identity: { state: 'waiting' },
+          renewal: {
+            orderIdMasked: 'ORD-2025-****77',
+            certificateType: 'natural-person',
+            rule: world.keyKnobs.renewalRule ?? 'revoke-previous',
+            ...(world.keyPinFailures.get(key) ? { pinTriesLow: true } : {}),
+          },
+        });
+        serviceCard();
+        return;
       case 'lookup':
         return;
     }
@@ -1002,6 +1069,23 @@ function serviceCard(): void {
     const masks = { nameMasked: card.nameMasked, idNumberMasked: card.idNumberMasked };
     if (cur.view.kind === 'lookup') {
       serviceFound(fixture === MATCHING_CARD ? demoOrders() : [], { state: 'matched', ...masks });
+      return;
+    }
+    if (cur.view.kind === 'renew') {
+      // Central checks the card against the certificate's holder; another card may be placed.
+      if (fixture !== MATCHING_CARD) {
+        serviceUpdate({
+          identity: { state: 'mismatched', ...masks, reason: 'ID_MISMATCH_PERSON' },
+          error: errorBody('ID_MISMATCH_PERSON', 'retry'),
+        });
+        return;
+      }
+      serviceUpdate({
+        step: 'identity-verified',
+        need: 'current-pin',
+        identity: { state: 'matched', ...masks },
+        error: undefined,
+      });
       return;
     }
     // Unlock: central checks the card against the certificate's holder (a mismatch uses one of today's unlocks).
@@ -1111,6 +1195,7 @@ function serviceCodeTyped(code: string): ErrorBody | null {
 function servicePinSet(pin: string): ErrorBody | null {
   const s = world.service;
   if (s?.view.status !== 'active') return errorBody('NO_ACTIVE_JOURNEY', 'none');
+  if (s.view.need === 'current-pin' && s.key) return currentPinTyped(s, s.key, pin);
   if (s.view.need !== 'pin' || !s.key) return errorBody('WRONG_STEP', 'none');
   if (checkPin(pin, world.settings.pinPolicy).length > 0) return errorBody('TOKEN_PIN_POLICY', 'retry');
   const key = s.key;
@@ -1127,6 +1212,64 @@ function servicePinSet(pin: string): ErrorBody | null {
     serviceUpdate({ step: 'completed', status: 'completed', need: 'result' });
   });
   return null;
+}
+
+/** Renew: the key's current PIN. A wrong one is the key's refusal (tries are few from then on; the last try
+ *  locks the key); the right one starts the machine part. */
+function currentPinTyped(s: Service, key: HeldKey, pin: string): ErrorBody | null {
+  const renewal = s.view.renewal!;
+  if (pin !== HELD_KEYS[key].pin) {
+    const failures = (world.keyPinFailures.get(key) ?? 0) + 1;
+    world.keyPinFailures.set(key, failures);
+    if (failures >= KEY_PIN_TRIES) {
+      world.lockedKeys.add(key);
+      serviceFailed(errorBody('CURRENT_PIN_LOCKED', 'none'));
+      return null;
+    }
+    serviceUpdate({
+      renewal: { ...renewal, pinTriesLow: true },
+      error: errorBody('CURRENT_PIN_WRONG', 'retry'),
+    });
+    return null;
+  }
+  world.keyPinFailures.delete(key);
+  const { pinTriesLow: _low, ...rest } = renewal;
+  // The new key pair goes onto the key from now on: no leaving until the renewal is done.
+  serviceUpdate({ need: 'wait', cancellable: false, error: undefined, renewal: rest });
+  runRenewal(s, key);
+  return null;
+}
+
+/** The machine part of a renewal, a step at a time: the new key pair (as long as a service's PIN step takes),
+ *  the new certificate issued and written, its test signature, the old one removed, then revoked or left. */
+function runRenewal(s: Service, key: HeldKey): void {
+  const id = s.view.id;
+  const alive = () => world.service?.view.id === id && world.service.view.status === 'active';
+  const next = (i: number) => {
+    const step = RENEW_WORK[i];
+    if (!step) {
+      world.renewed.add(key);
+      serviceUpdate({ step: 'completed', status: 'completed', need: 'result' });
+      return;
+    }
+    later(i === 0 ? (world.keyKnobs.pinMs ?? world.stepMs) : world.stepMs, () => {
+      if (!alive()) return;
+      const renewal = { ...world.service!.view.renewal! };
+      if (step === 'certificate-issued') {
+        const notBefore = new Date();
+        renewal.newCertificate = {
+          serialNumber: RENEWED_CERT_SERIAL,
+          notBefore: notBefore.toISOString(),
+          notAfter: new Date(notBefore.getTime() + 365 * DAY_MS).toISOString(),
+        };
+      }
+      if (step === 'old-removed') renewal.oldRemoved = true;
+      if (step === 'old-revoked' && renewal.rule === 'revoke-previous') renewal.oldRevokedAt = now();
+      serviceUpdate({ step, renewal });
+      next(i + 1);
+    });
+  };
+  next(0);
 }
 
 // ---------- HTTP ----------
@@ -1911,8 +2054,12 @@ function testRoute(key: string, res: ServerResponse, body: Record<string, unknow
       world.keyKnobs = {
         ...(typeof body['daysLeft'] === 'number' ? { daysLeft: body['daysLeft'] } : {}),
         ...(body['revoked'] === true ? { revoked: true } : {}),
-        // How long setting the key's new PIN takes (the wait screen stays this long).
+        // How long setting the key's new PIN (renew: making the new key pair) takes: the wait screen stays.
         ...(typeof body['pinMs'] === 'number' ? { pinMs: body['pinMs'] } : {}),
+        // The profile's rule for the old certificate of a renewal (revoke-previous unless told).
+        ...(body['renewalRule'] === 'let-expire' || body['renewalRule'] === 'revoke-previous'
+          ? { renewalRule: body['renewalRule'] }
+          : {}),
       };
       send(res, 204);
       return true;

@@ -14,6 +14,12 @@ export const PIN = '305917';
 export type HeldKey = 'couriered' | 'renewal' | 'holder';
 /** The activation code in the demo's courier letter. */
 export const ACTIVATION_CODE = '246810';
+/** The fake's held key 'renewal': its current user PIN (renew asks for it; only this key has a paid renewal
+ *  order), and a PIN that is not it. */
+export const RENEWAL_KEY_PIN = '731946';
+export const WRONG_KEY_PIN = '582046';
+/** The fake's approved reissue (补办) order: its pickup code. */
+export const REISSUE_CODE = 'CK1-REISSUE-0001';
 /** What the demo order shows on screen; none of it may survive a wipe. */
 export const PERSONAL_DATA = ['ORD-2025-000123', '深圳市示例科技有限公司', '张*', '4403**********1238'];
 /** The staff accounts of the sim profile (and of the fake appliance): S001 administrator, S002 operator. */
@@ -79,9 +85,15 @@ export class Devices {
   lockPin(key: HeldKey) {
     return this.#post('/sim/token', { action: 'lock-pin', key });
   }
-  /** Fake appliance only: the certificate on the held keys read from now on (days left, revoked), and how long
-   *  setting a service's new PIN takes. */
-  keyCertificate(knobs: { daysLeft?: number; revoked?: boolean; pinMs?: number }) {
+  /** Fake appliance only: the certificate on the held keys read from now on (days left, revoked), how long
+   *  setting a service's new PIN (renew: making the new key pair) takes, and the rule for a renewed key's old
+   *  certificate. */
+  keyCertificate(knobs: {
+    daysLeft?: number;
+    revoked?: boolean;
+    pinMs?: number;
+    renewalRule?: 'revoke-previous' | 'let-expire';
+  }) {
     return this.#post('/__test/key', knobs);
   }
   printer(paper: 'ok' | 'near-end' | 'out', coverOpen = false) {

@@ -1,4 +1,5 @@
-// Every screen fits (issue 12): each applicant screen of the pickup journey, its dialogs and the staff sign-in, in
+// Every screen fits (issue 12): each applicant screen of the pickup journey, its dialogs, the after-sales services
+// (issue 13: activate, unlock, my certificates, look-up, renew, the replace guide) and the staff sign-in, in
 // Chinese and English, normal and easy mode, on a portrait 1080×1920 and a landscape 1920×1080 screen. On each:
 // nothing is wider than the screen; the screen's main button, and what the applicant must see with it (the keypad,
 // the PIN rules, "take your key"…), are wholly on screen without scrolling, the button not covered; no title is cut
@@ -14,10 +15,13 @@ import {
   longPressCorner,
   MATCHING_CARD,
   PIN,
+  REISSUE_CODE,
+  RENEWAL_KEY_PIN,
   screen,
   shot,
   start,
   typeOnKeypad,
+  WRONG_KEY_PIN,
 } from './kiosk.ts';
 
 const LANGS = ['zh-CN', 'en'] as const;
@@ -236,8 +240,8 @@ for (const view of Object.keys(VIEWS) as View[]) {
             else await expect(page.locator('html')).not.toHaveClass(/\belderly\b/);
           };
 
-          const confirmOrder = async () => {
-            await devices.scan(DEMO_CODE);
+          const confirmOrder = async (code = DEMO_CODE) => {
+            await devices.scan(code);
             await screen(page, 'order');
             await page.getByTestId('confirm-order').click();
             await screen(page, 'id-card');
@@ -331,6 +335,7 @@ for (const view of Object.keys(VIEWS) as View[]) {
           // Done: the key still in the writer, then taken (receipt printed).
           await screen(page, 'done');
           await expect(page.getByTestId('take-key')).toBeVisible();
+          await expect(page.getByTestId('old-revoked')).toHaveCount(0);
           await check('done-key-in', 'done', { primary: 'finish', see: ['take-key', 'receipt-state'] });
           await devices.token('pull');
           await expect(page.getByTestId('key-taken')).toBeVisible();
@@ -338,15 +343,19 @@ for (const view of Object.keys(VIEWS) as View[]) {
           await check('done-printed', 'done', { primary: 'finish', see: ['key-taken', 'receipt-state'] });
           await page.getByTestId('finish').click();
 
-          // ---- Journey 2: a refused code (the error notice), then paper out on the done screen.
+          // ---- Journey 2: the replace (补办) guide, where a scanned code starts the pickup — first a refused one (the
+          //      error notice) —, then the reissue order with paper out: its done screen says the old certificate
+          //      was revoked.
           await look();
           await devices.printer('out');
-          await start(page);
+          await page.getByTestId('tile-replace').click();
+          await screen(page, 'guide-replace');
+          await check('guide-replace', 'guide-replace', { see: ['guide-back', 'pointer-hint'] });
           await devices.scan('CK1-FORGED');
           await expect(page.getByTestId('error-notice')).toHaveAttribute('data-code', 'PICKUP_CODE_FORGED');
           await check('error-notice', 'scan', { primary: 'notice-ok', see: ['error-notice'] });
           await page.getByTestId('notice-ok').click();
-          await confirmOrder();
+          await confirmOrder(REISSUE_CODE);
           await devices.idCard(MATCHING_CARD);
           await screen(page, 'token');
           await devices.token('insert');
@@ -360,7 +369,11 @@ for (const view of Object.keys(VIEWS) as View[]) {
           await setPinTwice();
           await screen(page, 'done');
           await expect(page.getByTestId('receipt-state')).toHaveAttribute('data-state', 'queued-for-reprint');
-          await check('done-paper-out', 'done', { primary: 'finish', see: ['take-key', 'receipt-state'] });
+          await expect(page.getByTestId('old-revoked')).toHaveText(t['done.reissue.oldRevoked']);
+          await check('done-paper-out', 'done', {
+            primary: 'finish',
+            see: ['take-key', 'receipt-state', 'old-revoked'],
+          });
           await devices.token('pull');
           await devices.printer('ok');
           await page.getByTestId('finish').click();
@@ -473,6 +486,46 @@ for (const view of Object.keys(VIEWS) as View[]) {
             see: ['reject-reason'],
           });
           await page.getByTestId('finish').click();
+
+          // Renew: the key, its order and the holder's card, the current PIN (a wrong one: tries are few), the steps
+          // (held on the new key pair), the result.
+          await look();
+          await devices.keyCertificate({ pinMs: HOLD_MS });
+          await page.getByTestId('tile-renew').click();
+          await screen(page, 'service-token');
+          await check('renew-token', 'service-token', { see: ['pointer-hint'] });
+          await devices.token('insert', 'renewal');
+          await screen(page, 'service-id-card');
+          await check('renew-id-card', 'service-id-card', {
+            see: ['renewal-order', 'id-state', 'pointer-hint'],
+          });
+          await devices.idCard(MATCHING_CARD);
+          await screen(page, 'service-current-pin');
+          await check('renew-current-pin', 'service-current-pin', {
+            primary: 'current-pin-submit',
+            see: ['keypad', 'pin-dots', 'current-pin-forgot'],
+          });
+          await typeOnKeypad(page, WRONG_KEY_PIN);
+          await page.getByTestId('current-pin-submit').click();
+          await expect(page.getByTestId('error-notice')).toHaveAttribute('data-code', 'CURRENT_PIN_WRONG');
+          await page.getByTestId('notice-ok').click();
+          await expect(page.getByTestId('current-pin-warning')).toHaveText(t['service.currentPin.wrong']);
+          await check('renew-current-pin-wrong', 'service-current-pin', {
+            primary: 'current-pin-submit',
+            see: ['keypad', 'pin-dots', 'current-pin-warning'],
+          });
+          await typeOnKeypad(page, RENEWAL_KEY_PIN);
+          await page.getByTestId('current-pin-submit').click();
+          await screen(page, 'service-wait');
+          await expect(page.locator('[data-step="key-generated"]')).toHaveAttribute('data-state', 'running');
+          await check('renew-progress', 'service-wait', { see: ['steps'] });
+          await screen(page, 'service-result');
+          await check('renew-result', 'service-result', {
+            primary: 'finish',
+            see: ['take-key', 'new-certificate', 'old-certificate'],
+          });
+          await devices.idCard(null);
+          await finishService();
 
           // A service that cannot be done ends on the error screen (its PIN is no longer locked).
           await look();

@@ -1,6 +1,7 @@
-// The after-sales services at the kiosk (service-contract.ts): the home screen's tiles, and each of the four
-// service journeys end to end in Chinese on a portrait 1080×1920 screen, driven through the sim routes of the
-// fake appliance (a blank or held key, ID cards, the scanner).
+// The after-sales services at the kiosk (service-contract.ts): the home screen's tiles, activate, unlock, my
+// certificates and look-up end to end, and 补办 replace (its guide, then the pickup of the reissue order), in
+// Chinese on a portrait 1080×1920 screen, driven through the sim routes of the fake appliance (a blank or held key,
+// ID cards, the scanner). Renew has its own spec (renew.spec.ts).
 import { expect, type Page, test } from '@playwright/test';
 import en from '../src/locales/en.json' with { type: 'json' };
 import zh from '../src/locales/zh-CN.json' with { type: 'json' };
@@ -10,6 +11,7 @@ import {
   Devices,
   MATCHING_CARD,
   PIN,
+  REISSUE_CODE,
   screen,
   shot,
   typeOnKeypad,
@@ -50,7 +52,7 @@ async function takeKeyAndFinish(page: Page): Promise<void> {
   await screen(page, 'attract');
 }
 
-test('the home screen offers every service as a tile, in order; renew and replace say where to go', async ({
+test('the home screen offers every service as a tile, in order, each one a button to press', async ({
   page,
 }) => {
   const tiles = page.getByTestId('home-tiles').locator('[data-tile]');
@@ -59,32 +61,45 @@ test('the home screen offers every service as a tile, in order; renew and replac
     ...TILES,
   ]);
   for (const tile of TILES) {
-    await expect(page.locator(`[data-tile="${tile}"]`)).toContainText(zh[`home.tile.${tile}`]);
-    await expect(page.locator(`[data-tile="${tile}"]`)).toBeInViewport({ ratio: 1 });
+    const el = page.locator(`[data-tile="${tile}"]`);
+    await expect(el).toContainText(zh[`home.tile.${tile}`]);
+    await expect(el).toContainText(zh[`home.note.${tile}`]);
+    await expect(el).toHaveJSProperty('tagName', 'BUTTON');
+    await expect(el).toBeEnabled();
+    await expect(el).toBeInViewport({ ratio: 1 });
   }
-  // Not served here yet: no button to press, an honest note instead.
-  for (const tile of ['renew', 'replace'] as const) {
-    await expect(page.getByTestId(`tile-${tile}`)).toHaveJSProperty('tagName', 'DIV');
-    await expect(page.getByTestId(`tile-${tile}`)).toContainText(zh[`home.note.${tile}`]);
-  }
+  // Renew and replace are served here now: nothing says "coming soon".
+  await expect(page.getByTestId('home-tiles')).not.toContainText('即将开放');
   await shot(page, 'services/home-zh');
-  // Pressing a note starts nothing.
-  await page.getByTestId('tile-renew').click();
-  await page.waitForTimeout(300);
+  // Replace opens its guide (no journey at the appliance); renew starts its service journey.
+  await page.getByTestId('tile-replace').click();
+  await screen(page, 'guide-replace');
   expect(await devices.callsTo('POST', '/api/services')).toHaveLength(0);
+  expect(await devices.callsTo('POST', '/api/journeys')).toHaveLength(0);
+  await page.getByTestId('guide-back').click();
   await screen(page, 'attract');
+  await page.getByTestId('tile-renew').click();
+  await screen(page, 'service-token');
+  expect(await devices.callsTo('POST', '/api/services')).toEqual([
+    expect.objectContaining({ body: { kind: 'renew' } }),
+  ]);
 });
 
 test('the home screen in English and in easy mode; a scanned pickup code still starts a pickup', async ({
   page,
 }) => {
   await page.getByTestId('lang-en').click();
-  for (const tile of TILES)
+  for (const tile of TILES) {
     await expect(page.locator(`[data-tile="${tile}"]`)).toContainText(en[`home.tile.${tile}`]);
-  await expect(page.getByTestId('tile-renew')).toContainText(en['home.note.renew']);
+    await expect(page.locator(`[data-tile="${tile}"]`)).toContainText(en[`home.note.${tile}`]);
+  }
+  await expect(page.getByTestId('home-tiles')).not.toContainText(/coming soon/i);
   await page.getByTestId('elderly-toggle').click();
   await expect(page.locator('html')).toHaveClass(/\belderly\b/);
-  for (const tile of TILES) await expect(page.locator(`[data-tile="${tile}"]`)).toBeInViewport({ ratio: 1 });
+  for (const tile of TILES) {
+    await expect(page.locator(`[data-tile="${tile}"]`)).toBeInViewport({ ratio: 1 });
+    await expect(page.locator(`[data-tile="${tile}"]`)).toHaveJSProperty('tagName', 'BUTTON');
+  }
   await shot(page, 'services/home-en-easy');
   // Easy mode carries into a service: its keypad is in the standard order.
   await page.getByTestId('tile-activate').click();
@@ -289,4 +304,65 @@ test('look-up by ID card: the holder’s orders; another person’s card finds n
   await shot(page, 'services/lookup-none');
   await page.getByTestId('finish').click();
   await screen(page, 'attract');
+});
+
+test('replace: the tile’s guide says to scan the reissue code; the scan starts the pickup, which ends saying the old certificate is revoked', async ({
+  page,
+}) => {
+  await page.getByTestId('tile-replace').click();
+  await screen(page, 'guide-replace');
+  const guide = page.getByTestId('guide-replace');
+  await expect(page.locator('h1')).toHaveText(zh['guide.replace.title']);
+  for (const key of [
+    'guide.replace.lead',
+    'guide.replace.step1',
+    'guide.replace.step2',
+    'guide.replace.step3',
+  ] as const)
+    await expect(guide).toContainText(zh[key]);
+  await expect(page.getByTestId('pointer-hint')).toContainText(zh['scan.where']);
+  await shot(page, 'services/replace-guide');
+
+  // The scanner works from here: the reissue order's code starts the pickup journey.
+  await devices.scan(REISSUE_CODE);
+  await screen(page, 'order');
+  await expect(page.getByTestId('order-summary')).toContainText(zh['business.reissue']);
+  await expect(page.getByTestId('order-summary')).toContainText('ORD-2025-000456');
+  await page.getByTestId('confirm-order').click();
+  await screen(page, 'id-card');
+  await devices.idCard(MATCHING_CARD);
+  await screen(page, 'token');
+  await devices.token('insert');
+  await screen(page, 'pin');
+  await setPinTwice(page);
+  await screen(page, 'done');
+  await expect(page.getByTestId('old-revoked')).toHaveText(zh['done.reissue.oldRevoked']);
+  await expect(page.getByTestId('old-revoked')).toBeInViewport({ ratio: 1 });
+  await shot(page, 'services/replace-done');
+  await devices.token('pull');
+  await devices.idCard(null);
+  await page.getByTestId('finish').click();
+  // Home again, not back to the guide.
+  await screen(page, 'attract');
+});
+
+test('replace: a guide left idle goes home for the next person, language and easy mode reset', async ({
+  page,
+}) => {
+  test.setTimeout(60_000);
+  await devices.reset({ idleWarningMs: 2000, idleWipeMs: 20_000, elderlyTimeoutFactor: 1 }, 80);
+  await page.reload();
+  await screen(page, 'attract');
+  await page.getByTestId('lang-en').click();
+  await page.getByTestId('elderly-toggle').click();
+  await page.getByTestId('tile-replace').click();
+  await screen(page, 'guide-replace');
+  await expect(page.getByTestId('guide-replace')).toContainText(en['guide.replace.step1']);
+  await expect(page.locator('html')).toHaveClass(/\belderly\b/);
+  // The idle clock runs on the guide as on any screen someone is using: the countdown, then home.
+  await expect(page.getByTestId('idle-warning')).toBeVisible({ timeout: 8000 });
+  await expect(page.locator('.kiosk')).toHaveAttribute('data-screen', 'attract', { timeout: 25_000 });
+  await expect(page.locator('html')).toHaveAttribute('lang', 'zh-CN');
+  await expect(page.locator('html')).not.toHaveClass(/\belderly\b/);
+  await expect(page.getByTestId('idle-warning')).toHaveCount(0);
 });

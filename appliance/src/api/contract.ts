@@ -45,6 +45,18 @@ export interface OrderSummary {
   /** Masked for display: 张*、李*娜. */
   holderNameMasked?: string;
   organisationName?: string;
+  /** 补办 (reissue): the certificate this order replaces — the holder's lost key's. */
+  replacesCertificate?: ReplacedCertificateView;
+}
+
+/**
+ * The certificate a reissue replaces: its serial masked to the last eight hex digits (`…b14b8c32`), and
+ * `revoked` from the moment the new certificate is issued (central revokes the old one before it signs the new
+ * one), so the order screen can say "will be revoked" and the done screen "your old certificate is revoked".
+ */
+export interface ReplacedCertificateView {
+  serialMasked: string;
+  revoked: boolean;
 }
 
 export interface IdentityView {
@@ -282,6 +294,12 @@ export const APPLIANCE_ERROR_CODES = [
   'UNLOCK_CARD_MISMATCH',
   'UNLOCK_LIMIT_REACHED',
   'LOOKUP_CODE_UNKNOWN',
+  // renew (续期)
+  'RENEWAL_ORDER_NOT_FOUND',
+  'RENEWAL_NOT_PAID',
+  'CERTIFICATE_EXPIRED',
+  'CURRENT_PIN_WRONG',
+  'CURRENT_PIN_LOCKED',
 ] as const;
 export type ApplianceErrorCode = (typeof APPLIANCE_ERROR_CODES)[number];
 

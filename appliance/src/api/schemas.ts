@@ -3,6 +3,7 @@
 // assertions at the end fail to compile when a schema and its contract type drift apart.
 // Server side only at run time: the UI takes these as types (the client imports them with `import type`).
 import { BUSINESS_TYPES, CERTIFICATE_TYPES } from '@certkiosk/config/facts';
+import { RENEWAL_RULES } from '@certkiosk/sync';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import {
   APPLIANCE_ERROR_CODES,
@@ -19,6 +20,7 @@ import {
   type KioskSettings,
   PAPER_LEVELS,
   PICKUP_STEPS,
+  type ReplacedCertificateView,
   type ReprintView,
   type StaffKioskFacts,
 } from './contract.js';
@@ -28,6 +30,7 @@ import {
   type KeyCertificateView,
   type LookupOrderView,
   RENEWAL_NOTICES,
+  type RenewalView,
   SERVICE_KINDS,
   SERVICE_STEPS,
   type ServiceTokenView,
@@ -69,6 +72,11 @@ const JOURNEY_NEEDS = [
   'none',
 ] as const;
 
+export const ReplacedCertificateViewSchema = Type.Object({
+  serialMasked: Type.String({ description: 'the last eight hex digits of its serial, e.g. …b14b8c32' }),
+  revoked: Type.Boolean({ description: 'revoked at central: from the moment the new certificate is issued' }),
+});
+
 export const OrderSummarySchema = Type.Object({
   orderId: Type.String(),
   certificateType: literals(CERTIFICATE_TYPES),
@@ -76,6 +84,7 @@ export const OrderSummarySchema = Type.Object({
   serviceYears: Type.Integer(),
   holderNameMasked: Type.Optional(Type.String()),
   organisationName: Type.Optional(Type.String()),
+  replacesCertificate: Type.Optional(ReplacedCertificateViewSchema),
 });
 
 export const IdentityViewSchema = Type.Object({
@@ -194,6 +203,17 @@ export const LookupOrderViewSchema = Type.Object({
   organisationName: Type.Optional(Type.String()),
   updatedAt: IsoTime,
 });
+export const RenewalViewSchema = Type.Object({
+  orderIdMasked: Type.String(),
+  certificateType: Type.String(),
+  rule: literals(RENEWAL_RULES),
+  newCertificate: Type.Optional(
+    Type.Object({ serialNumber: Type.String(), notBefore: IsoTime, notAfter: IsoTime }),
+  ),
+  oldRemoved: Type.Optional(Type.Boolean()),
+  oldRevokedAt: Type.Optional(IsoTime),
+  pinTriesLow: Type.Optional(Type.Boolean()),
+});
 export const ServiceViewSchema = Type.Object({
   id: Type.String(),
   ref: Type.String({ description: 'Short reference number staff can look up, e.g. K3F9A2C' }),
@@ -207,6 +227,7 @@ export const ServiceViewSchema = Type.Object({
     'id-card',
     'scan-or-id-card',
     'pin',
+    'current-pin',
     'wait',
     'result',
     'none',
@@ -217,6 +238,7 @@ export const ServiceViewSchema = Type.Object({
   activation: Type.Optional(ActivationViewSchema),
   identity: Type.Optional(IdentityViewSchema),
   orders: Type.Optional(Type.Array(LookupOrderViewSchema)),
+  renewal: Type.Optional(RenewalViewSchema),
   unlocksLeftToday: Type.Optional(Type.Integer()),
   keyInWriter: Type.Optional(Type.Boolean()),
   cardOnReader: Type.Optional(Type.Boolean()),
@@ -607,6 +629,7 @@ type Assert<T extends true> = T;
 export type SchemasMatchContract = [
   Assert<Same<Static<typeof ErrorBodySchema>, ErrorBody>>,
   Assert<Same<Static<typeof JourneyViewSchema>, JourneyView>>,
+  Assert<Same<Static<typeof ReplacedCertificateViewSchema>, ReplacedCertificateView>>,
   Assert<Same<Static<typeof DeviceStatusViewSchema>, DeviceStatusView>>,
   Assert<Same<Static<typeof KioskSettingsSchema>, KioskSettings>>,
   Assert<Same<Static<typeof CentralLinkViewSchema>, CentralLinkView>>,
@@ -618,5 +641,6 @@ export type SchemasMatchContract = [
   Assert<Same<Static<typeof ServiceTokenViewSchema>, ServiceTokenView>>,
   Assert<Same<Static<typeof ActivationViewSchema>, ActivationView>>,
   Assert<Same<Static<typeof LookupOrderViewSchema>, LookupOrderView>>,
+  Assert<Same<Static<typeof RenewalViewSchema>, RenewalView>>,
   Assert<Same<Static<typeof ServiceViewSchema>, ServiceView>>,
 ];

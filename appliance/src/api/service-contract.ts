@@ -1,5 +1,6 @@
 // The appliance ↔ kiosk-ui contract of the after-sales services (issue "After-sales at the kiosk"): what the
 // home screen offers, each service journey's view, and its routes. Pure types and constants, like contract.ts.
+import type { RenewalRule } from '@certkiosk/sync';
 import type { BusinessType, ErrorBody, IdentityView, JourneyStatus } from './contract.js';
 
 /** Every service the home screen shows as a tile, in tile order (领取 pickup is the existing pickup journey). */
@@ -15,7 +16,7 @@ export const HOME_SERVICES = [
 export type HomeService = (typeof HOME_SERVICES)[number];
 
 /** The after-sales journeys run by the service engine (pickup and 补办 replace run on the pickup engine). */
-export const SERVICE_KINDS = ['activate', 'certificates', 'unlock', 'lookup'] as const;
+export const SERVICE_KINDS = ['activate', 'certificates', 'unlock', 'lookup', 'renew'] as const;
 export type ServiceKind = (typeof SERVICE_KINDS)[number];
 
 /** What a service journey waits for from the holder now (drives the screen). */
@@ -25,6 +26,7 @@ export type ServiceNeed =
   | 'id-card' // place your ID card (must be the certificate holder's)
   | 'scan-or-id-card' // look-up: show the order / pickup QR code, or place the ID card
   | 'pin' // set the new PIN twice
+  | 'current-pin' // renew: type the key's current PIN once (the new key pair is made under it)
   | 'wait' // machine work in progress
   | 'result' // the outcome (certificate facts, activated, unlocked, orders found)
   | 'none';
@@ -35,6 +37,19 @@ export const SERVICE_STEPS = {
   certificates: ['started', 'key-read', 'status-checked', 'completed'],
   unlock: ['started', 'key-read', 'identity-verified', 'unlock-granted', 'pin-reset', 'completed'],
   lookup: ['started', 'found', 'completed'],
+  renew: [
+    'started',
+    'key-read',
+    'order-found',
+    'identity-verified',
+    'key-generated',
+    'certificate-issued',
+    'certificate-written',
+    'verified',
+    'old-removed',
+    'old-revoked',
+    'completed',
+  ],
 } as const satisfies Record<ServiceKind, readonly string[]>;
 export type ServiceStep<K extends ServiceKind = ServiceKind> = (typeof SERVICE_STEPS)[K][number];
 
@@ -98,6 +113,22 @@ export interface LookupOrderView {
   updatedAt: string;
 }
 
+/** Renew (续期): the paid renewal order pulled by the key's certificate, and how far the renewal has come. */
+export interface RenewalView {
+  orderIdMasked: string;
+  certificateType: string;
+  /** What becomes of the old certificate once the new one is verified: revoked at central, or left to expire. */
+  rule: RenewalRule;
+  /** The new certificate, once issued (it is on the key from step certificate-written). */
+  newCertificate?: { serialNumber: string; notBefore: string; notAfter: string };
+  /** The old certificate and its key pair were removed from the key (after the new one was verified). */
+  oldRemoved?: boolean;
+  /** The old certificate was revoked at central (rule revoke-previous), when. */
+  oldRevokedAt?: string;
+  /** The key said the current PIN was wrong before: tries are few (the key's CKF_USER_PIN_COUNT_LOW). */
+  pinTriesLow?: boolean;
+}
+
 export interface ServiceView {
   id: string;
   /** The short reference staff can look up (as JourneyView.ref). */
@@ -115,6 +146,8 @@ export interface ServiceView {
   identity?: IdentityView;
   /** Look-up results (empty: nothing found for this card or code). */
   orders?: LookupOrderView[];
+  /** Renew: the renewal order and its progress. */
+  renewal?: RenewalView;
   /** Unlocks left today for this key after this one (central's count). */
   unlocksLeftToday?: number;
   /** Completed: the key is still in the writer (the result screen asks the holder to take it). */
@@ -131,8 +164,9 @@ export interface ServiceView {
 //                                           writer: TAKE_KEY_FIRST)
 // POST   /api/services/current/code         { code: string } → ServiceView   (activation: the 6-digit code)
 // POST   /api/services/current/scan         { code: string } → ServiceView   (look-up: an order or pickup QR)
-// POST   /api/services/current/pin          { pin: string } → ServiceView    (activation and unlock; never
-//                                           stored or logged)
+// POST   /api/services/current/pin          { pin: string } → ServiceView    (activation and unlock: the new
+//                                           PIN; renew: the key's current PIN when need = 'current-pin';
+//                                           never stored or logged)
 // POST   /api/services/current/retry        {} → ServiceView
 // DELETE /api/services/current              {} → 204   (leave; refused with CANCEL_NOT_ALLOWED mid side effect)
 // GET    /api/state                         now also carries `service: ServiceView | null`
@@ -143,4 +177,9 @@ export interface ServiceView {
 // need = 'scan-or-id-card'.
 // Typed client (client.ts) methods: startService, serviceCode, serviceScan, servicePin, serviceRetry, endService.
 // Sim only: POST /sim/token { action: 'insert', key: 'couriered' } inserts a held key (the demo's couriered key,
-// 'renewal': 张伟's key 45 days before expiry); { action: 'lock-pin', key } locks its PIN as wrong PINs would.
+// 'renewal': 张伟's key 45 days before expiry, PIN DEMO_RENEWAL_KEY_PIN of @certkiosk/config); { action:
+// 'lock-pin', key } locks its PIN as wrong PINs would.
+//
+// Renew walks: token → (key read, central's paid renewal order) → id-card (the certificate holder) →
+// current-pin → wait (new key pair beside the old, issued, written, verified by a test signature, the old
+// removed, the old revoked per the profile's rule) → result (view.renewal.newCertificate).

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 // certkiosk-demo (`make demo`): the reference central service with an approved demo order, the kiosk daemon
 // in the sim profile with its four emulators, and the URLs a person needs to play the applicant.
 // `--smoke` plays one whole journey through the /sim control routes and the kiosk API, then stops.
-import { DEMO_SECRETS } from '@certkiosk/config';
+import { DEMO_RENEWAL_KEY_PIN, DEMO_SECRETS } from '@certkiosk/config';
 import { deriveSoPin, deriveTransportPin } from '@certkiosk/firmware-bridge';
 import { normaliseCertificateSerial } from '@certkiosk/sync';
 import type { JourneyView } from '../api/contract.js';
@@ -268,8 +268,9 @@ async function demoPhonePage(centralUrl: string, hall: string, printed: string |
 
 /** The keys central's demo seed certified (`<central data>/demo-tokens/<file>.{key,cert}.pem`), as held keys. */
 const DEMO_KEYS = [
-  { name: 'couriered', file: 'courier', holder: '王淑芬', card: 'long-term-wang-shufen' },
-  { name: 'renewal', file: 'renewal', holder: '张伟', card: 'han-zhang-wei' },
+  { name: 'couriered', file: 'courier', holder: '王淑芬', card: 'long-term-wang-shufen', pin: null },
+  // 张伟 set his PIN when he collected it a year ago: renew asks for it.
+  { name: 'renewal', file: 'renewal', holder: '张伟', card: 'han-zhang-wei', pin: DEMO_RENEWAL_KEY_PIN },
 ] as const;
 
 /**
@@ -306,7 +307,7 @@ async function prepareDemoKeys(opts: DemoOptions, centralUrl: string): Promise<s
         certPem,
         chainPems: chain,
         soPin: deriveSoPin(master, made.tokenSerial),
-        userPin: deriveTransportPin(master, made.tokenSerial),
+        userPin: k.pin ?? deriveTransportPin(master, made.tokenSerial),
       });
       process.stdout.write(
         `[demo] put the ${k.name} key (certificate ${serial}) on token ${record.tokenSerial}\n`,
@@ -426,7 +427,11 @@ function staffLine(a: { staffId: string; role: string; pin: string }): string {
   return `${a.staffId} PIN ${a.pin}  ${a.role.padEnd(13)}`;
 }
 
-function afterSalesLines(keys: string[], activationCode: string | null): string[] {
+function afterSalesLines(
+  keys: string[],
+  activationCode: string | null,
+  reissuePhonePage: string | null,
+): string[] {
   if (!keys.length) return [];
   const has = (k: string) => keys.includes(k);
   return [
@@ -439,6 +444,13 @@ function afterSalesLines(keys: string[], activationCode: string | null): string[
     ...(has('renewal')
       ? [
           `  我的证书 certificates "Insert the renewal key" (张伟's certificate, 45 days left: renewal offered)`,
+          `  续期 renew         "Insert the renewal key", place han-zhang-wei, type its PIN ${DEMO_RENEWAL_KEY_PIN} (renewal paid online)`,
+        ]
+      : []),
+    ...(reissuePhonePage
+      ? [
+          `  补办 replace       巴特尔 lost his key: open ${reissuePhonePage}`,
+          '                     scan its QR code, place mongol-batu, insert a blank key, set a PIN',
         ]
       : []),
     `  解锁 unlock        "Lock its PIN" for a key, tap unlock, insert the key, place the holder's card`,
@@ -453,6 +465,7 @@ function banner(urls: {
   phonePage: string;
   heldKeys: string[];
   activationCode: string | null;
+  reissuePhonePage: string | null;
 }): string {
   return [
     '',
@@ -468,7 +481,7 @@ function banner(urls: {
     `How to play: open the phone page and the kiosk UI; on /sim press "Scan the phone page's QR code", confirm`,
     `the order on the kiosk, place ${DEMO_HOLDER.name}'s card (han-zhang-wei), insert a blank key, then set a`,
     `6-digit PIN on the kiosk (e.g. ${DEMO_HOLDER_PIN}). The receipt shows under "Receipt printer" on /sim.`,
-    ...afterSalesLines(urls.heldKeys, urls.activationCode),
+    ...afterSalesLines(urls.heldKeys, urls.activationCode, urls.reissuePhonePage),
     ...(existsSync(KIOSK_UI_INDEX)
       ? []
       : [
@@ -501,6 +514,7 @@ async function main(): Promise<void> {
   const centralUrl = `http://127.0.0.1:${opts.centralPort}`;
   let printedPhonePage: string | null = null;
   let activationCode: string | null = null;
+  let reissuePhonePage: string | null = null;
   // Central prints its summary (seeded orders, the after-sales key files) only once the seeding is done, after
   // it began to answer HTTP: the demo keys are read from disk only after that summary.
   let summaryPrinted: () => void = () => {};
@@ -529,6 +543,8 @@ async function main(): Promise<void> {
       if (m) printedPhonePage = m[1]!;
       const a = /ACTIVATION CODE \([^)]*\): ([0-9]{6})/.exec(line);
       if (a) activationCode = a[1]!;
+      const r = /REISSUE \(approved order [^)]*\): (\S+)/.exec(line);
+      if (r) reissuePhonePage = r[1]!;
     },
   );
   await waitForHttp(`${centralUrl}/openapi.json`, central, 30_000);
@@ -566,7 +582,16 @@ async function main(): Promise<void> {
     }
     await shutdown(0);
   }
-  process.stdout.write(banner({ kiosk: kioskUrl, central: centralUrl, phonePage, heldKeys, activationCode }));
+  process.stdout.write(
+    banner({
+      kiosk: kioskUrl,
+      central: centralUrl,
+      phonePage,
+      heldKeys,
+      activationCode,
+      reissuePhonePage,
+    }),
+  );
 }
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(0));

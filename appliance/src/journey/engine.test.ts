@@ -990,6 +990,25 @@ describe('more that the applicant depends on', () => {
     expect(k.log.some((c) => c.startsWith('usbKey.') || c === 'central.issueCertificate')).toBe(false);
   });
 
+  it('a wrong card shows on screen only with its reason and tries left, never half-judged while central counts', async () => {
+    const k = await fakeKiosk();
+    await driveToEnd(k, { until: 'id-card' });
+    k.devices.card = residentCard('李娜', idNumber('11010519851224002'));
+    const count = k.central.reportIdentityFailure.bind(k.central);
+    let meanwhile: ReturnType<typeof k.engine.view> = null;
+    k.central.reportIdentityFailure = async (code, reason) => {
+      meanwhile = k.engine.view();
+      return count(code, reason);
+    };
+    const v = await k.engine.readIdentity();
+    expect(meanwhile).toMatchObject({ need: 'id-card', identity: { state: 'waiting' } });
+    expect(meanwhile!.error).toBeUndefined();
+    expect(v).toMatchObject({
+      identity: { state: 'mismatched', nameMasked: '李*', attemptsLeft: 2 },
+      error: { code: 'ID_MISMATCH_PERSON', params: { attemptsLeft: 2 } },
+    });
+  });
+
   it('tries are counted per order, not per scan: a new scan after two wrong cards has one try left', async () => {
     const k = await fakeKiosk();
     await driveToEnd(k, { until: 'id-card' });

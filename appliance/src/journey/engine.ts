@@ -9,15 +9,13 @@
 //   per-token SO-PIN and the holder is asked again.
 import { randomBytes, randomUUID, verify, X509Certificate } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { checkPin, keyEvidenceProblems, type PinPolicy } from '@certkiosk/config';
+import { checkPin, type PinPolicy } from '@certkiosk/config';
 import {
   deriveSoPin,
   deriveTransportPin,
   isDeviceError,
-  type KeyAlgorithm,
   maskIdNumber,
   parseCertificate,
-  parseSubject,
   type UsbKeyDriver,
 } from '@certkiosk/firmware-bridge';
 import {
@@ -39,6 +37,7 @@ import { ApplianceError, errorBody } from '../errors.js';
 import { journeyEvent, writeStore } from './durable.js';
 import { checkIdentity, hashIdNumber, identityStatementFor, maskName } from './identity.js';
 import { issuanceRecord, issuanceRecordBytes } from './issuance-record.js';
+import { csrProfile, keyPairOnToken, PROFILE_ALGORITHM } from './key-pair.js';
 import { OneAtATime } from './one-at-a-time.js';
 import { forgetDoneScreen, orderSnapshot, purgePersonalData } from './personal-data.js';
 import {
@@ -56,7 +55,6 @@ import {
   type JourneyFrom,
   type JourneyRecord,
   missingForStep,
-  type OrderSnapshot,
   type Phase,
   reached,
 } from './record.js';
@@ -114,13 +112,6 @@ export interface EngineOptions {
   /** The key of a completed after-sales service is still in the writer (a new pickup: TAKE_KEY_FIRST). */
   serviceKeyLeftBehind?: () => boolean;
 }
-
-/** Key algorithm per certificate profile. */
-const PROFILE_ALGORITHM: Record<OrderSnapshot['certificateType'], KeyAlgorithm> = {
-  organisation: 'rsa2048',
-  'organisation-individual': 'rsa2048',
-  'natural-person': 'ec-p256',
-};
 
 type EngineEvents = {
   journey: [JourneyView | null];
@@ -600,12 +591,14 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
       // The same wrong card left on the reader counts once.
       const masked = maskIdNumber(card.idNumber);
       if (identity.lastReason && identity.idNumberMasked === masked) return this.viewOf(j);
-      identity.nameMasked = maskName(card.name);
-      identity.idNumberMasked = masked;
       const check = checkIdentity(card, order, this.now());
       if (!check.ok) {
-        identity.lastReason = check.code;
+        // Central's count first: the screen reads this record meanwhile, and must not show a refusal
+        // without its reason and tries left.
         const left = await this.idTriesLeftAfterFailure(j, order.orderId, check.code);
+        identity.nameMasked = maskName(card.name);
+        identity.idNumberMasked = masked;
+        identity.lastReason = check.code;
         identity.attempts = (this.opts.maxIdAttempts ?? 3) - left;
         identity.attemptsLeft = left;
         if (left <= 0) {
@@ -616,6 +609,8 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
         await this.persist(j);
         return this.viewOf(j);
       }
+      identity.nameMasked = maskName(card.name);
+      identity.idNumberMasked = masked;
       identity.role = check.role;
       delete identity.lastReason;
       delete identity.attemptsLeft;
@@ -735,25 +730,19 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
 
     if (stepIndex(j.step) < stepIndex('key-generated')) {
       // A key pair left by an earlier try whose result was never recorded is read back, not made twice.
-      const earlier =
-        j.pending?.effect === 'generate-key'
-          ? await usbKey.objectsById(ref, transportPin, keyId)
-          : { privateKeys: 0, publicKeys: 0 };
-      await this.intend(j, 'generate-key');
-      const kp =
-        earlier.privateKeys === 1 && earlier.publicKeys === 1
-          ? await usbKey.withSession(ref, transportPin, (s) => s.keyPair(keyId))
-          : await usbKey.keygen(ref, transportPin, {
-              algorithm: token.algorithm,
-              id: keyId,
-              label: `${order.orderId} signing key`,
-            });
+      const kp = await keyPairOnToken(
+        usbKey,
+        ref,
+        transportPin,
+        {
+          keyId,
+          algorithm: token.algorithm,
+          label: `${order.orderId} signing key`,
+          retrying: j.pending?.effect === 'generate-key',
+        },
+        () => this.intend(j, 'generate-key'),
+      );
       token.spkiSha256 = kp.spkiSha256;
-      // Only a key made on the token and never readable out of it is certified (central checks it again).
-      const problems = keyEvidenceProblems(kp.evidence);
-      if (problems.length) {
-        throw new ApplianceError('KEY_EVIDENCE_REFUSED', undefined, { problems: problems.join(',') });
-      }
       token.evidence = { ...kp.evidence };
       // Order + journey + attempt: a retry of this request reuses it; a new key pair or journey does not.
       j.idempotencyKey = `${order.orderId}:${j.id.slice(0, 8)}:${j.attempt}`;
@@ -761,11 +750,7 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
     }
 
     if (stepIndex(j.step) < stepIndex('certificate-issued')) {
-      const csr = await usbKey.csr(ref, transportPin, keyId, {
-        subject: parseSubject(`/CN=${subjectName(order).replace(/\//g, '\\/')}`),
-        keyUsage: ['digitalSignature', 'nonRepudiation'],
-        extKeyUsage: ['clientAuth'],
-      });
+      const csr = await usbKey.csr(ref, transportPin, keyId, csrProfile(order));
       await this.intend(j, 'request-issuance', { csrPem: csr.pem });
       await this.requestIssuance(j);
     }
@@ -1392,12 +1377,4 @@ export class PickupEngine extends EventEmitter<EngineEvents> {
 
 export function stepIndex(step: PickupStep): number {
   return PICKUP_STEPS.indexOf(step);
-}
-
-/**
- * The CSR's subject: central writes the certificate's subject from its own order, so the request names only the
- * order (the kiosk has no full name to put there, and needs none).
- */
-function subjectName(order: OrderSnapshot): string {
-  return order.certificateType === 'organisation' ? (order.organisationName ?? order.orderId) : order.orderId;
 }

@@ -5,6 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import type { ApplianceOrder } from '@certkiosk/sync';
 import { maskName } from './identity.js';
 import type { CertificateSummary, JourneyRecord, OrderSnapshot } from './record.js';
+import { maskCertificateSerial } from './replaced-certificate.js';
 
 /** What the journey keeps of an order: only what identity matching, the CSR and the receipt need. */
 export function orderSnapshot(order: ApplianceOrder): OrderSnapshot {
@@ -22,6 +23,9 @@ export function orderSnapshot(order: ApplianceOrder): OrderSnapshot {
   if (order.handler) s.handler = { ...order.handler };
   if (order.pricePaidFen !== undefined) s.pricePaidFen = order.pricePaidFen;
   if (order.receiptUrl) s.receiptUrl = order.receiptUrl;
+  // Masked at once: the done screen and the receipt need no more, and a closed journey keeps it (no purge).
+  if (order.previousCertificateSerial)
+    s.previousCertificateMasked = maskCertificateSerial(order.previousCertificateSerial);
   return s;
 }
 

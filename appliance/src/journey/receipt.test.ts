@@ -1,5 +1,6 @@
 // The receipt's content: local time in the configured zone (print time and validity dates), the hall's name,
-// the price paid, the hotline, Chinese-then-English labels on every line, the reprint mark and the QR link.
+// the price paid, the hotline, Chinese-then-English labels on every line, the reprint mark and the QR link, and
+// a reissue's line saying the lost key's certificate is revoked.
 import { printer } from '@certkiosk/firmware-bridge';
 import { describe, expect, it } from 'vitest';
 import {
@@ -11,6 +12,7 @@ import {
   receiptDocument,
 } from './receipt.js';
 import type { IssuedJourney, OrderSnapshot } from './record.js';
+import { maskCertificateSerial } from './replaced-certificate.js';
 
 const RECEIPT_URL = 'https://central.example.cn/lookup/CK20260301A1B2C3D4/q8Zp3vXk1RmT0sYb2LcN4w';
 
@@ -237,5 +239,44 @@ describe('receipt content', () => {
       doc.items.flatMap((i) => (i.kind === 'text' ? [i.text] : [])),
     );
     expect(printed.qrCodes.map((q) => q.payload)).toEqual([RECEIPT_URL]);
+  });
+});
+
+describe('reissue (补办) receipt', () => {
+  /** The lost key's certificate as central stores it (32 hex digits: the longest serial central makes). */
+  const LOST = '7e41c09b55d2a8f3e6b1c04d9a2f7b3e';
+  const reissue = (type: OrderSnapshot['certificateType'] = 'natural-person') =>
+    journey({
+      certificateType: type,
+      businessType: 'reissue',
+      previousCertificateMasked: maskCertificateSerial(LOST),
+    });
+
+  it('says the old certificate is revoked, Chinese first, by the last 8 hex digits of its serial only', () => {
+    const d = receiptData(reissue(), KIOSK, NOW);
+    expect(d.previousCertificateRevoked).toBe('…9a2f7b3e');
+    const lines = texts(d);
+    expect(lines).toContain('原证书已吊销 Old certificate revoked: …9a2f7b3e');
+    expect(lines).toContain('业务类型 Business: 补办 Reissue');
+    // The new certificate's serial is printed in full; the old one never.
+    expect(lines).toContain('证书序列号 SN: 5F3A9C0E1B2D4F6A8C0E1B2D4F6A8C0E');
+    expect(lines.join('\n')).not.toContain(LOST.slice(0, 24));
+  });
+
+  it('fits the 48 columns and keeps every line bilingual, reprint included', () => {
+    for (const type of ['natural-person', 'organisation', 'organisation-individual'] as const) {
+      const doc = receiptDocument(receiptData(reissue(type), KIOSK, NOW), { reprint: true });
+      for (const item of doc.items) {
+        if (item.kind !== 'text' || item.text === '') continue;
+        expect(cells(item.text) * (item.doubleWidth ? 2 : 1), item.text).toBeLessThanOrEqual(48);
+        expect(item.text, item.text).toMatch(/^[\p{Script=Han}、]+ [A-Z]/u);
+      }
+    }
+  });
+
+  it('prints no revoked line for an order that replaces nothing, and a reprint keeps the line', () => {
+    expect(texts(receiptData(journey(), KIOSK, NOW)).some((l) => l.startsWith('原证书已吊销'))).toBe(false);
+    const queued = receiptData(reissue(), KIOSK, NOW);
+    expect(texts(queued, true)).toContain('原证书已吊销 Old certificate revoked: …9a2f7b3e');
   });
 });

@@ -3,7 +3,8 @@
 //
 // Every label line reads "中文 English: value" (Chinese first); times and dates are the hall's local time
 // (config kiosk.timeZone); the QR code opens the order's receipt page on central (masked status, invoice
-// request), whose address — with the order's random receipt token — central gives with the order.
+// request), whose address — with the order's random receipt token — central gives with the order. A reissue's
+// receipt says the lost key's certificate is revoked (masked serial; replaced-certificate.ts).
 
 import {
   BUSINESS_TYPE_LABELS,
@@ -14,6 +15,7 @@ import {
 import { line, qrCode, type Receipt } from '@certkiosk/firmware-bridge';
 import { maskName } from './identity.js';
 import type { IssuedJourney } from './record.js';
+import { replacedCertificate } from './replaced-certificate.js';
 
 /** The receipt's times and dates when no time zone is configured. */
 export const DEFAULT_RECEIPT_TIME_ZONE = 'Asia/Shanghai';
@@ -57,6 +59,8 @@ export interface ReceiptData {
   /** What the applicant paid, in fen. */
   pricePaidFen?: number;
   serviceHotline?: string;
+  /** Reissue: the replaced certificate (masked serial), revoked at central before this one was issued. */
+  previousCertificateRevoked?: string;
 }
 
 /** Labels of the receipt lines: Chinese first, English second, on every line. */
@@ -70,6 +74,8 @@ export const RECEIPT_LABELS = {
   certificateSerial: ['证书序列号', 'SN'],
   validity: ['有效期', 'Valid'],
   keySerial: ['介质序列号', 'Key'],
+  // Not "Previous certificate revoked": with the masked serial that would not fit the 48 columns.
+  previousRevoked: ['原证书已吊销', 'Old certificate revoked'],
   idNumber: ['证件号码', 'ID No.'],
   pricePaid: ['支付金额', 'Paid'],
   hall: ['办理大厅', 'Hall'],
@@ -145,6 +151,8 @@ export function receiptData(j: IssuedJourney, kiosk: ReceiptSettings, now: Date)
   };
   if (j.order.pricePaidFen !== undefined) d.pricePaidFen = j.order.pricePaidFen;
   if (kiosk.serviceHotline) d.serviceHotline = kiosk.serviceHotline;
+  const replaced = replacedCertificate(j);
+  if (replaced?.revoked) d.previousCertificateRevoked = replaced.serialMasked;
   return d;
 }
 
@@ -181,6 +189,7 @@ export function receiptDocument(d: ReceiptData, opts: ReceiptDocumentOptions = {
     label(L.validity, `${d.validFrom} ~ ${d.validTo}`),
     label(L.keySerial, d.keySerial),
   );
+  if (d.previousCertificateRevoked) items.push(label(L.previousRevoked, d.previousCertificateRevoked));
   if (d.idNumberMasked) items.push(label(L.idNumber, d.idNumberMasked));
   if (d.pricePaidFen !== undefined) items.push(label(L.pricePaid, yuan(d.pricePaidFen)));
   if (d.hallName) items.push(label(L.hall, d.hallName));

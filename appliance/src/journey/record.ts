@@ -30,6 +30,8 @@ export interface OrderSnapshot {
   pricePaidFen?: number;
   /** The order's receipt page on central (with its receipt token), for the receipt's QR code; dropped at purge. */
   receiptUrl?: string;
+  /** Reissue (补办): the certificate the order replaces, masked (replaced-certificate.ts); never its serial. */
+  previousCertificateMasked?: string;
 }
 
 /** The ID-card check: attempts so far and, once a card matched, who it was. */

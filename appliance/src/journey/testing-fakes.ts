@@ -56,12 +56,15 @@ import {
   type Order,
   type OrderLookupResponse,
   personMatch,
+  type RenewalOrderResponse,
+  type Revocation,
   renewalOffered,
   type SyncEvent,
   signPickupCode,
   type UnlockRequest,
   type UnlockResponse,
   unlockDay,
+  type VoidCertificateResponse,
   verifyPickupCode,
 } from '@certkiosk/sync';
 import * as x509 from '@peculiar/x509';
@@ -653,7 +656,10 @@ export class FakeCentral implements CentralPort, ServiceCentralPort {
     return c ? this.answer(c) : null;
   }
 
-  async voidCertificate(serialNumber: string, req: { journeyId: string; reason: string }): Promise<unknown> {
+  async voidCertificate(
+    serialNumber: string,
+    req: { journeyId: string; reason: string },
+  ): Promise<VoidCertificateResponse> {
     this.log.push(`central.voidCertificate:${serialNumber}`);
     if (this.down) throw unavailable();
     const c = this.certificates.find((x) => x.serialNumber === serialNumber);
@@ -665,7 +671,30 @@ export class FakeCentral implements CentralPort, ServiceCentralPort {
       o.order.status = 'approved';
       delete o.order.certificateSerial;
     }
-    return { serialNumber, order: structuredClone(this.need(c.orderId).order) };
+    const at = new Date(this.clock.ms).toISOString();
+    return {
+      serialNumber,
+      order: structuredClone(this.need(c.orderId).order),
+      revokedAt: at,
+      voidedAt: at,
+    } as unknown as VoidCertificateResponse;
+  }
+
+  // The fake has no renewal orders: renew is played against the real central (renew.softhsm.test.ts).
+  async renewalFor(): Promise<RenewalOrderResponse> {
+    this.log.push('central.renewalFor');
+    if (this.down) throw unavailable();
+    throw refused('RENEWAL_ORDER_NOT_FOUND', 404);
+  }
+
+  async issueRenewal(): Promise<IssuedCertificate> {
+    this.log.push('central.issueRenewal');
+    throw refused('RENEWAL_ORDER_NOT_FOUND', 404);
+  }
+
+  async revokeForOrder(): Promise<Revocation> {
+    this.log.push('central.revokeForOrder');
+    throw refused('REVOCATION_NOT_ALLOWED', 409);
   }
 
   private answer(c: CentralCertificate): IssuedCertificate {

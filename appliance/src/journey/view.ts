@@ -3,6 +3,7 @@ import { type JourneyNeed, type JourneyView, PICKUP_STEPS, type PickupStep } fro
 import { journeyRef } from '../api/journey-ref.js';
 import { maskName } from './identity.js';
 import type { JourneyRecord } from './record.js';
+import { replacedCertificate } from './replaced-certificate.js';
 
 /** The machine steps the applicant watches while waiting. */
 const WAIT_STEPS: PickupStep[] = [
@@ -58,6 +59,7 @@ export function journeyView(j: JourneyRecord): JourneyView {
   };
   if (j.order) {
     const holder = j.order.holder?.nameMasked;
+    const replaces = replacedCertificate(j);
     view.order = {
       orderId: j.order.orderId,
       certificateType: j.order.certificateType,
@@ -65,6 +67,7 @@ export function journeyView(j: JourneyRecord): JourneyView {
       serviceYears: j.order.serviceYears,
       ...(holder ? { holderNameMasked: holder } : {}),
       ...(j.order.organisationName ? { organisationName: j.order.organisationName } : {}),
+      ...(replaces ? { replacesCertificate: replaces } : {}),
     };
   }
   if (j.identity && (j.awaiting === 'id-card' || j.identity.role)) {

@@ -31,10 +31,11 @@ import type { LookupOrderView, ServiceKind, ServiceStep, ServiceView } from '../
 import { ApplianceError, errorBody } from '../errors.js';
 import { journeyEvent, writeStore } from '../journey/durable.js';
 import { OneAtATime } from '../journey/one-at-a-time.js';
-import type { EventSink, KioskDevices, StateStore } from '../journey/ports.js';
+import type { ApplianceKey, EventSink, KioskDevices, StateStore } from '../journey/ports.js';
 import { TokenJobs } from '../journey/token-jobs.js';
 import { outcomeUnknown } from '../journey/translate-error.js';
 import type { ServiceCentralPort } from './ports.js';
+import { RenewSteps } from './renew.js';
 import {
   type CentralCertificateFacts,
   forgetResult,
@@ -69,6 +70,10 @@ export interface ServiceEngineOptions {
   afterStep?: (kind: ServiceKind, step: ServiceStep) => Promise<void> | void;
   /** The queue shared with the pickup engine: one writer of the store at a time. */
   exclusive?: OneAtATime;
+  /** The appliance key: renew signs the statement that the ID card matched the certificate holder. */
+  applianceKey?: ApplianceKey;
+  /** How long a renewal left by its holder waits before central is asked again to settle it. */
+  settleRetryMs?: number;
   /** The pickup journey beside: open (no service may start), and its written key still in the writer. */
   pickup?: { open(): boolean; keyLeftBehind(): boolean };
 }
@@ -145,6 +150,9 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
   private cardLeft = false;
   private keyWasIn: boolean | undefined;
   private lastAudited = '';
+  private readonly renew: RenewSteps;
+  /** Renewals left by their holder: when central may next be asked to settle them (in memory). */
+  private readonly settleAfter = new Map<string, number>();
 
   constructor(
     private readonly store: StateStore,
@@ -157,6 +165,21 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
     this.now = opts.now ?? (() => new Date());
     this.one = opts.exclusive ?? new OneAtATime();
     this.jobs = new TokenJobs(devices, opts.tokenStepLimitMs ?? 90_000);
+    this.renew = new RenewSteps({
+      applianceId: opts.applianceId,
+      ...(opts.applianceKey ? { applianceKey: opts.applianceKey } : {}),
+      central,
+      devices,
+      jobs: this.jobs,
+      now: () => this.now(),
+      persist: (j, step) => this.persist(j, step),
+      intend: (j, effect, extra) => this.intend(j, effect, extra),
+      done: (j, effect) => this.done(j, effect),
+      end: (j, status, note, error) => this.end(j, status, note, error),
+      emitEvent: (j, type, payload) => this.emitEvent(j, type, payload),
+      audit: (action, details) => this.audit(action, details),
+      fault: async (point) => this.opts.fault?.(point),
+    });
   }
 
   // ---------- reading ----------
@@ -275,7 +298,11 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
   }
 
   /** Write the intent of an effect before starting it. */
-  private async intend(j: ServiceRecord, effect: ServiceEffect, extra: { code?: string } = {}) {
+  private async intend(
+    j: ServiceRecord,
+    effect: ServiceEffect,
+    extra: { code?: string; csrPem?: string } = {},
+  ) {
     j.pending = { effect, since: this.now().toISOString(), ...extra };
     await this.persist(j);
     await this.opts.fault?.(`before:${effect}`);
@@ -323,7 +350,7 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
   /** End a journey (personal data purged): completed, failed or abandoned. */
   private async end(
     j: ServiceRecord,
-    status: 'completed' | 'failed' | 'abandoned',
+    status: 'completed' | 'failed' | 'abandoned' | 'in-doubt',
     note: string,
     error?: ErrorBody,
   ): Promise<void> {
@@ -510,6 +537,11 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
       await this.persist(j, 'order-found');
       return;
     }
+    if (j.kind === 'renew') {
+      const found = await this.renew.findOrder(j);
+      if (found === 'not-ours') await this.backToKey(j, new ApplianceError('KEY_NOT_OURS'));
+      return;
+    }
     if (j.kind === 'unlock') {
       if (!key.pinLocked) {
         return this.end(j, 'failed', 'the user PIN is not locked', errorBody('PIN_NOT_LOCKED'));
@@ -544,6 +576,7 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
     delete j.central;
     delete j.activation;
     delete j.identity;
+    delete j.renewal;
     // An unlockId whose answer was lost stays: the same key put back asks central under the same id.
     j.awaiting = 'token';
     j.error = e.toBody();
@@ -740,6 +773,11 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
           await this.showOrders(j, orders, 'id-card');
           return this.view();
         }
+        if (j.kind === 'renew') {
+          // Matched here against the renewal order (HMACs under its salt); central checks the signed statement.
+          await this.renew.checkCard(j, card);
+          return this.view();
+        }
         await this.requestUnlock(j, sent, { nameMasked: maskName(card.name), idNumberMasked: masked });
       } catch (err) {
         if (!this.stopOnStoreFault(err)) throw err;
@@ -835,7 +873,11 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
    */
   async setPin(pin: string): Promise<ServiceView | null> {
     return this.exclusive(async () => {
-      const j = this.requireActive('pin');
+      const j = this.requireActive(['pin', 'current-pin']);
+      if (j.awaiting === 'current-pin') {
+        await this.renewWithPin(j, pin);
+        return this.view();
+      }
       const problems = checkPin(pin, this.opts.pinPolicy);
       if (problems.length)
         throw new ApplianceError('TOKEN_PIN_POLICY', undefined, { problems: problems.join(',') });
@@ -856,6 +898,36 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
       }
       return this.view();
     });
+  }
+
+  /** Renew: the key's current PIN; the renewal goes on under it from its durable step. */
+  private async renewWithPin(j: ServiceRecord, pin: string): Promise<void> {
+    if (!j.tokenSerial || !this.devices.tokenPresent(j.tokenSerial)) {
+      j.error = errorBody('TOKEN_REMOVED');
+      await this.persist(j);
+      return;
+    }
+    try {
+      await this.jobs.run(() => this.renew.withPin(j, pin));
+    } catch (err) {
+      await this.onRenewError(j, err);
+    }
+  }
+
+  /** A renewal step failed: the key work waits for the PIN again (every key step is found done if it was). */
+  private async onRenewError(j: ServiceRecord, err: unknown): Promise<void> {
+    const e = serviceError(err);
+    if (this.stopOnStoreFault(e)) return;
+    if (j.status !== 'active') return;
+    if (e.code === 'BAD_REQUEST') throw e;
+    const keyGone = !this.devices.tokenPresent(j.tokenSerial ?? '');
+    if (keyGone && !j.pending && !committed(j.kind, j.step)) {
+      await this.backToKey(j, new ApplianceError('TOKEN_REMOVED'));
+      return;
+    }
+    j.awaiting = 'current-pin';
+    j.error = keyGone ? errorBody('TOKEN_REMOVED') : e.toBody();
+    await this.persist(j);
   }
 
   private async activationPin(j: ServiceRecord, pin: string): Promise<void> {
@@ -978,7 +1050,9 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
       this.refusedKey = null;
       try {
         const pending = j.pending?.effect;
-        if (pending === 'activate-code') {
+        if (j.kind === 'renew' && (await this.retryRenewal(j))) {
+          // done
+        } else if (pending === 'activate-code') {
           delete j.error;
           await this.settleActivation(j);
         } else if (pending === 'report-activation' || pending === 'report-unlock') {
@@ -1002,6 +1076,32 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
     });
   }
 
+  /** Renew's retry without the key's PIN: a lost issuance answer, the old certificate's revocation, the report. */
+  private async retryRenewal(j: ServiceRecord): Promise<boolean> {
+    const pending = j.pending?.effect;
+    if (pending === 'renew-issue') {
+      delete j.error;
+      await this.renew.settleIssuance(j);
+      if (j.status === 'active' && !j.pending) {
+        // Issued: the certificate is written under the PIN.
+        j.awaiting = 'current-pin';
+        await this.persist(j);
+      }
+      return true;
+    }
+    if (
+      pending === 'revoke-old' ||
+      pending === 'report-renewal' ||
+      j.step === 'old-removed' ||
+      j.step === 'old-revoked'
+    ) {
+      delete j.error;
+      await this.renew.finishWithoutKey(j);
+      return true;
+    }
+    return false;
+  }
+
   /**
    * One look at the service journey for the autopilot: the key or card it waits for, a key pulled before the
    * journey is committed to it, the machine step after a restart, the key and card left behind at the end.
@@ -1012,6 +1112,7 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
       await this.resumeAfterStoreFault();
       return;
     }
+    await this.settleLeftRenewals();
     const j = this.current();
     if (!j) return;
     await this.watchCard(j);
@@ -1034,7 +1135,7 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
       await this.keyPulled();
       return;
     }
-    if (j.awaiting === 'pin' && j.error?.code === 'TOKEN_REMOVED') {
+    if ((j.awaiting === 'pin' || j.awaiting === 'current-pin') && j.error?.code === 'TOKEN_REMOVED') {
       // The key is back: the holder may type the PIN.
       await this.exclusive(async () => {
         const now = this.current();
@@ -1049,6 +1150,32 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
       return;
     }
     if (j.awaiting === 'none' && !j.pending && !j.error && j.step === 'key-read') await this.advance();
+  }
+
+  /** Renewals their holder left after issuance: voided at central, or finished without the key (see renew.ts). */
+  private async settleLeftRenewals(): Promise<void> {
+    const now = this.now().getTime();
+    const due = Object.values(this.store.data.services).filter(
+      (s) => s.kind === 'renew' && s.status === 'in-doubt' && (this.settleAfter.get(s.id) ?? 0) <= now,
+    );
+    for (const j of due) {
+      await this.exclusive(async () => {
+        if (j.status !== 'in-doubt') return;
+        try {
+          const outcome = await this.renew.settleLeft(j, j.id);
+          if (outcome === 'later') this.settleAfter.set(j.id, now + (this.opts.settleRetryMs ?? 30_000));
+          else {
+            this.settleAfter.delete(j.id);
+            purgeService(j);
+            if (this.store.data.activeServiceId !== j.id) forgetResult(j);
+            await this.writeState();
+          }
+        } catch (err) {
+          this.settleAfter.set(j.id, now + (this.opts.settleRetryMs ?? 30_000));
+          if (!this.stopOnStoreFault(err)) throw err;
+        }
+      });
+    }
   }
 
   /** The key left the writer mid-journey: before the journey is committed to it, wait for a key again. */
@@ -1113,9 +1240,11 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
           const note = committed(j.kind, j.step, j.pending?.effect)
             ? `session ended (${reason}) at ${j.step} after the ${j.kind} was committed${j.pending ? ` (${j.pending.effect} in flight)` : ''}`
             : `session ended (${reason}) at ${j.step}`;
+          // A renewal left after issuance is settled with central later (voided, or finished without the key).
+          const leftRenewal = j.kind === 'renew' && committed(j.kind, j.step, j.pending?.effect);
           await this.end(
             j,
-            'abandoned',
+            leftRenewal ? 'in-doubt' : 'abandoned',
             note,
             reason === 'staff' ? errorBody('SESSION_ENDED_BY_STAFF') : undefined,
           );
@@ -1175,7 +1304,54 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
     return outcomes;
   }
 
+  /**
+   * Renew after a restart: a lost issuance answer is asked for by its idempotency key; the revocation and the
+   * report are re-run; any step on the key waits for the holder's PIN again (it finds what was done).
+   */
+  private async recoverRenewal(j: ServiceRecord): Promise<string> {
+    const effect = j.pending?.effect;
+    const step = j.step;
+    const keySteps = [
+      'identity-verified',
+      'key-generated',
+      'certificate-issued',
+      'certificate-written',
+      'verified',
+    ];
+    try {
+      if (
+        effect === 'revoke-old' ||
+        effect === 'report-renewal' ||
+        step === 'old-removed' ||
+        step === 'old-revoked'
+      ) {
+        await this.renew.finishWithoutKey(j);
+        return SERVICE_RECOVERY_OUTCOME['re-run'];
+      }
+      if (effect === 'renew-issue') {
+        delete j.error;
+        await this.renew.settleIssuance(j);
+      }
+    } catch (err) {
+      const e = serviceError(err);
+      if (e.code === 'STORE_UNAVAILABLE') throw e;
+      j.error = e.toBody();
+    }
+    if (j.status !== 'active') return j.status;
+    if (effect || keySteps.includes(step)) {
+      j.awaiting = 'current-pin';
+      await this.persist(j);
+      return effect ? SERVICE_RECOVERY_OUTCOME[SERVICE_EFFECTS[effect].recovery] : 'pin-again';
+    }
+    if (j.awaiting === 'none' && step === 'key-read' && j.error) {
+      delete j.error;
+      await this.persist(j);
+    }
+    return 'resumed';
+  }
+
   private async recoverOne(j: ServiceRecord): Promise<string> {
+    if (j.kind === 'renew') return this.recoverRenewal(j);
     const effect = j.pending?.effect;
     if (!effect) {
       // Between effects: the journey waits for what its step waits for; a machine step interrupted (key read,
@@ -1247,6 +1423,9 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
       case 're-run':
         await this.report(j);
         return outcome;
+      default:
+        // resume-with-pin, ask-by-idempotency-key: renew's rules (recoverRenewal).
+        throw new ApplianceError('INTERNAL', `No ${j.kind} effect recovers by "${recovery}".`);
     }
   }
 }

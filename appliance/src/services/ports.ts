@@ -5,11 +5,18 @@ import type {
   ActivationPreview,
   ActivationRequest,
   ActivationResponse,
+  ApplianceRevokeRequest,
   CertificateStatus,
   IdCard,
+  IssuedCertificate,
   OrderLookupResponse,
+  RenewalIssueRequest,
+  RenewalOrderResponse,
+  Revocation,
   UnlockRequest,
   UnlockResponse,
+  VoidCertificateRequest,
+  VoidCertificateResponse,
 } from '@certkiosk/sync';
 
 export interface ServiceCentralPort {
@@ -24,4 +31,15 @@ export interface ServiceCentralPort {
   requestUnlock(req: UnlockRequest): Promise<UnlockResponse>;
   lookupByIdCard(card: IdCard): Promise<OrderLookupResponse>;
   lookupByCode(code: string): Promise<OrderLookupResponse>;
+  // ---- renew ----
+  /** The paid renewal order of the certificate on the key (RENEWAL_ORDER_NOT_FOUND, RENEWAL_NOT_PAID…). */
+  renewalFor(certificateSerial: string, tokenSerial: string): Promise<RenewalOrderResponse>;
+  /** Issue the renewal's certificate (idempotent by idempotencyKey). */
+  issueRenewal(req: RenewalIssueRequest): Promise<IssuedCertificate>;
+  /** The certificate issued under an idempotency key, or null when none is (or it was voided). */
+  getCertificateByIdempotencyKey(key: string): Promise<IssuedCertificate | null>;
+  /** Revoke the renewed certificate once its replacement is verified on the key (idempotent). */
+  revokeForOrder(serialNumber: string, req: ApplianceRevokeRequest): Promise<Revocation>;
+  /** Void a renewal's certificate that never made it onto the key (the order is paid again). */
+  voidCertificate(serialNumber: string, req: VoidCertificateRequest): Promise<VoidCertificateResponse>;
 }

@@ -1,6 +1,8 @@
 // The durable record of one after-sales service journey, as kept in the appliance store beside the pickup
 // journeys (ApplianceState.services): sealed under its own key while open, like a pickup journey, and purged
 // when it ends. What it never holds: a PIN, an ID number, a full name, the ID card, a pickup code.
+import type { KeyAlgorithm } from '@certkiosk/firmware-bridge';
+import type { RenewalRule, SignedIdentityStatement } from '@certkiosk/sync';
 import type { ApplianceErrorCode, ErrorBody, JourneyStatus } from '../api/contract.js';
 import type {
   ActivationView,
@@ -9,6 +11,7 @@ import type {
   ServiceNeed,
   ServiceStep,
 } from '../api/service-contract.js';
+import type { CertificateRecord, KeyEvidenceRecord, OrderSnapshot } from '../journey/record.js';
 import type { ServiceEffect } from './service-table.js';
 
 /** What a service journey waits for from the holder (the ServiceNeed of its view, before the result). */
@@ -38,6 +41,34 @@ export interface CentralCertificateFacts {
   renewalOrderReady?: boolean;
 }
 
+/** Renew: the paid renewal order, the new key pair and certificate, and what became of the old ones. */
+export interface RenewalRecord {
+  /** The renewal order as central lets the kiosk see it (people as HMACs under its salt); purged at the end
+   *  down to its id (the old certificate's revocation and a void name the order). */
+  order: OrderSnapshot;
+  orderIdMasked: string;
+  rule: RenewalRule;
+  /** The signed statement that the card matched the certificate holder (sent with the issuance request). */
+  statement?: SignedIdentityStatement;
+  /** CKA_ID of the new key pair, fixed before it is generated (a re-run finds it). */
+  keyIdHex: string;
+  algorithm: KeyAlgorithm;
+  spkiSha256?: string;
+  evidence?: KeyEvidenceRecord;
+  /** Order + journey + attempt: a retried issuance request is the same request. */
+  idempotencyKey?: string;
+  /** The new certificate, once central issued it. */
+  certificate?: CertificateRecord;
+  oldRemoved?: boolean;
+  oldRevokedAt?: string;
+  /** The key said the current PIN was wrong and its tries are few (CKF_USER_PIN_COUNT_LOW / FINAL_TRY). */
+  pinTriesLow?: boolean;
+  /** ID cards that did not match the certificate holder in this journey. */
+  cardMismatches?: number;
+  /** The holder left after issuance, before the new certificate was verified on the key: central voided it. */
+  voidedAt?: string;
+}
+
 export interface ServiceRecord {
   id: string;
   kind: ServiceKind;
@@ -62,6 +93,8 @@ export interface ServiceRecord {
   identity?: { nameMasked: string; idNumberMasked: string; lastReason?: ApplianceErrorCode };
   /** Unlock: the request's id, fixed (and durable) before central is asked; central's grant. */
   unlock?: { unlockId: string; tokenSerial: string; unlocksLeftToday?: number; grantedAt?: string };
+  /** Renew: the renewal order and its progress. */
+  renewal?: RenewalRecord;
   /** Look-up: the orders found (masked), kept until the result screen is left. */
   orders?: LookupOrderView[];
   /** The durable intent of a side effect that has started and whose result is not yet recorded. */
@@ -70,6 +103,8 @@ export interface ServiceRecord {
     since: string;
     /** activate-code: the code sent (one-time, not personal), to ask central again after a lost answer. */
     code?: string;
+    /** renew-issue: the CSR sent (public), to send the same request again after a lost answer. */
+    csrPem?: string;
   };
   error?: ErrorBody;
   /** Why a journey failed or was abandoned, for staff. */
@@ -88,6 +123,22 @@ export function purgeService(j: ServiceRecord): void {
   delete j.identity;
   if (j.pending) delete j.pending.code;
   if (j.activation) delete j.activation.holderNameMasked;
+  if (j.renewal) {
+    const o = j.renewal.order;
+    // Only the order's id stays (a late void or revocation names it): no salt, no HMACs, no names.
+    j.renewal.order = {
+      orderId: o.orderId,
+      certificateType: o.certificateType,
+      businessType: o.businessType,
+      serviceYears: o.serviceYears,
+      holderVerifiedOnline: o.holderVerifiedOnline,
+      identitySalt: '',
+    };
+    delete j.renewal.statement;
+    // The certificate names its holder: only its serial, validity and key fingerprint stay.
+    const c = j.renewal.certificate;
+    if (c) j.renewal.certificate = { ...c, pem: '', chainPem: [], subjectCommonName: '' };
+  }
 }
 
 /** After the result screen: only the key's serials stay (take-your-key, and staff's look-up by reference). */
@@ -95,6 +146,8 @@ export function forgetResult(j: ServiceRecord): void {
   purgeService(j);
   delete j.orders;
   delete j.activation;
+  // An in-doubt renewal keeps what settling it needs (order id, idempotency key, the new serial).
+  if (j.status !== 'in-doubt') delete j.renewal;
   delete j.central;
   delete j.key;
 }

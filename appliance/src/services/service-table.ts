@@ -24,6 +24,17 @@ export type ServiceRecovery =
   /** C_InitPIN (SO) whose outcome is unknown: the holder types the new PIN again and it is set again (no
    *  user-PIN try is spent by C_InitPIN). */
   | 'ask-pin-again'
+  /**
+   * Renew, a step on the holder's key (key pair, certificate, removal of the old): the PIN is not kept, so
+   * the holder types the current PIN again and the step runs again — each finds what an earlier try left
+   * (the key pair under its id, the certificate already written, the old objects already gone).
+   */
+  | 'resume-with-pin'
+  /**
+   * Renew's issuance request: ask central by its idempotency key; a certificate found is recorded, none
+   * means the same request (the same CSR, the same key) is sent again.
+   */
+  | 'ask-by-idempotency-key'
   /** Idempotent (the same event ids, deduplicated by central): run it again. */
   | 're-run';
 
@@ -33,6 +44,8 @@ export const SERVICE_RECOVERY_OUTCOME = {
   'ask-card-again': 'card-again',
   'reset-pin': 'pin-reset',
   'ask-pin-again': 'pin-again',
+  'resume-with-pin': 'pin-again',
+  'ask-by-idempotency-key': 'asking-central',
   're-run': 'completed',
 } as const satisfies Record<ServiceRecovery, string>;
 
@@ -95,6 +108,56 @@ export const SERVICE_EFFECTS = {
   'report-unlock': {
     kind: 'unlock',
     from: 'pin-reset',
+    to: 'completed',
+    touches: 'outbox',
+    recovery: 're-run',
+    commits: true,
+  },
+  // ---- renew (续期): the new key pair beside the old, the old removed only once the new one is verified ----
+  'renew-keygen': {
+    kind: 'renew',
+    from: 'identity-verified',
+    to: 'key-generated',
+    touches: 'token',
+    recovery: 'resume-with-pin',
+    commits: false,
+  },
+  'renew-issue': {
+    kind: 'renew',
+    from: 'key-generated',
+    to: 'certificate-issued',
+    touches: 'central',
+    recovery: 'ask-by-idempotency-key',
+    // A certificate may exist from here: the kiosk writes it, or voids it at central when the holder left.
+    commits: true,
+  },
+  'renew-write': {
+    kind: 'renew',
+    from: 'certificate-issued',
+    to: 'certificate-written',
+    touches: 'token',
+    recovery: 'resume-with-pin',
+    commits: true,
+  },
+  'remove-old': {
+    kind: 'renew',
+    from: 'verified',
+    to: 'old-removed',
+    touches: 'token',
+    recovery: 'resume-with-pin',
+    commits: true,
+  },
+  'revoke-old': {
+    kind: 'renew',
+    from: 'old-removed',
+    to: 'old-revoked',
+    touches: 'central',
+    recovery: 're-run',
+    commits: true,
+  },
+  'report-renewal': {
+    kind: 'renew',
+    from: 'old-revoked',
     to: 'completed',
     touches: 'outbox',
     recovery: 're-run',

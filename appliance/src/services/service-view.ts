@@ -89,6 +89,26 @@ export function serviceView(j: ServiceRecord, nowMs: number): ServiceView {
     view.identity = { state: 'waiting' };
   }
   if (j.orders) view.orders = j.orders;
+  if (j.renewal) {
+    const r = j.renewal;
+    view.renewal = {
+      orderIdMasked: r.orderIdMasked,
+      certificateType: r.order.certificateType,
+      rule: r.rule,
+      ...(r.certificate
+        ? {
+            newCertificate: {
+              serialNumber: r.certificate.serialNumber,
+              notBefore: r.certificate.notBefore,
+              notAfter: r.certificate.notAfter,
+            },
+          }
+        : {}),
+      ...(r.oldRemoved ? { oldRemoved: true } : {}),
+      ...(r.oldRevokedAt ? { oldRevokedAt: r.oldRevokedAt } : {}),
+      ...(r.pinTriesLow ? { pinTriesLow: true } : {}),
+    };
+  }
   if (j.unlock?.unlocksLeftToday !== undefined) view.unlocksLeftToday = j.unlock.unlocksLeftToday;
   if (j.error) view.error = j.error;
   return view;

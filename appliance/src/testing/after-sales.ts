@@ -1,11 +1,11 @@
 // Test support for the after-sales services: keys a holder brings to the kiosk, made as the CA's key workshop
 // would (sim/held-keys.ts) and certified by the real central — a couriered key of a shipped order with its
 // activation code, a key of ours whose order was never shipped, a key bound to another token, a key of
-// another CA (self-signed) — their PINs locked by real wrong logins through the usbkey-sim module, and the
-// holder's moves through the kiosk API.
+// another CA (self-signed) — their PINs locked by real wrong logins through the usbkey-sim module, a lost key
+// with its approved reissue order (补办), and the holder's moves through the kiosk API.
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
-import { webcrypto } from 'node:crypto';
+import { randomBytes, webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import * as x509 from '@peculiar/x509';
 import { createApplianceClient } from '../api/client.js';
 import type { ServiceView } from '../api/service-contract.js';
 import { heldKey, makeHeldKey } from '../sim/held-keys.js';
+import type { DaemonChild } from './daemon-child.js';
 import { type CentralHandle, SIM_SECRETS_ENV } from './kiosk-harness.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -87,7 +88,13 @@ export async function makeCourieredKey(
   central: CentralHandle,
   trayDir: string,
   name: string,
-  opts: { holder?: { name: string; idNumber: string }; ship?: boolean; boundTo?: string } = {},
+  opts: {
+    holder?: { name: string; idNumber: string };
+    ship?: boolean;
+    boundTo?: string;
+    /** The key's user PIN (default: the transport PIN the kiosk derives, as a couriered key comes). */
+    userPin?: string;
+  } = {},
 ): Promise<HeldCertifiedKey> {
   const orderId = await courierOrder(central, opts.holder);
   const builder = makeHeldKey(trayDir, name);
@@ -107,7 +114,7 @@ export async function makeCourieredKey(
     certPem: issued.certificatePem,
     chainPems: issued.chainPem,
     soPin: deriveSoPin(MASTER, serial),
-    userPin: deriveTransportPin(MASTER, serial),
+    userPin: opts.userPin ?? deriveTransportPin(MASTER, serial),
   });
   return {
     name,
@@ -116,6 +123,70 @@ export async function makeCourieredKey(
     certificateSerial: issued.serialNumber,
     ...(code ? { code } : {}),
   };
+}
+
+/** A paid renewal order (at the kiosk's hall) for a certificate of ours: the holder's renewal paid online. */
+export async function renewalOrder(
+  central: CentralHandle,
+  certificateSerial: string,
+  opts: { pay?: boolean; holder?: { name: string } } = {},
+): Promise<string> {
+  const order = await central.admin('POST', '/admin/v1/orders', {
+    certificateType: 'natural-person',
+    businessType: 'renewal',
+    serviceYears: 1,
+    hall: 'SZ-FUTIAN',
+    delivery: 'kiosk',
+    applicant: { name: opts.holder?.name ?? WANG_SHUFEN.name, phone: '13500135000' },
+    previousCertificateSerial: certificateSerial,
+  });
+  if (opts.pay !== false) {
+    for (const action of ['request-payment', 'pay-wechat'])
+      await central.admin('POST', `/admin/v1/orders/${order.id}/actions`, { action });
+  }
+  return order.id as string;
+}
+
+/** A lost key (its certificate at central, the key itself gone) and the approved reissue order that replaces it. */
+export interface LostKeyReissue {
+  /** The reissue order, collected at a kiosk with its pickup code. */
+  orderId: string;
+  pickupCode: string;
+  /** The lost key's certificate (central's serial): revoked when the new one is issued. */
+  lostSerial: string;
+}
+
+/**
+ * 补办 as central sees it: `holder`'s certificate, certified by the key workshop onto a key that was shipped,
+ * activated and then lost (no key is made: it is gone), and a reissue order for it, paid, reviewed and
+ * approved, with its pickup code.
+ */
+export async function lostKeyReissue(
+  central: CentralHandle,
+  holder: { name: string; idNumber: string } = BATU,
+): Promise<LostKeyReissue> {
+  const lostOrderId = await courierOrder(central, holder);
+  const { csrPem } = await keyAndCsr(lostOrderId);
+  const lost = await central.admin('POST', `/admin/v1/orders/${lostOrderId}/certificates`, {
+    csrPem,
+    tokenSerial: `LOST-${randomBytes(4).toString('hex')}`,
+  });
+  for (const action of ['ship', 'activate'])
+    await central.admin('POST', `/admin/v1/orders/${lostOrderId}/actions`, { action });
+  const order = await central.admin('POST', '/admin/v1/orders', {
+    certificateType: 'natural-person',
+    businessType: 'reissue',
+    serviceYears: 1,
+    hall: 'SZ-FUTIAN',
+    delivery: 'kiosk',
+    applicant: { name: holder.name, phone: '13400134000' },
+    previousCertificateSerial: lost.serialNumber,
+  });
+  let pickupCode = '';
+  for (const action of ['request-payment', 'pay-wechat', 'request-identity', 'verify-identity', 'approve'])
+    pickupCode =
+      (await central.admin('POST', `/admin/v1/orders/${order.id}/actions`, { action })).pickupCode ?? '';
+  return { orderId: order.id as string, pickupCode, lostSerial: lost.serialNumber as string };
 }
 
 /** A key carrying a self-signed certificate (another CA's, or none at all): the kiosk must refuse it. */
@@ -210,4 +281,68 @@ export function serviceClient(base: string) {
       await api.endService();
     },
   };
+}
+
+/** What the holder answers in a service journey played by `playServiceInChild`. */
+export interface ServiceAnswers {
+  /** The held key inserted when a key is asked for. */
+  key: string;
+  /** The activation code, typed when asked for. */
+  code?: string;
+  /** The card fixture placed when a card is asked for. */
+  card: string;
+  /** The PIN typed when a new PIN (activate, unlock) or the key's current PIN (renew) is asked for. */
+  pin: string;
+}
+
+/**
+ * Play the holder of a sim daemon in a child process from wherever its service stands until the service ends or
+ * the process dies (a kill injected at a fault point): start it, insert the key, type the code, place the
+ * card, type the PIN, retry what may be retried. The last view (null when the process died before any).
+ */
+export async function playServiceInChild(
+  child: DaemonChild,
+  kind: ServiceView['kind'],
+  answers: ServiceAnswers,
+  timeoutMs = 40_000,
+): Promise<ServiceView | null> {
+  const api = createApplianceClient(child.base);
+  const alive = () => child.proc.exitCode === null && child.proc.signalCode === null;
+  const deadline = Date.now() + timeoutMs;
+  let acted = '';
+  let last: ServiceView | null = null;
+  while (Date.now() < deadline) {
+    if (!alive()) return last;
+    const state = await api.state();
+    if (!state.ok) {
+      if (state.status === 0) return last;
+      throw new Error(`state: ${state.status}`);
+    }
+    const v = state.data.service;
+    last = v;
+    if (v && v.status !== 'active') return v;
+    // Act once per need, step and error (an answer lost to the kill is acted on again).
+    const what = v ? `${v.need}:${v.error?.code ?? ''}:${v.step}` : 'start';
+    if (what !== acted) {
+      acted = what;
+      try {
+        if (!v) await api.startService({ body: { kind } });
+        else if (v.need === 'token') await api.simToken({ body: { action: 'insert', key: answers.key } });
+        else if (v.need === 'activation-code') await api.serviceCode({ body: { code: answers.code! } });
+        else if (v.need === 'id-card') {
+          await api.simIdCard({ body: { fixture: null } });
+          await api.simIdCard({ body: { fixture: answers.card } });
+        } else if (v.need === 'pin' || v.need === 'current-pin')
+          await api.servicePin({ body: { pin: answers.pin } });
+        else if (v.error?.retryable) await api.serviceRetry({ body: {} });
+        else acted = ''; // waiting: look again
+      } catch {
+        return last;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 60));
+  }
+  throw new Error(
+    `the service did not finish; last ${JSON.stringify(last)}\n${child.output.slice(-30).join('\n')}`,
+  );
 }

@@ -114,13 +114,15 @@ const alive = (t: PlayTarget) => !t.proc || (t.proc.exitCode === null && t.proc.
 
 /**
  * Play the applicant from wherever the journey stands until it completes, ends in doubt, or the process dies.
- * Returns the last view seen (null when the process died first).
+ * Returns the last view seen (null when the process died first). `card`: the ID-card fixture the holder
+ * places (default 张伟's, the holder of central.createApprovedOrder's orders).
  */
 export async function play(
   child: PlayTarget,
   code: string,
   timeoutMs = 40_000,
   stop: { now?: boolean } = {},
+  card = 'han-zhang-wei',
 ): Promise<JourneyView | null> {
   const { base } = child;
   const api = createApplianceClient(base);
@@ -157,7 +159,7 @@ export async function play(
         if (j?.error?.code === 'TAKE_KEY_FIRST') await answered(api.simToken({ body: { action: 'pull' } }));
         if (need === 'start' || need === 'scan') await answered(api.simScan({ body: { code } }));
         else if (need === 'confirm-order') await answered(api.confirm());
-        else if (need === 'id-card') await answered(api.simIdCard({ body: { fixture: 'han-zhang-wei' } }));
+        else if (need === 'id-card') await answered(api.simIdCard({ body: { fixture: card } }));
         else if (need === 'token') await answered(api.simToken({ body: { action: 'insert' } }));
         else if (need === 'pin') await answered(api.setPin({ body: { pin: HOLDER_PIN } }));
       } catch {

@@ -1,7 +1,7 @@
 // Test support: what is really on the sim's USB keys (in the writer and pulled), read with pkcs11-tool
 // through plain SoftHSM2 in a copy of the token folders, so looking never changes a key or spends a PIN try.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SOFTHSM_MODULE } from '@certkiosk/firmware-bridge';
@@ -13,8 +13,9 @@ export interface KeyContents {
   openedWith: string;
   privateKeys: number;
   publicKeys: number;
-  /** Certificates with their CKA_ID (hex): the leaf shares the key pair's id; CA certificates do not. */
-  certificates: Array<{ id: string }>;
+  /** Certificates with their CKA_ID (hex) and serial (lower-case hex, as pkcs11-tool prints it): the leaf
+   *  shares the key pair's id; CA certificates do not. */
+  certificates: Array<{ id: string; serial?: string }>;
   keyIds: string[];
 }
 
@@ -40,7 +41,7 @@ function parseObjects(text: string): Omit<KeyContents, 'label' | 'serial' | 'ope
   const r = {
     privateKeys: 0,
     publicKeys: 0,
-    certificates: [] as Array<{ id: string }>,
+    certificates: [] as Array<{ id: string; serial?: string }>,
     keyIds: [] as string[],
   };
   let kind: 'priv' | 'pub' | 'cert' | null = null;
@@ -56,6 +57,11 @@ function parseObjects(text: string): Omit<KeyContents, 'label' | 'serial' | 'ope
       r.certificates.push({ id: '' });
     } else if (/^\S/.test(line)) {
       kind = null;
+    }
+    const serial = /^\s+serial:\s*([0-9A-Fa-f]+)/.exec(line)?.[1];
+    if (serial && kind === 'cert') {
+      const last = r.certificates.at(-1);
+      if (last) last.serial = serial.toLowerCase().replace(/^(00)+(?=.)/, '');
     }
     const id = /^\s+ID:\s*([0-9a-f]+)/.exec(line)?.[1];
     if (id && kind === 'cert') {
@@ -109,4 +115,10 @@ export function inspectSimKeys(
   } finally {
     rmSync(copy, { recursive: true, force: true });
   }
+}
+
+/** Wrong user PINs ever given to a sim key (the usbkey-sim module logs each one and never resets that log). */
+export function simPinTriesSpent(simDir: string, serial: string): number {
+  const file = join(simDir, 'softhsm', `usbkey-sim-${serial}.wrong-total`);
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
 }

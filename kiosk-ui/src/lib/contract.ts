@@ -37,8 +37,14 @@ export type {
   KeyCertificateView,
   LookupOrderView,
   RenewalNotice,
+  RenewalView,
   ServiceKind,
   ServiceNeed,
+  ServiceStep,
   ServiceView,
 } from '../../../appliance/src/api/service-contract.ts';
-export { HOME_SERVICES, SERVICE_KINDS } from '../../../appliance/src/api/service-contract.ts';
+export {
+  HOME_SERVICES,
+  SERVICE_KINDS,
+  SERVICE_STEPS,
+} from '../../../appliance/src/api/service-contract.ts';

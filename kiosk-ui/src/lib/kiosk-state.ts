@@ -10,12 +10,15 @@ import type {
   WipeReason,
 } from './contract.ts';
 import { DEVICE_KINDS, PICKUP_STEPS, SERVICE_KINDS } from './contract.ts';
-import { type ServiceScreen, serviceScreenFor } from './service.ts';
+import { type HomeGuide, type ServiceScreen, serviceScreenFor } from './service.ts';
 
 export interface KioskState {
   journey: JourneyView | null;
   /** The after-sales service journey (service-contract.ts), or null. */
   service: ServiceView | null;
+  /** A home tile's guide on show (补办: scan your reissue order's pickup code). The UI's alone: no journey is
+   *  open; the journey a scan starts takes its place, and a wipe closes it. */
+  guide: HomeGuide | null;
   devices: Partial<Record<DeviceKind, DeviceStatusView>>;
   /** Server's wipe time (ms since epoch) as last announced, or null when no journey is running. */
   serverWipeAt: number | null;
@@ -36,11 +39,13 @@ export type KioskEvent =
       devices: DeviceStatusView[];
     }
   | { type: 'touched'; idleWipeAt: string }
+  | { type: 'guide'; guide: HomeGuide | null }
   | { [K in keyof ServerEvents]: { type: K; data: ServerEvents[K] } }[keyof ServerEvents];
 
 export const initialKioskState = (): KioskState => ({
   journey: null,
   service: null,
+  guide: null,
   devices: {},
   serverWipeAt: null,
   wiped: [],
@@ -62,7 +67,7 @@ function withJourney(state: KioskState, journey: JourneyView | null): KioskState
   if (journey && state.journey?.id === journey.id && (journey.revision ?? 0) < (state.journey.revision ?? 0))
     return state;
   if (!journey || journey.status === 'abandoned') return { ...state, journey: null, serverWipeAt: null };
-  return { ...state, journey, serverWipeAt: parseTime(journey.idleWipeAt) };
+  return { ...state, journey, guide: null, serverWipeAt: parseTime(journey.idleWipeAt) };
 }
 
 function withService(state: KioskState, service: ServiceView | null): KioskState {
@@ -71,7 +76,7 @@ function withService(state: KioskState, service: ServiceView | null): KioskState
   if (service && state.service?.id === service.id && (service.revision ?? 0) < (state.service.revision ?? 0))
     return state;
   if (!service || service.status === 'abandoned') return { ...state, service: null };
-  return { ...state, service };
+  return { ...state, service, guide: null };
 }
 
 export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
@@ -99,10 +104,21 @@ export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
         v ? [{ id: v.id, revision: v.revision ?? 0 }] : [],
       );
       const wiped = [...state.wiped, ...ended].slice(-KEEP_WIPED_IDS);
-      return { ...state, journey: null, service: null, serverWipeAt: null, wiped, wipes: state.wipes + 1 };
+      return {
+        ...state,
+        journey: null,
+        service: null,
+        guide: null,
+        serverWipeAt: null,
+        wiped,
+        wipes: state.wipes + 1,
+      };
     }
     case 'service':
       return withService(state, event.data);
+    case 'guide':
+      // Only from the home screen: an open journey keeps its screen.
+      return event.guide && (state.journey || state.service) ? state : { ...state, guide: event.guide };
   }
 }
 
@@ -168,7 +184,8 @@ export type ScreenName =
   | 'verify'
   | 'done'
   | 'error'
-  | ServiceScreen;
+  | ServiceScreen
+  | `guide-${HomeGuide}`;
 
 export function stepIndex(step: PickupStep): number {
   return PICKUP_STEPS.indexOf(step);
@@ -200,9 +217,14 @@ export function screenFor(journey: JourneyView | null): ScreenName {
 
 export type DeviceAlert = 'token-pulled' | 'paper-out' | 'take-id-card';
 
-/** The screen on show: the service journey's when one is open, else the pickup journey's. */
-export function currentScreen(state: Pick<KioskState, 'journey' | 'service'>): ScreenName {
-  return state.service ? serviceScreenFor(state.service) : screenFor(state.journey);
+/** The screen on show: the service journey's when one is open, else the pickup journey's, else a home tile's
+ *  guide when one is open. */
+export function currentScreen(
+  state: Pick<KioskState, 'journey' | 'service'> & { guide?: HomeGuide | null },
+): ScreenName {
+  if (state.service) return serviceScreenFor(state.service);
+  if (!state.journey && state.guide) return `guide-${state.guide}`;
+  return screenFor(state.journey);
 }
 
 /** Device facts the applicant must hear about right now on the current screen. */

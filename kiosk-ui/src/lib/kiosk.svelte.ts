@@ -29,6 +29,7 @@ import {
   reduceKiosk,
   waitProblem,
 } from './kiosk-state.ts';
+import type { HomeGuide } from './service.ts';
 import { normaliseOverview, type StaffOverview } from './staff.ts';
 import { rememberStaffId, staffIdleDeadline } from './staff-login.ts';
 
@@ -110,6 +111,7 @@ class Kiosk {
    *  central is the machine's (it retries, and hands the case to staff after its own time limit). */
   idleClockRuns = $derived(
     this.staff !== null ||
+      this.state.guide !== null ||
       (this.state.service !== null &&
         this.state.service.status === 'active' &&
         this.state.service.need !== 'wait') ||
@@ -280,6 +282,9 @@ class Kiosk {
     } else if (this.state.journey) {
       this.#forgetEverything({ type: 'wiped', data: { reason: 'idle' } });
       await api.endJourney();
+    } else if (this.state.guide) {
+      // A guide has no journey at the appliance: the screen simply goes home for the next person.
+      this.#forgetEverything({ type: 'wiped', data: { reason: 'idle' } });
     }
     this.activity();
   }
@@ -371,6 +376,16 @@ class Kiosk {
 
   // ---------- after-sales services (service-contract.ts) ----------
 
+  /** A home tile's guide (补办 replace: scan the reissue order's pickup code), and back home from it. */
+  openGuide(guide: HomeGuide): void {
+    this.activity();
+    this.dispatch({ type: 'guide', guide });
+  }
+
+  closeGuide(): void {
+    this.dispatch({ type: 'guide', guide: null });
+  }
+
   /** A home-screen tile: start that service journey (the appliance refuses while another is open). */
   startService(kind: ServiceKind): Promise<boolean> {
     return this.#act(() => api.startService({ body: { kind } }));
@@ -386,7 +401,7 @@ class Kiosk {
     return this.#act(() => api.serviceScan({ body: { code } }));
   }
 
-  /** Activation and unlock: the new PIN goes to the appliance once and is not kept here. */
+  /** Activation and unlock: the new PIN; renew: the key's current PIN. Sent once, never kept here. */
   servicePin(pin: string): Promise<boolean> {
     return this.#act(() => api.servicePin({ body: { pin } }));
   }

@@ -13,8 +13,8 @@ import {
 } from '../../scripts/voice-files.mjs';
 import { type JourneyView, PICKUP_STEPS, SERVICE_KINDS, type ServiceView } from './contract.ts';
 import { LANGS, type Lang, MESSAGES } from './i18n.ts';
-import { type ScreenName, screenFor } from './kiosk-state.ts';
-import { serviceScreenFor } from './service.ts';
+import { currentScreen, type ScreenName, screenFor } from './kiosk-state.ts';
+import { HOME_GUIDES, serviceScreenFor } from './service.ts';
 import { VOICE_PROMPTS, VOICE_SCREENS, VOICE_SPEEDS, type VoiceSpeed, voiceFile } from './voice.ts';
 
 const BUILD_FIX = 'npm run build -w @certkiosk/kiosk-ui (make build) makes them';
@@ -39,6 +39,7 @@ const SERVICE_NEEDS = {
   'id-card': 0,
   'scan-or-id-card': 0,
   pin: 0,
+  'current-pin': 0,
   wait: 0,
   result: 0,
   none: 0,
@@ -85,6 +86,8 @@ function screensOfScreenFor(): ScreenName[] {
             cancellable: false,
           }),
         );
+  // A home tile's guide (no journey yet).
+  for (const guide of HOME_GUIDES) screens.add(currentScreen({ journey: null, service: null, guide }));
   return [...screens].sort();
 }
 

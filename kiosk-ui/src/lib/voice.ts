@@ -24,9 +24,11 @@ export const VOICE_PROMPTS = {
   'service-id-card': 'voice.service-id-card',
   'service-lookup': 'voice.service-lookup',
   'service-pin': 'voice.service-pin',
+  'service-current-pin': 'voice.service-current-pin',
   'service-wait': 'voice.service-wait',
   'service-result': 'voice.service-result',
   'service-error': 'voice.service-error',
+  'guide-replace': 'voice.guide-replace',
 } as const satisfies { [S in ScreenName]: `voice.${S}` & MessageKey };
 
 export const VOICE_SCREENS = Object.keys(VOICE_PROMPTS) as ScreenName[];

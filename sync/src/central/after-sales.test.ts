@@ -647,7 +647,7 @@ describe('reissue of a lost key (补办)', () => {
     });
   });
 
-  it('central crashes between its revocation and the new certificate: the retry issues, revoking nothing twice', async () => {
+  it('central crashes between its revocation and the new certificate: the retry issues one certificate, revoking nothing twice', async () => {
     const { lost, order, pickupCode } = await lostKey();
     const body = { orderId: order.id, idempotencyKey: `${order.id}:1`, pickupCode, csrPem: csr() };
     const opts = { keyEvidence: evidence(token()) };
@@ -657,22 +657,37 @@ describe('reissue of a lost key (补办)', () => {
     try {
       const crashed = await h.issue(body, opts);
       expect(crashed.statusCode).toBe(500);
+      expect(spy).toHaveBeenCalledTimes(1);
     } finally {
       spy.mockRestore();
     }
+    // What the crash leaves, read by a central started again on the same store: the revocation only.
+    await h.restart();
     const revokedAt = h.app.central.issuer.adminCertificate(lost.cert.serialNumber).revokedAt;
     expect(revokedAt).toBeDefined();
     expect(h.app.central.orders.get(order.id).status).toBe('approved');
+    expect(h.app.central.issuer.certificatesOfOrder(order.id)).toHaveLength(0);
     h.clock.ms += 60_000;
     const retry = await h.issue(body, opts);
     expect(retry.statusCode, retry.body).toBe(200);
+    const issued = retry.json() as IssuedCertificate;
     expect(h.app.central.issuer.adminCertificate(lost.cert.serialNumber)).toMatchObject({
       revokedAt,
       revocationReason: 'keyCompromise',
     });
     expect(await crlEntries(lost.cert.serialNumber)).toHaveLength(1);
     expect(await revocationChanges(lost.cert.serialNumber)).toBe(1);
-    expect(h.app.central.orders.get(order.id).status).toBe('issued');
+    expect(h.app.central.orders.get(order.id)).toMatchObject({
+      status: 'issued',
+      certificateSerial: issued.serialNumber,
+    });
+    // The same request once more (its answer lost too): the same certificate, still the only one.
+    const again = await h.issue(body, opts);
+    expect((again.json() as IssuedCertificate).serialNumber).toBe(issued.serialNumber);
+    expect(
+      h.app.central.issuer.certificatesOfOrder(order.id).map((c) => [c.serialNumber, c.revokedAt]),
+    ).toEqual([[issued.serialNumber, undefined]]);
+    expect(await revocationChanges(lost.cert.serialNumber)).toBe(1);
   });
 
   it('a reissue is revoked only for its order once approved, with keyCompromise or superseded', async () => {
