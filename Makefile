@@ -5,9 +5,10 @@ SHELL := /bin/bash
 # Every Debian package the project needs, system libraries the native addons load included (node-hid's prebuilt
 # binding links libusb-1.0.so.0). `make doctor` checks this same list; ../shared/hooks/native-deps-check finds
 # what a new native addon adds. espeak-ng and sox make the kiosk UI's spoken prompts at build time
-# (kiosk-ui/scripts/make-voice.mjs); its tests measure them with sox.
+# (kiosk-ui/scripts/make-voice.mjs); its tests measure them with sox. Central embeds fonts-noto-cjk in invoice
+# PDFs; poppler-utils' pdftotext reads them back in its tests.
 APT_PACKAGES := softhsm2 opensc socat chromium fonts-noto-cjk libengine-pkcs11-openssl openssl ca-certificates \
-  libusb-1.0-0 espeak-ng sox
+  libusb-1.0-0 espeak-ng sox poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_COLOR ?= 1
 

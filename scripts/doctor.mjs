@@ -47,6 +47,8 @@ const PROGRAMS = [
   // The kiosk UI's spoken prompts: made by its build, measured by its tests (kiosk-ui/scripts/make-voice.mjs).
   { cmd: 'espeak-ng', args: ['-v', 'cmn-latn-pinyin', '-q', '-x', '请'], pkg: 'espeak-ng' },
   { cmd: 'sox', args: ['--version'], pkg: 'sox' },
+  // Central's invoice tests read the invoice PDFs back (sync/src/central/invoices/invoice-pdf.test.ts).
+  { cmd: 'pdftotext', args: ['-v'], pkg: 'poppler-utils' },
 ];
 
 const problems = [];

@@ -26,8 +26,12 @@ import { CentralError } from './errors.js';
 import { EventInbox } from './events.js';
 import { DEFAULT_MAX_ID_ATTEMPTS, IdentityAttempts } from './identity-attempts.js';
 import { InvoiceRequests } from './invoice-requests.js';
+import { type CjkFont, findCjkFont } from './invoices/cjk-font.js';
+import { Invoices } from './invoices/invoices.js';
+import { registerInvoiceRoutes } from './invoices/routes.js';
 import { OrderService } from './orders.js';
 import { registerPages } from './pages/routes.js';
+import { type PaymentOptions, setupPayments } from './payments/index.js';
 import { loadOrCreatePersonIndexKey, PersonIndex } from './person-index.js';
 import { loadOrCreatePickupKey, PickupCodeSigner } from './pickup-codes.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -69,6 +73,11 @@ export interface CentralOptions {
   autoApproveAppliances?: boolean;
   /** Wrong ID cards an order may see (over all scans and kiosks) before its code is refused (default 3). */
   maxIdAttempts?: number;
+  /**
+   * Kiosk payments: `wechatpay` points central at WeChat Pay (API v3); without it the reference central mounts
+   * its simulator at /wechatpay-sim (keys made once in <dataDir>/wechatpay-sim). See payments/README.md.
+   */
+  payments?: PaymentOptions;
   /** Clock in ms (tests move time). */
   now?: () => number;
   logger?: FastifyServerOptions['logger'];
@@ -143,6 +152,18 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     caIssuers: `${ctx.publicBaseUrl()}/v1/ca/issuing-ca.cer`,
   }));
   const alarms = new Alarms(db, now);
+  const payments = setupPayments({
+    db,
+    now,
+    orders,
+    dataDir: opts.dataDir,
+    ...(opts.payments ? { options: opts.payments } : {}),
+    publicBaseUrl: () => ctx.publicBaseUrl(),
+    server: () => app.server,
+  });
+  const invoiceRequests = new InvoiceRequests(db, now);
+  // Looked up on the first invoice, not at start: without the font everything but invoicing still runs.
+  let invoiceFont: CjkFont | undefined;
   const autoApprove = opts.autoApproveAppliances ?? false;
   const ctx: CentralContext = {
     db,
@@ -166,7 +187,20 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     auditHeads: new AuditHeads(db, now, alarms),
     events: new EventInbox(db, now, orders),
     statements: new StatementImporter(db, now, orders),
-    invoices: new InvoiceRequests(db, now),
+    payments: payments.service,
+    invoices: invoiceRequests,
+    invoicing: new Invoices(
+      db,
+      now,
+      orders,
+      invoiceRequests,
+      changes,
+      () => ctx.publicBaseUrl(),
+      () => {
+        invoiceFont ??= findCjkFont();
+        return invoiceFont;
+      },
+    ),
     adminToken: token,
     sessions: new AdminSessions(now),
     publicBaseUrl: () => {
@@ -270,6 +304,8 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   await app.register(registerAdminRoutes, { prefix: '/admin/v1' });
   await app.register(registerAdminLogin);
   await app.register(registerPages);
+  await app.register(payments.plugin);
+  await app.register(registerInvoiceRoutes);
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: ctx.publicRateLimit } }, async () =>
     app.swagger(),
   );

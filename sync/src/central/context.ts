@@ -11,7 +11,9 @@ import type { ChangeFeed } from './change-feed.js';
 import type { EventInbox } from './events.js';
 import type { IdentityAttempts } from './identity-attempts.js';
 import type { InvoiceRequests } from './invoice-requests.js';
+import type { Invoices } from './invoices/invoices.js';
 import type { OrderService } from './orders.js';
+import type { PaymentService } from './payments/payments.js';
 import type { PersonIndex } from './person-index.js';
 import type { PickupCodeSigner } from './pickup-codes.js';
 import type { StatementImporter } from './statement.js';
@@ -40,8 +42,12 @@ export interface CentralContext {
   identityAttempts: IdentityAttempts;
   events: EventInbox;
   statements: StatementImporter;
-  /** Invoice requests made on the receipt page. */
+  /** Invoice requests made on the receipt page, the phone page or a kiosk. */
   invoices: InvoiceRequests;
+  /** Kiosk payments by WeChat Pay (payments/): native orders, notifications, expiry, flagged refunds. */
+  payments: PaymentService;
+  /** Issued invoices: numbers, PDFs, the kiosk's requests and reads. */
+  invoicing: Invoices;
   adminToken: string;
   /** Operator login sessions (the fleet page's cookie). */
   sessions: AdminSessions;

@@ -1,14 +1,20 @@
-// Invoice requests made on the receipt page (the receipt's QR code): one per order, its details replaceable
-// until the order is invoiced. Operators issue the invoice (order action `invoice`) from what is recorded here.
+// Invoice requests made on the receipt page (the receipt's QR code), the phone page or a kiosk: one per order,
+// its details replaceable until the order is invoiced. Operators issue the invoice (invoices/invoices.ts, which
+// applies the order action `invoice`) from what is recorded here.
+import type { CentralErrorCode } from '../contract/error-codes.js';
+import type { InvoiceTitleType } from '../contract/invoices.js';
 import type { OrderStatus } from '../contract/order-status.js';
+import { normaliseUscc, type UsccProblemKind, usccProblem } from '../contract/uscc.js';
 import { CentralError } from './errors.js';
 import type { Db } from './store.js';
 
 export interface InvoiceRequest {
   orderId: string;
+  /** An organisation title is the one with a credit code (the fact is stored once: tax_id). */
+  titleType: InvoiceTitleType;
   /** 发票抬头: a person's or organisation's name. */
   title: string;
-  /** 纳税人识别号 (unified social credit code) for an organisation title. */
+  /** 纳税人识别号: the organisation's unified social credit code (GB 32100, checked). */
   taxId?: string;
   /** Where the electronic invoice is sent. */
   email: string;
@@ -25,8 +31,16 @@ export interface InvoiceRequestInput {
 /** Statuses in which the order was paid and delivered, so an invoice may be asked for. */
 export const INVOICEABLE_STATUSES: readonly OrderStatus[] = ['issued', 'activated', 'shipped'];
 
-const TAX_ID = /^[0-9A-HJ-NPQRTUWXY]{15,20}$/;
-const EMAIL = /^[^\s@<>"]{1,64}@[^\s@<>"]{1,190}\.[A-Za-z]{2,24}$/;
+/** Each way a credit code can be wrong has its own stable code, so a UI can say which. */
+const USCC_ERRORS: Record<UsccProblemKind, CentralErrorCode> = {
+  length: 'USCC_WRONG_LENGTH',
+  character: 'USCC_FORBIDDEN_CHARACTER',
+  check: 'USCC_CHECK_MISMATCH',
+  'organisation-check': 'USCC_ORGANISATION_CODE_MISMATCH',
+};
+/** An address mail servers take: dot-atom local part, host names of letters, digits and inner hyphens. */
+const EMAIL =
+  /^(?=.{3,254}$)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}$/;
 
 interface Row {
   order_id: string;
@@ -37,21 +51,37 @@ interface Row {
   updated_at: string;
 }
 
-/** The fields as posted, checked; throws INVOICE_REQUEST_INVALID naming what is wrong. */
+/**
+ * The fields as posted (form or JSON), checked; throws INVOICE_REQUEST_INVALID naming what is wrong, or the
+ * credit code's own USCC_* code. Without `titleType` (the receipt form of old) a credit code makes it an
+ * organisation.
+ */
 export function checkInvoiceRequest(raw: Record<string, unknown>): InvoiceRequestInput {
   const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string).trim() : '');
   const title = str('title');
-  const taxId = str('taxId').toUpperCase();
+  const taxId = normaliseUscc(str('taxId'));
   const email = str('email');
+  const titleType = str('titleType') || (taxId ? 'organisation' : 'person');
   const bad = (msg: string): never => {
     throw new CentralError('INVOICE_REQUEST_INVALID', msg);
   };
+  if (titleType !== 'person' && titleType !== 'organisation')
+    bad('抬头类型为个人或单位。 The title is a person or an organisation.');
   if (title.length === 0 || title.length > 100)
     bad('请填写发票抬头（不超过 100 字）。 The invoice title is required (at most 100 characters).');
-  if (taxId && !TAX_ID.test(taxId))
-    bad('纳税人识别号为 15 至 20 位数字或大写字母。 The tax ID is 15 to 20 digits or capital letters.');
-  if (!EMAIL.test(email))
-    bad('请填写接收电子发票的邮箱。 An e-mail address for the electronic invoice is required.');
+  if (titleType === 'organisation' && !taxId)
+    bad(
+      '单位抬头须填写统一社会信用代码。 An organisation title needs its unified social credit code (tax ID).',
+    );
+  if (titleType === 'person' && taxId)
+    bad('个人抬头无需填写统一社会信用代码。 A person’s title has no unified social credit code.');
+  const problem = taxId ? usccProblem(taxId) : null;
+  if (problem) throw new CentralError(USCC_ERRORS[problem.kind], problem.message);
+  if (!email) bad('请填写接收电子发票的邮箱。 An e-mail address for the electronic invoice is required.');
+  if (!EMAIL.test(email) || email.split('@')[0]!.length > 64)
+    bad(
+      '请填写接收电子发票的邮箱，格式如 name@example.cn。 The e-mail address is not valid (like name@example.cn).',
+    );
   return { title, ...(taxId ? { taxId } : {}), email };
 }
 
@@ -68,6 +98,7 @@ export class InvoiceRequests {
     return r
       ? {
           orderId: r.order_id,
+          titleType: r.tax_id ? 'organisation' : 'person',
           title: r.title,
           ...(r.tax_id ? { taxId: r.tax_id } : {}),
           email: r.email,

@@ -265,4 +265,71 @@ CREATE TABLE lookup_audit (
 );
 `,
   },
+  {
+    // Kiosk payments by WeChat Pay (payments/): one row per provider order (out_trade_no), written before the
+    // provider is called; its state, why it was closed, what was paid and, for money not taken for the order,
+    // why it is flagged for a refund (order_id NULL: a payment for no order of ours). Notifications are kept by
+    // the provider's id, so a repeat changes nothing.
+    id: '008-payments',
+    sql: `
+CREATE TABLE payments (
+  out_trade_no TEXT PRIMARY KEY,
+  order_id TEXT REFERENCES orders(id),
+  provider TEXT NOT NULL,
+  appliance_id TEXT,
+  amount_fen INTEGER NOT NULL,
+  code_url TEXT,
+  expires_at TEXT NOT NULL,
+  state TEXT NOT NULL,
+  close_reason TEXT,
+  provider_closed_at TEXT,
+  transaction_id TEXT,
+  paid_fen INTEGER,
+  paid_at TEXT,
+  flag_reason TEXT,
+  flag_detail TEXT,
+  flagged_at TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX payments_order ON payments (order_id, created_at);
+CREATE INDEX payments_due ON payments (state, expires_at);
+CREATE INDEX payments_flagged ON payments (flagged_at) WHERE flag_reason IS NOT NULL;
+
+CREATE TABLE payment_notifications (
+  id TEXT PRIMARY KEY,
+  event_type TEXT NOT NULL,
+  out_trade_no TEXT,
+  transaction_id TEXT,
+  trade_state TEXT,
+  amount_fen INTEGER,
+  outcome TEXT NOT NULL,
+  received_at TEXT NOT NULL
+);
+`,
+  },
+  // ---- 009-invoices (issue 14 §3): keep this the last entry; 008-payments comes before it ----
+  {
+    // Issued invoices, one per order: the number (year of issue in Beijing time and its sequence in that year),
+    // what was invoiced as it was printed (an invoice never changes: a wrong one is cancelled, not edited), the
+    // random token of its public PDF link, and the PDF itself once rendered (kept, so it is served as issued).
+    id: '009-invoices',
+    sql: `
+CREATE TABLE invoices (
+  order_id TEXT PRIMARY KEY REFERENCES orders(id),
+  number TEXT NOT NULL UNIQUE,
+  year INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  title TEXT NOT NULL,
+  tax_id TEXT,
+  email TEXT NOT NULL,
+  item TEXT NOT NULL,
+  amount_fen INTEGER NOT NULL,
+  fetch_token TEXT NOT NULL UNIQUE,
+  issued_at TEXT NOT NULL,
+  pdf BLOB,
+  UNIQUE (year, seq)
+);
+`,
+  },
 ];

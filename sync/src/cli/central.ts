@@ -12,12 +12,15 @@ import {
 } from '../central/admin-auth.js';
 import { buildCentral } from '../central/app.js';
 import { ApplianceRegistry, ENROLMENT_CODE_VALIDITY_DAYS } from '../central/appliances.js';
+import { NOTIFY_PATH, WECHATPAY_SIM_PREFIX, type WechatPayOptions } from '../central/payments/index.js';
+import { loadOrCreateSimulatorKeys, SIM_KEY_DIR } from '../central/payments/sim-keys.js';
+import { WECHATPAY_BASE_URL } from '../central/payments/wechatpay-api.js';
 import { DEMO_HOLDER, seedDemo } from '../central/seed-demo.js';
 import { openStore } from '../central/store.js';
 
 const USAGE = `usage: certkiosk-central --port P --data DIR [--host 127.0.0.1] [--public-url URL] [--pickup-key FILE]
        [--admin-token-file FILE] [--public-rate-limit N] [--seed-demo] [--hall SZ-FUTIAN]
-       [--auto-approve-appliances] [--log]
+       [--auto-approve-appliances] [--log] [WeChat Pay: --wechatpay-* below]
        certkiosk-central --data DIR --register-appliance ID:HALL [--code-days 7]
   --host H                   listen address (default 127.0.0.1); any other than loopback needs a >= 128-bit
                              admin token (32 hex / 22 base64url random characters) and, if a wildcard
@@ -37,7 +40,30 @@ const USAGE = `usage: certkiosk-central --port P --data DIR [--host 127.0.0.1] [
   --auto-approve-appliances  demo only, loopback --host only: approve appliances as they enrol, no enrolment code
   --register-appliance ID:HALL  register appliance ID for HALL in DIR's store, print its one-time enrolment
                              code (single use; only its hash is kept) and exit; central may be running
-  --code-days N              days the enrolment code stays valid (default ${ENROLMENT_CODE_VALIDITY_DAYS}, at most 30)`;
+  --code-days N              days the enrolment code stays valid (default ${ENROLMENT_CODE_VALIDITY_DAYS}, at most 30)
+  Kiosk payments by WeChat Pay (API v3). Without these, a WeChat Pay simulator is mounted at ${WECHATPAY_SIM_PREFIX}
+  (demo only; keys made once in DIR/${SIM_KEY_DIR}). With any, all but the last two are required:
+  --wechatpay-mchid ID                 merchant id (商户号)
+  --wechatpay-appid APPID              the AppID bound to the merchant (Native orders name one)
+  --wechatpay-merchant-key FILE        merchant API private key (apiclient_key.pem): signs requests
+  --wechatpay-merchant-serial S        serial of the merchant API certificate
+  --wechatpay-platform-public-key FILE WeChat Pay platform public key (or certificate), PEM
+  --wechatpay-platform-serial SERIAL   its serial or public-key id (PUB_KEY_ID_…), as Wechatpay-Serial names it
+  --wechatpay-apiv3-key-file FILE      file holding the 32-character APIv3 key
+  --wechatpay-base-url URL             default ${WECHATPAY_BASE_URL}
+  --wechatpay-notify-url URL           default <public URL>${NOTIFY_PATH} (WeChat Pay needs https)`;
+
+/** The --wechatpay-* flags that must all be given for the real provider. */
+const WECHATPAY_REQUIRED = [
+  'wechatpay-mchid',
+  'wechatpay-appid',
+  'wechatpay-merchant-key',
+  'wechatpay-merchant-serial',
+  'wechatpay-platform-public-key',
+  'wechatpay-platform-serial',
+  'wechatpay-apiv3-key-file',
+] as const;
+const WECHATPAY_OPTIONAL = ['wechatpay-base-url', 'wechatpay-notify-url'] as const;
 
 function fail(msg: string): never {
   process.stderr.write(`certkiosk-central: ${msg}\n${USAGE}\n`);
@@ -81,6 +107,9 @@ async function main(): Promise<void> {
         'auto-approve-appliances': { type: 'boolean', default: false },
         'register-appliance': { type: 'string' },
         'code-days': { type: 'string' },
+        ...Object.fromEntries(
+          [...WECHATPAY_REQUIRED, ...WECHATPAY_OPTIONAL].map((f) => [f, { type: 'string' as const }]),
+        ),
         log: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -132,6 +161,8 @@ async function main(): Promise<void> {
     }
   }
 
+  const wechatpay = wechatpayOptions(values);
+
   // The admin token: a file, the environment, or (loopback demo only) the command line; else DIR/admin-token.
   const tokenFile = values['admin-token-file'] as string | undefined;
   const tokenArg = values['admin-token'] as string | undefined;
@@ -175,6 +206,7 @@ async function main(): Promise<void> {
     ...(publicUrl ? { publicBaseUrl: publicUrl } : {}),
     ...(rateLimit !== undefined ? { publicRateLimit: rateLimit } : {}),
     autoApproveAppliances: values['auto-approve-appliances'] === true,
+    ...(wechatpay ? { payments: { wechatpay } } : {}),
     logger: values.log ? { level: 'info' } : false,
   });
   const address = await app.listen({ port, host });
@@ -189,6 +221,23 @@ async function main(): Promise<void> {
       ? '  appliances: auto-approved as they enrol, no enrolment code (loopback demo only)'
       : '  appliances: enrol with a one-time code (--register-appliance ID:HALL or POST /admin/v1/appliances), then approve',
   );
+  if (wechatpay) {
+    const notifyUrl = wechatpay.notifyUrl ?? `${ctx.publicBaseUrl()}${NOTIFY_PATH}`;
+    out.push(
+      `  payments: WeChat Pay merchant ${wechatpay.mchid} at ${wechatpay.baseUrl ?? WECHATPAY_BASE_URL}; notify URL ${notifyUrl}`,
+    );
+    if (!notifyUrl.startsWith('https://'))
+      out.push(
+        '  warning: WeChat Pay delivers notifications to https URLs only (--public-url or --wechatpay-notify-url).',
+      );
+  } else {
+    // The demo's merchant and platform keys, made at first start and reused.
+    if (values['seed-demo']) loadOrCreateSimulatorKeys(dataDir);
+    out.push(
+      `  payments: WeChat Pay SIMULATOR at ${address}${WECHATPAY_SIM_PREFIX} (demo only; keys in ${join(dataDir, SIM_KEY_DIR)})`,
+      `    the payer "scans" a kiosk QR code: POST ${address}${WECHATPAY_SIM_PREFIX}/demo/pay {"out_trade_no": "<order id>"} with the admin token`,
+    );
+  }
   out.push(`  pickup-code public key:\n${ctx.pickup.publicKeyPem.trimEnd()}`);
   if (values['seed-demo']) {
     const seeded = await seedDemo(ctx, String(values.hall), { tokenDir: join(dataDir, 'demo-tokens') });
@@ -217,6 +266,37 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** The --wechatpay-* flags as central's options (files read), or undefined when none is given. */
+function wechatpayOptions(
+  values: Record<string, string | boolean | undefined>,
+): WechatPayOptions | undefined {
+  const given = [...WECHATPAY_REQUIRED, ...WECHATPAY_OPTIONAL].filter((f) => values[f] !== undefined);
+  if (given.length === 0) return undefined;
+  const missing = WECHATPAY_REQUIRED.filter((f) => values[f] === undefined);
+  if (missing.length > 0)
+    fail(`WeChat Pay needs all of its settings; missing: ${missing.map((f) => `--${f}`).join(', ')}.`);
+  const v = (f: (typeof WECHATPAY_REQUIRED)[number] | (typeof WECHATPAY_OPTIONAL)[number]) =>
+    values[f] as string | undefined;
+  const file = (f: (typeof WECHATPAY_REQUIRED)[number]) => {
+    try {
+      return readFileSync(v(f)!, 'utf8');
+    } catch (err) {
+      return fail(`cannot read --${f} ${v(f)}: ${(err as Error).message}`);
+    }
+  };
+  return {
+    mchid: v('wechatpay-mchid')!,
+    appid: v('wechatpay-appid')!,
+    merchantPrivateKeyPem: file('wechatpay-merchant-key'),
+    merchantSerial: v('wechatpay-merchant-serial')!,
+    platformPublicKeyPem: file('wechatpay-platform-public-key'),
+    platformSerial: v('wechatpay-platform-serial')!,
+    apiV3Key: file('wechatpay-apiv3-key-file').trim(),
+    ...(v('wechatpay-base-url') ? { baseUrl: v('wechatpay-base-url')! } : {}),
+    ...(v('wechatpay-notify-url') ? { notifyUrl: v('wechatpay-notify-url')! } : {}),
+  };
 }
 
 /** --register-appliance ID:HALL: register in the store (the running central sees it at once) and print the code. */

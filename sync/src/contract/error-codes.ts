@@ -39,6 +39,27 @@ export const CENTRAL_ERRORS = {
   ORDER_REASON_REQUIRED: [400, 'A rejection needs a reason the applicant can act on.'],
   INVOICE_REQUEST_INVALID: [400, 'The invoice request is incomplete (title and e-mail are required).'],
   INVOICE_NOT_AVAILABLE: [409, 'An invoice cannot be requested for this order now.'],
+  // ---- invoices (issue 14 §3): the credit code's checks (contract/uscc.ts), issuing and fetching ----
+  USCC_WRONG_LENGTH: [400, 'A unified social credit code has 18 characters.'],
+  USCC_FORBIDDEN_CHARACTER: [
+    400,
+    'The unified social credit code has a character it does not use (I, O, Z, S, V, a letter among the region digits 3–8, or anything but digits and capital letters).',
+  ],
+  USCC_CHECK_MISMATCH: [
+    400,
+    'The check character of the unified social credit code does not match (GB 32100); check for a typing error.',
+  ],
+  USCC_ORGANISATION_CODE_MISMATCH: [
+    400,
+    'The organisation code in the unified social credit code (characters 9–17) fails its GB 11714 check; check for a typing error.',
+  ],
+  INVOICE_NOT_REQUESTED: [404, 'No invoice was requested for this order.'],
+  INVOICE_NOT_FOUND: [404, 'No invoice behind this link.'],
+  INVOICE_FONT_MISSING: [
+    500,
+    'Central has no Chinese font to render invoices with; install Debian’s fonts-noto-cjk.',
+  ],
+  // ---- end of invoices ----
   ORDER_WRONG_HALL: [403, 'This order is to be collected at another hall.'],
   ORDER_NOT_APPROVED: [409, 'The order is not approved for issuance.'],
   ID_ATTEMPTS_EXHAUSTED: [
@@ -129,6 +150,18 @@ export const CENTRAL_ERRORS = {
     'This key was unlocked (or tried) too often today; try again tomorrow or ask hall staff.',
   ],
   STATEMENT_MALFORMED: [400, 'The bank statement CSV cannot be read.'],
+  // ---- kiosk payments (WeChat Pay Native, central/payments/) ----
+  PAYMENT_NOT_AVAILABLE: [
+    409,
+    'This order cannot be paid at a kiosk now (it is not a kiosk order awaiting payment).',
+  ],
+  PAYMENT_NOT_FOUND: [404, 'No kiosk payment was started for this order.'],
+  PAYMENT_PROVIDER_FAILED: [
+    502,
+    'The payment provider could not be reached or refused the request; try again in a moment.',
+  ],
+  TRADE_BILL_MALFORMED: [400, 'The WeChat Pay trade bill cannot be read.'],
+  // ---- end of kiosk payments ----
   RATE_LIMITED: [429, 'Too many requests from this address; wait a moment and try again.'],
   NOT_IMPLEMENTED: [501, 'Not implemented yet.'],
 } as const satisfies Record<string, readonly [number, string]>;

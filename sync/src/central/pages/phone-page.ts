@@ -1,9 +1,11 @@
-// The applicant's phone page: order status and, when approved for kiosk pickup, the pickup QR code.
+// The applicant's phone page: order status; when approved for kiosk pickup, the pickup QR code; once collected,
+// the invoice card (request form, then the issued invoice's PDF link as a QR code).
 import { CERTIFICATE_TYPE_LABELS } from '@certkiosk/config';
 import QRCode from 'qrcode';
 import type { OrderStatus } from '../../contract/order-status.js';
 import type { Order, PickupCodeResponse } from '../../contract/schemas.js';
 import { maskIdNumber } from '../id-number.js';
+import { type InvoiceCardInput, invoiceCardHasForm, renderInvoiceCard } from '../invoices/invoice-card.js';
 import { esc, layout } from './html.js';
 
 export const STATUS_LABELS: Record<OrderStatus, [zh: string, en: string]> = {
@@ -31,7 +33,11 @@ export function statusLabel(order: Pick<Order, 'status' | 'delivery'>): [zh: str
 const typeLabel = (t: Order['certificateType']) =>
   `${CERTIFICATE_TYPE_LABELS[t].zh} ${CERTIFICATE_TYPE_LABELS[t].en}`;
 
-export async function renderPhonePage(order: Order, pickup: PickupCodeResponse | null): Promise<string> {
+export async function renderPhonePage(
+  order: Order,
+  pickup: PickupCodeResponse | null,
+  invoice?: Omit<InvoiceCardInput, 'status'>,
+): Promise<string> {
   const [zh, en] = statusLabel(order);
   const who = order.holder ?? order.legalRepresentative;
   const parts = [
@@ -55,5 +61,8 @@ ${who ? `<p>${esc(who.name)} · ${esc(maskIdNumber(who.idNumber))}</p>` : ''}
 <div id="pickup-qr" data-pickup-code="${esc(pickup.token)}">${svg}</div>
 <p class="muted">有效期至 Valid until ${esc(pickup.expiresAt)}</p></div>`);
   }
-  return layout(`订单 ${order.id}`, parts.join('\n'), 30);
+  if (invoice) parts.push(renderInvoiceCard({ ...invoice, status: order.status }));
+  // A page that reloads itself would wipe a half-typed invoice request.
+  const refreshS = invoice && invoiceCardHasForm(order.status) ? undefined : 30;
+  return layout(`订单 ${order.id}`, parts.join('\n'), refreshS);
 }

@@ -153,16 +153,16 @@ describe('POST /lookup/:orderId/:receiptToken/invoice', () => {
   it('records the request and sends the browser back to the page, which shows it submitted', async () => {
     const { order, path } = await issued();
     const r = await postForm(`${path}/invoice`, {
-      title: '深圳市某某科技有限公司',
-      taxId: '91440300ma5f123456',
+      title: '深圳市腾讯计算机系统有限公司',
+      taxId: '91440300708461136t',
       email: 'finance@example.cn',
     });
     expect(r.statusCode, r.body).toBe(303);
     expect(r.headers.location).toBe(path);
     expect(h.app.central.invoices.get(order.id)).toMatchObject({
       orderId: order.id,
-      title: '深圳市某某科技有限公司',
-      taxId: '91440300MA5F123456',
+      title: '深圳市腾讯计算机系统有限公司',
+      taxId: '91440300708461136T',
       email: 'finance@example.cn',
     });
     const page = await get(path);
@@ -202,15 +202,23 @@ describe('POST /lookup/:orderId/:receiptToken/invoice', () => {
     expect(path).not.toContain('AAAAAAAAAAAAAAAAAAAAAA');
   });
 
-  it('shows an invoiced order as invoiced, without the form', async () => {
+  it('shows an invoiced order with its invoice — number, amount, the PDF link as a QR code — without the form', async () => {
     const { order, path } = await issued();
-    for (const action of ['activate', 'invoice'] as const) {
-      const r = await h.admin('POST', `/admin/v1/orders/${order.id}/actions`, { action });
-      expect(r.statusCode, r.body).toBe(200);
-    }
+    expect((await postForm(`${path}/invoice`, { title: '张伟', email: 'zw@example.cn' })).statusCode).toBe(
+      303,
+    );
+    const act = await h.admin('POST', `/admin/v1/orders/${order.id}/actions`, { action: 'activate' });
+    expect(act.statusCode, act.body).toBe(200);
+    const inv = await h.admin('POST', `/admin/v1/orders/${order.id}/invoice`);
+    expect(inv.statusCode, inv.body).toBe(200);
+    const { number, url } = inv.json() as { number: string; url: string };
     const page = await get(path);
-    expect(page.body).toContain('data-invoice-state="invoiced"');
+    expect(page.body).toContain('data-invoice-state="issued"');
+    expect(page.body).toContain(`<span data-invoice-number>${number}</span>`);
+    expect(page.body).toContain('¥180.00');
+    expect(page.body).toMatch(new RegExp(`data-invoice-qr data-invoice-url="${url}"><svg`));
     expect(page.body).not.toContain('data-invoice-form');
+    expect(page.body).not.toContain('zw@example.cn');
   });
 });
 

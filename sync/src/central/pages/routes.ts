@@ -1,12 +1,14 @@
 // Page routes: the applicant's phone page (by its unguessable view token), the receipt page (the kiosk
 // receipt's QR code: order id + random receipt token; masked status and the invoice request) and the fleet
 // view (operator: Bearer admin token or login session; without one it answers 401 with the login form).
+// Both the phone and the receipt page take the invoice request and show the issued invoice's QR code.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { PickupCodeResponseSchema } from '../../contract/schemas.js';
 import { isAdminRequest } from '../admin-auth.js';
 import { CentralError } from '../errors.js';
 import { checkInvoiceRequest } from '../invoice-requests.js';
+import { invoiceCardHasForm } from '../invoices/invoice-card.js';
 import type { OrderRow } from '../orders.js';
 import { tokenInUrl } from '../routes/admin.js';
 import { renderFleetPage } from './fleet-page.js';
@@ -15,6 +17,9 @@ import { renderPhonePage } from './phone-page.js';
 import { renderReceiptNotFound, renderReceiptPage } from './receipt-page.js';
 
 const FORM = 'application/x-www-form-urlencoded';
+
+/** The invoice request form's fields, as posted. */
+type InvoiceFormBody = { titleType?: string; title?: string; taxId?: string; email?: string };
 
 /** The receipt page: a token in the URL, so no caching, no referrer, no indexing; nothing but its own form. */
 function receiptHtml(reply: FastifyReply, status: number, body: string) {
@@ -48,6 +53,18 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
   };
   const ViewParams = Type.Object({ viewToken: Type.String({ maxLength: 64 }) });
   const rateLimit = ctx.publicRateLimit;
+  const phonePath = (row: OrderRow) => `/p/${encodeURIComponent(row.view_token)}`;
+  /** The phone page's invoice card: from collection on (before, only to say why a request was refused). */
+  const phoneInvoice = async (row: OrderRow, refused?: { formError: string; typed: InvoiceFormBody }) => {
+    if (!refused && !invoiceCardHasForm(row.status) && row.status !== 'invoiced') return undefined;
+    const { request, issued } = await ctx.invoicing.forPage(row.id);
+    return {
+      action: `${phonePath(row)}/invoice`,
+      ...(request ? { request } : {}),
+      ...(issued ? { issued } : {}),
+      ...refused,
+    };
+  };
 
   app.get<{ Params: { viewToken: string } }>(
     '/p/:viewToken',
@@ -60,7 +77,7 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
       const pickup = currentPickup(row);
       return reply
         .type('text/html; charset=utf-8')
-        .send(await renderPhonePage(ctx.orders.toOrder(row), pickup));
+        .send(await renderPhonePage(ctx.orders.toOrder(row), pickup, await phoneInvoice(row)));
     },
   );
 
@@ -90,6 +107,55 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
   app.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
+  const InvoiceFormSchema = Type.Object({
+    titleType: Type.Optional(Type.String({ maxLength: 20 })),
+    title: Type.Optional(Type.String({ maxLength: 200 })),
+    taxId: Type.Optional(Type.String({ maxLength: 64 })),
+    email: Type.Optional(Type.String({ maxLength: 320 })),
+  });
+  /** Record the posted request; a refusal (a CentralError) comes back as the page's form error. */
+  const recordInvoiceForm = (
+    row: OrderRow,
+    body: InvoiceFormBody | undefined,
+  ): { statusCode: number; formError: string; typed: InvoiceFormBody } | null => {
+    try {
+      ctx.invoices.request(row.id, row.status, checkInvoiceRequest(body ?? {}));
+      return null;
+    } catch (err) {
+      if (!(err instanceof CentralError)) throw err;
+      const { titleType, title, taxId, email } = body ?? {};
+      return {
+        statusCode: err.statusCode,
+        formError: err.message,
+        typed: { titleType, title, taxId, email },
+      };
+    }
+  };
+
+  app.post<{ Params: { viewToken: string }; Body: InvoiceFormBody }>(
+    '/p/:viewToken/invoice',
+    {
+      schema: {
+        summary:
+          'Invoice request from the phone page (form: titleType, title, taxId for an organisation, email); back to the page (303)',
+        tags: ['pages'],
+        consumes: [FORM],
+        params: ViewParams,
+        body: InvoiceFormSchema,
+      },
+      config: { rateLimit },
+    },
+    async (req, reply) => {
+      const row = rowOr404(req.params.viewToken);
+      const refused = recordInvoiceForm(row, req.body);
+      if (refused) {
+        const { statusCode, ...shown } = refused;
+        const page = await renderPhonePage(ctx.orders.toOrder(row), null, await phoneInvoice(row, shown));
+        return reply.code(statusCode).type('text/html; charset=utf-8').send(page);
+      }
+      return reply.header('cache-control', 'no-store').redirect(phonePath(row), 303);
+    },
+  );
   const ReceiptParams = Type.Object({
     orderId: Type.String({ maxLength: 64 }),
     receiptToken: Type.String({ maxLength: 64 }),
@@ -112,33 +178,30 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
     async (req, reply) => {
       const row = ctx.orders.byReceiptToken(req.params.orderId, req.params.receiptToken);
       if (!row) return receiptHtml(reply, 404, renderReceiptNotFound());
-      const invoice = ctx.invoices.get(row.id);
+      const { request, issued } = await ctx.invoicing.forPage(row.id);
       return receiptHtml(
         reply,
         200,
         renderReceiptPage({
           order: ctx.orders.toOrder(row),
           path: receiptPath(row),
-          ...(invoice ? { invoice } : {}),
+          ...(request ? { invoice: request } : {}),
+          ...(issued ? { issued } : {}),
         }),
       );
     },
   );
 
-  app.post<ReceiptRoute & { Body: Record<string, string> }>(
+  app.post<ReceiptRoute & { Body: InvoiceFormBody }>(
     '/lookup/:orderId/:receiptToken/invoice',
     {
       schema: {
         summary:
-          'Invoice request from the receipt page (form: title, taxId?, email); back to the page (303), which shows it submitted',
+          'Invoice request from the receipt page (form: titleType, title, taxId for an organisation, email); back to the page (303), which shows it submitted',
         tags: ['pages'],
         consumes: [FORM],
         params: ReceiptParams,
-        body: Type.Object({
-          title: Type.Optional(Type.String({ maxLength: 200 })),
-          taxId: Type.Optional(Type.String({ maxLength: 64 })),
-          email: Type.Optional(Type.String({ maxLength: 320 })),
-        }),
+        body: InvoiceFormSchema,
       },
       config: { rateLimit },
     },
@@ -146,21 +209,19 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
       const row = ctx.orders.byReceiptToken(req.params.orderId, req.params.receiptToken);
       if (!row) return receiptHtml(reply, 404, renderReceiptNotFound());
       const path = receiptPath(row);
-      try {
-        ctx.invoices.request(row.id, row.status, checkInvoiceRequest(req.body ?? {}));
-      } catch (err) {
-        if (!(err instanceof CentralError)) throw err;
-        const invoice = ctx.invoices.get(row.id);
-        const { title, taxId, email } = req.body ?? {};
+      const refused = recordInvoiceForm(row, req.body);
+      if (refused) {
+        const { request, issued } = await ctx.invoicing.forPage(row.id);
         return receiptHtml(
           reply,
-          err.statusCode,
+          refused.statusCode,
           renderReceiptPage({
             order: ctx.orders.toOrder(row),
             path,
-            ...(invoice ? { invoice } : {}),
-            formError: err.message,
-            typed: { title, taxId, email },
+            ...(request ? { invoice: request } : {}),
+            ...(issued ? { issued } : {}),
+            formError: refused.formError,
+            typed: refused.typed,
           }),
         );
       }

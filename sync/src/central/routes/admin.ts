@@ -49,6 +49,7 @@ const OWN_ENDPOINT_ACTIONS: Partial<Record<OrderAction, string>> = {
   'issue-renewal': 'certificate issuance (POST /v1/certificates)',
   'void-issuance': 'voiding the certificate at the issuing kiosk (POST /v1/certificates/:serialNumber/void)',
   'void-renewal': 'voiding the certificate at the issuing kiosk (POST /v1/certificates/:serialNumber/void)',
+  invoice: 'issuing the invoice (POST /admin/v1/orders/:orderId/invoice)',
 };
 const OrderParams = Type.Object({ orderId: Type.String({ maxLength: 64 }) });
 
