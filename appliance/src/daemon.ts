@@ -14,6 +14,7 @@ import { applianceKeyOn, applianceTokenRef, deriveApplianceSecrets } from './app
 import { AuditLog, verifyAuditLog } from './audit/index.js';
 import { kioskDevices } from './devices/kiosk-devices.js';
 import { buildDiagnostics } from './diagnostics/diagnostics.js';
+import { InvoiceDesk } from './invoices/invoice-desk.js';
 import { JourneyAutopilot } from './journey/autopilot.js';
 import { type EngineOptions, PickupEngine } from './journey/engine.js';
 import { OneAtATime } from './journey/one-at-a-time.js';
@@ -323,6 +324,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const app = await buildApplianceApi({
     engine,
     services: serviceEngine,
+    invoices: new InvoiceDesk(client),
     devices: manager,
     settings,
     ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),

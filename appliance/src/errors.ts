@@ -238,6 +238,60 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
     false,
     'The PIN of this USB key is locked. Unlock it first (解锁), then renew.',
   ],
+  INVOICE_ORGANISATION_NAME_INVALID: [
+    400,
+    'retry',
+    true,
+    "Type the organisation's name as registered (at most 100 characters).",
+  ],
+  INVOICE_CREDIT_CODE_MISSING: [
+    400,
+    'retry',
+    true,
+    "An organisation's invoice needs its unified social credit code (18 characters).",
+  ],
+  USCC_WRONG_LENGTH: [
+    400,
+    'retry',
+    true,
+    'A unified social credit code has 18 characters (params.length were typed).',
+  ],
+  USCC_FORBIDDEN_CHARACTER: [
+    400,
+    'retry',
+    true,
+    'A character of the credit code is not allowed there (params.position, params.character).',
+  ],
+  USCC_CHECK_MISMATCH: [
+    400,
+    'retry',
+    true,
+    'The check character (18th) of the credit code does not match: check for a typing error.',
+  ],
+  USCC_ORGANISATION_CODE_MISMATCH: [
+    400,
+    'retry',
+    true,
+    'Characters 9–17 of the credit code (the organisation code) fail their check: check for a typing error.',
+  ],
+  INVOICE_EMAIL_INVALID: [
+    400,
+    'retry',
+    true,
+    'The e-mail address for the electronic invoice is missing or not valid (like name@example.cn).',
+  ],
+  INVOICE_REQUEST_INVALID: [
+    400,
+    'call-staff',
+    false,
+    'The certificate service did not accept the invoice request as typed.',
+  ],
+  INVOICE_NOT_AVAILABLE: [
+    409,
+    'none',
+    false,
+    'An invoice cannot be requested for this order now (it was invoiced already, or is not collected yet).',
+  ],
 };
 
 export class ApplianceError extends Error {

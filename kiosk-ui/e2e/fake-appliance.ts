@@ -16,6 +16,7 @@ import type {
   ErrorBody,
   IdentityView,
   InDoubtResolution,
+  InvoiceView,
   JourneyView,
   KioskSettings,
   OrderSummary,
@@ -49,6 +50,8 @@ import type {
 import { SERVICE_KINDS, SERVICE_STEPS } from '../../appliance/src/api/service-contract.ts';
 import { APPLIANCE_ERRORS } from '../../appliance/src/errors.ts';
 import { checkPin } from '../../config/src/pin-policy.ts';
+import { INVOICE_TITLE_MAX_LENGTH, isInvoiceEmail } from '../../sync/src/contract/invoice-fields.ts';
+import { normaliseUscc, type UsccProblemKind, usccProblem } from '../../sync/src/contract/uscc.ts';
 
 const { values: args } = parseArgs({
   options: { port: { type: 'string', default: '4173' }, dist: { type: 'string', default: 'dist' } },
@@ -300,6 +303,10 @@ interface World {
   /** The next time the machine runs one of these steps it takes this long (ms), with no error (a slow key). */
   slow: Map<PickupStep, number>;
   keysTaken: number;
+  /** The done screen's order's invoice at the fake's central (a new journey starts with none). */
+  invoice: InvoiceView;
+  /** What the fake's central was asked to record (invoice requests that passed the kiosk's checks), in order. */
+  centralInvoiceCalls: Array<{ orderId: string; body: FakeInvoiceBody }>;
   timers: Set<ReturnType<typeof setTimeout>>;
 }
 
@@ -381,6 +388,8 @@ function freshWorld(
     stall: null,
     slow: new Map(),
     keysTaken: 0,
+    invoice: { state: 'none' },
+    centralInvoiceCalls: [],
     timers: new Set(),
   };
 }
@@ -587,6 +596,7 @@ function progressOf(done: number): JourneyView['progress'] {
 
 function startJourney(): Journey {
   clearTimers();
+  world.invoice = { state: 'none' };
   const id = randomUUID();
   world.journey = {
     view: {
@@ -1715,6 +1725,64 @@ function resolveInDoubt({ req, res, body, params }: Ctx) {
 }
 
 /** One handler per route of the appliance's route table; null where only the real appliance can answer. */
+// ---------- the done screen's invoice (as the appliance's invoices/invoice-desk.ts) ----------
+
+/** What central is asked to record, as the contract's InvoiceRequestBody. */
+interface FakeInvoiceBody {
+  titleType: 'person' | 'organisation';
+  title: string;
+  taxId?: string;
+  email: string;
+}
+
+const USCC_CODES: Record<UsccProblemKind, ApplianceErrorCode> = {
+  length: 'USCC_WRONG_LENGTH',
+  character: 'USCC_FORBIDDEN_CHARACTER',
+  check: 'USCC_CHECK_MISMATCH',
+  'organisation-check': 'USCC_ORGANISATION_CODE_MISMATCH',
+};
+
+/** A refusal with the appliance's action and retryability for its code. */
+function refusal(code: ApplianceErrorCode, params?: Record<string, string | number>): ErrorBody {
+  const [, action, retryable] = APPLIANCE_ERRORS[code];
+  return { ...errorBody(code, action, retryable), ...(params ? { params } : {}) };
+}
+
+/** The holder's request checked as the appliance does (the contract's credit-code and e-mail checks). */
+function invoiceBody(body: Record<string, unknown>): FakeInvoiceBody | ErrorBody {
+  const text = (k: string) => (typeof body[k] === 'string' ? (body[k] as string) : '');
+  const email = text('email').trim();
+  if (body['title'] === 'person') {
+    if (text('organisationName').trim() || text('creditCode').trim()) return errorBody('BAD_REQUEST', 'none');
+    return isInvoiceEmail(email)
+      ? { titleType: 'person', title: '个人', email }
+      : refusal('INVOICE_EMAIL_INVALID');
+  }
+  if (body['title'] !== 'organisation') return errorBody('BAD_REQUEST', 'none');
+  const name = text('organisationName').trim();
+  if (!name || name.length > INVOICE_TITLE_MAX_LENGTH)
+    return refusal('INVOICE_ORGANISATION_NAME_INVALID', { max: INVOICE_TITLE_MAX_LENGTH });
+  const taxId = normaliseUscc(text('creditCode'));
+  if (!taxId) return refusal('INVOICE_CREDIT_CODE_MISSING');
+  const problem = usccProblem(taxId);
+  if (problem)
+    return refusal(USCC_CODES[problem.kind], {
+      ...(problem.length !== undefined ? { length: problem.length } : {}),
+      ...(problem.position !== undefined ? { position: problem.position } : {}),
+      ...(problem.character !== undefined ? { character: problem.character } : {}),
+    });
+  if (!isInvoiceEmail(email)) return refusal('INVOICE_EMAIL_INVALID');
+  return { titleType: 'organisation', title: name, taxId, email };
+}
+
+/** The done screen's order (a completed pickup still on screen: here, one asking to take the items), or the
+ *  appliance's refusal. */
+function doneScreenOrder(): string | ErrorBody {
+  const v = world.journey?.view;
+  if (!v) return errorBody('NO_ACTIVE_JOURNEY', 'none');
+  return v.need === 'take-items' && v.order ? v.order.orderId : errorBody('WRONG_STEP', 'none');
+}
+
 const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
   kiosk: ({ res }) => ok(res, 'kiosk', world.settings),
   state: ({ res }) =>
@@ -1788,6 +1856,27 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
       at: call.at,
       ...(call.journeyRef ? { journeyRef: call.journeyRef } : {}),
     });
+  },
+  requestInvoice: ({ res, body }) => {
+    const orderId = doneScreenOrder();
+    if (typeof orderId !== 'string') return fail(res, orderId);
+    const request = invoiceBody(body);
+    if ('code' in request) return fail(res, request);
+    world.centralInvoiceCalls.push({ orderId, body: request });
+    // Central takes no request once the invoice is issued.
+    if (world.invoice.state === 'issued') return fail(res, refusal('INVOICE_NOT_AVAILABLE'));
+    world.invoice = {
+      state: 'requested',
+      title: request.titleType,
+      ...(request.titleType === 'organisation' ? { organisationName: request.title } : {}),
+      requestedAt: world.invoice.state === 'requested' ? world.invoice.requestedAt : now(),
+    };
+    ok(res, 'requestInvoice', world.invoice);
+  },
+  invoice: ({ res }) => {
+    const orderId = doneScreenOrder();
+    if (typeof orderId !== 'string') return fail(res, orderId);
+    ok(res, 'invoice', world.invoice);
   },
   endJourney: ({ res }) => {
     if (world.journey?.view.need === 'take-items') wipe('completed');
@@ -2067,6 +2156,29 @@ function testRoute(key: string, res: ServerResponse, body: Record<string, unknow
     case 'GET /__test/calls':
       send(res, 200, world.calls);
       return true;
+    case 'GET /__test/invoice': {
+      // What the fake's central was asked to record, and the invoice as it stands.
+      send(res, 200, { central: world.centralInvoiceCalls, invoice: world.invoice });
+      return true;
+    }
+    case 'POST /__test/invoice': {
+      // Finance issues the requested invoice (its PDF behind an unguessable link).
+      if (world.invoice.state !== 'requested') {
+        fail(res, errorBody('BAD_REQUEST', 'none'));
+        return true;
+      }
+      const number = `${new Date().getFullYear()}-000123`;
+      world.invoice = {
+        ...world.invoice,
+        state: 'issued',
+        number,
+        amountFen: 20_000,
+        issuedAt: now(),
+        url: `http://127.0.0.1:${args.port}/v1/invoices/${number}/${randomBytes(16).toString('base64url')}.pdf`,
+      };
+      send(res, 204);
+      return true;
+    }
   }
   return false;
 }

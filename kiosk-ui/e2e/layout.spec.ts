@@ -1,5 +1,6 @@
 // Every screen fits (issue 12): each applicant screen of the pickup journey, its dialogs, the after-sales services
-// (issue 13: activate, unlock, my certificates, look-up, renew, the replace guide) and the staff sign-in, in
+// (issue 13: activate, unlock, my certificates, look-up, renew, the replace guide), the done screen's invoice
+// (issue 14: the form on the on-screen keyboard, a refused credit code, submitted, issued) and the staff sign-in, in
 // Chinese and English, normal and easy mode, on a portrait 1080×1920 and a landscape 1920×1080 screen. On each:
 // nothing is wider than the screen; the screen's main button, and what the applicant must see with it (the keypad,
 // the PIN rules, "take your key"…), are wholly on screen without scrolling, the button not covered; no title is cut
@@ -340,7 +341,62 @@ for (const view of Object.keys(VIEWS) as View[]) {
           await devices.token('pull');
           await expect(page.getByTestId('key-taken')).toBeVisible();
           await expect(page.getByTestId('receipt-state')).toHaveAttribute('data-state', 'printed');
-          await check('done-printed', 'done', { primary: 'finish', see: ['key-taken', 'receipt-state'] });
+          await check('done-printed', 'done', {
+            primary: 'finish',
+            see: ['key-taken', 'receipt-state', 'invoice-open'],
+          });
+
+          // The invoice (开发票): the organisation's form on the on-screen keyboard, a wrong credit code refused,
+          // submitted, a person's form (the address keys), and the issued invoice's QR code.
+          const keys = async (text: string[]) => {
+            for (const k of text) {
+              if (/^[0-9]$/.test(k)) await page.locator(`[data-testid="keypad"] [data-digit="${k}"]`).click();
+              else await page.locator(`[data-testid="keyboard-letters"] [data-letter="${k}"]`).click();
+            }
+          };
+          await page.getByTestId('invoice-open').click();
+          await screen(page, 'invoice');
+          await check('invoice-form', 'invoice', {
+            primary: 'invoice-submit',
+            see: [
+              'keyboard',
+              'invoice-field-name',
+              'invoice-field-code',
+              'invoice-field-email',
+              'invoice-back',
+            ],
+          });
+          await keys([...'91440300708461136X']);
+          await page.getByTestId('invoice-field-email').click();
+          await keys([...'finance', '@', ...'example', '.cn']);
+          await page.getByTestId('invoice-submit').click();
+          await expect(page.getByTestId('invoice-error')).toHaveAttribute('data-code', 'USCC_CHECK_MISMATCH');
+          await check('invoice-wrong-code', 'invoice', {
+            primary: 'invoice-submit',
+            see: ['keyboard', 'invoice-error', 'invoice-field-code', 'invoice-field-email'],
+          });
+          await page.getByTestId('key-delete').click();
+          await keys(['T']);
+          await page.getByTestId('invoice-submit').click();
+          await expect(page.getByTestId('invoice-submitted')).toHaveText(t['invoice.submitted']);
+          await check('invoice-submitted', 'invoice', { primary: 'invoice-back', see: ['invoice-change'] });
+          await page.getByTestId('invoice-change').click();
+          await page.getByTestId('invoice-title-person').click();
+          await expect(page.getByTestId('invoice-person-note')).toBeVisible();
+          await check('invoice-person', 'invoice', {
+            primary: 'invoice-submit',
+            see: ['keyboard', 'invoice-field-email', 'invoice-person-note'],
+          });
+          await page.getByTestId('invoice-submit').click();
+          await expect(page.getByTestId('invoice-submitted')).toBeVisible();
+          expect((await request.post('/__test/invoice', { data: {} })).status()).toBe(204);
+          await expect(page.getByTestId('invoice-qr')).toBeVisible({ timeout: 10_000 });
+          await check('invoice-issued', 'invoice', {
+            primary: 'invoice-back',
+            see: ['invoice-qr', 'invoice-number', 'invoice-amount'],
+          });
+          await page.getByTestId('invoice-back').click();
+          await screen(page, 'done');
           await page.getByTestId('finish').click();
 
           // ---- Journey 2: the replace (补办) guide, where a scanned code starts the pickup — first a refused one (the

@@ -1,8 +1,10 @@
 // The typed client against the real API listening on 127.0.0.1 (fake engine, devices and simulation): every
 // route is called through it, and every JSON answer is checked against the route table's response schema.
+import { CentralClientError } from '@certkiosk/sync';
 import type { TSchema } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
+import { InvoiceDesk } from '../invoices/invoice-desk.js';
 import { type ApiResult, createApplianceClient, matchRoute, routePath } from './client.js';
 import { ROUTES, type RouteName } from './routes.js';
 import { ErrorBodySchema } from './schemas.js';
@@ -37,7 +39,27 @@ function conforms<T>(name: RouteName, r: ApiResult<T>): ApiResult<T> {
 
 describe('typed client', () => {
   it('round-trips every route against a real listening API', async () => {
-    api = await startTestApi();
+    // Central's invoice of the done screen's order: recorded as asked, read back.
+    let invoiceRequested: string | null = null;
+    const invoices = new InvoiceDesk({
+      requestInvoice: async (orderId, body) => {
+        invoiceRequested = orderId;
+        return {
+          state: 'requested',
+          orderId,
+          titleType: body.titleType,
+          title: '个*',
+          requestedAt: new Date().toISOString(),
+        };
+      },
+      invoice: async () => {
+        throw new CentralClientError('CENTRAL_REFUSED', 'none', {
+          status: 404,
+          centralCode: 'INVOICE_NOT_REQUESTED',
+        });
+      },
+    });
+    api = await startTestApi({ invoices });
     const c = createApplianceClient(api.url);
     const seen = new Set<RouteName>();
     const call = async <K extends RouteName, T>(name: K, pending: Promise<ApiResult<T>>) => {
@@ -61,6 +83,13 @@ describe('typed client', () => {
     expect((await call('retry', c.retry())).ok).toBe(true);
     const pinned = await call('setPin', c.setPin({ body: { pin: '385172' } }));
     expect(pinned.ok && pinned.data.status).toBe('completed');
+    expect(await call('invoice', c.invoice())).toMatchObject({ ok: true, data: { state: 'none' } });
+    const invoiced = await call(
+      'requestInvoice',
+      c.requestInvoice({ body: { title: 'person', email: 'zw@example.cn' } }),
+    );
+    expect(invoiced).toMatchObject({ ok: true, data: { state: 'requested', title: 'person' } });
+    expect(invoiceRequested).toBe('ORD-1');
     const help = await call('callStaff', c.callStaff());
     expect(help.ok && help.data.journeyRef).toBe(pinned.ok ? pinned.data.ref : '');
     expect(await call('endJourney', c.endJourney())).toEqual({ ok: true, status: 204, data: undefined });

@@ -52,6 +52,8 @@ export const ROUTE_LIST = {
   touch: ['POST', '/api/journeys/current/touch', 'json', 'none'],
   retry: ['POST', '/api/journeys/current/retry', 'json', 'none'],
   endJourney: ['DELETE', '/api/journeys/current', 'json', 'none'],
+  requestInvoice: ['POST', '/api/journeys/current/invoice-request', 'json', 'none'],
+  invoice: ['GET', '/api/journeys/current/invoice', 'json', 'none'],
   callStaff: ['POST', '/api/help', 'json', 'none'],
   startService: ['POST', '/api/services', 'json', 'none'],
   serviceCode: ['POST', '/api/services/current/code', 'json', 'none'],

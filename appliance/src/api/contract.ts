@@ -111,6 +111,50 @@ export interface JourneyView {
   waiting?: { on: 'central'; since: string; attempts: number; nextRetryAt?: string };
 }
 
+// ---------- the invoice of the order just collected (the done screen) ----------
+
+/** Whom the invoice is made out to (发票抬头): the holder as a person, or an organisation with its credit code. */
+export type InvoiceTitle = 'person' | 'organisation';
+
+/**
+ * `POST /api/journeys/current/invoice-request`: asked on the done screen of a completed pickup, for its order. The
+ * appliance checks the credit code (GB 32100) and the address before central is asked, and keeps none of it: the
+ * e-mail and the title go to central only. A person's invoice is made out to 个人.
+ */
+export interface InvoiceRequestInput {
+  title: InvoiceTitle;
+  /** An organisation's name as registered (at most 100 characters); a person gives none. */
+  organisationName?: string;
+  /** An organisation's unified social credit code (18 characters; spaces and hyphens are dropped). */
+  creditCode?: string;
+  /** Where the electronic invoice is sent. */
+  email: string;
+}
+
+/** The order's invoice as the done screen shows it: none asked for yet, requested (replaceable), or issued. */
+export type InvoiceView =
+  | { state: 'none' }
+  | {
+      state: 'requested';
+      title: InvoiceTitle;
+      /** An organisation's name as central recorded it (a person's title is not shown). */
+      organisationName?: string;
+      requestedAt: string;
+    }
+  | {
+      state: 'issued';
+      title: InvoiceTitle;
+      organisationName?: string;
+      requestedAt: string;
+      /** The invoice number, e.g. 2026-000123. */
+      number: string;
+      /** The amount invoiced, in fen. */
+      amountFen: number;
+      issuedAt: string;
+      /** The PDF behind an unguessable link: the screen shows it as a QR code for the holder's phone. */
+      url: string;
+    };
+
 // ---------- devices ----------
 
 // Defined once in config/src/facts.ts (pure: the UI bundle takes it as it is).
@@ -300,6 +344,16 @@ export const APPLIANCE_ERROR_CODES = [
   'CERTIFICATE_EXPIRED',
   'CURRENT_PIN_WRONG',
   'CURRENT_PIN_LOCKED',
+  // invoices (the done screen): what the holder typed, checked before central is asked; central's refusals
+  'INVOICE_ORGANISATION_NAME_INVALID',
+  'INVOICE_CREDIT_CODE_MISSING',
+  'USCC_WRONG_LENGTH',
+  'USCC_FORBIDDEN_CHARACTER',
+  'USCC_CHECK_MISMATCH',
+  'USCC_ORGANISATION_CODE_MISMATCH',
+  'INVOICE_EMAIL_INVALID',
+  'INVOICE_REQUEST_INVALID',
+  'INVOICE_NOT_AVAILABLE',
 ] as const;
 export type ApplianceErrorCode = (typeof APPLIANCE_ERROR_CODES)[number];
 
@@ -332,6 +386,10 @@ export interface ErrorBody {
 // POST /api/journeys/current/touch     {} → { idleWipeAt }   ("more time": resets the idle timer)
 // POST /api/journeys/current/retry     {} → JourneyView   (retry the failed step when error.retryable)
 // DELETE /api/journeys/current         {} → 204   (cancel: wipe the session now)
+// POST /api/journeys/current/invoice-request  InvoiceRequestInput → InvoiceView   (the done screen of a completed
+//      pickup only, else WRONG_STEP; the credit code and the e-mail are checked before central is asked — a bad
+//      one: its own code, nothing sent; a second request replaces the first until the invoice is issued)
+// GET  /api/journeys/current/invoice   → InvoiceView   (central's answer: none, requested, issued with its link)
 // The after-sales services (activate, certificates, unlock, lookup): service-contract.ts.
 // POST /api/help                       {} → { ref, at, journeyRef? }   ("call staff": one open call per session;
 //      a repeated press answers the same call; the journey is not changed)

@@ -10,6 +10,8 @@ import {
   ErrorBodySchema,
   HelpResponseSchema,
   IdParamsSchema,
+  InvoiceRequestInputSchema,
+  InvoiceViewSchema,
   JourneyLookupSchema,
   JourneyViewSchema,
   KioskSettingsSchema,
@@ -185,6 +187,32 @@ export const ROUTES = {
     summary: 'Cancel or finish: wipe the session now (an issuance already requested goes to staff)',
     body: EmptyBodySchema,
     ok: { status: 204, schema: NoContent },
+  }),
+  requestInvoice: route({
+    method: 'POST',
+    url: '/api/journeys/current/invoice-request',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'The done screen of a completed pickup: request the invoice of its order (a person, or an organisation with ' +
+      'its name and unified social credit code; the e-mail address). The credit code and the address are checked ' +
+      'before central is asked (USCC_*, INVOICE_CREDIT_CODE_MISSING, INVOICE_EMAIL_INVALID…: nothing sent); a ' +
+      'second request replaces the first until the invoice is issued (then INVOICE_NOT_AVAILABLE). Nothing of it ' +
+      'is kept on the kiosk',
+    body: InvoiceRequestInputSchema,
+    ok: { status: 200, schema: InvoiceViewSchema },
+  }),
+  invoice: route({
+    method: 'GET',
+    url: '/api/journeys/current/invoice',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'The done screen of a completed pickup: the invoice of its order as central has it (none, requested, or ' +
+      'issued with its number, amount and PDF link)',
+    ok: { status: 200, schema: InvoiceViewSchema },
   }),
   callStaff: route({
     method: 'POST',

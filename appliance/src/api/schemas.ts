@@ -3,7 +3,7 @@
 // assertions at the end fail to compile when a schema and its contract type drift apart.
 // Server side only at run time: the UI takes these as types (the client imports them with `import type`).
 import { BUSINESS_TYPES, CERTIFICATE_TYPES } from '@certkiosk/config/facts';
-import { RENEWAL_RULES } from '@certkiosk/sync';
+import { INVOICE_TITLE_TYPES, type InvoiceTitleType, RENEWAL_RULES } from '@certkiosk/sync';
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import {
   APPLIANCE_ERROR_CODES,
@@ -16,6 +16,9 @@ import {
   type DeviceStatusView,
   type ErrorBody,
   IN_DOUBT_RESOLUTIONS,
+  type InvoiceRequestInput,
+  type InvoiceTitle,
+  type InvoiceView,
   type JourneyView,
   type KioskSettings,
   PAPER_LEVELS,
@@ -282,6 +285,39 @@ export const HelpResponseSchema = Type.Object({
     Type.String({ description: 'The journey’s reference number, when one is active' }),
   ),
 });
+
+// ---------- the invoice of the order just collected (the done screen) ----------
+
+const InvoiceTitleSchema = literals(INVOICE_TITLE_TYPES, {
+  description: 'person (the invoice says 个人) or organisation (its name and credit code)',
+});
+/** What the holder typed: loose limits here; the credit code and the address get their own error codes. */
+export const InvoiceRequestInputSchema = Type.Object(
+  {
+    title: InvoiceTitleSchema,
+    organisationName: Type.Optional(Type.String({ maxLength: 200 })),
+    creditCode: Type.Optional(Type.String({ maxLength: 64 })),
+    email: Type.String({ maxLength: 320 }),
+  },
+  { additionalProperties: false },
+);
+const InvoiceRequested = {
+  title: InvoiceTitleSchema,
+  organisationName: Type.Optional(Type.String()),
+  requestedAt: IsoTime,
+};
+export const InvoiceViewSchema = Type.Union([
+  Type.Object({ state: Type.Literal('none') }),
+  Type.Object({ state: Type.Literal('requested'), ...InvoiceRequested }),
+  Type.Object({
+    state: Type.Literal('issued'),
+    ...InvoiceRequested,
+    number: Type.String({ description: 'e.g. 2026-000123' }),
+    amountFen: Type.Integer(),
+    issuedAt: IsoTime,
+    url: Type.String({ description: 'the PDF behind an unguessable link: shown as a QR code' }),
+  }),
+]);
 
 // ---------- staff ----------
 
@@ -643,4 +679,7 @@ export type SchemasMatchContract = [
   Assert<Same<Static<typeof LookupOrderViewSchema>, LookupOrderView>>,
   Assert<Same<Static<typeof RenewalViewSchema>, RenewalView>>,
   Assert<Same<Static<typeof ServiceViewSchema>, ServiceView>>,
+  Assert<Same<Static<typeof InvoiceRequestInputSchema>, InvoiceRequestInput>>,
+  Assert<Same<Static<typeof InvoiceViewSchema>, InvoiceView>>,
+  Assert<Same<InvoiceTitle, InvoiceTitleType>>,
 ];

@@ -9,6 +9,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { maskIdNumbersInText } from '../audit/redact.js';
 import { ApplianceError } from '../errors.js';
+import type { InvoiceDesk } from '../invoices/invoice-desk.js';
 import type { PickupEngine } from '../journey/engine.js';
 import { cancellable, journeyView } from '../journey/view.js';
 import type { ServiceEngine } from '../services/engine.js';
@@ -47,6 +48,9 @@ export interface ApiOptions {
   /** The after-sales service journeys (activate, certificates, unlock, lookup); without it their routes
    *  answer NO_ACTIVE_JOURNEY. */
   services?: ServiceEngine;
+  /** The invoice of the order on the done screen (asked of central); without it the invoice routes answer
+   *  INVOICE_NOT_AVAILABLE. */
+  invoices?: InvoiceDesk;
   devices: DeviceStatusSource;
   settings: KioskSettings;
   staff: StaffServices;
@@ -272,6 +276,18 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     idle.stop();
     return reply.code(204).send();
   });
+
+  // ---------- applicant: the invoice of the order just collected (the done screen) ----------
+  const invoiceDesk = (): InvoiceDesk => {
+    if (!opts.invoices)
+      throw new ApplianceError('INVOICE_NOT_AVAILABLE', 'This kiosk takes no invoice requests.');
+    return opts.invoices;
+  };
+  routes.attach('requestInvoice', (req) =>
+    applicant(() => invoiceDesk().request(engine.current(), req.body)),
+  );
+  // Reading is not presence (the invoice screen asks again while it waits): the idle clock is not touched.
+  routes.attach('invoice', async () => invoiceDesk().state(engine.current()));
 
   // ---------- applicant: the after-sales services ----------
   const serviceEngine = (): ServiceEngine => {

@@ -145,7 +145,16 @@ export function fakeEngine(): {
   };
   const engine = Object.assign(emitter, {
     isBusy: false,
-    current: () => (view ? { id: view.id, step: view.step, status: view.status } : null),
+    current: () =>
+      view
+        ? {
+            id: view.id,
+            step: view.step,
+            status: view.status,
+            // The journey keeps its order's id until the done screen is left (the invoice asks for it).
+            ...(view.order ? { order: { orderId: view.order.orderId } } : {}),
+          }
+        : null,
     view: () => view,
     journeys: () => records,
     inDoubt: () =>

@@ -19,6 +19,9 @@ export interface KioskState {
   /** A home tile's guide on show (补办: scan your reissue order's pickup code). The UI's alone: no journey is
    *  open; the journey a scan starts takes its place, and a wipe closes it. */
   guide: HomeGuide | null;
+  /** The done screen's invoice screen is open (开发票): the UI's alone, over the completed pickup it belongs to;
+   *  another journey, leaving the done screen or a wipe closes it. */
+  invoice: boolean;
   devices: Partial<Record<DeviceKind, DeviceStatusView>>;
   /** Server's wipe time (ms since epoch) as last announced, or null when no journey is running. */
   serverWipeAt: number | null;
@@ -40,12 +43,14 @@ export type KioskEvent =
     }
   | { type: 'touched'; idleWipeAt: string }
   | { type: 'guide'; guide: HomeGuide | null }
+  | { type: 'invoice'; open: boolean }
   | { [K in keyof ServerEvents]: { type: K; data: ServerEvents[K] } }[keyof ServerEvents];
 
 export const initialKioskState = (): KioskState => ({
   journey: null,
   service: null,
   guide: null,
+  invoice: false,
   devices: {},
   serverWipeAt: null,
   wiped: [],
@@ -66,8 +71,11 @@ function withJourney(state: KioskState, journey: JourneyView | null): KioskState
   // An action's answer can arrive after a newer view from the event stream: never step back.
   if (journey && state.journey?.id === journey.id && (journey.revision ?? 0) < (state.journey.revision ?? 0))
     return state;
-  if (!journey || journey.status === 'abandoned') return { ...state, journey: null, serverWipeAt: null };
-  return { ...state, journey, guide: null, serverWipeAt: parseTime(journey.idleWipeAt) };
+  if (!journey || journey.status === 'abandoned')
+    return { ...state, journey: null, invoice: false, serverWipeAt: null };
+  // The invoice screen belongs to the done screen of the journey it was opened on.
+  const invoice = state.invoice && state.journey?.id === journey.id && screenFor(journey) === 'done';
+  return { ...state, journey, guide: null, invoice, serverWipeAt: parseTime(journey.idleWipeAt) };
 }
 
 function withService(state: KioskState, service: ServiceView | null): KioskState {
@@ -109,6 +117,7 @@ export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
         journey: null,
         service: null,
         guide: null,
+        invoice: false,
         serverWipeAt: null,
         wiped,
         wipes: state.wipes + 1,
@@ -119,6 +128,9 @@ export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
     case 'guide':
       // Only from the home screen: an open journey keeps its screen.
       return event.guide && (state.journey || state.service) ? state : { ...state, guide: event.guide };
+    case 'invoice':
+      // Only from the done screen of a completed pickup.
+      return { ...state, invoice: event.open && !state.service && screenFor(state.journey) === 'done' };
   }
 }
 
@@ -183,6 +195,7 @@ export type ScreenName =
   | 'pin'
   | 'verify'
   | 'done'
+  | 'invoice'
   | 'error'
   | ServiceScreen
   | `guide-${HomeGuide}`;
@@ -217,14 +230,15 @@ export function screenFor(journey: JourneyView | null): ScreenName {
 
 export type DeviceAlert = 'token-pulled' | 'paper-out' | 'take-id-card';
 
-/** The screen on show: the service journey's when one is open, else the pickup journey's, else a home tile's
- *  guide when one is open. */
+/** The screen on show: the service journey's when one is open, else the pickup journey's (its done screen's
+ *  invoice screen when that is open), else a home tile's guide when one is open. */
 export function currentScreen(
-  state: Pick<KioskState, 'journey' | 'service'> & { guide?: HomeGuide | null },
+  state: Pick<KioskState, 'journey' | 'service'> & { guide?: HomeGuide | null; invoice?: boolean },
 ): ScreenName {
   if (state.service) return serviceScreenFor(state.service);
   if (!state.journey && state.guide) return `guide-${state.guide}`;
-  return screenFor(state.journey);
+  const screen = screenFor(state.journey);
+  return screen === 'done' && state.invoice ? 'invoice' : screen;
 }
 
 /** Device facts the applicant must hear about right now on the current screen. */

@@ -5,6 +5,8 @@ import { type ApiResult, api } from './api.ts';
 import type {
   ErrorBody,
   InDoubtResolution,
+  InvoiceRequestInput,
+  InvoiceView,
   JourneyView,
   KioskSettings,
   ServiceKind,
@@ -94,6 +96,10 @@ class Kiosk {
   helpCall = $state<HelpCall | null>(null);
   helpShown = $state(false);
   #helpSending = false;
+  /** The done screen's order's invoice as the appliance last answered (null: not asked yet). */
+  invoice = $state<InvoiceView | null>(null);
+  /** The appliance refused the last invoice request (or could not read the invoice): shown on the invoice screen. */
+  invoiceError = $state<ErrorBody | null>(null);
   staff = $state<StaffSession | null>(null);
   /** Staff ids signed in with since the page loaded (memory only), offered on the sign-in screen. */
   recentStaffIds = $state<string[]>([]);
@@ -297,6 +303,8 @@ class Kiosk {
     this.helpCall = null;
     this.helpShown = false;
     this.pending = false;
+    this.invoice = null;
+    this.invoiceError = null;
     this.resetLook();
     this.activity();
     // Nothing of the session may be reachable through history: replace, never push.
@@ -372,6 +380,57 @@ class Kiosk {
     }
     this.#forgetEverything({ type: 'wiped', data: { reason: 'cancelled' } });
     await api.endJourney();
+  }
+
+  // ---------- the invoice of the order just collected (the done screen's 开发票) ----------
+
+  /** Open the invoice screen over the done screen, and ask the appliance how the invoice stands. */
+  openInvoice(): void {
+    this.activity();
+    this.invoiceError = null;
+    this.dispatch({ type: 'invoice', open: true });
+    void this.loadInvoice();
+  }
+
+  /** Back to the done screen (what was typed is dropped with the screen). */
+  closeInvoice(): void {
+    this.invoiceError = null;
+    this.dispatch({ type: 'invoice', open: false });
+  }
+
+  /** The invoice as central has it now (the invoice screen asks again while it waits to be issued). */
+  async loadInvoice(): Promise<void> {
+    const journey = this.state.journey?.id;
+    const r = await api.invoice();
+    if (this.state.journey?.id !== journey) return;
+    if (r.ok) this.invoice = r.data;
+    else if (!this.invoice) this.invoiceError = r.error;
+  }
+
+  /** Send the request (a second one replaces the first until the invoice is issued); false when refused. The
+   *  e-mail and the title are sent once and kept nowhere. */
+  async requestInvoice(input: InvoiceRequestInput): Promise<boolean> {
+    if (this.pending) return false;
+    this.pending = true;
+    this.invoiceError = null;
+    const slow = setTimeout(() => {
+      this.busy = true;
+    }, BUSY_AFTER_MS);
+    try {
+      const journey = this.state.journey?.id;
+      const r = await api.requestInvoice({ body: input });
+      if (this.state.journey?.id !== journey) return false;
+      if (!r.ok) {
+        this.invoiceError = r.error;
+        return false;
+      }
+      this.invoice = r.data;
+      return true;
+    } finally {
+      clearTimeout(slow);
+      this.busy = false;
+      this.pending = false;
+    }
   }
 
   // ---------- after-sales services (service-contract.ts) ----------

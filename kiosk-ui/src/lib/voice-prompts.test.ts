@@ -88,6 +88,26 @@ function screensOfScreenFor(): ScreenName[] {
         );
   // A home tile's guide (no journey yet).
   for (const guide of HOME_GUIDES) screens.add(currentScreen({ journey: null, service: null, guide }));
+  // The done screen's invoice screen (开发票), over each journey screenFor can show.
+  for (const need of Object.keys(NEEDS) as JourneyView['need'][])
+    for (const status of Object.keys(STATUSES) as JourneyView['status'][])
+      screens.add(
+        currentScreen({
+          journey: {
+            id: 'j',
+            ref: 'KJ',
+            revision: 1,
+            cancellable: false,
+            kind: 'pickup',
+            step: 'completed',
+            status,
+            need,
+            progress: { steps: [] },
+          },
+          service: null,
+          invoice: true,
+        }),
+      );
   return [...screens].sort();
 }
 

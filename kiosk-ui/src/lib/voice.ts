@@ -18,6 +18,7 @@ export const VOICE_PROMPTS = {
   pin: 'voice.pin',
   verify: 'voice.verify',
   done: 'voice.done',
+  invoice: 'voice.invoice',
   error: 'voice.error',
   'service-token': 'voice.service-token',
   'service-code': 'voice.service-code',

@@ -5,6 +5,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { CentralErrorCode } from '../contract/error-codes.js';
 import { signAuditHead, signIdentityStatement } from '../contract/identity.js';
+import { type InvoiceRequestBody, type InvoiceState, InvoiceStateSchema } from '../contract/invoices.js';
 import { type EcdsaSigner, signRequest } from '../contract/request-signing.js';
 import {
   type ActivationPreview,
@@ -264,6 +265,32 @@ export class CentralClient {
   /** One order by a scanned pickup code or receipt link. */
   lookupByCode(code: string): Promise<OrderLookupResponse> {
     return this.request('POST', '/v1/lookups/by-code', { code }, OrderLookupResponseSchema);
+  }
+
+  // ---- invoices of the orders of this appliance's hall ----
+
+  /**
+   * Request the order's invoice, or replace the details of its request until it is issued. Central checks the
+   * title, the credit code (USCC_* codes) and the address again; an order not collected yet or invoiced already:
+   * INVOICE_NOT_AVAILABLE.
+   */
+  requestInvoice(orderId: string, body: InvoiceRequestBody): Promise<InvoiceState> {
+    return this.request(
+      'POST',
+      `/v1/orders/${encodeURIComponent(orderId)}/invoice-request`,
+      body,
+      InvoiceStateSchema,
+    );
+  }
+
+  /** The order's invoice: requested, or issued with its number, amount and PDF link (INVOICE_NOT_REQUESTED). */
+  invoice(orderId: string): Promise<InvoiceState> {
+    return this.request(
+      'GET',
+      `/v1/orders/${encodeURIComponent(orderId)}/invoice`,
+      undefined,
+      InvoiceStateSchema,
+    );
   }
 
   /** One signed call; the answer is checked against the contract schema before it is returned. */

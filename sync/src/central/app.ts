@@ -31,14 +31,17 @@ import { Invoices } from './invoices/invoices.js';
 import { registerInvoiceRoutes } from './invoices/routes.js';
 import { OrderService } from './orders.js';
 import { registerPages } from './pages/routes.js';
+import { registerStatementPages } from './pages/statement-routes.js';
 import { type PaymentOptions, setupPayments } from './payments/index.js';
 import { loadOrCreatePersonIndexKey, PersonIndex } from './person-index.js';
 import { loadOrCreatePickupKey, PickupCodeSigner } from './pickup-codes.js';
+import { type ReconciliationOptions, setupReconciliation } from './reconciliation/index.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAdminLogin } from './routes/admin-login.js';
 import { registerApplianceRoutes } from './routes/appliance.js';
 import { registerPublicRoutes } from './routes/public.js';
 import { StatementImporter } from './statement.js';
+import { StatementQueue } from './statement-queue.js';
 import { openStore } from './store.js';
 
 export interface CentralOptions {
@@ -78,6 +81,8 @@ export interface CentralOptions {
    * its simulator at /wechatpay-sim (keys made once in <dataDir>/wechatpay-sim). See payments/README.md.
    */
   payments?: PaymentOptions;
+  /** The daily reconciliation's timer (reconciliation/README.md): its Beijing time, or false for none. */
+  reconciliation?: ReconciliationOptions;
   /** Clock in ms (tests move time). */
   now?: () => number;
   logger?: FastifyServerOptions['logger'];
@@ -162,6 +167,13 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     server: () => app.server,
   });
   const invoiceRequests = new InvoiceRequests(db, now);
+  const reconciliation = setupReconciliation({
+    db,
+    now,
+    tradeBill: (day) => payments.service.tradeBill(day),
+    ...(opts.reconciliation ? { options: opts.reconciliation } : {}),
+  });
+  const statementQueue = new StatementQueue(db, now, orders);
   // Looked up on the first invoice, not at start: without the font everything but invoicing still runs.
   let invoiceFont: CjkFont | undefined;
   const autoApprove = opts.autoApproveAppliances ?? false;
@@ -186,7 +198,8 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     identityAttempts: new IdentityAttempts(db, now, opts.maxIdAttempts ?? DEFAULT_MAX_ID_ATTEMPTS),
     auditHeads: new AuditHeads(db, now, alarms),
     events: new EventInbox(db, now, orders),
-    statements: new StatementImporter(db, now, orders),
+    statements: new StatementImporter(db, now, orders, statementQueue),
+    statementQueue,
     payments: payments.service,
     invoices: invoiceRequests,
     invoicing: new Invoices(
@@ -201,6 +214,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
         return invoiceFont;
       },
     ),
+    reconciliations: reconciliation.service,
     adminToken: token,
     sessions: new AdminSessions(now),
     publicBaseUrl: () => {
@@ -304,8 +318,10 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   await app.register(registerAdminRoutes, { prefix: '/admin/v1' });
   await app.register(registerAdminLogin);
   await app.register(registerPages);
+  await app.register(registerStatementPages);
   await app.register(payments.plugin);
   await app.register(registerInvoiceRoutes);
+  await app.register(reconciliation.plugin);
   app.get('/openapi.json', { schema: { hide: true }, config: { rateLimit: ctx.publicRateLimit } }, async () =>
     app.swagger(),
   );

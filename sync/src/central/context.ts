@@ -16,7 +16,9 @@ import type { OrderService } from './orders.js';
 import type { PaymentService } from './payments/payments.js';
 import type { PersonIndex } from './person-index.js';
 import type { PickupCodeSigner } from './pickup-codes.js';
+import type { Reconciliations } from './reconciliation/service.js';
 import type { StatementImporter } from './statement.js';
+import type { StatementQueue } from './statement-queue.js';
 import type { Db } from './store.js';
 
 export interface CentralContext {
@@ -42,12 +44,16 @@ export interface CentralContext {
   identityAttempts: IdentityAttempts;
   events: EventInbox;
   statements: StatementImporter;
+  /** Bank statement lines the import left to an operator: assign to an order, or dismiss with a reason. */
+  statementQueue: StatementQueue;
   /** Invoice requests made on the receipt page, the phone page or a kiosk. */
   invoices: InvoiceRequests;
   /** Kiosk payments by WeChat Pay (payments/): native orders, notifications, expiry, flagged refunds. */
   payments: PaymentService;
   /** Issued invoices: numbers, PDFs, the kiosk's requests and reads. */
   invoicing: Invoices;
+  /** The daily reconciliation of kiosks, central and the provider's bill (reconciliation/). */
+  reconciliations: Reconciliations;
   adminToken: string;
   /** Operator login sessions (the fleet page's cookie). */
   sessions: AdminSessions;

@@ -332,4 +332,89 @@ CREATE TABLE invoices (
 );
 `,
   },
+  // ---- 010-reconciliation (issue 14 §4, central/reconciliation/) ----
+  {
+    // The daily reconciliation: each run of a Beijing day (by the timer, an operator, or a kiosk keeping only its own
+    // lines) with its lines, one per difference; the records a kiosk submitted for a day; and indexes for reading a
+    // day's events, history, certificates and payments.
+    id: '010-reconciliation',
+    sql: `
+CREATE TABLE reconciliation_runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  day TEXT NOT NULL,
+  started_by TEXT NOT NULL,
+  appliance_id TEXT,
+  provider_bill TEXT NOT NULL,
+  provider_note TEXT,
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  line_count INTEGER NOT NULL
+);
+CREATE INDEX reconciliation_runs_day ON reconciliation_runs (day, appliance_id, id);
+
+CREATE TABLE reconciliation_lines (
+  run_id INTEGER NOT NULL REFERENCES reconciliation_runs(id),
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  side TEXT,
+  subject TEXT NOT NULL,
+  appliance_id TEXT,
+  order_id TEXT,
+  out_trade_no TEXT,
+  certificate_serial TEXT,
+  invoice_number TEXT,
+  kiosk TEXT,
+  central TEXT,
+  provider TEXT,
+  message TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+);
+
+CREATE TABLE reconciliation_kiosk_records (
+  appliance_id TEXT NOT NULL,
+  day TEXT NOT NULL,
+  records_json TEXT NOT NULL,
+  submitted_at TEXT NOT NULL,
+  PRIMARY KEY (appliance_id, day)
+);
+
+CREATE INDEX reconciliation_events_occurred ON events (occurred_at);
+CREATE INDEX reconciliation_events_order ON events (order_id);
+CREATE INDEX reconciliation_events_serial ON events (json_extract(payload_json, '$.serialNumber'));
+CREATE INDEX reconciliation_history_action ON order_history (action, at);
+CREATE INDEX reconciliation_certificates_issued ON certificates (issued_at);
+CREATE INDEX reconciliation_payments_paid ON payments (paid_at);
+`,
+  },
+  // ---- end of 010-reconciliation ----
+  // ---- 011-bank-transfer (issue 14 §2): keep it after 010 ----
+  {
+    // The operator queue of bank statement lines the import could not match on its own (several orders fit,
+    // several lines pay one order, or none fits), with the matcher's reason, until an operator assigns the line
+    // to an order (then it is also in statement_lines, as a matched line is) or dismisses it with a reason.
+    // line_key is the line's idempotency key (statement.ts lineKeys), so a re-uploaded line is never queued twice.
+    id: '011-bank-transfer',
+    sql: `
+CREATE TABLE statement_queue (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  line_key TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('ambiguous', 'unmatched')),
+  reason TEXT NOT NULL,
+  candidates_json TEXT NOT NULL,
+  line_no INTEGER NOT NULL,
+  date TEXT NOT NULL,
+  amount_fen INTEGER NOT NULL,
+  payer TEXT NOT NULL,
+  remark TEXT NOT NULL,
+  reference TEXT NOT NULL,
+  queued_at TEXT NOT NULL,
+  resolution TEXT CHECK (resolution IN ('assigned', 'dismissed')),
+  order_id TEXT REFERENCES orders(id),
+  resolved_by TEXT,
+  resolution_note TEXT,
+  resolved_at TEXT
+);
+CREATE INDEX statement_queue_open ON statement_queue (resolution, id);
+`,
+  },
 ];

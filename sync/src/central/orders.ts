@@ -385,6 +385,8 @@ export class OrderService {
       const r = this.row(id);
       const t = applyOrderAction(r.status, req.action, r.business_type);
       if (!t.ok) throw new CentralError('ORDER_ILLEGAL_TRANSITION', t.message, { status: r.status });
+      // The applicant's "I have paid" is recorded once: pressing it again keeps the first time, no new history.
+      if (req.action === 'declare-transfer-paid' && r.transfer_declared_at) return { order: this.get(id) };
       const at = this.iso();
       const set: Record<string, unknown> = { status: t.to, updated_at: at };
       const out: { pickupCode?: string; activationCode?: string } = {};

@@ -1,88 +1,156 @@
 // Bank statement import: CSV lines matched to transfer-pending orders by amount and 6-digit remittance code.
-// A line is matched only when exactly one order fits; everything else is listed with a reason, never guessed.
+// A line is matched only when exactly one order fits; every other credit goes to the operator queue
+// (statement-queue.ts) with its reason, never guessed. A file with a line that cannot be read is refused whole,
+// and a line is imported once however often its file (or an overlapping statement) is uploaded.
 import { createHash } from 'node:crypto';
+import type { OrderStatus } from '../contract/order-status.js';
 import type { StatementImportResponse, StatementLineResult } from '../contract/schemas.js';
 import { CentralError } from './errors.js';
+import { yuan } from './invoices/amount-in-words.js';
 import type { OrderService } from './orders.js';
+import type { StatementQueue } from './statement-queue.js';
 import type { Db } from './store.js';
 
 export interface StatementLine {
+  /** Line of the file the row starts on (the header is line 1). */
   line: number;
   date: string;
   amountFen: number;
   payer: string;
   remark: string;
   reference: string;
+  /** Idempotency key of the line (see withKeys). */
+  key: string;
 }
 
-/** RFC 4180 fields: commas, quotes with "" escapes, CRLF or LF. */
-function parseCsvRows(text: string): string[][] {
-  const rows: string[][] = [];
+/** The largest statement file central imports at once (a month of a busy account is far below it). */
+export const STATEMENT_MAX_BYTES = 5_000_000;
+/** The columns a statement must have; `payer` and `reference` may be absent. */
+const REQUIRED_COLUMNS = ['date', 'amount', 'remark'] as const;
+/** Problems named in a refusal; the rest are counted (one bad export tends to be bad on every line). */
+const PROBLEMS_SHOWN = 5;
+
+function malformed(problems: string[]): CentralError {
+  const shown = problems.slice(0, PROBLEMS_SHOWN).join(' ');
+  const more = problems.length > PROBLEMS_SHOWN ? ` (${problems.length - PROBLEMS_SHOWN} more.)` : '';
+  return new CentralError(
+    'STATEMENT_MALFORMED',
+    `The statement was not imported (nothing was stored). ${shown}${more}`,
+    { problems },
+  );
+}
+
+interface CsvRow {
+  /** Line of the file the row starts on (a quoted field may span lines). */
+  line: number;
+  cells: string[];
+}
+
+/** RFC 4180 fields: commas, quotes with "" escapes, CRLF or LF; each row with the line it starts on. */
+function parseCsvRows(text: string): CsvRow[] {
+  const rows: CsvRow[] = [];
   let row: string[] = [];
   let field = '';
   let quoted = false;
+  let line = 1;
+  let rowStart = 1;
+  let quoteStart = 1;
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
+    const newline = c === '\n' || (c === '\r' && text[i + 1] !== '\n');
     if (quoted) {
       if (c === '"' && text[i + 1] === '"') {
         field += '"';
         i++;
       } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
+      else {
+        if (newline) line++;
+        field += c;
+      }
+    } else if (c === '"') {
+      quoted = true;
+      quoteStart = line;
+    } else if (c === ',') {
       row.push(field);
       field = '';
     } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
-      rows.push(row);
+      rows.push({ line: rowStart, cells: row });
       row = [];
       field = '';
+      line++;
+      rowStart = line;
     } else field += c;
   }
-  if (quoted) throw new CentralError('STATEMENT_MALFORMED', 'A quoted field is not closed.');
+  if (quoted) throw malformed([`Line ${quoteStart}: a quoted field is not closed.`]);
   if (field !== '' || row.length > 0) {
     row.push(field);
-    rows.push(row);
+    rows.push({ line: rowStart, cells: row });
   }
   return rows;
 }
 
 function yuanToFen(s: string): number | null {
   const t = s.replace(/[,\s¥￥]/g, '');
-  const m = /^(-?)(\d+)(?:\.(\d{1,2}))?$/.exec(t);
+  const m = /^([+-]?)(\d+)(?:\.(\d{1,2}))?$/.exec(t);
   if (!m) return null;
   const fen = Number(m[2]) * 100 + Number((m[3] ?? '').padEnd(2, '0'));
-  return m[1] ? -fen : fen;
+  if (!Number.isSafeInteger(fen)) return null;
+  return m[1] === '-' ? -fen : fen;
 }
 
-/** Parse a statement: header `date,amount,payer,remark[,reference]` (any order, case-insensitive), amounts in yuan. */
-export function parseStatementCsv(text: string): {
-  lines: StatementLine[];
-  unreadable: StatementLineResult[];
-} {
-  const rows = parseCsvRows(text.replace(/^\uFEFF/, ''));
-  const header = (rows[0] ?? []).map((h) => h.trim().toLowerCase());
-  const col = (name: string) => header.indexOf(name);
-  for (const need of ['date', 'amount', 'remark']) {
-    if (col(need) < 0)
-      throw new CentralError('STATEMENT_MALFORMED', `The CSV header has no "${need}" column.`);
-  }
-  const lines: StatementLine[] = [];
-  const unreadable: StatementLineResult[] = [];
-  rows.slice(1).forEach((cells, i) => {
-    const line = i + 2;
-    if (cells.every((c) => c.trim() === '')) return;
-    const get = (name: string) => (col(name) >= 0 ? (cells[col(name)] ?? '').trim() : '');
+/**
+ * Each line's idempotency key: the SHA-256 of its content and, for the n-th line of the same content in a
+ * file (two equal transfers on one day without a bank reference), of n too. So a file uploaded again, or a
+ * later statement that overlaps it, imports each line once, and a real repeat is not taken for the first.
+ */
+function withKeys(lines: Array<Omit<StatementLine, 'key'>>): StatementLine[] {
+  const seen = new Map<string, number>();
+  return lines.map((l) => {
+    const content = JSON.stringify([l.date, l.amountFen, l.payer, l.remark, l.reference]);
+    const n = (seen.get(content) ?? 0) + 1;
+    seen.set(content, n);
+    // The first keeps the content-only key that imports before 011-bank-transfer stored.
+    const key = createHash('sha256')
+      .update(n === 1 ? content : JSON.stringify([content, n]))
+      .digest('hex');
+    return { ...l, key };
+  });
+}
+
+/**
+ * Parse a statement: header `date,amount,payer,remark[,reference]` (any order, case-insensitive), amounts in
+ * yuan. Blank lines are skipped; any other line that cannot be read refuses the whole file (STATEMENT_MALFORMED
+ * naming the lines), so an import never half-happens.
+ */
+export function parseStatementCsv(text: string): StatementLine[] {
+  const rows = parseCsvRows(text.replace(/^\uFEFF/, '')).filter((r) => r.cells.some((c) => c.trim() !== ''));
+  const [head, ...body] = rows;
+  if (!head) throw malformed(['The file is empty: no header line (date,amount,payer,remark,reference).']);
+  const header = head.cells.map((h) => h.trim().toLowerCase());
+  const problems: string[] = [];
+  for (const need of REQUIRED_COLUMNS)
+    if (!header.includes(need)) problems.push(`The CSV header (line ${head.line}) has no "${need}" column.`);
+  for (const name of new Set(header))
+    if (name && header.indexOf(name) !== header.lastIndexOf(name))
+      problems.push(`The CSV header (line ${head.line}) names "${name}" twice.`);
+  if (problems.length > 0) throw malformed(problems);
+  const lines: Array<Omit<StatementLine, 'key'>> = [];
+  for (const { line, cells } of body) {
+    if (cells.length !== header.length) {
+      problems.push(`Line ${line} has ${cells.length} fields; the header has ${header.length}.`);
+      continue;
+    }
+    const get = (name: string) => (header.includes(name) ? cells[header.indexOf(name)]!.trim() : '');
     const amountFen = yuanToFen(get('amount'));
     if (amountFen === null) {
-      unreadable.push({
-        line,
-        remark: get('remark'),
-        reason: `The amount "${get('amount')}" cannot be read.`,
-      });
-      return;
+      problems.push(`Line ${line}: the amount "${get('amount')}" cannot be read (yuan, such as 300.00).`);
+      continue;
+    }
+    if (get('date') === '') {
+      problems.push(`Line ${line} has no date.`);
+      continue;
     }
     lines.push({
       line,
@@ -92,8 +160,26 @@ export function parseStatementCsv(text: string): {
       remark: get('remark'),
       reference: get('reference'),
     });
-  });
-  return { lines, unreadable };
+  }
+  if (problems.length > 0) throw malformed(problems);
+  return withKeys(lines);
+}
+
+/**
+ * A statement file's bytes as text: UTF-8 (a BOM is dropped), else GB18030 — Chinese online banking often
+ * exports GBK, which GB18030 contains.
+ */
+export function decodeStatementFile(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return new TextDecoder('gb18030').decode(bytes);
+  }
+}
+
+/** The 6-digit remittance codes quoted in a remark (a longer run of digits is not one). */
+export function remittanceCodesIn(remark: string): Set<string> {
+  return new Set(remark.match(/(?<!\d)\d{6}(?!\d)/g) ?? []);
 }
 
 export interface OpenTransfer {
@@ -102,28 +188,53 @@ export interface OpenTransfer {
   priceFen: number;
 }
 
+/** An order that had a remittance code and awaits a transfer no more (paid already, or further on). */
+export interface SettledTransfer {
+  orderId: string;
+  remittanceCode: string;
+  status: OrderStatus;
+}
+
+export interface MatchContext {
+  /** Orders that a line waiting in the operator queue may already pay: a new line for them is not taken either. */
+  contested?: ReadonlySet<string>;
+  /** Named in the reason of a line whose code no open order has (a second payment, to refund). */
+  settled?: readonly SettledTransfer[];
+}
+
+export type StatementMatch = Pick<StatementImportResponse, 'matched' | 'unmatched' | 'ambiguous' | 'ignored'>;
+
 /** Pure matching: which lines pay which order, and why the others do not. */
 export function matchStatement(
   lines: StatementLine[],
   open: OpenTransfer[],
-): Pick<StatementImportResponse, 'matched' | 'unmatched' | 'ambiguous'> {
+  context: MatchContext = {},
+): StatementMatch {
   const matched: StatementLineResult[] = [];
   const unmatched: StatementLineResult[] = [];
   const ambiguous: StatementLineResult[] = [];
+  const ignored: StatementLineResult[] = [];
   for (const l of lines) {
     const base = { line: l.line, amountFen: l.amountFen, remark: l.remark };
     if (l.amountFen <= 0) {
-      unmatched.push({ ...base, reason: 'Not a credit.' });
+      ignored.push({ ...base, reason: 'Not a credit (money paid out, or none).' });
       continue;
     }
-    const codes = new Set(l.remark.match(/(?<!\d)\d{6}(?!\d)/g) ?? []);
+    const codes = remittanceCodesIn(l.remark);
     if (codes.size === 0) {
       unmatched.push({ ...base, reason: 'No 6-digit remittance code in the remark.' });
       continue;
     }
     const byCode = open.filter((o) => codes.has(o.remittanceCode));
     if (byCode.length === 0) {
-      unmatched.push({ ...base, reason: 'No open bank-transfer order has this remittance code.' });
+      const settled = (context.settled ?? []).filter((o) => codes.has(o.remittanceCode));
+      unmatched.push({
+        ...base,
+        reason:
+          settled.length > 0
+            ? `No open bank-transfer order has this remittance code; ${settled.map((o) => `${o.orderId} (${o.status})`).join(', ')} had it — a second payment?`
+            : 'No open bank-transfer order has this remittance code.',
+      });
       continue;
     }
     const fits = byCode.filter((o) => o.priceFen === l.amountFen);
@@ -131,7 +242,7 @@ export function matchStatement(
       unmatched.push({
         ...base,
         candidates: byCode.map((o) => o.orderId),
-        reason: `The amount differs from the order price (${byCode.map((o) => o.priceFen / 100).join(', ')} yuan).`,
+        reason: `The amount differs from the order price (${byCode.map((o) => yuan(o.priceFen)).join(', ')} yuan).`,
       });
     } else if (fits.length > 1) {
       ambiguous.push({
@@ -143,69 +254,137 @@ export function matchStatement(
       matched.push({ ...base, orderId: fits[0]!.orderId });
     }
   }
-  // Two lines paying the same order: neither is taken; a person decides.
+  // Two lines paying the same order, or one while a queued line may: none is taken; a person decides.
   const counts = new Map<string, number>();
   for (const m of matched) counts.set(m.orderId!, (counts.get(m.orderId!) ?? 0) + 1);
-  const single = matched.filter((m) => counts.get(m.orderId!) === 1);
-  for (const m of matched.filter((x) => counts.get(x.orderId!)! > 1)) {
+  const single: StatementLineResult[] = [];
+  for (const m of matched) {
     const { orderId, ...rest } = m;
-    ambiguous.push({
-      ...rest,
-      candidates: [orderId!],
-      reason: 'Several statement lines pay the same order.',
-    });
+    if (counts.get(orderId!)! > 1)
+      ambiguous.push({
+        ...rest,
+        candidates: [orderId!],
+        reason: 'Several statement lines pay the same order.',
+      });
+    else if (context.contested?.has(orderId!))
+      ambiguous.push({
+        ...rest,
+        candidates: [orderId!],
+        reason: 'A line waiting in the operator queue may already pay this order.',
+      });
+    else single.push(m);
   }
-  return { matched: single, unmatched, ambiguous: ambiguous.sort((a, b) => a.line - b.line) };
+  return { matched: single, unmatched, ambiguous: ambiguous.sort((a, b) => a.line - b.line), ignored };
 }
 
-const lineHash = (l: StatementLine) =>
-  createHash('sha256')
-    .update(JSON.stringify([l.date, l.amountFen, l.payer, l.remark, l.reference]))
-    .digest('hex');
+/** How a line is named in an order's history. */
+export function describeLine(l: Pick<StatementLine, 'date' | 'amountFen' | 'payer' | 'reference'>): string {
+  return `Bank statement line ${l.date} ¥${yuan(l.amountFen)} from ${l.payer || 'an unnamed payer'}${l.reference ? ` (ref ${l.reference})` : ''}`;
+}
+
+/** Record that a line paid an order (matched on import, or assigned by an operator): it is never taken again. */
+export function recordPayingLine(
+  db: Db,
+  l: Pick<StatementLine, 'key' | 'amountFen' | 'remark'>,
+  orderId: string,
+  at: string,
+): void {
+  db.prepare(
+    'INSERT INTO statement_lines (line_hash, order_id, amount_fen, remark, imported_at) VALUES (?, ?, ?, ?, ?)',
+  ).run(l.key, orderId, l.amountFen, l.remark, at);
+}
 
 export class StatementImporter {
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
     private readonly orders: OrderService,
+    private readonly queue: StatementQueue,
   ) {}
 
-  /** Import a CSV: matched lines confirm the transfer (once per line, even if the file is imported again). */
+  /**
+   * Import a CSV in one transaction: a line that fits one order pays it (confirm-transfer, noted in its
+   * history); other credits are queued for an operator; lines imported before are only reported.
+   */
   import(csv: string): StatementImportResponse {
-    const { lines, unreadable } = parseStatementCsv(csv);
+    const lines = parseStatementCsv(csv);
     return this.db.transaction((): StatementImportResponse => {
-      const known = this.db.prepare('SELECT order_id FROM statement_lines WHERE line_hash = ?');
       const alreadyImported: StatementLineResult[] = [];
       const fresh = lines.filter((l) => {
-        const k = known.get(lineHash(l)) as { order_id: string } | undefined;
-        if (k)
-          alreadyImported.push({
-            line: l.line,
-            amountFen: l.amountFen,
-            remark: l.remark,
-            orderId: k.order_id,
-          });
-        return !k;
+        const earlier = this.earlier(l);
+        if (earlier) alreadyImported.push(earlier);
+        return !earlier;
       });
-      const open = (
-        this.db
-          .prepare(
-            "SELECT id, remittance_code, price_fen FROM orders WHERE status = 'transfer-pending' AND remittance_code IS NOT NULL",
-          )
-          .all() as Array<{ id: string; remittance_code: string; price_fen: number }>
-      ).map((r) => ({ orderId: r.id, remittanceCode: r.remittance_code, priceFen: r.price_fen }));
-      const result = matchStatement(fresh, open);
+      const result = matchStatement(fresh, this.openTransfers(), {
+        contested: this.queue.contestedOrders(),
+        settled: this.settledTransfers(fresh),
+      });
+      const byLine = new Map(fresh.map((l) => [l.line, l]));
       const at = new Date(this.now()).toISOString();
       for (const m of result.matched) {
-        const l = fresh.find((x) => x.line === m.line)!;
-        this.orders.act(m.orderId!, { action: 'confirm-transfer' });
-        this.db
-          .prepare(
-            'INSERT INTO statement_lines (line_hash, order_id, amount_fen, remark, imported_at) VALUES (?, ?, ?, ?, ?)',
-          )
-          .run(lineHash(l), m.orderId, l.amountFen, l.remark, at);
+        const l = byLine.get(m.line)!;
+        this.orders.act(m.orderId!, {
+          action: 'confirm-transfer',
+          reason: `${describeLine(l)}, matched by remittance code and amount.`,
+        });
+        recordPayingLine(this.db, l, m.orderId!, at);
       }
-      return { ...result, unmatched: [...unreadable, ...result.unmatched], alreadyImported };
+      // Queued in the file's order, so the queue reads like the statement.
+      const toQueue = [
+        ...result.ambiguous.map((r) => ['ambiguous', r] as const),
+        ...result.unmatched.map((r) => ['unmatched', r] as const),
+      ].sort(([, x], [, y]) => x.line - y.line);
+      const queueIds = new Map<number, number>();
+      for (const [kind, r] of toQueue)
+        queueIds.set(r.line, this.queue.add(byLine.get(r.line)!, kind, r.reason!, r.candidates ?? []));
+      const queued = (r: StatementLineResult) => ({ ...r, queueId: queueIds.get(r.line)! });
+      return {
+        matched: result.matched,
+        unmatched: result.unmatched.map(queued),
+        ambiguous: result.ambiguous.map(queued),
+        ignored: result.ignored,
+        alreadyImported,
+      };
     })();
+  }
+
+  /** What an earlier import did with this line, or undefined for a new line. */
+  private earlier(l: StatementLine): StatementLineResult | undefined {
+    const base = { line: l.line, amountFen: l.amountFen, remark: l.remark };
+    const paid = this.db.prepare('SELECT order_id FROM statement_lines WHERE line_hash = ?').get(l.key) as
+      | { order_id: string }
+      | undefined;
+    if (paid) return { ...base, orderId: paid.order_id, reason: 'Imported before; it paid this order.' };
+    const queued = this.queue.byKey(l.key);
+    if (queued)
+      return {
+        ...base,
+        queueId: queued.id,
+        reason: `Imported before; in the operator queue (${queued.state}).`,
+      };
+    return undefined;
+  }
+
+  private openTransfers(): OpenTransfer[] {
+    const rows = this.db
+      .prepare(
+        "SELECT id, remittance_code, price_fen FROM orders WHERE status = 'transfer-pending' AND remittance_code IS NOT NULL",
+      )
+      .all() as Array<{ id: string; remittance_code: string; price_fen: number }>;
+    return rows.map((r) => ({ orderId: r.id, remittanceCode: r.remittance_code, priceFen: r.price_fen }));
+  }
+
+  private settledTransfers(lines: StatementLine[]): SettledTransfer[] {
+    const codes = new Set(lines.flatMap((l) => [...remittanceCodesIn(l.remark)]));
+    const q = this.db.prepare(
+      "SELECT id, remittance_code, status FROM orders WHERE remittance_code = ? AND status <> 'transfer-pending'",
+    );
+    return [...codes].flatMap((code) =>
+      (q.all(code) as Array<{ id: string; remittance_code: string; status: OrderStatus }>).map((r) => ({
+        orderId: r.id,
+        remittanceCode: r.remittance_code,
+        status: r.status,
+      })),
+    );
   }
 }

@@ -150,6 +150,21 @@ export const CENTRAL_ERRORS = {
     'This key was unlocked (or tried) too often today; try again tomorrow or ask hall staff.',
   ],
   STATEMENT_MALFORMED: [400, 'The bank statement CSV cannot be read.'],
+  // ---- bank transfer (issue 14 §2): the statement upload, the operator queue, the applicant's "I have paid" ----
+  STATEMENT_FILE_MISSING: [400, 'Choose the bank statement CSV file to upload.'],
+  STATEMENT_TOO_LARGE: [413, 'The bank statement file is too large; import it in parts.'],
+  STATEMENT_LINE_NOT_FOUND: [404, 'No queued bank statement line with this id.'],
+  STATEMENT_LINE_RESOLVED: [409, 'This bank statement line was already assigned or dismissed.'],
+  STATEMENT_RESOLUTION_INCOMPLETE: [
+    400,
+    'Name the operator who decides; dismissing a line also needs the reason.',
+  ],
+  STATEMENT_AMOUNT_MISMATCH: [
+    409,
+    'The statement line’s amount is not the order’s price; dismiss the line (for a refund) instead.',
+  ],
+  TRANSFER_NOT_PENDING: [409, 'This order is not awaiting a bank transfer.'],
+  // ---- end of bank transfer ----
   // ---- kiosk payments (WeChat Pay Native, central/payments/) ----
   PAYMENT_NOT_AVAILABLE: [
     409,
@@ -162,6 +177,13 @@ export const CENTRAL_ERRORS = {
   ],
   TRADE_BILL_MALFORMED: [400, 'The WeChat Pay trade bill cannot be read.'],
   // ---- end of kiosk payments ----
+  // ---- reconciliation (issue 14 §4, central/reconciliation/) ----
+  RECONCILIATION_DAY_INVALID: [
+    400,
+    'The day to reconcile must be a Beijing calendar day written YYYY-MM-DD that has begun.',
+  ],
+  RECONCILIATION_NOT_FOUND: [404, 'No reconciliation was run for this day yet.'],
+  // ---- end of reconciliation ----
   RATE_LIMITED: [429, 'Too many requests from this address; wait a moment and try again.'],
   NOT_IMPLEMENTED: [501, 'Not implemented yet.'],
 } as const satisfies Record<string, readonly [number, string]>;

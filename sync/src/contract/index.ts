@@ -2,6 +2,7 @@
 export * from './after-sales.js';
 export * from './error-codes.js';
 export * from './identity.js';
+export * from './invoice-fields.js';
 export * from './invoices.js';
 export * from './order-status.js';
 export * from './pickup-code.js';

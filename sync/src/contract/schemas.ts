@@ -707,15 +707,72 @@ export const StatementLineResultSchema = Type.Object({
   orderId: Type.Optional(Type.String()),
   candidates: Type.Optional(Type.Array(Type.String())),
   reason: Type.Optional(Type.String()),
+  /** The line's entry in the operator queue (ambiguous and unmatched lines). */
+  queueId: Type.Optional(Type.Integer()),
 });
 export type StatementLineResult = Static<typeof StatementLineResultSchema>;
 export const StatementImportResponseSchema = Type.Object({
+  /** Lines that paid exactly one order (now paid). */
   matched: Type.Array(StatementLineResultSchema),
+  /** Credits no order fits (queued for an operator). */
   unmatched: Type.Array(StatementLineResultSchema),
+  /** Credits several orders fit, or several lines paying one order (queued for an operator). */
   ambiguous: Type.Array(StatementLineResultSchema),
+  /** Debits and zero amounts: money that left the account is no payment for an order (not stored). */
+  ignored: Type.Array(StatementLineResultSchema),
+  /** Lines an earlier import already took (matched, or queued): nothing happens to them again. */
   alreadyImported: Type.Array(StatementLineResultSchema),
 });
 export type StatementImportResponse = Static<typeof StatementImportResponseSchema>;
+
+export const STATEMENT_QUEUE_KINDS = ['ambiguous', 'unmatched'] as const;
+export const STATEMENT_QUEUE_STATES = ['open', 'assigned', 'dismissed'] as const;
+/** A statement line an operator decides on: assign it to an order (paid) or dismiss it with a reason. */
+export const QueuedStatementLineSchema = Type.Object({
+  id: Type.Integer(),
+  kind: literals(STATEMENT_QUEUE_KINDS),
+  reason: Type.String(),
+  /** Orders the line could be for (by remittance code), as the matcher saw them. */
+  candidates: Type.Array(Type.String()),
+  line: Type.Integer({ description: 'Line number in the CSV it was imported from' }),
+  date: Type.String(),
+  amountFen: Type.Integer(),
+  payer: Type.String(),
+  remark: Type.String(),
+  reference: Type.String(),
+  queuedAt: IsoTime,
+  state: literals(STATEMENT_QUEUE_STATES),
+  /** Assigned: the order it paid. */
+  orderId: Type.Optional(Type.String()),
+  resolvedBy: Type.Optional(Type.String()),
+  /** Assigned: the operator's note, if any; dismissed: the reason. */
+  resolutionNote: Type.Optional(Type.String()),
+  resolvedAt: Type.Optional(IsoTime),
+});
+export type QueuedStatementLine = Static<typeof QueuedStatementLineSchema>;
+export const StatementQueueResponseSchema = Type.Object({ lines: Type.Array(QueuedStatementLineSchema) });
+/** Who decides (the admin token is shared, so the operator names themself) and, optionally, why. */
+export const AssignStatementLineRequestSchema = Type.Object(
+  {
+    orderId: Type.String({ maxLength: 64 }),
+    operator: Type.String({ maxLength: 64 }),
+    note: Type.Optional(Type.String({ maxLength: 300 })),
+  },
+  { additionalProperties: false },
+);
+export type AssignStatementLineRequest = Static<typeof AssignStatementLineRequestSchema>;
+export const DismissStatementLineRequestSchema = Type.Object(
+  {
+    operator: Type.String({ maxLength: 64 }),
+    reason: Type.String({ maxLength: 300 }),
+  },
+  { additionalProperties: false },
+);
+export type DismissStatementLineRequest = Static<typeof DismissStatementLineRequestSchema>;
+export const AssignStatementLineResponseSchema = Type.Object({
+  line: QueuedStatementLineSchema,
+  order: OrderSchema,
+});
 
 // ---- after-sales at the kiosk: certificates on a key, activation, renewal, revocation, unlock, look-up ----
 

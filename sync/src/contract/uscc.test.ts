@@ -86,7 +86,7 @@ describe('unified social credit code: refused, each with its own kind and a mess
     ['V', 16],
   ] as const)('the letter %s (never used), at character %i', (letter, pos) => {
     const p = usccProblem(withChar(tencent, pos - 1, letter));
-    expect(p?.kind).toBe('character');
+    expect(p).toMatchObject({ kind: 'character', position: pos, character: letter });
     expect(p?.message).toContain(`第 ${pos} 位“${letter}”`);
     expect(p?.message).toContain(`Character ${pos} ("${letter}")`);
     expect(p?.message).toContain('I, O, Z, S and V are not used');
@@ -94,7 +94,7 @@ describe('unified social credit code: refused, each with its own kind and a mess
 
   it('a letter among the region digits (characters 3–8), and anything but digits and capitals', () => {
     const region = usccProblem(withChar(tencent, 4, 'A'));
-    expect(region).toMatchObject({ kind: 'character' });
+    expect(region).toMatchObject({ kind: 'character', position: 5, character: 'A' });
     expect(region?.message).toContain('characters 3–8 are the region code, digits only');
     const other = usccProblem(withChar(tencent, 10, '＃'));
     expect(other).toMatchObject({ kind: 'character' });
@@ -104,7 +104,7 @@ describe('unified social credit code: refused, each with its own kind and a mess
   it.each([0, 15, 17, 19, 20])('a code of %i characters', (n) => {
     const code = (tencent + tencent).slice(0, n);
     const p = usccProblem(code);
-    expect(p?.kind).toBe('length');
+    expect(p).toMatchObject({ kind: 'length', length: n });
     expect(p?.message).toContain(`此处为 ${n} 位`);
     expect(p?.message).toContain(`18 characters, not ${n}`);
   });

@@ -16,6 +16,11 @@ export type UsccProblemKind = 'length' | 'character' | 'check' | 'organisation-c
 export interface UsccProblem {
   kind: UsccProblemKind;
   message: string;
+  /** `length`: how many characters the code has. */
+  length?: number;
+  /** `character`: where the first character not allowed is (1–18), and which it is. */
+  position?: number;
+  character?: string;
 }
 
 /** The code as typed, made comparable: surrounding and inner spaces or hyphens dropped, capitals. */
@@ -49,6 +54,7 @@ export function usccProblem(code: string): UsccProblem | null {
   if (code.length !== 18)
     return {
       kind: 'length',
+      length: code.length,
       message: `统一社会信用代码为 18 位，此处为 ${code.length} 位。 A unified social credit code has 18 characters, not ${code.length}.`,
     };
   for (let i = 0; i < 18; i++) {
@@ -62,6 +68,8 @@ export function usccProblem(code: string): UsccProblem | null {
         : ['只能是数字和大写字母', 'only digits and capital letters are used'];
     return {
       kind: 'character',
+      position: i + 1,
+      character: c,
       message: `统一社会信用代码第 ${i + 1} 位“${c}”无效：${zh}。 Character ${i + 1} ("${c}") of the unified social credit code is not allowed: ${en}.`,
     };
   }

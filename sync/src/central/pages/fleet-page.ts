@@ -4,6 +4,7 @@ import { groupFingerprint, publicKeySha256 } from '../../contract/identity.js';
 import type { Alarm, HeartbeatRequest } from '../../contract/schemas.js';
 import type { ApplianceRow } from '../appliances.js';
 import { esc, layout } from './html.js';
+import { STATEMENTS_PAGE } from './statement-page.js';
 
 /** A heartbeat older than this is shown as stale. */
 export const HEARTBEAT_STALE_S = 90;
@@ -61,7 +62,9 @@ export function renderFleetPage(rows: FleetRow[], nowMs: number): string {
   return layout(
     'certkiosk fleet',
     `<form method="post" action="/admin/logout" data-logout-form style="float:right"><button type="submit">Log out</button></form>
+<p><a href="${STATEMENTS_PAGE}" data-statements-link>Bank statements and the transfer queue →</a></p>
 <h1>Fleet · ${rows.length} appliances · ${total} issued today</h1>
+<p><a href="/fleet/reconciliation" data-reconciliation-link>Daily reconciliation (对账)</a></p>
 <p class="muted">Refreshes every 5 s. Heartbeats older than ${HEARTBEAT_STALE_S} s, device errors, events central refused (parked: staff must retry or discard them at the kiosk) and alarms (audit log cut short, forked or badly signed) are highlighted. Approve a pending appliance only when the key fingerprint shown on its maintenance screen is the one here.</p>
 ${alarmBanner}
 <table><thead><tr><th>Appliance</th><th>Hall</th><th>Status</th><th>Key fingerprint (SHA-256)</th><th>Alarms</th><th>Heartbeat</th><th>Devices</th><th>Paper</th>

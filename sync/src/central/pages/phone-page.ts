@@ -1,5 +1,6 @@
-// The applicant's phone page: order status; when approved for kiosk pickup, the pickup QR code; once collected,
-// the invoice card (request form, then the issued invoice's PDF link as a QR code).
+// The applicant's phone page: order status; while a bank transfer is awaited, how to pay and "I have paid"; when
+// approved for kiosk pickup, the pickup QR code; once collected, the invoice card (request form, then the issued
+// invoice's PDF link as a QR code).
 import { CERTIFICATE_TYPE_LABELS } from '@certkiosk/config';
 import QRCode from 'qrcode';
 import type { OrderStatus } from '../../contract/order-status.js';
@@ -7,6 +8,7 @@ import type { Order, PickupCodeResponse } from '../../contract/schemas.js';
 import { maskIdNumber } from '../id-number.js';
 import { type InvoiceCardInput, invoiceCardHasForm, renderInvoiceCard } from '../invoices/invoice-card.js';
 import { esc, layout } from './html.js';
+import { renderTransferCard, TRANSFER_DECLARED_LABEL, type TransferCardInput } from './transfer-card.js';
 
 export const STATUS_LABELS: Record<OrderStatus, [zh: string, en: string]> = {
   submitted: ['已提交', 'Submitted'],
@@ -24,9 +26,15 @@ export const STATUS_LABELS: Record<OrderStatus, [zh: string, en: string]> = {
   invoiced: ['已开票', 'Invoiced'],
 };
 
-/** What the applicant reads for the order: a kiosk order that reached `activated` was collected (written, PIN set). */
-export function statusLabel(order: Pick<Order, 'status' | 'delivery'>): [zh: string, en: string] {
+/**
+ * What the applicant reads for the order: a kiosk order that reached `activated` was collected (written, PIN
+ * set); a transfer the applicant reported paid awaits the bank statement match.
+ */
+export function statusLabel(
+  order: Pick<Order, 'status' | 'delivery' | 'transferDeclaredAt'>,
+): [zh: string, en: string] {
   if (order.status === 'activated' && order.delivery === 'kiosk') return ['已领取', 'Collected at the kiosk'];
+  if (order.status === 'transfer-pending' && order.transferDeclaredAt) return TRANSFER_DECLARED_LABEL;
   return STATUS_LABELS[order.status];
 }
 
@@ -37,6 +45,7 @@ export async function renderPhonePage(
   order: Order,
   pickup: PickupCodeResponse | null,
   invoice?: Omit<InvoiceCardInput, 'status'>,
+  transfer?: TransferCardInput,
 ): Promise<string> {
   const [zh, en] = statusLabel(order);
   const who = order.holder ?? order.legalRepresentative;
@@ -48,10 +57,7 @@ ${order.organisation ? `<p>${esc(order.organisation.name)}</p>` : ''}
 ${who ? `<p>${esc(who.name)} · ${esc(maskIdNumber(who.idNumber))}</p>` : ''}
 <p class="muted">领取大厅 Hall: ${esc(order.hall)}</p></div>`,
   ];
-  if (order.status === 'transfer-pending' && order.remittanceCode) {
-    parts.push(`<div class="card"><p>请对公转账 ¥${(order.priceFen / 100).toFixed(2)}，附言填写汇款识别码：</p>
-<p class="status">${esc(order.remittanceCode)}</p><p class="muted">Quote this remittance code on the bank transfer.</p></div>`);
-  }
+  if (transfer) parts.push(renderTransferCard(order, transfer));
   if (order.status === 'rejected' && order.rejectReason) {
     parts.push(`<div class="card bad"><p>驳回原因 Reason: ${esc(order.rejectReason)}</p></div>`);
   }

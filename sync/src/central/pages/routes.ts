@@ -1,20 +1,22 @@
 // Page routes: the applicant's phone page (by its unguessable view token), the receipt page (the kiosk
 // receipt's QR code: order id + random receipt token; masked status and the invoice request) and the fleet
 // view (operator: Bearer admin token or login session; without one it answers 401 with the login form).
-// Both the phone and the receipt page take the invoice request and show the issued invoice's QR code.
+// Both the phone and the receipt page take the invoice request and show the issued invoice's QR code; the phone
+// page also takes the applicant's "I have paid" (我已打款) for a bank transfer. The bank statement pages of the
+// operations console are in statement-routes.ts.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { CENTRAL_ERRORS } from '../../contract/error-codes.js';
 import { PickupCodeResponseSchema } from '../../contract/schemas.js';
-import { isAdminRequest } from '../admin-auth.js';
 import { CentralError } from '../errors.js';
 import { checkInvoiceRequest } from '../invoice-requests.js';
 import { invoiceCardHasForm } from '../invoices/invoice-card.js';
 import type { OrderRow } from '../orders.js';
-import { tokenInUrl } from '../routes/admin.js';
 import { renderFleetPage } from './fleet-page.js';
-import { renderLoginPage } from './login-page.js';
-import { renderPhonePage } from './phone-page.js';
+import { operatorPagesOnly } from './operator-gate.js';
+import { renderPhonePage, statusLabel } from './phone-page.js';
 import { renderReceiptNotFound, renderReceiptPage } from './receipt-page.js';
+import { transferNotPendingMessage } from './transfer-card.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 
@@ -66,6 +68,8 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
     };
   };
 
+  const transferPath = (row: OrderRow) => `${phonePath(row)}/transfer-paid`;
+
   app.get<{ Params: { viewToken: string } }>(
     '/p/:viewToken',
     {
@@ -75,9 +79,44 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
     async (req, reply) => {
       const row = rowOr404(req.params.viewToken);
       const pickup = currentPickup(row);
-      return reply
-        .type('text/html; charset=utf-8')
-        .send(await renderPhonePage(ctx.orders.toOrder(row), pickup, await phoneInvoice(row)));
+      return reply.type('text/html; charset=utf-8').send(
+        await renderPhonePage(ctx.orders.toOrder(row), pickup, await phoneInvoice(row), {
+          action: transferPath(row),
+        }),
+      );
+    },
+  );
+
+  app.post<{ Params: { viewToken: string } }>(
+    '/p/:viewToken/transfer-paid',
+    {
+      schema: {
+        summary:
+          'The applicant’s “I have paid” (我已打款) for a transfer-pending order: the time is recorded once (the order is paid only by the bank statement); back to the page (303). Refused (409, on the page) for an order not awaiting a transfer',
+        tags: ['pages'],
+        params: ViewParams,
+      },
+      config: { rateLimit },
+    },
+    async (req, reply) => {
+      const row = rowOr404(req.params.viewToken);
+      try {
+        ctx.orders.act(row.id, { action: 'declare-transfer-paid' });
+      } catch (err) {
+        if (!(err instanceof CentralError && err.code === 'ORDER_ILLEGAL_TRANSITION')) throw err;
+        const now = ctx.orders.row(row.id);
+        const order = ctx.orders.toOrder(now);
+        const page = await renderPhonePage(order, currentPickup(now), await phoneInvoice(now), {
+          action: transferPath(now),
+          refused: transferNotPendingMessage(statusLabel(order)),
+        });
+        return reply
+          .code(CENTRAL_ERRORS.TRANSFER_NOT_PENDING[0])
+          .header('cache-control', 'no-store')
+          .type('text/html; charset=utf-8')
+          .send(page);
+      }
+      return reply.header('cache-control', 'no-store').redirect(phonePath(row), 303);
     },
   );
 
@@ -150,7 +189,9 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
       const refused = recordInvoiceForm(row, req.body);
       if (refused) {
         const { statusCode, ...shown } = refused;
-        const page = await renderPhonePage(ctx.orders.toOrder(row), null, await phoneInvoice(row, shown));
+        const page = await renderPhonePage(ctx.orders.toOrder(row), null, await phoneInvoice(row, shown), {
+          action: transferPath(row),
+        });
         return reply.code(statusCode).type('text/html; charset=utf-8').send(page);
       }
       return reply.header('cache-control', 'no-store').redirect(phonePath(row), 303);
@@ -240,18 +281,9 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
           'Operations fleet view (HTML; Bearer admin token or login session, else 401 with the login form)',
         tags: ['pages'],
       },
+      onRequest: operatorPagesOnly(ctx),
     },
-    async (req, reply) => {
-      if (!isAdminRequest(req, ctx)) {
-        const notice = tokenInUrl(req)
-          ? 'A token in the address is not accepted (it would stay in browser history and server logs); log in here.'
-          : undefined;
-        return reply
-          .code(401)
-          .header('cache-control', 'no-store')
-          .type('text/html; charset=utf-8')
-          .send(renderLoginPage(notice ? { notice } : {}));
-      }
+    async (_req, reply) => {
       const today = new Date(ctx.now()).toISOString().slice(0, 10);
       const count = ctx.db.prepare(
         'SELECT COUNT(*) AS n FROM certificates WHERE appliance_id = ? AND issued_at >= ?',

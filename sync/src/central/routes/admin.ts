@@ -1,4 +1,5 @@
-// Operator API (Bearer admin token or login session): orders and their life cycle, pickup codes, statements, appliances, revocation.
+// Operator API (Bearer admin token or login session): orders and their life cycle, pickup codes, bank statements
+// and their operator queue, appliances, revocation.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { OrderAction, OrderStatus } from '../../contract/order-status.js';
@@ -12,8 +13,13 @@ import {
   ApplianceSchema,
   type ApproveApplianceRequest,
   ApproveApplianceRequestSchema,
+  type AssignStatementLineRequest,
+  AssignStatementLineRequestSchema,
+  AssignStatementLineResponseSchema,
   type CreateOrderRequest,
   CreateOrderRequestSchema,
+  type DismissStatementLineRequest,
+  DismissStatementLineRequestSchema,
   errorResponses,
   IssuedCertificateSchema,
   type OrderActionRequest,
@@ -24,6 +30,7 @@ import {
   OrderSchema,
   OrderStatusSchema,
   PickupCodeResponseSchema,
+  QueuedStatementLineSchema,
   type RegisterApplianceRequest,
   RegisterApplianceRequestSchema,
   RegisterApplianceResponseSchema,
@@ -31,6 +38,7 @@ import {
   type RevokeRequest,
   RevokeRequestSchema,
   StatementImportResponseSchema,
+  StatementQueueResponseSchema,
   type TokenBindingRequest,
   TokenBindingRequestSchema,
   type WorkshopIssueRequest,
@@ -40,6 +48,7 @@ import { isAdminRequest } from '../admin-auth.js';
 import { ApplianceRegistry, type ApplianceRow } from '../appliances.js';
 import type { CentralContext } from '../context.js';
 import { CentralError } from '../errors.js';
+import { STATEMENT_MAX_BYTES } from '../statement.js';
 
 const ADMIN: Array<Record<string, string[]>> = [{ adminToken: [] }, { adminSession: [] }];
 
@@ -256,15 +265,66 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
     '/statements',
     {
       schema: {
-        summary: 'Import a bank statement (text/csv: date,amount,payer,remark[,reference]; amounts in yuan)',
+        summary:
+          'Import a bank statement (text/csv: date,amount,payer,remark[,reference]; amounts in yuan): a line that fits one transfer-pending order by remittance code and amount pays it, other credits go to the operator queue, lines imported before are only reported; a line that cannot be read refuses the file (STATEMENT_MALFORMED, nothing stored)',
         tags: ['admin'],
         security: ADMIN,
         consumes: ['text/csv'],
-        body: Type.String({ maxLength: 5_000_000 }),
+        body: Type.String({ maxLength: STATEMENT_MAX_BYTES }),
         response: { 200: StatementImportResponseSchema, ...errorResponses(400, 401) },
       },
+      bodyLimit: STATEMENT_MAX_BYTES,
     },
     async (req) => ctx.statements.import(req.body),
+  );
+
+  const QueueParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+  app.get<{ Querystring: { state?: 'open' | 'resolved' } }>(
+    '/statement-queue',
+    {
+      schema: {
+        summary:
+          'Bank statement lines the import left to an operator (open: oldest first; resolved: newest first)',
+        tags: ['admin'],
+        security: ADMIN,
+        querystring: Type.Object({
+          state: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('resolved')])),
+        }),
+        response: { 200: StatementQueueResponseSchema, ...errorResponses(400, 401) },
+      },
+    },
+    async (req) => ({ lines: ctx.statementQueue.list(req.query.state ?? 'open') }),
+  );
+
+  app.post<{ Params: { id: number }; Body: AssignStatementLineRequest }>(
+    '/statement-queue/:id/assign',
+    {
+      schema: {
+        summary:
+          'Assign a queued statement line to a transfer-pending order of the same price: the order is paid, its history naming the operator',
+        tags: ['admin'],
+        security: ADMIN,
+        params: QueueParams,
+        body: AssignStatementLineRequestSchema,
+        response: { 200: AssignStatementLineResponseSchema, ...errorResponses(400, 401, 404, 409) },
+      },
+    },
+    async (req) => ctx.statementQueue.assign(req.params.id, req.body),
+  );
+
+  app.post<{ Params: { id: number }; Body: DismissStatementLineRequest }>(
+    '/statement-queue/:id/dismiss',
+    {
+      schema: {
+        summary: 'Dismiss a queued statement line with the reason (no order changes)',
+        tags: ['admin'],
+        security: ADMIN,
+        params: QueueParams,
+        body: DismissStatementLineRequestSchema,
+        response: { 200: QueuedStatementLineSchema, ...errorResponses(400, 401, 404, 409) },
+      },
+    },
+    async (req) => ctx.statementQueue.dismiss(req.params.id, req.body),
   );
 
   app.post<{ Body: RegisterApplianceRequest }>(

@@ -50,6 +50,7 @@ describe('public rate limit', () => {
       { method: 'GET', url: '/v1/pickup-key' },
       { method: 'GET', url: phonePath },
       { method: 'GET', url: `${phonePath}/pickup-code` },
+      { method: 'POST', url: `${phonePath}/transfer-paid`, payload: {} },
       { method: 'GET', url: '/p/not-a-real-view-token' },
       { method: 'POST', url: '/v1/appliances/enrol', payload: {} },
       { method: 'POST', url: '/v1/pickup-codes/check', payload: { pickupCode: 'x.y' } },

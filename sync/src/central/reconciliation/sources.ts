@@ -1,0 +1,430 @@
+// What the three sides recorded about one day, read from central's store (the kiosk's side is what central received
+// from each kiosk, plus the records a kiosk submitted for the day). A subject belongs to the day when either side
+// records it on that day; the other sides are then looked up whatever their day, so an issuance at 23:59 reported
+// by the kiosk at 00:01 is not a difference on either day.
+import { normaliseCertificateSerial } from '../../contract/after-sales.js';
+import type { OrderStatus } from '../../contract/order-status.js';
+import type { PaymentFlagReason, PaymentState } from '../payments/schemas.js';
+import type { TradeBillRow } from '../payments/trade-bill.js';
+import type { Db } from '../store.js';
+import { type DayWindow, inDay } from './day.js';
+import { KIOSK_RECORD_TYPES, type KioskRecordType, type ProviderBillState } from './schemas.js';
+
+/** A kiosk payment attempt at central (payments table). */
+export interface CentralPayment {
+  outTradeNo: string;
+  /** Null: money that arrived for no order of ours (flagged unknown-order). */
+  orderId: string | null;
+  applianceId: string | null;
+  state: PaymentState;
+  /** What was asked: the order's price when the attempt began. */
+  amountFen: number;
+  paidFen: number | null;
+  paidAt: string | null;
+  flagReason: PaymentFlagReason | null;
+  /** The order went through pay-wechat (on any day). */
+  orderPaidByWechat: boolean;
+  /** Paid (or flagged) on the day. */
+  onDay: boolean;
+}
+
+/** An order paid by WeChat on the day (its pay-wechat step), and whether a payment of central's was taken for it. */
+export interface WechatPaidOrder {
+  orderId: string;
+  priceFen: number;
+  paidAt: string;
+  hasPaidPayment: boolean;
+}
+
+export interface CentralCertificate {
+  serial: string;
+  orderId: string;
+  /** The kiosk that issued it; null for the CA's workshop (a couriered key). */
+  applianceId: string | null;
+  issuedAt: string;
+  voided: boolean;
+  onDay: boolean;
+}
+
+/** An order's activation as central knows it. */
+export interface CentralActivation {
+  orderId: string;
+  status: OrderStatus;
+  /** The activate step's time; null when central has not activated the order. */
+  activatedAt: string | null;
+  /** The kiosk that activated it (activation code) or issued its current certificate; null when neither. */
+  applianceId: string | null;
+  serials: string[];
+  onDay: boolean;
+}
+
+/** An invoice issued on the day, or an order invoiced on the day, with what the order was paid. */
+export interface CentralInvoice {
+  orderId: string;
+  invoiceNumber: string | null;
+  invoiceFen: number | null;
+  /** The order's invoice step; null when the order was never invoiced. */
+  invoicedAt: string | null;
+  /** What was paid for the order: its paid WeChat payment, else its price (bank transfers are matched elsewhere). */
+  paidFen: number;
+}
+
+/** A kiosk event reconciliation reads: received by central, or only listed by the kiosk in its records of the day. */
+export interface KioskRecordSeen {
+  applianceId: string;
+  eventId: string;
+  type: KioskRecordType;
+  orderId: string | null;
+  serial: string | null;
+  received: boolean;
+  onDay: boolean;
+}
+
+export interface ProviderBillView {
+  state: ProviderBillState;
+  note?: string;
+  rows: TradeBillRow[];
+}
+
+export interface DaySources {
+  day: string;
+  payments: CentralPayment[];
+  wechatPaidOrders: WechatPaidOrder[];
+  certificates: CentralCertificate[];
+  activations: CentralActivation[];
+  invoices: CentralInvoice[];
+  kiosk: KioskRecordSeen[];
+  bill: ProviderBillView;
+}
+
+const serialOf = (s: unknown): string | null =>
+  typeof s === 'string' && s !== '' ? normaliseCertificateSerial(s) : null;
+
+/** The certificate an event names: `serialNumber`, or the issuance record's `certificateSerial`. */
+function eventSerial(payload: Record<string, unknown>): string | null {
+  const record = payload.record as { certificateSerial?: unknown } | undefined;
+  return serialOf(payload.serialNumber) ?? serialOf(record?.certificateSerial);
+}
+
+/** `?, ?, ?` for an IN list. */
+const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
+
+export class DaySourceReader {
+  constructor(private readonly db: Db) {}
+
+  read(w: DayWindow, bill: ProviderBillView): DaySources {
+    const from = new Date(w.startMs).toISOString();
+    const to = new Date(w.endMs).toISOString();
+    const kiosk = this.kioskRecords(w);
+    const certificates = this.certificates(w, from, to, kiosk);
+    const activations = this.activations(w, from, to, kiosk, certificates);
+    const payments = this.payments(w, from, to, bill.rows);
+    return {
+      day: w.day,
+      payments,
+      wechatPaidOrders: this.wechatPaidOrders(from, to),
+      certificates,
+      activations,
+      invoices: this.invoices(from, to),
+      kiosk: this.withRecordsOf(kiosk, certificates, activations),
+      bill,
+    };
+  }
+
+  private eventRows(where: string, params: unknown[]): KioskRecordSeen[] {
+    const rows = this.db
+      .prepare(
+        `SELECT id, appliance_id, type, order_id, occurred_at, payload_json FROM events
+         WHERE type IN (${marks(KIOSK_RECORD_TYPES.length)}) AND (${where})`,
+      )
+      .all(...KIOSK_RECORD_TYPES, ...params) as Array<{
+      id: string;
+      appliance_id: string;
+      type: KioskRecordType;
+      order_id: string | null;
+      occurred_at: string;
+      payload_json: string;
+    }>;
+    return rows.map((r) => {
+      const payload = JSON.parse(r.payload_json) as Record<string, unknown>;
+      const record = payload.record as { orderId?: unknown } | undefined;
+      return {
+        applianceId: r.appliance_id,
+        eventId: r.id,
+        type: r.type,
+        orderId: r.order_id ?? (typeof record?.orderId === 'string' ? record.orderId : null),
+        serial: eventSerial(payload),
+        received: true,
+        onDay: false,
+      };
+    });
+  }
+
+  /** Events received with their kiosk time on the day, and the records kiosks submitted for the day. */
+  private kioskRecords(w: DayWindow): KioskRecordSeen[] {
+    // Kiosk times may carry another offset: a wide string window first, then the exact day.
+    const wide = (ms: number) => new Date(ms).toISOString();
+    const received = this.db
+      .prepare(
+        `SELECT id, occurred_at FROM events WHERE type IN (${marks(KIOSK_RECORD_TYPES.length)})
+         AND occurred_at >= ? AND occurred_at < ?`,
+      )
+      .all(...KIOSK_RECORD_TYPES, wide(w.startMs - 86_400_000), wide(w.endMs + 86_400_000)) as Array<{
+      id: string;
+      occurred_at: string;
+    }>;
+    const ids = received.filter((r) => inDay(w, r.occurred_at)).map((r) => r.id);
+    const out = this.byEventIds(ids).map((r) => ({ ...r, onDay: true }));
+    const known = new Set(out.map((r) => `${r.applianceId}\n${r.eventId}`));
+    const submitted = this.db
+      .prepare('SELECT appliance_id, records_json FROM reconciliation_kiosk_records WHERE day = ?')
+      .all(w.day) as Array<{ appliance_id: string; records_json: string }>;
+    const receivedFrom = this.db.prepare('SELECT 1 FROM events WHERE id = ? AND appliance_id = ?');
+    for (const s of submitted) {
+      for (const rec of JSON.parse(s.records_json) as Array<{
+        eventId: string;
+        type: KioskRecordType;
+        orderId?: string;
+        serialNumber?: string;
+      }>) {
+        const key = `${s.appliance_id}\n${rec.eventId}`;
+        if (known.has(key)) continue;
+        known.add(key);
+        out.push({
+          applianceId: s.appliance_id,
+          eventId: rec.eventId,
+          type: rec.type,
+          orderId: rec.orderId ?? null,
+          serial: serialOf(rec.serialNumber),
+          received: receivedFrom.get(rec.eventId, s.appliance_id) !== undefined,
+          onDay: true,
+        });
+      }
+    }
+    return out;
+  }
+
+  private byEventIds(ids: string[]): KioskRecordSeen[] {
+    const out: KioskRecordSeen[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      out.push(...this.eventRows(`id IN (${marks(chunk.length)})`, chunk));
+    }
+    return out;
+  }
+
+  /** Certificates issued on the day, and those the kiosk's records of the day name. */
+  private certificates(
+    w: DayWindow,
+    from: string,
+    to: string,
+    kiosk: KioskRecordSeen[],
+  ): CentralCertificate[] {
+    type Row = {
+      serial: string;
+      order_id: string;
+      appliance_id: string | null;
+      issued_at: string;
+      voided_at: string | null;
+    };
+    const cols = 'serial, order_id, appliance_id, issued_at, voided_at';
+    const rows = this.db
+      .prepare(`SELECT ${cols} FROM certificates WHERE issued_at >= ? AND issued_at < ?`)
+      .all(from, to) as Row[];
+    const seen = new Set(rows.map((r) => r.serial));
+    const named = [...new Set(kiosk.map((k) => k.serial).filter((s): s is string => !!s && !seen.has(s)))];
+    for (let i = 0; i < named.length; i += 500) {
+      const chunk = named.slice(i, i + 500);
+      rows.push(
+        ...(this.db
+          .prepare(`SELECT ${cols} FROM certificates WHERE serial IN (${marks(chunk.length)})`)
+          .all(...chunk) as Row[]),
+      );
+    }
+    return rows.map((r) => ({
+      serial: r.serial,
+      orderId: r.order_id,
+      applianceId: r.appliance_id,
+      issuedAt: r.issued_at,
+      voided: r.voided_at !== null,
+      onDay: inDay(w, r.issued_at),
+    }));
+  }
+
+  /** Orders activated on the day, and the orders of the activations the kiosk's records of the day name. */
+  private activations(
+    w: DayWindow,
+    from: string,
+    to: string,
+    kiosk: KioskRecordSeen[],
+    certificates: CentralCertificate[],
+  ): CentralActivation[] {
+    const orderOfSerial = new Map(certificates.map((c) => [c.serial, c.orderId]));
+    const onDay = this.db
+      .prepare("SELECT DISTINCT order_id FROM order_history WHERE action = 'activate' AND at >= ? AND at < ?")
+      .all(from, to) as Array<{ order_id: string }>;
+    const ids = new Set(onDay.map((r) => r.order_id));
+    for (const k of kiosk) {
+      if (k.type !== 'certificate.activated') continue;
+      const id = k.orderId ?? (k.serial ? orderOfSerial.get(k.serial) : undefined);
+      if (id) ids.add(id);
+    }
+    const activatedAt = this.db.prepare(
+      "SELECT MIN(at) AS at FROM order_history WHERE order_id = ? AND action = 'activate'",
+    );
+    const code = this.db.prepare('SELECT used_by_appliance FROM activation_codes WHERE order_id = ?');
+    const certs = this.db.prepare(
+      'SELECT serial, appliance_id, voided_at FROM certificates WHERE order_id = ? ORDER BY issued_at DESC, serial',
+    );
+    const out: CentralActivation[] = [];
+    const order = this.db.prepare('SELECT status FROM orders WHERE id = ?');
+    for (const orderId of ids) {
+      const o = order.get(orderId) as { status: OrderStatus } | undefined;
+      if (!o) continue;
+      const at = (activatedAt.get(orderId) as { at: string | null }).at;
+      const own = certs.all(orderId) as Array<{
+        serial: string;
+        appliance_id: string | null;
+        voided_at: string | null;
+      }>;
+      const usedBy = (code.get(orderId) as { used_by_appliance: string | null } | undefined)
+        ?.used_by_appliance;
+      out.push({
+        orderId,
+        status: o.status,
+        activatedAt: at,
+        applianceId: usedBy ?? own.find((c) => !c.voided_at)?.appliance_id ?? null,
+        serials: own.map((c) => c.serial),
+        onDay: inDay(w, at),
+      });
+    }
+    return out;
+  }
+
+  /** Payments paid (or flagged) on the day, and those the bill of the day names. */
+  private payments(w: DayWindow, from: string, to: string, bill: TradeBillRow[]): CentralPayment[] {
+    type Row = {
+      out_trade_no: string;
+      order_id: string | null;
+      appliance_id: string | null;
+      state: PaymentState;
+      amount_fen: number;
+      paid_fen: number | null;
+      paid_at: string | null;
+      flag_reason: PaymentFlagReason | null;
+      flagged_at: string | null;
+      paid_by_wechat: number | null;
+    };
+    const select = `SELECT p.out_trade_no, p.order_id, p.appliance_id, p.state, p.amount_fen, p.paid_fen, p.paid_at,
+        p.flag_reason, p.flagged_at,
+        (SELECT 1 FROM order_history h WHERE h.order_id = p.order_id AND h.action = 'pay-wechat' LIMIT 1)
+          AS paid_by_wechat
+      FROM payments p`;
+    const rows = this.db
+      .prepare(
+        `${select} WHERE (p.paid_at >= ? AND p.paid_at < ?) OR (p.paid_at IS NULL AND p.flagged_at >= ? AND p.flagged_at < ?)`,
+      )
+      .all(from, to, from, to) as Row[];
+    const seen = new Set(rows.map((r) => r.out_trade_no));
+    const named = [...new Set(bill.map((b) => b.outTradeNo).filter((n) => !seen.has(n)))];
+    for (let i = 0; i < named.length; i += 500) {
+      const chunk = named.slice(i, i + 500);
+      rows.push(
+        ...(this.db
+          .prepare(`${select} WHERE p.out_trade_no IN (${marks(chunk.length)})`)
+          .all(...chunk) as Row[]),
+      );
+    }
+    return rows.map((r) => ({
+      outTradeNo: r.out_trade_no,
+      orderId: r.order_id,
+      applianceId: r.appliance_id,
+      state: r.state,
+      amountFen: r.amount_fen,
+      paidFen: r.paid_fen,
+      paidAt: r.paid_at,
+      flagReason: r.flag_reason,
+      orderPaidByWechat: r.paid_by_wechat === 1,
+      onDay: inDay(w, r.paid_at ?? r.flagged_at),
+    }));
+  }
+
+  private wechatPaidOrders(from: string, to: string): WechatPaidOrder[] {
+    const rows = this.db
+      .prepare(
+        `SELECT h.order_id, MIN(h.at) AS at, o.price_fen,
+           EXISTS (SELECT 1 FROM payments p WHERE p.order_id = h.order_id AND p.state = 'paid') AS has_paid
+         FROM order_history h JOIN orders o ON o.id = h.order_id
+         WHERE h.action = 'pay-wechat' AND h.at >= ? AND h.at < ? GROUP BY h.order_id`,
+      )
+      .all(from, to) as Array<{ order_id: string; at: string; price_fen: number; has_paid: number }>;
+    return rows.map((r) => ({
+      orderId: r.order_id,
+      priceFen: r.price_fen,
+      paidAt: r.at,
+      hasPaidPayment: r.has_paid === 1,
+    }));
+  }
+
+  private invoices(from: string, to: string): CentralInvoice[] {
+    const ids = this.db
+      .prepare(
+        `SELECT order_id FROM invoices WHERE issued_at >= ? AND issued_at < ?
+         UNION SELECT order_id FROM order_history WHERE action = 'invoice' AND at >= ? AND at < ?`,
+      )
+      .all(from, to, from, to) as Array<{ order_id: string }>;
+    const invoice = this.db.prepare('SELECT number, amount_fen FROM invoices WHERE order_id = ?');
+    const step = this.db.prepare(
+      "SELECT MIN(at) AS at FROM order_history WHERE order_id = ? AND action = 'invoice'",
+    );
+    const paid = this.db.prepare(
+      `SELECT COALESCE(
+         (SELECT paid_fen FROM payments WHERE order_id = o.id AND state = 'paid' ORDER BY paid_at DESC LIMIT 1),
+         o.price_fen) AS fen FROM orders o WHERE o.id = ?`,
+    );
+    return ids.map(({ order_id }) => {
+      const inv = invoice.get(order_id) as { number: string; amount_fen: number } | undefined;
+      return {
+        orderId: order_id,
+        invoiceNumber: inv?.number ?? null,
+        invoiceFen: inv?.amount_fen ?? null,
+        invoicedAt: (step.get(order_id) as { at: string | null }).at,
+        paidFen: (paid.get(order_id) as { fen: number }).fen,
+      };
+    });
+  }
+
+  /** Add the kiosk events (of any day) about the certificates and orders central recorded on the day. */
+  private withRecordsOf(
+    kiosk: KioskRecordSeen[],
+    certificates: CentralCertificate[],
+    activations: CentralActivation[],
+  ): KioskRecordSeen[] {
+    const serials = [
+      ...new Set([...certificates.map((c) => c.serial), ...activations.flatMap((a) => a.serials)]),
+    ];
+    // The issuance record names its certificate inside `record`; its order is in the indexed column.
+    const orders = [
+      ...new Set([...certificates.map((c) => c.orderId), ...activations.map((a) => a.orderId)]),
+    ];
+    const known = new Set(kiosk.map((k) => `${k.applianceId}\n${k.eventId}`));
+    const out = [...kiosk];
+    const add = (rows: KioskRecordSeen[]) => {
+      for (const r of rows) {
+        const key = `${r.applianceId}\n${r.eventId}`;
+        if (known.has(key)) continue;
+        known.add(key);
+        out.push(r);
+      }
+    };
+    for (let i = 0; i < serials.length; i += 500) {
+      const chunk = serials.slice(i, i + 500);
+      add(this.eventRows(`json_extract(payload_json, '$.serialNumber') IN (${marks(chunk.length)})`, chunk));
+    }
+    for (let i = 0; i < orders.length; i += 500) {
+      const chunk = orders.slice(i, i + 500);
+      add(this.eventRows(`order_id IN (${marks(chunk.length)})`, chunk));
+    }
+    return out;
+  }
+}
