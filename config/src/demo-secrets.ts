@@ -11,6 +11,9 @@ export const DEMO_SECRETS = {
 /** The user PIN of the demo's key due for renewal (张伟 set it when he collected it; renew asks for it). */
 export const DEMO_RENEWAL_KEY_PIN = '246135';
 
+/** The central operator the demo seeds (ops console at /fleet); a fixed development value, demo only. */
+export const DEMO_OPERATOR = { name: 'ops', password: 'ops-demo-password' } as const;
+
 /** Env values the sim daemon runs with in the tests. */
 export const TEST_SECRETS = {
   CERTKIOSK_SO_PIN_MASTER: 'test master secret for so-pins 0123456789',

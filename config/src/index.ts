@@ -1,5 +1,11 @@
 export { BENCH_RESULTS_FILE, type BenchFigures, median, recordBenchFigures } from './bench-results.js';
-export { DEMO_RENEWAL_KEY_PIN, DEMO_SECRETS, SHIPPED_SECRET_VALUES, TEST_SECRETS } from './demo-secrets.js';
+export {
+  DEMO_OPERATOR,
+  DEMO_RENEWAL_KEY_PIN,
+  DEMO_SECRETS,
+  SHIPPED_SECRET_VALUES,
+  TEST_SECRETS,
+} from './demo-secrets.js';
 export {
   BUSINESS_TYPE_LABELS,
   BUSINESS_TYPES,

@@ -128,7 +128,7 @@ describe('make demo', () => {
     for (const line of [
       `kiosk UI            http://127.0.0.1:${kioskPort}/`,
       `emulator control    http://127.0.0.1:${kioskPort}/sim`,
-      `fleet view          http://127.0.0.1:${centralPort}/fleet   (log in with the admin token "dev")`,
+      `fleet view          http://127.0.0.1:${centralPort}/fleet   (operator "ops", password "ops-demo-password"; or the admin token "dev")`,
       'staff sign-in       S001 PIN 864213  administrator',
       '                      S002 PIN 975310  operator',
     ])
@@ -141,6 +141,14 @@ describe('make demo', () => {
     expect(
       ((await state.json()) as { devices: Array<{ state: string }> }).devices.map((d) => d.state),
     ).toEqual(['online', 'online', 'online', 'online']);
+    // The printed operator logs in to the ops console.
+    const opsLogin = await fetch(`http://127.0.0.1:${centralPort}/admin/login`, {
+      method: 'POST',
+      headers: { connection: 'close', 'content-type': 'application/json' },
+      body: JSON.stringify({ operator: 'ops', password: 'ops-demo-password' }),
+    });
+    expect(opsLogin.status).toBe(200);
+    expect(opsLogin.headers.get('set-cookie')).toContain('certkiosk_admin_session=');
 
     demo.proc.kill('SIGTERM');
     expect(await finished(demo, 15_000), demo.output()).toBe(0);

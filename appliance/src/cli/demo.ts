@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 // certkiosk-demo (`make demo`): the reference central service with an approved demo order, the kiosk daemon
 // in the sim profile with its four emulators, and the URLs a person needs to play the applicant.
 // `--smoke` plays one whole journey through the /sim control routes and the kiosk API, then stops.
-import { DEMO_RENEWAL_KEY_PIN, DEMO_SECRETS } from '@certkiosk/config';
+import { DEMO_OPERATOR, DEMO_RENEWAL_KEY_PIN, DEMO_SECRETS } from '@certkiosk/config';
 import { deriveSoPin, deriveTransportPin } from '@certkiosk/firmware-bridge';
 import { normaliseCertificateSerial } from '@certkiosk/sync';
 import type { JourneyView } from '../api/contract.js';
@@ -473,7 +473,7 @@ function banner(urls: {
     `  kiosk UI            ${urls.kiosk}/`,
     `  applicant's phone   ${urls.phonePage}`,
     `  emulator control    ${urls.kiosk}/sim`,
-    `  fleet view          ${urls.central}/fleet   (log in with the admin token "${DEMO_ADMIN_TOKEN}")`,
+    `  fleet view          ${urls.central}/fleet   (operator "${DEMO_OPERATOR.name}", password "${DEMO_OPERATOR.password}"; or the admin token "${DEMO_ADMIN_TOKEN}")`,
     `  staff sign-in       ${staffLine(DEMO_STAFF.administrator)}   (maintenance screen: hold the`,
     `                      ${staffLine(DEMO_STAFF.operator)}    top-left corner for 3 s)`,
     '  The staff PINs, the central admin token "dev" and the other demo secrets are fixed development',

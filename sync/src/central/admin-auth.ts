@@ -6,11 +6,14 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
+import type { Db } from './store.js';
 
 /** Name of the login session cookie (value: a random session id, never the token). */
 export const ADMIN_SESSION_COOKIE = 'certkiosk_admin_session';
 /** A login session lasts this long (absolute, not sliding); logging out ends it earlier. */
 export const ADMIN_SESSION_TTL_MS = 8 * 3600 * 1000;
+/** The actor recorded for requests made with the admin token (break-glass) rather than an operator's login. */
+export const ADMIN_TOKEN_ACTOR = 'admin-token';
 /** Least admin-token strength when central listens on an address other than loopback. */
 export const MIN_ADMIN_TOKEN_BITS = 128;
 
@@ -85,48 +88,46 @@ export function tokenMatches(given: string, token: string): boolean {
   return timingSafeEqual(digest(given), digest(token));
 }
 
-/** Login sessions in memory (a restart logs everyone out). Keyed by the SHA-256 of the session id. */
+/**
+ * Login sessions, kept in the store (every central process on it honours them; a restart keeps them). Keyed by
+ * the SHA-256 of the session id; each names its actor: the operator who logged in, or ADMIN_TOKEN_ACTOR.
+ */
 export class AdminSessions {
-  private readonly sessions = new Map<string, number>();
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number,
+  ) {}
 
-  constructor(private readonly now: () => number) {}
-
-  /** A new session id; the caller sets it as the cookie value. */
-  create(): { id: string; expiresAt: number } {
-    this.prune();
+  /** A new session id for the actor; the caller sets it as the cookie value. */
+  create(actor: string): { id: string; expiresAt: number } {
+    this.db.prepare('DELETE FROM admin_sessions WHERE expires_at <= ?').run(this.now());
     const id = randomBytes(32).toString('base64url');
     const expiresAt = this.now() + ADMIN_SESSION_TTL_MS;
-    this.sessions.set(digest(id).toString('hex'), expiresAt);
+    this.db
+      .prepare('INSERT INTO admin_sessions (id_hash, actor, expires_at) VALUES (?, ?, ?)')
+      .run(digest(id).toString('hex'), actor, expiresAt);
     return { id, expiresAt };
   }
 
+  /** The actor of a live session, or null. */
+  actor(id: string | undefined): string | null {
+    if (!id) return null;
+    const row = this.db
+      .prepare('SELECT actor, expires_at FROM admin_sessions WHERE id_hash = ?')
+      .get(digest(id).toString('hex')) as { actor: string; expires_at: number } | undefined;
+    if (!row || row.expires_at <= this.now()) return null;
+    return row.actor;
+  }
+
   valid(id: string | undefined): boolean {
-    if (!id) return false;
-    const key = digest(id).toString('hex');
-    const exp = this.sessions.get(key);
-    if (exp === undefined) return false;
-    if (exp <= this.now()) {
-      this.sessions.delete(key);
-      return false;
-    }
-    return true;
+    return this.actor(id) !== null;
   }
 
   end(id: string | undefined): void {
-    if (id) this.sessions.delete(digest(id).toString('hex'));
-  }
-
-  get size(): number {
-    return this.sessions.size;
-  }
-
-  private prune(): void {
-    const now = this.now();
-    for (const [k, exp] of this.sessions) if (exp <= now) this.sessions.delete(k);
+    if (id) this.db.prepare('DELETE FROM admin_sessions WHERE id_hash = ?').run(digest(id).toString('hex'));
   }
 }
 
-/** True when the request is an operator's: a Bearer admin token, or a live login session cookie. */
 export function isAdminRequest(
   req: FastifyRequest,
   auth: { adminToken: string; sessions: AdminSessions },
@@ -134,4 +135,15 @@ export function isAdminRequest(
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ') && tokenMatches(header.slice(7), auth.adminToken)) return true;
   return auth.sessions.valid(req.cookies?.[ADMIN_SESSION_COOKIE]);
+}
+
+/** Who is asking: the logged-in operator, ADMIN_TOKEN_ACTOR for the token, or null (not an operator). */
+export function adminActor(
+  req: FastifyRequest,
+  auth: { adminToken: string; sessions: AdminSessions },
+): string | null {
+  const header = req.headers.authorization;
+  if (header?.startsWith('Bearer ') && tokenMatches(header.slice(7), auth.adminToken))
+    return ADMIN_TOKEN_ACTOR;
+  return auth.sessions.actor(req.cookies?.[ADMIN_SESSION_COOKIE]);
 }

@@ -24,11 +24,14 @@ import { ChangeFeed } from './change-feed.js';
 import type { CentralContext } from './context.js';
 import { CentralError } from './errors.js';
 import { EventInbox } from './events.js';
+import { type FleetAlarmOptions, FleetAlarms, STALE_SWEEP_MS } from './fleet-alarms.js';
 import { DEFAULT_MAX_ID_ATTEMPTS, IdentityAttempts } from './identity-attempts.js';
 import { InvoiceRequests } from './invoice-requests.js';
 import { type CjkFont, findCjkFont } from './invoices/cjk-font.js';
 import { Invoices } from './invoices/invoices.js';
 import { registerInvoiceRoutes } from './invoices/routes.js';
+import { centralMetrics, registerMetrics } from './metrics.js';
+import { Operators, registerOperatorAudit } from './operators.js';
 import { OrderService } from './orders.js';
 import { registerPages } from './pages/routes.js';
 import { registerStatementPages } from './pages/statement-routes.js';
@@ -47,6 +50,9 @@ import { openStore } from './store.js';
 export interface CentralOptions {
   /** Directory for the SQLite store and the CA keys. */
   dataDir: string;
+  /** Condition alarms: an approved appliance without a heartbeat this long is stale (default 120 s), fewer
+   *  blank keys than this is low stock (default 10). */
+  fleetAlarms?: FleetAlarmOptions;
   /** Ed25519 private key (PEM) for pickup codes; default: <dataDir>/pickup-signing.key.pem, created once. */
   pickupKeyPem?: string;
   /**
@@ -157,6 +163,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     caIssuers: `${ctx.publicBaseUrl()}/v1/ca/issuing-ca.cer`,
   }));
   const alarms = new Alarms(db, now);
+  const fleetAlarms = new FleetAlarms(db, now, alarms, opts.fleetAlarms);
   const payments = setupPayments({
     db,
     now,
@@ -195,6 +202,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
       return a === null || (typeof a !== 'string' && isLoopbackHost(a.address));
     },
     alarms,
+    fleetAlarms,
     identityAttempts: new IdentityAttempts(db, now, opts.maxIdAttempts ?? DEFAULT_MAX_ID_ATTEMPTS),
     auditHeads: new AuditHeads(db, now, alarms),
     events: new EventInbox(db, now, orders),
@@ -216,7 +224,8 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     ),
     reconciliations: reconciliation.service,
     adminToken: token,
-    sessions: new AdminSessions(now),
+    sessions: new AdminSessions(db, now),
+    operators: new Operators(db, now),
     publicBaseUrl: () => {
       if (fixedBaseUrl) return fixedBaseUrl;
       const a = app.server.address();
@@ -233,7 +242,19 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.decorate('central', ctx);
-  app.addHook('onClose', async () => db.close());
+  // Stale heartbeats are found on this sweep (and whenever operators look at alarms or metrics).
+  const staleSweep = setInterval(() => {
+    try {
+      fleetAlarms.sweepStale();
+    } catch (err) {
+      app.log.error(err, 'stale-heartbeat sweep failed');
+    }
+  }, STALE_SWEEP_MS);
+  staleSweep.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(staleSweep);
+    db.close();
+  });
 
   // Whoever calls listen (the CLI, a test, the appliance harness): an address beyond loopback needs a strong
   // admin token and no auto-approve, checked before the socket is bound; listen() rejects with the one-line
@@ -313,6 +334,9 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     errorResponseBuilder: (_req, c) =>
       new CentralError('RATE_LIMITED', `Too many requests from this address; retry in ${c.after}.`),
   });
+  // First: its hook counts every route registered after it.
+  registerMetrics(app, centralMetrics({ db, now, fleet: fleetAlarms }), ctx);
+  registerOperatorAudit(app, ctx);
   registerPublicRoutes(app);
   await app.register(registerApplianceRoutes);
   await app.register(registerAdminRoutes, { prefix: '/admin/v1' });

@@ -19,6 +19,7 @@ interface AlarmRow {
   last_seen_at: string;
   occurrences: number;
   acknowledged_at: string | null;
+  cleared_at: string | null;
 }
 
 function toAlarm(r: AlarmRow): Alarm {
@@ -32,8 +33,12 @@ function toAlarm(r: AlarmRow): Alarm {
     lastSeenAt: r.last_seen_at,
     occurrences: r.occurrences,
     ...(r.acknowledged_at ? { acknowledgedAt: r.acknowledged_at } : {}),
+    ...(r.cleared_at ? { clearedAt: r.cleared_at } : {}),
   };
 }
+
+/** An alarm is open until an operator acknowledges it or (a condition alarm) its condition ends. */
+export const OPEN = 'acknowledged_at IS NULL AND cleared_at IS NULL';
 
 /** Central's alarm list (operators: admin API, fleet page). */
 export class Alarms {
@@ -47,7 +52,7 @@ export class Alarms {
     const at = new Date(this.now()).toISOString();
     const open = this.db
       .prepare(
-        'SELECT * FROM alarms WHERE appliance_id = ? AND kind = ? AND acknowledged_at IS NULL ORDER BY id DESC LIMIT 1',
+        `SELECT * FROM alarms WHERE appliance_id = ? AND kind = ? AND ${OPEN} ORDER BY id DESC LIMIT 1`,
       )
       .get(applianceId, kind) as AlarmRow | undefined;
     if (open) {
@@ -81,11 +86,33 @@ export class Alarms {
       where.push('appliance_id = ?');
       args.push(opts.applianceId);
     }
-    if (!opts.includeAcknowledged) where.push('acknowledged_at IS NULL');
+    if (!opts.includeAcknowledged) where.push(OPEN);
     const rows = this.db
       .prepare(`SELECT * FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC`)
       .all(...args) as AlarmRow[];
     return rows.map(toAlarm);
+  }
+
+  /**
+   * A condition alarm while its condition holds: the one not cleared yet counts one more occurrence (staying
+   * acknowledged if it was, so an acknowledged condition does not come back every heartbeat), else a new one.
+   */
+  hold(applianceId: string, kind: AlarmKind, message: string, details: Record<string, unknown>): void {
+    const at = new Date(this.now()).toISOString();
+    const r = this.db
+      .prepare(
+        `UPDATE alarms SET last_seen_at = ?, occurrences = occurrences + 1, message = ?, details_json = ?
+         WHERE appliance_id = ? AND kind = ? AND cleared_at IS NULL`,
+      )
+      .run(at, message, JSON.stringify(details), applianceId, kind);
+    if (r.changes === 0) this.raise(applianceId, kind, message, details);
+  }
+
+  /** The condition behind a condition alarm ended: cleared (kept in the list of all alarms). */
+  clear(applianceId: string, kind: AlarmKind): void {
+    this.db
+      .prepare('UPDATE alarms SET cleared_at = ? WHERE appliance_id = ? AND kind = ? AND cleared_at IS NULL')
+      .run(new Date(this.now()).toISOString(), applianceId, kind);
   }
 
   /**

@@ -9,9 +9,11 @@ import type { Alarms, AuditHeads } from './audit-heads.js';
 import type { CertificateIssuer } from './ca/issuer.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { EventInbox } from './events.js';
+import type { FleetAlarms } from './fleet-alarms.js';
 import type { IdentityAttempts } from './identity-attempts.js';
 import type { InvoiceRequests } from './invoice-requests.js';
 import type { Invoices } from './invoices/invoices.js';
+import type { Operators } from './operators.js';
 import type { OrderService } from './orders.js';
 import type { PaymentService } from './payments/payments.js';
 import type { PersonIndex } from './person-index.js';
@@ -41,6 +43,10 @@ export interface CentralContext {
   autoApproveAppliances(): boolean;
   auditHeads: AuditHeads;
   alarms: Alarms;
+  /** Stale heartbeats and what heartbeats say is wrong, as alarms. */
+  fleetAlarms: FleetAlarms;
+  /** Operators' accounts and their audit. */
+  operators: Operators;
   identityAttempts: IdentityAttempts;
   events: EventInbox;
   statements: StatementImporter;

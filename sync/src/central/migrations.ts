@@ -417,4 +417,42 @@ CREATE TABLE statement_queue (
 CREATE INDEX statement_queue_open ON statement_queue (resolution, id);
 `,
   },
+  {
+    // Condition alarms (fleet-alarms.ts: stale heartbeat, device error, paper out, low stock, in doubt, parked
+    // events) end by themselves when a heartbeat no longer shows the condition: cleared, not acknowledged.
+    id: '012-alarm-cleared',
+    sql: `
+ALTER TABLE alarms ADD COLUMN cleared_at TEXT;
+`,
+  },
+  {
+    // Operators' own accounts (operators.ts: scrypt password hashes, lock after wrong passwords), their login
+    // sessions (kept here, not in one process's memory: every central process on the store honours them; keyed by
+    // the SHA-256 of the cookie's random id) and the operator audit (who acknowledged which alarm …).
+    id: '013-operators',
+    sql: `
+CREATE TABLE operators (
+  name TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  disabled_at TEXT,
+  failures INTEGER NOT NULL DEFAULT 0,
+  locked_until TEXT
+);
+CREATE TABLE admin_sessions (
+  id_hash TEXT PRIMARY KEY,
+  actor TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX admin_sessions_actor ON admin_sessions (actor);
+CREATE TABLE operator_audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  details_json TEXT NOT NULL
+);
+`,
+  },
 ];

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { DEMO_OPERATOR } from '@certkiosk/config';
 import {
   adminTokenProblem,
   autoApproveProblem,
@@ -12,6 +13,8 @@ import {
 } from '../central/admin-auth.js';
 import { buildCentral } from '../central/app.js';
 import { ApplianceRegistry, ENROLMENT_CODE_VALIDITY_DAYS } from '../central/appliances.js';
+import { DEFAULT_LOW_STOCK_BLANK_KEYS, DEFAULT_STALE_HEARTBEAT_SECONDS } from '../central/fleet-alarms.js';
+import { Operators } from '../central/operators.js';
 import { NOTIFY_PATH, WECHATPAY_SIM_PREFIX, type WechatPayOptions } from '../central/payments/index.js';
 import { loadOrCreateSimulatorKeys, SIM_KEY_DIR } from '../central/payments/sim-keys.js';
 import { WECHATPAY_BASE_URL } from '../central/payments/wechatpay-api.js';
@@ -38,9 +41,15 @@ const USAGE = `usage: certkiosk-central --port P --data DIR [--host 127.0.0.1] [
                              DIR/demo-tokens) and print the phone-page URL and the after-sales facts
   --hall H                   hall of the demo orders (default SZ-FUTIAN)
   --auto-approve-appliances  demo only, loopback --host only: approve appliances as they enrol, no enrolment code
+  --add-operator NAME        add an operator of the ops console (or set a new password for one) in DIR's store
+                             and exit; the password (at least 12 characters) is read from env
+                             CERTKIOSK_OPERATOR_PASSWORD or the first line of stdin, never from the command line
   --register-appliance ID:HALL  register appliance ID for HALL in DIR's store, print its one-time enrolment
                              code (single use; only its hash is kept) and exit; central may be running
   --code-days N              days the enrolment code stays valid (default ${ENROLMENT_CODE_VALIDITY_DAYS}, at most 30)
+  --stale-heartbeat-seconds N  an approved appliance silent this long raises a heartbeat-stale alarm
+                             (default ${DEFAULT_STALE_HEARTBEAT_SECONDS})
+  --low-stock-blank-keys N   fewer blank keys than this in a kiosk raises a low-stock alarm (default ${DEFAULT_LOW_STOCK_BLANK_KEYS})
   Kiosk payments by WeChat Pay (API v3). Without these, a WeChat Pay simulator is mounted at ${WECHATPAY_SIM_PREFIX}
   (demo only; keys made once in DIR/${SIM_KEY_DIR}). With any, all but the last two are required:
   --wechatpay-mchid ID                 merchant id (商户号)
@@ -76,6 +85,21 @@ function refuse(msg: string): never {
   process.exit(1);
 }
 
+/** `--flag N` as `{ [key]: N }` (a whole number, at least `min`), `{}` when not given; a usage error otherwise. */
+function wholeNumberFlag<K extends string>(
+  values: Record<string, string | boolean | undefined>,
+  flag: string,
+  key: K,
+  min: number,
+): Partial<Record<K, number>> {
+  const v = values[flag];
+  if (v === undefined) return {};
+  const n = Number(v);
+  if (typeof v !== 'string' || !/^[0-9]+$/.test(v) || n < min)
+    fail(`--${flag} must be a whole number, at least ${min}.`);
+  return { [key]: n } as Partial<Record<K, number>>;
+}
+
 const WILDCARDS = new Set(['0.0.0.0', '::', '[::]', '']);
 
 /** DIR/admin-token: a random 256-bit token, created once (0600) and reused. */
@@ -106,7 +130,10 @@ async function main(): Promise<void> {
         hall: { type: 'string', default: 'SZ-FUTIAN' },
         'auto-approve-appliances': { type: 'boolean', default: false },
         'register-appliance': { type: 'string' },
+        'add-operator': { type: 'string' },
         'code-days': { type: 'string' },
+        'stale-heartbeat-seconds': { type: 'string' },
+        'low-stock-blank-keys': { type: 'string' },
         ...Object.fromEntries(
           [...WECHATPAY_REQUIRED, ...WECHATPAY_OPTIONAL].map((f) => [f, { type: 'string' as const }]),
         ),
@@ -119,6 +146,11 @@ async function main(): Promise<void> {
   }
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (values['add-operator'] !== undefined) {
+    if (!values.data) fail('--data DIR is required.');
+    addOperator(String(values.data), String(values['add-operator']));
     return;
   }
   if (values['register-appliance'] !== undefined) {
@@ -152,6 +184,10 @@ async function main(): Promise<void> {
     if (!Number.isInteger(n) || n < 0) fail('--public-rate-limit must be a whole number (0 = off).');
     rateLimit = n === 0 ? false : { max: n, timeWindowMs: 60_000 };
   }
+  const fleetAlarms = {
+    ...wholeNumberFlag(values, 'stale-heartbeat-seconds', 'staleHeartbeatSeconds', 1),
+    ...wholeNumberFlag(values, 'low-stock-blank-keys', 'lowStockBlankKeys', 0),
+  };
   let pickupKeyPem: string | undefined;
   if (values['pickup-key']) {
     try {
@@ -206,6 +242,7 @@ async function main(): Promise<void> {
     ...(publicUrl ? { publicBaseUrl: publicUrl } : {}),
     ...(rateLimit !== undefined ? { publicRateLimit: rateLimit } : {}),
     autoApproveAppliances: values['auto-approve-appliances'] === true,
+    fleetAlarms,
     ...(wechatpay ? { payments: { wechatpay } } : {}),
     logger: values.log ? { level: 'info' } : false,
   });
@@ -240,6 +277,11 @@ async function main(): Promise<void> {
   }
   out.push(`  pickup-code public key:\n${ctx.pickup.publicKeyPem.trimEnd()}`);
   if (values['seed-demo']) {
+    if (!ctx.operators.names().includes(DEMO_OPERATOR.name))
+      ctx.operators.setPassword(DEMO_OPERATOR.name, DEMO_OPERATOR.password);
+    out.push(
+      `  demo operator: ${DEMO_OPERATOR.name} / ${DEMO_OPERATOR.password} (log in at ${address}/fleet)`,
+    );
     const seeded = await seedDemo(ctx, String(values.hall), { tokenDir: join(dataDir, 'demo-tokens') });
     out.push(seeded.created ? '  demo orders created:' : '  demo orders (already in the store):');
     for (const o of seeded.orders)
@@ -300,6 +342,23 @@ function wechatpayOptions(
 }
 
 /** --register-appliance ID:HALL: register in the store (the running central sees it at once) and print the code. */
+/** The operator's password from CERTKIOSK_OPERATOR_PASSWORD or stdin's first line; stored as a scrypt hash. */
+function addOperator(dataDir: string, name: string): void {
+  const fromEnv = process.env.CERTKIOSK_OPERATOR_PASSWORD;
+  const password = (fromEnv ?? readFileSync(0, 'utf8').split('\n')[0] ?? '').replace(/\r$/, '');
+  const db = openStore(dataDir);
+  try {
+    new Operators(db, Date.now).setPassword(name, password);
+    process.stdout.write(
+      `operator ${name} can log in at /fleet (central keeps only a scrypt hash of the password)\n`,
+    );
+  } catch (err) {
+    refuse((err as Error).message);
+  } finally {
+    db.close();
+  }
+}
+
 function registerAppliance(dataDir: string, spec: string, daysArg: string | undefined): void {
   const m = /^([A-Za-z0-9._-]{1,64}):([A-Za-z0-9._-]{1,64})$/.exec(spec);
   if (!m) fail('--register-appliance takes ID:HALL (letters, digits, . _ -), e.g. KIOSK-FT-001:SZ-FUTIAN.');

@@ -515,11 +515,23 @@ export type ApproveApplianceRequest = Static<typeof ApproveApplianceRequestSchem
  *  applicant's call for staff not yet acknowledged at the kiosk). */
 export const APPLIANCE_ALARM_KINDS = ['staff-lockout', 'staff-no-administrator', 'staff-call'] as const;
 export type ApplianceAlarmKind = (typeof APPLIANCE_ALARM_KINDS)[number];
+/** Alarms central raises from what heartbeats say (or stop saying): open while the condition holds, cleared by
+ *  the first heartbeat without it (fleet-alarms.ts). */
+export const CONDITION_ALARM_KINDS = [
+  'heartbeat-stale',
+  'device-error',
+  'paper-out',
+  'low-stock',
+  'in-doubt',
+  'parked-events',
+] as const;
+export type ConditionAlarmKind = (typeof CONDITION_ALARM_KINDS)[number];
 export const ALARM_KINDS = [
   'audit-truncated',
   'audit-forked',
   'audit-bad-signature',
   ...APPLIANCE_ALARM_KINDS,
+  ...CONDITION_ALARM_KINDS,
 ] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 export const AlarmSchema = Type.Object({
@@ -533,6 +545,8 @@ export const AlarmSchema = Type.Object({
   /** How many times it was seen while open. */
   occurrences: Type.Integer(),
   acknowledgedAt: Type.Optional(IsoTime),
+  /** A condition alarm whose condition ended (a heartbeat without it) before anyone acknowledged it. */
+  clearedAt: Type.Optional(IsoTime),
 });
 export type Alarm = Static<typeof AlarmSchema>;
 export const AlarmListResponseSchema = Type.Object({ alarms: Type.Array(AlarmSchema) });

@@ -1,15 +1,31 @@
-// Operator login for browsers: POST /admin/login takes the admin token (form field or JSON `token`) and sets an
-// HttpOnly, SameSite=Strict session cookie holding a random session id; POST /admin/logout ends the session.
+// Operator login for browsers: POST /admin/login takes an operator's name and password (operators.ts), or the
+// admin token (break-glass), as form fields or JSON, and sets an HttpOnly, SameSite=Strict session cookie holding
+// a random session id; POST /admin/logout ends the session. Every login and failed login is in the operator audit.
 // GET /admin/login shows the form. Login is rate-limited like the other unauthenticated endpoints.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorResponses } from '../../contract/schemas.js';
-import { ADMIN_SESSION_COOKIE, ADMIN_SESSION_TTL_MS, tokenMatches } from '../admin-auth.js';
+import {
+  ADMIN_SESSION_COOKIE,
+  ADMIN_SESSION_TTL_MS,
+  ADMIN_TOKEN_ACTOR,
+  tokenMatches,
+} from '../admin-auth.js';
 import { CentralError } from '../errors.js';
 import { renderLoginPage } from '../pages/login-page.js';
 
 const FORM = 'application/x-www-form-urlencoded';
-const LoginBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 1024 }) });
+const LoginBody = Type.Union([
+  Type.Object({ token: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false }),
+  Type.Object(
+    {
+      operator: Type.String({ minLength: 1, maxLength: 64 }),
+      password: Type.String({ minLength: 1, maxLength: 1024 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+type LoginBodyT = { token: string } | { operator: string; password: string };
 
 const fromForm = (req: FastifyRequest) => (req.headers['content-type'] ?? '').startsWith(FORM);
 
@@ -32,12 +48,12 @@ export async function registerAdminLogin(app: FastifyInstance): Promise<void> {
     async (_req, reply) => html(reply, 200, renderLoginPage()),
   );
 
-  app.post<{ Body: { token: string } }>(
+  app.post<{ Body: LoginBodyT }>(
     '/admin/login',
     {
       schema: {
         summary:
-          'Log in with the admin token (form field or JSON `token`): sets the HttpOnly, SameSite=Strict session cookie',
+          'Log in as an operator (`operator` and `password`; OPERATOR_LOGIN_FAILED, OPERATOR_LOCKED after 5 wrong) or with the admin token (`token`), as form fields or JSON: sets the HttpOnly, SameSite=Strict session cookie',
         tags: ['admin'],
         consumes: ['application/json', FORM],
         body: LoginBody,
@@ -50,11 +66,26 @@ export async function registerAdminLogin(app: FastifyInstance): Promise<void> {
       config: { rateLimit },
     },
     async (req, reply) => {
-      if (!tokenMatches(req.body.token, ctx.adminToken)) {
-        if (fromForm(req)) return html(reply, 401, renderLoginPage({ error: 'Wrong admin token.' }));
-        throw new CentralError('ADMIN_UNAUTHORISED', 'Wrong admin token.');
+      let actor: string;
+      if ('token' in req.body) {
+        if (!tokenMatches(req.body.token, ctx.adminToken)) {
+          ctx.operators.audit(ADMIN_TOKEN_ACTOR, 'login.failed', ADMIN_TOKEN_ACTOR, {});
+          if (fromForm(req)) return html(reply, 401, renderLoginPage({ error: 'Wrong admin token.' }));
+          throw new CentralError('ADMIN_UNAUTHORISED', 'Wrong admin token.');
+        }
+        ctx.operators.audit(ADMIN_TOKEN_ACTOR, 'login', ADMIN_TOKEN_ACTOR, {});
+        actor = ADMIN_TOKEN_ACTOR;
+      } else {
+        try {
+          ctx.operators.login(req.body.operator, req.body.password);
+        } catch (err) {
+          if (fromForm(req) && err instanceof CentralError)
+            return html(reply, err.statusCode, renderLoginPage({ error: err.message }));
+          throw err;
+        }
+        actor = req.body.operator;
       }
-      const session = ctx.sessions.create();
+      const session = ctx.sessions.create(actor);
       reply.setCookie(ADMIN_SESSION_COOKIE, session.id, {
         path: '/',
         httpOnly: true,

@@ -395,7 +395,7 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         summary:
-          'Alarms (audit log truncated, forked, badly signed), newest first; open ones unless all=true',
+          'Alarms (audit log truncated, forked, badly signed; reported by the appliance; conditions from heartbeats: stale, device error, paper out, low stock, in doubt, parked events), newest first; open ones (neither acknowledged nor cleared) unless all=true',
         tags: ['admin'],
         security: ADMIN,
         querystring: Type.Object({
@@ -405,10 +405,53 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: AlarmListResponseSchema, ...errorResponses(400, 401) },
       },
     },
+    async (req) => {
+      ctx.fleetAlarms.sweepStale();
+      return {
+        alarms: ctx.alarms.list({
+          ...(req.query.applianceId ? { applianceId: req.query.applianceId } : {}),
+          includeAcknowledged: req.query.all === true,
+        }),
+      };
+    },
+  );
+
+  app.get<{ Querystring: { actor?: string; action?: string } }>(
+    '/operator-audit',
+    {
+      schema: {
+        summary:
+          'The operator audit, newest first (at most 200): logins and failed logins, and every operator request that changed something (alarm acknowledged, appliance approved …) by its route, with who made it (an operator, or admin-token)',
+        tags: ['admin'],
+        security: ADMIN,
+        querystring: Type.Object(
+          {
+            actor: Type.Optional(Type.String({ maxLength: 64 })),
+            action: Type.Optional(Type.String({ maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            entries: Type.Array(
+              Type.Object({
+                id: Type.Integer(),
+                at: Type.String({ format: 'date-time' }),
+                actor: Type.String(),
+                action: Type.String(),
+                subject: Type.String(),
+                details: Type.Record(Type.String(), Type.Unknown()),
+              }),
+            ),
+          }),
+          ...errorResponses(400, 401),
+        },
+      },
+    },
     async (req) => ({
-      alarms: ctx.alarms.list({
-        ...(req.query.applianceId ? { applianceId: req.query.applianceId } : {}),
-        includeAcknowledged: req.query.all === true,
+      entries: ctx.operators.auditLog({
+        ...(req.query.actor ? { actor: req.query.actor } : {}),
+        ...(req.query.action ? { action: req.query.action } : {}),
       }),
     }),
   );
