@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 import { DEBIAN_CHROMIUM } from './e2e/chromium.ts';
-import { CENTRAL_PORT, KIOSK_PORT, KIOSK_URL } from './e2e-real/ports.ts';
+import { CENTRAL_PORT, KIOSK_PORT, KIOSK_URL, PAYMENT_SECONDS } from './e2e-real/ports.ts';
 
 // The same specs' habits as playwright.config.ts, but against the REAL appliance: `certkiosk-demo` starts the
 // reference central and the kiosk daemon in the sim profile (emulated devices over PTYs and SoftHSM2) and
@@ -30,7 +30,7 @@ export default defineConfig({
   },
   webServer: {
     // Its stdout (the daemons' progress lines) goes to a log beside the reports; errors still show here.
-    command: `mkdir -p ../test-results && exec node ../appliance/dist/cli/demo.js --reset --dir ${DEMO_DIR} --central-port ${CENTRAL_PORT} --kiosk-port ${KIOSK_PORT} > ${DEMO_LOG}`,
+    command: `mkdir -p ../test-results && exec node ../appliance/dist/cli/demo.js --reset --dir ${DEMO_DIR} --central-port ${CENTRAL_PORT} --kiosk-port ${KIOSK_PORT} --payment-seconds ${PAYMENT_SECONDS} > ${DEMO_LOG}`,
     url: `${KIOSK_URL}/api/state`,
     reuseExistingServer: false,
     timeout: 90_000,

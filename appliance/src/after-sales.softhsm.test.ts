@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceView } from './api/service-contract.js';
 import {
   BATU,
+  clearServiceKiosk,
   courierOrder,
   type HeldCertifiedKey,
   lockHeldKeyPin,
@@ -54,13 +55,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterEach(async () => {
-  k.proxy?.set([]);
   centralOffsetMs = 0;
-  const open = await s.service();
-  if (open?.status === 'active') await k.daemon.services.wipe('staff');
-  else await s.leave();
-  k.daemon.sim.pullKeys();
-  await k.daemon.sim.placeCard(null);
+  await clearServiceKiosk(k, s);
 });
 
 afterAll(async () => k?.stop());

@@ -19,6 +19,10 @@ import { JourneyAutopilot } from './journey/autopilot.js';
 import { type EngineOptions, PickupEngine } from './journey/engine.js';
 import { OneAtATime } from './journey/one-at-a-time.js';
 import type { FaultPoint } from './journey/pickup-table.js';
+import { DailyReconciliation } from './reconciliation/daily-run.js';
+import { ReconciliationDesk } from './reconciliation/desk.js';
+import { kioskRecordsOfDay } from './reconciliation/kiosk-records.js';
+import { RecordLedger, recordingEvents } from './reconciliation/record-ledger.js';
 import { ServiceEngine, type ServiceEngineOptions } from './services/engine.js';
 import type { ServiceFaultPoint } from './services/service-table.js';
 import {
@@ -210,15 +214,43 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     onError: (part, err) => log(`sync ${part}: ${(err as Error).message}`),
   });
 
+  // Every event the engines hand to the outbox is noted in the kiosk's record ledger (reconciliation reads it after
+  // the outbox pruned what central acknowledged).
+  const ledger = await RecordLedger.open(join(config.store.dir, 'reconciliation'));
+  await ledger.prune(Date.now());
+  const events = recordingEvents(agent, ledger);
+  const reconciliation = new ReconciliationDesk({
+    central: client,
+    records: (day) => kioskRecordsOfDay(day, { ledger, outbox: agent.outbox }),
+  });
+  const dailyReconciliation = new DailyReconciliation({
+    run: async (day) => {
+      await reconciliation.run(day);
+      await ledger.prune(Date.now());
+    },
+    onRun: (day, outcome) =>
+      log(
+        outcome.ok
+          ? `reconciliation: the records of ${day} were sent to central`
+          : `reconciliation of ${day}: ${(outcome.error as Error).message}; trying again later`,
+      ),
+  });
+
   // One device adapter for the engines and the autopilot; one writer of the store at a time.
   const devices = kioskDevices(manager, config.devices.token);
   const one = new OneAtATime();
   const audited = async (actor: 'applicant' | 'system', action: string, details: Record<string, unknown>) => {
     await audit.append(actor, action, details);
   };
+  // What the receipt and the invoice slip print of the kiosk's configuration.
+  const receiptOptions = {
+    ...(config.kiosk.hallName ? { hallName: config.kiosk.hallName } : {}),
+    timeZone: config.kiosk.timeZone,
+    serviceHotline: config.kiosk.serviceHotline,
+  };
   // One journey at a time: the pickup and the services each refuse to start beside the other.
   let services: ServiceEngine | undefined;
-  const engine = new PickupEngine(store, client, agent, devices, applianceKey, {
+  const engine = new PickupEngine(store, client, events, devices, applianceKey, {
     exclusive: one,
     serviceOpen: () => !!services?.open(),
     serviceKeyLeftBehind: () => !!services?.keyLeftBehind(),
@@ -232,18 +264,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     idHashKey: secrets.idHashKey,
     allowedTokenModels: config.devices.token.allowedModels,
     maxIdAttempts: config.kiosk.maxIdAttempts,
-    receipt: {
-      ...(config.kiosk.hallName ? { hallName: config.kiosk.hallName } : {}),
-      timeZone: config.kiosk.timeZone,
-      serviceHotline: config.kiosk.serviceHotline,
-    },
+    receipt: receiptOptions,
     ...(opts.fault ? { fault: opts.fault } : {}),
     ...(opts.centralRetry ? { centralRetry: opts.centralRetry } : {}),
     ...(opts.centralWaitLimitMs ? { centralWaitLimitMs: opts.centralWaitLimitMs } : {}),
     ...(opts.afterStep ? { afterStep: opts.afterStep } : {}),
     audit: audited,
   });
-  services = new ServiceEngine(store, client, agent, devices, {
+  services = new ServiceEngine(store, client, events, devices, {
     applianceId: config.appliance.id,
     applianceKey,
     pinPolicy: config.pinPolicy,
@@ -307,6 +335,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   manager.on('scan', (code) => void autopilot.onScan(code));
   autopilot.start();
   agent.start();
+  dailyReconciliation.start();
 
   const settings: KioskSettings = {
     applianceId: config.appliance.id,
@@ -324,7 +353,17 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const app = await buildApplianceApi({
     engine,
     services: serviceEngine,
-    invoices: new InvoiceDesk(client),
+    // Invoice slips print through the receipt printer; one it cannot print waits in the reprint queue.
+    invoices: new InvoiceDesk(client, {
+      kiosk: { kioskId: config.appliance.id, hall: config.appliance.hall, ...receiptOptions },
+      print: (slip) => devices.printReceipt(slip),
+      queue: (item) =>
+        one.run(async () => {
+          store.data.reprints.push(item);
+          await store.write();
+        }),
+    }),
+    reconciliation,
     devices: manager,
     settings,
     ...(opts.uiDir ? { uiDir: opts.uiDir } : {}),
@@ -405,9 +444,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     async stop() {
       clearTimeout(enrolTimer);
       autopilot.stop();
+      await dailyReconciliation.stop();
       await app.close();
       await staffStore.close();
       await agent.close();
+      await ledger.close();
       await manager.stop();
       await audit.close();
       await store.close();

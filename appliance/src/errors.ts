@@ -226,6 +226,24 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
     false,
     'The certificate on this USB key has expired: it can no longer be renewed; apply for a new one.',
   ],
+  PAYMENT_EXPIRED: [
+    410,
+    'retry',
+    true,
+    'The payment QR code expired before it was paid (nothing was taken); show a new one, or leave.',
+  ],
+  PAYMENT_NOT_AVAILABLE: [
+    409,
+    'call-staff',
+    false,
+    'This order cannot be paid at the kiosk now (it is no longer awaiting payment).',
+  ],
+  PAYMENT_PROVIDER_FAILED: [
+    502,
+    'retry',
+    true,
+    'WeChat Pay could not be reached or refused the payment; try again in a moment.',
+  ],
   CURRENT_PIN_WRONG: [
     403,
     'retry',
@@ -292,6 +310,14 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
     false,
     'An invoice cannot be requested for this order now (it was invoiced already, or is not collected yet).',
   ],
+  RECONCILIATION_DAY_INVALID: [
+    400,
+    'retry',
+    true,
+    'Choose a day written YYYY-MM-DD that has begun in Beijing; nothing was sent.',
+  ],
+  RECONCILIATION_NOT_FOUND: [404, 'none', false, 'No reconciliation of this day was run yet; run it now.'],
+  INVOICE_ORDER_UNKNOWN: [404, 'none', false, 'This order is not one shown on the result screen.'],
 };
 
 export class ApplianceError extends Error {

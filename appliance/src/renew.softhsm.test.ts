@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceView } from './api/service-contract.js';
 import {
+  clearServiceKiosk,
   type HeldCertifiedKey,
   lockHeldKeyPin,
   makeCourieredKey,
@@ -12,8 +13,7 @@ import {
   WANG_SHUFEN,
 } from './testing/after-sales.js';
 import { centralEventCount, expectStoreHoldsNone, readCentralDb } from './testing/central-rows.js';
-import { waitFor } from './testing/kiosk-harness.js';
-import { type SimKiosk, startSimKiosk } from './testing/sim-kiosk.js';
+import { type SimKiosk, startEnrolledSimKiosk } from './testing/sim-kiosk.js';
 
 const PIN = '730164';
 const DAY = 86_400_000;
@@ -25,27 +25,13 @@ const simDir = () => join(k.dir, 'sim');
 const trayDir = () => join(simDir(), 'key-tray');
 
 beforeAll(async () => {
-  let enrolled = false;
-  k = await startSimKiosk('renew', {
-    faultProxy: true,
-    centralNow: () => Date.now() + centralOffsetMs,
-    log: (l) => {
-      if (l.includes('enrolled with central')) enrolled = true;
-      if (process.env['CK_DEBUG']) console.log(l);
-    },
-  });
+  k = await startEnrolledSimKiosk('renew', () => Date.now() + centralOffsetMs);
   s = serviceClient(k.daemon.url);
-  await waitFor(() => enrolled, 20_000, 'the kiosk enrolled with central');
 }, 60_000);
 
 afterEach(async () => {
-  k.proxy?.set([]);
   centralOffsetMs = 0;
-  const open = await s.service();
-  if (open?.status === 'active') await k.daemon.services.wipe('staff');
-  else await s.leave();
-  k.daemon.sim.pullKeys();
-  await k.daemon.sim.placeCard(null);
+  await clearServiceKiosk(k, s);
 });
 
 afterAll(async () => k?.stop());

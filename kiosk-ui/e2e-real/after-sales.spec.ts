@@ -1,10 +1,12 @@
 // After-sales on the real appliance and central, in Chinese at 1080×1920: central's couriered key (put on a
-// SoftHSM token by `make demo`) activated with its code; 张伟's key due for renewal renewed with its paid
-// renewal order (a new key pair beside the old, the old one removed and revoked), then unlocked after its PIN
+// SoftHSM token by `make demo`) activated with its code; 张伟's key due for renewal renewed, its order paid at the
+// kiosk (the WeChat Pay QR code, paid with the phone page's demo button; a new key pair beside the old, the old
+// one removed and revoked), then unlocked after its PIN
 // was locked; and the home screen in English and in easy mode. The tests share the demo's keys: they run in
 // this order.
 
 import { HOME_SERVICES } from '../../appliance/src/api/service-contract.ts';
+import { readQr } from '../../appliance/src/testing/read-qr.ts';
 import { DEMO_RENEWAL_KEY_PIN } from '../../config/src/demo-secrets.ts';
 import { screen, shot, typeOnKeypad } from '../e2e/kiosk.ts';
 import en from '../src/locales/en.json' with { type: 'json' };
@@ -52,9 +54,11 @@ test('a couriered key is activated with its code: a wrong code counts down, the 
   await screen(page, 'attract');
 });
 
-test('张伟’s key is renewed: his card, a wrong then the right current PIN; the new certificate alone on the key, the old revoked', async ({
+test('张伟’s key is renewed: his card, the QR code paid on the phone page, a wrong then the right current PIN; the new certificate alone on the key, the old revoked', async ({
   page,
   sim,
+  central,
+  context,
 }) => {
   await page.goto('/');
   await screen(page, 'attract');
@@ -62,12 +66,34 @@ test('张伟’s key is renewed: his card, a wrong then the right current PIN; t
   await page.getByTestId('tile-renew').click();
   await screen(page, 'service-token');
   await sim.heldKey('renewal');
-  // Central found the renewal paid online for the certificate on this key.
+  // Central found the renewal order of the certificate on this key, to be paid here.
   await screen(page, 'service-id-card');
   await expect(page.getByTestId('renewal-order')).toContainText(zh['service.renew.rule.revoke-previous']);
   await sim.idCard(HOLDER_CARD);
-  await screen(page, 'service-current-pin');
+
+  // The WeChat Pay QR code (central's code_url), the amount, the countdown; no PIN before paying.
+  await screen(page, 'service-payment');
   await sim.idCard(null);
+  const orderId = await central.openPaymentOrder();
+  const order = await central.order(orderId);
+  expect(order).toMatchObject({ businessType: 'renewal', status: 'awaiting-payment' });
+  await expect(page.getByTestId('payment-amount')).toContainText(`¥${(order.priceFen / 100).toFixed(2)}`);
+  await expect(page.getByTestId('payment-countdown')).toBeVisible();
+  const qr = page.getByTestId('payment-qr');
+  const codeUrl = await qr.getAttribute('data-code-url');
+  expect(codeUrl).toMatch(/^weixin:\/\/wxpay\/bizpayurl\?pr=/);
+  expect(await readQr(await qr.screenshot())).toBe(codeUrl);
+  await shot(page, 'real/renew-payment');
+
+  // The phone: the order's page, its demo pay button (the WeChat Pay simulator's payer).
+  const phone = await context.newPage();
+  await phone.goto(await central.phonePageUrl(orderId));
+  await phone.getByRole('button', { name: '模拟微信支付 (演示) / Pay (demo)' }).click();
+  await expect(phone.locator('[data-status]')).toHaveAttribute('data-status', 'paid');
+  await expect(phone.getByRole('button', { name: '模拟微信支付 (演示) / Pay (demo)' })).toHaveCount(0);
+  await phone.close();
+  await screen(page, 'service-current-pin');
+  expect(await central.payments(orderId)).toEqual([expect.objectContaining({ state: 'paid' })]);
   await shot(page, 'real/renew-current-pin');
 
   // A wrong PIN is the key's own answer (a real C_Login), and it is said.

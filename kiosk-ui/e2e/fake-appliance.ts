@@ -51,6 +51,11 @@ import { SERVICE_KINDS, SERVICE_STEPS } from '../../appliance/src/api/service-co
 import { APPLIANCE_ERRORS } from '../../appliance/src/errors.ts';
 import { checkPin } from '../../config/src/pin-policy.ts';
 import { INVOICE_TITLE_MAX_LENGTH, isInvoiceEmail } from '../../sync/src/contract/invoice-fields.ts';
+import {
+  beijingDay,
+  previousDay,
+  reconciliationDayProblem,
+} from '../../sync/src/contract/reconciliation-day.ts';
 import { normaliseUscc, type UsccProblemKind, usccProblem } from '../../sync/src/contract/uscc.ts';
 
 const { values: args } = parseArgs({
@@ -266,7 +271,19 @@ interface World {
   renewed: Set<HeldKey>;
   /** /__test/key: the certificate on the next keys read (days left, revoked), how long a service's PIN step
    *  takes, and the profile's rule for the old certificate of a renewal. */
-  keyKnobs: { daysLeft?: number; revoked?: boolean; pinMs?: number; renewalRule?: RenewalView['rule'] };
+  keyKnobs: {
+    daysLeft?: number;
+    revoked?: boolean;
+    pinMs?: number;
+    renewalRule?: RenewalView['rule'];
+    /** The renewal order awaits payment at the kiosk (this amount, in fen); its QR code lasts `payMs`. */
+    payFen?: number;
+    payMs?: number;
+  };
+  /** /__test/pay: the phone paid the QR code shown (WeChat Pay, as central would learn it). */
+  paidAt: string | null;
+  /** QR codes shown in this world (each new attempt its own code). */
+  paymentAttempts: number;
   devices: Record<DeviceKind, DeviceStatusView>;
   tokenPresent: boolean;
   /** The card fixture lying on the reader, if any (read as soon as the journey asks for it). */
@@ -308,6 +325,10 @@ interface World {
   /** What the fake's central was asked to record (invoice requests that passed the kiosk's checks), in order. */
   centralInvoiceCalls: Array<{ orderId: string; body: FakeInvoiceBody }>;
   timers: Set<ReturnType<typeof setTimeout>>;
+  /** The invoices of service results' orders at the fake's central, by `<service id>:<position>`. */
+  serviceInvoices: Record<string, InvoiceView>;
+  /** Invoice slips the kiosk printed (or queued for reprint), in order: for which order, and what it said. */
+  slips: Array<{ orderId: string; state: 'printed' | 'queued-for-reprint'; invoice: InvoiceView }>;
 }
 
 type StaffRole = 'operator' | 'administrator';
@@ -352,6 +373,8 @@ function freshWorld(
     unlocksLeft: new Map(),
     keyPinFailures: new Map(),
     renewed: new Set(),
+    paidAt: null,
+    paymentAttempts: 0,
     keyKnobs: {},
     devices: {
       token: device('token', 'online', 'token-absent'),
@@ -391,6 +414,8 @@ function freshWorld(
     invoice: { state: 'none' },
     centralInvoiceCalls: [],
     timers: new Set(),
+    serviceInvoices: {},
+    slips: [],
   };
 }
 
@@ -1048,6 +1073,9 @@ function serviceKeyInserted(): void {
             rule: world.keyKnobs.renewalRule ?? 'revoke-previous',
             ...(world.keyPinFailures.get(key) ? { pinTriesLow: true } : {}),
           },
+          ...(world.keyKnobs.payFen && !world.paidAt
+            ? { payment: { state: 'due' as const, amountFen: world.keyKnobs.payFen } }
+            : {}),
         });
         serviceCard();
         return;
@@ -1090,12 +1118,14 @@ function serviceCard(): void {
         });
         return;
       }
+      const due = cur.view.payment && cur.view.payment.state !== 'paid';
       serviceUpdate({
         step: 'identity-verified',
-        need: 'current-pin',
+        need: due ? 'payment' : 'current-pin',
         identity: { state: 'matched', ...masks },
         error: undefined,
       });
+      if (due) showPaymentCode();
       return;
     }
     // Unlock: central checks the card against the certificate's holder (a mismatch uses one of today's unlocks).
@@ -1151,6 +1181,22 @@ function demoOrders(): LookupOrderView[] {
       remittanceCode: '583216',
       holderNameMasked: '张*',
       updatedAt: day(2),
+    },
+    {
+      orderIdMasked: 'ORD-2024-****88',
+      kind: 'new',
+      certificateType: 'natural-person',
+      status: 'activated',
+      history: [
+        { status: 'submitted', at: day(40) },
+        { status: 'paid', at: day(40) },
+        { status: 'approved', at: day(38) },
+        { status: 'issued', at: day(37) },
+        { status: 'activated', at: day(37) },
+      ],
+      holderNameMasked: '张*',
+      updatedAt: day(37),
+      invoiceOffered: true,
     },
   ];
 }
@@ -1248,6 +1294,42 @@ function currentPinTyped(s: Service, key: HeldKey, pin: string): ErrorBody | nul
   serviceUpdate({ need: 'wait', cancellable: false, error: undefined, renewal: rest });
   runRenewal(s, key);
   return null;
+}
+
+/** Paying at the kiosk: a new QR code (central's new attempt) lasting the knob's time (5 minutes). */
+function showPaymentCode(): void {
+  const p = world.service?.view.payment;
+  if (!p) return;
+  world.paymentAttempts += 1;
+  serviceUpdate({
+    error: undefined,
+    payment: {
+      state: 'pending',
+      amountFen: p.amountFen,
+      codeUrl: `weixin://wxpay/bizpayurl?pr=FAKE${world.paymentAttempts}`,
+      expiresAt: new Date(Date.now() + (world.keyKnobs.payMs ?? 5 * 60_000)).toISOString(),
+    },
+  });
+}
+
+/** The payment screen's poll: paid → the current PIN; past its expiry unpaid → expired (as central closes it). */
+function checkPayment(): void {
+  const v = world.service?.view;
+  const p = v?.payment;
+  if (v?.status !== 'active' || v.need !== 'payment' || p?.state !== 'pending') return;
+  if (world.paidAt) {
+    serviceUpdate({
+      need: 'current-pin',
+      error: undefined,
+      payment: { state: 'paid', amountFen: p.amountFen, paidAt: world.paidAt },
+    });
+    return;
+  }
+  if (Date.parse(p.expiresAt!) <= Date.now())
+    serviceUpdate({
+      error: errorBody('PAYMENT_EXPIRED', 'retry'),
+      payment: { state: 'expired', amountFen: p.amountFen, expiresAt: p.expiresAt! },
+    });
 }
 
 /** The machine part of a renewal, a step at a time: the new key pair (as long as a service's PIN step takes),
@@ -1657,6 +1739,85 @@ const STAFF_HANDLERS = {
   },
 } satisfies Partial<Record<RouteName, (ctx: Ctx) => void>>;
 
+// ---------- reconciliation (the maintenance screen's 对账): central played by the fake ----------
+
+type ReconReport = RouteTypes['reconciliationReport']['ok'];
+/** Central's kiosk runs by day; `down`: central cannot be reached; `clean`: the next runs find no difference. */
+const fakeReconciliation = { runs: new Map<string, ReconReport>(), down: false, clean: false, nextId: 1 };
+
+/** The differences a run of the fake finds: one activation the kiosk made and central lacks, one payment. */
+function reconLines(day: string): ReconReport['lines'] {
+  if (fakeReconciliation.clean) return [];
+  const applianceId = world.settings.applianceId;
+  return [
+    {
+      kind: 'activation-differs',
+      subject: 'certificate',
+      applianceId,
+      orderId: `ORD-${day.replaceAll('-', '')}-7`,
+      certificateSerial: '5f3a9c01d2',
+      kiosk: 'activated: certificate.activated (listed by the kiosk, not received)',
+      central: 'not activated (order issued)',
+      message: 'The kiosk activated the certificate of this order; central has not activated the order.',
+    },
+    {
+      kind: 'missing-on-a-side',
+      side: 'kiosk',
+      subject: 'payment',
+      applianceId,
+      orderId: `ORD-${day.replaceAll('-', '')}-9`,
+      outTradeNo: `CK${day.replaceAll('-', '')}09`,
+      central: 'paid 100.00 元',
+      kiosk: 'no payment.taken received',
+      message: 'Central recorded 100.00 元 paid at this kiosk; the kiosk has no record of taking it.',
+    },
+  ];
+}
+
+/** The day asked (yesterday in Beijing by default), or the refusal the appliance gives a wrong one. */
+function reconDay(raw: unknown): string | ErrorBody {
+  const day = typeof raw === 'string' ? raw : previousDay(beijingDay(Date.now()));
+  return reconciliationDayProblem(day, Date.now()).problem === null
+    ? day
+    : errorBody('RECONCILIATION_DAY_INVALID', 'retry');
+}
+
+const RECONCILIATION_HANDLERS = {
+  runReconciliation: ({ req, res, body }: Ctx) => {
+    if (!staffFor(req, res)) return;
+    const day = reconDay(body['day']);
+    if (typeof day !== 'string') return fail(res, day);
+    if (fakeReconciliation.down) return fail(res, errorBody('CENTRAL_UNAVAILABLE', 'come-back-later', true));
+    const at = now();
+    const lines = reconLines(day);
+    const report: ReconReport = {
+      run: {
+        id: fakeReconciliation.nextId++,
+        day,
+        trigger: 'appliance',
+        applianceId: world.settings.applianceId,
+        providerBill: 'complete',
+        startedAt: at,
+        finishedAt: at,
+        lineCount: lines.length,
+      },
+      lines,
+    };
+    fakeReconciliation.runs.set(day, report);
+    ok(res, 'runReconciliation', report);
+  },
+  reconciliationReport: ({ req, res }: Ctx) => {
+    if (!staffFor(req, res)) return;
+    const day = reconDay(new URL(req.url ?? '/', 'http://fake').searchParams.get('day') ?? undefined);
+    if (typeof day !== 'string') return fail(res, day);
+    if (fakeReconciliation.down) return fail(res, errorBody('CENTRAL_UNAVAILABLE', 'come-back-later', true));
+    const report = fakeReconciliation.runs.get(day);
+    return report
+      ? ok(res, 'reconciliationReport', report)
+      : fail(res, errorBody('RECONCILIATION_NOT_FOUND', 'none'));
+  },
+} satisfies Partial<Record<RouteName, (ctx: Ctx) => void>>;
+
 /** Routes whose body carries a PIN: never kept in the call log. */
 const SECRET_ROUTES: ReadonlySet<RouteName> = new Set([
   'setPin',
@@ -1783,6 +1944,56 @@ function doneScreenOrder(): string | ErrorBody {
   return v.need === 'take-items' && v.order ? v.order.orderId : errorBody('WRONG_STEP', 'none');
 }
 
+/** An order a service's result screen offers an invoice for, by its position (as invoices/invoice-orders.ts):
+ *  the fake's central keys its invoice by `<service id>:<position>`. */
+function serviceResultOrder(position: string): { key: string; orderId: string } | ErrorBody {
+  const v = world.service?.view;
+  if (!v) return errorBody('NO_ACTIVE_JOURNEY', 'none');
+  if (v.status !== 'completed' || (v.kind !== 'renew' && v.kind !== 'lookup'))
+    return errorBody('WRONG_STEP', 'none');
+  const n = Number(position);
+  const key = `${v.id}:${n}`;
+  if (v.kind === 'renew')
+    return n === 0 && v.renewal
+      ? { key, orderId: v.renewal.orderIdMasked }
+      : refusal('INVOICE_ORDER_UNKNOWN');
+  const order = v.orders?.[n];
+  if (!order) return refusal('INVOICE_ORDER_UNKNOWN');
+  return order.invoiceOffered ? { key, orderId: order.orderIdMasked } : refusal('INVOICE_NOT_AVAILABLE');
+}
+
+/** Central records (or replaces, until issued) a request that passed the kiosk's checks. */
+function recordInvoice(
+  orderId: string,
+  current: InvoiceView,
+  request: FakeInvoiceBody,
+): InvoiceView | ErrorBody {
+  world.centralInvoiceCalls.push({ orderId, body: request });
+  if (current.state === 'issued') return refusal('INVOICE_NOT_AVAILABLE');
+  return {
+    state: 'requested',
+    title: request.titleType,
+    ...(request.titleType === 'organisation' ? { organisationName: request.title } : {}),
+    requestedAt: current.state === 'requested' ? current.requestedAt : now(),
+    amountFen: 20_000,
+    link:
+      (current.state === 'requested' ? current.link : undefined) ??
+      `http://127.0.0.1:${args.port}/lookup/${encodeURIComponent(orderId)}/${randomBytes(16).toString('base64url')}/invoice`,
+  };
+}
+
+/** The slip of an order's invoice: printed, or queued for staff when the printer has no paper. */
+function printSlip(
+  orderId: string,
+  invoice: InvoiceView,
+): { state: 'printed' | 'queued-for-reprint' } | ErrorBody {
+  if (invoice.state === 'none') return refusal('INVOICE_NOT_AVAILABLE');
+  const state = world.paper === 'out' ? 'queued-for-reprint' : 'printed';
+  if (state === 'queued-for-reprint') world.reprints.push({ id: randomUUID(), orderId, queuedAt: now() });
+  world.slips.push({ orderId, state, invoice: structuredClone(invoice) });
+  return { state };
+}
+
 const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
   kiosk: ({ res }) => ok(res, 'kiosk', world.settings),
   state: ({ res }) =>
@@ -1862,15 +2073,10 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
     if (typeof orderId !== 'string') return fail(res, orderId);
     const request = invoiceBody(body);
     if ('code' in request) return fail(res, request);
-    world.centralInvoiceCalls.push({ orderId, body: request });
     // Central takes no request once the invoice is issued.
-    if (world.invoice.state === 'issued') return fail(res, refusal('INVOICE_NOT_AVAILABLE'));
-    world.invoice = {
-      state: 'requested',
-      title: request.titleType,
-      ...(request.titleType === 'organisation' ? { organisationName: request.title } : {}),
-      requestedAt: world.invoice.state === 'requested' ? world.invoice.requestedAt : now(),
-    };
+    const recorded = recordInvoice(orderId, world.invoice, request);
+    if ('code' in recorded) return fail(res, recorded);
+    world.invoice = recorded;
     ok(res, 'requestInvoice', world.invoice);
   },
   invoice: ({ res }) => {
@@ -1878,12 +2084,44 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
     if (typeof orderId !== 'string') return fail(res, orderId);
     ok(res, 'invoice', world.invoice);
   },
+  printInvoiceSlip: ({ res }) => {
+    const orderId = doneScreenOrder();
+    if (typeof orderId !== 'string') return fail(res, orderId);
+    const printed = printSlip(orderId, world.invoice);
+    return 'code' in printed ? fail(res, printed) : ok(res, 'printInvoiceSlip', printed);
+  },
+  requestServiceInvoice: ({ res, body, params }) => {
+    const order = serviceResultOrder(params['position'] ?? '');
+    if ('code' in order) return fail(res, order);
+    const request = invoiceBody(body);
+    if ('code' in request) return fail(res, request);
+    const recorded = recordInvoice(
+      order.orderId,
+      world.serviceInvoices[order.key] ?? { state: 'none' },
+      request,
+    );
+    if ('code' in recorded) return fail(res, recorded);
+    world.serviceInvoices[order.key] = recorded;
+    ok(res, 'requestServiceInvoice', recorded);
+  },
+  serviceInvoice: ({ res, params }) => {
+    const order = serviceResultOrder(params['position'] ?? '');
+    if ('code' in order) return fail(res, order);
+    ok(res, 'serviceInvoice', world.serviceInvoices[order.key] ?? { state: 'none' });
+  },
+  printServiceInvoiceSlip: ({ res, params }) => {
+    const order = serviceResultOrder(params['position'] ?? '');
+    if ('code' in order) return fail(res, order);
+    const printed = printSlip(order.orderId, world.serviceInvoices[order.key] ?? { state: 'none' });
+    return 'code' in printed ? fail(res, printed) : ok(res, 'printServiceInvoiceSlip', printed);
+  },
   endJourney: ({ res }) => {
     if (world.journey?.view.need === 'take-items') wipe('completed');
     else if (world.journey) endSession('cancelled');
     send(res, 204);
   },
   ...STAFF_HANDLERS,
+  ...RECONCILIATION_HANDLERS,
   staffOverview: ({ req, res }) => {
     if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
     ok(res, 'staffOverview', {
@@ -2030,6 +2268,19 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
     const refusal = servicePinSet(String(body['pin'] ?? ''));
     return refusal ? fail(res, refusal) : ok(res, 'servicePin', structuredClone(world.service!.view));
   },
+  servicePayment: ({ res }) => {
+    const s = world.service;
+    if (!s) return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
+    checkPayment();
+    ok(res, 'servicePayment', structuredClone(world.service!.view));
+  },
+  servicePayAgain: ({ res }) => {
+    const s = world.service;
+    if (s?.view.status !== 'active' || s.view.need !== 'payment')
+      return fail(res, errorBody('WRONG_STEP', 'none'));
+    showPaymentCode();
+    ok(res, 'servicePayAgain', structuredClone(world.service!.view));
+  },
   serviceRetry: ({ res }) => {
     const s = world.service;
     if (s?.view.status !== 'active') return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
@@ -2058,6 +2309,14 @@ function testRoute(key: string, res: ServerResponse, body: Record<string, unknow
         typeof body['staffIdleMs'] === 'number' ? body['staffIdleMs'] : undefined,
       );
       for (const d of Object.values(world.devices)) publish('device', d);
+      Object.assign(fakeReconciliation, { runs: new Map(), down: false, clean: false });
+      send(res, 204);
+      return true;
+    }
+    case 'POST /__test/reconciliation': {
+      // Central for the maintenance screen's reconciliation: unreachable, and whether runs find differences.
+      fakeReconciliation.down = body['down'] === true;
+      fakeReconciliation.clean = body['clean'] === true;
       send(res, 204);
       return true;
     }
@@ -2149,7 +2408,16 @@ function testRoute(key: string, res: ServerResponse, body: Record<string, unknow
         ...(body['renewalRule'] === 'let-expire' || body['renewalRule'] === 'revoke-previous'
           ? { renewalRule: body['renewalRule'] }
           : {}),
+        // The renewal order awaits payment at the kiosk (amount in fen), its QR code lasting payMs.
+        ...(typeof body['payFen'] === 'number' ? { payFen: body['payFen'] } : {}),
+        ...(typeof body['payMs'] === 'number' ? { payMs: body['payMs'] } : {}),
       };
+      send(res, 204);
+      return true;
+    }
+    case 'POST /__test/pay': {
+      // The phone pays the QR code shown (the provider's notification reaches central).
+      world.paidAt = now();
       send(res, 204);
       return true;
     }
@@ -2158,24 +2426,41 @@ function testRoute(key: string, res: ServerResponse, body: Record<string, unknow
       return true;
     case 'GET /__test/invoice': {
       // What the fake's central was asked to record, and the invoice as it stands.
-      send(res, 200, { central: world.centralInvoiceCalls, invoice: world.invoice });
+      send(res, 200, {
+        central: world.centralInvoiceCalls,
+        invoice: world.invoice,
+        serviceInvoices: world.serviceInvoices,
+        slips: world.slips,
+      });
       return true;
     }
     case 'POST /__test/invoice': {
-      // Finance issues the requested invoice (its PDF behind an unguessable link).
-      if (world.invoice.state !== 'requested') {
+      // Finance issues the requested invoices (the done screen's, the service results'; PDFs behind unguessable
+      // links).
+      const issue = (v: InvoiceView, seq: number): InvoiceView => {
+        if (v.state !== 'requested') return v;
+        const number = `${new Date().getFullYear()}-${String(seq).padStart(6, '0')}`;
+        const { amountFen: _a, ...requested } = v;
+        return {
+          ...requested,
+          state: 'issued',
+          number,
+          amountFen: 20_000,
+          issuedAt: now(),
+          url: `http://127.0.0.1:${args.port}/v1/invoices/${number}/${randomBytes(16).toString('base64url')}.pdf`,
+        };
+      };
+      const waiting = [world.invoice, ...Object.values(world.serviceInvoices)].filter(
+        (v) => v.state === 'requested',
+      );
+      if (waiting.length === 0) {
         fail(res, errorBody('BAD_REQUEST', 'none'));
         return true;
       }
-      const number = `${new Date().getFullYear()}-000123`;
-      world.invoice = {
-        ...world.invoice,
-        state: 'issued',
-        number,
-        amountFen: 20_000,
-        issuedAt: now(),
-        url: `http://127.0.0.1:${args.port}/v1/invoices/${number}/${randomBytes(16).toString('base64url')}.pdf`,
-      };
+      world.invoice = issue(world.invoice, 123);
+      let seq = 124;
+      for (const [key, v] of Object.entries(world.serviceInvoices))
+        world.serviceInvoices[key] = issue(v, seq++);
       send(res, 204);
       return true;
     }

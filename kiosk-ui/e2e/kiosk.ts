@@ -93,8 +93,15 @@ export class Devices {
     revoked?: boolean;
     pinMs?: number;
     renewalRule?: 'revoke-previous' | 'let-expire';
+    /** The renewal order awaits payment at the kiosk: this amount (fen), its QR code lasting payMs. */
+    payFen?: number;
+    payMs?: number;
   }) {
     return this.#post('/__test/key', knobs);
+  }
+  /** Fake appliance only: the phone pays the WeChat Pay QR code on screen. */
+  pay() {
+    return this.#post('/__test/pay', {});
   }
   printer(paper: 'ok' | 'near-end' | 'out', coverOpen = false) {
     return this.#post('/sim/printer', { paper, coverOpen });

@@ -1,6 +1,7 @@
 // Every screen fits (issue 12): each applicant screen of the pickup journey, its dialogs, the after-sales services
 // (issue 13: activate, unlock, my certificates, look-up, renew, the replace guide), the done screen's invoice
-// (issue 14: the form on the on-screen keyboard, a refused credit code, submitted, issued) and the staff sign-in, in
+// (issue 14: the form on the on-screen keyboard, a refused credit code, submitted, its slip printed, issued; the
+// invoice of a look-up's order, the renewal result's 申请发票) and the staff sign-in, in
 // Chinese and English, normal and easy mode, on a portrait 1080×1920 and a landscape 1920×1080 screen. On each:
 // nothing is wider than the screen; the screen's main button, and what the applicant must see with it (the keypad,
 // the PIN rules, "take your key"…), are wholly on screen without scrolling, the button not covered; no title is cut
@@ -379,7 +380,17 @@ for (const view of Object.keys(VIEWS) as View[]) {
           await keys(['T']);
           await page.getByTestId('invoice-submit').click();
           await expect(page.getByTestId('invoice-submitted')).toHaveText(t['invoice.submitted']);
-          await check('invoice-submitted', 'invoice', { primary: 'invoice-back', see: ['invoice-change'] });
+          await check('invoice-submitted', 'invoice', {
+            primary: 'invoice-back',
+            see: ['invoice-change', 'invoice-slip-print'],
+          });
+          // The invoice slip (打印发票凭条): printed, and the screen says so.
+          await page.getByTestId('invoice-slip-print').click();
+          await expect(page.getByTestId('invoice-slip-state')).toHaveAttribute('data-state', 'printed');
+          await check('invoice-slip-printed', 'invoice', {
+            primary: 'invoice-back',
+            see: ['invoice-slip-print', 'invoice-slip-state'],
+          });
           await page.getByTestId('invoice-change').click();
           await page.getByTestId('invoice-title-person').click();
           await expect(page.getByTestId('invoice-person-note')).toBeVisible();
@@ -541,12 +552,22 @@ for (const view of Object.keys(VIEWS) as View[]) {
             primary: 'finish',
             see: ['reject-reason'],
           });
+          // A collected order's 申请发票: the invoice screen over the look-up's result.
+          await page.getByTestId('order-invoice').click();
+          await screen(page, 'invoice');
+          await check('service-lookup-invoice', 'invoice', {
+            primary: 'invoice-submit',
+            see: ['keyboard', 'invoice-field-email', 'invoice-back'],
+          });
+          await page.getByTestId('invoice-back').click();
+          await screen(page, 'service-result');
           await page.getByTestId('finish').click();
 
-          // Renew: the key, its order and the holder's card, the current PIN (a wrong one: tries are few), the steps
-          // (held on the new key pair), the result.
+          // Renew: the key, its order and the holder's card, paying at the kiosk (the QR code, expired, shown
+          // again, paid), the current PIN (a wrong one: tries are few), the steps (held on the new key pair), the
+          // result.
           await look();
-          await devices.keyCertificate({ pinMs: HOLD_MS });
+          await devices.keyCertificate({ pinMs: HOLD_MS, payFen: 12800, payMs: 5000 });
           await page.getByTestId('tile-renew').click();
           await screen(page, 'service-token');
           await check('renew-token', 'service-token', { see: ['pointer-hint'] });
@@ -556,6 +577,21 @@ for (const view of Object.keys(VIEWS) as View[]) {
             see: ['renewal-order', 'id-state', 'pointer-hint'],
           });
           await devices.idCard(MATCHING_CARD);
+          await screen(page, 'service-payment');
+          await expect(page.getByTestId('payment-screen')).toHaveAttribute('data-phase', 'showing');
+          await check('renew-payment', 'service-payment', {
+            see: ['payment-qr', 'payment-amount', 'payment-countdown', 'payment-waiting'],
+          });
+          await expect(page.getByTestId('payment-screen')).toHaveAttribute('data-phase', 'expired', {
+            timeout: 10_000,
+          });
+          await check('renew-payment-expired', 'service-payment', {
+            primary: 'payment-again',
+            see: ['payment-amount', 'payment-expired', 'payment-cancel'],
+          });
+          await page.getByTestId('payment-again').click();
+          await expect(page.getByTestId('payment-screen')).toHaveAttribute('data-phase', 'showing');
+          await devices.pay();
           await screen(page, 'service-current-pin');
           await check('renew-current-pin', 'service-current-pin', {
             primary: 'current-pin-submit',
@@ -578,7 +614,7 @@ for (const view of Object.keys(VIEWS) as View[]) {
           await screen(page, 'service-result');
           await check('renew-result', 'service-result', {
             primary: 'finish',
-            see: ['take-key', 'new-certificate', 'old-certificate'],
+            see: ['take-key', 'new-certificate', 'old-certificate', 'invoice-open'],
           });
           await devices.idCard(null);
           await finishService();

@@ -262,7 +262,7 @@ test('look-up by the order code: the rejected reason and the remittance code, an
   await devices.scan(DEMO_CODE);
   await screen(page, 'service-result');
   const orders = page.getByTestId('order');
-  await expect(orders).toHaveCount(2);
+  await expect(orders).toHaveCount(3);
   const rejected = page.locator('[data-testid="order"][data-status="rejected"]');
   const transfer = page.locator('[data-testid="order"][data-status="transfer-pending"]');
   await expect(rejected.getByTestId('order-status')).toHaveText(zh['orderStatus.rejected']);
@@ -291,7 +291,7 @@ test('look-up by ID card: the holder’s orders; another person’s card finds n
   await screen(page, 'service-lookup');
   await devices.idCard(MATCHING_CARD);
   await screen(page, 'service-result');
-  await expect(page.getByTestId('order')).toHaveCount(2);
+  await expect(page.getByTestId('order')).toHaveCount(3);
   await devices.idCard(null);
   await page.getByTestId('finish').click();
   await screen(page, 'attract');

@@ -1,10 +1,12 @@
 // The typed client against the real API listening on 127.0.0.1 (fake engine, devices and simulation): every
 // route is called through it, and every JSON answer is checked against the route table's response schema.
-import { CentralClientError } from '@certkiosk/sync';
+import type { Receipt } from '@certkiosk/firmware-bridge';
+import { CentralClientError, type InvoiceState } from '@certkiosk/sync';
 import type { TSchema } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvoiceDesk } from '../invoices/invoice-desk.js';
+import { ReconciliationDesk } from '../reconciliation/desk.js';
 import { type ApiResult, createApplianceClient, matchRoute, routePath } from './client.js';
 import { ROUTES, type RouteName } from './routes.js';
 import { ErrorBodySchema } from './schemas.js';
@@ -41,25 +43,67 @@ describe('typed client', () => {
   it('round-trips every route against a real listening API', async () => {
     // Central's invoice of the done screen's order: recorded as asked, read back.
     let invoiceRequested: string | null = null;
-    const invoices = new InvoiceDesk({
-      requestInvoice: async (orderId, body) => {
-        invoiceRequested = orderId;
-        return {
-          state: 'requested',
-          orderId,
-          titleType: body.titleType,
-          title: '个*',
-          requestedAt: new Date().toISOString(),
-        };
+    let requested: InvoiceState | null = null;
+    const slips: Receipt[] = [];
+    const invoices = new InvoiceDesk(
+      {
+        requestInvoice: async (orderId, body) => {
+          invoiceRequested = orderId;
+          requested = {
+            state: 'requested',
+            orderId,
+            titleType: body.titleType,
+            title: '个*',
+            requestedAt: new Date().toISOString(),
+          };
+          return requested;
+        },
+        invoice: async () => {
+          if (requested) return requested;
+          throw new CentralClientError('CENTRAL_REFUSED', 'none', {
+            status: 404,
+            centralCode: 'INVOICE_NOT_REQUESTED',
+          });
+        },
       },
-      invoice: async () => {
-        throw new CentralClientError('CENTRAL_REFUSED', 'none', {
-          status: 404,
-          centralCode: 'INVOICE_NOT_REQUESTED',
-        });
+      {
+        kiosk: { kioskId: 'KIOSK-T', hall: 'HALL-T' },
+        print: async (slip) => {
+          slips.push(slip);
+        },
+        queue: async () => undefined,
       },
+    );
+    // Central's reconciliation of a day: the kiosk's run answers its lines, the report reads them again.
+    const report = (day: string) => ({
+      run: {
+        id: 1,
+        day,
+        trigger: 'appliance' as const,
+        applianceId: SETTINGS.applianceId,
+        providerBill: 'complete' as const,
+        startedAt: '2026-03-02T02:30:00.000Z',
+        finishedAt: '2026-03-02T02:30:01.000Z',
+        lineCount: 1,
+      },
+      lines: [
+        {
+          kind: 'activation-differs' as const,
+          subject: 'certificate' as const,
+          orderId: 'ORD-1',
+          applianceId: SETTINGS.applianceId,
+          kiosk: 'activated: certificate.activated (listed by the kiosk, not received)',
+          central: 'not activated (order issued)',
+          message: 'Kiosk activated the certificate of order ORD-1; central has not activated the order.',
+        },
+      ],
     });
-    api = await startTestApi({ invoices });
+    const reconciliation = new ReconciliationDesk({
+      central: { runReconciliation: async (day) => report(day), reconciliation: async (day) => report(day) },
+      records: async () => [],
+      now: () => Date.parse('2026-03-02T10:00:00+08:00'),
+    });
+    api = await startTestApi({ invoices, reconciliation });
     const c = createApplianceClient(api.url);
     const seen = new Set<RouteName>();
     const call = async <K extends RouteName, T>(name: K, pending: Promise<ApiResult<T>>) => {
@@ -90,6 +134,11 @@ describe('typed client', () => {
     );
     expect(invoiced).toMatchObject({ ok: true, data: { state: 'requested', title: 'person' } });
     expect(invoiceRequested).toBe('ORD-1');
+    expect(await call('printInvoiceSlip', c.printInvoiceSlip())).toMatchObject({
+      ok: true,
+      data: { state: 'printed' },
+    });
+    expect(slips).toHaveLength(1);
     const help = await call('callStaff', c.callStaff());
     expect(help.ok && help.data.journeyRef).toBe(pinned.ok ? pinned.data.ref : '');
     expect(await call('endJourney', c.endJourney())).toEqual({ ok: true, status: 204, data: undefined });
@@ -103,6 +152,20 @@ describe('typed client', () => {
     const coded = await call('serviceCode', c.serviceCode({ body: { code: '246810' } }));
     expect(coded.ok && coded.data.need).toBe('pin');
     expect((await call('serviceRetry', c.serviceRetry())).ok).toBe(true);
+    expect((await call('servicePayment', c.servicePayment())).ok).toBe(true);
+    expect((await call('servicePayAgain', c.servicePayAgain({ body: {} }))).ok).toBe(true);
+    // An activation has no order to invoice: refused before central is asked.
+    const position = { params: { position: '0' } };
+    for (const refusedInvoice of [
+      await call('serviceInvoice', c.serviceInvoice(position)),
+      await call(
+        'requestServiceInvoice',
+        c.requestServiceInvoice({ ...position, body: { title: 'person', email: 'zw@example.cn' } }),
+      ),
+      await call('printServiceInvoiceSlip', c.printServiceInvoiceSlip(position)),
+    ])
+      expect(refusedInvoice).toMatchObject({ ok: false, status: 409, error: { code: 'WRONG_STEP' } });
+    expect(slips).toHaveLength(1);
     expect((await call('serviceScan', c.serviceScan({ body: { code: 'CK1-LOOKUP' } }))).ok).toBe(true);
     const unlocked = await call('servicePin', c.servicePin({ body: { pin: '385172' } }));
     expect(unlocked.ok && unlocked.data.status).toBe('completed');
@@ -111,6 +174,8 @@ describe('typed client', () => {
       'start:activate',
       'code:246810',
       'retry',
+      'payment',
+      'pay-again',
       'scan:CK1-LOOKUP',
       'pin',
       'close',
@@ -172,6 +237,13 @@ describe('typed client', () => {
       ok: true,
       data: { ok: true, records: 3 },
     });
+    expect(await call('runReconciliation', c.runReconciliation({ body: {}, token }))).toMatchObject({
+      ok: true,
+      data: { run: { day: '2026-03-01' }, lines: [{ kind: 'activation-differs' }] },
+    });
+    expect(
+      await call('reconciliationReport', c.reconciliationReport({ query: { day: '2026-02-27' }, token })),
+    ).toMatchObject({ ok: true, data: { run: { day: '2026-02-27' } } });
     const diagnostics = await call('staffDiagnostics', c.staffDiagnostics({ token }));
     expect(diagnostics).toMatchObject({
       ok: true,
@@ -232,6 +304,7 @@ describe('typed client', () => {
       'staff:S001 session.end',
       'staff:S001 journey.lookup',
       'staff:S001 staff.call.ack',
+      'staff:S001 reconciliation.run',
       'staff:S001 diagnostics.export',
       'staff:S001 staff.account.add',
       'staff:S001 staff.account.credential-reset',
@@ -321,6 +394,8 @@ describe('typed client', () => {
     expect(matchRoute('POST', '/api/kiosk')).toBeNull();
     expect(routePath('resolveInDoubt', { id: 'x' })).toBe('/api/staff/in-doubt/x/resolve');
     for (const name of Object.keys(ROUTES) as RouteName[])
-      expect(matchRoute(ROUTES[name].method, routePath(name, { id: 'p', ref: 'p' }))?.name).toBe(name);
+      expect(
+        matchRoute(ROUTES[name].method, routePath(name, { id: 'p', ref: 'p', position: '1' }))?.name,
+      ).toBe(name);
   });
 });

@@ -15,6 +15,7 @@ export type RouteTypes = {
   [K in RouteName]: {
     params: Routes[K] extends { params: infer P extends TSchema } ? Static<P> : undefined;
     body: Routes[K] extends { body: infer B extends TSchema } ? Static<B> : undefined;
+    query: Routes[K] extends { query: infer Q extends TSchema } ? Static<Q> : undefined;
     ok: Routes[K]['ok']['status'] extends 204 ? undefined : Static<Routes[K]['ok']['schema']>;
   };
 };
@@ -33,10 +34,13 @@ type BodyInput<K extends RouteName> = Routes[K] extends { body: TSchema }
 type ParamsInput<K extends RouteName> = Routes[K] extends { params: TSchema }
   ? { params: RouteParams<K> }
   : Empty;
+type QueryInput<K extends RouteName> = Routes[K] extends { query: TSchema }
+  ? { query?: RouteTypes[K]['query'] }
+  : Empty;
 type AuthInput<K extends RouteName> = Routes[K]['auth'] extends 'none' ? Empty : { token: string };
-/** What a call takes: `body` (optional when nothing in it is required), `params`, `token` for staff and
- *  administrator routes. */
-export type RouteInput<K extends RouteName> = BodyInput<K> & ParamsInput<K> & AuthInput<K>;
+/** What a call takes: `body` (optional when nothing in it is required), `params`, `query` (optional), `token` for
+ *  staff and administrator routes. */
+export type RouteInput<K extends RouteName> = BodyInput<K> & ParamsInput<K> & QueryInput<K> & AuthInput<K>;
 type Args<K extends RouteName> =
   Empty extends RouteInput<K> ? [input?: RouteInput<K>] : [input: RouteInput<K>];
 
@@ -59,8 +63,14 @@ export const ROUTE_LIST = {
   serviceCode: ['POST', '/api/services/current/code', 'json', 'none'],
   serviceScan: ['POST', '/api/services/current/scan', 'json', 'none'],
   servicePin: ['POST', '/api/services/current/pin', 'json', 'none'],
+  servicePayment: ['GET', '/api/services/current/payment', 'json', 'none'],
+  servicePayAgain: ['POST', '/api/services/current/payment', 'json', 'none'],
   serviceRetry: ['POST', '/api/services/current/retry', 'json', 'none'],
   endService: ['DELETE', '/api/services/current', 'json', 'none'],
+  printInvoiceSlip: ['POST', '/api/journeys/current/invoice-slip', 'json', 'none'],
+  requestServiceInvoice: ['POST', '/api/services/current/orders/:position/invoice-request', 'json', 'none'],
+  serviceInvoice: ['GET', '/api/services/current/orders/:position/invoice', 'json', 'none'],
+  printServiceInvoiceSlip: ['POST', '/api/services/current/orders/:position/invoice-slip', 'json', 'none'],
   staffLogin: ['POST', '/api/staff/login', 'json', 'none'],
   staffLogout: ['POST', '/api/staff/logout', 'json', 'staff'],
   changeOwnStaffPin: ['POST', '/api/staff/me/pin', 'json', 'staff'],
@@ -78,6 +88,8 @@ export const ROUTE_LIST = {
   lookupJourney: ['GET', '/api/staff/journeys/:ref', 'json', 'staff'],
   verifyAudit: ['GET', '/api/staff/audit/verify', 'json', 'staff'],
   staffDiagnostics: ['GET', '/api/staff/diagnostics', 'json', 'staff'],
+  runReconciliation: ['POST', '/api/staff/reconciliation', 'json', 'staff'],
+  reconciliationReport: ['GET', '/api/staff/reconciliation', 'json', 'staff'],
   simPage: ['GET', '/sim', 'html', 'none'],
   simMemory: ['GET', '/sim/memory', 'json', 'none'],
   simScan: ['POST', '/sim/scan', 'json', 'none'],
@@ -169,7 +181,20 @@ export type ApplianceClient = {
   url(name: RouteName, params?: Record<string, string>): string;
 };
 
-type AnyInput = { body?: unknown; params?: Record<string, string>; token?: string };
+type AnyInput = {
+  body?: unknown;
+  params?: Record<string, string>;
+  query?: Record<string, string | undefined>;
+  token?: string;
+};
+
+/** `?a=1&b=2` of the fields given (none: ''). */
+function queryString(query: AnyInput['query']): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) q.set(k, v);
+  const text = q.toString();
+  return text ? `?${text}` : '';
+}
 
 /**
  * `baseUrl` is '' in the browser (same origin) or `http://127.0.0.1:PORT`. Every POST/DELETE is sent as
@@ -192,7 +217,7 @@ export function createApplianceClient(
     }
     let res: Response;
     try {
-      res = await fetchImpl(`${base}${routePath(name, input.params)}`, init);
+      res = await fetchImpl(`${base}${routePath(name, input.params)}${queryString(input.query)}`, init);
     } catch {
       return { ok: false, status: 0, error: unreachable() };
     }

@@ -140,6 +140,10 @@ export type InvoiceView =
       /** An organisation's name as central recorded it (a person's title is not shown). */
       organisationName?: string;
       requestedAt: string;
+      /** The order's paid amount, in fen: what the invoice will say. */
+      amountFen?: number;
+      /** The order's invoice link on central (the PDF once issued, the order's page until then): the slip's QR. */
+      link?: string;
     }
   | {
       state: 'issued';
@@ -153,6 +157,8 @@ export type InvoiceView =
       issuedAt: string;
       /** The PDF behind an unguessable link: the screen shows it as a QR code for the holder's phone. */
       url: string;
+      /** The order's invoice link on central (leads to the PDF): the slip's QR. */
+      link?: string;
     };
 
 // ---------- devices ----------
@@ -344,6 +350,10 @@ export const APPLIANCE_ERROR_CODES = [
   'CERTIFICATE_EXPIRED',
   'CURRENT_PIN_WRONG',
   'CURRENT_PIN_LOCKED',
+  // paying at the kiosk (WeChat Pay Native; renew today)
+  'PAYMENT_EXPIRED',
+  'PAYMENT_NOT_AVAILABLE',
+  'PAYMENT_PROVIDER_FAILED',
   // invoices (the done screen): what the holder typed, checked before central is asked; central's refusals
   'INVOICE_ORGANISATION_NAME_INVALID',
   'INVOICE_CREDIT_CODE_MISSING',
@@ -354,6 +364,11 @@ export const APPLIANCE_ERROR_CODES = [
   'INVOICE_EMAIL_INVALID',
   'INVOICE_REQUEST_INVALID',
   'INVOICE_NOT_AVAILABLE',
+  // reconciliation (the maintenance screen): a wrong day, checked before anything is sent; a day central never ran
+  'RECONCILIATION_DAY_INVALID',
+  'RECONCILIATION_NOT_FOUND',
+  // invoices of a service's result screen (renewal, look-up): an order not on that screen
+  'INVOICE_ORDER_UNKNOWN',
 ] as const;
 export type ApplianceErrorCode = (typeof APPLIANCE_ERROR_CODES)[number];
 
@@ -390,6 +405,9 @@ export interface ErrorBody {
 //      pickup only, else WRONG_STEP; the credit code and the e-mail are checked before central is asked — a bad
 //      one: its own code, nothing sent; a second request replaces the first until the invoice is issued)
 // GET  /api/journeys/current/invoice   → InvoiceView   (central's answer: none, requested, issued with its link)
+// POST /api/journeys/current/invoice-slip  {} → { state: 'printed' | 'queued-for-reprint' }   (the invoice slip)
+// POST /api/services/current/orders/:position/invoice-request, GET …/invoice, POST …/invoice-slip   (the same for a
+//      completed renewal's order, position 0, or a look-up's listed order; another: INVOICE_ORDER_UNKNOWN)
 // The after-sales services (activate, certificates, unlock, lookup): service-contract.ts.
 // POST /api/help                       {} → { ref, at, journeyRef? }   ("call staff": one open call per session;
 //      a repeated press answers the same call; the journey is not changed)

@@ -8,6 +8,7 @@ import { fastifySchema, ROUTES, type RouteDef, type RouteName, type Routes } fro
 export type RouteRequest<K extends RouteName> = FastifyRequest<{
   Body: RouteBody<K>;
   Params: RouteParams<K> extends undefined ? unknown : RouteParams<K>;
+  Querystring: RouteTypes[K]['query'] extends undefined ? unknown : RouteTypes[K]['query'];
 }>;
 
 /** What a handler gives: the JSON answer; for a 204 or a non-JSON answer, the reply it sent. */

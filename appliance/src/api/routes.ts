@@ -1,6 +1,7 @@
 // The appliance API as data: every route's method, URL, tag, auth, request and response schemas. The server
 // (server.ts, sim/routes.ts) attaches a handler to each entry by name and registers nothing else under /api or
 // /sim; OpenAPI (/openapi.json) is generated from these entries; the typed client (client.ts) is typed by them.
+import { ReconciliationReportSchema } from '@certkiosk/sync';
 import { type TSchema, Type } from '@sinclair/typebox';
 import {
   ActivationCodeBodySchema,
@@ -11,11 +12,15 @@ import {
   HelpResponseSchema,
   IdParamsSchema,
   InvoiceRequestInputSchema,
+  InvoiceSlipOutcomeSchema,
   InvoiceViewSchema,
   JourneyLookupSchema,
   JourneyViewSchema,
   KioskSettingsSchema,
+  OrderPositionParamsSchema,
   PinBodySchema,
+  ReconciliationQuerySchema,
+  ReconciliationRunBodySchema,
   RefParamsSchema,
   ReprintResponseSchema,
   ResolveInDoubtBodySchema,
@@ -70,6 +75,8 @@ export interface RouteDef {
   params?: TSchema;
   /** Every POST/DELETE has one (bodiless ones take `{}`): the API accepts only application/json bodies. */
   body?: TSchema;
+  /** The query string's fields (GET only). */
+  query?: TSchema;
   /** The success answer: its status and schema (for `json`, the JSON body; else the content's schema). */
   ok: { status: 200 | 204; schema: TSchema };
   /** Answers other than the ErrorBody of every 4xx/5xx. */
@@ -273,6 +280,30 @@ export const ROUTES = {
     ok: { status: 200, schema: ServiceViewSchema },
     secret: true,
   }),
+  servicePayment: route({
+    method: 'GET',
+    url: '/api/services/current/payment',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'Paying at the kiosk (need = payment): ask central how the WeChat Pay payment stands — paid moves the ' +
+      'service on to the current PIN (payment.taken reported once), closed shows it expired; the screen polls ' +
+      'this (it does not count as the holder’s activity)',
+    ok: { status: 200, schema: ServiceViewSchema },
+  }),
+  servicePayAgain: route({
+    method: 'POST',
+    url: '/api/services/current/payment',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'Paying at the kiosk (need = payment): show the QR code again after it expired (重新支付 — a new payment ' +
+      'at central) or after WeChat Pay could not be reached (PAYMENT_PROVIDER_FAILED)',
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: ServiceViewSchema },
+  }),
   serviceRetry: route({
     method: 'POST',
     url: '/api/services/current/retry',
@@ -294,6 +325,60 @@ export const ROUTES = {
       'way or once the activation code was used and the PIN is not yet set',
     body: EmptyBodySchema,
     ok: { status: 204, schema: NoContent },
+  }),
+
+  // ---------- applicant: invoices beyond the done screen (slips; a service's result screen) ----------
+  printInvoiceSlip: route({
+    method: 'POST',
+    url: '/api/journeys/current/invoice-slip',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'The done screen of a completed pickup: print the slip of its order’s invoice (order id masked, amount, ' +
+      'the number once issued or 已申请, a QR code of the order’s invoice link) through the receipt printer; a ' +
+      'printer that cannot print queues it for reprint. INVOICE_NOT_AVAILABLE before an invoice was asked for',
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: InvoiceSlipOutcomeSchema },
+  }),
+  requestServiceInvoice: route({
+    method: 'POST',
+    url: '/api/services/current/orders/:position/invoice-request',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'A completed renewal’s (position 0) or look-up’s (the listed order’s position) result screen: request the ' +
+      'invoice of that order, checked as on the done screen. Only an order the screen shows: another position is ' +
+      'INVOICE_ORDER_UNKNOWN, a listed order not paid and collected INVOICE_NOT_AVAILABLE — nothing sent',
+    params: OrderPositionParamsSchema,
+    body: InvoiceRequestInputSchema,
+    ok: { status: 200, schema: InvoiceViewSchema },
+  }),
+  serviceInvoice: route({
+    method: 'GET',
+    url: '/api/services/current/orders/:position/invoice',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'A completed renewal’s or look-up’s result screen: the invoice of the order at that position as central ' +
+      'has it (none, requested, or issued with its number, amount and PDF link)',
+    params: OrderPositionParamsSchema,
+    ok: { status: 200, schema: InvoiceViewSchema },
+  }),
+  printServiceInvoiceSlip: route({
+    method: 'POST',
+    url: '/api/services/current/orders/:position/invoice-slip',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'A completed renewal’s or look-up’s result screen: print the slip of that order’s invoice (as ' +
+      '/api/journeys/current/invoice-slip)',
+    params: OrderPositionParamsSchema,
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: InvoiceSlipOutcomeSchema },
   }),
 
   // ---------- staff (maintenance screen) ----------
@@ -488,6 +573,31 @@ export const ROUTES = {
       'number, phone, PIN, pickup code or certificate',
     ok: { status: 200, schema: DiagnosticsSchema },
   }),
+  runReconciliation: route({
+    method: 'POST',
+    url: '/api/staff/reconciliation',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary:
+      'Reconcile a Beijing day (default yesterday) now: the kiosk’s records of the day (event id, type, order, ' +
+      'certificate serial) go to central, which answers this kiosk’s lines (audited as reconciliation.run; ' +
+      '400 RECONCILIATION_DAY_INVALID with nothing sent, 503 CENTRAL_UNAVAILABLE)',
+    body: ReconciliationRunBodySchema,
+    ok: { status: 200, schema: ReconciliationReportSchema },
+  }),
+  reconciliationReport: route({
+    method: 'GET',
+    url: '/api/staff/reconciliation',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary:
+      'Central’s newest reconciliation of a day (default yesterday) with this kiosk’s lines ' +
+      '(404 RECONCILIATION_NOT_FOUND before any run, 503 CENTRAL_UNAVAILABLE)',
+    query: ReconciliationQuerySchema,
+    ok: { status: 200, schema: ReconciliationReportSchema },
+  }),
 
   // ---------- sim profile only (emulator control; registered only while central is on loopback) ----------
   simPage: route({
@@ -595,6 +705,7 @@ export function fastifySchema(def: RouteDef): Record<string, unknown> {
       ? { description: 'Administrators only (else 403 STAFF_FORBIDDEN).' }
       : {}),
     ...(def.params ? { params: def.params } : {}),
+    ...(def.query ? { querystring: def.query } : {}),
     ...(def.body ? { body: def.body } : {}),
     response: {
       [def.ok.status]: ok,

@@ -31,6 +31,7 @@ import {
   type ActivationView,
   HOME_SERVICES,
   type KeyCertificateView,
+  KIOSK_PAYMENT_STATES,
   type LookupOrderView,
   RENEWAL_NOTICES,
   type RenewalView,
@@ -205,6 +206,9 @@ export const LookupOrderViewSchema = Type.Object({
   holderNameMasked: Type.Optional(Type.String()),
   organisationName: Type.Optional(Type.String()),
   updatedAt: IsoTime,
+  invoiceOffered: Type.Optional(
+    Type.Boolean({ description: 'paid and collected (or invoiced): the result screen offers its invoice' }),
+  ),
 });
 export const RenewalViewSchema = Type.Object({
   orderIdMasked: Type.String(),
@@ -216,6 +220,13 @@ export const RenewalViewSchema = Type.Object({
   oldRemoved: Type.Optional(Type.Boolean()),
   oldRevokedAt: Type.Optional(IsoTime),
   pinTriesLow: Type.Optional(Type.Boolean()),
+});
+export const KioskPaymentViewSchema = Type.Object({
+  state: literals(KIOSK_PAYMENT_STATES),
+  amountFen: Type.Integer({ minimum: 0, description: 'the amount in fen (分)' }),
+  codeUrl: Type.Optional(Type.String({ description: 'the WeChat Pay link the QR code carries' })),
+  expiresAt: Type.Optional(IsoTime),
+  paidAt: Type.Optional(IsoTime),
 });
 export const ServiceViewSchema = Type.Object({
   id: Type.String(),
@@ -230,6 +241,7 @@ export const ServiceViewSchema = Type.Object({
     'id-card',
     'scan-or-id-card',
     'pin',
+    'payment',
     'current-pin',
     'wait',
     'result',
@@ -242,6 +254,7 @@ export const ServiceViewSchema = Type.Object({
   identity: Type.Optional(IdentityViewSchema),
   orders: Type.Optional(Type.Array(LookupOrderViewSchema)),
   renewal: Type.Optional(RenewalViewSchema),
+  payment: Type.Optional(KioskPaymentViewSchema),
   unlocksLeftToday: Type.Optional(Type.Integer()),
   keyInWriter: Type.Optional(Type.Boolean()),
   cardOnReader: Type.Optional(Type.Boolean()),
@@ -305,10 +318,19 @@ const InvoiceRequested = {
   title: InvoiceTitleSchema,
   organisationName: Type.Optional(Type.String()),
   requestedAt: IsoTime,
+  link: Type.Optional(
+    Type.String({
+      description: "the order's invoice link on central (the PDF once issued, the order's page until then)",
+    }),
+  ),
 };
 export const InvoiceViewSchema = Type.Union([
   Type.Object({ state: Type.Literal('none') }),
-  Type.Object({ state: Type.Literal('requested'), ...InvoiceRequested }),
+  Type.Object({
+    state: Type.Literal('requested'),
+    ...InvoiceRequested,
+    amountFen: Type.Optional(Type.Integer({ description: "the order's paid amount, in fen" })),
+  }),
   Type.Object({
     state: Type.Literal('issued'),
     ...InvoiceRequested,
@@ -318,6 +340,16 @@ export const InvoiceViewSchema = Type.Union([
     url: Type.String({ description: 'the PDF behind an unguessable link: shown as a QR code' }),
   }),
 ]);
+
+/** A service's result screen: the order at this position (a renewal's order is 0; a look-up's by its place). */
+export const OrderPositionParamsSchema = Type.Object({
+  position: Type.String({ pattern: '^[0-9]{1,2}$', description: '0 for a renewal; a look-up order’s place' }),
+});
+export const InvoiceSlipOutcomeSchema = Type.Object({
+  state: literals(['printed', 'queued-for-reprint'] as const, {
+    description: 'printed, or kept for staff to print again (the printer could not)',
+  }),
+});
 
 // ---------- staff ----------
 
@@ -683,3 +715,18 @@ export type SchemasMatchContract = [
   Assert<Same<Static<typeof InvoiceViewSchema>, InvoiceView>>,
   Assert<Same<InvoiceTitle, InvoiceTitleType>>,
 ];
+
+// ---------- reconciliation (the maintenance screen; the report is the contract's ReconciliationReportSchema) ----------
+
+/** Any text: the desk checks the day itself, so every wrong day gets RECONCILIATION_DAY_INVALID and nothing is sent. */
+const ReconciliationDayInput = Type.String({
+  description: 'A Beijing calendar day, YYYY-MM-DD, begun already (default: yesterday in Beijing)',
+});
+export const ReconciliationRunBodySchema = Type.Object(
+  { day: Type.Optional(ReconciliationDayInput) },
+  { additionalProperties: false },
+);
+export const ReconciliationQuerySchema = Type.Object(
+  { day: Type.Optional(ReconciliationDayInput) },
+  { additionalProperties: false },
+);

@@ -10,8 +10,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { maskIdNumbersInText } from '../audit/redact.js';
 import { ApplianceError } from '../errors.js';
 import type { InvoiceDesk } from '../invoices/invoice-desk.js';
+import { doneScreenOrder, serviceResultOrder } from '../invoices/invoice-orders.js';
 import type { PickupEngine } from '../journey/engine.js';
 import { cancellable, journeyView } from '../journey/view.js';
+import type { ReconciliationDesk } from '../reconciliation/desk.js';
 import type { ServiceEngine } from '../services/engine.js';
 import { StaffCalls } from '../staff/calls.js';
 import type { StaffOverviewFacts } from '../staff/overview.js';
@@ -52,6 +54,8 @@ export interface ApiOptions {
    *  INVOICE_NOT_AVAILABLE. */
   invoices?: InvoiceDesk;
   devices: DeviceStatusSource;
+  /** The maintenance screen's reconciliation with central; without it its routes answer CENTRAL_UNAVAILABLE. */
+  reconciliation?: Pick<ReconciliationDesk, 'day' | 'run' | 'report'>;
   settings: KioskSettings;
   staff: StaffServices;
   /** Who may use the staff routes, and the staff accounts (the staff store: `staffStoreAuth(store)`). */
@@ -168,6 +172,8 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     const s = services?.current();
     if (services && s) {
       if (services.isBusy) return idle.touch(); // the machine is working; the holder is waiting for it
+      // The QR code is being paid on the holder's phone: it stays until it expires, then idle counts again.
+      if (payingUntil(services.view()) > Date.now()) return idle.touch();
       // The result screen stays until the holder takes the key (it must not wait for the next one).
       if (s.status === 'completed' && services.view()?.keyInWriter) return idle.touch();
       const done = s.status !== 'active' ? services.close() : services.wipe('idle');
@@ -284,10 +290,29 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     return opts.invoices;
   };
   routes.attach('requestInvoice', (req) =>
-    applicant(() => invoiceDesk().request(engine.current(), req.body)),
+    applicant(() => invoiceDesk().request(doneScreenOrder(engine.current()), req.body)),
   );
   // Reading is not presence (the invoice screen asks again while it waits): the idle clock is not touched.
-  routes.attach('invoice', async () => invoiceDesk().state(engine.current()));
+  routes.attach('invoice', async () => invoiceDesk().state(doneScreenOrder(engine.current())));
+  routes.attach('printInvoiceSlip', () =>
+    applicant(async () => {
+      const j = engine.current();
+      return invoiceDesk().printSlip(doneScreenOrder(j), j!.id);
+    }),
+  );
+  // A renewal's or look-up's result screen: only an order it shows (by position), never one the caller names.
+  const resultOrder = (position: string) =>
+    serviceResultOrder(services?.current() ?? null, Number.parseInt(position, 10));
+  routes.attach('requestServiceInvoice', (req) =>
+    applicant(() => invoiceDesk().request(resultOrder(req.params.position), req.body)),
+  );
+  routes.attach('serviceInvoice', async (req) => invoiceDesk().state(resultOrder(req.params.position)));
+  routes.attach('printServiceInvoiceSlip', (req) =>
+    applicant(async () => {
+      const orderId = resultOrder(req.params.position);
+      return invoiceDesk().printSlip(orderId, services!.current()!.id);
+    }),
+  );
 
   // ---------- applicant: the after-sales services ----------
   const serviceEngine = (): ServiceEngine => {
@@ -314,6 +339,9 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   );
   routes.attach('serviceScan', (req) => applicant(() => serviceView(serviceEngine().scan(req.body.code))));
   routes.attach('servicePin', (req) => applicant(() => serviceView(serviceEngine().setPin(req.body.pin))));
+  // Polled by the payment screen: not the holder's activity (the idle clock keeps running).
+  routes.attach('servicePayment', () => serviceView(serviceEngine().checkPayment()));
+  routes.attach('servicePayAgain', () => applicant(() => serviceView(serviceEngine().payAgain())));
   routes.attach('serviceRetry', () => applicant(() => serviceView(serviceEngine().retry())));
   routes.attach('endService', async (_req, reply) => {
     const s = serviceEngine();
@@ -522,6 +550,34 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     return bundle;
   });
 
+  // ---------- staff: reconciliation with central (issue 14 §4) ----------
+  const reconciliation = () => {
+    if (!opts.reconciliation)
+      throw new ApplianceError('CENTRAL_UNAVAILABLE', 'This kiosk is not set up to reconcile with central.');
+    return opts.reconciliation;
+  };
+  routes.attach('runReconciliation', async (req) => {
+    const desk = reconciliation();
+    // A wrong day is refused here, before anything is sent or audited.
+    const day = desk.day(req.body.day);
+    try {
+      const report = await desk.run(day);
+      await opts.staff.audit(actor(req), 'reconciliation.run', {
+        day,
+        runId: report.run.id,
+        lines: report.lines.length,
+      });
+      return report;
+    } catch (err) {
+      await opts.staff.audit(actor(req), 'reconciliation.run.failed', {
+        day,
+        error: err instanceof ApplianceError ? err.code : 'INTERNAL',
+      });
+      throw err;
+    }
+  });
+  routes.attach('reconciliationReport', async (req) => reconciliation().report(req.query.day));
+
   const missing = (Object.keys(ROUTES) as RouteName[]).filter(
     (n) => ROUTES[n].tag !== 'sim' && !routes.attached.has(n),
   );
@@ -541,4 +597,10 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     app.setNotFoundHandler((_req, reply) => notFound(reply));
   }
   return app;
+}
+
+/** While a kiosk payment's QR code is shown (need = payment, pending): when it expires; 0 otherwise. */
+export function payingUntil(v: ServiceView | null | undefined): number {
+  const p = v?.need === 'payment' ? v.payment : undefined;
+  return p?.state === 'pending' && p.expiresAt ? Date.parse(p.expiresAt) : 0;
 }

@@ -26,6 +26,7 @@ export type ServiceNeed =
   | 'id-card' // place your ID card (must be the certificate holder's)
   | 'scan-or-id-card' // look-up: show the order / pickup QR code, or place the ID card
   | 'pin' // set the new PIN twice
+  | 'payment' // renew: pay the amount due with WeChat Pay (scan the QR code with the phone)
   | 'current-pin' // renew: type the key's current PIN once (the new key pair is made under it)
   | 'wait' // machine work in progress
   | 'result' // the outcome (certificate facts, activated, unlocked, orders found)
@@ -111,6 +112,8 @@ export interface LookupOrderView {
   holderNameMasked?: string;
   organisationName?: string;
   updatedAt: string;
+  /** Paid and collected (or invoiced already): the result screen offers its invoice (申请发票, or its state). */
+  invoiceOffered?: boolean;
 }
 
 /** Renew (续期): the paid renewal order pulled by the key's certificate, and how far the renewal has come. */
@@ -127,6 +130,23 @@ export interface RenewalView {
   oldRevokedAt?: string;
   /** The key said the current PIN was wrong before: tries are few (the key's CKF_USER_PIN_COUNT_LOW). */
   pinTriesLow?: boolean;
+}
+
+/** The states of a payment at the kiosk, as the holder sees them. */
+export const KIOSK_PAYMENT_STATES = ['due', 'pending', 'expired', 'paid'] as const;
+
+/**
+ * A payment at the kiosk (WeChat Pay Native): due (the QR code is being fetched), pending (the QR code of
+ * `codeUrl` is shown until `expiresAt`), expired (not paid in time, nothing taken: pay again or leave), paid.
+ */
+export interface KioskPaymentView {
+  state: (typeof KIOSK_PAYMENT_STATES)[number];
+  /** The amount in fen (分): ¥xx.xx on screen. */
+  amountFen: number;
+  /** The `weixin://wxpay/bizpayurl?pr=…` link the QR code carries. */
+  codeUrl?: string;
+  expiresAt?: string;
+  paidAt?: string;
 }
 
 export interface ServiceView {
@@ -148,6 +168,8 @@ export interface ServiceView {
   orders?: LookupOrderView[];
   /** Renew: the renewal order and its progress. */
   renewal?: RenewalView;
+  /** Renew of an order awaiting payment: paying at the kiosk (need = 'payment' until paid). */
+  payment?: KioskPaymentView;
   /** Unlocks left today for this key after this one (central's count). */
   unlocksLeftToday?: number;
   /** Completed: the key is still in the writer (the result screen asks the holder to take it). */
@@ -167,6 +189,10 @@ export interface ServiceView {
 // POST   /api/services/current/pin          { pin: string } → ServiceView    (activation and unlock: the new
 //                                           PIN; renew: the key's current PIN when need = 'current-pin';
 //                                           never stored or logged)
+// GET    /api/services/current/payment      → ServiceView   (need = 'payment': asks central how the payment
+//                                           stands; paid → need 'current-pin'; the screen polls it)
+// POST   /api/services/current/payment      {} → ServiceView   (need = 'payment': show a QR code again after
+//                                           one expired — a new attempt at central)
 // POST   /api/services/current/retry        {} → ServiceView
 // DELETE /api/services/current              {} → 204   (leave; refused with CANCEL_NOT_ALLOWED mid side effect)
 // GET    /api/state                         now also carries `service: ServiceView | null`
@@ -175,11 +201,12 @@ export interface ServiceView {
 // The key, the ID card and the scanner feed the service journey by themselves (as for pickup): inserting a
 // key while need = 'token', placing the card while need = 'id-card' / 'scan-or-id-card', scanning while
 // need = 'scan-or-id-card'.
-// Typed client (client.ts) methods: startService, serviceCode, serviceScan, servicePin, serviceRetry, endService.
+// Typed client (client.ts) methods: startService, serviceCode, serviceScan, servicePin, servicePayment,
+// servicePayAgain, serviceRetry, endService.
 // Sim only: POST /sim/token { action: 'insert', key: 'couriered' } inserts a held key (the demo's couriered key,
 // 'renewal': 张伟's key 45 days before expiry, PIN DEMO_RENEWAL_KEY_PIN of @certkiosk/config); { action:
 // 'lock-pin', key } locks its PIN as wrong PINs would.
 //
-// Renew walks: token → (key read, central's paid renewal order) → id-card (the certificate holder) →
-// current-pin → wait (new key pair beside the old, issued, written, verified by a test signature, the old
+// Renew walks: token → (key read, central's renewal order) → id-card (the certificate holder) → payment (only
+// for an order awaiting payment: WeChat Pay QR code, paid on the phone) → current-pin → wait (new key pair beside the old, issued, written, verified by a test signature, the old
 // removed, the old revoked per the profile's rule) → result (view.renewal.newCertificate).

@@ -28,6 +28,43 @@ describe('the session rules for the services', () => {
       await reader.cancel();
     }
   });
+
+  it('a QR code being paid is not idle: the service stays until the code expires, then the idle wipe comes', async () => {
+    api = await startTestApi({ settings: { ...SETTINGS, idleWarningMs: 100, idleWipeMs: 100 } });
+    const c = createApplianceClient(api.url);
+    const started = await c.startService({ body: { kind: 'renew' } });
+    expect(started.ok).toBe(true);
+    const view = api.services.services.view()!;
+    const expiresAt = Date.now() + 900;
+    api.services.show({
+      ...view,
+      step: 'identity-verified',
+      need: 'payment',
+      payment: {
+        state: 'pending',
+        amountFen: 20000,
+        codeUrl: 'weixin://wxpay/bizpayurl?pr=abc',
+        expiresAt: new Date(expiresAt).toISOString(),
+      },
+    });
+    await new Promise((r) => setTimeout(r, 600)); // three idle periods: still paying
+    expect(api.services.calls).not.toContain('wipe:idle');
+    expect(await waitUntil(() => api!.services.calls.includes('wipe:idle'), 3_000)).toBe(true);
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt);
+  });
+
+  it('an expired QR code does not hold the session: idle wipes it as any other screen', async () => {
+    api = await startTestApi({ settings: { ...SETTINGS, idleWarningMs: 100, idleWipeMs: 100 } });
+    const c = createApplianceClient(api.url);
+    expect((await c.startService({ body: { kind: 'renew' } })).ok).toBe(true);
+    const view = api.services.services.view()!;
+    api.services.show({
+      ...view,
+      need: 'payment',
+      payment: { state: 'expired', amountFen: 20000, expiresAt: new Date(Date.now() - 1000).toISOString() },
+    });
+    expect(await waitUntil(() => api!.services.calls.includes('wipe:idle'), 1_000)).toBe(true);
+  });
 });
 
 async function idleWipe(

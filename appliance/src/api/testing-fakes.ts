@@ -240,7 +240,12 @@ export function fakeEngine(): {
 }
 
 /** A service engine that records what the API asked of it (the real one: services/engine.ts). */
-export function fakeServices(): { services: ServiceEngine; calls: string[] } {
+export function fakeServices(): {
+  services: ServiceEngine;
+  calls: string[];
+  /** Put the service in this state (as the real engine would get there) and tell the API. */
+  show(v: ServiceView | null): void;
+} {
   const calls: string[] = [];
   const emitter = new EventEmitter();
   let view: ServiceView | null = null;
@@ -291,6 +296,14 @@ export function fakeServices(): { services: ServiceEngine; calls: string[] } {
       calls.push('retry');
       return need();
     },
+    async checkPayment() {
+      calls.push('payment');
+      return view;
+    },
+    async payAgain() {
+      calls.push('pay-again');
+      return need();
+    },
     async wipe(reason: string) {
       calls.push(`wipe:${reason}`);
       set(null);
@@ -302,7 +315,7 @@ export function fakeServices(): { services: ServiceEngine; calls: string[] } {
       emitter.emit('wiped', { reason: 'completed' });
     },
   });
-  return { services: services as unknown as ServiceEngine, calls };
+  return { services: services as unknown as ServiceEngine, calls, show: set };
 }
 
 /** The emulator side the sim routes drive, recording what was done. */

@@ -37,12 +37,14 @@ export const DEMO_ADMIN_TOKEN = 'dev';
 const DEMO_HOLDER = { name: '张伟', idNumber: '440305198503071238' };
 const DEMO_HOLDER_PIN = '385172';
 
-const USAGE = `usage: certkiosk-demo [--reset] [--dir DIR] [--central-port N] [--kiosk-port N] [--smoke]
-  --reset           wipe the demo folder first (a fresh central store, SoftHSM and kiosk store)
-  --dir DIR         demo folder (default: .demo at the repository root)
-  --central-port N  port of the reference central service (default 7410)
-  --kiosk-port N    port of the kiosk daemon (default 7420)
-  --smoke           play one whole pickup journey automatically, print the outcome and stop`;
+const USAGE = `usage: certkiosk-demo [--reset] [--dir DIR] [--central-port N] [--kiosk-port N] [--payment-seconds N] [--smoke]
+  --reset             wipe the demo folder first (a fresh central store, SoftHSM and kiosk store)
+  --dir DIR           demo folder (default: .demo at the repository root)
+  --central-port N    port of the reference central service (default 7410)
+  --kiosk-port N      port of the kiosk daemon (default 7420)
+  --payment-seconds N how long a kiosk payment's QR code can be paid (central's --wechatpay-payment-seconds;
+                      default 300)
+  --smoke             play one whole pickup journey automatically, print the outcome and stop`;
 
 interface DemoOptions {
   dir: string;
@@ -50,6 +52,8 @@ interface DemoOptions {
   kioskPort: number;
   reset: boolean;
   smoke: boolean;
+  /** Central's --wechatpay-payment-seconds, when given. */
+  paymentSeconds?: string;
 }
 
 class DemoError extends Error {}
@@ -64,6 +68,7 @@ function parseOptions(): DemoOptions {
         dir: { type: 'string' },
         'central-port': { type: 'string', default: '7410' },
         'kiosk-port': { type: 'string', default: '7420' },
+        'payment-seconds': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -95,6 +100,8 @@ function parseOptions(): DemoOptions {
     kioskPort,
     reset: values.reset === true,
     smoke: values.smoke === true,
+    // Checked by central (a whole number of seconds).
+    ...(typeof values['payment-seconds'] === 'string' ? { paymentSeconds: values['payment-seconds'] } : {}),
   };
 }
 
@@ -431,6 +438,7 @@ function afterSalesLines(
   keys: string[],
   activationCode: string | null,
   reissuePhonePage: string | null,
+  renewalPhonePage: string | null,
 ): string[] {
   if (!keys.length) return [];
   const has = (k: string) => keys.includes(k);
@@ -444,7 +452,9 @@ function afterSalesLines(
     ...(has('renewal')
       ? [
           `  我的证书 certificates "Insert the renewal key" (张伟's certificate, 45 days left: renewal offered)`,
-          `  续期 renew         "Insert the renewal key", place han-zhang-wei, type its PIN ${DEMO_RENEWAL_KEY_PIN} (renewal paid online)`,
+          `  续期 renew         "Insert the renewal key", place han-zhang-wei: the kiosk shows a WeChat Pay QR code;`,
+          `                     pay it with "模拟微信支付 (演示) / Pay (demo)" on ${renewalPhonePage ?? "the renewal order's phone page"}`,
+          `                     (WeChat Pay simulator), then type the key's PIN ${DEMO_RENEWAL_KEY_PIN}`,
         ]
       : []),
     ...(reissuePhonePage
@@ -466,6 +476,7 @@ function banner(urls: {
   heldKeys: string[];
   activationCode: string | null;
   reissuePhonePage: string | null;
+  renewalPhonePage: string | null;
 }): string {
   return [
     '',
@@ -481,7 +492,7 @@ function banner(urls: {
     `How to play: open the phone page and the kiosk UI; on /sim press "Scan the phone page's QR code", confirm`,
     `the order on the kiosk, place ${DEMO_HOLDER.name}'s card (han-zhang-wei), insert a blank key, then set a`,
     `6-digit PIN on the kiosk (e.g. ${DEMO_HOLDER_PIN}). The receipt shows under "Receipt printer" on /sim.`,
-    ...afterSalesLines(urls.heldKeys, urls.activationCode, urls.reissuePhonePage),
+    ...afterSalesLines(urls.heldKeys, urls.activationCode, urls.reissuePhonePage, urls.renewalPhonePage),
     ...(existsSync(KIOSK_UI_INDEX)
       ? []
       : [
@@ -515,6 +526,7 @@ async function main(): Promise<void> {
   let printedPhonePage: string | null = null;
   let activationCode: string | null = null;
   let reissuePhonePage: string | null = null;
+  let renewalPhonePage: string | null = null;
   // Central prints its summary (seeded orders, the after-sales key files) only once the seeding is done, after
   // it began to answer HTTP: the demo keys are read from disk only after that summary.
   let summaryPrinted: () => void = () => {};
@@ -535,6 +547,7 @@ async function main(): Promise<void> {
       DEMO_ADMIN_TOKEN,
       '--seed-demo',
       '--auto-approve-appliances',
+      ...(opts.paymentSeconds ? ['--wechatpay-payment-seconds', opts.paymentSeconds] : []),
     ],
     process.env,
     (line) => {
@@ -545,6 +558,8 @@ async function main(): Promise<void> {
       if (a) activationCode = a[1]!;
       const r = /REISSUE \(approved order [^)]*\): (\S+)/.exec(line);
       if (r) reissuePhonePage = r[1]!;
+      const p = /pay its kiosk QR code with the phone page's "Pay \(demo\)" button: (\S+)/.exec(line);
+      if (p) renewalPhonePage = p[1]!;
     },
   );
   await waitForHttp(`${centralUrl}/openapi.json`, central, 30_000);
@@ -590,6 +605,7 @@ async function main(): Promise<void> {
       heldKeys,
       activationCode,
       reissuePhonePage,
+      renewalPhonePage,
     }),
   );
 }

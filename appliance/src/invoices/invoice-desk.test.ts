@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type ApplianceClient, createApplianceClient } from '../api/client.js';
 import type { InvoiceRequestInput } from '../api/contract.js';
 import { startTestApi, type TestApi } from '../api/testing-fakes.js';
+import type { InvoiceSlipReprint } from '../journey/record.js';
 import { type InvoiceCentralPort, InvoiceDesk } from './invoice-desk.js';
 
 /** The fake engine's order (its scan always finds it). */
@@ -265,6 +266,50 @@ describe('without an invoice desk', () => {
     expect(await c.requestInvoice({ body: organisation() })).toMatchObject({
       ok: false,
       error: { code: 'INVOICE_NOT_AVAILABLE' },
+    });
+  });
+});
+
+describe('the invoice slip', () => {
+  const KIOSK = { kioskId: 'KIOSK-T', hall: 'HALL-T' };
+  it('prints only once an invoice was asked for; a printer that cannot print queues the slip for reprint', async () => {
+    const central = recordingCentral();
+    const printed: unknown[] = [];
+    const queued: InvoiceSlipReprint[] = [];
+    let paper = true;
+    const desk = new InvoiceDesk(central.port, {
+      kiosk: KIOSK,
+      print: async (slip) => {
+        if (!paper) throw new Error('paper out');
+        printed.push(slip);
+      },
+      queue: async (item) => {
+        queued.push(item);
+      },
+      now: () => new Date(AT),
+    });
+    await expect(desk.printSlip(ORDER_ID, 'J-1')).rejects.toMatchObject({ code: 'INVOICE_NOT_AVAILABLE' });
+    expect(printed).toEqual([]);
+    await desk.request(ORDER_ID, organisation());
+    expect(await desk.printSlip(ORDER_ID, 'J-1')).toEqual({ state: 'printed' });
+    expect(printed).toHaveLength(1);
+    paper = false;
+    expect(await desk.printSlip(ORDER_ID, 'J-1')).toEqual({ state: 'queued-for-reprint' });
+    expect(queued).toEqual([
+      expect.objectContaining({
+        kind: 'invoice-slip',
+        journeyId: 'J-1',
+        queuedAt: AT,
+        state: 'queued',
+        slip: expect.objectContaining({ orderIdMasked: 'OR***', state: 'requested' }),
+      }),
+    ]);
+    expect(JSON.stringify(queued)).not.toContain('finance@example.cn');
+  });
+
+  it('a desk without a printer answers PRINTER_UNAVAILABLE', async () => {
+    await expect(new InvoiceDesk(recordingCentral().port).printSlip(ORDER_ID, 'J-1')).rejects.toMatchObject({
+      code: 'PRINTER_UNAVAILABLE',
     });
   });
 });

@@ -1,8 +1,11 @@
-// The invoice of the order just collected, asked for on the done screen. What the holder typed is checked here
+// The invoice of an order the screen on show offers (the done screen's, a renewal's, a look-up's: invoice-orders.ts
+// picks it), and its slip. What the holder typed is checked here
 // with the contract's own checks (the credit code's GB 32100 rule, the e-mail address) before central is asked,
 // so a typing slip gets its specific code and nothing is sent; it is then sent once and kept nowhere: the e-mail
 // and the title go to central only (the journey already keeps the order id, which is not personal). Central's
 // answers become the done screen's InvoiceView, its refusals the appliance's codes.
+import { randomUUID } from 'node:crypto';
+import type { Receipt } from '@certkiosk/firmware-bridge';
 import {
   INVOICE_TITLE_MAX_LENGTH,
   type InvoiceRequestBody,
@@ -15,8 +18,10 @@ import {
 } from '@certkiosk/sync';
 import type { ApplianceErrorCode, InvoiceRequestInput, InvoiceView } from '../api/contract.js';
 import { ApplianceError } from '../errors.js';
-import type { JourneyRecord } from '../journey/record.js';
+import type { ReceiptSettings } from '../journey/receipt.js';
+import type { InvoiceSlipReprint } from '../journey/record.js';
 import { asApplianceError } from '../journey/translate-error.js';
+import { invoiceSlipData, invoiceSlipDocument } from './invoice-slip.js';
 
 /** What the desk needs of central (the agent's CentralClient): the order's invoice, requested and read. */
 export interface InvoiceCentralPort {
@@ -82,8 +87,14 @@ export function invoiceView(s: InvoiceState): InvoiceView {
     title: s.titleType,
     ...(s.titleType === 'organisation' ? { organisationName: s.title } : {}),
     requestedAt: s.requestedAt,
+    ...(s.link ? { link: s.link } : {}),
   };
-  if (s.state === 'requested') return { state: 'requested', ...requested };
+  if (s.state === 'requested')
+    return {
+      state: 'requested',
+      ...requested,
+      ...(s.amountFen !== undefined ? { amountFen: s.amountFen } : {}),
+    };
   return {
     state: 'issued',
     ...requested,
@@ -103,27 +114,33 @@ export function invoiceError(err: unknown): ApplianceError {
   return asApplianceError(err);
 }
 
-/**
- * The order of the done screen on show: a completed pickup still on screen (the journey knows its order until
- * the done screen is left). NO_ACTIVE_JOURNEY without one, WRONG_STEP before it is completed or when it failed.
- */
-export function doneScreenOrder(journey: JourneyRecord | null): string {
-  if (!journey) throw new ApplianceError('NO_ACTIVE_JOURNEY');
-  const orderId = journey.order?.orderId;
-  if (journey.status !== 'completed' || !orderId)
-    throw new ApplianceError(
-      'WRONG_STEP',
-      'An invoice is asked for on the done screen of a completed pickup.',
-    );
-  return orderId;
+export interface InvoiceSlipPrinter {
+  /** The kiosk's facts the slip prints (hall, kiosk id, time zone, hotline). */
+  kiosk: ReceiptSettings;
+  /** Print through the receipt printer (what the receipt takes). */
+  print(slip: Receipt): Promise<void>;
+  /** Keep a slip the printer could not print in the reprint queue (staff print it again). */
+  queue(item: InvoiceSlipReprint): Promise<void>;
+  now?: () => Date;
 }
 
-export class InvoiceDesk {
-  constructor(private readonly central: InvoiceCentralPort) {}
+/** Printed, or kept in the reprint queue because the printer could not (out of paper, cover open, gone). */
+export interface InvoiceSlipOutcome {
+  state: 'printed' | 'queued-for-reprint';
+}
 
-  /** Request (or replace, until issued) the invoice of the done screen's order; checked before central is asked. */
-  async request(journey: JourneyRecord | null, input: InvoiceRequestInput): Promise<InvoiceView> {
-    const orderId = doneScreenOrder(journey);
+/**
+ * The invoice of an order the screen on show lets the holder ask about (journey/invoice-orders.ts picks it: the
+ * done screen's order, a renewal's order, a look-up's listed order): requested, read, printed on a slip.
+ */
+export class InvoiceDesk {
+  constructor(
+    private readonly central: InvoiceCentralPort,
+    private readonly printer?: InvoiceSlipPrinter,
+  ) {}
+
+  /** Request (or replace, until issued) the order's invoice; checked before central is asked. */
+  async request(orderId: string, input: InvoiceRequestInput): Promise<InvoiceView> {
     const body = invoiceRequestBody(input);
     try {
       return invoiceView(await this.central.requestInvoice(orderId, body));
@@ -132,14 +149,41 @@ export class InvoiceDesk {
     }
   }
 
-  /** The invoice of the done screen's order: none asked for yet, requested, or issued with its link. */
-  async state(journey: JourneyRecord | null): Promise<InvoiceView> {
-    const orderId = doneScreenOrder(journey);
+  /** The order's invoice as central has it now: none asked for yet, requested, or issued with its link. */
+  async state(orderId: string): Promise<InvoiceView> {
     try {
       return invoiceView(await this.central.invoice(orderId));
     } catch (err) {
       if (isCentralClientError(err) && err.centralCode === 'INVOICE_NOT_REQUESTED') return { state: 'none' };
       throw invoiceError(err);
+    }
+  }
+
+  /**
+   * Print the slip of the order's invoice as central has it now (asked for: requested or issued). A printer that
+   * cannot print queues the slip for reprint instead (as receipts are); `journeyId` names the journey it was for.
+   */
+  async printSlip(orderId: string, journeyId: string): Promise<InvoiceSlipOutcome> {
+    const printer = this.printer;
+    if (!printer) throw new ApplianceError('PRINTER_UNAVAILABLE', 'This kiosk prints no invoice slips.');
+    const invoice = await this.state(orderId);
+    if (invoice.state === 'none')
+      throw new ApplianceError('INVOICE_NOT_AVAILABLE', 'Ask for the invoice before printing its slip.');
+    const now = printer.now?.() ?? new Date();
+    const slip = invoiceSlipData(orderId, invoice, printer.kiosk, now);
+    try {
+      await printer.print(invoiceSlipDocument(slip));
+      return { state: 'printed' };
+    } catch {
+      await printer.queue({
+        kind: 'invoice-slip',
+        id: randomUUID(),
+        journeyId,
+        queuedAt: now.toISOString(),
+        slip,
+        state: 'queued',
+      });
+      return { state: 'queued-for-reprint' };
     }
   }
 }

@@ -198,7 +198,9 @@ describe('receipt content', () => {
     const doc = receiptDocument(receiptData(journey(), KIOSK, NOW));
     const qrs = doc.items.filter((i) => i.kind === 'qr');
     expect(qrs).toEqual([expect.objectContaining({ payload: RECEIPT_URL })]);
-    const scan = doc.items.findIndex((i) => i.kind === 'text' && i.text.startsWith('扫码查询订单、申请发票'));
+    const scan = doc.items.findIndex(
+      (i) => i.kind === 'text' && i.text.startsWith('扫码查询订单与发票 Scan: order & invoice'),
+    );
     expect(doc.items[scan + 1]?.kind).toBe('qr');
   });
 

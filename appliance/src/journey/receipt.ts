@@ -82,7 +82,7 @@ export const RECEIPT_LABELS = {
   kiosk: ['自助终端', 'Kiosk'],
   time: ['办理时间', 'Time'],
   hotline: ['服务热线', 'Hotline'],
-  scan: ['扫码查询订单、申请发票', 'Scan: status & invoice'],
+  scan: ['扫码查询订单与发票', 'Scan: order & invoice'],
   noQr: ['查询订单请致电热线', 'Call the hotline for status'],
   keepSafe: ['请妥善保管介质和密码', 'Keep your key and PIN safe'],
 } as const satisfies Record<string, readonly [zh: string, en: string]>;
@@ -121,7 +121,7 @@ export function localDateTime(at: Date, timeZone: string): { date: string; time:
 }
 
 /** The configured zone when this Node knows it (config checks it), else the default: a receipt always prints. */
-function receiptZone(tz: string | undefined): string {
+export function receiptZone(tz: string | undefined): string {
   if (!tz) return DEFAULT_RECEIPT_TIME_ZONE;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: tz });

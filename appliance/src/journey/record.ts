@@ -283,14 +283,25 @@ export function reached<P extends Phase>(j: JourneyRecord, phase: P): j is Journ
   return missingForStep(j).length === 0;
 }
 
-export interface ReprintItem {
+interface ReprintBase {
   id: string;
+  /** The pickup journey (or, for an invoice slip, the service journey) it was printed for. */
   journeyId: string;
   queuedAt: string;
-  /** The receipt lines as printed (masked data only). */
-  receipt: import('./receipt.js').ReceiptData;
   state: 'queued' | 'printed';
 }
+/** A receipt to print again (items queued before slips existed have no `kind`). */
+export interface ReceiptReprint extends ReprintBase {
+  kind?: 'receipt';
+  /** The receipt lines as printed (masked data only). */
+  receipt: import('./receipt.js').ReceiptData;
+}
+/** An invoice slip to print again (masked data only). */
+export interface InvoiceSlipReprint extends ReprintBase {
+  kind: 'invoice-slip';
+  slip: import('../invoices/invoice-slip.js').InvoiceSlipData;
+}
+export type ReprintItem = ReceiptReprint | InvoiceSlipReprint;
 
 /** A pickup-code nonce consumed here: kept until the code expires (a used code is refused offline). */
 export interface UsedNonce {

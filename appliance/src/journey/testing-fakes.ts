@@ -53,8 +53,10 @@ import {
   type IssuedCertificate,
   type LookupOrder,
   maskOrderId,
+  type NativePaymentResponse,
   type Order,
   type OrderLookupResponse,
+  type PaymentStatus,
   personMatch,
   type RenewalOrderResponse,
   type Revocation,
@@ -690,6 +692,22 @@ export class FakeCentral implements CentralPort, ServiceCentralPort {
   async issueRenewal(): Promise<IssuedCertificate> {
     this.log.push('central.issueRenewal');
     throw refused('RENEWAL_ORDER_NOT_FOUND', 404);
+  }
+
+  // No kiosk payments here (renewals, which pay at the kiosk, are tested against the real central).
+  async startNativePayment(): Promise<NativePaymentResponse> {
+    this.log.push('central.startNativePayment');
+    throw refused('PAYMENT_NOT_AVAILABLE', 409);
+  }
+
+  async paymentStatus(): Promise<PaymentStatus> {
+    this.log.push('central.paymentStatus');
+    throw refused('PAYMENT_NOT_FOUND', 404);
+  }
+
+  async cancelPayment(): Promise<PaymentStatus> {
+    this.log.push('central.cancelPayment');
+    throw refused('PAYMENT_NOT_FOUND', 404);
   }
 
   async revokeForOrder(): Promise<Revocation> {

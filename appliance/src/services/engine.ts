@@ -29,6 +29,7 @@ import {
 import type { ErrorBody, WipeReason } from '../api/contract.js';
 import type { LookupOrderView, ServiceKind, ServiceStep, ServiceView } from '../api/service-contract.js';
 import { ApplianceError, errorBody } from '../errors.js';
+import { invoiceOffered } from '../invoices/invoice-orders.js';
 import { journeyEvent, writeStore } from '../journey/durable.js';
 import { OneAtATime } from '../journey/one-at-a-time.js';
 import type { ApplianceKey, EventSink, KioskDevices, StateStore } from '../journey/ports.js';
@@ -132,6 +133,7 @@ export function lookupOrderView(o: LookupOrder): LookupOrderView {
     ...(o.holderNameMasked ? { holderNameMasked: maskName(o.holderNameMasked) } : {}),
     ...(o.organisationName ? { organisationName: o.organisationName } : {}),
     updatedAt: o.updatedAt,
+    ...(invoiceOffered(o.status) ? { invoiceOffered: true } : {}),
   };
 }
 
@@ -176,7 +178,7 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
       intend: (j, effect, extra) => this.intend(j, effect, extra),
       done: (j, effect) => this.done(j, effect),
       end: (j, status, note, error) => this.end(j, status, note, error),
-      emitEvent: (j, type, payload) => this.emitEvent(j, type, payload),
+      emitEvent: (j, type, payload, orderId) => this.emitEvent(j, type, payload, orderId),
       audit: (action, details) => this.audit(action, details),
       fault: async (point) => this.opts.fault?.(point),
     });
@@ -315,9 +317,15 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
     await this.persist(j, SERVICE_EFFECTS[effect].to);
   }
 
-  private async emitEvent(j: ServiceRecord, type: string, payload: Record<string, unknown>): Promise<void> {
+  private async emitEvent(
+    j: ServiceRecord,
+    type: string,
+    payload: Record<string, unknown>,
+    orderId?: string,
+  ): Promise<void> {
     this.jobs.assertLive();
-    // No order id: the kiosk knows the order only masked (and central scopes order events to its issuer).
+    // Mostly no order id: the kiosk knows the order only masked (and central scopes order events to its
+    // issuer). A payment names the order it paid (renew knows its order id).
     await this.events.enqueue(
       journeyEvent({
         applianceId: this.opts.applianceId,
@@ -325,6 +333,7 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
         type,
         attempt: j.attempt,
         at: this.now(),
+        ...(orderId ? { orderId } : {}),
         payload,
       }),
     );
@@ -713,7 +722,7 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
   }
 
   private async showOrders(j: ServiceRecord, orders: LookupOrder[], by: 'code' | 'id-card') {
-    j.orders = orders.map(lookupOrderView);
+    j.orders = orders.map((o) => ({ ...lookupOrderView(o), orderId: o.id }));
     delete j.error;
     await this.persist(j, 'found');
     await this.end(j, 'completed', `look-up by ${by}: ${orders.length} order(s)`);
@@ -900,6 +909,36 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
     });
   }
 
+  /**
+   * Paying at the kiosk: ask central how the QR code's payment stands (paid → the PIN next, reported once;
+   * closed → expired). Any other moment: the view as it is.
+   */
+  async checkPayment(): Promise<ServiceView | null> {
+    return this.exclusive(async () => {
+      const j = this.current();
+      if (j?.status !== 'active' || j.awaiting !== 'payment' || j.kind !== 'renew') return this.view();
+      try {
+        await this.renew.checkPayment(j);
+      } catch (err) {
+        if (!this.stopOnStoreFault(err)) throw err;
+      }
+      return this.view();
+    });
+  }
+
+  /** Paying at the kiosk: a new QR code after the last one expired (or WeChat Pay could not be reached). */
+  async payAgain(): Promise<ServiceView | null> {
+    return this.exclusive(async () => {
+      const j = this.requireActive('payment');
+      try {
+        await this.renew.startPayment(j);
+      } catch (err) {
+        if (!this.stopOnStoreFault(err)) throw err;
+      }
+      return this.view();
+    });
+  }
+
   /** Renew: the key's current PIN; the renewal goes on under it from its durable step. */
   private async renewWithPin(j: ServiceRecord, pin: string): Promise<void> {
     if (!j.tokenSerial || !this.devices.tokenPresent(j.tokenSerial)) {
@@ -1079,6 +1118,11 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
   /** Renew's retry without the key's PIN: a lost issuance answer, the old certificate's revocation, the report. */
   private async retryRenewal(j: ServiceRecord): Promise<boolean> {
     const pending = j.pending?.effect;
+    if (j.awaiting === 'payment') {
+      if (j.renewal?.payment?.state === 'pending') await this.renew.checkPayment(j);
+      else await this.renew.startPayment(j);
+      return true;
+    }
     if (pending === 'renew-issue') {
       delete j.error;
       await this.renew.settleIssuance(j);
@@ -1233,9 +1277,13 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
 
   /** End the holder's session (idle timeout, cancel, staff): an open journey is abandoned (purged). */
   async wipe(reason: 'idle' | 'cancelled' | 'staff'): Promise<void> {
+    let unpaid: string | undefined;
     await this.exclusive(async () => {
       const j = this.current();
       if (j) {
+        // Paying when the session ends: the QR code's payment is closed at central (after the wipe).
+        const p = j.status === 'active' && j.awaiting === 'payment' ? j.renewal?.payment : undefined;
+        if (p && p.state !== 'paid' && p.state !== 'expired') unpaid = j.renewal?.order.orderId;
         if (j.status === 'active') {
           const note = committed(j.kind, j.step, j.pending?.effect)
             ? `session ended (${reason}) at ${j.step} after the ${j.kind} was committed${j.pending ? ` (${j.pending.effect} in flight)` : ''}`
@@ -1259,6 +1307,19 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
       this.emit('service', null);
       this.emit('wiped', { reason });
     });
+    if (unpaid) void this.closePayment(unpaid, reason);
+  }
+
+  /**
+   * Close an abandoned payment at central, best effort and never waited on: unreachable, central's sweep closes
+   * it at its expiry; a payment that still arrives is kept there for a refund; paid after all, the order is paid
+   * and the renewal can be done another time.
+   */
+  private async closePayment(orderId: string, reason: string): Promise<void> {
+    const outcome = await this.renew.cancelPayment(orderId);
+    await this.opts
+      .audit?.('system', 'payment.cancelled', { reason, outcome, orderIdMasked: maskOrderId(orderId) })
+      .catch(() => undefined);
   }
 
   /** After the result or error screen: back to the home screen. */
@@ -1311,6 +1372,8 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
   private async recoverRenewal(j: ServiceRecord): Promise<string> {
     const effect = j.pending?.effect;
     const step = j.step;
+    // Paying: the QR code (or its payment, paid meanwhile) is asked about again by the payment screen.
+    if (j.awaiting === 'payment' && !effect) return 'payment-again';
     const keySteps = [
       'identity-verified',
       'key-generated',

@@ -18,8 +18,9 @@ import type {
   VoidCertificateRequest,
   VoidCertificateResponse,
 } from '@certkiosk/sync';
+import type { PaymentCentralPort } from '../payments/kiosk-payment.js';
 
-export interface ServiceCentralPort {
+export interface ServiceCentralPort extends PaymentCentralPort {
   /** Good or revoked, masked owner, renewal (CENTRAL_REFUSED CERTIFICATE_NOT_OURS for a key not ours). */
   certificateStatus(serialNumber: string, tokenSerial: string): Promise<CertificateStatus>;
   /** The shipped order of a couriered key, before its code. */
@@ -32,7 +33,8 @@ export interface ServiceCentralPort {
   lookupByIdCard(card: IdCard): Promise<OrderLookupResponse>;
   lookupByCode(code: string): Promise<OrderLookupResponse>;
   // ---- renew ----
-  /** The paid renewal order of the certificate on the key (RENEWAL_ORDER_NOT_FOUND, RENEWAL_NOT_PAID…). */
+  /** The renewal order of the certificate on the key, paid or to be paid here (`payment.due`);
+   *  RENEWAL_ORDER_NOT_FOUND, RENEWAL_NOT_PAID… */
   renewalFor(certificateSerial: string, tokenSerial: string): Promise<RenewalOrderResponse>;
   /** Issue the renewal's certificate (idempotent by idempotencyKey). */
   issueRenewal(req: RenewalIssueRequest): Promise<IssuedCertificate>;

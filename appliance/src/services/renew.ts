@@ -25,6 +25,7 @@ import { orderSnapshot } from '../journey/personal-data.js';
 import type { ApplianceKey, KioskDevices } from '../journey/ports.js';
 import type { TokenJobs } from '../journey/token-jobs.js';
 import { outcomeUnknown } from '../journey/translate-error.js';
+import { type KioskPaymentRecord, KioskPayments } from '../payments/kiosk-payment.js';
 import type { ServiceCentralPort } from './ports.js';
 import type { RenewalRecord, ServiceRecord } from './service-record.js';
 import { type ServiceEffect, serviceStepIndex } from './service-table.js';
@@ -45,7 +46,12 @@ export interface RenewHost {
   intend(j: ServiceRecord, effect: ServiceEffect, extra?: { csrPem?: string }): Promise<void>;
   done(j: ServiceRecord, effect: ServiceEffect): Promise<void>;
   end(j: ServiceRecord, status: 'completed' | 'failed', note: string, error?: ErrorBody): Promise<void>;
-  emitEvent(j: ServiceRecord, type: string, payload: Record<string, unknown>): Promise<void>;
+  emitEvent(
+    j: ServiceRecord,
+    type: string,
+    payload: Record<string, unknown>,
+    orderId?: string,
+  ): Promise<void>;
   audit(action: string, details: Record<string, unknown>): Promise<void>;
   fault?(point: `after:${ServiceEffect}`): void | Promise<void>;
 }
@@ -59,7 +65,11 @@ function renewalOf(j: ServiceRecord): RenewalRecord {
 }
 
 export class RenewSteps {
-  constructor(private readonly h: RenewHost) {}
+  private readonly payments: KioskPayments;
+
+  constructor(private readonly h: RenewHost) {
+    this.payments = new KioskPayments(h.central, () => h.now());
+  }
 
   // ---------- before the PIN: the order and the holder ----------
 
@@ -92,6 +102,8 @@ export class RenewSteps {
       rule: answer.previousCertificate.renewalRule,
       keyIdHex: randomBytes(8).toString('hex'),
       algorithm: PROFILE_ALGORITHM[order.certificateType],
+      // Awaiting payment: paid here (WeChat Pay) once the holder's card matched, before the PIN.
+      ...(answer.payment?.due ? { payment: { state: 'due', amountFen: answer.payment.amountFen } } : {}),
     };
     j.central = { status: 'good', renewalOrderReady: true };
     j.awaiting = 'id-card';
@@ -125,9 +137,91 @@ export class RenewSteps {
       (data) => key.sign(data),
     );
     j.identity = masks;
-    j.awaiting = 'current-pin';
+    const toPay = r.payment && r.payment.state !== 'paid';
+    j.awaiting = toPay ? 'payment' : 'current-pin';
     delete j.error;
     await this.h.persist(j, 'identity-verified');
+    if (toPay) await this.startPayment(j);
+  }
+
+  // ---------- paying at the kiosk (an order awaiting payment), between the card and the PIN ----------
+
+  /**
+   * Show the QR code (central's open payment, or a new one after an expired one). Central down or WeChat Pay
+   * failing: said, and the holder tries again; the order no longer payable here: the renewal ends.
+   */
+  async startPayment(j: ServiceRecord): Promise<void> {
+    const r = renewalOf(j);
+    if (!r.payment || r.payment.state === 'paid') return;
+    let next: KioskPaymentRecord;
+    try {
+      next = await this.payments.start(r.order.orderId, r.payment);
+    } catch (err) {
+      const e = err instanceof ApplianceError ? err : serviceError(err);
+      if (e.code === 'PAYMENT_NOT_AVAILABLE') {
+        await this.h.end(j, 'failed', `payment: ${e.code}`, e.toBody());
+        return;
+      }
+      j.error = e.toBody();
+      await this.h.persist(j);
+      return;
+    }
+    if (next.state === 'paid') return this.paid(j, next);
+    r.payment = next;
+    delete j.error;
+    await this.h.persist(j);
+  }
+
+  /**
+   * Ask central how the shown QR code stands: paid → the PIN next; closed → expired (pay again or leave).
+   * Nothing is written while nothing changed (the screen asks every few seconds); central down: as before.
+   */
+  async checkPayment(j: ServiceRecord): Promise<void> {
+    const r = renewalOf(j);
+    const p = r.payment;
+    if (p?.state !== 'pending') return;
+    let next: KioskPaymentRecord;
+    try {
+      next = await this.payments.poll(r.order.orderId, p);
+    } catch {
+      return; // asked again on the next poll; central closes the code at its expiry regardless
+    }
+    if (next.state === 'paid') return this.paid(j, next);
+    if (next.state === 'expired') {
+      r.payment = next;
+      j.error = errorBody('PAYMENT_EXPIRED');
+      await this.h.persist(j);
+      return;
+    }
+    if (next.expiresAt !== p.expiresAt || next.amountFen !== p.amountFen) {
+      r.payment = next;
+      await this.h.persist(j);
+    }
+  }
+
+  /**
+   * Paid: `payment.taken` goes to the outbox before the step is durable (its id is the journey's, so a poll
+   * again after a crash here sends the same event, which central counts once), then the PIN.
+   */
+  private async paid(j: ServiceRecord, p: KioskPaymentRecord): Promise<void> {
+    const r = renewalOf(j);
+    const paidAt = p.paidAt ?? this.h.now().toISOString();
+    await this.h.emitEvent(
+      j,
+      'payment.taken',
+      { orderId: r.order.orderId, amountFen: p.amountFen, paidAt, method: 'wechat' },
+      r.order.orderId,
+    );
+    const { codeUrl: _shown, ...rest } = p;
+    r.payment = { ...rest, state: 'paid', paidAt };
+    j.awaiting = 'current-pin';
+    delete j.error;
+    await this.h.persist(j);
+  }
+
+  /** The session ended while paying: close the QR code's payment at central (best effort, never waited on). */
+  cancelPayment(orderId: string): Promise<'closed' | 'paid' | 'unknown'> {
+    return this.payments.cancel(orderId);
   }
 
   // ---------- with the PIN: everything on the key, in order, each step found done when re-run ----------

@@ -12,6 +12,7 @@ import type {
   ServiceStep,
 } from '../api/service-contract.js';
 import type { CertificateRecord, KeyEvidenceRecord, OrderSnapshot } from '../journey/record.js';
+import type { KioskPaymentRecord } from '../payments/kiosk-payment.js';
 import type { ServiceEffect } from './service-table.js';
 
 /** What a service journey waits for from the holder (the ServiceNeed of its view, before the result). */
@@ -67,7 +68,12 @@ export interface RenewalRecord {
   cardMismatches?: number;
   /** The holder left after issuance, before the new certificate was verified on the key: central voided it. */
   voidedAt?: string;
+  /** The order awaited payment: paid here first (WeChat Pay Native). */
+  payment?: KioskPaymentRecord;
 }
+
+/** A look-up's order as kept: what the screen shows and the order's id (not personal; never shown). */
+export type LookupOrderRecord = LookupOrderView & { orderId?: string };
 
 export interface ServiceRecord {
   id: string;
@@ -95,8 +101,9 @@ export interface ServiceRecord {
   unlock?: { unlockId: string; tokenSerial: string; unlocksLeftToday?: number; grantedAt?: string };
   /** Renew: the renewal order and its progress. */
   renewal?: RenewalRecord;
-  /** Look-up: the orders found (masked), kept until the result screen is left. */
-  orders?: LookupOrderView[];
+  /** Look-up: the orders found (masked; with their ids, not shown, for an invoice), kept until the result screen
+   *  is left. */
+  orders?: LookupOrderRecord[];
   /** The durable intent of a side effect that has started and whose result is not yet recorded. */
   pending?: {
     effect: ServiceEffect;

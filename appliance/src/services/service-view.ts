@@ -4,6 +4,7 @@
 import { daysLeft, RENEWAL_WINDOW_DAYS } from '@certkiosk/sync';
 import { journeyRef } from '../api/journey-ref.js';
 import type { KeyCertificateView, RenewalNotice, ServiceNeed, ServiceView } from '../api/service-contract.js';
+import { kioskPaymentView } from '../payments/kiosk-payment.js';
 import type { KeyFacts, ServiceRecord } from './service-record.js';
 import { committed } from './service-table.js';
 
@@ -88,7 +89,7 @@ export function serviceView(j: ServiceRecord, nowMs: number): ServiceView {
   } else if (j.status === 'active' && (j.awaiting === 'id-card' || j.awaiting === 'scan-or-id-card')) {
     view.identity = { state: 'waiting' };
   }
-  if (j.orders) view.orders = j.orders;
+  if (j.orders) view.orders = j.orders.map(({ orderId: _id, ...order }) => order);
   if (j.renewal) {
     const r = j.renewal;
     view.renewal = {
@@ -109,6 +110,7 @@ export function serviceView(j: ServiceRecord, nowMs: number): ServiceView {
       ...(r.pinTriesLow ? { pinTriesLow: true } : {}),
     };
   }
+  if (j.renewal?.payment) view.payment = kioskPaymentView(j.renewal.payment);
   if (j.unlock?.unlocksLeftToday !== undefined) view.unlocksLeftToday = j.unlock.unlocksLeftToday;
   if (j.error) view.error = j.error;
   return view;

@@ -15,6 +15,7 @@ import type {
   StaffKioskFacts,
 } from '../api/contract.js';
 import { ApplianceError } from '../errors.js';
+import { invoiceSlipDocument } from '../invoices/invoice-slip.js';
 import { DEFAULT_RECEIPT_TIME_ZONE, receiptDocument } from '../journey/receipt.js';
 import type { ApplianceState, ReprintItem } from '../journey/record.js';
 import { asApplianceError } from '../journey/translate-error.js';
@@ -61,11 +62,12 @@ export function reprintViews(state: Pick<ApplianceState, 'reprints' | 'journeys'
     .sort((a, b) => a.queuedAt.localeCompare(b.queuedAt))
     .map((r) => {
       const j = state.journeys[r.journeyId];
-      const name = j?.order?.holder?.nameMasked ?? j?.identity?.nameMasked ?? r.receipt.subject;
+      const subject = r.kind === 'invoice-slip' ? undefined : r.receipt.subject;
+      const name = j?.order?.holder?.nameMasked ?? j?.identity?.nameMasked ?? subject;
       const masked = name ? maskName(name) : '';
       return {
         id: r.id,
-        orderId: r.receipt.orderId,
+        orderId: r.kind === 'invoice-slip' ? r.slip.orderIdMasked : r.receipt.orderId,
         queuedAt: r.queuedAt,
         ...(masked ? { holderNameMasked: masked } : {}),
       };
@@ -135,7 +137,11 @@ export async function reprintQueued(
   const item = reprints.find((r) => r.id === id && r.state === 'queued');
   if (!item) throw new ApplianceError('REPRINT_UNKNOWN');
   try {
-    await print(receiptDocument(item.receipt, { reprint: true }));
+    await print(
+      item.kind === 'invoice-slip'
+        ? invoiceSlipDocument(item.slip, { reprint: true })
+        : receiptDocument(item.receipt, { reprint: true }),
+    );
   } catch (err) {
     throw asApplianceError(err);
   }

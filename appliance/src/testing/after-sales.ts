@@ -14,6 +14,7 @@ import { deriveSoPin, deriveTransportPin } from '@certkiosk/firmware-bridge';
 import * as x509 from '@peculiar/x509';
 import { createApplianceClient } from '../api/client.js';
 import type { ServiceView } from '../api/service-contract.js';
+import type { SimDaemon } from '../sim/compose.js';
 import { heldKey, makeHeldKey } from '../sim/held-keys.js';
 import type { DaemonChild } from './daemon-child.js';
 import { type CentralHandle, SIM_SECRETS_ENV } from './kiosk-harness.js';
@@ -125,11 +126,12 @@ export async function makeCourieredKey(
   };
 }
 
-/** A paid renewal order (at the kiosk's hall) for a certificate of ours: the holder's renewal paid online. */
+/** A renewal order (at the kiosk's hall) for a certificate of ours: paid online (default), awaiting payment at the kiosk, or submitted. */
 export async function renewalOrder(
   central: CentralHandle,
   certificateSerial: string,
-  opts: { pay?: boolean; holder?: { name: string } } = {},
+  /** pay: paid (default), false (submitted: not payable anywhere yet), 'at-kiosk' (awaiting payment at the kiosk). */
+  opts: { pay?: boolean | 'at-kiosk'; holder?: { name: string } } = {},
 ): Promise<string> {
   const order = await central.admin('POST', '/admin/v1/orders', {
     certificateType: 'natural-person',
@@ -140,10 +142,14 @@ export async function renewalOrder(
     applicant: { name: opts.holder?.name ?? WANG_SHUFEN.name, phone: '13500135000' },
     previousCertificateSerial: certificateSerial,
   });
-  if (opts.pay !== false) {
-    for (const action of ['request-payment', 'pay-wechat'])
-      await central.admin('POST', `/admin/v1/orders/${order.id}/actions`, { action });
-  }
+  const actions =
+    opts.pay === false
+      ? []
+      : opts.pay === 'at-kiosk'
+        ? ['request-payment']
+        : ['request-payment', 'pay-wechat'];
+  for (const action of actions)
+    await central.admin('POST', `/admin/v1/orders/${order.id}/actions`, { action });
   return order.id as string;
 }
 
@@ -345,4 +351,20 @@ export async function playServiceInChild(
   throw new Error(
     `the service did not finish; last ${JSON.stringify(last)}\n${child.output.slice(-30).join('\n')}`,
   );
+}
+
+/**
+ * Between the tests of a sim kiosk's services: central reachable again, the open service ended (by staff, as
+ * nothing else may end one mid effect) or the last one's screen left, keys pulled, the card taken.
+ */
+export async function clearServiceKiosk(
+  k: { proxy?: { set(rules: never[]): void }; daemon: SimDaemon },
+  s: ReturnType<typeof serviceClient>,
+): Promise<void> {
+  k.proxy?.set([]);
+  const open = await s.service();
+  if (open?.status === 'active') await k.daemon.services.wipe('staff');
+  else await s.leave();
+  k.daemon.sim.pullKeys();
+  await k.daemon.sim.placeCard(null);
 }

@@ -12,6 +12,7 @@ import {
   SIM_SECRETS_ENV,
   simConfig,
   startTestCentral,
+  waitFor,
 } from './kiosk-harness.js';
 
 export interface SimKiosk {
@@ -74,4 +75,19 @@ export async function startSimKiosk(
       await central.stop();
     },
   };
+}
+
+/** A sim kiosk (fault proxy in front of central) once it enrolled with central: ready for its first central call. */
+export async function startEnrolledSimKiosk(name: string, centralNow: () => number): Promise<SimKiosk> {
+  let enrolled = false;
+  const k = await startSimKiosk(name, {
+    faultProxy: true,
+    centralNow,
+    log: (l) => {
+      if (l.includes('enrolled with central')) enrolled = true;
+      if (process.env['CK_DEBUG']) console.log(l);
+    },
+  });
+  await waitFor(() => enrolled, 20_000, 'the kiosk enrolled with central');
+  return k;
 }

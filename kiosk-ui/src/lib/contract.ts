@@ -51,3 +51,5 @@ export {
   SERVICE_KINDS,
   SERVICE_STEPS,
 } from '../../../appliance/src/api/service-contract.ts';
+/** The reconciliation's day (a Beijing calendar day), as central and the appliance count it (no runtime deps). */
+export { beijingDay, previousDay } from '../../../sync/src/contract/reconciliation-day.ts';

@@ -4,7 +4,7 @@
 import jsqr from 'jsqr';
 import { describe, expect, it } from 'vitest';
 import { isValidUscc } from '../../../sync/src/contract/uscc.ts';
-import { APPLIANCE_ERROR_CODES, type JourneyView } from './contract.ts';
+import { APPLIANCE_ERROR_CODES, type JourneyView, type ServiceView } from './contract.ts';
 import {
   CREDIT_CODE_LENGTH,
   EMAIL_MAX,
@@ -149,6 +149,86 @@ describe('the invoice screen in the kiosk state', () => {
       data: done({ id: 'J2', ref: 'KJ2', revision: 1 }),
     });
     expect(currentScreen(next)).toBe('done');
+  });
+});
+
+const result = (over: Partial<ServiceView> = {}): ServiceView => ({
+  id: 'S1',
+  ref: 'KS1',
+  revision: 5,
+  kind: 'lookup',
+  step: 'completed',
+  status: 'completed',
+  need: 'result',
+  cancellable: false,
+  orders: [
+    {
+      orderIdMasked: 'ORD-****01',
+      kind: 'new',
+      certificateType: 'natural-person',
+      status: 'approved',
+      history: [],
+      updatedAt: '2026-03-01T00:00:00.000Z',
+    },
+    {
+      orderIdMasked: 'ORD-****02',
+      kind: 'new',
+      certificateType: 'natural-person',
+      status: 'activated',
+      history: [],
+      updatedAt: '2026-03-01T00:00:00.000Z',
+      invoiceOffered: true,
+    },
+  ],
+  ...over,
+});
+
+describe('the invoice screen over a service’s result', () => {
+  it('a look-up: only for a listed order it offers an invoice for, with that order’s position', () => {
+    const open = run({ type: 'service', data: result() }, { type: 'invoice', open: true, order: 1 });
+    expect(currentScreen(open)).toBe('invoice');
+    expect(open.invoiceOrder).toBe(1);
+    for (const order of [0, 2]) {
+      const refused = run({ type: 'service', data: result() }, { type: 'invoice', open: true, order });
+      expect(currentScreen(refused)).toBe('service-result');
+      expect(refused.invoiceOrder).toBeNull();
+    }
+    const closed = reduceKiosk(open, { type: 'invoice', open: false });
+    expect([currentScreen(closed), closed.invoiceOrder]).toEqual(['service-result', null]);
+  });
+
+  it('a completed renewal: its order (0) only; a renewal still running or an unlock: none', () => {
+    const renewal = {
+      orderIdMasked: 'ORD-****03',
+      certificateType: 'natural-person',
+      rule: 'revoke-previous',
+    } as const;
+    const renewed = result({ kind: 'renew', orders: undefined, renewal });
+    expect(
+      currentScreen(run({ type: 'service', data: renewed }, { type: 'invoice', open: true, order: 0 })),
+    ).toBe('invoice');
+    expect(
+      currentScreen(run({ type: 'service', data: renewed }, { type: 'invoice', open: true, order: 1 })),
+    ).toBe('service-result');
+    const running = result({ kind: 'renew', status: 'active', need: 'wait', orders: undefined, renewal });
+    expect(run({ type: 'service', data: running }, { type: 'invoice', open: true }).invoice).toBe(false);
+    const unlocked = result({ kind: 'unlock', orders: undefined });
+    expect(run({ type: 'service', data: unlocked }, { type: 'invoice', open: true }).invoice).toBe(false);
+  });
+
+  it('stays with its service result: a newer view keeps it; leaving, another service or a wipe closes it', () => {
+    const open = run({ type: 'service', data: result() }, { type: 'invoice', open: true, order: 1 });
+    expect(currentScreen(reduceKiosk(open, { type: 'service', data: result({ revision: 6 }) }))).toBe(
+      'invoice',
+    );
+    for (const next of [
+      reduceKiosk(open, { type: 'service', data: null }),
+      reduceKiosk(open, { type: 'service', data: result({ id: 'S2', ref: 'KS2', revision: 1 }) }),
+      reduceKiosk(open, { type: 'wiped', data: { reason: 'idle' } }),
+    ]) {
+      expect(next.invoice).toBe(false);
+      expect(next.invoiceOrder).toBeNull();
+    }
   });
 });
 

@@ -22,6 +22,9 @@ export interface KioskState {
   /** The done screen's invoice screen is open (开发票): the UI's alone, over the completed pickup it belongs to;
    *  another journey, leaving the done screen or a wipe closes it. */
   invoice: boolean;
+  /** The invoice screen is over a service's result screen: the order's position there (a renewal's order is 0, a
+   *  look-up's by its place in the list); null over the done screen. */
+  invoiceOrder: number | null;
   devices: Partial<Record<DeviceKind, DeviceStatusView>>;
   /** Server's wipe time (ms since epoch) as last announced, or null when no journey is running. */
   serverWipeAt: number | null;
@@ -43,7 +46,7 @@ export type KioskEvent =
     }
   | { type: 'touched'; idleWipeAt: string }
   | { type: 'guide'; guide: HomeGuide | null }
-  | { type: 'invoice'; open: boolean }
+  | { type: 'invoice'; open: boolean; order?: number }
   | { [K in keyof ServerEvents]: { type: K; data: ServerEvents[K] } }[keyof ServerEvents];
 
 export const initialKioskState = (): KioskState => ({
@@ -51,6 +54,7 @@ export const initialKioskState = (): KioskState => ({
   service: null,
   guide: null,
   invoice: false,
+  invoiceOrder: null,
   devices: {},
   serverWipeAt: null,
   wiped: [],
@@ -83,8 +87,14 @@ function withService(state: KioskState, service: ServiceView | null): KioskState
     return state;
   if (service && state.service?.id === service.id && (service.revision ?? 0) < (state.service.revision ?? 0))
     return state;
-  if (!service || service.status === 'abandoned') return { ...state, service: null };
-  return { ...state, service, guide: null };
+  // An invoice screen over a service's result belongs to that result: another service or leaving it closes it.
+  const overService = state.invoiceOrder !== null;
+  if (!service || service.status === 'abandoned')
+    return { ...state, service: null, ...(overService ? { invoice: false, invoiceOrder: null } : {}) };
+  const keep =
+    !overService ||
+    (state.invoice && state.service?.id === service.id && serviceScreenFor(service) === 'service-result');
+  return { ...state, service, guide: null, ...(keep ? {} : { invoice: false, invoiceOrder: null }) };
 }
 
 export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
@@ -118,6 +128,7 @@ export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
         service: null,
         guide: null,
         invoice: false,
+        invoiceOrder: null,
         serverWipeAt: null,
         wiped,
         wipes: state.wipes + 1,
@@ -128,9 +139,19 @@ export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
     case 'guide':
       // Only from the home screen: an open journey keeps its screen.
       return event.guide && (state.journey || state.service) ? state : { ...state, guide: event.guide };
-    case 'invoice':
-      // Only from the done screen of a completed pickup.
-      return { ...state, invoice: event.open && !state.service && screenFor(state.journey) === 'done' };
+    case 'invoice': {
+      // From the done screen of a completed pickup, or for an order a service's result screen offers.
+      if (state.service) {
+        const order = event.order ?? 0;
+        const open = event.open && serviceInvoiceOffered(state.service, order);
+        return { ...state, invoice: open, invoiceOrder: open ? order : null };
+      }
+      return {
+        ...state,
+        invoice: event.open && screenFor(state.journey) === 'done',
+        invoiceOrder: null,
+      };
+    }
   }
 }
 
@@ -230,12 +251,23 @@ export function screenFor(journey: JourneyView | null): ScreenName {
 
 export type DeviceAlert = 'token-pulled' | 'paper-out' | 'take-id-card';
 
-/** The screen on show: the service journey's when one is open, else the pickup journey's (its done screen's
- *  invoice screen when that is open), else a home tile's guide when one is open. */
+/** A service's result screen offers the invoice of its order at `order`: a completed renewal's (0), or a
+ *  look-up's listed order that is paid and collected. */
+export function serviceInvoiceOffered(service: ServiceView, order: number): boolean {
+  if (serviceScreenFor(service) !== 'service-result') return false;
+  if (service.kind === 'renew') return order === 0 && service.renewal !== undefined;
+  return service.kind === 'lookup' && service.orders?.[order]?.invoiceOffered === true;
+}
+
+/** The screen on show: the service journey's when one is open (its result's invoice screen when that is open),
+ *  else the pickup journey's (its done screen's invoice screen when that is open), else a home tile's guide. */
 export function currentScreen(
   state: Pick<KioskState, 'journey' | 'service'> & { guide?: HomeGuide | null; invoice?: boolean },
 ): ScreenName {
-  if (state.service) return serviceScreenFor(state.service);
+  if (state.service) {
+    const screen = serviceScreenFor(state.service);
+    return screen === 'service-result' && state.invoice ? 'invoice' : screen;
+  }
   if (!state.journey && state.guide) return `guide-${state.guide}`;
   const screen = screenFor(state.journey);
   return screen === 'done' && state.invoice ? 'invoice' : screen;

@@ -100,6 +100,13 @@ class Kiosk {
   invoice = $state<InvoiceView | null>(null);
   /** The appliance refused the last invoice request (or could not read the invoice): shown on the invoice screen. */
   invoiceError = $state<ErrorBody | null>(null);
+  /** Which order `invoice` is about (the done screen's journey, or a service's result order), so another order's
+   *  invoice never shows for it. */
+  #invoiceFor: string | null = null;
+  /** The invoice slip last printed from the invoice screen: printed, or queued for staff (null: none yet). */
+  invoiceSlip = $state<'printed' | 'queued-for-reprint' | null>(null);
+  /** A look-up's result: each offered order's invoice (by position), as the appliance last answered. */
+  orderInvoices = $state<{ service: string; byOrder: Record<number, InvoiceView> } | null>(null);
   staff = $state<StaffSession | null>(null);
   /** Staff ids signed in with since the page loaded (memory only), offered on the sign-in screen. */
   recentStaffIds = $state<string[]>([]);
@@ -147,6 +154,8 @@ class Kiosk {
       return null;
     if (e && this.waitProblem) return null;
     if (e && this.screen === 'service-wait') return null;
+    // The payment screen says an expired QR code itself, with 重新支付.
+    if (e?.code === 'PAYMENT_EXPIRED' && this.screen === 'service-payment') return null;
     return e;
   });
 
@@ -305,6 +314,9 @@ class Kiosk {
     this.pending = false;
     this.invoice = null;
     this.invoiceError = null;
+    this.#invoiceFor = null;
+    this.invoiceSlip = null;
+    this.orderInvoices = null;
     this.resetLook();
     this.activity();
     // Nothing of the session may be reachable through history: replace, never push.
@@ -384,27 +396,98 @@ class Kiosk {
 
   // ---------- the invoice of the order just collected (the done screen's 开发票) ----------
 
-  /** Open the invoice screen over the done screen, and ask the appliance how the invoice stands. */
-  openInvoice(): void {
+  /** Which order the invoice screen is about now: the done screen's, or the service result's at its position. */
+  #invoiceTarget(): string | null {
+    if (this.state.service) return `service:${this.state.service.id}:${this.state.invoiceOrder ?? 0}`;
+    return this.state.journey ? `journey:${this.state.journey.id}` : null;
+  }
+
+  /** The invoice last read for a service result's order (null when none was read for it yet). */
+  serviceResultInvoice(order: number): InvoiceView | null {
+    const id = this.state.service?.id;
+    return id && this.#invoiceFor === `service:${id}:${order}` ? this.invoice : null;
+  }
+
+  /** The invoice routes of what is on show: the done screen's, or the service result's order at its position. */
+  #invoiceApi() {
+    const order = this.state.invoiceOrder;
+    if (this.state.service && order !== null) {
+      const params = { position: String(order) };
+      return {
+        read: () => api.serviceInvoice({ params }),
+        request: (body: InvoiceRequestInput) => api.requestServiceInvoice({ params, body }),
+        slip: () => api.printServiceInvoiceSlip({ params }),
+      };
+    }
+    return {
+      read: () => api.invoice(),
+      request: (body: InvoiceRequestInput) => api.requestInvoice({ body }),
+      slip: () => api.printInvoiceSlip(),
+    };
+  }
+
+  /** Open the invoice screen over the done screen, or (`order`) for an order of a service's result screen (a
+   *  renewal's: 0; a look-up's: its place in the list), and ask the appliance how the invoice stands. */
+  openInvoice(order?: number): void {
     this.activity();
     this.invoiceError = null;
-    this.dispatch({ type: 'invoice', open: true });
+    this.invoiceSlip = null;
+    this.dispatch({ type: 'invoice', open: true, ...(order !== undefined ? { order } : {}) });
+    const target = this.#invoiceTarget();
+    if (target !== this.#invoiceFor) this.invoice = null;
+    this.#invoiceFor = target;
     void this.loadInvoice();
   }
 
   /** Back to the done screen (what was typed is dropped with the screen). */
   closeInvoice(): void {
     this.invoiceError = null;
+    this.invoiceSlip = null;
     this.dispatch({ type: 'invoice', open: false });
+    // A look-up's list says each order's invoice: what was asked here shows there.
+    if (this.state.service?.kind === 'lookup') void this.loadOrderInvoices();
   }
 
   /** The invoice as central has it now (the invoice screen asks again while it waits to be issued). */
   async loadInvoice(): Promise<void> {
-    const journey = this.state.journey?.id;
-    const r = await api.invoice();
-    if (this.state.journey?.id !== journey) return;
-    if (r.ok) this.invoice = r.data;
-    else if (!this.invoice) this.invoiceError = r.error;
+    const target = this.#invoiceTarget();
+    const r = await this.#invoiceApi().read();
+    if (this.#invoiceTarget() !== target) return;
+    if (r.ok) {
+      // A slip printed before the invoice was issued said 已申请: a new one now carries the number.
+      if (r.data.state !== this.invoice?.state) this.invoiceSlip = null;
+      this.invoice = r.data;
+    } else if (!this.invoice) this.invoiceError = r.error;
+  }
+
+  /** A look-up's result: how the invoice of each order it offers one for stands (the list labels its button). */
+  async loadOrderInvoices(): Promise<void> {
+    const service = this.state.service;
+    if (service?.kind !== 'lookup') return;
+    const byOrder: Record<number, InvoiceView> = {};
+    for (const [i, o] of (service.orders ?? []).entries()) {
+      if (!o.invoiceOffered) continue;
+      const r = await api.serviceInvoice({ params: { position: String(i) } });
+      if (r.ok) byOrder[i] = r.data;
+    }
+    if (this.state.service?.id === service.id) this.orderInvoices = { service: service.id, byOrder };
+  }
+
+  /** Print the invoice slip (order masked, amount, number or 已申请, a QR code of the order's invoice link). */
+  async printInvoiceSlip(): Promise<void> {
+    if (this.pending) return;
+    this.activity();
+    this.pending = true;
+    this.invoiceError = null;
+    try {
+      const target = this.#invoiceTarget();
+      const r = await this.#invoiceApi().slip();
+      if (this.#invoiceTarget() !== target) return;
+      if (r.ok) this.invoiceSlip = r.data.state;
+      else this.invoiceError = r.error;
+    } finally {
+      this.pending = false;
+    }
   }
 
   /** Send the request (a second one replaces the first until the invoice is issued); false when refused. The
@@ -417,9 +500,9 @@ class Kiosk {
       this.busy = true;
     }, BUSY_AFTER_MS);
     try {
-      const journey = this.state.journey?.id;
-      const r = await api.requestInvoice({ body: input });
-      if (this.state.journey?.id !== journey) return false;
+      const target = this.#invoiceTarget();
+      const r = await this.#invoiceApi().request(input);
+      if (this.#invoiceTarget() !== target) return false;
       if (!r.ok) {
         this.invoiceError = r.error;
         return false;
@@ -463,6 +546,18 @@ class Kiosk {
   /** Activation and unlock: the new PIN; renew: the key's current PIN. Sent once, never kept here. */
   servicePin(pin: string): Promise<boolean> {
     return this.#act(() => api.servicePin({ body: { pin } }));
+  }
+
+  /** Paying at the kiosk: ask the appliance (which asks central) whether the QR code was paid; quiet (a poll). */
+  async checkPayment(): Promise<void> {
+    const id = this.state.service?.id;
+    const r = await api.servicePayment();
+    if (r.ok && r.data.id === id) this.dispatch({ type: 'service', data: r.data });
+  }
+
+  /** Paying at the kiosk: a new QR code after the last one expired (重新支付). */
+  payAgain(): Promise<boolean> {
+    return this.#act(() => api.servicePayAgain({ body: {} }));
   }
 
   serviceRetry(): Promise<boolean> {

@@ -6,6 +6,7 @@ import { currentScreen, initialKioskState, parseServerEvent, reduceKiosk } from 
 import {
   CURRENT_PIN_LENGTH,
   certificateTypeKey,
+  countdownText,
   currentPinReady,
   currentPinWarning,
   HOME_GUIDES,
@@ -13,12 +14,15 @@ import {
   ORDER_STATUSES,
   oldCertificateFate,
   orderStatusKey,
+  paymentPhase,
+  paymentSecondsLeft,
   RENEW_WORK_STEPS,
   renewalBanner,
   renewProgress,
   renewStepKey,
   SERVICE_SCREENS,
   serviceScreenFor,
+  yuanText,
 } from './service.ts';
 
 const service = (over: Partial<ServiceView> = {}): ServiceView => ({
@@ -40,6 +44,7 @@ describe('service screens', () => {
     expect(serviceScreenFor(service({ need: 'id-card' }))).toBe('service-id-card');
     expect(serviceScreenFor(service({ need: 'scan-or-id-card' }))).toBe('service-lookup');
     expect(serviceScreenFor(service({ need: 'pin' }))).toBe('service-pin');
+    expect(serviceScreenFor(service({ kind: 'renew', need: 'payment' }))).toBe('service-payment');
     expect(serviceScreenFor(service({ kind: 'renew', need: 'current-pin' }))).toBe('service-current-pin');
     expect(serviceScreenFor(service({ need: 'wait' }))).toBe('service-wait');
     expect(serviceScreenFor(service({ need: 'result' }))).toBe('service-result');
@@ -50,12 +55,43 @@ describe('service screens', () => {
     expect(serviceScreenFor(service({ status: 'completed', need: 'none' }))).toBe('service-result');
     expect(serviceScreenFor(service({ status: 'failed', need: 'none' }))).toBe('service-error');
     expect(serviceScreenFor(service({ status: 'failed', need: 'activation-code' }))).toBe('service-error');
-    expect(new Set(SERVICE_SCREENS).size).toBe(9);
+    expect(new Set(SERVICE_SCREENS).size).toBe(10);
   });
 
   it('win over the pickup screen while a service journey is open', () => {
     expect(currentScreen({ journey: null, service: null })).toBe('attract');
     expect(currentScreen({ journey: null, service: service({ need: 'pin' }) })).toBe('service-pin');
+  });
+});
+
+describe('paying at the kiosk', () => {
+  const T0 = Date.parse('2026-03-01T08:00:00.000Z');
+  const pending = {
+    state: 'pending' as const,
+    amountFen: 12800,
+    codeUrl: 'weixin://wxpay/bizpayurl?pr=abc',
+    expiresAt: new Date(T0 + 5 * 60_000).toISOString(),
+  };
+
+  it('says the amount in yuan and the time left as m:ss', () => {
+    expect(yuanText(12800)).toBe('¥128.00');
+    expect(yuanText(5)).toBe('¥0.05');
+    expect(paymentSecondsLeft(pending.expiresAt, T0)).toBe(300);
+    expect(paymentSecondsLeft(pending.expiresAt, T0 + 299_001)).toBe(1);
+    expect(paymentSecondsLeft(pending.expiresAt, T0 + 400_000)).toBe(0);
+    expect(paymentSecondsLeft(undefined, T0)).toBeNull();
+    expect(countdownText(300)).toBe('5:00');
+    expect(countdownText(65)).toBe('1:05');
+    expect(countdownText(0)).toBe('0:00');
+  });
+
+  it('shows the code while it can be paid, expired when the appliance says so or the countdown ran out', () => {
+    expect(paymentPhase(undefined, T0)).toBe('fetching');
+    expect(paymentPhase({ state: 'due', amountFen: 12800 }, T0)).toBe('fetching');
+    expect(paymentPhase(pending, T0)).toBe('showing');
+    expect(paymentPhase(pending, T0 + 5 * 60_000)).toBe('expired');
+    expect(paymentPhase({ state: 'expired', amountFen: 12800 }, T0)).toBe('expired');
+    expect(paymentPhase({ ...pending, state: 'paid', paidAt: pending.expiresAt }, T0)).toBe('paid');
   });
 });
 

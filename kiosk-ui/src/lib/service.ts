@@ -13,6 +13,7 @@ export const SERVICE_SCREENS = [
   'service-id-card',
   'service-lookup',
   'service-pin',
+  'service-payment',
   'service-current-pin',
   'service-wait',
   'service-result',
@@ -34,6 +35,8 @@ export function serviceScreenFor(service: ServiceView): ServiceScreen {
       return 'service-lookup';
     case 'pin':
       return 'service-pin';
+    case 'payment':
+      return 'service-payment';
     case 'current-pin':
       return 'service-current-pin';
     case 'wait':
@@ -63,6 +66,41 @@ export function homeTiles(): HomeTile[] {
     if (tile === 'replace') return { tile, does: 'guide', guide: tile };
     return { tile, does: 'service', kind: tile };
   });
+}
+
+// ---------- paying at the kiosk (WeChat Pay Native) ----------
+
+/** How often the payment screen asks whether the QR code was paid. */
+export const PAYMENT_POLL_MS = 2000;
+
+/** An amount in fen as the holder reads it: ¥128.00. */
+export function yuanText(fen: number): string {
+  return `¥${(fen / 100).toFixed(2)}`;
+}
+
+/** Whole seconds until `expiresAt` (0 once past; null without one). */
+export function paymentSecondsLeft(expiresAt: string | undefined, nowMs: number): number | null {
+  if (!expiresAt) return null;
+  return Math.max(0, Math.ceil((Date.parse(expiresAt) - nowMs) / 1000));
+}
+
+/** A countdown as m:ss. */
+export function countdownText(seconds: number): string {
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+/**
+ * What the payment screen shows: the QR code while it can be paid; expired once the appliance says so or the
+ * countdown ran out (the appliance asks central before anything is decided); fetching before the code came.
+ */
+export function paymentPhase(
+  payment: ServiceView['payment'],
+  nowMs: number,
+): 'fetching' | 'showing' | 'expired' | 'paid' {
+  if (!payment || payment.state === 'due') return 'fetching';
+  if (payment.state === 'paid') return 'paid';
+  if (payment.state === 'expired' || !payment.codeUrl) return 'expired';
+  return paymentSecondsLeft(payment.expiresAt, nowMs) === 0 ? 'expired' : 'showing';
 }
 
 // ---------- renew (续期) ----------

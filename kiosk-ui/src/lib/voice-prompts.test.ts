@@ -39,6 +39,7 @@ const SERVICE_NEEDS = {
   'id-card': 0,
   'scan-or-id-card': 0,
   pin: 0,
+  payment: 0,
   'current-pin': 0,
   wait: 0,
   result: 0,

@@ -25,6 +25,7 @@ export const VOICE_PROMPTS = {
   'service-id-card': 'voice.service-id-card',
   'service-lookup': 'voice.service-lookup',
   'service-pin': 'voice.service-pin',
+  'service-payment': 'voice.service-payment',
   'service-current-pin': 'voice.service-current-pin',
   'service-wait': 'voice.service-wait',
   'service-result': 'voice.service-result',

@@ -6,6 +6,17 @@ import { Value } from '@sinclair/typebox/value';
 import type { CentralErrorCode } from '../contract/error-codes.js';
 import { signAuditHead, signIdentityStatement } from '../contract/identity.js';
 import { type InvoiceRequestBody, type InvoiceState, InvoiceStateSchema } from '../contract/invoices.js';
+import {
+  type NativePaymentResponse,
+  NativePaymentResponseSchema,
+  type PaymentStatus,
+  PaymentStatusSchema,
+} from '../contract/payments.js';
+import {
+  type KioskRecord,
+  type ReconciliationReport,
+  ReconciliationReportSchema,
+} from '../contract/reconciliation.js';
 import { type EcdsaSigner, signRequest } from '../contract/request-signing.js';
 import {
   type ActivationPreview,
@@ -267,6 +278,31 @@ export class CentralClient {
     return this.request('POST', '/v1/lookups/by-code', { code }, OrderLookupResponseSchema);
   }
 
+  // ---- kiosk payments (WeChat Pay Native) of the orders of this appliance's hall ----
+
+  /**
+   * Pay an order awaiting payment at this kiosk: the QR code link, amount and expiry (the open attempt's again
+   * while it lasts). PAYMENT_NOT_AVAILABLE for an order not awaiting a kiosk payment; PAYMENT_PROVIDER_FAILED.
+   */
+  startNativePayment(orderId: string): Promise<NativePaymentResponse> {
+    return this.request('POST', '/v1/payments/native', { orderId }, NativePaymentResponseSchema);
+  }
+
+  /** The order's newest payment: pending, paid, closed (cancelled or expired) or refund-pending. */
+  paymentStatus(orderId: string): Promise<PaymentStatus> {
+    return this.request('GET', `/v1/payments/${encodeURIComponent(orderId)}`, undefined, PaymentStatusSchema);
+  }
+
+  /** The kiosk session ended: close the open payment (paid there after all → paid); idempotent. */
+  cancelPayment(orderId: string): Promise<PaymentStatus> {
+    return this.request(
+      'POST',
+      `/v1/payments/${encodeURIComponent(orderId)}/cancel`,
+      undefined,
+      PaymentStatusSchema,
+    );
+  }
+
   // ---- invoices of the orders of this appliance's hall ----
 
   /**
@@ -290,6 +326,31 @@ export class CentralClient {
       `/v1/orders/${encodeURIComponent(orderId)}/invoice`,
       undefined,
       InvoiceStateSchema,
+    );
+  }
+
+  // ---- reconciliation: this kiosk's share of a day's report (issue 14 §4) ----
+
+  /**
+   * Reconcile a Beijing day (YYYY-MM-DD) at central with this kiosk's own records of the day (kept there and used by
+   * every later run of the day): this kiosk's lines only. A wrong day: CENTRAL_REFUSED RECONCILIATION_DAY_INVALID.
+   */
+  runReconciliation(day: string, records?: KioskRecord[]): Promise<ReconciliationReport> {
+    return this.request(
+      'POST',
+      '/v1/reconciliations',
+      { day, ...(records ? { records } : {}) },
+      ReconciliationReportSchema,
+    );
+  }
+
+  /** The newest report of a day that covered this kiosk, its lines only (RECONCILIATION_NOT_FOUND before any). */
+  reconciliation(day: string): Promise<ReconciliationReport> {
+    return this.request(
+      'GET',
+      `/v1/reconciliations/${encodeURIComponent(day)}`,
+      undefined,
+      ReconciliationReportSchema,
     );
   }
 

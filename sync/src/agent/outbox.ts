@@ -160,6 +160,19 @@ export class Outbox {
     return this.refused.list();
   }
 
+  /** The parked events whole (payloads included), oldest first: the kiosk's reconciliation reads them. */
+  parkedEvents(): SyncEvent[] {
+    return this.refused.events();
+  }
+
+  /** The events still queued (appended, not acknowledged), oldest first: the kiosk's reconciliation reads them. */
+  async queued(): Promise<SyncEvent[]> {
+    const out: SyncEvent[] = [];
+    for await (const entry of this.log.readFrom(this.deliveredThrough + 1))
+      if (!this.acked.has(entry.seq)) out.push(entry.data);
+    return out;
+  }
+
   /**
    * Staff: queue a parked event again (after central or the event's cause was fixed). It goes to the end of
    * the queue; refused again, it is parked again. Resolves with its new outbox sequence number.

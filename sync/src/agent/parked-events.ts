@@ -70,6 +70,11 @@ export class ParkedEvents {
     return this.byId.get(id)?.event;
   }
 
+  /** The events themselves, oldest parked first. */
+  events(): SyncEvent[] {
+    return [...this.byId.values()].map((r) => r.event);
+  }
+
   /** Oldest parked first. */
   list(): ParkedEvent[] {
     return [...this.byId.values()].map(({ event: e, refusal, parkedAt }) => ({

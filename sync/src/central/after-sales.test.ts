@@ -396,8 +396,29 @@ describe('renewal (续期)', () => {
     ).toBe('revoked');
   });
 
-  it('renewal refusals: unpaid, another hall, another key, the old key pair, another person, no admission', async () => {
+  it('a kiosk renewal awaiting payment is pulled with the amount due, and issuing before it is paid is refused', async () => {
     const unpaid = await renewable(['request-payment']);
+    const q = `/v1/renewals?certificateSerial=${unpaid.prev.cert.serialNumber}&tokenSerial=${unpaid.prev.tokenSerial}`;
+    const pulled = await h.signed('GET', q);
+    expect(pulled.statusCode, pulled.body).toBe(200);
+    const body = pulled.json() as RenewalOrderResponse;
+    expect(body.order).toMatchObject({ id: unpaid.renewal.id, businessType: 'renewal' });
+    expect(body.payment).toEqual({ due: true, amountFen: unpaid.renewal.priceFen });
+    // Attack: the kiosk asks to issue before paying → refused, nothing issued, the order still waits.
+    const early = await renew(unpaid.renewal.id, unpaid.prev.cert.serialNumber, {
+      tokenSerial: unpaid.prev.tokenSerial,
+    });
+    expect(early.json()).toMatchObject({ statusCode: 409, code: 'RENEWAL_NOT_PAID' });
+    expect(h.app.central.orders.get(unpaid.renewal.id)).toMatchObject({ status: 'awaiting-payment' });
+    expect(h.app.central.orders.get(unpaid.renewal.id).certificateSerial).toBeUndefined();
+    // Paid: pulled as before, nothing due.
+    h.app.central.orders.act(unpaid.renewal.id, { action: 'pay-wechat' });
+    expect(((await h.signed('GET', q)).json() as RenewalOrderResponse).payment).toBeUndefined();
+  });
+
+  it('renewal refusals: unpaid, another hall, another key, the old key pair, another person, no admission', async () => {
+    // Not yet asked to pay (submitted): refused, and not paid at the kiosk either.
+    const unpaid = await renewable([]);
     const q = `/v1/renewals?certificateSerial=${unpaid.prev.cert.serialNumber}&tokenSerial=${unpaid.prev.tokenSerial}`;
     expect((await h.signed('GET', q)).json()).toMatchObject({ code: 'RENEWAL_NOT_PAID' });
     expect(

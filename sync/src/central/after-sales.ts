@@ -213,12 +213,15 @@ export class AfterSales {
       throw new CentralError('ORDER_WRONG_HALL', `This renewal is to be collected at hall ${order.hall}.`);
     }
     if (CERTIFICATE_EXISTS_STATUSES.includes(order.status)) throw new CentralError('ORDER_ALREADY_ISSUED');
-    if (!AfterSales.renewalReady(order)) {
+    // A kiosk renewal awaiting payment is paid here first (WeChat Pay Native); other unpaid ones are refused.
+    const payHere = order.delivery === 'kiosk' && order.status === 'awaiting-payment';
+    if (!payHere && !AfterSales.renewalReady(order)) {
       throw new CentralError('RENEWAL_NOT_PAID', `The renewal order is "${order.status}", not paid yet.`);
     }
     if (c.revoked_at) throw new CentralError('CERTIFICATE_REVOKED');
     if (Date.parse(c.not_after) <= this.now()) throw new CentralError('CERTIFICATE_EXPIRED');
     return {
+      ...(payHere ? { payment: { due: true as const, amountFen: order.price_fen } } : {}),
       order: this.orders.toApplianceOrder(order),
       previousCertificate: {
         serialNumber: c.serial,

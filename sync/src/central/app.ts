@@ -209,6 +209,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     statements: new StatementImporter(db, now, orders, statementQueue),
     statementQueue,
     payments: payments.service,
+    ...(payments.demoPay ? { demoPay: payments.demoPay } : {}),
     invoices: invoiceRequests,
     invoicing: new Invoices(
       db,

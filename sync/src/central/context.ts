@@ -16,6 +16,7 @@ import type { Invoices } from './invoices/invoices.js';
 import type { Operators } from './operators.js';
 import type { OrderService } from './orders.js';
 import type { PaymentService } from './payments/payments.js';
+import type { DemoPayOutcome } from './payments/simulator.js';
 import type { PersonIndex } from './person-index.js';
 import type { PickupCodeSigner } from './pickup-codes.js';
 import type { Reconciliations } from './reconciliation/service.js';
@@ -56,6 +57,11 @@ export interface CentralContext {
   invoices: InvoiceRequests;
   /** Kiosk payments by WeChat Pay (payments/): native orders, notifications, expiry, flagged refunds. */
   payments: PaymentService;
+  /**
+   * Demo only, while the WeChat Pay simulator stands in for the provider: a payer pays the order's open kiosk
+   * payment (the phone page's "Pay (demo)" button). Absent with a real provider.
+   */
+  demoPay?: (orderId: string) => Promise<DemoPayOutcome | null>;
   /** Issued invoices: numbers, PDFs, the kiosk's requests and reads. */
   invoicing: Invoices;
   /** The daily reconciliation of kiosks, central and the provider's bill (reconciliation/). */

@@ -2,7 +2,7 @@
 // its details replaceable until the order is invoiced. Operators issue the invoice (invoices/invoices.ts, which
 // applies the order action `invoice`) from what is recorded here.
 import type { CentralErrorCode } from '../contract/error-codes.js';
-import type { InvoiceTitleType } from '../contract/invoices.js';
+import { INVOICEABLE_STATUSES, type InvoiceTitleType } from '../contract/invoices.js';
 import type { OrderStatus } from '../contract/order-status.js';
 import { normaliseUscc, type UsccProblemKind, usccProblem } from '../contract/uscc.js';
 import { CentralError } from './errors.js';
@@ -28,8 +28,7 @@ export interface InvoiceRequestInput {
   email: string;
 }
 
-/** Statuses in which the order was paid and delivered, so an invoice may be asked for. */
-export const INVOICEABLE_STATUSES: readonly OrderStatus[] = ['issued', 'activated', 'shipped'];
+export { INVOICEABLE_STATUSES } from '../contract/invoices.js';
 
 /** Each way a credit code can be wrong has its own stable code, so a UI can say which. */
 const USCC_ERRORS: Record<UsccProblemKind, CentralErrorCode> = {

@@ -63,7 +63,7 @@ describe('demo seed', () => {
     expect(again.afterSales).toEqual(seeded.afterSales);
   });
 
-  it('seeds the after-sales demo: a couriered key with its code, a key due for renewal with its paid renewal, a lost key with its reissue', async () => {
+  it('seeds the after-sales demo: a couriered key with its code, a key due for renewal with its renewal to pay at the kiosk, a lost key with its reissue', async () => {
     for (const p of [DEMO_COURIER_HOLDER, DEMO_REISSUE_HOLDER])
       expect(isValidIdNumber(p.idNumber)).toBe(true);
     const seeded = await seedDemo(h.app.central, simProfile.appliance.hall, {
@@ -79,12 +79,12 @@ describe('demo seed', () => {
     expect(preview.statusCode, preview.body).toBe(200);
     expect(preview.json() as ActivationPreview).toMatchObject({ holderNameMasked: '王*芬', attemptsLeft: 5 });
 
-    // The key due for renewal: good, within the window, a ready renewal order.
+    // The key due for renewal: good, within the window, a renewal order to be paid at the kiosk.
     const status = (
       await kiosk(a.renewal.certificateSerial, a.renewal.tokenSerial)
     ).json() as CertificateStatus;
     expect(status).toMatchObject({ status: 'good', holderNameMasked: '张*', renewal: { offered: true } });
-    expect(status.renewal.order).toMatchObject({ status: 'paid', ready: true });
+    expect(status.renewal.order).toMatchObject({ status: 'awaiting-payment', ready: false });
     expect(daysLeft(status.notAfter, h.clock.ms)).toBeLessThanOrEqual(DEMO_RENEWAL_DAYS_LEFT);
     expect(daysLeft(status.notAfter, h.clock.ms)).toBeGreaterThan(30);
     expect(renewalOffered({ notAfter: status.notAfter, revoked: false }, h.clock.ms)).toBe(true);
@@ -93,11 +93,14 @@ describe('demo seed', () => {
       `/v1/renewals?certificateSerial=${a.renewal.certificateSerial}&tokenSerial=${a.renewal.tokenSerial}`,
     );
     expect(renewal.statusCode, renewal.body).toBe(200);
-    expect((renewal.json() as RenewalOrderResponse).order).toMatchObject({
-      id: a.renewal.renewalOrderId,
-      businessType: 'renewal',
-      status: 'paid',
-      previousCertificateSerial: a.renewal.certificateSerial,
+    expect(renewal.json() as RenewalOrderResponse).toMatchObject({
+      order: {
+        id: a.renewal.renewalOrderId,
+        businessType: 'renewal',
+        status: 'awaiting-payment',
+        previousCertificateSerial: a.renewal.certificateSerial,
+      },
+      payment: { due: true, amountFen: h.app.central.orders.get(a.renewal.renewalOrderId).priceFen },
     });
 
     // The lost key: an approved reissue order with a pickup code on its phone page.

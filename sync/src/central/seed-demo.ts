@@ -4,7 +4,7 @@
 // - a couriered key: a shipped order of 王淑芬 with its certificate and the fixed activation code
 //   DEMO_ACTIVATION_CODE;
 // - a key due for renewal: 张伟's certificate, issued ten and a half months ago for one year (it runs out in
-//   DEMO_RENEWAL_DAYS_LEFT days), and a paid renewal order for it;
+//   DEMO_RENEWAL_DAYS_LEFT days), and a renewal order for it awaiting payment, paid at the kiosk (WeChat Pay);
 // - a lost key: 巴特尔's certificate, and an approved reissue order for it with its pickup code (phone page).
 // The couriered and the renewal certificate are made for key pairs generated here: their private keys are
 // written (0600) with the certificates to `tokenDir` when given, for the demo to put onto SoftHSM tokens
@@ -50,7 +50,8 @@ export interface DemoKey {
 /** The after-sales demo facts (what `certkiosk-central --seed-demo` prints). */
 export interface AfterSalesSeed {
   activation: DemoKey & { code: string; codeExpiresAt: string };
-  renewal: DemoKey & { renewalOrderId: string };
+  /** The renewal order awaits payment at the kiosk; its phone page carries the demo's pay button. */
+  renewal: DemoKey & { renewalOrderId: string; phonePath: string };
   reissue: { orderId: string; phonePath: string; lostCertificateSerial: string };
 }
 
@@ -228,7 +229,8 @@ async function seedAfterSales(ctx: CentralContext, hall: string, tokenDir?: stri
     applicant: { name: DEMO_HOLDER.name, phone: '13800138000' },
     previousCertificateSerial: due.cert.serialNumber,
   });
-  walk(ctx, renewal.id, PAID);
+  // Paid at the kiosk during the renewal (WeChat Pay Native; the simulator's payer on the phone page).
+  walk(ctx, renewal.id, ['request-payment']);
 
   // The lost key: its certificate (two years, issued 100 days ago), and an approved reissue order for it.
   const lost = await certified(ctx, hall, DEMO_REISSUE_HOLDER, 'kiosk', 2, 100, 'DEMO-LOST-KEY');
@@ -301,7 +303,11 @@ function afterSalesFacts(ctx: CentralContext, tokenDir?: string): AfterSalesSeed
       code: DEMO_ACTIVATION_CODE,
       codeExpiresAt: code?.expiresAt ?? '',
     },
-    renewal: { ...key('renewal', renewal.previousCertificateSerial), renewalOrderId: renewal.id },
+    renewal: {
+      ...key('renewal', renewal.previousCertificateSerial),
+      renewalOrderId: renewal.id,
+      phonePath: `/p/${ctx.orders.row(renewal.id).view_token}`,
+    },
     reissue: {
       orderId: reissue.id,
       phonePath: `/p/${ctx.orders.row(reissue.id).view_token}`,

@@ -16,6 +16,7 @@ import { ApplianceRegistry, ENROLMENT_CODE_VALIDITY_DAYS } from '../central/appl
 import { DEFAULT_LOW_STOCK_BLANK_KEYS, DEFAULT_STALE_HEARTBEAT_SECONDS } from '../central/fleet-alarms.js';
 import { Operators } from '../central/operators.js';
 import { NOTIFY_PATH, WECHATPAY_SIM_PREFIX, type WechatPayOptions } from '../central/payments/index.js';
+import { KIOSK_PAYMENT_VALIDITY_MS } from '../central/payments/payments.js';
 import { loadOrCreateSimulatorKeys, SIM_KEY_DIR } from '../central/payments/sim-keys.js';
 import { WECHATPAY_BASE_URL } from '../central/payments/wechatpay-api.js';
 import { DEMO_HOLDER, seedDemo } from '../central/seed-demo.js';
@@ -60,7 +61,9 @@ const USAGE = `usage: certkiosk-central --port P --data DIR [--host 127.0.0.1] [
   --wechatpay-platform-serial SERIAL   its serial or public-key id (PUB_KEY_ID_…), as Wechatpay-Serial names it
   --wechatpay-apiv3-key-file FILE      file holding the 32-character APIv3 key
   --wechatpay-base-url URL             default ${WECHATPAY_BASE_URL}
-  --wechatpay-notify-url URL           default <public URL>${NOTIFY_PATH} (WeChat Pay needs https)`;
+  --wechatpay-notify-url URL           default <public URL>${NOTIFY_PATH} (WeChat Pay needs https)
+  --wechatpay-payment-seconds N        how long a kiosk payment's QR code can be paid (default ${KIOSK_PAYMENT_VALIDITY_MS / 1000};
+                                       at least 60 with WeChat Pay, shorter only with the simulator)`;
 
 /** The --wechatpay-* flags that must all be given for the real provider. */
 const WECHATPAY_REQUIRED = [
@@ -134,6 +137,7 @@ async function main(): Promise<void> {
         'code-days': { type: 'string' },
         'stale-heartbeat-seconds': { type: 'string' },
         'low-stock-blank-keys': { type: 'string' },
+        'wechatpay-payment-seconds': { type: 'string' },
         ...Object.fromEntries(
           [...WECHATPAY_REQUIRED, ...WECHATPAY_OPTIONAL].map((f) => [f, { type: 'string' as const }]),
         ),
@@ -198,6 +202,10 @@ async function main(): Promise<void> {
   }
 
   const wechatpay = wechatpayOptions(values);
+  const paymentSeconds = paymentValiditySeconds(
+    values['wechatpay-payment-seconds'] as string | undefined,
+    !!wechatpay,
+  );
 
   // The admin token: a file, the environment, or (loopback demo only) the command line; else DIR/admin-token.
   const tokenFile = values['admin-token-file'] as string | undefined;
@@ -243,7 +251,10 @@ async function main(): Promise<void> {
     ...(rateLimit !== undefined ? { publicRateLimit: rateLimit } : {}),
     autoApproveAppliances: values['auto-approve-appliances'] === true,
     fleetAlarms,
-    ...(wechatpay ? { payments: { wechatpay } } : {}),
+    payments: {
+      ...(wechatpay ? { wechatpay } : {}),
+      ...(paymentSeconds !== undefined ? { validityMs: paymentSeconds * 1000 } : {}),
+    },
     logger: values.log ? { level: 'info' } : false,
   });
   const address = await app.listen({ port, host });
@@ -295,7 +306,8 @@ async function main(): Promise<void> {
       out.push(
         '  after-sales demo:',
         `  ACTIVATION CODE (couriered key, order ${a.activation.orderId}): ${a.activation.code}  certificate ${a.activation.certificateSerial} on token ${a.activation.tokenSerial}, code valid until ${a.activation.codeExpiresAt}${files(a.activation)}`,
-        `  RENEWAL (paid order ${a.renewal.renewalOrderId}): certificate ${a.renewal.certificateSerial} of ${DEMO_HOLDER.name} (card han-zhang-wei) expires ${a.renewal.notAfter}, on token ${a.renewal.tokenSerial}${files(a.renewal)}`,
+        `  RENEWAL (order ${a.renewal.renewalOrderId}, paid at the kiosk): certificate ${a.renewal.certificateSerial} of ${DEMO_HOLDER.name} (card han-zhang-wei) expires ${a.renewal.notAfter}, on token ${a.renewal.tokenSerial}${files(a.renewal)}`,
+        `    pay its kiosk QR code with the phone page's "Pay (demo)" button: ${address}${a.renewal.phonePath}`,
         `  REISSUE (approved order ${a.reissue.orderId}, lost certificate ${a.reissue.lostCertificateSerial}, card mongol-batu): ${address}${a.reissue.phonePath}`,
         '  (put a key file and its certificate on a SoftHSM token, then POST /admin/v1/certificates/<serial>/token {"tokenSerial": "<the token\'s serial>"})',
       );
@@ -339,6 +351,18 @@ function wechatpayOptions(
     ...(v('wechatpay-base-url') ? { baseUrl: v('wechatpay-base-url')! } : {}),
     ...(v('wechatpay-notify-url') ? { notifyUrl: v('wechatpay-notify-url')! } : {}),
   };
+}
+
+/** --wechatpay-payment-seconds: a whole number of seconds (WeChat Pay's time_expire is at least a minute away). */
+function paymentValiditySeconds(raw: string | undefined, realProvider: boolean): number | undefined {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  const min = realProvider ? 60 : 1;
+  if (!/^\d+$/.test(raw) || n < min || n > 7200)
+    fail(
+      `--wechatpay-payment-seconds must be a whole number ${min}–7200${realProvider ? ' (WeChat Pay wants at least a minute)' : ''}.`,
+    );
+  return n;
 }
 
 /** --register-appliance ID:HALL: register in the store (the running central sees it at once) and print the code. */

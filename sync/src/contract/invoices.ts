@@ -2,6 +2,10 @@
 // issued with its number, amount and the PDF's address for a QR code), and the operator's view. The credit
 // code's checks are uscc.ts; the error codes are error-codes.ts.
 import { type Static, Type } from '@sinclair/typebox';
+import type { OrderStatus } from './order-status.js';
+
+/** Statuses in which the order was paid and delivered, so an invoice may be asked for (a kiosk offers it then). */
+export const INVOICEABLE_STATUSES: readonly OrderStatus[] = ['issued', 'activated', 'shipped'];
 
 /** Whom the invoice is made out to (发票抬头): a person, or an organisation with its credit code. */
 export const INVOICE_TITLE_TYPES = ['person', 'organisation'] as const;
@@ -36,11 +40,21 @@ const Requested = {
   /** An organisation's name in full; a person's masked (张*), as on the receipt. */
   title: Type.String(),
   requestedAt: IsoTime,
+  /**
+   * The order's invoice link (`<public URL>/lookup/<order id>/<receipt token>/invoice`): the PDF once issued, the
+   * order's receipt page until then — what a kiosk prints on an invoice slip. Absent without a public URL.
+   */
+  link: Type.Optional(Type.String({ maxLength: 512 })),
 };
 
 /** The invoice of an order as a kiosk sees it, by phase: requested (details still replaceable) or issued. */
 export const InvoiceStateSchema = Type.Union([
-  Type.Object({ state: Type.Literal('requested'), ...Requested }),
+  Type.Object({
+    state: Type.Literal('requested'),
+    ...Requested,
+    /** The order's paid amount, in fen: what the invoice will say. */
+    amountFen: Type.Optional(Type.Integer({ minimum: 0 })),
+  }),
   Type.Object({
     state: Type.Literal('issued'),
     ...Requested,

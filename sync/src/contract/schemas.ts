@@ -883,6 +883,11 @@ export const RenewalOrderResponseSchema = Type.Object({
     /** What the kiosk does with it once the new certificate is on the key and verified. */
     renewalRule: RenewalRuleSchema,
   }),
+  /**
+   * Present while the renewal is to be paid at the kiosk first (a kiosk order awaiting payment): the amount due
+   * (WeChat Pay Native, `/v1/payments/native`). Absent for a paid renewal.
+   */
+  payment: Type.Optional(Type.Object({ due: Type.Literal(true), amountFen: Type.Integer({ minimum: 1 }) })),
 });
 export type RenewalOrderResponse = Static<typeof RenewalOrderResponseSchema>;
 

@@ -73,6 +73,8 @@ describe('POST /v1/orders/:orderId/invoice-request', () => {
       titleType: 'organisation',
       title: TENCENT.title,
       requestedAt: new Date(h.clock.ms).toISOString(),
+      amountFen: order.priceFen,
+      link: `${h.app.central.orders.receiptUrl(h.app.central.orders.row(order.id))}/invoice`,
     });
     expect(recorded(order.id)).toMatchObject({ ...TENCENT, email: 'finance@example.cn' });
     expect((await read(order.id)).json()).toEqual(r.json());
@@ -292,7 +294,26 @@ describe('the issued invoice at the kiosk, in the change feed and behind its lin
       amountFen: order.priceFen,
       issuedAt: inv.issuedAt,
       url: inv.url,
+      link: expect.stringMatching(new RegExp(`/lookup/${order.id}/[A-Za-z0-9_-]+/invoice$`)),
     });
+  });
+
+  it('the order’s invoice link leads to the PDF once issued, to the receipt page before; a wrong token: 404', async () => {
+    const { link } = (await read(order.id)).json() as InvoiceState;
+    const issued = await h.app.inject({ url: pathOf(link!) });
+    expect(issued.statusCode).toBe(303);
+    expect(issued.headers.location).toBe(inv.url);
+    expect((await h.app.inject({ url: pathOf(issued.headers.location as string) })).statusCode).toBe(200);
+    const waiting = await collected({ activated: true });
+    await request(waiting.id, ORGANISATION_REQUEST);
+    const before = (await read(waiting.id)).json() as InvoiceState;
+    const early = await h.app.inject({ url: pathOf(before.link!) });
+    expect(early.statusCode).toBe(303);
+    expect(early.headers.location).toBe(pathOf(before.link!).replace(/\/invoice$/, ''));
+    const page = await h.app.inject({ url: early.headers.location as string });
+    expect(page.body).toContain('data-invoice-state="submitted"');
+    const forged = pathOf(link!).replace(/\/[A-Za-z0-9_-]+\/invoice$/, '/wrong-token/invoice');
+    expect((await h.app.inject({ url: forged })).statusCode).toBe(404);
   });
 
   it('the change feed tells the hall’s kiosks (without the link), not another hall’s', async () => {

@@ -83,6 +83,21 @@ export class Invoices {
     return `${this.publicBaseUrl()}/v1/invoices/${encodeURIComponent(r.number)}/${r.fetch_token}.pdf`;
   }
 
+  /**
+   * The order's invoice link, behind its receipt token (`<receipt page>/invoice`): the PDF once issued, the receipt
+   * page until then. None without a public URL.
+   */
+  link(order: OrderRow): string | undefined {
+    const page = this.orders.receiptUrl(order);
+    return page ? `${page}/invoice` : undefined;
+  }
+
+  /** The issued invoice's PDF link of an order, or undefined while it is not issued. */
+  issuedUrl(orderId: string): string | undefined {
+    const r = this.row(orderId);
+    return r ? this.url(r) : undefined;
+  }
+
   /** A kiosk's request (checked like the receipt page's form): recorded or replaced until invoiced. */
   request(orderId: string, asking: AskingAppliance, body: Record<string, unknown>): InvoiceState {
     const order = this.orderFor(orderId, asking);
@@ -95,15 +110,17 @@ export class Invoices {
     const order = this.orderFor(orderId, asking);
     const request = this.requests.get(order.id);
     if (!request) throw new CentralError('INVOICE_NOT_REQUESTED');
+    const link = this.link(order);
     const requested = {
       orderId: order.id,
       titleType: request.titleType,
       // A person's name is masked, as on the receipt: whoever scans a receipt at a kiosk may ask.
       title: request.titleType === 'person' ? maskName(request.title) : request.title,
       requestedAt: request.requestedAt,
+      ...(link ? { link } : {}),
     };
     const inv = this.row(order.id);
-    if (!inv) return { state: 'requested', ...requested };
+    if (!inv) return { state: 'requested', ...requested, amountFen: order.price_fen };
     return {
       state: 'issued',
       ...requested,

@@ -1,12 +1,13 @@
 // The applicant's phone page: order status; while a bank transfer is awaited, how to pay and "I have paid"; when
 // approved for kiosk pickup, the pickup QR code; once collected, the invoice card (request form, then the issued
-// invoice's PDF link as a QR code).
+// invoice's PDF link as a QR code); in the demo, while the kiosk shows a WeChat Pay QR code, a pay button.
 import { CERTIFICATE_TYPE_LABELS } from '@certkiosk/config';
 import QRCode from 'qrcode';
 import type { OrderStatus } from '../../contract/order-status.js';
 import type { Order, PickupCodeResponse } from '../../contract/schemas.js';
 import { maskIdNumber } from '../id-number.js';
 import { type InvoiceCardInput, invoiceCardHasForm, renderInvoiceCard } from '../invoices/invoice-card.js';
+import { type DemoPayCardInput, renderDemoPayCard } from './demo-pay-card.js';
 import { esc, layout } from './html.js';
 import { renderTransferCard, TRANSFER_DECLARED_LABEL, type TransferCardInput } from './transfer-card.js';
 
@@ -46,6 +47,8 @@ export async function renderPhonePage(
   pickup: PickupCodeResponse | null,
   invoice?: Omit<InvoiceCardInput, 'status'>,
   transfer?: TransferCardInput,
+  /** Demo only (the WeChat Pay simulator): the kiosk payment's pay button, `open` while it can be paid. */
+  demoPay?: DemoPayCardInput & { open: boolean },
 ): Promise<string> {
   const [zh, en] = statusLabel(order);
   const who = order.holder ?? order.legalRepresentative;
@@ -58,6 +61,7 @@ ${who ? `<p>${esc(who.name)} · ${esc(maskIdNumber(who.idNumber))}</p>` : ''}
 <p class="muted">领取大厅 Hall: ${esc(order.hall)}</p></div>`,
   ];
   if (transfer) parts.push(renderTransferCard(order, transfer));
+  if (demoPay) parts.push(renderDemoPayCard(demoPay, demoPay.open));
   if (order.status === 'rejected' && order.rejectReason) {
     parts.push(`<div class="card bad"><p>驳回原因 Reason: ${esc(order.rejectReason)}</p></div>`);
   }

@@ -12,6 +12,7 @@ import { CentralError } from '../errors.js';
 import { checkInvoiceRequest } from '../invoice-requests.js';
 import { invoiceCardHasForm } from '../invoices/invoice-card.js';
 import type { OrderRow } from '../orders.js';
+import { DEMO_PAY_NOTHING_OPEN } from './demo-pay-card.js';
 import { renderFleetPage } from './fleet-page.js';
 import { operatorPagesOnly } from './operator-gate.js';
 import { renderPhonePage, statusLabel } from './phone-page.js';
@@ -36,6 +37,11 @@ function receiptHtml(reply: FastifyReply, status: number, body: string) {
     )
     .type('text/html; charset=utf-8')
     .send(body);
+}
+
+/** A phone-page button refused: the page again, with why, under the refusal's status (never cached). */
+function refusedPage(reply: FastifyReply, status: number, page: string) {
+  return reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(page);
 }
 
 export async function registerPages(app: FastifyInstance): Promise<void> {
@@ -69,6 +75,15 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
   };
 
   const transferPath = (row: OrderRow) => `${phonePath(row)}/transfer-paid`;
+  /** Demo only (the simulator is on): the pay button's card, shown while the order's kiosk payment is open. */
+  const demoPayCard = (row: OrderRow, refused?: string) =>
+    ctx.demoPay
+      ? {
+          action: `${phonePath(row)}/demo-pay`,
+          open: ctx.payments.openAttempt(row.id) !== null,
+          ...(refused ? { refused } : {}),
+        }
+      : undefined;
 
   app.get<{ Params: { viewToken: string } }>(
     '/p/:viewToken',
@@ -79,13 +94,53 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
     async (req, reply) => {
       const row = rowOr404(req.params.viewToken);
       const pickup = currentPickup(row);
-      return reply.type('text/html; charset=utf-8').send(
-        await renderPhonePage(ctx.orders.toOrder(row), pickup, await phoneInvoice(row), {
-          action: transferPath(row),
-        }),
-      );
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          await renderPhonePage(
+            ctx.orders.toOrder(row),
+            pickup,
+            await phoneInvoice(row),
+            { action: transferPath(row) },
+            demoPayCard(row),
+          ),
+        );
     },
   );
+
+  const demoPay = ctx.demoPay;
+  if (demoPay)
+    app.post<{ Params: { viewToken: string } }>(
+      '/p/:viewToken/demo-pay',
+      {
+        schema: {
+          summary:
+            'Demo only (the WeChat Pay simulator is on; absent with a real provider): pay the order’s open kiosk payment as a phone scanning its QR code would — the simulator notifies central; back to the page (303). 409 on the page when no kiosk payment is open',
+          tags: ['pages'],
+          params: ViewParams,
+        },
+        config: { rateLimit },
+      },
+      async (req, reply) => {
+        const row = rowOr404(req.params.viewToken);
+        const outcome = await demoPay(row.id);
+        if (!outcome?.ok) {
+          const now = ctx.orders.row(row.id);
+          const page = await renderPhonePage(
+            ctx.orders.toOrder(now),
+            currentPickup(now),
+            await phoneInvoice(now),
+            { action: transferPath(now) },
+            demoPayCard(
+              now,
+              outcome ? `${DEMO_PAY_NOTHING_OPEN} (${outcome.message})` : DEMO_PAY_NOTHING_OPEN,
+            ),
+          );
+          return refusedPage(reply, CENTRAL_ERRORS.PAYMENT_NOT_AVAILABLE[0], page);
+        }
+        return reply.header('cache-control', 'no-store').redirect(phonePath(row), 303);
+      },
+    );
 
   app.post<{ Params: { viewToken: string } }>(
     '/p/:viewToken/transfer-paid',
@@ -110,11 +165,7 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
           action: transferPath(now),
           refused: transferNotPendingMessage(statusLabel(order)),
         });
-        return reply
-          .code(CENTRAL_ERRORS.TRANSFER_NOT_PENDING[0])
-          .header('cache-control', 'no-store')
-          .type('text/html; charset=utf-8')
-          .send(page);
+        return refusedPage(reply, CENTRAL_ERRORS.TRANSFER_NOT_PENDING[0], page);
       }
       return reply.header('cache-control', 'no-store').redirect(phonePath(row), 303);
     },
@@ -230,6 +281,27 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
           ...(issued ? { issued } : {}),
         }),
       );
+    },
+  );
+
+  app.get<ReceiptRoute>(
+    '/lookup/:orderId/:receiptToken/invoice',
+    {
+      schema: {
+        summary:
+          'The order’s invoice link (the QR code of a kiosk’s invoice slip): once issued, a redirect (303) to the invoice PDF; until then to the receipt page, which shows the request. 404 unless the receipt token is the order’s',
+        tags: ['pages'],
+        params: ReceiptParams,
+      },
+      config: { rateLimit },
+    },
+    async (req, reply) => {
+      const row = ctx.orders.byReceiptToken(req.params.orderId, req.params.receiptToken);
+      if (!row) return receiptHtml(reply, 404, renderReceiptNotFound());
+      return reply
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .redirect(ctx.invoicing.issuedUrl(row.id) ?? receiptPath(row), 303);
     },
   );
 

@@ -35,6 +35,11 @@ export interface PaymentOptions {
    * (ms; default DEFAULT_SWEEP_INTERVAL_MS); false: only when asked (tests, `payments.sweep()`).
    */
   sweepIntervalMs?: number | false;
+  /**
+   * How long a kiosk payment's QR code can be paid (ms; default KIOSK_PAYMENT_VALIDITY_MS). The real provider
+   * wants at least a minute; shorter is for the simulator (demo and tests).
+   */
+  validityMs?: number;
 }
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 30_000;

@@ -15,11 +15,16 @@ import {
 import { PaymentService } from './payments.js';
 import { registerPaymentRoutes } from './routes.js';
 import { loadOrCreateSimulatorKeys, type SimulatorKeys } from './sim-keys.js';
-import { WECHATPAY_SIM_PREFIX, wechatpaySimulator } from './simulator.js';
+import {
+  type DemoPayOutcome,
+  type SimulatorHandle,
+  WECHATPAY_SIM_PREFIX,
+  wechatpaySimulator,
+} from './simulator.js';
 
 export { NOTIFY_PATH, type PaymentOptions, type WechatPayOptions } from './config.js';
 export { PaymentService } from './payments.js';
-export { WECHATPAY_SIM_PREFIX } from './simulator.js';
+export { type DemoPayOutcome, WECHATPAY_SIM_PREFIX } from './simulator.js';
 
 const once = <T>(make: () => T): (() => T) => {
   let made: { v: T } | null = null;
@@ -43,6 +48,11 @@ export interface Payments {
   simulated: boolean;
   /** The simulator's keys (made on first call), for the demo's printout. */
   simulatorKeys?: () => SimulatorKeys;
+  /**
+   * Demo only (the simulator is on): the payer pays the open attempt of an order, as a phone would; null when the
+   * order has no open attempt. Absent with a real provider.
+   */
+  demoPay?: (orderId: string) => Promise<DemoPayOutcome | null>;
   /** Fastify plugin: the routes, the simulator when simulated, the periodic sweep. */
   plugin: (app: FastifyInstance) => Promise<void>;
 }
@@ -75,13 +85,23 @@ export function setupPayments(input: {
     const c = config();
     return { config: c, client: new WechatPayClient(c, now) };
   });
-  const service = new PaymentService(input.db, now, input.orders, provider);
+  const service = new PaymentService(input.db, now, input.orders, provider, options?.validityMs);
   const interval = options?.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
+  let simulator: SimulatorHandle | null = null;
 
   return {
     service,
     simulated: !real,
-    ...(simulatorKeys ? { simulatorKeys } : {}),
+    ...(simulatorKeys
+      ? {
+          simulatorKeys,
+          demoPay: async (orderId: string) => {
+            const open = service.openAttempt(orderId);
+            if (!open || !simulator) return null;
+            return simulator.demoPay({ out_trade_no: open });
+          },
+        }
+      : {}),
     async plugin(app) {
       await registerPaymentRoutes(app);
       if (simulatorKeys)
@@ -90,6 +110,9 @@ export function setupPayments(input: {
           keys: simulatorKeys,
           now,
           authorizeDemo: (req) => isAdminRequest(req, app.central),
+          expose: (handle) => {
+            simulator = handle;
+          },
         });
       if (interval !== false) {
         const timer = setInterval(() => {

@@ -66,6 +66,8 @@ export class PaymentService {
     private readonly now: () => number,
     private readonly orders: OrderService,
     private readonly provider: () => PaymentProvider,
+    /** How long a QR code can be paid (the provider's time_expire − now). */
+    private readonly validityMs = KIOSK_PAYMENT_VALIDITY_MS,
   ) {}
 
   private iso(ms = this.now()): string {
@@ -155,16 +157,14 @@ export class PaymentService {
            created_at, updated_at)
          VALUES (?, ?, 'wechatpay', ?, ?, ?, 'pending', ?, ?)`,
       )
-      .run(
-        outTradeNo,
-        order.id,
-        asking.id,
-        order.price_fen,
-        this.iso(this.now() + KIOSK_PAYMENT_VALIDITY_MS),
-        at,
-        at,
-      );
+      .run(outTradeNo, order.id, asking.id, order.price_fen, this.iso(this.now() + this.validityMs), at, at);
     return this.byOutTradeNo(outTradeNo)!;
+  }
+
+  /** The out_trade_no of the order's attempt that can be paid now (pending, not past its expiry), if any. */
+  openAttempt(orderId: string): string | null {
+    const p = this.latest(orderId);
+    return p?.state === 'pending' && p.code_url && !this.expired(p) ? p.out_trade_no : null;
   }
 
   private toStatus(p: PaymentRow): PaymentStatus {

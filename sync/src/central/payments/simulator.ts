@@ -34,6 +34,8 @@ export interface SimulatorOptions {
   http?: HttpFetch;
   /** Who may use the demo pay action (default anyone: a standalone simulator in a test). */
   authorizeDemo?: (req: FastifyRequest) => boolean;
+  /** Given the payer once the plugin is registered (the phone page's demo pay button). */
+  expose?: (handle: SimulatorHandle) => void;
 }
 
 interface SimOrder {
@@ -48,12 +50,27 @@ interface SimOrder {
   notificationBody?: string;
 }
 
-interface DemoPayBody {
+export interface DemoPayBody {
   out_trade_no?: string;
   /** Demo and tests: a payment that was already under way when the order closed or expired (the race). */
   late?: boolean;
   /** Tests only: the amount the notification reports (a provider fault central must not take). */
   amount_total?: number;
+}
+
+/** What the demo payer's action did: paid (and notified central, with its answer), or the provider's refusal. */
+export type DemoPayOutcome =
+  | {
+      ok: true;
+      out_trade_no: string;
+      trade_state: TradeState;
+      notified: { status: number; body: string };
+    }
+  | { ok: false; status: number; code: string; message: string };
+
+/** The simulator's payer, for central's own demo (the phone page's pay button). */
+export interface SimulatorHandle {
+  demoPay(body: DemoPayBody): Promise<DemoPayOutcome>;
 }
 
 const BILL_VALIDITY_MS = 5 * 60_000;
@@ -268,36 +285,45 @@ export async function wechatpaySimulator(app: FastifyInstance, opts: SimulatorOp
     }
   };
 
+  /** The payer (demo): pay the order and send its notification; an order already paid notifies again. */
+  const demoPay = async (b: DemoPayBody): Promise<DemoPayOutcome> => {
+    const o = orders.get(b.out_trade_no ?? '');
+    if (!o) return { ok: false, status: 404, code: 'ORDER_NOT_EXIST', message: '订单不存在' };
+    if (o.state === 'NOTPAY' || (b.late && o.state === 'CLOSED')) {
+      const expired = o.request.time_expire !== undefined && Date.parse(o.request.time_expire) < opts.now();
+      if (expired && !b.late)
+        return { ok: false, status: 400, code: 'ORDER_CLOSED', message: '订单已过支付截止时间' };
+      const { keys, platform, apiV3Key } = sim();
+      o.state = 'SUCCESS';
+      o.successMs = opts.now();
+      o.transactionId = `4200${String(randomInt(0, 1e12)).padStart(12, '0')}${String(randomInt(0, 1e12)).padStart(12, '0')}`;
+      o.openid = `oSim${randomBytes(12).toString('base64url')}`;
+      o.paidFen = b.amount_total ?? o.request.amount.total;
+      o.notificationBody = sealTransactionNotification({
+        transaction: { ...transaction(o), mchid: keys.mchid },
+        platform,
+        apiV3Key,
+        nowMs: opts.now(),
+      }).body;
+    } else if (o.state !== 'SUCCESS') {
+      return { ok: false, status: 400, code: 'ORDER_CLOSED', message: `订单状态为 ${o.state}` };
+    }
+    // An order already paid: the same notification again (a provider retry).
+    const notified = await notify(o);
+    return { ok: true, out_trade_no: o.request.out_trade_no, trade_state: o.state, notified };
+  };
+  opts.expose?.({ demoPay });
+
   app.post<{ Body: DemoPayBody | undefined }>(
     '/demo/pay',
     { schema: hidden, config: { unsigned: true } },
     async (req, reply) => {
       if (opts.authorizeDemo && !opts.authorizeDemo(req))
         return fail(reply, 401, 'UNAUTHORISED', 'The demo pay action needs the operator token.');
-      const b = req.body ?? {};
-      const o = orders.get(b.out_trade_no ?? '');
-      if (!o) return fail(reply, 404, 'ORDER_NOT_EXIST', '订单不存在');
-      if (o.state === 'NOTPAY' || (b.late && o.state === 'CLOSED')) {
-        const expired = o.request.time_expire !== undefined && Date.parse(o.request.time_expire) < opts.now();
-        if (expired && !b.late) return fail(reply, 400, 'ORDER_CLOSED', '订单已过支付截止时间');
-        const { keys, platform, apiV3Key } = sim();
-        o.state = 'SUCCESS';
-        o.successMs = opts.now();
-        o.transactionId = `4200${String(randomInt(0, 1e12)).padStart(12, '0')}${String(randomInt(0, 1e12)).padStart(12, '0')}`;
-        o.openid = `oSim${randomBytes(12).toString('base64url')}`;
-        o.paidFen = b.amount_total ?? o.request.amount.total;
-        o.notificationBody = sealTransactionNotification({
-          transaction: { ...transaction(o), mchid: keys.mchid },
-          platform,
-          apiV3Key,
-          nowMs: opts.now(),
-        }).body;
-      } else if (o.state !== 'SUCCESS') {
-        return fail(reply, 400, 'ORDER_CLOSED', `订单状态为 ${o.state}`);
-      }
-      // An order already paid: the same notification again (a provider retry).
-      const notified = await notify(o);
-      return { out_trade_no: o.request.out_trade_no, trade_state: o.state, notified };
+      const r = await demoPay(req.body ?? {});
+      if (!r.ok) return fail(reply, r.status, r.code, r.message);
+      const { ok: _ok, ...answer } = r;
+      return answer;
     },
   );
 }

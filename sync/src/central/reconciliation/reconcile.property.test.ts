@@ -37,6 +37,10 @@ const FAULTS = {
   'paid-after-cancel': { flows: ['kiosk'], atMost: 'unpaid' },
   'paid-after-cancel-dropped': { flows: ['kiosk'], atMost: 'unpaid' },
   'bill-lost-row': { flows: ['kiosk'] },
+  // The kiosk took the payment (central said paid) and its payment.taken event never reached central.
+  'payment-event-lost': { flows: ['kiosk'] },
+  // The kiosk recorded a payment taken that central never had paid (its attempt stays pending, nothing was paid).
+  'payment-taken-not-paid': { flows: ['kiosk'], atMost: 'unpaid' },
   // The kiosk's journey may finish; central, never told, keeps the order issued.
   'events-lost': { flows: ['kiosk'], atLeast: 'issued', atMost: 'activated' },
   'events-lost-then-replayed': { flows: ['kiosk', 'courier'], atLeast: 'activated', atMost: 'activated' },
@@ -174,7 +178,21 @@ function deliver(
   }
 }
 
+/** The kiosk's record of a payment it took, as its outbox sends it. */
+const paymentTaken = (w: World, kiosk: string, id: string) =>
+  kioskEvent(w, kiosk, `payment-${id}`, 'payment.taken', { orderId: id, outTradeNo: id }, id);
+
+/** Pay as the fault says; the kiosk records the payment taken once central says it is paid. */
 async function payAtKiosk(w: World, p: OrderPlan, id: string, e: Expected): Promise<boolean> {
+  const kiosk = KIOSKS[p.kiosk];
+  if (!(await payAtCentral(w, p, id, e))) return false;
+  if (p.fault === 'payment-event-lost')
+    e.lines.push(lineKey('missing-on-a-side', 'kiosk', 'payment', id, kiosk));
+  else w.ingest(kiosk, [paymentTaken(w, kiosk, id)]);
+  return true;
+}
+
+async function payAtCentral(w: World, p: OrderPlan, id: string, e: Expected): Promise<boolean> {
   const kiosk = KIOSKS[p.kiosk];
   const asking = { id: kiosk, hall: WORLD_HALL };
   await w.payments.startNative(id, asking);
@@ -218,6 +236,10 @@ async function payAtKiosk(w: World, p: OrderPlan, id: string, e: Expected): Prom
       w.billOmits.add(id);
       e.lines.push(lineKey('missing-on-a-side', 'provider', 'payment', id, kiosk));
       return true;
+    case 'payment-taken-not-paid':
+      w.ingest(kiosk, [paymentTaken(w, kiosk, id)]);
+      e.lines.push(lineKey('missing-on-a-side', 'central', 'payment', id, kiosk));
+      return false;
     default:
       await w.pay(id);
       return true;

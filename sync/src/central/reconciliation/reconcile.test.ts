@@ -37,6 +37,18 @@ const paid = (patch: Partial<CentralPayment> = {}): CentralPayment => ({
   ...patch,
 });
 
+/** The kiosk's payment.taken event for the payment above, received by central. */
+const taken = (patch: Partial<KioskRecordSeen> = {}): KioskRecordSeen => ({
+  applianceId: 'K1',
+  eventId: 'svc-1:payment.taken:1',
+  type: 'payment.taken',
+  orderId: 'CK1',
+  serial: null,
+  received: true,
+  onDay: true,
+  ...patch,
+});
+
 const billRow = (patch: Partial<TradeBillRow> = {}): TradeBillRow => ({
   line: 2,
   tradeTime: '2026-03-01 10:00:00',
@@ -53,7 +65,9 @@ const kinds = (s: DaySources) =>
 describe('payments against the bill', () => {
   it('a payment on both sides with the same amount is no difference', () => {
     expect(
-      reconcile(sources({ payments: [paid()], bill: { state: 'complete', rows: [billRow()] } })),
+      reconcile(
+        sources({ payments: [paid()], kiosk: [taken()], bill: { state: 'complete', rows: [billRow()] } }),
+      ),
     ).toEqual([]);
   });
 
@@ -99,9 +113,14 @@ describe('payments against the bill', () => {
   });
 
   it('paid at central, not on the bill: missing at the provider only when the bill was read in full', () => {
-    expect(kinds(sources({ payments: [paid()] }))).toEqual(['missing-on-a-side:provider']);
-    expect(kinds(sources({ payments: [paid()], bill: { state: 'incomplete', rows: [] } }))).toEqual([]);
-    const unavailable = reconcile(sources({ payments: [paid()], bill: { state: 'unavailable', rows: [] } }));
+    const kiosk = [taken()];
+    expect(kinds(sources({ payments: [paid()], kiosk }))).toEqual(['missing-on-a-side:provider']);
+    expect(kinds(sources({ payments: [paid()], kiosk, bill: { state: 'incomplete', rows: [] } }))).toEqual(
+      [],
+    );
+    const unavailable = reconcile(
+      sources({ payments: [paid()], kiosk, bill: { state: 'unavailable', rows: [] } }),
+    );
     expect(unavailable).toEqual([]);
   });
 
@@ -131,6 +150,67 @@ describe('payments against the bill', () => {
       bill: { state: 'complete', rows: [billRow()] },
     });
     expect(kinds(s)).toEqual(['missing-on-a-side:central']);
+  });
+});
+
+describe('payments the kiosk took (payment.taken) against central’s', () => {
+  const bill = { state: 'complete' as const, rows: [billRow()] };
+  const pending = paid({ state: 'pending', paidFen: null, paidAt: null, onDay: false });
+
+  it('a kiosk payment paid at central with no payment.taken from that kiosk: missing at the kiosk', () => {
+    const [line, ...rest] = reconcile(sources({ payments: [paid()], bill }));
+    expect(rest).toEqual([]);
+    expect(line).toMatchObject({
+      kind: 'missing-on-a-side',
+      side: 'kiosk',
+      subject: 'payment',
+      outTradeNo: 'CK1',
+      orderId: 'CK1',
+      applianceId: 'K1',
+      kiosk: 'no payment.taken received',
+    });
+  });
+
+  it('a payment.taken of another day still counts: no difference', () => {
+    expect(reconcile(sources({ payments: [paid()], kiosk: [taken({ onDay: false })], bill }))).toEqual([]);
+  });
+
+  it('payment.taken for an order whose payment of that kiosk is not paid at central: missing at central', () => {
+    const [line, ...rest] = reconcile(sources({ payments: [pending], kiosk: [taken()] }));
+    expect(rest).toEqual([]);
+    expect(line).toMatchObject({
+      kind: 'missing-on-a-side',
+      side: 'central',
+      subject: 'payment',
+      outTradeNo: 'CK1',
+      orderId: 'CK1',
+      applianceId: 'K1',
+      kiosk: 'payment.taken',
+    });
+    expect(line?.central).toMatch(/^pending/);
+    // Only listed by the kiosk in its records, with no attempt at all at central: still missing there.
+    const [only] = reconcile(sources({ kiosk: [taken({ received: false })] }));
+    expect(only).toMatchObject({ kind: 'missing-on-a-side', side: 'central', subject: 'payment' });
+    expect(only).not.toHaveProperty('outTradeNo');
+    expect(only?.kiosk).toBe('payment.taken (listed by the kiosk, not received)');
+  });
+
+  it('another kiosk’s paid payment does not answer for this kiosk’s payment.taken', () => {
+    const lines = reconcile(sources({ payments: [paid({ applianceId: 'K2' })], kiosk: [taken()], bill }));
+    expect(lines.map((l) => `${l.kind}:${'side' in l ? l.side : ''}:${l.applianceId}`).sort()).toEqual([
+      'missing-on-a-side:central:K1',
+      'missing-on-a-side:kiosk:K2',
+    ]);
+  });
+
+  it('one line per payment: the provider took it, central has it pending, the kiosk says taken', () => {
+    expect(kinds(sources({ payments: [pending], kiosk: [taken()], bill }))).toEqual([
+      'missing-on-a-side:central',
+    ]);
+  });
+
+  it('a payment.taken of another day alone is not this day’s difference', () => {
+    expect(reconcile(sources({ payments: [pending], kiosk: [taken({ onDay: false })] }))).toEqual([]);
   });
 });
 

@@ -99,6 +99,7 @@ function paymentLine(
   b: Billed | undefined,
   refunded: boolean,
   bill: ProviderBillView['state'],
+  taken: KioskRecordSeen[],
 ): ReconciliationLine | null {
   const k: Keys = {
     subject: 'payment',
@@ -172,21 +173,83 @@ function paymentLine(
       says,
       'The provider refunded the payment; central has it paid for the order.',
     );
+  if (p.state === 'paid' && p.onDay && p.applianceId && taken.length === 0)
+    return missing(
+      'kiosk',
+      k,
+      { ...says, kiosk: 'no payment.taken received' },
+      `Central recorded ${yuan(p.paidFen ?? 0)} paid at kiosk ${p.applianceId} for order ${p.orderId}; the kiosk has no record of taking it.`,
+    );
   return null;
+}
+
+const takenKey = (applianceId: string | null, orderId: string | null) => `${applianceId}\n${orderId}`;
+
+/** The kiosk's payment.taken records by kiosk and order. */
+function takenRecords(s: DaySources): Map<string, KioskRecordSeen[]> {
+  const out = new Map<string, KioskRecordSeen[]>();
+  for (const r of s.kiosk) {
+    if (r.type !== 'payment.taken' || !r.orderId) continue;
+    const key = takenKey(r.applianceId, r.orderId);
+    out.set(key, [...(out.get(key) ?? []), r]);
+  }
+  return out;
+}
+
+/**
+ * A kiosk recorded a payment taken for an order on the day, and central has no paid payment of that kiosk for it
+ * (unless the payment's own line already says why: one line per payment).
+ */
+function takenLines(
+  s: DaySources,
+  taken: Map<string, KioskRecordSeen[]>,
+  said: Set<string>,
+): ReconciliationLine[] {
+  const out: ReconciliationLine[] = [];
+  for (const records of taken.values()) {
+    if (!records.some((r) => r.onDay)) continue;
+    const { applianceId, orderId } = records[0]!;
+    const own = s.payments.filter((p) => p.orderId === orderId && p.applianceId === applianceId);
+    if (own.some((p) => p.state === 'paid')) continue;
+    const latest = own.at(-1);
+    if (latest && said.has(latest.outTradeNo)) continue;
+    out.push(
+      missing(
+        'central',
+        { subject: 'payment', applianceId, orderId, ...(latest ? { outTradeNo: latest.outTradeNo } : {}) },
+        {
+          kiosk: kioskSays(records),
+          central: latest ? centralSays(latest) : 'no payment of this kiosk for the order',
+        },
+        `Kiosk ${applianceId} recorded a payment taken for order ${orderId}; central has no paid payment of that kiosk for it.`,
+      ),
+    );
+  }
+  return out;
 }
 
 function paymentLines(s: DaySources): ReconciliationLine[] {
   const { success, refunded } = billed(s.bill);
   const central = new Map(s.payments.map((p) => [p.outTradeNo, p]));
+  const taken = takenRecords(s);
   const subjects = new Set([
     ...success.keys(),
     ...refunded,
     ...s.payments.filter((p) => p.onDay).map((p) => p.outTradeNo),
   ]);
-  return [...subjects].flatMap((no) => {
-    const l = paymentLine(no, central.get(no), success.get(no), refunded.has(no), s.bill.state);
+  const lines = [...subjects].flatMap((no) => {
+    const p = central.get(no);
+    const l = paymentLine(
+      no,
+      p,
+      success.get(no),
+      refunded.has(no),
+      s.bill.state,
+      taken.get(takenKey(p?.applianceId ?? null, p?.orderId ?? null)) ?? [],
+    );
     return l ? [l] : [];
   });
+  return [...lines, ...takenLines(s, taken, new Set(lines.map((l) => l.outTradeNo ?? '')))];
 }
 
 /** Orders marked paid by WeChat with no payment of central's paid for them: nothing the bill could list. */

@@ -97,6 +97,11 @@ export interface DaySources {
   bill: ProviderBillView;
 }
 
+/** The orders a kiosk recorded a payment taken for on the day. */
+const takenOrders = (kiosk: KioskRecordSeen[]): string[] => [
+  ...new Set(kiosk.filter((k) => k.type === 'payment.taken' && k.onDay && k.orderId).map((k) => k.orderId!)),
+];
+
 const serialOf = (s: unknown): string | null =>
   typeof s === 'string' && s !== '' ? normaliseCertificateSerial(s) : null;
 
@@ -118,7 +123,7 @@ export class DaySourceReader {
     const kiosk = this.kioskRecords(w);
     const certificates = this.certificates(w, from, to, kiosk);
     const activations = this.activations(w, from, to, kiosk, certificates);
-    const payments = this.payments(w, from, to, bill.rows);
+    const payments = this.payments(w, from, to, bill.rows, takenOrders(kiosk));
     return {
       day: w.day,
       payments,
@@ -126,7 +131,7 @@ export class DaySourceReader {
       certificates,
       activations,
       invoices: this.invoices(from, to),
-      kiosk: this.withRecordsOf(kiosk, certificates, activations),
+      kiosk: this.withRecordsOf(kiosk, certificates, activations, payments),
       bill,
     };
   }
@@ -148,11 +153,13 @@ export class DaySourceReader {
     return rows.map((r) => {
       const payload = JSON.parse(r.payload_json) as Record<string, unknown>;
       const record = payload.record as { orderId?: unknown } | undefined;
+      // The order: the event's own, the issuance record's, or (a payment.taken) its payload's.
+      const named = record?.orderId ?? payload.orderId;
       return {
         applianceId: r.appliance_id,
         eventId: r.id,
         type: r.type,
-        orderId: r.order_id ?? (typeof record?.orderId === 'string' ? record.orderId : null),
+        orderId: r.order_id ?? (typeof named === 'string' ? named : null),
         serial: eventSerial(payload),
         received: true,
         onDay: false,
@@ -301,8 +308,14 @@ export class DaySourceReader {
     return out;
   }
 
-  /** Payments paid (or flagged) on the day, and those the bill of the day names. */
-  private payments(w: DayWindow, from: string, to: string, bill: TradeBillRow[]): CentralPayment[] {
+  /** Payments paid (or flagged) on the day, those the bill of the day names, and those of the orders named. */
+  private payments(
+    w: DayWindow,
+    from: string,
+    to: string,
+    bill: TradeBillRow[],
+    orders: string[],
+  ): CentralPayment[] {
     type Row = {
       out_trade_no: string;
       order_id: string | null;
@@ -334,6 +347,12 @@ export class DaySourceReader {
           .prepare(`${select} WHERE p.out_trade_no IN (${marks(chunk.length)})`)
           .all(...chunk) as Row[]),
       );
+    }
+    // Every attempt of the orders a kiosk recorded a payment taken for (whatever its state or day).
+    for (const r of this.byOrders(`${select} WHERE p.order_id IN`, orders) as Row[]) {
+      if (seen.has(r.out_trade_no)) continue;
+      seen.add(r.out_trade_no);
+      rows.push(r);
     }
     return rows.map((r) => ({
       outTradeNo: r.out_trade_no,
@@ -394,11 +413,25 @@ export class DaySourceReader {
     });
   }
 
-  /** Add the kiosk events (of any day) about the certificates and orders central recorded on the day. */
+  /** Rows of `select … IN (…)` for each chunk of `ids`. */
+  private byOrders(selectIn: string, ids: string[]): unknown[] {
+    const out: unknown[] = [];
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      out.push(...this.db.prepare(`${selectIn} (${marks(chunk.length)})`).all(...chunk));
+    }
+    return out;
+  }
+
+  /**
+   * Add the kiosk events (of any day) about the certificates and orders central recorded on the day, and the
+   * payment.taken events of the orders of the day's kiosk payments.
+   */
   private withRecordsOf(
     kiosk: KioskRecordSeen[],
     certificates: CentralCertificate[],
     activations: CentralActivation[],
+    payments: CentralPayment[],
   ): KioskRecordSeen[] {
     const serials = [
       ...new Set([...certificates.map((c) => c.serial), ...activations.flatMap((a) => a.serials)]),
@@ -424,6 +457,18 @@ export class DaySourceReader {
     for (let i = 0; i < orders.length; i += 500) {
       const chunk = orders.slice(i, i + 500);
       add(this.eventRows(`order_id IN (${marks(chunk.length)})`, chunk));
+    }
+    const paid = [
+      ...new Set(payments.filter((p) => p.onDay && p.applianceId && p.orderId).map((p) => p.orderId!)),
+    ];
+    for (let i = 0; i < paid.length; i += 500) {
+      const chunk = paid.slice(i, i + 500);
+      add(
+        this.eventRows(
+          `type = 'payment.taken' AND (order_id IN (${marks(chunk.length)}) OR json_extract(payload_json, '$.orderId') IN (${marks(chunk.length)}))`,
+          [...chunk, ...chunk],
+        ),
+      );
     }
     return out;
   }
