@@ -318,6 +318,7 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
   ],
   RECONCILIATION_NOT_FOUND: [404, 'none', false, 'No reconciliation of this day was run yet; run it now.'],
   INVOICE_ORDER_UNKNOWN: [404, 'none', false, 'This order is not one shown on the result screen.'],
+  PAYMENT_ORDER_UNKNOWN: [404, 'none', false, "This order is not one the look-up's list shows."],
 };
 
 export class ApplianceError extends Error {

@@ -7,7 +7,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApplianceClient } from './api/client.js';
 import type { ServiceView } from './api/service-contract.js';
@@ -19,9 +18,10 @@ import {
   serviceClient,
   WANG_SHUFEN,
 } from './testing/after-sales.js';
-import { centralEventCount, expectStoreHoldsNone, readCentralDb } from './testing/central-rows.js';
+import { centralEventCount, expectStoreHoldsNone } from './testing/central-rows.js';
 import { HOLDER_PIN, startDaemonChild } from './testing/daemon-child.js';
 import { waitFor } from './testing/kiosk-harness.js';
+import { centralPayments, flaggedPayments, pollUntil, simPay } from './testing/kiosk-payments.js';
 import { type SimKiosk, startEnrolledSimKiosk } from './testing/sim-kiosk.js';
 
 const PIN = '730164';
@@ -45,28 +45,8 @@ afterEach(async () => {
 
 afterAll(async () => k?.stop());
 
-type PaymentRow = {
-  out_trade_no: string;
-  state: string;
-  close_reason: string | null;
-  flag_reason: string | null;
-};
-
 /** Central's payments of an order, oldest first. */
-const paymentsOf = (orderId: string, dataDir = k.central.dataDir) =>
-  readCentralDb(
-    dataDir,
-    (db: Database.Database) =>
-      db
-        .prepare(
-          'SELECT out_trade_no, state, close_reason, flag_reason FROM payments WHERE order_id = ? ORDER BY created_at, rowid',
-        )
-        .all(orderId) as PaymentRow[],
-  );
-
-/** The payer scans the code and pays (the simulator's demo action; `late`: after the order was closed). */
-const simPay = (central: SimKiosk['central'], outTradeNo: string, late = false) =>
-  central.admin('POST', '/wechatpay-sim/demo/pay', { out_trade_no: outTradeNo, ...(late ? { late } : {}) });
+const paymentsOf = (orderId: string, dataDir = k.central.dataDir) => centralPayments(dataDir, orderId);
 
 /** A key with 王淑芬's certificate (issued 320 days ago, PIN set) and a renewal order awaiting payment at a kiosk. */
 async function unpaidKey(
@@ -96,25 +76,8 @@ async function upToPayment(name: string): Promise<ServiceView> {
 }
 
 /** Poll the payment as the screen does until `pred` holds. */
-async function pollPayment(
-  api: ReturnType<typeof createApplianceClient>,
-  pred: (v: ServiceView) => boolean,
-): Promise<ServiceView> {
-  let last: ServiceView | null = null;
-  await waitFor(
-    async () => {
-      const r = await api.servicePayment();
-      if (!r.ok) throw new Error(JSON.stringify(r.error));
-      last = r.data;
-      return pred(r.data);
-    },
-    20_000,
-    'the payment to move on',
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}; last view ${JSON.stringify(last)}`);
-  });
-  return last!;
-}
+const pollPayment = (api: ReturnType<typeof createApplianceClient>, pred: (v: ServiceView) => boolean) =>
+  pollUntil(() => api.servicePayment(), pred);
 
 async function paymentTakenEvents(orderId: string, dataDir = k.central.dataDir): Promise<number> {
   return centralEventCount(dataDir, 'payment.taken', orderId);
@@ -185,12 +148,7 @@ describe('renew an order awaiting payment: pay at the kiosk', () => {
     ]);
     // The phone pays anyway (the race): kept for a refund and shown to operations, never taken.
     await simPay(k.central, key.orderId, true);
-    const flagged = (await k.central.admin('GET', '/admin/v1/payments?flagged=1')).payments as Array<{
-      orderId?: string;
-      state: string;
-      flagReason?: string;
-    }>;
-    expect(flagged.filter((p) => p.orderId === key.orderId)).toEqual([
+    expect(await flaggedPayments(k.central, key.orderId)).toEqual([
       expect.objectContaining({ state: 'refund-pending', flagReason: 'paid-after-cancel' }),
     ]);
     expect((await k.central.order(key.orderId)).status).toBe('awaiting-payment');

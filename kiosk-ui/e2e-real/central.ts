@@ -8,6 +8,9 @@ import { ADMIN_TOKEN, CENTRAL_URL } from './ports.ts';
 /** The holder of every order here; the ID-card emulator's fixture `han-zhang-wei` is this person. */
 export const HOLDER = { name: '张伟', idNumber: '440305198503071238' } as const;
 export const HOLDER_CARD = 'han-zhang-wei';
+/** The holder of the demo's reissue paid at the kiosk (the emulator's fixture `long-term-wang-shufen`). */
+export const REISSUE_TO_PAY_HOLDER = { name: '王淑芬', idNumber: '110101195804020040' } as const;
+export const REISSUE_TO_PAY_CARD = 'long-term-wang-shufen';
 
 /** From a new order to approved for kiosk pickup, in the order the back office does it. */
 const APPROVAL = ['request-payment', 'pay-wechat', 'request-identity', 'verify-identity', 'approve'] as const;
@@ -99,6 +102,16 @@ export class Central {
     });
     await this.#admin('POST', `/orders/${order.id}/actions`, { action: 'request-payment' });
     return order.id;
+  }
+
+  /** The demo's reissue to pay at the kiosk (王淑芬's, seeded awaiting payment): found by the look-up with her card. */
+  async kioskReissue(): Promise<Order> {
+    const { orders } = await this.#admin<{ orders: Order[] }>('GET', '/orders');
+    const reissue = orders.find(
+      (o) => o.businessType === 'reissue' && o.holder?.idNumber === REISSUE_TO_PAY_HOLDER.idNumber,
+    );
+    expect(reissue, "the demo seeds 王淑芬's reissue awaiting payment").toBeTruthy();
+    return reissue!;
   }
 
   /** The kiosk payments of an order, newest first (`?flagged=1`: only those kept for a refund). */

@@ -2,12 +2,14 @@
 // last PAYMENT_SECONDS here): a code not paid in time is said on the kiosk and closed at central (expired); a
 // session cancelled while its code is shown closes the provider order, and a payment that still arrives (the
 // phone was already paying) is kept for a refund — flagged to operations, the order still unpaid, the kiosk
-// back home. Both use a renewal order awaiting payment for the certificate on the demo's renewal key.
+// back home. Both use a renewal order awaiting payment for the certificate on the demo's renewal key. And the happy
+// path of a reissue (补办) paid through the look-up: 王淑芬's card lists the demo's reissue awaiting payment, 在此支付
+// shows its QR code, the phone page's demo button pays it, and the list shows it paid (central: paid).
 
 import type { Page } from '@playwright/test';
 import { screen } from '../e2e/kiosk.ts';
 import zh from '../src/locales/zh-CN.json' with { type: 'json' };
-import { HOLDER_CARD } from './central.ts';
+import { HOLDER_CARD, REISSUE_TO_PAY_CARD } from './central.ts';
 import { expect, test } from './fixtures.ts';
 import { PAYMENT_SECONDS } from './ports.ts';
 import type { Sim } from './sim.ts';
@@ -89,4 +91,51 @@ test('cancelled while the QR code is shown: closed at central; the phone’s lat
   await screen(page, 'attract');
   const state = (await (await page.request.get('/api/state')).json()) as { service: unknown };
   expect(state.service).toBeNull();
+});
+
+test('a reissue awaiting payment, found by the look-up: 在此支付, paid on the phone page, shown paid on the list', async ({
+  page,
+  sim,
+  central,
+  context,
+}) => {
+  const order = await central.kioskReissue();
+  expect(order).toMatchObject({ status: 'awaiting-payment', delivery: 'kiosk' });
+  await page.goto('/');
+  await screen(page, 'attract');
+  await page.getByTestId('tile-lookup').click();
+  await screen(page, 'service-lookup');
+  await sim.idCard(REISSUE_TO_PAY_CARD);
+  await screen(page, 'service-result');
+  await sim.idCard(null);
+  const toPay = page.getByTestId('order').filter({ has: page.getByTestId('order-pay') });
+  await expect(toPay).toHaveCount(1);
+  await expect(toPay).toHaveAttribute('data-status', 'awaiting-payment');
+  const yuan = `¥${(order.priceFen / 100).toFixed(2)}`;
+  await expect(toPay.getByTestId('order-pay')).toHaveText(
+    zh['service.lookup.payHere'].replace('{amount}', yuan),
+  );
+  await toPay.getByTestId('order-pay').click();
+
+  await screen(page, 'service-payment');
+  await expect(page.getByTestId('payment-screen')).toHaveAttribute('data-phase', 'showing');
+  await expect(page.getByTestId('payment-amount')).toContainText(yuan);
+  expect((await central.payments(order.id))[0]).toMatchObject({ state: 'pending' });
+  const phone = await context.newPage();
+  await phone.goto(await central.phonePageUrl(order.id));
+  await phone.getByRole('button', { name: '模拟微信支付 (演示) / Pay (demo)' }).click();
+  await expect(phone.locator('[data-status]')).toHaveAttribute('data-status', 'paid');
+  await phone.close();
+
+  await screen(page, 'service-result');
+  const paid = page.getByTestId('order').filter({ has: page.getByTestId('order-paid-here') });
+  await expect(paid).toHaveAttribute('data-status', 'paid');
+  await expect(paid.getByTestId('order-paid-here')).toHaveText(
+    zh['service.lookup.paidHere'].replace('{amount}', yuan),
+  );
+  await expect(page.getByTestId('order-pay')).toHaveCount(0);
+  expect((await central.order(order.id)).status).toBe('paid');
+  expect(await central.payments(order.id)).toEqual([expect.objectContaining({ state: 'paid' })]);
+  await page.getByTestId('finish').click();
+  await screen(page, 'attract');
 });

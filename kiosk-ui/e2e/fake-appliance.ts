@@ -1153,6 +1153,25 @@ function serviceCard(): void {
 function demoOrders(): LookupOrderView[] {
   const day = (n: number) => new Date(Date.now() - n * DAY_MS).toISOString();
   return [
+    // With /__test/key { payFen }: a reissue (补办) awaiting payment at the kiosk, paid here from the list (the
+    // newest order: central lists them newest first).
+    ...(world.keyKnobs.payFen
+      ? [
+          {
+            orderIdMasked: 'ORD-2025-****91',
+            kind: 'reissue' as const,
+            certificateType: 'natural-person',
+            status: 'awaiting-payment',
+            history: [
+              { status: 'submitted', at: day(1) },
+              { status: 'awaiting-payment', at: day(1) },
+            ],
+            holderNameMasked: '张*',
+            updatedAt: day(1),
+            payHere: { amountFen: world.keyKnobs.payFen },
+          },
+        ]
+      : []),
     {
       orderIdMasked: 'ORD-2025-****23',
       kind: 'new',
@@ -1318,6 +1337,10 @@ function checkPayment(): void {
   const p = v?.payment;
   if (v?.status !== 'active' || v.need !== 'payment' || p?.state !== 'pending') return;
   if (world.paidAt) {
+    if (v.kind === 'lookup') {
+      lookupPaymentEnded(world.paidAt);
+      return;
+    }
     serviceUpdate({
       need: 'current-pin',
       error: undefined,
@@ -1330,6 +1353,53 @@ function checkPayment(): void {
       error: errorBody('PAYMENT_EXPIRED', 'retry'),
       payment: { state: 'expired', amountFen: p.amountFen, expiresAt: p.expiresAt! },
     });
+}
+
+/** A look-up's listed order, paid here (在此支付): refused as the appliance refuses it, else its QR code. */
+function payListedOrder(position: string): ErrorBody | null {
+  const v = world.service?.view;
+  if (!v) return errorBody('NO_ACTIVE_JOURNEY', 'none');
+  const n = Number(position);
+  if (v.kind === 'lookup' && v.status === 'active' && v.need === 'payment') {
+    if (v.payingOrder !== n) return refusal('PAYMENT_ORDER_UNKNOWN');
+    if (v.payment?.state !== 'pending') showPaymentCode();
+    return null;
+  }
+  if (v.kind !== 'lookup' || v.status !== 'completed') return errorBody('WRONG_STEP', 'none');
+  const order = v.orders?.[n];
+  if (!order) return refusal('PAYMENT_ORDER_UNKNOWN');
+  if (!order.payHere) return refusal('PAYMENT_NOT_AVAILABLE');
+  world.paidAt = null;
+  serviceUpdate({
+    status: 'active',
+    step: 'paying',
+    need: 'payment',
+    payingOrder: n,
+    payment: { state: 'due', amountFen: order.payHere.amountFen },
+    error: undefined,
+  });
+  showPaymentCode();
+  return null;
+}
+
+/** A look-up's payment ended: back to the list — the order paid (`paidAt`) or, left unpaid, as it was. */
+function lookupPaymentEnded(paidAt: string | null): void {
+  const v = world.service?.view;
+  if (!v || v.payingOrder === undefined) return;
+  const at = v.payingOrder;
+  const orders = (v.orders ?? []).map((o, i) => {
+    if (i !== at || !paidAt || !o.payHere) return o;
+    const { payHere, ...rest } = o;
+    return {
+      ...rest,
+      status: 'paid',
+      history: [...o.history, { status: 'paid', at: paidAt }],
+      updatedAt: paidAt,
+      paidHere: { amountFen: payHere.amountFen, paidAt },
+    };
+  });
+  serviceFound(orders);
+  serviceUpdate({ payingOrder: undefined, payment: undefined });
 }
 
 /** The machine part of a renewal, a step at a time: the new key pair (as long as a service's PIN step takes),
@@ -2280,6 +2350,26 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
       return fail(res, errorBody('WRONG_STEP', 'none'));
     showPaymentCode();
     ok(res, 'servicePayAgain', structuredClone(world.service!.view));
+  },
+  payServiceOrder: ({ res, params }) => {
+    const refused = payListedOrder(params['position'] ?? '');
+    return refused ? fail(res, refused) : ok(res, 'payServiceOrder', structuredClone(world.service!.view));
+  },
+  serviceOrderPayment: ({ res, params }) => {
+    const v = world.service?.view;
+    if (!v) return fail(res, errorBody('NO_ACTIVE_JOURNEY', 'none'));
+    if (v.status === 'active' && v.payingOrder !== Number(params['position']))
+      return fail(res, refusal('PAYMENT_ORDER_UNKNOWN'));
+    checkPayment();
+    ok(res, 'serviceOrderPayment', structuredClone(world.service!.view));
+  },
+  leaveServiceOrderPayment: ({ res, params }) => {
+    const v = world.service?.view;
+    if (v?.status !== 'active' || v.kind !== 'lookup' || v.need !== 'payment')
+      return fail(res, errorBody('WRONG_STEP', 'none'));
+    if (v.payingOrder !== Number(params['position'])) return fail(res, refusal('PAYMENT_ORDER_UNKNOWN'));
+    lookupPaymentEnded(world.paidAt);
+    ok(res, 'leaveServiceOrderPayment', structuredClone(world.service!.view));
   },
   serviceRetry: ({ res }) => {
     const s = world.service;

@@ -619,6 +619,24 @@ for (const view of Object.keys(VIEWS) as View[]) {
           await devices.idCard(null);
           await finishService();
 
+          // Look-up by the holder's card: a reissue awaiting payment at the kiosk (在此支付), its payment screen.
+          await look();
+          await page.getByTestId('tile-lookup').click();
+          await screen(page, 'service-lookup');
+          await devices.idCard(MATCHING_CARD);
+          await screen(page, 'service-result');
+          await check('service-lookup-pay-here', 'service-result', { primary: 'finish', see: ['order-pay'] });
+          await page.getByTestId('order-pay').click();
+          await screen(page, 'service-payment');
+          await expect(page.getByTestId('payment-screen')).toHaveAttribute('data-phase', 'showing');
+          await check('lookup-payment', 'service-payment', {
+            see: ['payment-qr', 'payment-amount', 'payment-countdown', 'payment-back'],
+          });
+          await page.getByTestId('payment-back').click();
+          await screen(page, 'service-result');
+          await devices.idCard(null);
+          await page.getByTestId('finish').click();
+
           // A service that cannot be done ends on the error screen (its PIN is no longer locked).
           await look();
           await page.getByTestId('tile-unlock').click();

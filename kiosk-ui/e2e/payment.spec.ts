@@ -2,7 +2,8 @@
 // code with the amount in 元 and a live countdown; the phone pays and the kiosk asks for the current PIN by
 // itself; a code not paid in time is said, 重新支付 shows a new one, and the holder may leave instead. In Chinese
 // on a portrait 1080×1920 screen, and in easy mode, driven through the fake appliance (its renewal key's order
-// awaits payment when told so).
+// awaits payment when told so). A look-up lists a reissue (补办) awaiting payment at the kiosk: 在此支付 shows the same
+// payment screen, and once paid the list shows the order paid.
 import { expect, type Page, test } from '@playwright/test';
 import { readQr } from '../../appliance/src/testing/read-qr.ts';
 import en from '../src/locales/en.json' with { type: 'json' };
@@ -99,4 +100,78 @@ test('in English and easy mode: the amount and the countdown stay readable', asy
     .evaluate((e) => Number.parseFloat(getComputedStyle(e).fontSize));
   expect(size).toBeGreaterThanOrEqual(48);
   await shot(page, 'services/renew-payment-en-easy');
+});
+
+/** From the home screen to a look-up's list by the holder's card (a reissue awaits payment at the kiosk there). */
+async function lookedUp(page: Page): Promise<void> {
+  await page.getByTestId('tile-lookup').click();
+  await screen(page, 'service-lookup');
+  await devices.idCard(MATCHING_CARD);
+  await screen(page, 'service-result');
+}
+
+test('look-up: a reissue awaiting payment offers 在此支付 with its amount; the phone pays; back on the list it is paid', async ({
+  page,
+}) => {
+  await devices.keyCertificate({ payFen: 20000 });
+  await lookedUp(page);
+  const toPay = page.getByTestId('order').filter({ has: page.getByTestId('order-pay') });
+  await expect(toPay).toHaveCount(1);
+  await expect(toPay).toHaveAttribute('data-status', 'awaiting-payment');
+  const payHere = toPay.getByTestId('order-pay');
+  await expect(payHere).toHaveText(zh['service.lookup.payHere'].replace('{amount}', '¥200.00'));
+  // Only the order awaiting payment offers it.
+  await expect(page.getByTestId('order-pay')).toHaveCount(1);
+  await shot(page, 'services/lookup-pay-here');
+
+  await payHere.click();
+  await screen(page, 'service-payment');
+  await expect(page.locator('h1')).toHaveText(zh['service.payment.titleOrder']);
+  await expect(page.getByTestId('payment-screen').locator('.service-name')).toHaveText(
+    zh['service.name.lookup'],
+  );
+  await expect(page.getByTestId('payment-amount')).toContainText('¥200.00');
+  await expect(page.getByTestId('payment-countdown')).toHaveText(/ [45]:[0-5]\d$/);
+  await expect(page.getByTestId('payment-qr')).toHaveAttribute(
+    'data-code-url',
+    'weixin://wxpay/bizpayurl?pr=FAKE1',
+  );
+  await shot(page, 'services/lookup-payment');
+
+  await devices.pay();
+  await screen(page, 'service-result');
+  const paid = page.getByTestId('order').first();
+  await expect(paid).toHaveAttribute('data-status', 'paid');
+  await expect(paid.getByTestId('order-status')).toHaveText(zh['orderStatus.paid']);
+  await expect(paid.getByTestId('order-paid-here')).toHaveText(
+    zh['service.lookup.paidHere'].replace('{amount}', '¥200.00'),
+  );
+  await expect(page.getByTestId('order-pay')).toHaveCount(0);
+  expect(await devices.callsTo('POST', '/api/services/current/orders/0/payment')).toHaveLength(1);
+});
+
+test('look-up: not paid in time — 重新支付 shows a new code; 返回订单列表 goes back, the order still payable', async ({
+  page,
+}) => {
+  await devices.keyCertificate({ payFen: 20000, payMs: 2500 });
+  await lookedUp(page);
+  await page.getByTestId('order-pay').click();
+  await screen(page, 'service-payment');
+  const shown = page.getByTestId('payment-screen');
+  await expect(shown).toHaveAttribute('data-phase', 'expired', { timeout: 8000 });
+  await expect(page.getByTestId('payment-expired')).toHaveText(zh['service.payment.expiredOrder']);
+  await expect(page.getByTestId('error-notice')).toHaveCount(0);
+  // A look-up's holder goes back to the list rather than leaving the kiosk.
+  await expect(page.getByTestId('payment-cancel')).toHaveCount(0);
+  await page.getByTestId('payment-again').click();
+  await expect(shown).toHaveAttribute('data-phase', 'showing');
+  await expect(page.getByTestId('payment-qr')).toHaveAttribute(
+    'data-code-url',
+    'weixin://wxpay/bizpayurl?pr=FAKE2',
+  );
+  await page.getByTestId('payment-back').click();
+  await screen(page, 'service-result');
+  await expect(page.getByTestId('order-pay')).toHaveCount(1);
+  expect(await devices.callsTo('DELETE', '/api/services/current/orders/0/payment')).toHaveLength(1);
+  expect(await devices.callsTo('DELETE', '/api/services/current')).toHaveLength(0);
 });

@@ -154,6 +154,12 @@ describe('typed client', () => {
     expect((await call('serviceRetry', c.serviceRetry())).ok).toBe(true);
     expect((await call('servicePayment', c.servicePayment())).ok).toBe(true);
     expect((await call('servicePayAgain', c.servicePayAgain({ body: {} }))).ok).toBe(true);
+    const listed = { params: { position: '1' } };
+    expect((await call('payServiceOrder', c.payServiceOrder({ ...listed, body: {} }))).ok).toBe(true);
+    expect((await call('serviceOrderPayment', c.serviceOrderPayment(listed))).ok).toBe(true);
+    expect(
+      (await call('leaveServiceOrderPayment', c.leaveServiceOrderPayment({ ...listed, body: {} }))).ok,
+    ).toBe(true);
     // An activation has no order to invoice: refused before central is asked.
     const position = { params: { position: '0' } };
     for (const refusedInvoice of [
@@ -176,6 +182,9 @@ describe('typed client', () => {
       'retry',
       'payment',
       'pay-again',
+      'pay-order:1',
+      'order-payment:1',
+      'leave-order-payment:1',
       'scan:CK1-LOOKUP',
       'pin',
       'close',

@@ -350,7 +350,7 @@ export const APPLIANCE_ERROR_CODES = [
   'CERTIFICATE_EXPIRED',
   'CURRENT_PIN_WRONG',
   'CURRENT_PIN_LOCKED',
-  // paying at the kiosk (WeChat Pay Native; renew today)
+  // paying at the kiosk (WeChat Pay Native: renew, and a look-up's order awaiting payment)
   'PAYMENT_EXPIRED',
   'PAYMENT_NOT_AVAILABLE',
   'PAYMENT_PROVIDER_FAILED',
@@ -369,6 +369,8 @@ export const APPLIANCE_ERROR_CODES = [
   'RECONCILIATION_NOT_FOUND',
   // invoices of a service's result screen (renewal, look-up): an order not on that screen
   'INVOICE_ORDER_UNKNOWN',
+  // paying a look-up's listed order at the kiosk: an order not on that screen
+  'PAYMENT_ORDER_UNKNOWN',
 ] as const;
 export type ApplianceErrorCode = (typeof APPLIANCE_ERROR_CODES)[number];
 

@@ -288,7 +288,8 @@ export const ROUTES = {
     kind: 'json',
     summary:
       'Paying at the kiosk (need = payment): ask central how the WeChat Pay payment stands — paid moves the ' +
-      'service on to the current PIN (payment.taken reported once), closed shows it expired; the screen polls ' +
+      'renewal on to the current PIN, a look-up back to its list (payment.taken reported once), closed shows it ' +
+      'expired; the screen polls ' +
       'this (it does not count as the holder’s activity)',
     ok: { status: 200, schema: ServiceViewSchema },
   }),
@@ -301,6 +302,46 @@ export const ROUTES = {
     summary:
       'Paying at the kiosk (need = payment): show the QR code again after it expired (重新支付 — a new payment ' +
       'at central) or after WeChat Pay could not be reached (PAYMENT_PROVIDER_FAILED)',
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: ServiceViewSchema },
+  }),
+  payServiceOrder: route({
+    method: 'POST',
+    url: '/api/services/current/orders/:position/payment',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'A look-up’s result screen: pay the listed order awaiting payment at a kiosk here (在此支付 — need = payment, ' +
+      'the WeChat Pay QR code with the amount and its expiry); again while paying it: the code again, or a new one ' +
+      'after it expired. Only an order the list shows: another position is PAYMENT_ORDER_UNKNOWN, a listed order ' +
+      'not awaiting payment at a kiosk PAYMENT_NOT_AVAILABLE — central not asked',
+    params: OrderPositionParamsSchema,
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: ServiceViewSchema },
+  }),
+  serviceOrderPayment: route({
+    method: 'GET',
+    url: '/api/services/current/orders/:position/payment',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'A look-up’s order being paid: ask central how its payment stands — paid brings the list back with the ' +
+      'order paid (payment.taken reported once), closed shows it expired; polled (not the holder’s activity)',
+    params: OrderPositionParamsSchema,
+    ok: { status: 200, schema: ServiceViewSchema },
+  }),
+  leaveServiceOrderPayment: route({
+    method: 'DELETE',
+    url: '/api/services/current/orders/:position/payment',
+    tag: 'applicant',
+    auth: 'none',
+    kind: 'json',
+    summary:
+      'A look-up’s order being paid: back to the list (返回列表); its payment is closed at central (a payment that ' +
+      'still arrives is kept there for a refund)',
+    params: OrderPositionParamsSchema,
     body: EmptyBodySchema,
     ok: { status: 200, schema: ServiceViewSchema },
   }),

@@ -209,6 +209,18 @@ export const LookupOrderViewSchema = Type.Object({
   invoiceOffered: Type.Optional(
     Type.Boolean({ description: 'paid and collected (or invoiced): the result screen offers its invoice' }),
   ),
+  payHere: Type.Optional(
+    Type.Object(
+      { amountFen: Type.Integer({ minimum: 0 }) },
+      { description: 'a kiosk order awaiting payment: 在此支付 with the amount due (fen)' },
+    ),
+  ),
+  paidHere: Type.Optional(
+    Type.Object(
+      { amountFen: Type.Integer({ minimum: 0 }), paidAt: IsoTime },
+      { description: 'paid at this kiosk in this session' },
+    ),
+  ),
 });
 export const RenewalViewSchema = Type.Object({
   orderIdMasked: Type.String(),
@@ -255,6 +267,9 @@ export const ServiceViewSchema = Type.Object({
   orders: Type.Optional(Type.Array(LookupOrderViewSchema)),
   renewal: Type.Optional(RenewalViewSchema),
   payment: Type.Optional(KioskPaymentViewSchema),
+  payingOrder: Type.Optional(
+    Type.Integer({ minimum: 0, description: "look-up: the listed order's position being paid" }),
+  ),
   unlocksLeftToday: Type.Optional(Type.Integer()),
   keyInWriter: Type.Optional(Type.Boolean()),
   cardOnReader: Type.Optional(Type.Boolean()),

@@ -342,6 +342,17 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   // Polled by the payment screen: not the holder's activity (the idle clock keeps running).
   routes.attach('servicePayment', () => serviceView(serviceEngine().checkPayment()));
   routes.attach('servicePayAgain', () => applicant(() => serviceView(serviceEngine().payAgain())));
+  // A look-up's listed order, by its position on the list (never an order the caller names).
+  const position = (p: string) => Number.parseInt(p, 10);
+  routes.attach('payServiceOrder', (req) =>
+    applicant(() => serviceView(serviceEngine().payOrder(position(req.params.position)))),
+  );
+  routes.attach('serviceOrderPayment', (req) =>
+    serviceView(serviceEngine().orderPayment(position(req.params.position))),
+  );
+  routes.attach('leaveServiceOrderPayment', (req) =>
+    applicant(() => serviceView(serviceEngine().leaveOrderPayment(position(req.params.position)))),
+  );
   routes.attach('serviceRetry', () => applicant(() => serviceView(serviceEngine().retry())));
   routes.attach('endService', async (_req, reply) => {
     const s = serviceEngine();

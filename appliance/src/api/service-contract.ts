@@ -26,7 +26,7 @@ export type ServiceNeed =
   | 'id-card' // place your ID card (must be the certificate holder's)
   | 'scan-or-id-card' // look-up: show the order / pickup QR code, or place the ID card
   | 'pin' // set the new PIN twice
-  | 'payment' // renew: pay the amount due with WeChat Pay (scan the QR code with the phone)
+  | 'payment' // renew, a look-up's order: pay the amount due with WeChat Pay (scan the QR code with the phone)
   | 'current-pin' // renew: type the key's current PIN once (the new key pair is made under it)
   | 'wait' // machine work in progress
   | 'result' // the outcome (certificate facts, activated, unlocked, orders found)
@@ -37,7 +37,7 @@ export const SERVICE_STEPS = {
   activate: ['started', 'key-read', 'order-found', 'code-accepted', 'pin-set', 'completed'],
   certificates: ['started', 'key-read', 'status-checked', 'completed'],
   unlock: ['started', 'key-read', 'identity-verified', 'unlock-granted', 'pin-reset', 'completed'],
-  lookup: ['started', 'found', 'completed'],
+  lookup: ['started', 'found', 'paying', 'completed'],
   renew: [
     'started',
     'key-read',
@@ -114,6 +114,10 @@ export interface LookupOrderView {
   updatedAt: string;
   /** Paid and collected (or invoiced already): the result screen offers its invoice (申请发票, or its state). */
   invoiceOffered?: boolean;
+  /** A kiosk order awaiting payment: the list offers 在此支付 (Pay here) with the amount due. */
+  payHere?: { amountFen: number };
+  /** Paid at this kiosk in this session (the status is central's: paid; the CA reviews it next). */
+  paidHere?: { amountFen: number; paidAt: string };
 }
 
 /** Renew (续期): the paid renewal order pulled by the key's certificate, and how far the renewal has come. */
@@ -168,8 +172,10 @@ export interface ServiceView {
   orders?: LookupOrderView[];
   /** Renew: the renewal order and its progress. */
   renewal?: RenewalView;
-  /** Renew of an order awaiting payment: paying at the kiosk (need = 'payment' until paid). */
+  /** Renew of an order awaiting payment, or a look-up's listed order: paying at the kiosk (need = 'payment'). */
   payment?: KioskPaymentView;
+  /** Look-up: the position in `orders` of the order being paid (need = 'payment'). */
+  payingOrder?: number;
   /** Unlocks left today for this key after this one (central's count). */
   unlocksLeftToday?: number;
   /** Completed: the key is still in the writer (the result screen asks the holder to take it). */
@@ -193,6 +199,16 @@ export interface ServiceView {
 //                                           stands; paid → need 'current-pin'; the screen polls it)
 // POST   /api/services/current/payment      {} → ServiceView   (need = 'payment': show a QR code again after
 //                                           one expired — a new attempt at central)
+// POST   /api/services/current/orders/:position/payment   {} → ServiceView   (a look-up's result: pay the
+//                                           listed order awaiting payment at the kiosk there — need 'payment'
+//                                           with its QR code; again while paying: the code again, or a new one
+//                                           after it expired. Another position: PAYMENT_ORDER_UNKNOWN; an order
+//                                           not awaiting payment at a kiosk: PAYMENT_NOT_AVAILABLE — central not
+//                                           asked)
+// GET    /api/services/current/orders/:position/payment   → ServiceView   (polled while paying: paid → back
+//                                           to the list, the order shown paid, payment.taken reported once)
+// DELETE /api/services/current/orders/:position/payment   → ServiceView   (back to the list: the payment is
+//                                           closed at central)
 // POST   /api/services/current/retry        {} → ServiceView
 // DELETE /api/services/current              {} → 204   (leave; refused with CANCEL_NOT_ALLOWED mid side effect)
 // GET    /api/state                         now also carries `service: ServiceView | null`

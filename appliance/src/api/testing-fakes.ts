@@ -304,6 +304,18 @@ export function fakeServices(): {
       calls.push('pay-again');
       return need();
     },
+    async payOrder(position: number) {
+      calls.push(`pay-order:${position}`);
+      return need();
+    },
+    async orderPayment(position: number) {
+      calls.push(`order-payment:${position}`);
+      return need();
+    },
+    async leaveOrderPayment(position: number) {
+      calls.push(`leave-order-payment:${position}`);
+      return need();
+    },
     async wipe(reason: string) {
       calls.push(`wipe:${reason}`);
       set(null);

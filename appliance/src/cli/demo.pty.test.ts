@@ -133,6 +133,13 @@ describe('make demo', () => {
       '                      S002 PIN 975310  operator',
     ])
       expect(demo.stdout()).toContain(line);
+    // The reissue paid at the kiosk through the look-up: its card and its phone page (the demo's pay button).
+    const payAtKiosk = new RegExp(
+      `place long-term-wang-shufen: 王淑芬's reissue \\(补办\\) awaits payment — tap 在此支付 \\(Pay here\\)\\s+and pay it with "模拟微信支付 \\(演示\\) / Pay \\(demo\\)" on (http://127\\.0\\.0\\.1:${centralPort}/p/\\S+)`,
+    ).exec(demo.stdout());
+    expect(payAtKiosk, demo.stdout()).not.toBeNull();
+    const payPage = await fetch(payAtKiosk![1]!, { headers: { connection: 'close' } });
+    expect(payPage.status).toBe(200);
     const code_ = await fetch(`${phonePage}/pickup-code`, { headers: { connection: 'close' } });
     expect(code_.status).toBe(200);
     const state = await fetch(`http://127.0.0.1:${kioskPort}/api/state`, {

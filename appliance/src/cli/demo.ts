@@ -439,6 +439,7 @@ function afterSalesLines(
   activationCode: string | null,
   reissuePhonePage: string | null,
   renewalPhonePage: string | null,
+  payAtKioskPhonePage: string | null,
 ): string[] {
   if (!keys.length) return [];
   const has = (k: string) => keys.includes(k);
@@ -466,6 +467,12 @@ function afterSalesLines(
     `  解锁 unlock        "Lock its PIN" for a key, tap unlock, insert the key, place the holder's card`,
     '                     (long-term-wang-shufen for the couriered key, han-zhang-wei for the renewal key), set a PIN',
     `  查询 lookup        scan the phone page's QR code, or place a card (han-zhang-wei: 张伟's orders)`,
+    ...(payAtKioskPhonePage
+      ? [
+          `                     place long-term-wang-shufen: 王淑芬's reissue (补办) awaits payment — tap 在此支付 (Pay here)`,
+          `                     and pay it with "模拟微信支付 (演示) / Pay (demo)" on ${payAtKioskPhonePage}`,
+        ]
+      : []),
   ];
 }
 
@@ -477,6 +484,7 @@ function banner(urls: {
   activationCode: string | null;
   reissuePhonePage: string | null;
   renewalPhonePage: string | null;
+  payAtKioskPhonePage: string | null;
 }): string {
   return [
     '',
@@ -492,7 +500,13 @@ function banner(urls: {
     `How to play: open the phone page and the kiosk UI; on /sim press "Scan the phone page's QR code", confirm`,
     `the order on the kiosk, place ${DEMO_HOLDER.name}'s card (han-zhang-wei), insert a blank key, then set a`,
     `6-digit PIN on the kiosk (e.g. ${DEMO_HOLDER_PIN}). The receipt shows under "Receipt printer" on /sim.`,
-    ...afterSalesLines(urls.heldKeys, urls.activationCode, urls.reissuePhonePage, urls.renewalPhonePage),
+    ...afterSalesLines(
+      urls.heldKeys,
+      urls.activationCode,
+      urls.reissuePhonePage,
+      urls.renewalPhonePage,
+      urls.payAtKioskPhonePage,
+    ),
     ...(existsSync(KIOSK_UI_INDEX)
       ? []
       : [
@@ -527,6 +541,7 @@ async function main(): Promise<void> {
   let activationCode: string | null = null;
   let reissuePhonePage: string | null = null;
   let renewalPhonePage: string | null = null;
+  let payAtKioskPhonePage: string | null = null;
   // Central prints its summary (seeded orders, the after-sales key files) only once the seeding is done, after
   // it began to answer HTTP: the demo keys are read from disk only after that summary.
   let summaryPrinted: () => void = () => {};
@@ -560,6 +575,8 @@ async function main(): Promise<void> {
       if (r) reissuePhonePage = r[1]!;
       const p = /pay its kiosk QR code with the phone page's "Pay \(demo\)" button: (\S+)/.exec(line);
       if (p) renewalPhonePage = p[1]!;
+      const q = /REISSUE TO PAY AT THE KIOSK \(.*"Pay \(demo\)" button: (\S+)/.exec(line);
+      if (q) payAtKioskPhonePage = q[1]!;
     },
   );
   await waitForHttp(`${centralUrl}/openapi.json`, central, 30_000);
@@ -606,6 +623,7 @@ async function main(): Promise<void> {
       activationCode,
       reissuePhonePage,
       renewalPhonePage,
+      payAtKioskPhonePage,
     }),
   );
 }

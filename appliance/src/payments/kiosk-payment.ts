@@ -1,5 +1,5 @@
-// Paying at the kiosk (WeChat Pay Native), for whichever service charges there (renew today; a reissue could
-// later): central creates the provider order and answers the QR code link, the amount and the expiry; the kiosk
+// Paying at the kiosk (WeChat Pay Native), for whichever service charges there (renew; a look-up's listed order —
+// a reissue — through payment-steps.ts): central creates the provider order and answers the QR code link, the amount and the expiry; the kiosk
 // keeps those (none of it personal) in its journey record and asks central until it says paid, closed or
 // refund-pending. A session that ends closes the provider order at central, best effort: central's sweep closes
 // it at its expiry anyway, and a payment that still arrives is kept there for a refund, never taken.
@@ -28,11 +28,17 @@ export interface KioskPaymentRecord {
   paidAt?: string;
 }
 
-/** Central's payment refusals as the holder is told them. */
+/** Central's payment refusals as the holder is told them (an order of another hall is not paid here either). */
 const CENTRAL_CODES: Record<string, ApplianceErrorCode> = {
   PAYMENT_NOT_AVAILABLE: 'PAYMENT_NOT_AVAILABLE',
   PAYMENT_PROVIDER_FAILED: 'PAYMENT_PROVIDER_FAILED',
+  ORDER_WRONG_HALL: 'PAYMENT_NOT_AVAILABLE',
 };
+
+/** A payment whose QR code may still be paid (due or shown): the one a session that ends closes at central. */
+export function paymentOpen(p: KioskPaymentRecord | undefined): boolean {
+  return p !== undefined && p.state !== 'paid' && p.state !== 'expired';
+}
 
 /** A failed payment call in the appliance's terms (a provider failure answers 502: unavailable, with its code). */
 export function paymentError(err: unknown): ApplianceError {

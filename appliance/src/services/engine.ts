@@ -35,6 +35,9 @@ import { OneAtATime } from '../journey/one-at-a-time.js';
 import type { ApplianceKey, EventSink, KioskDevices, StateStore } from '../journey/ports.js';
 import { TokenJobs } from '../journey/token-jobs.js';
 import { outcomeUnknown } from '../journey/translate-error.js';
+import { paymentOpen } from '../payments/kiosk-payment.js';
+import { PaymentSteps } from '../payments/payment-steps.js';
+import { LookupPayments, openLookupPayment } from './lookup-payment.js';
 import type { ServiceCentralPort } from './ports.js';
 import { RenewSteps } from './renew.js';
 import {
@@ -134,6 +137,10 @@ export function lookupOrderView(o: LookupOrder): LookupOrderView {
     ...(o.organisationName ? { organisationName: o.organisationName } : {}),
     updatedAt: o.updatedAt,
     ...(invoiceOffered(o.status) ? { invoiceOffered: true } : {}),
+    // A kiosk order awaiting payment is paid at a kiosk (central checks the hall when the payment starts).
+    ...(o.status === 'awaiting-payment' && o.delivery === 'kiosk' && o.amountFen !== undefined
+      ? { payHere: { amountFen: o.amountFen } }
+      : {}),
   };
 }
 
@@ -153,6 +160,9 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
   private keyWasIn: boolean | undefined;
   private lastAudited = '';
   private readonly renew: RenewSteps;
+  /** Paying at the kiosk: renew's order, a look-up's listed order. */
+  private readonly payments: PaymentSteps<ServiceRecord>;
+  private readonly lookupPay: LookupPayments;
   /** Renewals left by their holder: when central may next be asked to settle them (in memory). */
   private readonly settleAfter = new Map<string, number>();
 
@@ -167,6 +177,18 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
     this.now = opts.now ?? (() => new Date());
     this.one = opts.exclusive ?? new OneAtATime();
     this.jobs = new TokenJobs(devices, opts.tokenStepLimitMs ?? 90_000);
+    this.payments = new PaymentSteps<ServiceRecord>({
+      central,
+      now: () => this.now(),
+      persist: (j) => this.persist(j),
+      emitPaid: (j, payload, eventId) =>
+        this.emitEvent(j, 'payment.taken', { ...payload }, payload.orderId, eventId),
+    });
+    this.lookupPay = new LookupPayments({
+      payments: this.payments,
+      persist: (j, step) => this.persist(j, step),
+      end: (j, status, note, error) => this.end(j, status, note, error),
+    });
     this.renew = new RenewSteps({
       applianceId: opts.applianceId,
       ...(opts.applianceKey ? { applianceKey: opts.applianceKey } : {}),
@@ -180,6 +202,7 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
       end: (j, status, note, error) => this.end(j, status, note, error),
       emitEvent: (j, type, payload, orderId) => this.emitEvent(j, type, payload, orderId),
       audit: (action, details) => this.audit(action, details),
+      payments: this.payments,
       fault: async (point) => this.opts.fault?.(point),
     });
   }
@@ -322,6 +345,7 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
     type: string,
     payload: Record<string, unknown>,
     orderId?: string,
+    eventId?: string,
   ): Promise<void> {
     this.jobs.assertLive();
     // Mostly no order id: the kiosk knows the order only masked (and central scopes order events to its
@@ -334,6 +358,7 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
         attempt: j.attempt,
         at: this.now(),
         ...(orderId ? { orderId } : {}),
+        ...(eventId ? { id: eventId } : {}),
         payload,
       }),
     );
@@ -916,9 +941,10 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
   async checkPayment(): Promise<ServiceView | null> {
     return this.exclusive(async () => {
       const j = this.current();
-      if (j?.status !== 'active' || j.awaiting !== 'payment' || j.kind !== 'renew') return this.view();
+      if (j?.status !== 'active' || j.awaiting !== 'payment') return this.view();
       try {
-        await this.renew.checkPayment(j);
+        if (j.kind === 'lookup') await this.lookupPay.check(j);
+        else await this.renew.checkPayment(j);
       } catch (err) {
         if (!this.stopOnStoreFault(err)) throw err;
       }
@@ -931,7 +957,49 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
     return this.exclusive(async () => {
       const j = this.requireActive('payment');
       try {
-        await this.renew.startPayment(j);
+        if (j.kind === 'lookup') await this.lookupPay.again(j);
+        else await this.renew.startPayment(j);
+      } catch (err) {
+        if (!this.stopOnStoreFault(err)) throw err;
+      }
+      return this.view();
+    });
+  }
+
+  /**
+   * A look-up's list: pay the order at `position` here (在此支付), or show its QR code again while paying it.
+   * Refused before central is asked: not on the list (PAYMENT_ORDER_UNKNOWN), not awaiting payment at a kiosk
+   * (PAYMENT_NOT_AVAILABLE), not a look-up's list (WRONG_STEP).
+   */
+  async payOrder(position: number): Promise<ServiceView | null> {
+    return this.exclusive(async () => {
+      const j = this.current();
+      if (!j) throw new ApplianceError('NO_ACTIVE_JOURNEY');
+      try {
+        await this.lookupPay.pay(j, position);
+      } catch (err) {
+        if (!this.stopOnStoreFault(err)) throw err;
+      }
+      return this.view();
+    });
+  }
+
+  /** A look-up's order being paid: the screen's poll (the list once paid); another position is refused. */
+  async orderPayment(position: number): Promise<ServiceView | null> {
+    const j = this.current();
+    if (j && j.kind !== 'lookup') throw new ApplianceError('WRONG_STEP', "Not a look-up's order.");
+    if (j?.status === 'active' && j.lookupPayment?.position !== position)
+      throw new ApplianceError('PAYMENT_ORDER_UNKNOWN');
+    return this.checkPayment();
+  }
+
+  /** A look-up's order being paid: back to the list (the payment closed at central first). */
+  async leaveOrderPayment(position: number): Promise<ServiceView | null> {
+    return this.exclusive(async () => {
+      const j = this.requireActive('payment');
+      if (j.kind !== 'lookup') throw new ApplianceError('WRONG_STEP');
+      try {
+        await this.lookupPay.back(j, position);
       } catch (err) {
         if (!this.stopOnStoreFault(err)) throw err;
       }
@@ -1091,6 +1159,9 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
         const pending = j.pending?.effect;
         if (j.kind === 'renew' && (await this.retryRenewal(j))) {
           // done
+        } else if (j.kind === 'lookup' && j.awaiting === 'payment') {
+          if (j.lookupPayment?.payment.state === 'pending') await this.lookupPay.check(j);
+          else await this.lookupPay.again(j);
         } else if (pending === 'activate-code') {
           delete j.error;
           await this.settleActivation(j);
@@ -1282,8 +1353,9 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
       const j = this.current();
       if (j) {
         // Paying when the session ends: the QR code's payment is closed at central (after the wipe).
-        const p = j.status === 'active' && j.awaiting === 'payment' ? j.renewal?.payment : undefined;
-        if (p && p.state !== 'paid' && p.state !== 'expired') unpaid = j.renewal?.order.orderId;
+        if (j.status === 'active' && j.awaiting === 'payment' && paymentOpen(j.renewal?.payment))
+          unpaid = j.renewal?.order.orderId;
+        unpaid ??= openLookupPayment(j);
         if (j.status === 'active') {
           const note = committed(j.kind, j.step, j.pending?.effect)
             ? `session ended (${reason}) at ${j.step} after the ${j.kind} was committed${j.pending ? ` (${j.pending.effect} in flight)` : ''}`
@@ -1313,10 +1385,10 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
   /**
    * Close an abandoned payment at central, best effort and never waited on: unreachable, central's sweep closes
    * it at its expiry; a payment that still arrives is kept there for a refund; paid after all, the order is paid
-   * and the renewal can be done another time.
+   * and the renewal (or the look-up's order) goes on another time.
    */
   private async closePayment(orderId: string, reason: string): Promise<void> {
-    const outcome = await this.renew.cancelPayment(orderId);
+    const outcome = await this.payments.cancel(orderId);
     await this.opts
       .audit?.('system', 'payment.cancelled', { reason, outcome, orderIdMasked: maskOrderId(orderId) })
       .catch(() => undefined);
@@ -1415,6 +1487,8 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
 
   private async recoverOne(j: ServiceRecord): Promise<string> {
     if (j.kind === 'renew') return this.recoverRenewal(j);
+    // A look-up's order being paid: the payment screen asks central again (paid meanwhile, or the code again).
+    if (j.kind === 'lookup' && j.awaiting === 'payment') return 'payment-again';
     const effect = j.pending?.effect;
     if (!effect) {
       // Between effects: the journey waits for what its step waits for; a machine step interrupted (key read,

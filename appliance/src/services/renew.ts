@@ -25,7 +25,7 @@ import { orderSnapshot } from '../journey/personal-data.js';
 import type { ApplianceKey, KioskDevices } from '../journey/ports.js';
 import type { TokenJobs } from '../journey/token-jobs.js';
 import { outcomeUnknown } from '../journey/translate-error.js';
-import { type KioskPaymentRecord, KioskPayments } from '../payments/kiosk-payment.js';
+import type { PaymentSlot, PaymentSteps } from '../payments/payment-steps.js';
 import type { ServiceCentralPort } from './ports.js';
 import type { RenewalRecord, ServiceRecord } from './service-record.js';
 import { type ServiceEffect, serviceStepIndex } from './service-table.js';
@@ -53,6 +53,8 @@ export interface RenewHost {
     orderId?: string,
   ): Promise<void>;
   audit(action: string, details: Record<string, unknown>): Promise<void>;
+  /** Paying at the kiosk (shared with the look-up's orders). */
+  payments: PaymentSteps<ServiceRecord>;
   fault?(point: `after:${ServiceEffect}`): void | Promise<void>;
 }
 
@@ -65,11 +67,7 @@ function renewalOf(j: ServiceRecord): RenewalRecord {
 }
 
 export class RenewSteps {
-  private readonly payments: KioskPayments;
-
-  constructor(private readonly h: RenewHost) {
-    this.payments = new KioskPayments(h.central, () => h.now());
-  }
+  constructor(private readonly h: RenewHost) {}
 
   // ---------- before the PIN: the order and the holder ----------
 
@@ -146,82 +144,38 @@ export class RenewSteps {
 
   // ---------- paying at the kiosk (an order awaiting payment), between the card and the PIN ----------
 
+  /** The renewal order's payment as payments/payment-steps.ts walks it. */
+  private paymentSlot(j: ServiceRecord): PaymentSlot {
+    const r = renewalOf(j);
+    return {
+      orderId: r.order.orderId,
+      read: () => r.payment,
+      write: (p) => {
+        r.payment = p;
+      },
+    };
+  }
+
   /**
    * Show the QR code (central's open payment, or a new one after an expired one). Central down or WeChat Pay
    * failing: said, and the holder tries again; the order no longer payable here: the renewal ends.
    */
   async startPayment(j: ServiceRecord): Promise<void> {
-    const r = renewalOf(j);
-    if (!r.payment || r.payment.state === 'paid') return;
-    let next: KioskPaymentRecord;
-    try {
-      next = await this.payments.start(r.order.orderId, r.payment);
-    } catch (err) {
-      const e = err instanceof ApplianceError ? err : serviceError(err);
-      if (e.code === 'PAYMENT_NOT_AVAILABLE') {
-        await this.h.end(j, 'failed', `payment: ${e.code}`, e.toBody());
-        return;
-      }
-      j.error = e.toBody();
-      await this.h.persist(j);
-      return;
-    }
-    if (next.state === 'paid') return this.paid(j, next);
-    r.payment = next;
-    delete j.error;
-    await this.h.persist(j);
+    const turn = await this.h.payments.start(j, this.paymentSlot(j));
+    if (turn.outcome === 'refused')
+      await this.h.end(j, 'failed', `payment: ${turn.error.code}`, turn.error.toBody());
+    else if (turn.outcome === 'paid') await this.paid(j);
   }
 
-  /**
-   * Ask central how the shown QR code stands: paid → the PIN next; closed → expired (pay again or leave).
-   * Nothing is written while nothing changed (the screen asks every few seconds); central down: as before.
-   */
+  /** Ask central how the shown QR code stands: paid → the PIN next; closed → expired (pay again or leave). */
   async checkPayment(j: ServiceRecord): Promise<void> {
-    const r = renewalOf(j);
-    const p = r.payment;
-    if (p?.state !== 'pending') return;
-    let next: KioskPaymentRecord;
-    try {
-      next = await this.payments.poll(r.order.orderId, p);
-    } catch {
-      return; // asked again on the next poll; central closes the code at its expiry regardless
-    }
-    if (next.state === 'paid') return this.paid(j, next);
-    if (next.state === 'expired') {
-      r.payment = next;
-      j.error = errorBody('PAYMENT_EXPIRED');
-      await this.h.persist(j);
-      return;
-    }
-    if (next.expiresAt !== p.expiresAt || next.amountFen !== p.amountFen) {
-      r.payment = next;
-      await this.h.persist(j);
-    }
+    if ((await this.h.payments.check(j, this.paymentSlot(j))).outcome === 'paid') await this.paid(j);
   }
 
-  /**
-   * Paid: `payment.taken` goes to the outbox before the step is durable (its id is the journey's, so a poll
-   * again after a crash here sends the same event, which central counts once), then the PIN.
-   */
-  private async paid(j: ServiceRecord, p: KioskPaymentRecord): Promise<void> {
-    const r = renewalOf(j);
-    const paidAt = p.paidAt ?? this.h.now().toISOString();
-    await this.h.emitEvent(
-      j,
-      'payment.taken',
-      { orderId: r.order.orderId, amountFen: p.amountFen, paidAt, method: 'wechat' },
-      r.order.orderId,
-    );
-    const { codeUrl: _shown, ...rest } = p;
-    r.payment = { ...rest, state: 'paid', paidAt };
+  /** Paid (payment.taken is in the outbox): the PIN next. */
+  private async paid(j: ServiceRecord): Promise<void> {
     j.awaiting = 'current-pin';
-    delete j.error;
     await this.h.persist(j);
-  }
-
-  /** The session ended while paying: close the QR code's payment at central (best effort, never waited on). */
-  cancelPayment(orderId: string): Promise<'closed' | 'paid' | 'unknown'> {
-    return this.payments.cancel(orderId);
   }
 
   // ---------- with the PIN: everything on the key, in order, each step found done when re-run ----------

@@ -104,6 +104,8 @@ export interface ServiceRecord {
   /** Look-up: the orders found (masked; with their ids, not shown, for an invoice), kept until the result screen
    *  is left. */
   orders?: LookupOrderRecord[];
+  /** Look-up: the listed order being paid at the kiosk (its position on the list, its id, the payment). */
+  lookupPayment?: { position: number; orderId: string; payment: KioskPaymentRecord };
   /** The durable intent of a side effect that has started and whose result is not yet recorded. */
   pending?: {
     effect: ServiceEffect;
@@ -152,6 +154,7 @@ export function purgeService(j: ServiceRecord): void {
 export function forgetResult(j: ServiceRecord): void {
   purgeService(j);
   delete j.orders;
+  delete j.lookupPayment;
   delete j.activation;
   // An in-doubt renewal keeps what settling it needs (order id, idempotency key, the new serial).
   if (j.status !== 'in-doubt') delete j.renewal;

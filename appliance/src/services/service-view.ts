@@ -111,6 +111,10 @@ export function serviceView(j: ServiceRecord, nowMs: number): ServiceView {
     };
   }
   if (j.renewal?.payment) view.payment = kioskPaymentView(j.renewal.payment);
+  if (j.lookupPayment) {
+    view.payment = kioskPaymentView(j.lookupPayment.payment);
+    view.payingOrder = j.lookupPayment.position;
+  }
   if (j.unlock?.unlocksLeftToday !== undefined) view.unlocksLeftToday = j.unlock.unlocksLeftToday;
   if (j.error) view.error = j.error;
   return view;

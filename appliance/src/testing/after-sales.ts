@@ -153,10 +153,11 @@ export async function renewalOrder(
   return order.id as string;
 }
 
-/** A lost key (its certificate at central, the key itself gone) and the approved reissue order that replaces it. */
+/** A lost key (its certificate at central, the key itself gone) and the reissue order that replaces it. */
 export interface LostKeyReissue {
   /** The reissue order, collected at a kiosk with its pickup code. */
   orderId: string;
+  /** Its pickup code once approved ('' while it awaits payment). */
   pickupCode: string;
   /** The lost key's certificate (central's serial): revoked when the new one is issued. */
   lostSerial: string;
@@ -165,11 +166,12 @@ export interface LostKeyReissue {
 /**
  * 补办 as central sees it: `holder`'s certificate, certified by the key workshop onto a key that was shipped,
  * activated and then lost (no key is made: it is gone), and a reissue order for it, paid, reviewed and
- * approved, with its pickup code.
+ * approved, with its pickup code — or (`pay: 'at-kiosk'`) awaiting payment at a kiosk, before any review.
  */
 export async function lostKeyReissue(
   central: CentralHandle,
   holder: { name: string; idNumber: string } = BATU,
+  opts: { pay?: 'at-kiosk' } = {},
 ): Promise<LostKeyReissue> {
   const lostOrderId = await courierOrder(central, holder);
   const { csrPem } = await keyAndCsr(lostOrderId);
@@ -189,7 +191,11 @@ export async function lostKeyReissue(
     previousCertificateSerial: lost.serialNumber,
   });
   let pickupCode = '';
-  for (const action of ['request-payment', 'pay-wechat', 'request-identity', 'verify-identity', 'approve'])
+  const actions =
+    opts.pay === 'at-kiosk'
+      ? ['request-payment']
+      : ['request-payment', 'pay-wechat', 'request-identity', 'verify-identity', 'approve'];
+  for (const action of actions)
     pickupCode =
       (await central.admin('POST', `/admin/v1/orders/${order.id}/actions`, { action })).pickupCode ?? '';
   return { orderId: order.id as string, pickupCode, lostSerial: lost.serialNumber as string };

@@ -560,6 +560,20 @@ class Kiosk {
     return this.#act(() => api.servicePayAgain({ body: {} }));
   }
 
+  /** A look-up's list: pay the listed order at `position` here (在此支付); the payment screen shows its QR code. */
+  payOrder(position: number): Promise<boolean> {
+    return this.#act(() => api.payServiceOrder({ params: { position: String(position) }, body: {} }));
+  }
+
+  /** A look-up's order being paid: back to the list (the appliance closes the payment at central). */
+  leaveOrderPayment(): Promise<boolean> {
+    const position = this.state.service?.payingOrder;
+    if (position === undefined) return Promise.resolve(false);
+    return this.#act(() =>
+      api.leaveServiceOrderPayment({ params: { position: String(position) }, body: {} }),
+    );
+  }
+
   serviceRetry(): Promise<boolean> {
     return this.#act(() => api.serviceRetry());
   }

@@ -45,6 +45,13 @@ describe('service screens', () => {
     expect(serviceScreenFor(service({ need: 'scan-or-id-card' }))).toBe('service-lookup');
     expect(serviceScreenFor(service({ need: 'pin' }))).toBe('service-pin');
     expect(serviceScreenFor(service({ kind: 'renew', need: 'payment' }))).toBe('service-payment');
+    // A look-up's listed order paid here (在此支付): the same payment screen, then its list again.
+    expect(
+      serviceScreenFor(service({ kind: 'lookup', step: 'paying', need: 'payment', payingOrder: 3 })),
+    ).toBe('service-payment');
+    expect(
+      serviceScreenFor(service({ kind: 'lookup', step: 'completed', status: 'completed', need: 'result' })),
+    ).toBe('service-result');
     expect(serviceScreenFor(service({ kind: 'renew', need: 'current-pin' }))).toBe('service-current-pin');
     expect(serviceScreenFor(service({ need: 'wait' }))).toBe('service-wait');
     expect(serviceScreenFor(service({ need: 'result' }))).toBe('service-result');

@@ -361,6 +361,7 @@ export class OrderService {
       history: this.history(r.id).map((h) => ({ action: h.action, status: h.to, at: h.at })),
       ...(r.status === 'rejected' && r.reject_reason ? { rejectReason: r.reject_reason } : {}),
       ...(r.status === 'transfer-pending' && r.remittance_code ? { remittanceCode: r.remittance_code } : {}),
+      ...(r.status === 'awaiting-payment' ? { amountFen: r.price_fen } : {}),
       ...(d.organisation ? { organisationName: d.organisation.name } : {}),
       ...(d.holder ? { holderNameMasked: maskName(d.holder.name) } : {}),
       ...(roles ? { roles } : {}),

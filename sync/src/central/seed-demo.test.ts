@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { daysLeft, renewalOffered } from '../contract/after-sales.js';
 import { verifyPickupCode } from '../contract/pickup-code.js';
-import type { ActivationPreview, CertificateStatus, RenewalOrderResponse } from '../contract/schemas.js';
+import type {
+  ActivationPreview,
+  CertificateStatus,
+  OrderLookupResponse,
+  RenewalOrderResponse,
+} from '../contract/schemas.js';
 import { isValidIdNumber } from './id-number.js';
 import {
   DEMO_ACTIVATION_CODE,
@@ -113,6 +118,32 @@ describe('demo seed', () => {
     });
     const page = await h.app.inject({ url: `${a.reissue.phonePath}/pickup-code` });
     expect(page.statusCode, page.body).toBe(200);
+
+    // Another lost key: 王淑芬's reissue awaiting payment at the kiosk, listed with its amount by a look-up of her
+    // card at a kiosk of the hall (paid there: lookup-payment.softhsm.test.ts).
+    expect(h.app.central.orders.get(a.payAtKiosk.orderId)).toMatchObject({
+      businessType: 'reissue',
+      status: 'awaiting-payment',
+      delivery: 'kiosk',
+      hall: simProfile.appliance.hall,
+      holder: DEMO_COURIER_HOLDER,
+      previousCertificateSerial: a.payAtKiosk.lostCertificateSerial,
+      priceFen: a.payAtKiosk.amountFen,
+    });
+    const found = await h.signed('POST', '/v1/lookups/by-id-card', { card: { ...DEMO_COURIER_HOLDER } });
+    expect(found.statusCode, found.body).toBe(200);
+    const listed = (found.json() as OrderLookupResponse).orders;
+    // Only an order awaiting payment carries the amount due.
+    expect(listed.filter((o) => o.amountFen !== undefined).map((o) => o.status)).toEqual([
+      'awaiting-payment',
+    ]);
+    expect(listed).toContainEqual(
+      expect.objectContaining({
+        id: a.payAtKiosk.orderId,
+        status: 'awaiting-payment',
+        amountFen: a.payAtKiosk.amountFen,
+      }),
+    );
 
     // The key files: the private key (0600) matches the certificate, and the chain verifies.
     for (const k of [a.activation, a.renewal]) {

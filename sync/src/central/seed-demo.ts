@@ -5,7 +5,9 @@
 //   DEMO_ACTIVATION_CODE;
 // - a key due for renewal: 张伟's certificate, issued ten and a half months ago for one year (it runs out in
 //   DEMO_RENEWAL_DAYS_LEFT days), and a renewal order for it awaiting payment, paid at the kiosk (WeChat Pay);
-// - a lost key: 巴特尔's certificate, and an approved reissue order for it with its pickup code (phone page).
+// - a lost key: 巴特尔's certificate, and an approved reissue order for it with its pickup code (phone page);
+// - another lost key: 王淑芬's second certificate, and a reissue order for it awaiting payment at the kiosk: found by
+//   the look-up with her card (long-term-wang-shufen) and paid there (在此支付), before the CA reviews it.
 // The couriered and the renewal certificate are made for key pairs generated here: their private keys are
 // written (0600) with the certificates to `tokenDir` when given, for the demo to put onto SoftHSM tokens
 // (softhsm2-util --import) and bind to the token's serial (POST /admin/v1/certificates/:serial/token).
@@ -53,6 +55,8 @@ export interface AfterSalesSeed {
   /** The renewal order awaits payment at the kiosk; its phone page carries the demo's pay button. */
   renewal: DemoKey & { renewalOrderId: string; phonePath: string };
   reissue: { orderId: string; phonePath: string; lostCertificateSerial: string };
+  /** A reissue awaiting payment at the kiosk: the look-up by 王淑芬's card offers 在此支付 (Pay here). */
+  payAtKiosk: { orderId: string; phonePath: string; lostCertificateSerial: string; amountFen: number };
 }
 
 export interface SeedResult {
@@ -88,6 +92,10 @@ export async function seedDemo(
     .some((o) => o.businessType === 'renewal' || o.businessType === 'reissue');
   if (!hasAfterSales) {
     await seedAfterSales(ctx, hall, opts.tokenDir);
+    created = true;
+  }
+  if (!payAtKioskOrder(ctx)) {
+    await seedPayAtKiosk(ctx, hall);
     created = true;
   }
   const afterSales = afterSalesFacts(ctx, opts.tokenDir);
@@ -208,44 +216,24 @@ async function seedAfterSales(ctx: CentralContext, hall: string, tokenDir?: stri
   ctx.orders.act(courier.orderId, { action: 'ship' });
   ctx.activation.create(courier.orderId, DEMO_ACTIVATION_CODE);
 
-  // The key due for renewal: one year, issued (and activated) so that DEMO_RENEWAL_DAYS_LEFT days remain.
-  const due = await certified(
+  // The key due for renewal: one year, issued (and activated) so that DEMO_RENEWAL_DAYS_LEFT days remain; its
+  // renewal is paid at the kiosk during the renewal (WeChat Pay Native; the simulator's payer on the phone page).
+  const due = await withFollowUp(
     ctx,
     hall,
     DEMO_HOLDER,
-    'kiosk',
-    1,
-    365 - DEMO_RENEWAL_DAYS_LEFT,
-    DEMO_TOKEN_SERIALS.renewal,
+    { years: 1, daysAgo: 365 - DEMO_RENEWAL_DAYS_LEFT, tokenSerial: DEMO_TOKEN_SERIALS.renewal },
+    { businessType: 'renewal', serviceYears: 1, phone: '13800138000', actions: ['request-payment'] },
   );
-  ctx.orders.act(due.orderId, { action: 'issue-at-kiosk', reason: SEED_NOTE });
-  ctx.orders.act(due.orderId, { action: 'activate' });
-  const renewal = ctx.orders.create({
-    certificateType: 'natural-person',
-    businessType: 'renewal',
-    serviceYears: 1,
-    hall,
-    delivery: 'kiosk',
-    applicant: { name: DEMO_HOLDER.name, phone: '13800138000' },
-    previousCertificateSerial: due.cert.serialNumber,
-  });
-  // Paid at the kiosk during the renewal (WeChat Pay Native; the simulator's payer on the phone page).
-  walk(ctx, renewal.id, ['request-payment']);
 
   // The lost key: its certificate (two years, issued 100 days ago), and an approved reissue order for it.
-  const lost = await certified(ctx, hall, DEMO_REISSUE_HOLDER, 'kiosk', 2, 100, 'DEMO-LOST-KEY');
-  ctx.orders.act(lost.orderId, { action: 'issue-at-kiosk', reason: SEED_NOTE });
-  ctx.orders.act(lost.orderId, { action: 'activate' });
-  const reissue = ctx.orders.create({
-    certificateType: 'natural-person',
-    businessType: 'reissue',
-    serviceYears: 2,
+  await withFollowUp(
+    ctx,
     hall,
-    delivery: 'kiosk',
-    applicant: { name: DEMO_REISSUE_HOLDER.name, phone: '13400134000' },
-    previousCertificateSerial: lost.cert.serialNumber,
-  });
-  walk(ctx, reissue.id, APPROVED);
+    DEMO_REISSUE_HOLDER,
+    { years: 2, daysAgo: 100, tokenSerial: 'DEMO-LOST-KEY' },
+    { businessType: 'reissue', serviceYears: 2, phone: '13400134000', actions: APPROVED },
+  );
 
   if (tokenDir) {
     mkdirSync(tokenDir, { recursive: true, mode: 0o700 });
@@ -261,6 +249,54 @@ async function seedAfterSales(ctx: CentralContext, hall: string, tokenDir?: stri
   }
 }
 
+/**
+ * `holder`'s certificate issued at a kiosk of the hall `daysAgo` days ago and activated, and the order that follows
+ * it (a renewal, a reissue of the key lost) walked through `actions`.
+ */
+async function withFollowUp(
+  ctx: CentralContext,
+  hall: string,
+  holder: { name: string; idNumber: string },
+  cert: { years: number; daysAgo: number; tokenSerial: string },
+  next: { businessType: 'renewal' | 'reissue'; serviceYears: number; phone: string; actions: OrderAction[] },
+) {
+  const issued = await certified(ctx, hall, holder, 'kiosk', cert.years, cert.daysAgo, cert.tokenSerial);
+  ctx.orders.act(issued.orderId, { action: 'issue-at-kiosk', reason: SEED_NOTE });
+  ctx.orders.act(issued.orderId, { action: 'activate' });
+  const order = ctx.orders.create({
+    certificateType: 'natural-person',
+    businessType: next.businessType,
+    serviceYears: next.serviceYears,
+    hall,
+    delivery: 'kiosk',
+    applicant: { name: holder.name, phone: next.phone },
+    previousCertificateSerial: issued.cert.serialNumber,
+  });
+  walk(ctx, order.id, next.actions);
+  return issued;
+}
+
+/**
+ * Another lost key: 王淑芬's second certificate (issued 200 days ago) and its reissue, paid at the kiosk through the
+ * look-up (WeChat Pay Native; the simulator's payer on the phone page) before the CA reviews it.
+ */
+async function seedPayAtKiosk(ctx: CentralContext, hall: string): Promise<void> {
+  await withFollowUp(
+    ctx,
+    hall,
+    DEMO_COURIER_HOLDER,
+    { years: 1, daysAgo: 200, tokenSerial: 'DEMO-LOST-KEY-2' },
+    { businessType: 'reissue', serviceYears: 1, phone: '13500135000', actions: ['request-payment'] },
+  );
+}
+
+/** 王淑芬's reissue order (the one paid at the kiosk), whatever became of it since. */
+function payAtKioskOrder(ctx: CentralContext) {
+  return ctx.orders
+    .list()
+    .find((o) => o.businessType === 'reissue' && o.holder?.idNumber === DEMO_COURIER_HOLDER.idNumber);
+}
+
 /** The after-sales demo facts from the store (seeded now or by an earlier run). */
 function afterSalesFacts(ctx: CentralContext, tokenDir?: string): AfterSalesSeed | undefined {
   const orders = ctx.orders.list();
@@ -274,9 +310,11 @@ function afterSalesFacts(ctx: CentralContext, tokenDir?: string): AfterSalesSeed
     (o) =>
       o.delivery === 'courier' && o.holder?.idNumber === DEMO_COURIER_HOLDER.idNumber && o.certificateSerial,
   );
+  const toPay = payAtKioskOrder(ctx);
   if (
     !renewal?.previousCertificateSerial ||
     !reissue?.previousCertificateSerial ||
+    !toPay?.previousCertificateSerial ||
     !courier?.certificateSerial
   )
     return undefined;
@@ -312,6 +350,12 @@ function afterSalesFacts(ctx: CentralContext, tokenDir?: string): AfterSalesSeed
       orderId: reissue.id,
       phonePath: `/p/${ctx.orders.row(reissue.id).view_token}`,
       lostCertificateSerial: reissue.previousCertificateSerial,
+    },
+    payAtKiosk: {
+      orderId: toPay.id,
+      phonePath: `/p/${ctx.orders.row(toPay.id).view_token}`,
+      lostCertificateSerial: toPay.previousCertificateSerial,
+      amountFen: toPay.priceFen,
     },
   };
 }

@@ -19,7 +19,7 @@ import { NOTIFY_PATH, WECHATPAY_SIM_PREFIX, type WechatPayOptions } from '../cen
 import { KIOSK_PAYMENT_VALIDITY_MS } from '../central/payments/payments.js';
 import { loadOrCreateSimulatorKeys, SIM_KEY_DIR } from '../central/payments/sim-keys.js';
 import { WECHATPAY_BASE_URL } from '../central/payments/wechatpay-api.js';
-import { DEMO_HOLDER, seedDemo } from '../central/seed-demo.js';
+import { DEMO_COURIER_HOLDER, DEMO_HOLDER, seedDemo } from '../central/seed-demo.js';
 import { openStore } from '../central/store.js';
 
 const USAGE = `usage: certkiosk-central --port P --data DIR [--host 127.0.0.1] [--public-url URL] [--pickup-key FILE]
@@ -309,6 +309,7 @@ async function main(): Promise<void> {
         `  RENEWAL (order ${a.renewal.renewalOrderId}, paid at the kiosk): certificate ${a.renewal.certificateSerial} of ${DEMO_HOLDER.name} (card han-zhang-wei) expires ${a.renewal.notAfter}, on token ${a.renewal.tokenSerial}${files(a.renewal)}`,
         `    pay its kiosk QR code with the phone page's "Pay (demo)" button: ${address}${a.renewal.phonePath}`,
         `  REISSUE (approved order ${a.reissue.orderId}, lost certificate ${a.reissue.lostCertificateSerial}, card mongol-batu): ${address}${a.reissue.phonePath}`,
+        `  REISSUE TO PAY AT THE KIOSK (order ${a.payAtKiosk.orderId}, ${DEMO_COURIER_HOLDER.name}, card long-term-wang-shufen, ¥${(a.payAtKiosk.amountFen / 100).toFixed(2)}): look it up at the kiosk, pay with the phone page's "Pay (demo)" button: ${address}${a.payAtKiosk.phonePath}`,
         '  (put a key file and its certificate on a SoftHSM token, then POST /admin/v1/certificates/<serial>/token {"tokenSerial": "<the token\'s serial>"})',
       );
     }

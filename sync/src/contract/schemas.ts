@@ -956,6 +956,8 @@ export const LookupOrderSchema = Type.Object({
   rejectReason: Type.Optional(Type.String()),
   /** The 6-digit code to quote on the bank transfer (while transfer-pending). */
   remittanceCode: Type.Optional(Type.String({ pattern: '^[0-9]{6}$' })),
+  /** The amount due in fen (while awaiting payment): a kiosk order is paid at a kiosk of its hall. */
+  amountFen: Type.Optional(Type.Integer({ minimum: 0 })),
   organisationName: Type.Optional(Type.String()),
   holderNameMasked: Type.Optional(Type.String()),
   /** Look-up by ID card: the card holder's roles on this order. */
