@@ -171,6 +171,23 @@ export async function throughToProgress(page: Page, devices: Devices): Promise<v
   await screen(page, 'progress');
 }
 
+/**
+ * A renewal (续期) up to the holder's card: the renew tile, the renewal key, the matching card; then the screen
+ * that follows it (the current PIN, or the payment screen when the order awaits payment).
+ */
+export async function renewalThroughCard(
+  page: Page,
+  devices: Devices,
+  next: 'service-current-pin' | 'service-payment',
+): Promise<void> {
+  await page.getByTestId('tile-renew').click();
+  await screen(page, 'service-token');
+  await devices.token('insert', 'renewal');
+  await screen(page, 'service-id-card');
+  await devices.idCard(MATCHING_CARD);
+  await screen(page, next);
+}
+
 /** The hidden staff gesture: a press of at least 3 s in the top-left corner. */
 export async function longPressCorner(page: Page, ms: number): Promise<void> {
   await page.mouse.move(30, 30);
@@ -200,6 +217,19 @@ export async function openMaintenance(page: Page, who: StaffAccount = STAFF.admi
   await screen(page, 'staff');
   await signInStaff(page, who);
   await expect(page.getByTestId('maintenance')).toBeVisible();
+}
+
+/** A fresh fake appliance, the home page, and the maintenance screen signed in as `who`; the devices to drive. */
+export async function freshMaintenance(
+  page: Page,
+  request: APIRequestContext,
+  who: StaffAccount = STAFF.administrator,
+): Promise<Devices> {
+  const devices = new Devices(request);
+  await devices.reset();
+  await page.goto('/');
+  await openMaintenance(page, who);
+  return devices;
 }
 
 /** A staff token straight from the API (for checks behind the screen). */

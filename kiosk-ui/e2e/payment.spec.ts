@@ -8,7 +8,15 @@ import { expect, type Page, test } from '@playwright/test';
 import { readQr } from '../../appliance/src/testing/read-qr.ts';
 import en from '../src/locales/en.json' with { type: 'json' };
 import zh from '../src/locales/zh-CN.json' with { type: 'json' };
-import { Devices, MATCHING_CARD, RENEWAL_KEY_PIN, screen, shot, typeOnKeypad } from './kiosk.ts';
+import {
+  Devices,
+  MATCHING_CARD,
+  RENEWAL_KEY_PIN,
+  renewalThroughCard,
+  screen,
+  shot,
+  typeOnKeypad,
+} from './kiosk.ts';
 
 let devices: Devices;
 
@@ -19,21 +27,11 @@ test.beforeEach(async ({ page, request }) => {
   await screen(page, 'attract');
 });
 
-/** From the home screen to the payment screen: the renew tile, the renewal key, the holder's card. */
-async function throughToPayment(page: Page): Promise<void> {
-  await page.getByTestId('tile-renew').click();
-  await screen(page, 'service-token');
-  await devices.token('insert', 'renewal');
-  await screen(page, 'service-id-card');
-  await devices.idCard(MATCHING_CARD);
-  await screen(page, 'service-payment');
-}
-
 test('the QR code with the amount and a countdown; the phone pays; the kiosk moves on to the current PIN', async ({
   page,
 }) => {
   await devices.keyCertificate({ payFen: 12800 });
-  await throughToPayment(page);
+  await renewalThroughCard(page, devices, 'service-payment');
   const shown = page.getByTestId('payment-screen');
   await expect(shown).toHaveAttribute('data-phase', 'showing');
   await expect(page.locator('h1')).toHaveText(zh['service.payment.title']);
@@ -63,7 +61,7 @@ test('not paid in time: expired is said (no error pop-up); 重新支付 shows a 
   page,
 }) => {
   await devices.keyCertificate({ payFen: 12800, payMs: 2500 });
-  await throughToPayment(page);
+  await renewalThroughCard(page, devices, 'service-payment');
   const shown = page.getByTestId('payment-screen');
   await expect(shown).toHaveAttribute('data-phase', 'expired', { timeout: 8000 });
   await expect(page.locator('h1')).toHaveText(zh['service.payment.expiredTitle']);
@@ -91,7 +89,7 @@ test('in English and easy mode: the amount and the countdown stay readable', asy
   await devices.keyCertificate({ payFen: 3000 });
   await page.getByTestId('lang-en').click();
   await page.getByTestId('elderly-toggle').click();
-  await throughToPayment(page);
+  await renewalThroughCard(page, devices, 'service-payment');
   await expect(page.locator('h1')).toHaveText(en['service.payment.title']);
   await expect(page.getByTestId('payment-amount')).toContainText('¥30.00');
   const size = await page

@@ -5,7 +5,7 @@
 import { expect, test } from '@playwright/test';
 import en from '../src/locales/en.json' with { type: 'json' };
 import zh from '../src/locales/zh-CN.json' with { type: 'json' };
-import { Devices, openMaintenance, STAFF, shot } from './kiosk.ts';
+import { Devices, freshMaintenance, openMaintenance, STAFF, shot } from './kiosk.ts';
 
 /** The Beijing day `back` days before today (as the appliance and central count days). */
 function beijingDaysBack(back: number): string {
@@ -16,10 +16,7 @@ test('staff run the reconciliation now and see the differences; a clean day says
   page,
   request,
 }) => {
-  const devices = new Devices(request);
-  await devices.reset();
-  await page.goto('/');
-  await openMaintenance(page, STAFF.operator);
+  const devices = await freshMaintenance(page, request, STAFF.operator);
   const panel = page.getByTestId('staff-reconciliation');
   await expect(panel.getByRole('heading')).toHaveText(zh['staff.recon.title']);
   // Yesterday by default, never run: an invitation, not an error.

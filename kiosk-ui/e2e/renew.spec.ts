@@ -9,6 +9,7 @@ import {
   keypadOrder,
   MATCHING_CARD,
   RENEWAL_KEY_PIN,
+  renewalThroughCard,
   screen,
   shot,
   typeOnKeypad,
@@ -34,16 +35,6 @@ test.beforeEach(async ({ page, request }) => {
   await page.goto('/');
   await screen(page, 'attract');
 });
-
-/** From the home screen to the current PIN: the renew tile, the renewal key, the holder's card. */
-async function throughToCurrentPin(page: Page): Promise<void> {
-  await page.getByTestId('tile-renew').click();
-  await screen(page, 'service-token');
-  await devices.token('insert', 'renewal');
-  await screen(page, 'service-id-card');
-  await devices.idCard(MATCHING_CARD);
-  await screen(page, 'service-current-pin');
-}
 
 async function typeCurrentPin(page: Page, pin: string): Promise<void> {
   await typeOnKeypad(page, pin);
@@ -155,7 +146,7 @@ test('renew: the key finds its paid order, the holder’s card and the current P
 test('renew: a wrong current PIN says tries are few and asks again; the right one renews', async ({
   page,
 }) => {
-  await throughToCurrentPin(page);
+  await renewalThroughCard(page, devices, 'service-current-pin');
   const before = await keypadOrder(page);
   await typeCurrentPin(page, WRONG_KEY_PIN);
   await expect(page.getByTestId('error-notice')).toHaveAttribute('data-code', 'CURRENT_PIN_WRONG');
@@ -179,7 +170,7 @@ test('renew: a wrong current PIN says tries are few and asks again; the right on
 test('renew: the key remembers a wrong PIN from before; the third wrong one locks it (unlock first)', async ({
   page,
 }) => {
-  await throughToCurrentPin(page);
+  await renewalThroughCard(page, devices, 'service-current-pin');
   await typeCurrentPin(page, WRONG_KEY_PIN);
   await page.getByTestId('notice-ok').click();
   await page.getByTestId('cancel').click();
@@ -189,7 +180,7 @@ test('renew: the key remembers a wrong PIN from before; the third wrong one lock
   await devices.idCard(null);
 
   // A new renewal: the key says a wrong PIN was typed before, so the screen warns before anything is typed.
-  await throughToCurrentPin(page);
+  await renewalThroughCard(page, devices, 'service-current-pin');
   await expect(page.getByTestId('current-pin-warning')).toHaveAttribute('data-warning', 'tries-low');
   await expect(page.getByTestId('current-pin-warning')).toHaveText(zh['service.currentPin.triesLow']);
   await typeCurrentPin(page, WRONG_KEY_PIN);

@@ -16,6 +16,7 @@ import zh from '../src/locales/zh-CN.json' with { type: 'json' };
 import {
   DEMO_CODE,
   Devices,
+  freshMaintenance,
   longPressCorner,
   MATCHING_CARD,
   openMaintenance,
@@ -221,10 +222,7 @@ test('an operator signs in with staff id and PIN, sees no staff accounts, and si
   page,
   request,
 }) => {
-  const devices = new Devices(request);
-  await devices.reset();
-  await page.goto('/');
-  await openMaintenance(page, STAFF.operator);
+  const devices = await freshMaintenance(page, request, STAFF.operator);
   const me = page.getByTestId('staff-me');
   await expect(me).toHaveAttribute('data-role', 'operator');
   await expect(me).toHaveText(
@@ -261,10 +259,7 @@ test('an administrator adds an account, resets its PIN, changes its role and dis
   page,
   request,
 }) => {
-  const devices = new Devices(request);
-  await devices.reset();
-  await page.goto('/');
-  await openMaintenance(page, STAFF.administrator);
+  const devices = await freshMaintenance(page, request, STAFF.administrator);
   const rows = page.locator('[data-testid="staff-account-list"] tbody tr');
   await expect(rows).toHaveCount(2);
   await expect(rows.nth(0)).toHaveAttribute('data-id', 'S001');

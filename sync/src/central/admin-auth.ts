@@ -6,6 +6,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { BlockList, isIP } from 'node:net';
 import type { FastifyRequest } from 'fastify';
+import { CentralError } from './errors.js';
 import type { Db } from './store.js';
 
 /** Name of the login session cookie (value: a random session id, never the token). */
@@ -146,4 +147,26 @@ export function adminActor(
   if (header?.startsWith('Bearer ') && tokenMatches(header.slice(7), auth.adminToken))
     return ADMIN_TOKEN_ACTOR;
   return auth.sessions.actor(req.cookies?.[ADMIN_SESSION_COOKIE]);
+}
+
+/** True when the URL carries a `token` query parameter (refused: URLs end up in histories and logs). */
+export function tokenInUrl(req: FastifyRequest): boolean {
+  const q = req.query as Record<string, unknown> | undefined;
+  return q !== undefined && q !== null && Object.hasOwn(q, 'token');
+}
+
+/**
+ * The preValidation hook of every operator-only API scope (/admin/v1/*): the admin token as a Bearer header or
+ * an operator's login session, else 401 ADMIN_UNAUTHORISED (saying why when the token came in the URL).
+ */
+export function operatorOnly(auth: { adminToken: string; sessions: AdminSessions }) {
+  return async (req: FastifyRequest): Promise<void> => {
+    if (isAdminRequest(req, auth)) return;
+    throw new CentralError(
+      'ADMIN_UNAUTHORISED',
+      tokenInUrl(req)
+        ? 'The admin token is not accepted in the URL (?token=); send it as Authorization: Bearer.'
+        : undefined,
+    );
+  };
 }

@@ -13,6 +13,8 @@ export const DEFAULT_STALE_HEARTBEAT_SECONDS = 120;
 export const DEFAULT_LOW_STOCK_BLANK_KEYS = 10;
 /** How often central looks for stale heartbeats on its own. */
 export const STALE_SWEEP_MS = 30_000;
+/** Reads of alarms or metrics sweep again only when the last sweep is older than this. */
+export const SWEEP_ON_READ_MS = 1_000;
 
 export interface FleetAlarmOptions {
   staleHeartbeatSeconds?: number;
@@ -61,6 +63,7 @@ const HEARTBEAT_KINDS = ['device-error', 'paper-out', 'low-stock', 'in-doubt', '
 export class FleetAlarms {
   readonly staleMs: number;
   private readonly lowStock: number;
+  private lastSweepAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: Db,
@@ -91,15 +94,18 @@ export class FleetAlarms {
    * it); returns how many were raised.
    */
   sweepStale(): number {
+    this.lastSweepAt = this.now();
     const before = new Date(this.now() - this.staleMs).toISOString();
     const stale = this.db
       .prepare(
         `SELECT a.id, a.last_heartbeat_at FROM appliances a
-         WHERE a.status = 'approved' AND COALESCE(a.last_heartbeat_at, a.approved_at, a.enrolled_at) < ?
+         WHERE a.status = 'approved'
+           AND (a.last_heartbeat_at < @before
+                OR (a.last_heartbeat_at IS NULL AND COALESCE(a.approved_at, a.enrolled_at) < @before))
            AND NOT EXISTS (SELECT 1 FROM alarms x
                            WHERE x.appliance_id = a.id AND x.kind = 'heartbeat-stale' AND x.cleared_at IS NULL)`,
       )
-      .all(before) as { id: string; last_heartbeat_at: string | null }[];
+      .all({ before }) as { id: string; last_heartbeat_at: string | null }[];
     for (const a of stale) {
       this.alarms.raise(
         a.id,
@@ -111,5 +117,13 @@ export class FleetAlarms {
       );
     }
     return stale.length;
+  }
+
+  /**
+   * The sweep before operators read alarms or metrics, skipped when one ran within SWEEP_ON_READ_MS: a console
+   * or a scraper polling often then costs no scan of the fleet each time.
+   */
+  sweepStaleIfDue(): void {
+    if (this.now() - this.lastSweepAt >= SWEEP_ON_READ_MS) this.sweepStale();
   }
 }

@@ -108,7 +108,7 @@ export function registerMetrics(
   app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
     if (!isAdminRequest(req, auth))
       throw new CentralError('ADMIN_UNAUTHORISED', 'The metrics are scraped with the admin token.');
-    metrics.fleet.sweepStale();
+    metrics.fleet.sweepStaleIfDue();
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -455,4 +455,12 @@ CREATE TABLE operator_audit (
 );
 `,
   },
+  {
+    // The stale-heartbeat sweep (fleet-alarms.ts) finds approved appliances by their last heartbeat without
+    // reading every appliance of the fleet.
+    id: '014-appliance-heartbeat-index',
+    sql: `
+CREATE INDEX appliances_last_heartbeat ON appliances (status, last_heartbeat_at);
+`,
+  },
 ];

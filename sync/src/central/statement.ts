@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { OrderStatus } from '../contract/order-status.js';
 import type { StatementImportResponse, StatementLineResult } from '../contract/schemas.js';
+import { type CsvRow, parseCsvRows, UnclosedQuote } from './csv-rows.js';
 import { CentralError } from './errors.js';
 import { yuan } from './invoices/amount-in-words.js';
 import type { OrderService } from './orders.js';
@@ -40,55 +41,14 @@ function malformed(problems: string[]): CentralError {
   );
 }
 
-interface CsvRow {
-  /** Line of the file the row starts on (a quoted field may span lines). */
-  line: number;
-  cells: string[];
-}
-
-/** RFC 4180 fields: commas, quotes with "" escapes, CRLF or LF; each row with the line it starts on. */
-function parseCsvRows(text: string): CsvRow[] {
-  const rows: CsvRow[] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let line = 1;
-  let rowStart = 1;
-  let quoteStart = 1;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    const newline = c === '\n' || (c === '\r' && text[i + 1] !== '\n');
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else {
-        if (newline) line++;
-        field += c;
-      }
-    } else if (c === '"') {
-      quoted = true;
-      quoteStart = line;
-    } else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push({ line: rowStart, cells: row });
-      row = [];
-      field = '';
-      line++;
-      rowStart = line;
-    } else field += c;
+/** The rows, or the whole file refused when a quoted field is never closed. */
+function csvRowsOf(text: string): CsvRow[] {
+  try {
+    return parseCsvRows(text);
+  } catch (e) {
+    if (e instanceof UnclosedQuote) throw malformed([`Line ${e.line}: a quoted field is not closed.`]);
+    throw e;
   }
-  if (quoted) throw malformed([`Line ${quoteStart}: a quoted field is not closed.`]);
-  if (field !== '' || row.length > 0) {
-    row.push(field);
-    rows.push({ line: rowStart, cells: row });
-  }
-  return rows;
 }
 
 function yuanToFen(s: string): number | null {
@@ -125,7 +85,7 @@ function withKeys(lines: Array<Omit<StatementLine, 'key'>>): StatementLine[] {
  * naming the lines), so an import never half-happens.
  */
 export function parseStatementCsv(text: string): StatementLine[] {
-  const rows = parseCsvRows(text.replace(/^\uFEFF/, '')).filter((r) => r.cells.some((c) => c.trim() !== ''));
+  const rows = csvRowsOf(text.replace(/^\uFEFF/, '')).filter((r) => r.cells.some((c) => c.trim() !== ''));
   const [head, ...body] = rows;
   if (!head) throw malformed(['The file is empty: no header line (date,amount,payer,remark,reference).']);
   const header = head.cells.map((h) => h.trim().toLowerCase());

@@ -12,9 +12,8 @@ import {
   InvoiceStateSchema,
 } from '../../contract/invoices.js';
 import { errorResponses } from '../../contract/schemas.js';
-import { isAdminRequest } from '../admin-auth.js';
+import { operatorOnly } from '../admin-auth.js';
 import { CentralError } from '../errors.js';
-import { tokenInUrl } from '../routes/admin.js';
 import { applianceAuth } from '../routes/appliance-auth.js';
 
 const SIGNED = [{ applianceSignature: [] }];
@@ -96,15 +95,7 @@ export async function registerInvoiceRoutes(app: FastifyInstance): Promise<void>
 
   await app.register(
     async (admin) => {
-      admin.addHook('preValidation', async (req) => {
-        if (isAdminRequest(req, ctx)) return;
-        throw new CentralError(
-          'ADMIN_UNAUTHORISED',
-          tokenInUrl(req)
-            ? 'The admin token is not accepted in the URL (?token=); send it as Authorization: Bearer.'
-            : undefined,
-        );
-      });
+      admin.addHook('preValidation', operatorOnly(ctx));
 
       admin.get(
         '/invoice-requests',

@@ -1,9 +1,8 @@
 // The operations console's pages open only to an operator (Bearer admin token or login session); anyone else
 // gets 401 with the login form, before the request body is read, so a page's forms do nothing for them.
 import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
-import { isAdminRequest } from '../admin-auth.js';
+import { isAdminRequest, tokenInUrl } from '../admin-auth.js';
 import type { CentralContext } from '../context.js';
-import { tokenInUrl } from '../routes/admin.js';
 import { renderLoginPage } from './login-page.js';
 
 /** An onRequest hook: operators pass, everyone else gets the login form (401). */

@@ -3,9 +3,7 @@
 // operators' list of payments flagged for a refund.
 import type { FastifyInstance } from 'fastify';
 import { errorResponses } from '../../contract/schemas.js';
-import { isAdminRequest } from '../admin-auth.js';
-import { CentralError } from '../errors.js';
-import { tokenInUrl } from '../routes/admin.js';
+import { operatorOnly } from '../admin-auth.js';
 import { applianceAuth } from '../routes/appliance-auth.js';
 import { NOTIFY_PATH } from './config.js';
 import { NotificationRefused } from './notification.js';
@@ -115,15 +113,7 @@ export async function registerPaymentRoutes(app: FastifyInstance): Promise<void>
 
   await app.register(
     async (admin) => {
-      admin.addHook('preValidation', async (req) => {
-        if (isAdminRequest(req, ctx)) return;
-        throw new CentralError(
-          'ADMIN_UNAUTHORISED',
-          tokenInUrl(req)
-            ? 'The admin token is not accepted in the URL (?token=); send it as Authorization: Bearer.'
-            : undefined,
-        );
-      });
+      admin.addHook('preValidation', operatorOnly(ctx));
       admin.get<{ Querystring: { flagged?: '1' | '0' | 'true' | 'false' } }>(
         '/payments',
         {

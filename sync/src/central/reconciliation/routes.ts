@@ -3,9 +3,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { errorResponses } from '../../contract/schemas.js';
-import { isAdminRequest } from '../admin-auth.js';
-import { CentralError } from '../errors.js';
-import { tokenInUrl } from '../routes/admin.js';
+import { operatorOnly } from '../admin-auth.js';
 import { applianceAuth } from '../routes/appliance-auth.js';
 import {
   DayParamsSchema,
@@ -59,15 +57,7 @@ export async function registerReconciliationRoutes(app: FastifyInstance): Promis
 
   await app.register(
     async (admin) => {
-      admin.addHook('preValidation', async (req) => {
-        if (isAdminRequest(req, ctx)) return;
-        throw new CentralError(
-          'ADMIN_UNAUTHORISED',
-          tokenInUrl(req)
-            ? 'The admin token is not accepted in the URL (?token=); send it as Authorization: Bearer.'
-            : undefined,
-        );
-      });
+      admin.addHook('preValidation', operatorOnly(ctx));
 
       admin.post<{ Body: RunRequest }>(
         '/reconciliations',

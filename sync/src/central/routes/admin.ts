@@ -1,7 +1,7 @@
 // Operator API (Bearer admin token or login session): orders and their life cycle, pickup codes, bank statements
 // and their operator queue, appliances, revocation.
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { OrderAction, OrderStatus } from '../../contract/order-status.js';
 import {
   AdminCertificateListResponseSchema,
@@ -44,7 +44,7 @@ import {
   type WorkshopIssueRequest,
   WorkshopIssueRequestSchema,
 } from '../../contract/schemas.js';
-import { isAdminRequest } from '../admin-auth.js';
+import { operatorOnly } from '../admin-auth.js';
 import { ApplianceRegistry, type ApplianceRow } from '../appliances.js';
 import type { CentralContext } from '../context.js';
 import { CentralError } from '../errors.js';
@@ -80,23 +80,9 @@ export function adminAppliance(ctx: CentralContext, r: ApplianceRow) {
   };
 }
 
-/** True when the URL carries a `token` query parameter (refused: URLs end up in histories and logs). */
-export function tokenInUrl(req: FastifyRequest): boolean {
-  const q = req.query as Record<string, unknown> | undefined;
-  return q !== undefined && q !== null && Object.hasOwn(q, 'token');
-}
-
 export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
   const ctx = app.central;
-  app.addHook('preValidation', async (req) => {
-    if (isAdminRequest(req, ctx)) return;
-    throw new CentralError(
-      'ADMIN_UNAUTHORISED',
-      tokenInUrl(req)
-        ? 'The admin token is not accepted in the URL (?token=); send it as Authorization: Bearer.'
-        : undefined,
-    );
-  });
+  app.addHook('preValidation', operatorOnly(ctx));
 
   app.post<{ Body: CreateOrderRequest }>(
     '/orders',
@@ -406,7 +392,7 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      ctx.fleetAlarms.sweepStale();
+      ctx.fleetAlarms.sweepStaleIfDue();
       return {
         alarms: ctx.alarms.list({
           ...(req.query.applianceId ? { applianceId: req.query.applianceId } : {}),
