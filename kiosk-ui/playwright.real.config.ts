@@ -29,8 +29,9 @@ export default defineConfig({
     launchOptions: DEBIAN_CHROMIUM,
   },
   webServer: {
-    // Its stdout (the daemons' progress lines) goes to a log beside the reports; errors still show here.
-    command: `mkdir -p ../test-results && exec node ../appliance/dist/cli/demo.js --reset --dir ${DEMO_DIR} --central-port ${CENTRAL_PORT} --kiosk-port ${KIOSK_PORT} --payment-seconds ${PAYMENT_SECONDS} > ${DEMO_LOG}`,
+    // Its stdout (the daemons' JSON log records, as they are, prefixed [central]/[kiosk]; the demo's own lines)
+    // goes to a log beside the reports; errors still show here.
+    command: `mkdir -p ../test-results && exec node ../appliance/dist/cli/demo.js --reset --dir ${DEMO_DIR} --central-port ${CENTRAL_PORT} --kiosk-port ${KIOSK_PORT} --payment-seconds ${PAYMENT_SECONDS} --json-logs > ${DEMO_LOG}`,
     url: `${KIOSK_URL}/api/state`,
     reuseExistingServer: false,
     timeout: 90_000,

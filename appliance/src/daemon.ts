@@ -4,7 +4,14 @@
 import { createHash } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CertkioskConfig, demoSecretProblems, readSecret } from '@certkiosk/config';
+import {
+  type CertkioskConfig,
+  createLogger,
+  demoSecretProblems,
+  type Logger,
+  type LogLevel,
+  readSecret,
+} from '@certkiosk/config';
 import { DeviceManager } from '@certkiosk/firmware-bridge';
 import { CentralClient, groupFingerprint, SyncAgent } from '@certkiosk/sync';
 import type { FastifyInstance } from 'fastify';
@@ -12,8 +19,11 @@ import type { DeviceStatusView, KioskSettings } from './api/contract.js';
 import { buildApplianceApi } from './api/server.js';
 import { applianceKeyOn, applianceTokenRef, deriveApplianceSecrets } from './appliance-key.js';
 import { AuditLog, verifyAuditLog } from './audit/index.js';
+import { connectionModel, DeviceErrorHistory, type DeviceInfoView } from './devices/device-info.js';
 import { kioskDevices } from './devices/kiosk-devices.js';
+import { runSelfTest, ScanCatcher } from './devices/self-test.js';
 import { buildDiagnostics } from './diagnostics/diagnostics.js';
+import { recentLog, record as recordLogLine } from './diagnostics/log-ring.js';
 import { InvoiceDesk } from './invoices/invoice-desk.js';
 import { JourneyAutopilot } from './journey/autopilot.js';
 import { type EngineOptions, PickupEngine } from './journey/engine.js';
@@ -25,6 +35,7 @@ import { kioskRecordsOfDay } from './reconciliation/kiosk-records.js';
 import { RecordLedger, recordingEvents } from './reconciliation/record-ledger.js';
 import { ServiceEngine, type ServiceEngineOptions } from './services/engine.js';
 import type { ServiceFaultPoint } from './services/service-table.js';
+import { BlankKeyStock, keysTaken } from './staff/blank-key-stock.js';
 import {
   openStaffStore,
   paperLevel,
@@ -36,12 +47,13 @@ import {
   staffOverviewFacts,
   staffStoreAuth,
 } from './staff/index.js';
+import { KioskControl } from './staff/kiosk-control.js';
 import { openJourneyKeyring } from './store/journey-keys.js';
 import { openJourneyStore } from './store/journey-store.js';
 
 /** What a composition adds around the real devices (the sim: emulators, a key tray, its control routes). */
 export interface DeviceHarness {
-  /** Blank keys left in stock, when the composition knows it. */
+  /** Blank keys in the composition's own tray (the sim): seeds the recorded stock on the kiosk's first start. */
   blankKeysLeft?(): number;
   /** Extra routes on the same server. */
   plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
@@ -91,6 +103,11 @@ export interface DaemonOptions {
   afterStep?: EngineOptions['afterStep'];
   /** Test hook: awaited right after each service journey step is durable. */
   afterServiceStep?: ServiceEngineOptions['afterStep'];
+  /** The daemon's logger (its own records and the API's); default: JSON lines on stdout at `logLevel`. */
+  logger?: Logger;
+  /** Level of the default logger (`--log-level`; default: the config's `log.level`). */
+  logLevel?: LogLevel;
+  /** Where the default logger's JSON lines go instead of stdout (tests read them). */
   log?: (line: string) => void;
   /** Poll intervals (tests shorten them). */
   pollMs?: number;
@@ -100,6 +117,8 @@ export interface DaemonOptions {
 export interface Daemon {
   app: FastifyInstance;
   url: string;
+  /** The daemon's logger (run-daemon logs its start and stop through it). */
+  logger: Logger;
   engine: PickupEngine;
   /** The after-sales service journeys (activate, certificates, unlock, lookup). */
   services: ServiceEngine;
@@ -112,14 +131,29 @@ export interface Daemon {
   staffAlarms(): StaffAlarm[];
   /** Applicants' calls for staff not yet acknowledged (in memory; the heartbeat carries them as alarms). */
   staffCalls: StaffCalls;
+  /** The recorded blank-key stock (refills, one key off per written key, the low warning). */
+  blankKeys: BlankKeyStock;
   recovered: Array<{ id: string; outcome: string }>;
+  /** Out of service or not (staff; kept in the store directory across restarts). */
+  control: KioskControl;
+  /** Resolves when staff asked for a restart (the CLI then stops and exits with RESTART_EXIT_CODE). */
+  restartRequested: Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   const { config } = opts;
   const env = opts.env ?? process.env;
-  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logger =
+    opts.logger ??
+    createLogger({
+      daemon: 'appliance',
+      level: opts.logLevel ?? config.log.level,
+      base: { applianceId: config.appliance.id, hall: config.appliance.hall },
+      ...(opts.log ? { write: opts.log } : {}),
+      // Every line also goes to the in-memory ring the diagnostics bundle takes (masked when it is built).
+      onLine: recordLogLine,
+    });
   const secret = (name: keyof CertkioskConfig['secrets']) => {
     const source = config.secrets[name];
     return source ? readSecret(source, env).toString('utf8') : null;
@@ -178,6 +212,30 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   });
 
   const deviceView = (): DeviceStatusView[] => manager.status();
+  const control = await KioskControl.open({
+    file: join(config.store.dir, 'kiosk-service.json'),
+    ...(config.kiosk.hallName ? { hallName: config.kiosk.hallName } : {}),
+  });
+  let requestRestart = () => {};
+  const restartRequested = new Promise<void>((resolve) => {
+    requestRestart = resolve;
+  });
+  // The last time each device was not fine, for the maintenance screen (from start on).
+  const deviceErrors = new DeviceErrorHistory();
+  for (const s of manager.status()) deviceErrors.note(s);
+  manager.on('status', (s) => deviceErrors.note(s));
+  // The recorded blank-key stock: seeded once from the sim's tray (a real kiosk starts at 0 until staff record a
+  // refill), then lowered by one per key taken (written, by journey id; spoiled, by serial) and raised by refills.
+  const blankKeys = await BlankKeyStock.open({
+    file: join(config.store.dir, 'blank-keys.json'),
+    seed: harness.blankKeysLeft?.() ?? 0,
+    lowThreshold: config.kiosk.blankKeysLowThreshold,
+    journeys: () => keysTaken(store.data),
+  });
+  const countWrittenKeys = () =>
+    blankKeys
+      .countWritten(keysTaken(store.data))
+      .catch((err) => logger.error({ err }, 'blank-key stock not saved'));
   const staffCalls = new StaffCalls();
   const agent = await SyncAgent.open({
     dir: join(config.store.dir, 'sync'),
@@ -199,6 +257,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
                 : { kind: a.kind, since: startedAt },
             ),
           ...staffCallAlarms(staffCalls.open()),
+          ...(control.since() ? [{ kind: 'out-of-service' as const, since: control.since()! }] : []),
+          // Central keeps it open until a heartbeat comes without it (a refill).
+          ...(blankKeys.low()
+            ? [{ kind: 'blank-keys-low' as const, subject: String(blankKeys.count()), since: startedAt }]
+            : []),
         ],
         devices: deviceView().map((d) => ({
           device: d.kind,
@@ -206,12 +269,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           ...(d.detail ? { detail: d.detail } : {}),
         })),
         consumables: {
-          ...(harness.blankKeysLeft ? { blankKeys: harness.blankKeysLeft() } : {}),
+          blankKeys: blankKeys.count(),
           paper: paperLevel(manager.statusOf('printer')),
         },
       }),
     },
-    onError: (part, err) => log(`sync ${part}: ${(err as Error).message}`),
+    onError: (part, err) => logger.warn({ part, err }, 'sync failed'),
   });
 
   // Every event the engines hand to the outbox is noted in the kiosk's record ledger (reconciliation reads it after
@@ -229,11 +292,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       await ledger.prune(Date.now());
     },
     onRun: (day, outcome) =>
-      log(
-        outcome.ok
-          ? `reconciliation: the records of ${day} were sent to central`
-          : `reconciliation of ${day}: ${(outcome.error as Error).message}; trying again later`,
-      ),
+      outcome.ok
+        ? logger.info({ day }, 'reconciliation sent')
+        : logger.warn({ day, err: outcome.error }, 'reconciliation failed; trying again later'),
   });
 
   // One device adapter for the engines and the autopilot; one writer of the store at a time.
@@ -312,11 +373,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
         secret('enrolmentCode') ?? undefined,
       );
       // The operator approving this appliance at central compares this fingerprint with the one central shows.
-      log(
-        `enrolled with central as ${config.appliance.id}; key fingerprint ${groupFingerprint(applianceKey.spkiSha256)}`,
-      );
+      logger.info({ fingerprint: groupFingerprint(applianceKey.spkiSha256) }, 'enrolled with central');
     } catch (err) {
-      log(`enrol: ${(err as Error).message}; retrying in 10 s`);
+      logger.warn({ err, retryInMs: 10_000 }, 'enrol failed; retrying');
       enrolTimer = setTimeout(() => void enrol(), 10_000);
       enrolTimer.unref();
     }
@@ -325,14 +384,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
 
   const recovered = [...(await engine.recover()), ...(await serviceEngine.recover())];
   for (const r of recovered) await audit.append('system', 'journey.recovered', r);
+  // Keys written before a crash and not counted yet; then each key as its journey records it written.
+  await countWrittenKeys();
+  engine.on('journey', () => void countWrittenKeys());
 
   const autopilot = new JourneyAutopilot(engine, devices, {
     idPollMs: Math.max(200, Math.min(pollMs, 700)),
     tokenPollMs: Math.max(200, pollMs),
-    log: (m, err) => log(`${m}: ${(err as Error | undefined)?.message ?? ''}`),
+    log: (m, err) => logger.warn({ err }, m),
     services: serviceEngine,
   });
-  manager.on('scan', (code) => void autopilot.onScan(code));
+  // Out of service: a scan does not start a journey (one already open still takes it). A scanner self-test
+  // waiting takes the next code first; the journeys never see it.
+  const scans = new ScanCatcher();
+  manager.on('scan', (code) => {
+    if (scans.offer(code)) return;
+    if (control.outOfService && engine.current()?.status !== 'active' && !serviceEngine.current()) return;
+    void autopilot.onScan(code);
+  });
   autopilot.start();
   agent.start();
   dailyReconciliation.start();
@@ -350,7 +419,23 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
   };
 
   const verifyAudit = () => verifyAuditLog(join(config.store.dir, 'audit'));
+  // Model and firmware as far as each driver reports them (device-info.ts), and each device's last error.
+  const deviceInfo = (): DeviceInfoView[] => {
+    const key = devices.keyInWriter();
+    return (['token', 'idReader', 'printer', 'scanner'] as const).map((kind) => ({
+      kind,
+      model:
+        kind === 'token'
+          ? key
+            ? `${key.token.manufacturer} ${key.token.model}`.trim()
+            : null
+          : connectionModel(config.devices[kind]),
+      firmware: null,
+      lastError: deviceErrors.of(kind),
+    }));
+  };
   const app = await buildApplianceApi({
+    logger,
     engine,
     services: serviceEngine,
     // Invoice slips print through the receipt printer; one it cannot print waits in the reprint queue.
@@ -370,8 +455,8 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     staffAuth: staffStoreAuth(staffStore),
     staffCalls,
     staff: {
-      overview: () =>
-        staffOverviewFacts({
+      overview: () => ({
+        ...staffOverviewFacts({
           softwareVersion: SOFTWARE_VERSION,
           kiosk: {
             applianceId: config.appliance.id,
@@ -382,8 +467,24 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           state: () => store.data,
           sync: agent,
           printer: () => manager.statusOf('printer'),
-          ...(harness.blankKeysLeft ? { blankKeysLeft: () => harness.blankKeysLeft?.() ?? 0 } : {}),
+          blankKeysLeft: () => blankKeys.count(),
         }),
+        deviceInfo: deviceInfo(),
+        blankKeyStock: blankKeys.view(),
+      }),
+      selfTest: (kind) =>
+        runSelfTest(
+          kind,
+          {
+            printTestPage: (page) => devices.printReceipt(page),
+            readIdCard: () => devices.readIdCard(),
+            slots: () => manager.usbKey().slots(),
+            keyInWriter: () => devices.keyInWriter(),
+            nextScan: (ms) => scans.next(ms),
+          },
+          { applianceId: config.appliance.id },
+        ),
+      refillBlankKeys: (count) => blankKeys.refill(count),
       reprint: (id) =>
         reprintQueued(
           store.data.reprints,
@@ -394,7 +495,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       verifyAudit: async () => {
         const r = await verifyAudit();
         return r.ok
-          ? { ok: true, records: r.records }
+          ? { ok: true, records: r.records, head: r.head }
           : { ok: false, records: r.records, firstBadSeq: r.firstBadSeq, reason: r.problem };
       },
       audit: async (actor, action, details) => {
@@ -421,17 +522,37 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
             verifyAudit,
             staffAlarms: () => staffStore.alarms(),
             staffSessions: () => staffStore.activeSessions(),
+            recentLogs: () => recentLog.recent(),
+            blankKeys: () => {
+              const v = blankKeys.view();
+              return { count: v.count, lowThreshold: v.lowThreshold, low: v.low };
+            },
           },
           generatedBy,
         ),
     },
     plugins: harness.plugins ?? [],
+    maintenance: {
+      control,
+      restart: () => requestRestart(),
+      auditRecords: () => audit.read(1),
+      sync: {
+        status: () => agent.status(),
+        pendingCount: () => agent.pendingCount(),
+        parked: () => agent.outbox.parked(),
+        retryParked: (id) => agent.outbox.retryParked(id),
+        discardParked: (id) => agent.outbox.discardParked(id),
+        deliverOnce: () => agent.outbox.deliverOnce(),
+        ...(agent.heartbeat ? { beatOnce: () => agent.heartbeat!.beatOnce() } : {}),
+      },
+    },
   });
   const address = await app.listen({ host: '127.0.0.1', port: opts.port ?? config.kiosk.listenPort });
 
   return {
     app,
     url: address,
+    logger,
     engine,
     services: serviceEngine,
     manager,
@@ -440,7 +561,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     staff: staffStore,
     staffAlarms: () => staffStore.alarms(),
     staffCalls,
+    blankKeys,
     recovered,
+    control,
+    restartRequested,
     async stop() {
       clearTimeout(enrolTimer);
       autopilot.stop();

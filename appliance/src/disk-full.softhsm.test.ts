@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseLogLine } from '@certkiosk/config';
 import { mountSmallDisk, type SmallDisk } from '@certkiosk/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PICKUP_STEPS, type PickupStep } from './api/contract.js';
@@ -117,32 +118,36 @@ describe('the store disk fills up', () => {
 describe('a store that cannot be written at start', () => {
   const CLI = fileURLToPath(new URL('../dist/sim/cli.js', import.meta.url));
 
-  it.each(['read-only', 'full'] as const)('%s: one clear line and exit 1, no stack trace', (kind) => {
-    const disk = mountSmallDisk(1024);
-    try {
-      const dir = mkdtempSync(join(tmpdir(), `ck-start-${kind}-`));
-      const file = writeSimConfigFile(dir, central.url, 0);
-      // Point the store at the small disk.
-      const input = JSON.parse(readFileSync(file, 'utf8'));
-      input.store.dir = join(disk.dir, 'store');
-      writeFileSync(file, JSON.stringify(input));
-      if (kind === 'read-only') disk.readOnly(true);
-      else disk.fill();
-      const r = spawnSync(process.execPath, [CLI, '--config', file], {
-        env: { ...process.env, ...SIM_SECRETS_ENV },
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
-      expect(r.status).toBe(1);
-      const lines = r.stderr
-        .trim()
-        .split('\n')
-        .filter((l) => !l.startsWith('sync ') && !l.startsWith('enrol'));
-      const line = lines.find((l) => l.includes('cannot start'));
-      expect(line, r.stderr).toMatch(kind === 'read-only' ? /not writable/ : /disk is full/);
-      expect(r.stderr).not.toMatch(/\n\s+at /);
-    } finally {
-      disk.unmount();
-    }
-  });
+  it.each(['read-only', 'full'] as const)(
+    '%s: one clear `cannot start` record and exit 1, no stack trace',
+    (kind) => {
+      const disk = mountSmallDisk(1024);
+      try {
+        const dir = mkdtempSync(join(tmpdir(), `ck-start-${kind}-`));
+        const file = writeSimConfigFile(dir, central.url, 0);
+        // Point the store at the small disk.
+        const input = JSON.parse(readFileSync(file, 'utf8'));
+        input.store.dir = join(disk.dir, 'store');
+        writeFileSync(file, JSON.stringify(input));
+        if (kind === 'read-only') disk.readOnly(true);
+        else disk.fill();
+        const r = spawnSync(process.execPath, [CLI, '--config', file], {
+          env: { ...process.env, ...SIM_SECRETS_ENV },
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        expect(r.status).toBe(1);
+        // One `cannot start` record (JSON on stdout) whose reason a person can act on.
+        const record = r.stdout
+          .split('\n')
+          .map(parseLogLine)
+          .find((l) => l?.msg === 'cannot start');
+        expect(record?.level, r.stdout).toBe('fatal');
+        expect(record?.['reason']).toMatch(kind === 'read-only' ? /not writable/ : /disk is full/);
+        expect(`${r.stdout}${r.stderr}`).not.toMatch(/\n\s+at |\\n\s+at /);
+      } finally {
+        disk.unmount();
+      }
+    },
+  );
 });

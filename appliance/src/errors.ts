@@ -86,6 +86,24 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
   ],
   PRINTER_COVER_OPEN: [409, 'none', true, 'The receipt printer cover is open: close it, then reprint.'],
   REPRINT_UNKNOWN: [404, 'none', false, 'This receipt is no longer waiting to be reprinted.'],
+  BLANK_KEY_COUNT_INVALID: [
+    400,
+    'none',
+    false,
+    'The number of blank keys added must be a whole number from 1 to 1000.',
+  ],
+  SELF_TEST_SESSION_OPEN: [
+    409,
+    'none',
+    true,
+    'A device self-test waits until no applicant is using the kiosk (end the session first).',
+  ],
+  SELF_TEST_NOTHING_SCANNED: [
+    409,
+    'none',
+    true,
+    'Nothing was scanned in time. Hold a code under the scanner.',
+  ],
   NO_ACTIVE_JOURNEY: [409, 'none', false, 'Nothing is in progress. Start again.'],
   JOURNEY_BUSY: [409, 'none', true, 'Please wait: the kiosk is still working on the previous step.'],
   WRONG_STEP: [409, 'none', false, 'That action does not fit the current step.'],
@@ -319,6 +337,15 @@ export const APPLIANCE_ERRORS: Record<ApplianceErrorCode, Spec> = {
   RECONCILIATION_NOT_FOUND: [404, 'none', false, 'No reconciliation of this day was run yet; run it now.'],
   INVOICE_ORDER_UNKNOWN: [404, 'none', false, 'This order is not one shown on the result screen.'],
   PAYMENT_ORDER_UNKNOWN: [404, 'none', false, "This order is not one the look-up's list shows."],
+  KIOSK_OUT_OF_SERVICE: [503, 'come-back-later', false, 'This kiosk is out of service for now.'],
+  RESTART_SESSION_RUNNING: [
+    409,
+    'none',
+    false,
+    'An applicant session is running: end it first, or confirm to restart anyway.',
+  ],
+  AUDIT_FILTER_INVALID: [400, 'none', false, 'A filter of the audit log search is not valid.'],
+  PARKED_EVENT_UNKNOWN: [404, 'none', false, 'This event is no longer parked.'],
 };
 
 export class ApplianceError extends Error {

@@ -5,6 +5,7 @@
 // link (the receipt page until issued, the PDF after); a printer out of paper queues the slip for staff to print
 // again; once central issued the invoice, the kiosk's view and slip show its number. Nothing typed is kept.
 import { join } from 'node:path';
+import { parseLogLine } from '@certkiosk/config';
 import { maskOrderId } from '@certkiosk/sync';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceView } from './api/service-contract.js';
@@ -31,7 +32,7 @@ beforeAll(async () => {
     faultProxy: true,
     centralNow: () => Date.now() + centralOffsetMs,
     log: (l) => {
-      if (l.includes('enrolled with central')) enrolled = true;
+      if (parseLogLine(l)?.msg === 'enrolled with central') enrolled = true;
     },
   });
   s = serviceClient(k.daemon.url);

@@ -4,6 +4,7 @@
 // kiosk sends its own records (delivered ones from its ledger, queued ones from its outbox); once the events arrive
 // the difference is gone. Staff only; a wrong day is refused with nothing sent; every run is audited.
 
+import { parseLogLine } from '@certkiosk/config';
 import { beijingDay, type KioskRecord } from '@certkiosk/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCentralDb } from './testing/central-rows.js';
@@ -19,7 +20,7 @@ beforeAll(async () => {
   k = await startSimKiosk('reconciliation', {
     faultProxy: true,
     log: (l) => {
-      if (l.includes('enrolled with central')) enrolled = true;
+      if (parseLogLine(l)?.msg === 'enrolled with central') enrolled = true;
       if (process.env['CK_DEBUG']) console.log(l);
     },
   });

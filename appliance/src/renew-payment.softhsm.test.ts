@@ -7,6 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hasLogRecord } from '@certkiosk/config';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApplianceClient } from './api/client.js';
 import type { ServiceView } from './api/service-contract.js';
@@ -218,11 +219,7 @@ describe('kill -9 while the QR code is shown', () => {
     const first = await startDaemonChild(dir, k.central);
     const api1 = createApplianceClient(first.base);
     const c1 = serviceClient(first.base);
-    await waitFor(
-      () => first.output.some((l) => l.includes('enrolled with central')),
-      20_000,
-      'the child enrolled',
-    );
+    await waitFor(() => hasLogRecord(first.output, 'enrolled with central'), 20_000, 'the child enrolled');
     await c1.start('renew');
     await api1.simToken({ body: { action: 'insert', key: key.name } });
     await c1.until((v) => v?.need === 'id-card', 20_000);

@@ -37,7 +37,31 @@ export {
   parseConfig,
   readSecret,
 } from './loader.js';
-export { maskIdNumber, maskName, normaliseIdNumber, normalisePersonName } from './masks.js';
+export {
+  createLogger,
+  DEFAULT_LOG_LEVEL,
+  hasLogRecord,
+  LOG_LEVELS,
+  type Logger,
+  type LogLevel,
+  LogLevelError,
+  type LogRecord,
+  type LogSetup,
+  logOptions,
+  parseLogLevel,
+  parseLogLine,
+  REDACT_PATHS,
+  REDACTED,
+  redactUrl,
+  redactUrlsInText,
+} from './logging.js';
+export {
+  maskIdNumber,
+  maskIdNumbersInText,
+  maskName,
+  normaliseIdNumber,
+  normalisePersonName,
+} from './masks.js';
 export { checkPin, type PinProblem } from './pin-policy.js';
 export {
   demoSecretProblems,

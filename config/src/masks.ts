@@ -10,6 +10,15 @@ export function maskIdNumber(id: string): string {
   return id.slice(0, 4) + '*'.repeat(id.length - 8) + id.slice(-4);
 }
 
+// An 18-character resident ID number standing alone in text (GB 11643: 17 digits + check digit or X).
+const ID_IN_TEXT = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/g;
+
+/** Every ID number standing alone in a text masked (logs, audit notes, diagnostics): the last guard where a
+ *  field's name does not say it holds one. */
+export function maskIdNumbersInText(text: string): string {
+  return text.replace(ID_IN_TEXT, maskIdNumber);
+}
+
 /** 张伟 → 张*, 李小娜 → 李*娜, 阿依古丽·买买提 → 阿******提 (first and last kept from three characters on);
  *  a one-character name is fully masked; an already masked value is left as it is. */
 export function maskName(name: string): string {

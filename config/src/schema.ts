@@ -214,6 +214,8 @@ export const configSchema = z.strictObject({
         .string()
         .refine(isTimeZone, 'expected an IANA time zone, e.g. "Asia/Shanghai"')
         .default('Asia/Shanghai'),
+      /** Fewer blank keys in stock than this: the maintenance screen and the heartbeat warn (blank-keys-low). */
+      blankKeysLowThreshold: z.number().int().min(0).max(1000).default(20),
     })
     .default({
       elderlyTimeoutFactor: 2,
@@ -221,6 +223,7 @@ export const configSchema = z.strictObject({
       maxIdAttempts: 3,
       listenPort: 7420,
       timeZone: 'Asia/Shanghai',
+      blankKeysLowThreshold: 20,
     }),
   /** Per-person staff accounts for the maintenance screen (seed) and staff session times. */
   staff: staffSchema.default({ accounts: [], idleLogoutMs: 300_000, maxSessionMs: 28_800_000 }),

@@ -2064,6 +2064,13 @@ function printSlip(
   return { state };
 }
 
+const fakeSyncStatus = (): RouteTypes['syncStatus']['ok'] => ({
+  queueDepth: 0,
+  parked: [],
+  lastSyncAt: null,
+  central: 'unknown',
+});
+
 const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
   kiosk: ({ res }) => ok(res, 'kiosk', world.settings),
   state: ({ res }) =>
@@ -2192,6 +2199,9 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
   },
   ...STAFF_HANDLERS,
   ...RECONCILIATION_HANDLERS,
+  // The device self-tests and blank-key refills run against the real stack only (e2e-real).
+  deviceSelfTest: null,
+  refillBlankKeys: null,
   staffOverview: ({ req, res }) => {
     if (!staffAuthorised(req)) return fail(res, errorBody('STAFF_AUTH_REQUIRED', 'none'));
     ok(res, 'staffOverview', {
@@ -2272,6 +2282,29 @@ const HANDLERS: { readonly [K in RouteName]: ((ctx: Ctx) => void) | null } = {
     });
   },
   verifyAudit: null,
+  // The maintenance screen's sync, audit search and kiosk control (issue 15): an empty queue and log, always in
+  // service (the real appliance and appliance/src/api/staff-maintenance.test.ts cover them).
+  syncStatus: ({ req, res }) => {
+    if (staffFor(req, res)) ok(res, 'syncStatus', fakeSyncStatus());
+  },
+  syncNow: ({ req, res }) => {
+    if (staffFor(req, res))
+      ok(res, 'syncNow', { delivery: 'idle', heartbeat: 'off', status: fakeSyncStatus() });
+  },
+  retryParkedEvent: ({ req, res }) => {
+    if (staffFor(req, res)) fail(res, errorBody('PARKED_EVENT_UNKNOWN', 'none'));
+  },
+  discardParkedEvent: ({ req, res }) => {
+    if (staffFor(req, res)) fail(res, errorBody('PARKED_EVENT_UNKNOWN', 'none'));
+  },
+  searchAudit: ({ req, res }) => {
+    if (staffFor(req, res)) ok(res, 'searchAudit', { records: [] });
+  },
+  kioskService: ({ req, res }) => {
+    if (staffFor(req, res)) ok(res, 'kioskService', { outOfService: false });
+  },
+  setKioskService: null,
+  restartDaemon: null,
   simPage: null,
   simMemory: null,
   simScan: ({ res, body }) => {

@@ -258,6 +258,44 @@ describe('typed client', () => {
       ok: true,
       data: { kind: 'certkiosk-diagnostics', generatedBy: 'staff:S001', softwareVersion: 'test' },
     });
+    expect(
+      await call('deviceSelfTest', c.deviceSelfTest({ params: { kind: 'printer' }, token })),
+    ).toMatchObject({ ok: true, data: { device: 'printer', ok: true, printed: true } });
+    expect(await call('refillBlankKeys', c.refillBlankKeys({ body: { count: 30 }, token }))).toMatchObject({
+      ok: true,
+      data: { count: 32, low: false },
+    });
+
+    // Sync, audit search, kiosk control: this API has no sync agent, audit log or restart behind them.
+    expect(await call('syncStatus', c.syncStatus({ token }))).toMatchObject({
+      ok: true,
+      data: { queueDepth: 0, parked: [], lastSyncAt: null },
+    });
+    expect(await call('syncNow', c.syncNow({ token }))).toMatchObject({ ok: false, status: 503 });
+    const parked = { params: { id: 'evt-00000001' }, token };
+    expect(await call('retryParkedEvent', c.retryParkedEvent(parked))).toMatchObject({
+      ok: false,
+      status: 503,
+    });
+    expect(await call('discardParkedEvent', c.discardParkedEvent(parked))).toMatchObject({
+      ok: false,
+      status: 503,
+    });
+    expect(await call('searchAudit', c.searchAudit({ query: { actor: 'S001' }, token }))).toMatchObject({
+      ok: true,
+      data: { records: [] },
+    });
+    expect(await call('kioskService', c.kioskService({ token }))).toMatchObject({
+      ok: true,
+      data: { outOfService: false },
+    });
+    expect(
+      await call('setKioskService', c.setKioskService({ body: { outOfService: false }, token })),
+    ).toMatchObject({ ok: true, data: { outOfService: false } });
+    expect(await call('restartDaemon', c.restartDaemon({ body: {}, token }))).toMatchObject({
+      ok: false,
+      status: 500,
+    });
 
     // Staff accounts (administrator).
     const accounts = await call('staffAccounts', c.staffAccounts({ token }));
@@ -315,6 +353,8 @@ describe('typed client', () => {
       'staff:S001 staff.call.ack',
       'staff:S001 reconciliation.run',
       'staff:S001 diagnostics.export',
+      'staff:S001 device.self-test',
+      'staff:S001 consumables.blank-keys.refill',
       'staff:S001 staff.account.add',
       'staff:S001 staff.account.credential-reset',
       'staff:S001 staff.account.role',
@@ -404,7 +444,10 @@ describe('typed client', () => {
     expect(routePath('resolveInDoubt', { id: 'x' })).toBe('/api/staff/in-doubt/x/resolve');
     for (const name of Object.keys(ROUTES) as RouteName[])
       expect(
-        matchRoute(ROUTES[name].method, routePath(name, { id: 'p', ref: 'p', position: '1' }))?.name,
+        matchRoute(
+          ROUTES[name].method,
+          routePath(name, { id: 'p', ref: 'p', position: '1', kind: 'printer' }),
+        )?.name,
       ).toBe(name);
   });
 });

@@ -298,6 +298,10 @@ export const APPLIANCE_ERROR_CODES = [
   'PRINTER_OUT_OF_PAPER',
   'PRINTER_COVER_OPEN',
   'REPRINT_UNKNOWN',
+  // maintenance: blank-key refills and device self-tests
+  'BLANK_KEY_COUNT_INVALID',
+  'SELF_TEST_SESSION_OPEN',
+  'SELF_TEST_NOTHING_SCANNED',
   // session / API
   'NO_ACTIVE_JOURNEY',
   'JOURNEY_BUSY',
@@ -371,6 +375,12 @@ export const APPLIANCE_ERROR_CODES = [
   'INVOICE_ORDER_UNKNOWN',
   // paying a look-up's listed order at the kiosk: an order not on that screen
   'PAYMENT_ORDER_UNKNOWN',
+  // kiosk control and maintenance (issue 15): out of service, a restart during a session, audit filters,
+  // a parked event no longer parked
+  'KIOSK_OUT_OF_SERVICE',
+  'RESTART_SESSION_RUNNING',
+  'AUDIT_FILTER_INVALID',
+  'PARKED_EVENT_UNKNOWN',
 ] as const;
 export type ApplianceErrorCode = (typeof APPLIANCE_ERROR_CODES)[number];
 
@@ -466,4 +476,14 @@ export interface ServerEvents {
   'idle-warning': { wipeAt: string };
   /** The session was wiped (idle or cancelled): the UI returns to the attract screen and forgets everything. */
   wiped: { reason: WipeReason };
+  /** Staff took the kiosk out of service (or put it back): the UI shows the out-of-service page meanwhile. */
+  'kiosk-service': KioskServiceState;
+}
+
+/** In service, or out of service since when (kept across restarts; set by staff on the maintenance screen). */
+export interface KioskServiceState {
+  outOfService: boolean;
+  since?: string;
+  /** The hall's name, shown on the out-of-service page. */
+  hallName?: string;
 }

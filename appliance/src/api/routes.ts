@@ -4,8 +4,22 @@
 import { ReconciliationReportSchema } from '@certkiosk/sync';
 import { type TSchema, Type } from '@sinclair/typebox';
 import {
+  AuditPageSchema,
+  AuditQuerySchema,
+  KioskServiceBodySchema,
+  KioskServiceStateSchema,
+  ParkedActionResponseSchema,
+  RestartBodySchema,
+  RestartResponseSchema,
+  SyncNowResultSchema,
+  SyncStatusSchema,
+} from './maintenance-schemas.js';
+import {
   ActivationCodeBodySchema,
   AuditVerifyResponseSchema,
+  BlankKeyRefillBodySchema,
+  BlankKeyStockSchema,
+  DeviceKindParamsSchema,
   DiagnosticsSchema,
   EmptyBodySchema,
   ErrorBodySchema,
@@ -26,6 +40,7 @@ import {
   ResolveInDoubtBodySchema,
   ResolveInDoubtResponseSchema,
   ScanBodySchema,
+  SelfTestResultSchema,
   ServiceViewSchema,
   SimIdCardBodySchema,
   SimIdCardResponseSchema,
@@ -602,6 +617,32 @@ export const ROUTES = {
     summary: 'Check the hash chain of the audit log',
     ok: { status: 200, schema: AuditVerifyResponseSchema },
   }),
+  deviceSelfTest: route({
+    method: 'POST',
+    url: '/api/staff/devices/:kind/self-test',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary:
+      'Self-test one device through its driver (audited as device.self-test with the staff id): printer a test ' +
+      'page, idReader a card read shown masked, token the slot and key model/serial, scanner one code (length and ' +
+      'kind). 409 SELF_TEST_SESSION_OPEN while an applicant session is open; a device refusal as its own code',
+    params: DeviceKindParamsSchema,
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: SelfTestResultSchema },
+  }),
+  refillBlankKeys: route({
+    method: 'POST',
+    url: '/api/staff/consumables/blank-keys',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary:
+      'Record blank keys loaded into the kiosk (audited as consumables.blank-keys.refill with the staff id); ' +
+      '400 BLANK_KEY_COUNT_INVALID unless a whole number from 1 to 1000, nothing changed',
+    body: BlankKeyRefillBodySchema,
+    ok: { status: 200, schema: BlankKeyStockSchema },
+  }),
   staffDiagnostics: route({
     method: 'GET',
     url: '/api/staff/diagnostics',
@@ -638,6 +679,95 @@ export const ROUTES = {
       '(404 RECONCILIATION_NOT_FOUND before any run, 503 CENTRAL_UNAVAILABLE)',
     query: ReconciliationQuerySchema,
     ok: { status: 200, schema: ReconciliationReportSchema },
+  }),
+
+  // ---------- staff: sync, audit log, kiosk control (issue 15; handlers in maintenance-routes.ts) ----------
+  syncStatus: route({
+    method: 'GET',
+    url: '/api/staff/sync',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary:
+      'The sync queue: depth, parked events (type, when, central’s refusal code), last sync, last error',
+    ok: { status: 200, schema: SyncStatusSchema },
+  }),
+  syncNow: route({
+    method: 'POST',
+    url: '/api/staff/sync/now',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary: 'Deliver the outbox and send a heartbeat now; answers the result (audited as sync.now)',
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: SyncNowResultSchema },
+  }),
+  retryParkedEvent: route({
+    method: 'POST',
+    url: '/api/staff/sync/parked/:id/retry',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary: 'Queue a parked event again (audited; 404 PARKED_EVENT_UNKNOWN)',
+    params: IdParamsSchema,
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: ParkedActionResponseSchema },
+  }),
+  discardParkedEvent: route({
+    method: 'POST',
+    url: '/api/staff/sync/parked/:id/discard',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary: 'Give up on a parked event (audited with its type and refusal; 404 PARKED_EVENT_UNKNOWN)',
+    params: IdParamsSchema,
+    body: EmptyBodySchema,
+    ok: { status: 200, schema: ParkedActionResponseSchema },
+  }),
+  searchAudit: route({
+    method: 'GET',
+    url: '/api/staff/audit',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary:
+      'The audit log, newest first, filtered by time (from/to), actor and action, in pages of at most 100 ' +
+      '(400 AUDIT_FILTER_INVALID with params.field). Records as stored (redacted)',
+    query: AuditQuerySchema,
+    ok: { status: 200, schema: AuditPageSchema },
+  }),
+  kioskService: route({
+    method: 'GET',
+    url: '/api/staff/kiosk/service',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary: 'In service or out of service since when',
+    ok: { status: 200, schema: KioskServiceStateSchema },
+  }),
+  setKioskService: route({
+    method: 'POST',
+    url: '/api/staff/kiosk/service',
+    tag: 'staff',
+    auth: 'staff',
+    kind: 'json',
+    summary:
+      'Take the kiosk out of service (no new session starts: KIOSK_OUT_OF_SERVICE; kept across restarts) or ' +
+      'put it back (audited as kiosk.out-of-service / kiosk.in-service)',
+    body: KioskServiceBodySchema,
+    ok: { status: 200, schema: KioskServiceStateSchema },
+  }),
+  restartDaemon: route({
+    method: 'POST',
+    url: '/api/staff/kiosk/restart',
+    tag: 'staff',
+    auth: 'administrator',
+    kind: 'json',
+    summary:
+      'Administrators: restart the kiosk daemon (audited; 409 RESTART_SESSION_RUNNING while an applicant ' +
+      'session runs, unless force). It flushes, exits with code 75 and its supervisor starts it again',
+    body: RestartBodySchema,
+    ok: { status: 200, schema: RestartResponseSchema },
   }),
 
   // ---------- sim profile only (emulator control; registered only while central is on loopback) ----------

@@ -27,6 +27,7 @@ import {
   type ReprintView,
   type StaffKioskFacts,
 } from './contract.js';
+import { InDoubtEvidenceSchema, KioskServiceStateSchema } from './maintenance-schemas.js';
 import {
   type ActivationView,
   HOME_SERVICES,
@@ -289,6 +290,8 @@ export const ActivationCodeBodySchema = Type.Object(
 
 export const StateSchema = Type.Object({
   journey: NullableJourneySchema,
+  /** Out of service (staff, maintenance screen): the UI shows the out-of-service page. */
+  kioskService: Type.Optional(KioskServiceStateSchema),
   /** The after-sales service journey on screen (never beside an open pickup). */
   service: NullableServiceSchema,
   devices: Type.Array(DeviceStatusViewSchema),
@@ -497,6 +500,8 @@ export const InDoubtItemSchema = Type.Object({
   tokenSerial: Type.Optional(Type.String()),
   certificateSerial: Type.Optional(Type.String()),
   updatedAt: IsoTime,
+  /** Last durable state, key serial and central's last answer (staff/in-doubt-evidence.ts). */
+  evidence: Type.Optional(InDoubtEvidenceSchema),
 });
 
 export const CentralLinkViewSchema = Type.Object({
@@ -529,6 +534,59 @@ export const ReprintViewSchema = Type.Object({
   holderNameMasked: Type.Optional(Type.String({ description: 'masked: 张*, 李*娜' })),
 });
 
+// ---------- maintenance: device self-tests and the blank-key stock ----------
+
+export const DeviceKindParamsSchema = Type.Object({ kind: literals(DEVICE_KINDS) });
+export const SelfTestResultSchema = Type.Union([
+  Type.Object({ device: Type.Literal('printer'), ok: Type.Literal(true), printed: Type.Literal(true) }),
+  Type.Object({
+    device: Type.Literal('idReader'),
+    ok: Type.Literal(true),
+    card: Type.Object({
+      nameMasked: Type.String({ description: 'masked: 张*' }),
+      idNumberMasked: Type.String({ description: 'masked: 4403**********1238' }),
+    }),
+  }),
+  Type.Object({
+    device: Type.Literal('token'),
+    ok: Type.Literal(true),
+    slot: Nullable(Type.Object({ slotId: Type.String(), description: Type.String() })),
+    key: Nullable(Type.Object({ model: Type.String(), serial: Type.String(), manufacturer: Type.String() })),
+  }),
+  Type.Object({
+    device: Type.Literal('scanner'),
+    ok: Type.Literal(true),
+    scanned: Type.Object({
+      length: Type.Integer(),
+      kind: literals(['pickup-code', 'url', 'digits', 'text'] as const),
+    }),
+  }),
+]);
+export const BlankKeyRefillBodySchema = Type.Object(
+  {
+    // Any JSON value: the appliance itself answers a bad count with BLANK_KEY_COUNT_INVALID (one code, one
+    // message on the screen), whether it is 0, negative, a fraction, too large, or not a number at all.
+    count: Type.Unknown({
+      description: 'keys added: a whole number from 1 to 1000 (else BLANK_KEY_COUNT_INVALID)',
+    }),
+  },
+  { additionalProperties: false },
+);
+export const BlankKeyStockSchema = Type.Object({
+  count: Type.Integer(),
+  lowThreshold: Type.Integer(),
+  low: Type.Boolean({ description: 'count below lowThreshold: the screen and the heartbeat warn' }),
+  updatedAt: IsoTime,
+});
+export const DeviceInfoSchema = Type.Object({
+  kind: literals(DEVICE_KINDS),
+  model: Nullable(Type.String()),
+  firmware: Nullable(Type.String()),
+  lastError: Nullable(
+    Type.Object({ state: literals(DEVICE_STATES), detail: Nullable(Type.String()), at: IsoTime }),
+  ),
+});
+
 /** The maintenance screen's data. Beside what is typed here, the daemon adds what it knows (read tolerantly
  *  by kiosk-ui/src/lib/staff.ts), so further fields are allowed. */
 export const StaffOverviewSchema = Type.Object(
@@ -553,6 +611,10 @@ export const StaffOverviewSchema = Type.Object(
     staffAlarms: Type.Optional(Type.Array(StaffAlarmSchema)),
     /** Applicants' calls for staff not yet acknowledged, oldest first. */
     staffCalls: Type.Optional(Type.Array(StaffCallSchema)),
+    /** Each device's model, firmware and last error (beside `devices`, its live status). */
+    deviceInfo: Type.Optional(Type.Array(DeviceInfoSchema)),
+    /** The recorded blank-key stock and its warning threshold. */
+    blankKeyStock: Type.Optional(BlankKeyStockSchema),
   },
   { additionalProperties: true },
 );
@@ -572,6 +634,8 @@ export const AuditVerifyResponseSchema = Type.Object({
   records: Type.Integer(),
   firstBadSeq: Type.Optional(Type.Integer()),
   reason: Type.Optional(Type.String()),
+  /** The newest record's sequence number and hash, when the chain verified. */
+  head: Type.Optional(Type.Object({ seq: Type.Integer(), hash: Type.String() })),
 });
 
 // ---------- diagnostics export ----------
@@ -644,6 +708,19 @@ export const DiagnosticsSchema = Type.Object(
     config: Type.Record(Type.String(), Type.Unknown(), {
       description: 'The configuration without secrets (secret sources by kind only), PEMs as SHA-256',
     }),
+    versions: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'software, node, openssl, platform and the native driver addons (pkcs11js, serialport)',
+      }),
+    ),
+    recentLogs: Type.Optional(
+      Type.Array(Type.Union([Type.String(), Type.Record(Type.String(), Type.Unknown())]), {
+        description: "The daemon's recent log lines, oldest first, personal data masked",
+      }),
+    ),
+    blankKeys: Type.Optional(
+      Type.Object({ count: Type.Integer(), lowThreshold: Type.Integer(), low: Type.Boolean() }),
+    ),
   },
   { additionalProperties: true },
 );

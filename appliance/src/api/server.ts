@@ -4,9 +4,16 @@
 // Every request passes http-policy.ts first (Host, Origin, JSON content type); every answer carries its
 // security headers (CSP with frame-ancestors 'none', nosniff, no-referrer).
 import { existsSync } from 'node:fs';
+import type { Logger } from '@certkiosk/config';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import { maskIdNumbersInText } from '../audit/redact.js';
 import { ApplianceError } from '../errors.js';
 import type { InvoiceDesk } from '../invoices/invoice-desk.js';
@@ -16,12 +23,15 @@ import { cancellable, journeyView } from '../journey/view.js';
 import type { ReconciliationDesk } from '../reconciliation/desk.js';
 import type { ServiceEngine } from '../services/engine.js';
 import { StaffCalls } from '../staff/calls.js';
+import { inDoubtEvidence } from '../staff/in-doubt-evidence.js';
+import { KioskControl } from '../staff/kiosk-control.js';
 import type { StaffOverviewFacts } from '../staff/overview.js';
 import type { RouteTypes } from './client.js';
-import type { DeviceStatusView, JourneyView, KioskSettings, ServerEvents } from './contract.js';
+import type { DeviceKind, DeviceStatusView, JourneyView, KioskSettings, ServerEvents } from './contract.js';
 import { checkRequest, type HttpPolicy, loopbackHosts, originsOf, SECURITY_HEADERS } from './http-policy.js';
 import { IdleTimer } from './idle-timer.js';
 import { journeyRef, normaliseJourneyRef } from './journey-ref.js';
+import { attachMaintenanceRoutes, type MaintenanceServices } from './maintenance-routes.js';
 import { guardRouteTable, routeAttacher } from './register.js';
 import { ROUTES, type RouteName } from './routes.js';
 import type { ServiceView } from './service-contract.js';
@@ -38,11 +48,21 @@ export interface StaffServices {
   overview(): Promise<StaffOverviewFacts> | StaffOverviewFacts;
   /** Print a queued receipt again; refusals as ApplianceError (PRINTER_OUT_OF_PAPER, REPRINT_UNKNOWN, …). */
   reprint(id: string): Promise<{ state: string }>;
-  verifyAudit(): Promise<{ ok: boolean; records: number; firstBadSeq?: number; reason?: string }>;
+  verifyAudit(): Promise<{
+    ok: boolean;
+    records: number;
+    firstBadSeq?: number;
+    reason?: string;
+    head?: { seq: number; hash: string };
+  }>;
   /** Record a staff action (or an applicant's call for staff, actor 'applicant') in the audit log. */
   audit(actor: string, action: string, details: Record<string, unknown>): Promise<void>;
   /** The diagnostics bundle (diagnostics/diagnostics.ts), exported by this staff member. */
   diagnostics(generatedBy: string): Promise<RouteTypes['staffDiagnostics']['ok']>;
+  /** A device's self-test (devices/self-test.ts); without it the route answers DEVICE_UNAVAILABLE. */
+  selfTest?(kind: DeviceKind): Promise<RouteTypes['deviceSelfTest']['ok']>;
+  /** Record blank keys loaded (staff/blank-key-stock.ts); without it the route answers BAD_REQUEST. */
+  refillBlankKeys?(count: unknown): Promise<RouteTypes['refillBlankKeys']['ok']>;
 }
 
 export interface ApiOptions {
@@ -72,7 +92,26 @@ export interface ApiOptions {
   uiDir?: string;
   /** Extra routes (the sim control) registered on the same server: entries of the route table only. */
   plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
-  logger?: boolean;
+  /** The daemon's logger (JSON records on stdout); none: the API logs nothing (tests). */
+  logger?: Logger;
+  /** The maintenance screen's sync, audit search, out of service and restart (maintenance-routes.ts). */
+  maintenance?: MaintenanceServices;
+}
+
+/** Request logs at debug, not info: the kiosk UI polls and streams all day, and a request log at info would
+ *  drown the daemon's own records. Errors stay at error. */
+class DebugRequestLogs extends LogController {
+  override incomingRequest(request: FastifyRequest): void {
+    request.log.debug({ req: request }, 'incoming request');
+  }
+  override requestCompleted(
+    error: Error | null | undefined,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): void {
+    if (error) super.requestCompleted(error, request, reply);
+    else reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
 }
 
 function send(reply: FastifyReply, err: unknown) {
@@ -94,12 +133,19 @@ function parserError(err: { statusCode?: number; code?: string }): ApplianceErro
 }
 
 export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit ?? 64 * 1024 });
+  const app = Fastify({
+    ...(opts.logger
+      ? { loggerInstance: opts.logger as FastifyBaseLogger, logController: new DebugRequestLogs() }
+      : { logger: false }),
+    bodyLimit: opts.bodyLimit ?? 64 * 1024,
+  });
   const { engine, devices, settings, services } = opts;
   const idle = new IdleTimer(settings.idleWarningMs, settings.idleWipeMs);
   const clients = new Set<FastifyReply>();
   const { staffAuth } = opts;
   const calls = opts.staffCalls ?? new StaffCalls();
+  // Out of service (staff): no applicant session starts; the UI shows the out-of-service page.
+  const control = opts.maintenance?.control ?? (await KioskControl.open());
 
   // Response schemas document and type the answers; answers are written as they are (JSON.stringify), so
   // a schema never silently drops a field the UI reads.
@@ -168,6 +214,8 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   const onDevice = (s: DeviceStatusView) => broadcast('device', s);
   devices.on('status', onDevice);
   idle.on('warning', (wipeAt) => broadcast('idle-warning', { wipeAt }));
+  const onKioskService = () => broadcast('kiosk-service', control.state());
+  control.on('change', onKioskService);
   idle.on('expired', () => {
     const s = services?.current();
     if (services && s) {
@@ -188,11 +236,16 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     const done = j.status !== 'active' ? engine.close() : engine.wipe('idle');
     done.catch((err) => app.log.error(err));
   });
+  // Open event streams would hold the server's close (a staff restart) open for ever: they end first.
+  app.addHook('preClose', async () => {
+    for (const c of clients) c.raw.end();
+  });
   app.addHook('onClose', async () => {
     idle.stop();
     engine.off('journey', onJourney);
     services?.off('service', onService);
     devices.off('status', onDevice);
+    control.off('change', onKioskService);
     for (const c of clients) c.raw.end();
   });
 
@@ -256,15 +309,23 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     journey: engine.view(),
     service: services?.view() ?? null,
     devices: devices.status(),
+    kioskService: control.state(),
   }));
   routes.attach('startJourney', () =>
     applicant(async () => {
+      control.assertInService();
       // A service's result screen left for a pickup tile: back to the home screen first.
       if (services?.current() && !services.open()) await services.close();
       return engine.start();
     }),
   );
-  routes.attach('scan', (req) => applicant(() => engine.scan(req.body.code)));
+  routes.attach('scan', (req) =>
+    applicant(async () => {
+      // A scan without a journey starts one.
+      if (engine.current()?.status !== 'active') control.assertInService();
+      return engine.scan(req.body.code);
+    }),
+  );
   routes.attach('confirm', () => applicant(() => engine.confirm()));
   routes.attach('setPin', (req) => applicant(() => engine.setPin(req.body.pin)));
   routes.attach('touch', async () => {
@@ -327,6 +388,7 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   };
   routes.attach('startService', (req) =>
     applicant(async () => {
+      control.assertInService();
       const s = serviceEngine();
       // A pickup's done or error screen left for a service tile: back to the home screen first.
       const j = engine.current();
@@ -408,6 +470,7 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     reply.raw.write(`event: journey\ndata: ${JSON.stringify(engine.view())}\n\n`);
     reply.raw.write(`event: service\ndata: ${JSON.stringify(services?.view() ?? null)}\n\n`);
     for (const s of devices.status()) reply.raw.write(`event: device\ndata: ${JSON.stringify(s)}\n\n`);
+    reply.raw.write(`event: kiosk-service\ndata: ${JSON.stringify(control.state())}\n\n`);
     clients.add(reply);
     const keepAlive = setInterval(() => reply.raw.write(': keep-alive\n\n'), 15_000);
     req.raw.on('close', () => {
@@ -457,6 +520,7 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
       tokenSerial: j.token?.serial,
       certificateSerial: j.certificate?.serialNumber,
       updatedAt: j.updatedAt,
+      evidence: inDoubtEvidence(j),
     })),
   }));
   routes.attach('resolveInDoubt', async (req) => {
@@ -547,6 +611,39 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     };
   });
   routes.attach('verifyAudit', async () => opts.staff.verifyAudit());
+  // ---------- staff: device self-tests and the blank-key stock ----------
+  // A self-test uses the devices an applicant would: never beside an open session (it could take their card
+  // read or their scan). Audited either way, with what came of it (a code, never what the device read).
+  routes.attach('deviceSelfTest', async (req) => {
+    const device = req.params.kind;
+    if (engine.current()?.status === 'active' || services?.open()) {
+      await opts.staff.audit(actor(req), 'device.self-test.refused', {
+        device,
+        error: 'SELF_TEST_SESSION_OPEN',
+      });
+      throw new ApplianceError('SELF_TEST_SESSION_OPEN');
+    }
+    if (!opts.staff.selfTest) throw new ApplianceError('DEVICE_UNAVAILABLE');
+    try {
+      const result = await opts.staff.selfTest(device);
+      await opts.staff.audit(actor(req), 'device.self-test', { device, outcome: 'ok' });
+      return result;
+    } catch (err) {
+      const code = err instanceof ApplianceError ? err.code : 'INTERNAL';
+      await opts.staff.audit(actor(req), 'device.self-test', { device, outcome: code });
+      throw err;
+    }
+  });
+  routes.attach('refillBlankKeys', async (req) => {
+    if (!opts.staff.refillBlankKeys)
+      throw new ApplianceError('BAD_REQUEST', 'This kiosk does not record blank keys.');
+    const stock = await opts.staff.refillBlankKeys(req.body.count);
+    await opts.staff.audit(actor(req), 'consumables.blank-keys.refill', {
+      added: req.body.count,
+      count: stock.count,
+    });
+    return stock;
+  });
   routes.attach('staffDiagnostics', async (req, reply) => {
     const by = actor(req);
     // Audited before it is built, so the bundle's audit tail shows who took it.
@@ -588,6 +685,15 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
     }
   });
   routes.attach('reconciliationReport', async (req) => reconciliation().report(req.query.day));
+
+  // ---------- staff: sync, audit log, kiosk control (issue 15) ----------
+  attachMaintenanceRoutes(routes, {
+    maintenance: opts.maintenance ?? {},
+    control,
+    sessionRunning: () => engine.current()?.status === 'active' || services?.current()?.status === 'active',
+    audit: (who, action, details) => opts.staff.audit(who, action, details),
+    actor: (req) => actor(req as FastifyRequest),
+  });
 
   const missing = (Object.keys(ROUTES) as RouteName[]).filter(
     (n) => ROUTES[n].tag !== 'sim' && !routes.attached.has(n),

@@ -76,6 +76,7 @@ const ADMIN_CALLS: Record<
     c.setStaffRole({ params: { id: 'S002' }, body: { role: 'administrator' }, token }),
   setStaffActive: (c, token) => c.setStaffActive({ params: { id: 'S001' }, body: { active: false }, token }),
   unlockStaff: (c, token) => c.unlockStaff({ params: { id: 'S001' }, token }),
+  restartDaemon: (c, token) => c.restartDaemon({ body: { force: true }, token }),
 };
 
 describe('staff attacks over HTTP', () => {

@@ -16,6 +16,7 @@ import type { JourneyRecord } from '../journey/record.js';
 import type { ServiceEngine } from '../services/engine.js';
 import { simRoutes } from '../sim/routes.js';
 import type { Simulation } from '../sim/simulation.js';
+import { BlankKeyStock } from '../staff/blank-key-stock.js';
 import {
   hashStaffPin,
   openStaffStore,
@@ -436,6 +437,10 @@ export async function startTestApi(
   };
   const { store, file } = await openTestStaffStore({ audit: record, ...staffOpts });
   const devices = { status: () => DEVICES, on: () => undefined, off: () => undefined };
+  const blankKeys = BlankKeyStock.open({
+    file: join(mkdtempSync(join(tmpdir(), 'ck-api-stock-')), 'blank-keys.json'),
+    seed: 2,
+  });
   let app: FastifyInstance;
   try {
     app = await buildApplianceApi({
@@ -461,6 +466,13 @@ export async function startTestApi(
           spoiledKeys: [],
         }),
         reprint: async () => ({ state: 'printed' }),
+        // The self-tests' and the stock's gating and audit are the API's; the real ones run in
+        // maintenance.softhsm.test.ts. Here: a printer that prints, a real stock file with 2 keys.
+        selfTest: async (kind) => {
+          if (kind !== 'printer') throw new ApplianceError('DEVICE_UNAVAILABLE');
+          return { device: 'printer', ok: true, printed: true };
+        },
+        refillBlankKeys: async (count) => (await blankKeys).refill(count),
         verifyAudit: async () => ({ ok: true, records: 3 }),
         audit: record,
         diagnostics: (by) =>

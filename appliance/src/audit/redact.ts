@@ -1,18 +1,10 @@
-import { maskIdNumber } from '@certkiosk/config';
+import { maskIdNumber, maskIdNumbersInText, REDACTED } from '@certkiosk/config';
 
-export { maskIdNumber };
+export { maskIdNumber, maskIdNumbersInText, REDACTED };
 
 // What may go into an audit record: never a PIN or password (by key name), ID numbers always masked.
 const SECRET_WORDS = new Set(['pin', 'sopin', 'puk', 'password', 'passwd', 'passcode', 'secret']);
 const ID_KEY = /^(.*_)?id_?(card_?)?(number|no)$/i;
-// An 18-character resident ID number standing alone in text (GB 11643: 17 digits + check digit or X).
-const ID_IN_TEXT = /(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])/g;
-
-export const REDACTED = '[redacted]';
-
-export function maskIdNumbersInText(text: string): string {
-  return text.replace(ID_IN_TEXT, maskIdNumber);
-}
 
 function keyWords(key: string): string[] {
   return key

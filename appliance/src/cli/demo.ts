@@ -12,13 +12,23 @@ import { parseArgs } from 'node:util';
 // certkiosk-demo (`make demo`): the reference central service with an approved demo order, the kiosk daemon
 // in the sim profile with its four emulators, and the URLs a person needs to play the applicant.
 // `--smoke` plays one whole journey through the /sim control routes and the kiosk API, then stops.
-import { DEMO_OPERATOR, DEMO_RENEWAL_KEY_PIN, DEMO_SECRETS } from '@certkiosk/config';
+import {
+  DEMO_OPERATOR,
+  DEMO_RENEWAL_KEY_PIN,
+  DEMO_SECRETS,
+  type LogLevel,
+  LogLevelError,
+  parseLogLevel,
+} from '@certkiosk/config';
 import { deriveSoPin, deriveTransportPin } from '@certkiosk/firmware-bridge';
 import { normaliseCertificateSerial } from '@certkiosk/sync';
+import { DEMO_FACTS_FILE, type DemoFacts, readDemoFacts } from '@certkiosk/sync/central';
 import type { JourneyView } from '../api/contract.js';
 import type { ServiceView } from '../api/service-contract.js';
 import { heldKey, makeHeldKey } from '../sim/held-keys.js';
 import { DEMO_STAFF } from '../staff/demo-accounts.js';
+import { RESTART_EXIT_CODE } from '../staff/kiosk-control.js';
+import { humanLogLine } from './log-lines.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const repo = (p: string) => join(REPO, p);
@@ -38,13 +48,17 @@ const DEMO_HOLDER = { name: '张伟', idNumber: '440305198503071238' };
 const DEMO_HOLDER_PIN = '385172';
 
 const USAGE = `usage: certkiosk-demo [--reset] [--dir DIR] [--central-port N] [--kiosk-port N] [--payment-seconds N] [--smoke]
+                     [--log-level L] [--json-logs]
   --reset             wipe the demo folder first (a fresh central store, SoftHSM and kiosk store)
   --dir DIR           demo folder (default: .demo at the repository root)
   --central-port N    port of the reference central service (default 7410)
   --kiosk-port N      port of the kiosk daemon (default 7420)
   --payment-seconds N how long a kiosk payment's QR code can be paid (central's --wechatpay-payment-seconds;
                       default 300)
-  --smoke             play one whole pickup journey automatically, print the outcome and stop`;
+  --smoke             play one whole pickup journey automatically, print the outcome and stop
+  --log-level L       the daemons' --log-level (fatal|error|warn|info|debug|trace|silent; default info); at
+                      debug and trace the demo also shows central's and the kiosk's request records
+  --json-logs         pass the daemons' JSON records through as they are (default: one short line each)`;
 
 interface DemoOptions {
   dir: string;
@@ -54,6 +68,9 @@ interface DemoOptions {
   smoke: boolean;
   /** Central's --wechatpay-payment-seconds, when given. */
   paymentSeconds?: string;
+  /** The daemons' --log-level, when given. */
+  logLevel?: LogLevel;
+  jsonLogs: boolean;
 }
 
 class DemoError extends Error {}
@@ -69,6 +86,8 @@ function parseOptions(): DemoOptions {
         'central-port': { type: 'string', default: '7410' },
         'kiosk-port': { type: 'string', default: '7420' },
         'payment-seconds': { type: 'string' },
+        'log-level': { type: 'string' },
+        'json-logs': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -88,6 +107,14 @@ function parseOptions(): DemoOptions {
     }
     return n;
   };
+  let logLevel: LogLevel | undefined;
+  try {
+    logLevel = values['log-level'] === undefined ? undefined : parseLogLevel(values['log-level'] as string);
+  } catch (err) {
+    if (!(err instanceof LogLevelError)) throw err;
+    process.stderr.write(`demo: ${err.message}\n${USAGE}\n`);
+    process.exit(2);
+  }
   const centralPort = port('central-port');
   const kioskPort = port('kiosk-port');
   if (centralPort === kioskPort) {
@@ -102,6 +129,8 @@ function parseOptions(): DemoOptions {
     smoke: values.smoke === true,
     // Checked by central (a whole number of seconds).
     ...(typeof values['payment-seconds'] === 'string' ? { paymentSeconds: values['payment-seconds'] } : {}),
+    ...(logLevel ? { logLevel } : {}),
+    jsonLogs: values['json-logs'] === true,
   };
 }
 
@@ -116,14 +145,24 @@ interface Child {
 const children: Child[] = [];
 let stopping = false;
 
+/** How the daemons' lines are shown: their JSON records as short lines (log-lines.ts), or as they are. */
+let show: (line: string) => string | null = (line) => line;
+
 function forwardLines(from: Readable, to: Writable, prefix: string, onLine?: (line: string) => void): void {
   createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => {
-    to.write(`${prefix}${line}\n`);
+    const shown = show(line);
+    if (shown !== null) to.write(`${prefix}${shown}\n`);
     onLine?.(line);
   });
 }
 
-function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, onLine?: (l: string) => void) {
+function startChild(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  /** The exit code after which the child is started again (the kiosk daemon's staff restart). */
+  restartOnExit?: number,
+): Child {
   // Own process group: a terminal's Ctrl-C reaches only the demo, which stops the kiosk before central.
   const proc = spawn(process.execPath, args, {
     cwd: REPO,
@@ -132,12 +171,19 @@ function startChild(name: string, args: string[], env: NodeJS.ProcessEnv, onLine
     detached: true,
   });
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
-  forwardLines(proc.stdout!, process.stdout, `[${name}] `, onLine);
-  forwardLines(proc.stderr!, process.stderr, `[${name}] `, onLine);
+  forwardLines(proc.stdout!, process.stdout, `[${name}] `);
+  forwardLines(proc.stderr!, process.stderr, `[${name}] `);
   const child = { name, proc, exited };
   children.push(child);
   void exited.then((code) => {
     if (stopping) return;
+    if (restartOnExit !== undefined && code === restartOnExit) {
+      // Like systemd's Restart=: staff restarted the daemon from the maintenance screen.
+      process.stderr.write(`demo: the ${name} asked to be restarted; starting it again.\n`);
+      children.splice(children.indexOf(child), 1);
+      startChild(name, args, env, restartOnExit);
+      return;
+    }
     process.stderr.write(`demo: the ${name} process stopped unexpectedly (exit code ${code}).\n`);
     void shutdown(1);
   });
@@ -226,6 +272,24 @@ async function http<T>(method: string, url: string, body?: unknown, token?: stri
   return (text ? JSON.parse(text) : null) as T;
 }
 
+/** What central seeded (DIR/demo-facts.json), once it has written it. */
+async function waitForFacts(file: string, child: Child, timeoutMs: number): Promise<DemoFacts> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (!isRunning(child))
+      throw new DemoError(`the ${child.name} exited while starting (see its output above).`);
+    if (existsSync(file)) {
+      try {
+        return readDemoFacts(file);
+      } catch {
+        // being written
+      }
+    }
+    await sleep(150);
+  }
+  throw new DemoError(`central answered but wrote no ${file} within ${timeoutMs / 1000} s.`);
+}
+
 // ---------- the demo order ----------
 
 interface AdminOrder {
@@ -238,8 +302,8 @@ interface AdminOrder {
 }
 
 /**
- * The phone page of an approved kiosk order for the demo holder: the one central printed when it seeded an
- * empty store, else one still approved in the store, else a fresh one (the last was collected already).
+ * The phone page of an approved kiosk order for the demo holder: the one central seeded in an empty store,
+ * else one still approved in the store, else a fresh one (the last was collected already).
  */
 async function demoPhonePage(centralUrl: string, hall: string, printed: string | null): Promise<string> {
   if (printed) return printed;
@@ -537,17 +601,14 @@ async function main(): Promise<void> {
   mkdirSync(opts.dir, { recursive: true });
 
   const centralUrl = `http://127.0.0.1:${opts.centralPort}`;
-  let printedPhonePage: string | null = null;
-  let activationCode: string | null = null;
-  let reissuePhonePage: string | null = null;
-  let renewalPhonePage: string | null = null;
-  let payAtKioskPhonePage: string | null = null;
-  // Central prints its summary (seeded orders, the after-sales key files) only once the seeding is done, after
-  // it began to answer HTTP: the demo keys are read from disk only after that summary.
-  let summaryPrinted: () => void = () => {};
-  const summary = new Promise<void>((resolve) => {
-    summaryPrinted = resolve;
-  });
+  // The daemons log JSON records; the demo shows each as a short line (request records only at debug/trace).
+  const requests = opts.logLevel === 'debug' || opts.logLevel === 'trace';
+  if (!opts.jsonLogs) show = (line) => humanLogLine(line, { requests });
+  const logLevelArgs = opts.logLevel ? ['--log-level', opts.logLevel] : [];
+  // Central writes what it seeded (phone pages, the activation code) to DIR/demo-facts.json once the seeding
+  // is done, after it began to answer HTTP: the demo keys are read from disk only after that file is there.
+  const factsFile = join(opts.dir, 'central', DEMO_FACTS_FILE);
+  rmSync(factsFile, { force: true });
   const central = startChild(
     'central',
     [
@@ -563,44 +624,34 @@ async function main(): Promise<void> {
       '--seed-demo',
       '--auto-approve-appliances',
       ...(opts.paymentSeconds ? ['--wechatpay-payment-seconds', opts.paymentSeconds] : []),
+      ...logLevelArgs,
     ],
     process.env,
-    (line) => {
-      if (/certkiosk-central listening on /.test(line)) summaryPrinted();
-      const m = /PHONE PAGE \(approved demo order\): (\S+)/.exec(line);
-      if (m) printedPhonePage = m[1]!;
-      const a = /ACTIVATION CODE \([^)]*\): ([0-9]{6})/.exec(line);
-      if (a) activationCode = a[1]!;
-      const r = /REISSUE \(approved order [^)]*\): (\S+)/.exec(line);
-      if (r) reissuePhonePage = r[1]!;
-      const p = /pay its kiosk QR code with the phone page's "Pay \(demo\)" button: (\S+)/.exec(line);
-      if (p) renewalPhonePage = p[1]!;
-      const q = /REISSUE TO PAY AT THE KIOSK \(.*"Pay \(demo\)" button: (\S+)/.exec(line);
-      if (q) payAtKioskPhonePage = q[1]!;
-    },
   );
   await waitForHttp(`${centralUrl}/openapi.json`, central, 30_000);
-  await Promise.race([
-    summary,
-    new Promise((_, reject) =>
-      setTimeout(
-        () => reject(new DemoError('central answered but printed no summary within 30 s')),
-        30_000,
-      ).unref(),
-    ),
-  ]);
+  const facts = await waitForFacts(factsFile, central, 30_000);
+  const afterSales = facts.afterSales;
+  const activationCode = afterSales?.activation.code ?? null;
+  const reissuePhonePage = afterSales?.reissue.phonePage ?? null;
+  const renewalPhonePage = afterSales?.renewal.phonePage ?? null;
+  const payAtKioskPhonePage = afterSales?.payAtKiosk.phonePage ?? null;
 
   const { file: configFile, hall } = writeKioskConfig(opts, centralUrl);
-  const phonePage = await demoPhonePage(centralUrl, hall, printedPhonePage);
+  const phonePage = await demoPhonePage(centralUrl, hall, facts.phonePage);
   const heldKeys = await prepareDemoKeys(opts, centralUrl);
 
   const kioskUrl = `http://127.0.0.1:${opts.kioskPort}`;
-  const kiosk = startChild('kiosk', [KIOSK_BIN, '--config', configFile, '--phone-page', phonePage], {
-    ...process.env,
-    ...DEMO_SECRETS,
-    // The smoke run need not wait on human-speed polls.
-    ...(opts.smoke ? { CERTKIOSK_POLL_MS: '100' } : {}),
-  });
+  const kiosk = startChild(
+    'kiosk',
+    [KIOSK_BIN, '--config', configFile, '--phone-page', phonePage, ...logLevelArgs],
+    {
+      ...process.env,
+      ...DEMO_SECRETS,
+      // The smoke run need not wait on human-speed polls.
+      ...(opts.smoke ? { CERTKIOSK_POLL_MS: '100' } : {}),
+    },
+    RESTART_EXIT_CODE,
+  );
   await waitForHttp(`${kioskUrl}/api/state`, kiosk, 90_000);
 
   if (opts.smoke) {

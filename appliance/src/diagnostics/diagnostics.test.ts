@@ -14,8 +14,10 @@ import {
   buildDiagnostics,
   DIAGNOSTICS_AUDIT_TAIL,
   type DiagnosticsSource,
+  runtimeVersions,
   scrubText,
 } from './diagnostics.js';
+import { LogRing } from './log-ring.js';
 
 const HOLDER = { name: '张伟', idNumber: '440305198503071238', phone: '13800138000' };
 const HOLDER_PIN = '385172';
@@ -134,6 +136,22 @@ async function fixture(): Promise<{ source: DiagnosticsSource; audit: AuditLog; 
     verifyAudit: () => verifyAuditLog(join(dir, 'audit')),
     staffAlarms: () => staff.alarms(),
     staffSessions: () => staff.activeSessions(),
+    // The daemon's recent log lines as the ring holds them (log-ring.ts): unmasked, text and pino-style JSON.
+    recentLogs: () => {
+      const ring = new LogRing(3);
+      ring.record('enrol: central down; retrying in 10 s');
+      // A name in free text cannot be told from other words: names go by key (as the audit log's do).
+      ring.record(`card read for ${HOLDER.idNumber}, pin=${HOLDER_PIN}, phone ${HOLDER.phone}`);
+      ring.record({
+        level: 30,
+        msg: 'pin set',
+        holderName: HOLDER.name,
+        idNumber: HOLDER.idNumber,
+        pin: HOLDER_PIN,
+      });
+      ring.record({ level: 30, msg: `PIN ${HOLDER_PIN} accepted for ${HOLDER.idNumber}` });
+      return ring.recent();
+    },
     now: () => new Date('2025-03-03T09:00:00.000Z'),
   };
   return { source, audit, staff };
@@ -252,6 +270,33 @@ describe('diagnostics bundle', () => {
       'staff:S002',
     );
     expect(broken.auditChain).toEqual({ ok: false, records: 41, firstBadSeq: 42, problem: 'edited' });
+  });
+
+  it('carries the recent log lines masked (ID numbers, PINs, names by key, phones) and the versions', async () => {
+    const { source } = await fixture();
+    const bundle = await buildDiagnostics(source, 'staff:S001');
+    // The ring keeps the newest three: the first line fell out.
+    expect(bundle.recentLogs).toHaveLength(3);
+    const [text, object, pinText] = bundle.recentLogs as [
+      string,
+      Record<string, unknown>,
+      Record<string, unknown>,
+    ];
+    expect(text).toContain('4403**********1238');
+    expect(text).toContain('pin=[redacted]');
+    expect(text).toContain('138****8000');
+    expect(object).toMatchObject({
+      msg: 'pin set',
+      holderName: '张*',
+      idNumber: '4403**********1238',
+      pin: '[redacted]',
+    });
+    expect(pinText['msg']).toBe('PIN=[redacted] accepted for 4403**********1238');
+    const json = JSON.stringify(bundle.recentLogs);
+    expect(json).not.toContain(HOLDER.idNumber);
+    expect(standsAlone(json, HOLDER_PIN)).toBe(false);
+    expect(bundle.versions).toMatchObject({ software: '0.1.0', node: process.versions.node });
+    expect(runtimeVersions()['pkcs11js']).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('scrubs text: PEM blocks, pickup codes, ID numbers and mobile numbers, nothing else', () => {

@@ -4,12 +4,15 @@
 // scrubbed once more as a whole: no name, ID number, phone number, PIN, pickup code, certificate or secret
 // leaves the kiosk in it.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { CertkioskConfig } from '@certkiosk/config';
 import { maskName } from '@certkiosk/config';
 import type { DeviceStatusView } from '../api/contract.js';
 import type { AuditRecord, AuditVerification } from '../audit/index.js';
 import { maskIdNumbersInText, REDACTED, redactAuditDetails } from '../audit/index.js';
 import type { StaffAlarm } from '../staff/index.js';
+import type { LogEntry } from './log-ring.js';
 
 /** How many of the newest audit records the bundle carries. */
 export const DIAGNOSTICS_AUDIT_TAIL = 200;
@@ -45,6 +48,12 @@ export interface DiagnosticsSource {
   verifyAudit(): Promise<AuditVerification>;
   staffAlarms(): StaffAlarm[];
   staffSessions(): Array<{ staffId: string; since: string; lastSeenAt: string }>;
+  /** The daemon's recent log lines (log-ring.ts), masked here before they go into the bundle. */
+  recentLogs?(): LogEntry[];
+  /** Versions beside the software's (default: `runtimeVersions()`). */
+  versions?(): Record<string, string>;
+  /** Blank keys in stock and the warning threshold, when the kiosk records them. */
+  blankKeys?(): { count: number; lowThreshold: number; low: boolean };
   now?(): Date;
 }
 
@@ -89,6 +98,11 @@ export interface Diagnostics {
   staffAlarms: StaffAlarm[];
   staffSessions: Array<{ staffId: string; since: string; lastSeenAt: string }>;
   config: Record<string, unknown>;
+  /** The software, Node.js and native driver versions. */
+  versions: Record<string, string>;
+  /** The daemon's recent log lines, oldest first, with personal data masked. */
+  recentLogs: Array<string | Record<string, unknown>>;
+  blankKeys?: { count: number; lowThreshold: number; low: boolean };
 }
 
 // ---------- scrubbing ----------
@@ -220,6 +234,56 @@ export function configSummary(config: CertkioskConfig): Record<string, unknown> 
   };
 }
 
+// ---------- versions and logs ----------
+
+const requireHere = createRequire(import.meta.url);
+/** The installed version of a package, or 'unknown' (not installed, or its package.json not readable). */
+function packageVersion(name: string): string {
+  try {
+    const entry = requireHere.resolve(name);
+    const at = entry.lastIndexOf(`node_modules/${name}/`);
+    const dir = at >= 0 ? entry.slice(0, at + `node_modules/${name}`.length) : null;
+    if (!dir) return 'unknown';
+    return (
+      (JSON.parse(readFileSync(`${dir}/package.json`, 'utf8')) as { version?: string }).version ?? 'unknown'
+    );
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Node.js, OpenSSL, the platform and the native addons the drivers load (PKCS#11 binding, serial ports). */
+export function runtimeVersions(): Record<string, string> {
+  return {
+    node: process.versions.node,
+    openssl: process.versions.openssl ?? 'unknown',
+    platform: `${process.platform}-${process.arch}`,
+    pkcs11js: packageVersion('pkcs11js'),
+    serialport: packageVersion('serialport'),
+    '@serialport/bindings-cpp': packageVersion('@serialport/bindings-cpp'),
+  };
+}
+
+// "pin=123456", "so-pin: 1234…", "PIN 385172" in a free text line.
+const PIN_IN_TEXT = /\b((?:so[-_ ]?)?pin|puk|password|passcode)\b(?:\s*[:=]\s*[^\s,;]+|\s+\d{4,12}\b)/gi;
+
+/** Log lines for export: objects as audit details (secrets by key, names masked), text through `scrubText`. */
+export function scrubLogLines(lines: LogEntry[]): Array<string | Record<string, unknown>> {
+  return lines.map((l) =>
+    typeof l === 'string'
+      ? scrubText(maskPinsInText(l))
+      : scrubAuditDetails(maskPinsDeep(l, 0) as Record<string, unknown>),
+  );
+}
+
+const maskPinsInText = (text: string) => text.replace(PIN_IN_TEXT, `$1=${REDACTED}`);
+function maskPinsDeep(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return maskPinsInText(value);
+  if (value === null || typeof value !== 'object' || depth > 12) return value;
+  if (Array.isArray(value)) return value.map((v) => maskPinsDeep(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskPinsDeep(v, depth + 1)]));
+}
+
 // ---------- the bundle ----------
 
 function countBy<T>(
@@ -301,6 +365,9 @@ export async function buildDiagnostics(src: DiagnosticsSource, generatedBy: stri
     staffAlarms: src.staffAlarms(),
     staffSessions: src.staffSessions(),
     config: configSummary(config),
+    versions: { software: src.softwareVersion, ...(src.versions?.() ?? runtimeVersions()) },
+    recentLogs: scrubLogLines(src.recentLogs?.() ?? []),
+    ...(src.blankKeys ? { blankKeys: src.blankKeys() } : {}),
   };
   // Everything once more through the export scrub (device details, sync errors, config strings…).
   return scrubForExport(bundle);

@@ -521,6 +521,28 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
     });
   }
 
+  /**
+   * Central asked about the key just read: its answer, or null when the journey took the failure already — back
+   * to the key (not ours), kept as it is for a retry (no answer came), or ended (refused).
+   */
+  private async askAboutKey<T extends object>(
+    j: ServiceRecord,
+    what: string,
+    ask: () => Promise<T>,
+  ): Promise<T | null> {
+    try {
+      return await ask();
+    } catch (err) {
+      const e = serviceError(err);
+      if (e.code === 'KEY_NOT_OURS') await this.backToKey(j, e);
+      else if (outcomeUnknown(e)) {
+        j.error = e.toBody();
+        await this.persist(j);
+      } else await this.end(j, 'failed', `${what}: ${e.code}`, e.toBody());
+      return null;
+    }
+  }
+
   private async advanceNow(j: ServiceRecord): Promise<void> {
     const key = j.key;
     if (!key) throw new ApplianceError('INTERNAL', `Service journey ${j.id} has no key facts at ${j.step}.`);
@@ -545,19 +567,10 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
       return;
     }
     if (j.kind === 'activate') {
-      let preview: Awaited<ReturnType<ServiceCentralPort['activationPreview']>>;
-      try {
-        preview = await this.central.activationPreview(key.certificateSerial, key.tokenSerial);
-      } catch (err) {
-        const e = serviceError(err);
-        if (e.code === 'KEY_NOT_OURS') return this.backToKey(j, e);
-        if (outcomeUnknown(e)) {
-          j.error = e.toBody();
-          await this.persist(j);
-          return;
-        }
-        return this.end(j, 'failed', `activation preview: ${e.code}`, e.toBody());
-      }
+      const preview = await this.askAboutKey(j, 'activation preview', () =>
+        this.central.activationPreview(key.certificateSerial, key.tokenSerial),
+      );
+      if (!preview) return;
       j.activation = {
         orderIdMasked: preview.orderIdMasked,
         ...(preview.holderNameMasked ? { holderNameMasked: maskName(preview.holderNameMasked) } : {}),
@@ -581,20 +594,11 @@ export class ServiceEngine extends EventEmitter<ServiceEngineEvents> {
         return this.end(j, 'failed', 'the user PIN is not locked', errorBody('PIN_NOT_LOCKED'));
       }
       // Ours? (A key of another CA is refused before any ID card is asked for, and before any SO login.)
-      try {
-        j.central = centralFacts(
-          await this.central.certificateStatus(key.certificateSerial, key.tokenSerial),
-        );
-      } catch (err) {
-        const e = serviceError(err);
-        if (e.code === 'KEY_NOT_OURS') return this.backToKey(j, e);
-        if (outcomeUnknown(e)) {
-          j.error = e.toBody();
-          await this.persist(j);
-          return;
-        }
-        return this.end(j, 'failed', `certificate status: ${e.code}`, e.toBody());
-      }
+      const status = await this.askAboutKey(j, 'certificate status', () =>
+        this.central.certificateStatus(key.certificateSerial, key.tokenSerial),
+      );
+      if (!status) return;
+      j.central = centralFacts(status);
       j.awaiting = 'id-card';
       await this.persist(j);
     }

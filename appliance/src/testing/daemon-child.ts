@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hasLogRecord, parseLogLine } from '@certkiosk/config';
 import Database from 'better-sqlite3';
 import { type ApiResult, createApplianceClient } from '../api/client.js';
 import type { JourneyView } from '../api/contract.js';
@@ -20,9 +21,12 @@ export const HOLDER_PIN = '385172';
 export interface DaemonChild {
   proc: ChildProcess;
   base: string;
+  /** stdout and stderr, line by line. */
   output: string[];
+  /** stdout alone (the daemon's JSON log records). */
+  stdout: string[];
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The recovery outcome printed at start for each unfinished journey. */
+  /** The recovery outcome logged at start for each unfinished journey (`journey recovered` records). */
   recovered(): string[];
   stop(): Promise<void>;
 }
@@ -33,11 +37,11 @@ export async function startDaemonChild(
   dir: string,
   central: { url: string },
   env: Record<string, string> = {},
-  opts: { blankKeys?: number; startTimeoutMs?: number } = {},
+  opts: { blankKeys?: number; startTimeoutMs?: number; args?: string[] } = {},
 ): Promise<DaemonChild> {
   const port = nextPort++;
   const config = writeSimConfigFile(dir, central.url, port, opts);
-  const proc = spawn(process.execPath, [DAEMON, '--config', config], {
+  const proc = spawn(process.execPath, [DAEMON, '--config', config, ...(opts.args ?? [])], {
     env: {
       ...process.env,
       ...SIM_SECRETS_ENV,
@@ -48,14 +52,33 @@ export async function startDaemonChild(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  proc.stdout?.on('data', (d) => output.push(...d.toString().split('\n').filter(Boolean)));
+  const stdout: string[] = [];
+  let partial = '';
+  proc.stdout?.on('data', (d) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    stdout.push(...lines);
+    output.push(...lines.filter(Boolean));
+  });
   proc.stderr?.on('data', (d) => output.push(...d.toString().split('\n').filter(Boolean)));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
     proc.on('exit', (code, signal) => r({ code, signal })),
   );
+  // The `listening` record (or, with a --log-level that leaves info out, the API answering).
+  const answers = async () => {
+    if (!opts.args?.includes('--log-level')) return false;
+    try {
+      return (await fetch(`http://127.0.0.1:${port}/api/state`, { headers: { connection: 'close' } })).ok;
+    } catch {
+      return false;
+    }
+  };
   await waitFor(
-    () =>
-      output.some((l) => l.includes('listening on')) || proc.exitCode !== null || proc.signalCode !== null,
+    async () =>
+      hasLogRecord(output, 'listening') ||
+      proc.exitCode !== null ||
+      proc.signalCode !== null ||
+      (await answers()),
     opts.startTimeoutMs ?? 30_000,
     'the daemon to listen',
   );
@@ -64,9 +87,13 @@ export async function startDaemonChild(
     proc,
     base: `http://127.0.0.1:${port}`,
     output,
+    stdout,
     exited,
     recovered: () =>
-      output.filter((l) => l.startsWith('recovered journey')).map((l) => l.split(': ').at(-1) ?? ''),
+      output
+        .map(parseLogLine)
+        .filter((r) => r?.msg === 'journey recovered')
+        .map((r) => String(r?.['outcome'])),
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       await exited;

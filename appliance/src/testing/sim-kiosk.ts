@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseLogLine } from '@certkiosk/config';
 import type { PickupStep } from '../api/contract.js';
 import { type SimDaemon, startSimDaemon } from '../sim/compose.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
@@ -84,7 +85,7 @@ export async function startEnrolledSimKiosk(name: string, centralNow: () => numb
     faultProxy: true,
     centralNow,
     log: (l) => {
-      if (l.includes('enrolled with central')) enrolled = true;
+      if (parseLogLine(l)?.msg === 'enrolled with central') enrolled = true;
       if (process.env['CK_DEBUG']) console.log(l);
     },
   });

@@ -117,6 +117,9 @@ export function reduceKiosk(state: KioskState, event: KioskEvent): KioskState {
       return state.journey ? { ...state, serverWipeAt: parseTime(event.data.wipeAt) } : state;
     case 'touched':
       return state.journey ? { ...state, serverWipeAt: parseTime(event.idleWipeAt) } : state;
+    // Out of service is the Kiosk's own field (kiosk.svelte.ts), not the journey state's.
+    case 'kiosk-service':
+      return state;
     case 'wiped': {
       const ended = [state.journey, state.service].flatMap((v) =>
         v ? [{ id: v.id, revision: v.revision ?? 0 }] : [],

@@ -42,6 +42,22 @@ const SERVER_EVENTS = ['journey', 'service', 'device', 'idle-warning', 'wiped'] 
 const KEEPALIVE_EVERY_MS = 2000;
 
 export type StaffRole = RouteTypes['staffLogin']['ok']['role'];
+export type KioskServiceState = RouteTypes['kioskService']['ok'];
+
+/** The `kiosk-service` event's data; null when it is not one. */
+function parseKioskService(data: string): KioskServiceState | null {
+  try {
+    const v = JSON.parse(data) as Partial<KioskServiceState> | null;
+    if (!v || typeof v.outOfService !== 'boolean') return null;
+    return {
+      outOfService: v.outOfService,
+      ...(typeof v.since === 'string' ? { since: v.since } : {}),
+      ...(typeof v.hallName === 'string' ? { hallName: v.hallName } : {}),
+    };
+  } catch {
+    return null;
+  }
+}
 /** A journey found by its reference number (masked), as the appliance answers it. */
 export type JourneyLookup = RouteTypes['lookupJourney']['ok'];
 /** The applicant's open call for staff, as the appliance answered the press. */
@@ -108,6 +124,8 @@ class Kiosk {
   /** A look-up's result: each offered order's invoice (by position), as the appliance last answered. */
   orderInvoices = $state<{ service: string; byOrder: Record<number, InvoiceView> } | null>(null);
   staff = $state<StaffSession | null>(null);
+  /** In service, or out of service (staff): the applicant screen shows the out-of-service page meanwhile. */
+  kioskService = $state<KioskServiceState | null>(null);
   /** Staff ids signed in with since the page loaded (memory only), offered on the sign-in screen. */
   recentStaffIds = $state<string[]>([]);
   now = $state(Date.now());
@@ -203,6 +221,9 @@ class Kiosk {
     es.onerror = () => {
       this.connected = false;
     };
+    es.addEventListener('kiosk-service', (e) => {
+      this.kioskService = parseKioskService((e as MessageEvent<string>).data);
+    });
     for (const name of SERVER_EVENTS) {
       es.addEventListener(name, (e) => {
         const event = parseServerEvent(name, (e as MessageEvent<string>).data);
@@ -217,6 +238,7 @@ class Kiosk {
 
   async refresh(): Promise<void> {
     const r = await api.state();
+    if (r.ok) this.kioskService = r.data.kioskService ?? null;
     if (r.ok)
       this.dispatch({
         type: 'snapshot',

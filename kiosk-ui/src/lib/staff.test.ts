@@ -87,6 +87,8 @@ describe('normaliseOverview', () => {
       spoiledKeys: null,
       staffAlarms: [],
       staffCalls: [],
+      deviceInfo: [],
+      blankKeyStock: null,
     });
   });
 

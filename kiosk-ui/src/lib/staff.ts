@@ -1,5 +1,6 @@
 // The maintenance overview as the UI reads it; tolerant of fields the contract does not pin down yet. Codes the
 // UI has no words for (a device detail, a consumable, an error code) are dropped here, so none reaches the screen.
+import type { RouteTypes } from '../../../appliance/src/api/client.ts';
 import type {
   ApplianceErrorCode,
   CentralLinkView,
@@ -9,6 +10,7 @@ import type {
   StaffKioskFacts,
 } from './contract.ts';
 import { APPLIANCE_ERROR_CODES, DEVICE_DETAILS, DEVICE_KINDS, PAPER_LEVELS } from './contract.ts';
+import { type BlankKeyStockItem, blankKeyStockOf, type DeviceInfoItem, deviceInfoOf } from './maintenance.ts';
 
 export interface InDoubtItem {
   id: string;
@@ -17,7 +19,11 @@ export interface InDoubtItem {
   since?: string;
   /** The certificate that may have been issued (what revoke-void revokes). */
   certificateSerial?: string;
+  /** Last durable state, key serial and central's last answer (as the appliance sends it). */
+  evidence?: InDoubtEvidence;
 }
+
+export type InDoubtEvidence = NonNullable<RouteTypes['staffOverview']['ok']['inDoubt'][number]['evidence']>;
 
 export interface ReprintItem {
   id: string;
@@ -45,6 +51,10 @@ export interface StaffOverview {
   staffAlarms: StaffAlarmItem[];
   /** Applicants' calls for staff not yet handled, oldest first. */
   staffCalls: StaffCallItem[];
+  /** Each device's model, firmware and last error (maintenance.ts). */
+  deviceInfo: DeviceInfoItem[];
+  /** The recorded blank-key stock; null when the appliance does not record one. */
+  blankKeyStock: BlankKeyStockItem | null;
 }
 
 export interface StaffCallItem {
@@ -163,6 +173,10 @@ export function normaliseOverview(raw: unknown): StaffOverview {
         step: str(i['step']),
         since: str(i['since'] ?? i['updatedAt']),
         certificateSerial: str(i['certificateSerial']),
+        evidence:
+          isObject(i['evidence']) && isObject(i['evidence']['central'])
+            ? (i['evidence'] as InDoubtEvidence)
+            : undefined,
       }),
     ),
     reprints: withId<ReprintItem>(o['reprints'], (i) =>
@@ -181,6 +195,8 @@ export function normaliseOverview(raw: unknown): StaffOverview {
           return serial ? [dropUndefined({ serial, at: str(k['at']), reason: str(k['reason']) })] : [];
         })
       : null,
+    deviceInfo: deviceInfoOf(o['deviceInfo']),
+    blankKeyStock: blankKeyStockOf(o['blankKeyStock']),
     staffCalls: Array.isArray(o['staffCalls'])
       ? o['staffCalls'].filter(isObject).flatMap((c): StaffCallItem[] => {
           const id = str(c['id']);

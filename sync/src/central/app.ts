@@ -2,10 +2,11 @@
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Logger } from '@certkiosk/config';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { ActivationCodes } from './activation-codes.js';
 import {
   ADMIN_SESSION_COOKIE,
@@ -25,6 +26,8 @@ import type { CentralContext } from './context.js';
 import { CentralError } from './errors.js';
 import { EventInbox } from './events.js';
 import { type FleetAlarmOptions, FleetAlarms, STALE_SWEEP_MS } from './fleet-alarms.js';
+import { type FeedOptions, FleetFeed } from './fleet-feed.js';
+import { HeartbeatHistory } from './heartbeat-history.js';
 import { DEFAULT_MAX_ID_ATTEMPTS, IdentityAttempts } from './identity-attempts.js';
 import { InvoiceRequests } from './invoice-requests.js';
 import { type CjkFont, findCjkFont } from './invoices/cjk-font.js';
@@ -33,6 +36,7 @@ import { registerInvoiceRoutes } from './invoices/routes.js';
 import { centralMetrics, registerMetrics } from './metrics.js';
 import { Operators, registerOperatorAudit } from './operators.js';
 import { OrderService } from './orders.js';
+import { fleetView, registerConsolePages } from './pages/console-routes.js';
 import { registerPages } from './pages/routes.js';
 import { registerStatementPages } from './pages/statement-routes.js';
 import { type PaymentOptions, setupPayments } from './payments/index.js';
@@ -53,6 +57,8 @@ export interface CentralOptions {
   /** Condition alarms: an approved appliance without a heartbeat this long is stale (default 120 s), fewer
    *  blank keys than this is low stock (default 10). */
   fleetAlarms?: FleetAlarmOptions;
+  /** The console's live stream: how often it compares without a change request, how much a reader may lag. */
+  fleetFeed?: FeedOptions;
   /** Ed25519 private key (PEM) for pickup codes; default: <dataDir>/pickup-signing.key.pem, created once. */
   pickupKeyPem?: string;
   /**
@@ -91,7 +97,8 @@ export interface CentralOptions {
   reconciliation?: ReconciliationOptions;
   /** Clock in ms (tests move time). */
   now?: () => number;
-  logger?: FastifyServerOptions['logger'];
+  /** The daemon's logger (config/src/logging.ts: JSON on stdout, personal data redacted); none: no logs. */
+  logger?: Logger;
 }
 
 /** Generous: the demo and the test suites stay far below it; a scraper or a guessing loop does not. */
@@ -203,6 +210,8 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     },
     alarms,
     fleetAlarms,
+    fleetFeed: new FleetFeed(() => fleetView(ctx), opts.fleetFeed),
+    heartbeatHistory: new HeartbeatHistory(db, now),
     identityAttempts: new IdentityAttempts(db, now, opts.maxIdAttempts ?? DEFAULT_MAX_ID_ATTEMPTS),
     auditHeads: new AuditHeads(db, now, alarms),
     events: new EventInbox(db, now, orders),
@@ -239,7 +248,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   };
 
   const app = Fastify({
-    logger: opts.logger ?? false,
+    ...(opts.logger ? { loggerInstance: opts.logger as FastifyBaseLogger } : { logger: false }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.decorate('central', ctx);
@@ -252,6 +261,12 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     }
   }, STALE_SWEEP_MS);
   staleSweep.unref();
+  // A change request that succeeded (heartbeat, events, acknowledgement, approval, logout …) may change the
+  // console: its live stream compares at once. Streams end before the server closes.
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) ctx.fleetFeed.poke();
+  });
+  app.addHook('preClose', async () => ctx.fleetFeed.closeAll());
   app.addHook('onClose', async () => {
     clearInterval(staleSweep);
     db.close();
@@ -343,6 +358,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   await app.register(registerAdminRoutes, { prefix: '/admin/v1' });
   await app.register(registerAdminLogin);
   await app.register(registerPages);
+  await app.register(registerConsolePages);
   await app.register(registerStatementPages);
   await app.register(payments.plugin);
   await app.register(registerInvoiceRoutes);

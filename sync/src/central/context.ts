@@ -10,6 +10,8 @@ import type { CertificateIssuer } from './ca/issuer.js';
 import type { ChangeFeed } from './change-feed.js';
 import type { EventInbox } from './events.js';
 import type { FleetAlarms } from './fleet-alarms.js';
+import type { FleetFeed } from './fleet-feed.js';
+import type { HeartbeatHistory } from './heartbeat-history.js';
 import type { IdentityAttempts } from './identity-attempts.js';
 import type { InvoiceRequests } from './invoice-requests.js';
 import type { Invoices } from './invoices/invoices.js';
@@ -46,6 +48,10 @@ export interface CentralContext {
   alarms: Alarms;
   /** Stale heartbeats and what heartbeats say is wrong, as alarms. */
   fleetAlarms: FleetAlarms;
+  /** The console's live stream (GET /fleet/events); poke() it after a change. */
+  fleetFeed: FleetFeed;
+  /** Each appliance's recent heartbeats (the per-appliance chart). */
+  heartbeatHistory: HeartbeatHistory;
   /** Operators' accounts and their audit. */
   operators: Operators;
   identityAttempts: IdentityAttempts;

@@ -11,6 +11,7 @@ export {
 export { buildCentral, type CentralOptions, DEFAULT_PUBLIC_RATE_LIMIT } from './app.js';
 export { ENROLMENT_CODE_VALIDITY_DAYS, normaliseEnrolmentCode } from './appliances.js';
 export type { CentralContext } from './context.js';
+export { DEMO_FACTS_FILE, type DemoFacts, demoFacts, readDemoFacts, writeDemoFacts } from './demo-facts.js';
 export { CentralError } from './errors.js';
 export { idCheckCharacter, isValidIdNumber, maskIdNumber } from './id-number.js';
 export { PRICE_TABLE, priceFen } from './pricing.js';

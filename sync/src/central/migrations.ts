@@ -463,4 +463,30 @@ CREATE TABLE operator_audit (
 CREATE INDEX appliances_last_heartbeat ON appliances (status, last_heartbeat_at);
 `,
   },
+  {
+    // Heartbeat history for the per-appliance console page (heartbeat-history.ts): one row per heartbeat, the
+    // few numbers charted, kept for HEARTBEAT_HISTORY_DAYS (pruned on insert).
+    id: '015-heartbeat-history',
+    sql: `
+CREATE TABLE heartbeat_history (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  appliance_id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  uptime_s INTEGER,
+  queue_depth INTEGER NOT NULL,
+  parked_events INTEGER NOT NULL,
+  in_doubt INTEGER,
+  blank_keys INTEGER
+);
+CREATE INDEX heartbeat_history_appliance_at ON heartbeat_history (appliance_id, at);
+`,
+  },
+  {
+    // Every signed request deletes the expired nonces: by their expiry, not a scan of the 10 minutes of nonces a
+    // fleet's heartbeats leave (about a million rows at 50,000 kiosks).
+    id: '016-nonce-expiry-index',
+    sql: `
+CREATE INDEX request_nonces_expiry ON request_nonces (expires_at);
+`,
+  },
 ];

@@ -49,7 +49,7 @@ export interface DemoKey {
   certFile?: string;
 }
 
-/** The after-sales demo facts (what `certkiosk-central --seed-demo` prints). */
+/** The after-sales demo facts (what `certkiosk-central --seed-demo` writes to demo-facts.json). */
 export interface AfterSalesSeed {
   activation: DemoKey & { code: string; codeExpiresAt: string };
   /** The renewal order awaits payment at the kiosk; its phone page carries the demo's pay button. */

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEMO_OPERATOR } from '@certkiosk/config';
+import { createLogger, DEMO_OPERATOR, type Logger, LogLevelError, parseLogLevel } from '@certkiosk/config';
 import {
   adminTokenProblem,
   autoApproveProblem,
@@ -13,19 +13,23 @@ import {
 } from '../central/admin-auth.js';
 import { buildCentral } from '../central/app.js';
 import { ApplianceRegistry, ENROLMENT_CODE_VALIDITY_DAYS } from '../central/appliances.js';
+import { demoFacts, writeDemoFacts } from '../central/demo-facts.js';
 import { DEFAULT_LOW_STOCK_BLANK_KEYS, DEFAULT_STALE_HEARTBEAT_SECONDS } from '../central/fleet-alarms.js';
 import { Operators } from '../central/operators.js';
 import { NOTIFY_PATH, WECHATPAY_SIM_PREFIX, type WechatPayOptions } from '../central/payments/index.js';
 import { KIOSK_PAYMENT_VALIDITY_MS } from '../central/payments/payments.js';
 import { loadOrCreateSimulatorKeys, SIM_KEY_DIR } from '../central/payments/sim-keys.js';
 import { WECHATPAY_BASE_URL } from '../central/payments/wechatpay-api.js';
-import { DEMO_COURIER_HOLDER, DEMO_HOLDER, seedDemo } from '../central/seed-demo.js';
+import { seedDemo } from '../central/seed-demo.js';
 import { openStore } from '../central/store.js';
 
 const USAGE = `usage: certkiosk-central --port P --data DIR [--host 127.0.0.1] [--public-url URL] [--pickup-key FILE]
        [--admin-token-file FILE] [--public-rate-limit N] [--seed-demo] [--hall SZ-FUTIAN]
-       [--auto-approve-appliances] [--log] [WeChat Pay: --wechatpay-* below]
+       [--auto-approve-appliances] [--log-level L] [WeChat Pay: --wechatpay-* below]
        certkiosk-central --data DIR --register-appliance ID:HALL [--code-days 7]
+  --log-level L              fatal|error|warn|info|debug|trace|silent (default info): JSON records, one a line,
+                             on stdout (journald-friendly), request logs included; personal data redacted
+                             (--log, the old switch for request logs, is the same as --log-level info)
   --host H                   listen address (default 127.0.0.1); any other than loopback needs a >= 128-bit
                              admin token (32 hex / 22 base64url random characters) and, if a wildcard
                              (0.0.0.0, ::), --public-url
@@ -39,7 +43,8 @@ const USAGE = `usage: certkiosk-central --port P --data DIR [--host 127.0.0.1] [
   --public-rate-limit N      requests per minute per client IP on each unauthenticated endpoint (default 1000; 0 = off)
   --seed-demo                create demo orders in an empty store (pickup, and the after-sales keys and orders:
                              couriered key with its activation code, renewal, reissue; key files in
-                             DIR/demo-tokens) and print the phone-page URL and the after-sales facts
+                             DIR/demo-tokens) and write the phone-page URLs and the after-sales facts to
+                             DIR/demo-facts.json (0600; not logged)
   --hall H                   hall of the demo orders (default SZ-FUTIAN)
   --auto-approve-appliances  demo only, loopback --host only: approve appliances as they enrol, no enrolment code
   --add-operator NAME        add an operator of the ops console (or set a new password for one) in DIR's store
@@ -142,6 +147,7 @@ async function main(): Promise<void> {
           [...WECHATPAY_REQUIRED, ...WECHATPAY_OPTIONAL].map((f) => [f, { type: 'string' as const }]),
         ),
         log: { type: 'boolean', default: false },
+        'log-level': { type: 'string' },
         help: { type: 'boolean', default: false },
       },
     }));
@@ -165,6 +171,15 @@ async function main(): Promise<void> {
       values['code-days'] as string | undefined,
     );
     return;
+  }
+  let level: ReturnType<typeof parseLogLevel>;
+  try {
+    if (values.log === true && values['log-level'] !== undefined)
+      fail('give --log-level or --log, not both.');
+    level = parseLogLevel(values['log-level'] as string | undefined);
+  } catch (err) {
+    if (!(err instanceof LogLevelError)) throw err;
+    fail(`${err.message}.`);
   }
   const port = Number(values.port);
   if (!values.port || !Number.isInteger(port) || port < 0 || port > 65535)
@@ -243,6 +258,7 @@ async function main(): Promise<void> {
   const problem = adminTokenProblem(host, adminToken);
   if (problem) refuse(problem);
 
+  const logger: Logger = createLogger({ daemon: 'central', level, secretPathPrefixes: ['/p/'] });
   const app = await buildCentral({
     dataDir,
     pickupKeyPem,
@@ -255,67 +271,64 @@ async function main(): Promise<void> {
       ...(wechatpay ? { wechatpay } : {}),
       ...(paymentSeconds !== undefined ? { validityMs: paymentSeconds * 1000 } : {}),
     },
-    logger: values.log ? { level: 'info' } : false,
+    logger,
   });
   const address = await app.listen({ port, host });
   const ctx = app.central;
-  // Nothing printed here carries the admin token: operators log in on the fleet page.
-  const out = [`certkiosk-central listening on ${address}`, `  OpenAPI:  ${address}/openapi.json`];
-  out.push(`  fleet:    ${address}/fleet (log in with the admin token)`);
-  out.push(`  admin token: from ${tokenSource}`);
-  out.push(`  public URL (CRL and CA links in certificates): ${ctx.publicBaseUrl()}`);
-  out.push(
-    ctx.autoApproveAppliances()
-      ? '  appliances: auto-approved as they enrol, no enrolment code (loopback demo only)'
-      : '  appliances: enrol with a one-time code (--register-appliance ID:HALL or POST /admin/v1/appliances), then approve',
+  // Nothing logged here carries the admin token (only where it comes from): operators log in on the fleet page.
+  const payments = wechatpay
+    ? {
+        provider: 'wechatpay',
+        mchid: wechatpay.mchid,
+        baseUrl: wechatpay.baseUrl ?? WECHATPAY_BASE_URL,
+        notifyUrl: wechatpay.notifyUrl ?? `${ctx.publicBaseUrl()}${NOTIFY_PATH}`,
+      }
+    : {
+        // The demo's merchant and platform keys, made at first start and reused.
+        provider: 'simulator',
+        simulatorUrl: `${address}${WECHATPAY_SIM_PREFIX}`,
+        demoPay: `POST ${address}${WECHATPAY_SIM_PREFIX}/demo/pay {"out_trade_no": "<order id>"} with the admin token`,
+        simulatorKeys: join(dataDir, SIM_KEY_DIR),
+      };
+  if (!wechatpay && values['seed-demo']) loadOrCreateSimulatorKeys(dataDir);
+  logger.info(
+    {
+      url: address,
+      openapi: `${address}/openapi.json`,
+      fleet: `${address}/fleet`,
+      adminTokenFrom: tokenSource,
+      publicUrl: ctx.publicBaseUrl(),
+      appliances: ctx.autoApproveAppliances()
+        ? 'auto-approved (loopback demo only)'
+        : 'enrolment code, then approval',
+      payments,
+      pickupPublicKey: ctx.pickup.publicKeyPem.trimEnd(),
+    },
+    'listening',
   );
-  if (wechatpay) {
-    const notifyUrl = wechatpay.notifyUrl ?? `${ctx.publicBaseUrl()}${NOTIFY_PATH}`;
-    out.push(
-      `  payments: WeChat Pay merchant ${wechatpay.mchid} at ${wechatpay.baseUrl ?? WECHATPAY_BASE_URL}; notify URL ${notifyUrl}`,
+  if (wechatpay && !payments.notifyUrl?.startsWith('https://'))
+    logger.warn(
+      { notifyUrl: payments.notifyUrl },
+      'WeChat Pay delivers notifications to https URLs only (--public-url or --wechatpay-notify-url)',
     );
-    if (!notifyUrl.startsWith('https://'))
-      out.push(
-        '  warning: WeChat Pay delivers notifications to https URLs only (--public-url or --wechatpay-notify-url).',
-      );
-  } else {
-    // The demo's merchant and platform keys, made at first start and reused.
-    if (values['seed-demo']) loadOrCreateSimulatorKeys(dataDir);
-    out.push(
-      `  payments: WeChat Pay SIMULATOR at ${address}${WECHATPAY_SIM_PREFIX} (demo only; keys in ${join(dataDir, SIM_KEY_DIR)})`,
-      `    the payer "scans" a kiosk QR code: POST ${address}${WECHATPAY_SIM_PREFIX}/demo/pay {"out_trade_no": "<order id>"} with the admin token`,
-    );
-  }
-  out.push(`  pickup-code public key:\n${ctx.pickup.publicKeyPem.trimEnd()}`);
   if (values['seed-demo']) {
     if (!ctx.operators.names().includes(DEMO_OPERATOR.name))
       ctx.operators.setPassword(DEMO_OPERATOR.name, DEMO_OPERATOR.password);
-    out.push(
-      `  demo operator: ${DEMO_OPERATOR.name} / ${DEMO_OPERATOR.password} (log in at ${address}/fleet)`,
-    );
     const seeded = await seedDemo(ctx, String(values.hall), { tokenDir: join(dataDir, 'demo-tokens') });
-    out.push(seeded.created ? '  demo orders created:' : '  demo orders (already in the store):');
-    for (const o of seeded.orders)
-      out.push(`    ${o.id}  ${o.status.padEnd(16)} ${o.label}  ${address}${o.phonePath}`);
-    const approved = seeded.orders.find((o) => o.status === 'approved' && o.kind === 'new');
-    if (approved) out.push(`  PHONE PAGE (approved demo order): ${address}${approved.phonePath}`);
-    const a = seeded.afterSales;
-    if (a) {
-      const files = (k: { keyFile?: string; certFile?: string }) =>
-        k.keyFile ? `; key ${k.keyFile}, certificate ${k.certFile}` : '';
-      out.push(
-        '  after-sales demo:',
-        `  ACTIVATION CODE (couriered key, order ${a.activation.orderId}): ${a.activation.code}  certificate ${a.activation.certificateSerial} on token ${a.activation.tokenSerial}, code valid until ${a.activation.codeExpiresAt}${files(a.activation)}`,
-        `  RENEWAL (order ${a.renewal.renewalOrderId}, paid at the kiosk): certificate ${a.renewal.certificateSerial} of ${DEMO_HOLDER.name} (card han-zhang-wei) expires ${a.renewal.notAfter}, on token ${a.renewal.tokenSerial}${files(a.renewal)}`,
-        `    pay its kiosk QR code with the phone page's "Pay (demo)" button: ${address}${a.renewal.phonePath}`,
-        `  REISSUE (approved order ${a.reissue.orderId}, lost certificate ${a.reissue.lostCertificateSerial}, card mongol-batu): ${address}${a.reissue.phonePath}`,
-        `  REISSUE TO PAY AT THE KIOSK (order ${a.payAtKiosk.orderId}, ${DEMO_COURIER_HOLDER.name}, card long-term-wang-shufen, ¥${(a.payAtKiosk.amountFen / 100).toFixed(2)}): look it up at the kiosk, pay with the phone page's "Pay (demo)" button: ${address}${a.payAtKiosk.phonePath}`,
-        '  (put a key file and its certificate on a SoftHSM token, then POST /admin/v1/certificates/<serial>/token {"tokenSerial": "<the token\'s serial>"})',
-      );
-    }
+    // The phone pages (pickup codes) and the activation code go to a 0600 file, not into the log.
+    const file = writeDemoFacts(dataDir, demoFacts(address, seeded, DEMO_OPERATOR));
+    logger.info(
+      {
+        created: seeded.created,
+        orders: seeded.orders.length,
+        afterSales: !!seeded.afterSales,
+        factsFile: file,
+      },
+      'demo orders seeded',
+    );
   }
-  process.stdout.write(`${out.join('\n')}\n`);
   const stop = async () => {
+    logger.info('stopping');
     await app.close();
     process.exit(0);
   };

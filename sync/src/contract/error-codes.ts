@@ -32,6 +32,10 @@ export const CENTRAL_ERRORS = {
     'The key fingerprint confirmed does not match the enrolled key; do not approve this appliance.',
   ],
   ALARM_NOT_FOUND: [404, 'No alarm with this id.'],
+  ADMIN_CROSS_ORIGIN: [
+    403,
+    'This console form was not posted from the console itself (Origin or Sec-Fetch-Site is not this site).',
+  ],
   OPERATOR_LOGIN_FAILED: [401, 'Wrong operator name or password.'],
   OPERATOR_LOCKED: [429, 'Too many wrong passwords: this operator is locked for a while.'],
   OPERATOR_INVALID: [400, 'The operator name or password does not meet the rules.'],

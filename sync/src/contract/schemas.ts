@@ -512,8 +512,15 @@ export const ApproveApplianceRequestSchema = Type.Object(
 export type ApproveApplianceRequest = Static<typeof ApproveApplianceRequestSchema>;
 
 /** Alarms the appliance itself reports in its heartbeat (staff sign-in locked, no administrator left, an
- *  applicant's call for staff not yet acknowledged at the kiosk). */
-export const APPLIANCE_ALARM_KINDS = ['staff-lockout', 'staff-no-administrator', 'staff-call'] as const;
+ *  applicant's call for staff not yet acknowledged at the kiosk, staff took the kiosk out of service, the
+ *  kiosk's recorded blank-key stock below its threshold — subject: the count). */
+export const APPLIANCE_ALARM_KINDS = [
+  'staff-lockout',
+  'staff-no-administrator',
+  'staff-call',
+  'out-of-service',
+  'blank-keys-low',
+] as const;
 export type ApplianceAlarmKind = (typeof APPLIANCE_ALARM_KINDS)[number];
 /** Alarms central raises from what heartbeats say (or stop saying): open while the condition holds, cleared by
  *  the first heartbeat without it (fleet-alarms.ts). */

@@ -1,4 +1,5 @@
-// Minimal HTML building: escaping and one page layout (no client scripts; pages refresh with a meta tag).
+// Minimal HTML building: escaping and one page layout (pages refresh with a meta tag, or — the operations
+// console — load their own script files from central under a strict CSP: `head` carries the tags).
 export function esc(s: unknown): string {
   return String(s ?? '').replace(
     /[&<>"']/g,
@@ -6,13 +7,13 @@ export function esc(s: unknown): string {
   );
 }
 
-export function layout(title: string, body: string, refreshS?: number): string {
+export function layout(title: string, body: string, refreshS?: number, head = ''): string {
   return `<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 ${refreshS ? `<meta http-equiv="refresh" content="${refreshS}">` : ''}
 <title>${esc(title)}</title>
-<style>
+${head}<style>
 body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;margin:0;padding:1rem;background:#f6f7f9;color:#1c2430}
 main{max-width:60rem;margin:auto}
 .card{background:#fff;border-radius:12px;padding:1rem 1.25rem;margin:0 0 1rem;box-shadow:0 1px 3px #0002}

@@ -1,6 +1,6 @@
 // Page routes: the applicant's phone page (by its unguessable view token), the receipt page (the kiosk
-// receipt's QR code: order id + random receipt token; masked status and the invoice request) and the fleet
-// view (operator: Bearer admin token or login session; without one it answers 401 with the login form).
+// receipt's QR code: order id + random receipt token; masked status and the invoice request). The operations
+// console (fleet page, live stream, per-appliance page) is in console-routes.ts.
 // Both the phone and the receipt page take the invoice request and show the issued invoice's QR code; the phone
 // page also takes the applicant's "I have paid" (我已打款) for a bank transfer. The bank statement pages of the
 // operations console are in statement-routes.ts.
@@ -13,8 +13,6 @@ import { checkInvoiceRequest } from '../invoice-requests.js';
 import { invoiceCardHasForm } from '../invoices/invoice-card.js';
 import type { OrderRow } from '../orders.js';
 import { DEMO_PAY_NOTHING_OPEN } from './demo-pay-card.js';
-import { renderFleetPage } from './fleet-page.js';
-import { operatorPagesOnly } from './operator-gate.js';
 import { renderPhonePage, statusLabel } from './phone-page.js';
 import { renderReceiptNotFound, renderReceiptPage } from './receipt-page.js';
 import { transferNotPendingMessage } from './transfer-card.js';
@@ -342,33 +340,6 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
         .header('cache-control', 'no-store')
         .header('referrer-policy', 'no-referrer')
         .redirect(path, 303);
-    },
-  );
-
-  app.get(
-    '/fleet',
-    {
-      schema: {
-        summary:
-          'Operations fleet view (HTML; Bearer admin token or login session, else 401 with the login form)',
-        tags: ['pages'],
-      },
-      onRequest: operatorPagesOnly(ctx),
-    },
-    async (_req, reply) => {
-      const today = new Date(ctx.now()).toISOString().slice(0, 10);
-      const count = ctx.db.prepare(
-        'SELECT COUNT(*) AS n FROM certificates WHERE appliance_id = ? AND issued_at >= ?',
-      );
-      const rows = ctx.appliances.list().map((a) => ({
-        appliance: a,
-        issuedToday: (count.get(a.id, today) as { n: number }).n,
-        alarms: ctx.alarms.list({ applianceId: a.id }),
-      }));
-      return reply
-        .header('cache-control', 'no-store')
-        .type('text/html; charset=utf-8')
-        .send(renderFleetPage(rows, ctx.now()));
     },
   );
 }

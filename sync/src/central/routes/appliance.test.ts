@@ -117,7 +117,7 @@ describe('POST /v1/heartbeat and the fleet view', () => {
     });
     const page = await h.app.inject({ url: '/fleet', headers: { authorization: 'Bearer test-admin-token' } });
     expect(page.headers['content-type']).toContain('text/html');
-    expect(page.body).toContain('http-equiv="refresh"');
+    expect(page.body).toContain('<script src="/fleet/assets/fleet-live.js" defer></script>');
     expect(page.body).toContain('0.3.1');
     expect(page.body).toMatch(/class="bad">printer: user-action-needed \(paper-out\)/);
     expect(page.body).toMatch(/data-appliance="KIOSK-T-001"[\s\S]*data-stale="false"/);

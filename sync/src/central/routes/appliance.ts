@@ -406,6 +406,7 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
           });
         }
         ctx.appliances.recordHeartbeat(req.appliance!.id, req.body);
+        ctx.heartbeatHistory.record(req.appliance!.id, req.body);
         ctx.fleetAlarms.onHeartbeat(req.appliance!.id, req.body);
         return {
           serverTime: new Date(ctx.now()).toISOString(),

@@ -1,0 +1,88 @@
+// Where a heartbeat's time goes inside central, measured with central's own code outside the server: the
+// signature checks it makes per heartbeat (request signature, then the audit head's), and the SQLite writes
+// (nonce claim, heartbeat row, condition alarms) on the store the ramp filled (central stopped first).
+import { generateKeyPairSync } from 'node:crypto';
+import { ApplianceRegistry } from '../../central/appliances.js';
+import { Alarms } from '../../central/audit-heads.js';
+import { FleetAlarms } from '../../central/fleet-alarms.js';
+import { openStore } from '../../central/store.js';
+import { auditHeadBytes, signAuditHead, verifyApplianceSignature } from '../../contract/identity.js';
+import { createKeySigner, signRequest, verifyRequestSignature } from '../../contract/request-signing.js';
+import { heartbeatBody, makeKiosk } from './kiosks.js';
+import { LatencyHistogram } from './latency.js';
+
+/** Mean µs of the two signature checks central makes per heartbeat, over `n` heartbeats. */
+export async function signatureCheckMicros(n = 500): Promise<number> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+  const signer = createKeySigner(privateKey);
+  const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const body = JSON.stringify({ softwareVersion: 'x', devices: [], consumables: { paper: 'ok' } });
+  const head = await signAuditHead(
+    { applianceId: 'K', seq: 1, hash: 'a'.repeat(64), at: new Date().toISOString() },
+    signer,
+  );
+  const headers = await signRequest(
+    { applianceId: 'K', method: 'POST', path: '/v1/heartbeat', body },
+    signer,
+  );
+  const headBytes = auditHeadBytes({ applianceId: 'K', seq: head.seq, hash: head.hash, at: head.at });
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    // As central does: the request against the row's PEM, then the audit head.
+    verifyRequestSignature({ method: 'POST', path: '/v1/heartbeat', headers, body, publicKeyPem: pem });
+    verifyApplianceSignature(headBytes, head.signature, pem);
+  }
+  return ((performance.now() - t0) * 1000) / n;
+}
+
+export interface SqliteHeartbeatCost {
+  /** Mean µs of one heartbeat's writes: claim the nonce, update the appliance row, hold/clear its alarms. */
+  micros: number;
+  /** Of which the nonce claim (central first deletes expired nonces: a scan of request_nonces). */
+  nonceMicros: number;
+  /** The slow ones: fsync and WAL checkpoints block central's event loop for this long. */
+  p99Micros: number;
+  maxMicros: number;
+  nonceRows: number;
+  appliances: number;
+}
+
+/** Replays `n` heartbeats' writes on central's store in `dataDir` (central must be stopped). */
+export async function sqliteHeartbeatMicros(
+  dataDir: string,
+  applianceIds: string[],
+  n = 1_000,
+): Promise<SqliteHeartbeatCost> {
+  const db = openStore(dataDir);
+  try {
+    const now = Date.now;
+    const registry = new ApplianceRegistry(db, now);
+    const fleetAlarms = new FleetAlarms(db, now, new Alarms(db, now));
+    const sample = makeKiosk(0, 'http://127.0.0.1:9');
+    const body = await heartbeatBody(sample, Date.now());
+    const each = new LatencyHistogram();
+    let nonceMs = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const id = applianceIds[i % applianceIds.length]!;
+      const t = performance.now();
+      registry.claimNonce(id, `probe-${process.pid}-${i}-nonce`, Date.now() + 600_000);
+      nonceMs += performance.now() - t;
+      registry.recordHeartbeat(id, body);
+      fleetAlarms.onHeartbeat(id, body);
+      each.record(performance.now() - t);
+    }
+    const micros = ((performance.now() - t0) * 1000) / n;
+    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    return {
+      micros,
+      nonceMicros: (nonceMs * 1000) / n,
+      p99Micros: each.percentileMs(99) * 1000,
+      maxMicros: each.maxMs() * 1000,
+      nonceRows: count('SELECT COUNT(*) AS n FROM request_nonces'),
+      appliances: count('SELECT COUNT(*) AS n FROM appliances'),
+    };
+  } finally {
+    db.close();
+  }
+}
