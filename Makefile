@@ -6,14 +6,15 @@ SHELL := /bin/bash
 # binding links libusb-1.0.so.0). `make doctor` checks this same list; ../shared/hooks/native-deps-check finds
 # what a new native addon adds. espeak-ng and sox make the kiosk UI's spoken prompts at build time
 # (kiosk-ui/scripts/make-voice.mjs); its tests measure them with sox. Central embeds fonts-noto-cjk in invoice
-# PDFs; poppler-utils' pdftotext reads them back in its tests.
+# PDFs; poppler-utils' pdftotext reads them back in its tests. postgresql: central's PostgreSQL store (make
+# central-pg, the PostgreSQL test pass) on a private cluster (scripts/pg-cluster.mjs).
 APT_PACKAGES := softhsm2 opensc socat chromium fonts-noto-cjk libengine-pkcs11-openssl openssl ca-certificates \
-  libusb-1.0-0 espeak-ng sox poppler-utils
+  libusb-1.0-0 espeak-ng sox poppler-utils postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export NO_COLOR ?= 1
 
-.PHONY: help setup doctor print-apt-packages apt-deps node-deps build typecheck lint format unit test e2e bench fault demo \
-  central clean fleet-load
+.PHONY: help setup doctor print-apt-packages apt-deps node-deps build typecheck lint format unit unit-pg test e2e bench \
+  fault demo central central-pg pg-stop clean fleet-load
 
 help:
 	@echo "make demo   run the kiosk with emulated devices and the reference central service"
@@ -21,6 +22,7 @@ help:
 	@echo "make e2e    end-to-end tests in Debian's Chromium"
 	@echo "make bench  benchmarks; prints a table and writes bench-results.json"
 	@echo "make fleet-load  simulated kiosks against central until heartbeat p99 > 100 ms; bench-results.json"
+	@echo "make central-pg  the reference central service on a private PostgreSQL cluster (.pg/)"
 	@echo "make fault  300 runs of kill -9 at a random moment of a pickup; prints the tally"
 	@echo "make doctor checks this machine: Debian packages, native addons, tools, linked bins"
 
@@ -82,14 +84,30 @@ unit: build
 	@set -o pipefail; npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json; \
 	  status=$$?; node .ci/summarize.mjs test-results/vitest.json; exit $$status
 
-# Everything CI runs: typecheck (in build), lint, the vitest suites, then the browser suite; one closing line.
+# The PostgreSQL pass: central's suite again (and the *.pg.test.ts, two central processes on one database) against
+# a private cluster (scripts/pg-cluster.mjs: Debian's postgresql, initdb into .pg/, pg_ctl on 127.0.0.1:$(PG_PORT)),
+# a fresh database each time; the cluster is stopped after.
+# Its own cluster (.pg/test, port PG_TEST_PORT), so a running make central-pg is left alone.
+PG_PORT ?= 54330
+PG_TEST_PORT ?= 54331
+PG_CLUSTER := node scripts/pg-cluster.mjs
+unit-pg: build
+	@mkdir -p test-results
+	@url=$$($(PG_CLUSTER) start --name test --port $(PG_TEST_PORT) --db certkiosk_test --fresh) || exit 1; \
+	  set -o pipefail; CENTRAL_TEST_DATABASE=$$url npx vitest run sync/src/central \
+	    --reporter=default --reporter=json --outputFile.json=test-results/vitest-pg.json; \
+	  status=$$?; $(PG_CLUSTER) stop --name test; node .ci/summarize.mjs test-results/vitest-pg.json; exit $$status
+
+# Everything CI runs: typecheck (in build), lint, the vitest suites (SQLite, then central's on PostgreSQL), then the
+# browser suite; one closing line.
 test: setup lint
-	@rm -f test-results/vitest.json test-results/playwright.json test-results/playwright-real.json test-results/playwright-ops.json; status=0; \
+	@rm -f test-results/vitest.json test-results/vitest-pg.json test-results/playwright.json test-results/playwright-real.json test-results/playwright-ops.json; status=0; \
 	  $(MAKE) --no-print-directory unit || status=1; \
+	  $(MAKE) --no-print-directory unit-pg || status=1; \
 	  npm run test:e2e -w @certkiosk/kiosk-ui || status=1; \
 	  npm run test:e2e:real -w @certkiosk/kiosk-ui || status=1; \
 	  npm run test:e2e:ops -w @certkiosk/kiosk-ui || status=1; \
-	  node .ci/summarize.mjs test-results/vitest.json test-results/playwright.json test-results/playwright-real.json test-results/playwright-ops.json; exit $$status
+	  node .ci/summarize.mjs test-results/vitest.json test-results/vitest-pg.json test-results/playwright.json test-results/playwright-real.json test-results/playwright-ops.json; exit $$status
 
 e2e: setup
 	npm run test:e2e -w @certkiosk/kiosk-ui
@@ -129,10 +147,22 @@ central: setup
 	node sync/dist/cli/central.js --port 7410 --data .demo/central --pickup-key sync/fixtures/sim-pickup-signing.key.pem \
 	  --admin-token dev --seed-demo --auto-approve-appliances
 
+# The same on PostgreSQL: a private cluster in .pg/ (started when not running; make pg-stop stops it), central's
+# store in its database `certkiosk`, the keys in .demo/central-pg.
+central-pg: setup
+	@url=$$($(PG_CLUSTER) start --port $(PG_PORT)) || exit 1; \
+	  node sync/dist/cli/central.js --port 7410 --data .demo/central-pg --database "$$url" \
+	    --pickup-key sync/fixtures/sim-pickup-signing.key.pem --admin-token dev --seed-demo --auto-approve-appliances
+
+pg-stop:
+	$(PG_CLUSTER) stop
+	$(PG_CLUSTER) stop --name test
+
 # make demo DEMO_ARGS=--reset starts from an empty central, SoftHSM and kiosk store.
 demo: setup
 	node appliance/dist/cli/demo.js $(DEMO_ARGS)
 
 clean:
-	rm -rf node_modules */node_modules */dist kiosk-ui/bench/dist test-results bench-results.json
+	-$(PG_CLUSTER) stop 2>/dev/null; $(PG_CLUSTER) stop --name test 2>/dev/null
+	rm -rf node_modules */node_modules */dist kiosk-ui/bench/dist test-results bench-results.json .pg
 	find . -name '*.tsbuildinfo' -not -path './node_modules/*' -delete

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -16,6 +16,8 @@ export default defineConfig({
   },
   test: {
     include: ['*/src/**/*.test.ts'],
+    // *.pg.test.ts need PostgreSQL: they run in the PostgreSQL pass (make unit-pg sets CENTRAL_TEST_DATABASE).
+    exclude: [...configDefaults.exclude, ...(process.env.CENTRAL_TEST_DATABASE ? [] : ['**/*.pg.test.ts'])],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -8,7 +8,7 @@ import { openMaintenance, screen, shot, start } from '../e2e/kiosk.ts';
 import zh from '../src/locales/zh-CN.json' with { type: 'json' };
 import { HOLDER_CARD } from './central.ts';
 import { expect, test } from './fixtures.ts';
-import { cancelJourney, scanToIdCard, throughToPin } from './steps.ts';
+import { cancelJourney, newPickupToPin, scanToIdCard } from './steps.ts';
 
 /** A real card of somebody else (王淑芬): a wrong person for every order here. */
 const OTHER_PERSON_CARD = 'long-term-wang-shufen';
@@ -65,9 +65,7 @@ test('once central issued the certificate there is no cancel; a call for staff r
   sim,
   central,
 }) => {
-  const { pickupCode } = await central.createApprovedOrder();
-  await page.goto('/');
-  await throughToPin(page, sim, pickupCode);
+  await newPickupToPin(page, sim, central);
   // Issued: the header offers no cancel, and the API refuses one.
   await expect(page.getByTestId('cancel')).toHaveCount(0);
   const refused = await request.delete('/api/journeys/current', { data: {} });

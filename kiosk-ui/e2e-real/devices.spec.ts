@@ -2,16 +2,14 @@
 import { screen, shot } from '../e2e/kiosk.ts';
 import zh from '../src/locales/zh-CN.json' with { type: 'json' };
 import { expect, test } from './fixtures.ts';
-import { PIN, setPinTwice, throughToPin } from './steps.ts';
+import { newPickupToPin, PIN, setPinTwice } from './steps.ts';
 
 test('paper running out is told at once, and the receipt is promised as a reprint', async ({
   page,
   sim,
   central,
 }) => {
-  const { pickupCode } = await central.createApprovedOrder();
-  await page.goto('/');
-  await throughToPin(page, sim, pickupCode);
+  await newPickupToPin(page, sim, central);
   const receiptsBefore = await sim.receiptCount();
 
   await sim.printer('out');
@@ -33,9 +31,7 @@ test('a key pulled out at the PIN step is told at once, and the PIN waits for it
   sim,
   central,
 }) => {
-  const { pickupCode } = await central.createApprovedOrder();
-  await page.goto('/');
-  await throughToPin(page, sim, pickupCode);
+  await newPickupToPin(page, sim, central);
   await expect(page.getByTestId('alert-token-pulled')).toHaveCount(0);
 
   await sim.token('pull');

@@ -8,16 +8,14 @@ import { openMaintenance, STAFF, screen, shot, staffToken } from '../e2e/kiosk.t
 import en from '../src/locales/en.json' with { type: 'json' };
 import zh from '../src/locales/zh-CN.json' with { type: 'json' };
 import { expect, test } from './fixtures.ts';
-import { throughToPin } from './steps.ts';
+import { newPickupToPin } from './steps.ts';
 
 test('an in-doubt transaction shows its evidence and is revoked and voided; the audit chain verifies', async ({
   page,
   sim,
   central,
 }) => {
-  const { orderId, pickupCode } = await central.createApprovedOrder();
-  await page.goto('/');
-  await throughToPin(page, sim, pickupCode);
+  const { orderId } = await newPickupToPin(page, sim, central);
 
   // Staff end the session after central issued: the issuance becomes an in-doubt item.
   await openMaintenance(page);

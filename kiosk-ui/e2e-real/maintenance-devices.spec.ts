@@ -6,7 +6,7 @@ import { openMaintenance, shot } from '../e2e/kiosk.ts';
 import zh from '../src/locales/zh-CN.json' with { type: 'json' };
 import { HOLDER } from './central.ts';
 import { expect, test } from './fixtures.ts';
-import { PIN, setPinTwice, throughToPin } from './steps.ts';
+import { newPickupToPin, PIN, setPinTwice } from './steps.ts';
 
 test('staff test the devices, see paper out come and go, reprint, refill keys and export diagnostics', async ({
   page,
@@ -15,9 +15,7 @@ test('staff test the devices, see paper out come and go, reprint, refill keys an
 }) => {
   test.setTimeout(120_000);
   // A pickup while the paper is out: its receipt waits for a reprint.
-  const { orderId, pickupCode } = await central.createApprovedOrder();
-  await page.goto('/');
-  await throughToPin(page, sim, pickupCode);
+  const { orderId } = await newPickupToPin(page, sim, central);
   await sim.printer('out');
   await setPinTwice(page, PIN);
   await expect(page.locator('.kiosk')).toHaveAttribute('data-screen', 'done', { timeout: 30_000 });
@@ -103,9 +101,7 @@ test('a self-test while an applicant is at the kiosk is refused with its own mes
   sim,
   central,
 }) => {
-  const { pickupCode } = await central.createApprovedOrder();
-  await page.goto('/');
-  await throughToPin(page, sim, pickupCode);
+  await newPickupToPin(page, sim, central);
   const printed = await sim.receiptCount();
   await openMaintenance(page);
   await page

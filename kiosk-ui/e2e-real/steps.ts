@@ -1,7 +1,7 @@
 // Steps the real-appliance specs share; screen reading comes from ../e2e/kiosk.ts, as in the fake's suite.
 import { expect, type Page } from '@playwright/test';
 import { screen, start, typeOnKeypad } from '../e2e/kiosk.ts';
-import { HOLDER_CARD } from './central.ts';
+import { type Central, HOLDER_CARD } from './central.ts';
 import type { Sim } from './sim.ts';
 
 /** A PIN the sim profile's policy accepts (no sequence, no repeats, 6 digits). */
@@ -23,6 +23,18 @@ export async function throughToPin(page: Page, sim: Sim, pickupCode: string): Pr
   await screen(page, 'token');
   await sim.token('insert');
   await expect(page.locator('.kiosk')).toHaveAttribute('data-screen', 'pin', { timeout: 45_000 });
+}
+
+/** A new approved order at central, the kiosk's home page, and that order's pickup up to the PIN keypad. */
+export async function newPickupToPin(
+  page: Page,
+  sim: Sim,
+  central: Central,
+): Promise<{ orderId: string; pickupCode: string }> {
+  const order = await central.createApprovedOrder();
+  await page.goto('/');
+  await throughToPin(page, sim, order.pickupCode);
+  return order;
 }
 
 /** The PIN typed twice on the keypad, each time followed by the button under it. */

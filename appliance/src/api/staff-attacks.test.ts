@@ -10,7 +10,7 @@ import { AuditLog, type AuditRecord } from '../audit/index.js';
 import type { StaffStoreOptions } from '../staff/index.js';
 import { type ApplianceClient, createApplianceClient } from './client.js';
 import { ROUTES, type RouteName } from './routes.js';
-import { startTestApi, TEST_STAFF, type TestApi } from './testing-fakes.js';
+import { rawRequest, signIn, startTestApi, TEST_STAFF, type TestApi } from './testing-fakes.js';
 
 const START = Date.parse('2025-03-03T08:00:00.000Z');
 const ADMIN = TEST_STAFF.administrator;
@@ -30,33 +30,6 @@ async function start(opts: Parameters<typeof startTestApi>[0] = {}, staff: Parti
   const clock = { t: START };
   api = await startTestApi({ ...opts, staffStore: { now: () => new Date(clock.t), ...staff } });
   return { api, c: createApplianceClient(api.url), clock };
-}
-
-interface RawBody {
-  code?: string;
-  params?: Record<string, string | number>;
-  token?: string;
-  staffId?: string;
-  role?: string;
-}
-
-/** A raw JSON request (to read the headers the typed client does not return). */
-async function raw(base: string, method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, headers: res.headers, body: (await res.json().catch(() => ({}))) as RawBody };
-}
-
-async function signIn(c: ApplianceClient, who: { staffId: string; pin: string }): Promise<string> {
-  const r = await c.staffLogin({ body: { staffId: who.staffId, pin: who.pin } });
-  if (!r.ok) throw new Error(`sign-in of ${who.staffId} refused: ${r.error.code}`);
-  return r.data.token;
 }
 
 /** A valid call of every administrator route (so a refusal is about the role, never the body). */
@@ -84,7 +57,7 @@ describe('staff attacks over HTTP', () => {
     const { api, clock } = await start();
     const answers = [];
     for (const pin of WRONG.slice(0, 5)) {
-      const r = await raw(api.url, 'POST', '/api/staff/login', { staffId: ADMIN.staffId, pin });
+      const r = await rawRequest(api.url, 'POST', '/api/staff/login', { staffId: ADMIN.staffId, pin });
       answers.push([r.status, r.body.code, r.body.params?.attemptsLeft ?? r.body.params?.retryAfter]);
     }
     expect(answers).toEqual([
@@ -96,15 +69,22 @@ describe('staff attacks over HTTP', () => {
     ]);
 
     clock.t += 10_000;
-    const right = await raw(api.url, 'POST', '/api/staff/login', { staffId: ADMIN.staffId, pin: ADMIN.pin });
+    const right = await rawRequest(api.url, 'POST', '/api/staff/login', {
+      staffId: ADMIN.staffId,
+      pin: ADMIN.pin,
+    });
     expect(right.status).toBe(429);
     expect(right.body).toMatchObject({ code: 'STAFF_LOCKED', params: { retryAfter: 20 } });
     expect(right.headers.get('retry-after')).toBe('20');
     expect(right.body.token).toBeUndefined();
     // Another id is not locked by it (but it counts towards the lock of every sign-in).
     expect(
-      (await raw(api.url, 'POST', '/api/staff/login', { staffId: OPERATOR.staffId, pin: OPERATOR.pin }))
-        .status,
+      (
+        await rawRequest(api.url, 'POST', '/api/staff/login', {
+          staffId: OPERATOR.staffId,
+          pin: OPERATOR.pin,
+        })
+      ).status,
     ).toBe(200);
 
     // The lockout is on disk before the answer (a restart does not reset it).
@@ -113,7 +93,10 @@ describe('staff attacks over HTTP', () => {
 
     // Once the delay has passed, the right PIN works again.
     clock.t += 20_000;
-    const after = await raw(api.url, 'POST', '/api/staff/login', { staffId: ADMIN.staffId, pin: ADMIN.pin });
+    const after = await rawRequest(api.url, 'POST', '/api/staff/login', {
+      staffId: ADMIN.staffId,
+      pin: ADMIN.pin,
+    });
     expect(after.status).toBe(200);
     expect(after.body).toMatchObject({ staffId: 'S001', role: 'administrator' });
 
@@ -128,14 +111,14 @@ describe('staff attacks over HTTP', () => {
 
   it('brute force over ids: an id without an account answers exactly as one with an account', async () => {
     const { api } = await start();
-    const known = await raw(api.url, 'POST', '/api/staff/login', { staffId: 'S001', pin: WRONG[0] });
-    const unknown = await raw(api.url, 'POST', '/api/staff/login', { staffId: 'S777', pin: WRONG[0] });
+    const known = await rawRequest(api.url, 'POST', '/api/staff/login', { staffId: 'S001', pin: WRONG[0] });
+    const unknown = await rawRequest(api.url, 'POST', '/api/staff/login', { staffId: 'S777', pin: WRONG[0] });
     expect([unknown.status, unknown.body.code, unknown.body.params]).toEqual([
       known.status,
       known.body.code,
       known.body.params,
     ]);
-    const malformed = await raw(api.url, 'POST', '/api/staff/login', { pin: ADMIN.pin });
+    const malformed = await rawRequest(api.url, 'POST', '/api/staff/login', { pin: ADMIN.pin });
     expect(malformed.status).toBe(400);
   });
 

@@ -6,9 +6,9 @@ import { Ajv } from 'ajv';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JourneyRecord } from '../journey/record.js';
 import { StaffCalls, staffCallAlarms } from '../staff/calls.js';
-import { type ApplianceClient, createApplianceClient } from './client.js';
+import { createApplianceClient } from './client.js';
 import { journeyRef, normaliseJourneyRef } from './journey-ref.js';
-import { startTestApi, TEST_STAFF, type TestApi } from './testing-fakes.js';
+import { signIn, startTestApi, TEST_STAFF, type TestApi } from './testing-fakes.js';
 
 let api: TestApi | undefined;
 afterEach(async () => {
@@ -19,12 +19,6 @@ afterEach(async () => {
 async function start(opts: Parameters<typeof startTestApi>[0] = {}) {
   api = await startTestApi(opts);
   return { api, c: createApplianceClient(api.url) };
-}
-
-async function signIn(c: ApplianceClient, who: { staffId: string; pin: string }): Promise<string> {
-  const r = await c.staffLogin({ body: { staffId: who.staffId, pin: who.pin } });
-  if (!r.ok) throw new Error(`sign-in of ${who.staffId} refused: ${r.error.code}`);
-  return r.data.token;
 }
 
 const OPERATOR = TEST_STAFF.operator;

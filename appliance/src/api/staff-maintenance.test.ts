@@ -9,10 +9,10 @@ import { type CentralClient, CentralClientError, SyncAgent, type SyncEvent } fro
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../audit/index.js';
 import { KioskControl } from '../staff/kiosk-control.js';
-import { type ApplianceClient, createApplianceClient } from './client.js';
+import { createApplianceClient } from './client.js';
 import { type MaintenanceServices, syncStatusView } from './maintenance-routes.js';
 import { ROUTES, type RouteName } from './routes.js';
-import { startTestApi, TEST_STAFF, type TestApi } from './testing-fakes.js';
+import { rawRequest, signIn, startTestApi, TEST_STAFF, type TestApi } from './testing-fakes.js';
 
 let api: TestApi | undefined;
 let agent: SyncAgent | undefined;
@@ -105,27 +105,6 @@ async function start(opts: { restart?: () => void; controlFile?: string } = {}) 
   });
   const c = createApplianceClient(api.url);
   return { api, c, central, agent: a, audit: log, control, maintenance };
-}
-
-async function signIn(c: ApplianceClient, who: { staffId: string; pin: string }): Promise<string> {
-  const r = await c.staffLogin({ body: { staffId: who.staffId, pin: who.pin } });
-  if (!r.ok) throw new Error(`sign-in refused: ${r.error.code}`);
-  return r.data.token;
-}
-
-async function raw(base: string, method: string, path: string, body?: unknown, token?: string) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return {
-    status: res.status,
-    body: (await res.json().catch(() => ({}))) as { code?: string; params?: Record<string, unknown> },
-  };
 }
 
 const NEW_ROUTES: RouteName[] = [
@@ -346,7 +325,7 @@ describe('kiosk control', () => {
       const body =
         def.method === 'POST' ? (name === 'setKioskService' ? { outOfService: true } : {}) : undefined;
       for (const token of [undefined, 'forged-token']) {
-        const r = await raw(api.url, def.method, path, body, token);
+        const r = await rawRequest(api.url, def.method, path, body, token);
         expect([name, r.status, r.body.code]).toEqual([name, 401, 'STAFF_AUTH_REQUIRED']);
       }
     }

@@ -26,6 +26,7 @@ import {
   type StaffStoreOptions,
   staffStoreAuth,
 } from '../staff/index.js';
+import type { ApplianceClient } from './client.js';
 import type { DeviceStatusView, JourneyView, KioskSettings } from './contract.js';
 import { journeyRef } from './journey-ref.js';
 import { type ApiOptions, buildApplianceApi } from './server.js';
@@ -405,6 +406,35 @@ export interface TestApi {
 
 /** `authorization` header value of a token. */
 export const bearer = (token: string) => `Bearer ${token}`;
+
+/** A staff member signed in through the API: the session token (throws when the sign-in is refused). */
+export async function signIn(c: ApplianceClient, who: { staffId: string; pin: string }): Promise<string> {
+  const r = await c.staffLogin({ body: { staffId: who.staffId, pin: who.pin } });
+  if (!r.ok) throw new Error(`sign-in of ${who.staffId} refused: ${r.error.code}`);
+  return r.data.token;
+}
+
+/** What a refusal (or a sign-in) answers, as a raw request reads it. */
+export interface RawBody {
+  code?: string;
+  params?: Record<string, string | number>;
+  token?: string;
+  staffId?: string;
+  role?: string;
+}
+
+/** A raw JSON request (to send what the typed client would not, and read the headers it does not return). */
+export async function rawRequest(base: string, method: string, path: string, body?: unknown, token?: string) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: bearer(token) } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json().catch(() => ({}))) as RawBody };
+}
 
 /** The API with fakes, a real staff store and the sim routes (central on loopback), on 127.0.0.1, a free port. */
 export async function startTestApi(

@@ -322,9 +322,10 @@ describe('Outbox against the real central refusing an event', () => {
     await outbox.drain(10_000);
     await outbox.close();
     const stored = (
-      central.app.central.db
-        .prepare('SELECT id FROM events WHERE appliance_id = ? ORDER BY rowid')
-        .all('KIOSK-PARK-REAL') as { id: string }[]
+      await central.app.central.db.all<{ id: string }>(
+        'SELECT id FROM events WHERE appliance_id = ? ORDER BY rowid',
+        'KIOSK-PARK-REAL',
+      )
     ).map((r) => r.id);
     expect(stored).toEqual(all.filter((_, i) => i !== 6));
     expect(outbox.parked()).toMatchObject([

@@ -22,11 +22,12 @@ beforeEach(() => {
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Event ids central stored for an appliance, in the order it stored them. */
-function storedIds(applianceId: string): string[] {
+async function storedIds(applianceId: string): Promise<string[]> {
   return (
-    central.app.central.db
-      .prepare('SELECT id FROM events WHERE appliance_id = ? ORDER BY rowid')
-      .all(applianceId) as { id: string }[]
+    await central.app.central.db.all<{ id: string }>(
+      'SELECT id FROM events WHERE appliance_id = ? ORDER BY rowid',
+      applianceId,
+    )
   ).map((r) => r.id);
 }
 
@@ -59,7 +60,7 @@ describe('Outbox against the real central on loopback', () => {
     outbox.start();
     await outbox.drain(20_000);
     await outbox.close();
-    expect(storedIds('KIOSK-OB-001')).toEqual(all);
+    expect(await storedIds('KIOSK-OB-001')).toEqual(all);
     expect(rec.posted).toEqual(all); // three POSTs (500, 500, 200), nothing sent twice
     expect(JSON.parse(readFileSync(join(dir, 'cursor.json'), 'utf8'))).toMatchObject({
       deliveredThrough: 1200,
@@ -74,7 +75,7 @@ describe('Outbox against the real central on loopback', () => {
     await again.drain(20_000);
     await again.close();
     expect(replay.posted).toHaveLength(1200);
-    expect(storedIds('KIOSK-OB-001')).toEqual(all); // central deduplicated the replay
+    expect(await storedIds('KIOSK-OB-001')).toEqual(all); // central deduplicated the replay
   });
 
   it('survives a restart: acked events are not sent again, un-acked ones are', async () => {
@@ -96,7 +97,7 @@ describe('Outbox against the real central on loopback', () => {
     await reopened.drain(5_000);
     await reopened.close();
     expect(second.posted).toEqual(ids('evt-ob2-b', 5));
-    expect(storedIds('KIOSK-OB-002')).toEqual([...ids('evt-ob2-a', 10), ...ids('evt-ob2-b', 5)]);
+    expect(await storedIds('KIOSK-OB-002')).toEqual([...ids('evt-ob2-a', 10), ...ids('evt-ob2-b', 5)]);
   });
 
   it('prunes delivered segments', async () => {
@@ -133,7 +134,7 @@ describe('Outbox against the real central on loopback', () => {
       await outbox.drain(10_000);
       expect(outbox.stats()).toMatchObject({ pending: 0, consecutiveFailures: 0, lastBackoffMs: 0 });
       await outbox.close();
-      expect(storedIds('KIOSK-OB-004')).toEqual(ids('evt-ob4', 50));
+      expect(await storedIds('KIOSK-OB-004')).toEqual(ids('evt-ob4', 50));
     } finally {
       await central.restart();
     }

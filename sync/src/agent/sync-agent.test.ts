@@ -24,9 +24,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until(cond: () => boolean, ms = 5_000): Promise<void> {
+async function until(cond: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
   const end = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -60,12 +60,12 @@ describe('SyncAgent', () => {
     await agent.drain(5_000);
     expect(agent.pendingCount()).toBe(0);
 
-    const heartbeat = () => {
-      const row = central.app.central.appliances.row('KIOSK-AG-001');
+    const heartbeat = async () => {
+      const row = await central.app.central.appliances.row('KIOSK-AG-001');
       return row?.heartbeat_json ? (JSON.parse(row.heartbeat_json) as HeartbeatRequest) : null;
     };
-    await until(() => heartbeat() !== null);
-    expect(heartbeat()).toMatchObject({
+    await until(async () => (await heartbeat()) !== null);
+    expect(await heartbeat()).toMatchObject({
       softwareVersion: '0.1.0-test',
       consumables: { paper: 'out', blankKeys: 12 },
       devices: [
@@ -73,7 +73,7 @@ describe('SyncAgent', () => {
         { device: 'usb-key' },
       ],
     });
-    expect(heartbeat()!.queueDepth).toBeGreaterThanOrEqual(0);
+    expect((await heartbeat())!.queueDepth).toBeGreaterThanOrEqual(0);
     const fleet = await fetch(`${central.url}/fleet`, {
       headers: { authorization: `Bearer ${LOOPBACK_ADMIN_TOKEN}` },
     });
@@ -91,13 +91,13 @@ describe('SyncAgent', () => {
       heartbeat: { running: true },
     });
     await agent.close();
-    expect(central.app.central.events.count()).toBe(3);
+    expect(await central.app.central.events.count()).toBe(3);
   });
 
   it('reports the queue that built up while central was down, then an empty queue once it drained', async () => {
     const client = await central.newClient('KIOSK-AG-002', { timeoutMs: 500 });
-    const lastBeat = () => {
-      const row = central.app.central.appliances.row('KIOSK-AG-002');
+    const lastBeat = async () => {
+      const row = await central.app.central.appliances.row('KIOSK-AG-002');
       return row?.heartbeat_json ? (JSON.parse(row.heartbeat_json) as HeartbeatRequest) : null;
     };
     const agent = await SyncAgent.open({
@@ -119,10 +119,10 @@ describe('SyncAgent', () => {
       );
       expect(agent.pendingCount()).toBe(4);
       await central.restart();
-      await until(() => lastBeat()?.queueDepth === 4);
+      await until(async () => (await lastBeat())?.queueDepth === 4);
       agent.outbox.retryNow();
       await agent.drain(5_000);
-      await until(() => lastBeat()?.queueDepth === 0);
+      await until(async () => (await lastBeat())?.queueDepth === 0);
     } finally {
       await agent.close();
       await central.restart();
@@ -131,8 +131,8 @@ describe('SyncAgent', () => {
 
   it('the heartbeat carries the parked-event count, and the fleet view shows it until staff deal with them', async () => {
     const client = await central.newClient('KIOSK-AG-003');
-    const lastBeat = () => {
-      const row = central.app.central.appliances.row('KIOSK-AG-003');
+    const lastBeat = async () => {
+      const row = await central.app.central.appliances.row('KIOSK-AG-003');
       return row?.heartbeat_json ? (JSON.parse(row.heartbeat_json) as HeartbeatRequest) : null;
     };
     const fleetRow = async () => {
@@ -153,16 +153,16 @@ describe('SyncAgent', () => {
     });
     try {
       agent.start();
-      await until(() => lastBeat()?.parkedEvents === 0);
+      await until(async () => (await lastBeat())?.parkedEvents === 0);
       // central refuses this one for good (larger than it accepts)
       await agent.enqueue(testEvent('evt-agent3-too-big', undefined, { scan: 'x'.repeat(1_100_000) }));
       await agent.enqueue(testEvent('evt-agent3-fine'));
       await agent.drain(5_000);
       expect(agent.status().outbox).toMatchObject({ pending: 0, parked: 1 });
-      await until(() => lastBeat()?.parkedEvents === 1 && lastBeat()?.queueDepth === 0);
+      await until(async () => (await lastBeat())?.parkedEvents === 1 && (await lastBeat())?.queueDepth === 0);
       expect(await fleetRow()).toContain('class="bad" data-parked="1">1<');
       await agent.outbox.discardParked('evt-agent3-too-big');
-      await until(() => lastBeat()?.parkedEvents === 0);
+      await until(async () => (await lastBeat())?.parkedEvents === 0);
       expect(await fleetRow()).toContain('class="" data-parked="0">0<');
     } finally {
       await agent.close();
@@ -189,20 +189,23 @@ describe('SyncAgent', () => {
         }),
       },
     });
-    const alarms = () => central.app.central.alarms.list({ applianceId: 'KIOSK-AG-004' });
-    const lastSeq = () => {
-      const row = central.app.central.appliances.row('KIOSK-AG-004');
+    const alarms = async () => central.app.central.alarms.list({ applianceId: 'KIOSK-AG-004' });
+    const lastSeq = async () => {
+      const row = await central.app.central.appliances.row('KIOSK-AG-004');
       return row?.heartbeat_json
         ? (JSON.parse(row.heartbeat_json) as HeartbeatRequest).auditHead?.seq
         : undefined;
     };
     try {
       agent.start();
-      await until(() => lastSeq() === 20);
-      expect(alarms()).toEqual([]);
+      await until(async () => (await lastSeq()) === 20);
+      expect(await alarms()).toEqual([]);
       seq = 5; // the audit log lost its tail
-      await until(() => alarms().length > 0);
-      expect(alarms()[0]).toMatchObject({ kind: 'audit-truncated', details: { highestSeq: 20, seq: 5 } });
+      await until(async () => (await alarms()).length > 0);
+      expect((await alarms())[0]).toMatchObject({
+        kind: 'audit-truncated',
+        details: { highestSeq: 20, seq: 5 },
+      });
     } finally {
       await agent.close();
     }

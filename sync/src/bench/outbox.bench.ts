@@ -38,7 +38,7 @@ async function main(): Promise<void> {
       await outbox.drain(120_000);
       const seconds = (performance.now() - t0) / 1000;
       await outbox.close();
-      const stored = central.app.central.events.count();
+      const stored = await central.app.central.events.count();
       if (stored !== EVENTS * (run + 1))
         throw new Error(`central stored ${stored} events, expected ${EVENTS * (run + 1)}`);
       rates.push(EVENTS / seconds);

@@ -36,29 +36,29 @@ export class ActivationCodes {
    * Create (or replace) the order's code; returns the plain code, which is never stored. `code` fixes it (the
    * demo seed only, so the printed code survives a restart).
    */
-  create(orderId: string, code = String(randomInt(0, 1_000_000)).padStart(6, '0')): string {
+  async create(orderId: string, code = String(randomInt(0, 1_000_000)).padStart(6, '0')): Promise<string> {
     if (!/^[0-9]{6}$/.test(code)) throw new Error('an activation code is 6 digits');
-    this.db
-      .prepare(
-        `INSERT INTO activation_codes (order_id, code_hash, expires_at, wrong_attempts, used_at, used_by_appliance)
+    await this.db.run(
+      `INSERT INTO activation_codes (order_id, code_hash, expires_at, wrong_attempts, used_at, used_by_appliance)
          VALUES (?, ?, ?, 0, NULL, NULL)
          ON CONFLICT(order_id) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at,
          wrong_attempts = 0, used_at = NULL, used_by_appliance = NULL`,
-      )
-      .run(orderId, hash(orderId, code), new Date(this.now() + ACTIVATION_VALIDITY_MS).toISOString());
+      orderId,
+      hash(orderId, code),
+      new Date(this.now() + ACTIVATION_VALIDITY_MS).toISOString(),
+    );
     return code;
   }
 
-  private row(orderId: string): Row | undefined {
-    return this.db
-      .prepare(
-        'SELECT code_hash, expires_at, wrong_attempts, used_at, used_by_appliance FROM activation_codes WHERE order_id = ?',
-      )
-      .get(orderId) as Row | undefined;
+  private async row(orderId: string): Promise<Row | undefined> {
+    return (await this.db.get(
+      'SELECT code_hash, expires_at, wrong_attempts, used_at, used_by_appliance FROM activation_codes WHERE order_id = ?',
+      orderId,
+    )) as Row | undefined;
   }
 
-  state(orderId: string): ActivationState | null {
-    const r = this.row(orderId);
+  async state(orderId: string): Promise<ActivationState | null> {
+    const r = await this.row(orderId);
     if (!r) return null;
     return {
       expiresAt: r.expires_at,
@@ -69,8 +69,8 @@ export class ActivationCodes {
   }
 
   /** Throws the CentralError a code would meet before it is even compared: none, used, locked, expired. */
-  assertUsable(orderId: string): void {
-    const row = this.row(orderId);
+  async assertUsable(orderId: string): Promise<void> {
+    const row = await this.row(orderId);
     if (!row) throw new CentralError('ACTIVATION_NOT_AVAILABLE');
     if (row.used_at) throw new CentralError('ACTIVATION_ALREADY_DONE');
     if (row.wrong_attempts >= ACTIVATION_MAX_WRONG) throw new CentralError('ACTIVATION_LOCKED');
@@ -78,8 +78,8 @@ export class ActivationCodes {
   }
 
   /** Whether `code` is the order's code (constant time; counts nothing). */
-  matches(orderId: string, code: string): boolean {
-    const row = this.row(orderId);
+  async matches(orderId: string, code: string): Promise<boolean> {
+    const row = await this.row(orderId);
     if (!row) return false;
     return timingSafeEqual(Buffer.from(row.code_hash, 'hex'), Buffer.from(hash(orderId, code), 'hex'));
   }
@@ -89,14 +89,14 @@ export class ActivationCodes {
    * the tries left, the last one locking it. A right one changes nothing yet: the caller marks it used in the
    * same transaction as the order's activation (markUsed), so a crash in between loses no activation.
    */
-  check(orderId: string, code: string): void {
-    this.assertUsable(orderId);
-    if (this.matches(orderId, code)) return;
-    const row = this.row(orderId)!;
-    const attempts = row.wrong_attempts + 1;
-    this.db
-      .prepare('UPDATE activation_codes SET wrong_attempts = ? WHERE order_id = ?')
-      .run(attempts, orderId);
+  async check(orderId: string, code: string): Promise<void> {
+    await this.assertUsable(orderId);
+    if (await this.matches(orderId, code)) return;
+    // One statement, so two kiosks (or central processes) trying at once each count.
+    const { wrong_attempts: attempts } = (await this.db.get<{ wrong_attempts: number }>(
+      'UPDATE activation_codes SET wrong_attempts = wrong_attempts + 1 WHERE order_id = ? RETURNING wrong_attempts',
+      orderId,
+    ))!;
     const left = ACTIVATION_MAX_WRONG - attempts;
     if (left <= 0) throw new CentralError('ACTIVATION_LOCKED');
     throw new CentralError('ACTIVATION_CODE_WRONG', `The activation code is wrong; ${left} tries left.`, {
@@ -105,11 +105,14 @@ export class ActivationCodes {
   }
 
   /** Record the code as used by an appliance (inside the activation's transaction). */
-  markUsed(orderId: string, applianceId: string): string {
+  async markUsed(orderId: string, applianceId: string): Promise<string> {
     const at = new Date(this.now()).toISOString();
-    this.db
-      .prepare('UPDATE activation_codes SET used_at = ?, used_by_appliance = ? WHERE order_id = ?')
-      .run(at, applianceId, orderId);
+    await this.db.run(
+      'UPDATE activation_codes SET used_at = ?, used_by_appliance = ? WHERE order_id = ?',
+      at,
+      applianceId,
+      orderId,
+    );
     return at;
   }
 }

@@ -100,49 +100,53 @@ export class AdminSessions {
   ) {}
 
   /** A new session id for the actor; the caller sets it as the cookie value. */
-  create(actor: string): { id: string; expiresAt: number } {
-    this.db.prepare('DELETE FROM admin_sessions WHERE expires_at <= ?').run(this.now());
+  async create(actor: string): Promise<{ id: string; expiresAt: number }> {
+    await this.db.run('DELETE FROM admin_sessions WHERE expires_at <= ?', this.now());
     const id = randomBytes(32).toString('base64url');
     const expiresAt = this.now() + ADMIN_SESSION_TTL_MS;
-    this.db
-      .prepare('INSERT INTO admin_sessions (id_hash, actor, expires_at) VALUES (?, ?, ?)')
-      .run(digest(id).toString('hex'), actor, expiresAt);
+    await this.db.run(
+      'INSERT INTO admin_sessions (id_hash, actor, expires_at) VALUES (?, ?, ?)',
+      digest(id).toString('hex'),
+      actor,
+      expiresAt,
+    );
     return { id, expiresAt };
   }
 
   /** The actor of a live session, or null. */
-  actor(id: string | undefined): string | null {
+  async actor(id: string | undefined): Promise<string | null> {
     if (!id) return null;
-    const row = this.db
-      .prepare('SELECT actor, expires_at FROM admin_sessions WHERE id_hash = ?')
-      .get(digest(id).toString('hex')) as { actor: string; expires_at: number } | undefined;
+    const row = (await this.db.get(
+      'SELECT actor, expires_at FROM admin_sessions WHERE id_hash = ?',
+      digest(id).toString('hex'),
+    )) as { actor: string; expires_at: number } | undefined;
     if (!row || row.expires_at <= this.now()) return null;
     return row.actor;
   }
 
-  valid(id: string | undefined): boolean {
-    return this.actor(id) !== null;
+  async valid(id: string | undefined): Promise<boolean> {
+    return (await this.actor(id)) !== null;
   }
 
-  end(id: string | undefined): void {
-    if (id) this.db.prepare('DELETE FROM admin_sessions WHERE id_hash = ?').run(digest(id).toString('hex'));
+  async end(id: string | undefined): Promise<void> {
+    if (id) await this.db.run('DELETE FROM admin_sessions WHERE id_hash = ?', digest(id).toString('hex'));
   }
 }
 
-export function isAdminRequest(
+export async function isAdminRequest(
   req: FastifyRequest,
   auth: { adminToken: string; sessions: AdminSessions },
-): boolean {
+): Promise<boolean> {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ') && tokenMatches(header.slice(7), auth.adminToken)) return true;
   return auth.sessions.valid(req.cookies?.[ADMIN_SESSION_COOKIE]);
 }
 
 /** Who is asking: the logged-in operator, ADMIN_TOKEN_ACTOR for the token, or null (not an operator). */
-export function adminActor(
+export async function adminActor(
   req: FastifyRequest,
   auth: { adminToken: string; sessions: AdminSessions },
-): string | null {
+): Promise<string | null> {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ') && tokenMatches(header.slice(7), auth.adminToken))
     return ADMIN_TOKEN_ACTOR;
@@ -161,7 +165,7 @@ export function tokenInUrl(req: FastifyRequest): boolean {
  */
 export function operatorOnly(auth: { adminToken: string; sessions: AdminSessions }) {
   return async (req: FastifyRequest): Promise<void> => {
-    if (isAdminRequest(req, auth)) return;
+    if (await isAdminRequest(req, auth)) return;
     throw new CentralError(
       'ADMIN_UNAUTHORISED',
       tokenInUrl(req)

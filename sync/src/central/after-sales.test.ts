@@ -169,7 +169,7 @@ describe('activation of a couriered key', () => {
     expect(ok.statusCode, ok.body).toBe(200);
     const done = ok.json() as ActivationResponse;
     expect(done).toMatchObject({ certificateSerial: key.serialNumber, status: 'activated' });
-    expect(h.app.central.orders.get(key.orderId).status).toBe('activated');
+    expect((await h.app.central.orders.get(key.orderId)).status).toBe('activated');
     // A retry (the answer was lost) by the same kiosk: the same answer, nothing changes.
     const again = await h.signed('POST', '/v1/activations', body);
     expect(again.statusCode, again.body).toBe(200);
@@ -182,7 +182,7 @@ describe('activation of a couriered key', () => {
     expect(
       (await h.signed('GET', `/v1/activations/${key.serialNumber}?tokenSerial=${key.tokenSerial}`)).json(),
     ).toMatchObject({ code: 'ACTIVATION_ALREADY_DONE' });
-    const history = h.app.central.orders.history(key.orderId).filter((e) => e.action === 'activate');
+    const history = (await h.app.central.orders.history(key.orderId)).filter((e) => e.action === 'activate');
     expect(history).toHaveLength(1);
   });
 
@@ -213,7 +213,7 @@ describe('activation of a couriered key', () => {
     expect(
       (await h.signed('GET', `/v1/activations/${key.serialNumber}?tokenSerial=${key.tokenSerial}`)).json(),
     ).toMatchObject({ code: 'ACTIVATION_LOCKED' });
-    expect(h.app.central.orders.get(key.orderId).status).toBe('shipped');
+    expect((await h.app.central.orders.get(key.orderId)).status).toBe('shipped');
     expect((await send('12ab56')).statusCode).toBe(400);
   });
 
@@ -247,8 +247,8 @@ describe('activation of a couriered key', () => {
       code: b.code === a.code ? String((Number(b.code) + 1) % 1_000_000).padStart(6, '0') : b.code,
     });
     expect(r.json()).toMatchObject({ code: 'ACTIVATION_CODE_WRONG', attemptsLeft: 4 });
-    expect(h.app.central.orders.get(a.orderId).status).toBe('shipped');
-    expect(h.app.central.orders.get(b.orderId).status).toBe('shipped');
+    expect((await h.app.central.orders.get(a.orderId)).status).toBe('shipped');
+    expect((await h.app.central.orders.get(b.orderId)).status).toBe('shipped');
   });
 
   it('a key collected at a kiosk, a key that is not ours and another key are refused', async () => {
@@ -263,7 +263,7 @@ describe('activation of a couriered key', () => {
       code: key.code,
     });
     expect(other.json()).toMatchObject({ statusCode: 404, code: 'CERTIFICATE_NOT_OURS' });
-    expect(h.app.central.orders.get(key.orderId).status).toBe('shipped');
+    expect((await h.app.central.orders.get(key.orderId)).status).toBe('shipped');
   });
 
   it('the workshop certifies only approved courier orders, and binds only CA-issued certificates to a key', async () => {
@@ -363,11 +363,13 @@ describe('renewal (续期)', () => {
     expect(r.statusCode, r.body).toBe(200);
     const issued = r.json() as IssuedCertificate;
     expect(issued.serialNumber).not.toBe(prev.cert.serialNumber);
-    expect(h.app.central.orders.get(renewal.id)).toMatchObject({
+    expect(await h.app.central.orders.get(renewal.id)).toMatchObject({
       status: 'issued',
       certificateSerial: issued.serialNumber,
     });
-    expect(h.app.central.orders.history(renewal.id).at(-1)).toMatchObject({ action: 'issue-renewal' });
+    expect((await h.app.central.orders.history(renewal.id)).at(-1)).toMatchObject({
+      action: 'issue-renewal',
+    });
     // The new certificate is on the same key.
     expect((await status(issued.serialNumber, prev.tokenSerial)).statusCode).toBe(200);
     // A retry of the same request answers the same certificate; another key pair under its key is refused.
@@ -409,10 +411,10 @@ describe('renewal (续期)', () => {
       tokenSerial: unpaid.prev.tokenSerial,
     });
     expect(early.json()).toMatchObject({ statusCode: 409, code: 'RENEWAL_NOT_PAID' });
-    expect(h.app.central.orders.get(unpaid.renewal.id)).toMatchObject({ status: 'awaiting-payment' });
-    expect(h.app.central.orders.get(unpaid.renewal.id).certificateSerial).toBeUndefined();
+    expect(await h.app.central.orders.get(unpaid.renewal.id)).toMatchObject({ status: 'awaiting-payment' });
+    expect((await h.app.central.orders.get(unpaid.renewal.id)).certificateSerial).toBeUndefined();
     // Paid: pulled as before, nothing due.
-    h.app.central.orders.act(unpaid.renewal.id, { action: 'pay-wechat' });
+    await h.app.central.orders.act(unpaid.renewal.id, { action: 'pay-wechat' });
     expect(((await h.signed('GET', q)).json() as RenewalOrderResponse).payment).toBeUndefined();
   });
 
@@ -495,8 +497,8 @@ describe('renewal (续期)', () => {
       { keyEvidence: evidence(prev.tokenSerial) },
     );
     expect(sneaky.json()).toMatchObject({ code: 'ISSUANCE_ADMISSION_MISSING' });
-    expect(h.app.central.orders.get(renewal.id).status).toBe('paid');
-    expect(h.app.central.orders.get(fresh.id).status).toBe('approved');
+    expect((await h.app.central.orders.get(renewal.id)).status).toBe('paid');
+    expect((await h.app.central.orders.get(fresh.id)).status).toBe('approved');
   });
 
   it('revoking is scoped: a certificate the order does not name, a reason its kind does not allow, another kiosk, a profile that lets it expire', async () => {
@@ -630,7 +632,7 @@ describe('reissue of a lost key (补办)', () => {
     const entries = await crlEntries(lost.cert.serialNumber);
     expect(entries).toHaveLength(1);
     expect(entries[0]!.reason).toBe(x509.X509CrlReason.keyCompromise);
-    expect(h.app.central.orders.get(order.id).status).toBe('issued');
+    expect((await h.app.central.orders.get(order.id)).status).toBe('issued');
     // The kiosk's own revoke afterwards answers the same revocation (idempotent).
     const again = await h.signed('POST', `/v1/certificates/${lost.cert.serialNumber}/revoke`, {
       reason: 'keyCompromise',
@@ -651,18 +653,18 @@ describe('reissue of a lost key (补办)', () => {
     const revokedAt = (revoked.json() as Revocation).revokedAt;
     await h.restart();
     h.clock.ms += 60_000;
-    expect(h.app.central.orders.get(order.id).status).toBe('approved');
+    expect((await h.app.central.orders.get(order.id)).status).toBe('approved');
     // The journey resumes with the same pickup code onto a new blank key.
     const r = await h.issue(
       { orderId: order.id, idempotencyKey: `${order.id}:1`, pickupCode, csrPem: csr() },
       { keyEvidence: evidence(token()) },
     );
     expect(r.statusCode, r.body).toBe(200);
-    const cert = h.app.central.issuer.adminCertificate(lost.cert.serialNumber);
+    const cert = await h.app.central.issuer.adminCertificate(lost.cert.serialNumber);
     expect(cert).toMatchObject({ revokedAt, revocationReason: 'superseded' });
     expect(await crlEntries(lost.cert.serialNumber)).toHaveLength(1);
     expect(await revocationChanges(lost.cert.serialNumber)).toBe(1);
-    expect(h.app.central.orders.get(order.id)).toMatchObject({
+    expect(await h.app.central.orders.get(order.id)).toMatchObject({
       status: 'issued',
       certificateSerial: (r.json() as IssuedCertificate).serialNumber,
     });
@@ -684,21 +686,21 @@ describe('reissue of a lost key (补办)', () => {
     }
     // What the crash leaves, read by a central started again on the same store: the revocation only.
     await h.restart();
-    const revokedAt = h.app.central.issuer.adminCertificate(lost.cert.serialNumber).revokedAt;
+    const revokedAt = (await h.app.central.issuer.adminCertificate(lost.cert.serialNumber)).revokedAt;
     expect(revokedAt).toBeDefined();
-    expect(h.app.central.orders.get(order.id).status).toBe('approved');
-    expect(h.app.central.issuer.certificatesOfOrder(order.id)).toHaveLength(0);
+    expect((await h.app.central.orders.get(order.id)).status).toBe('approved');
+    expect(await h.app.central.issuer.certificatesOfOrder(order.id)).toHaveLength(0);
     h.clock.ms += 60_000;
     const retry = await h.issue(body, opts);
     expect(retry.statusCode, retry.body).toBe(200);
     const issued = retry.json() as IssuedCertificate;
-    expect(h.app.central.issuer.adminCertificate(lost.cert.serialNumber)).toMatchObject({
+    expect(await h.app.central.issuer.adminCertificate(lost.cert.serialNumber)).toMatchObject({
       revokedAt,
       revocationReason: 'keyCompromise',
     });
     expect(await crlEntries(lost.cert.serialNumber)).toHaveLength(1);
     expect(await revocationChanges(lost.cert.serialNumber)).toBe(1);
-    expect(h.app.central.orders.get(order.id)).toMatchObject({
+    expect(await h.app.central.orders.get(order.id)).toMatchObject({
       status: 'issued',
       certificateSerial: issued.serialNumber,
     });
@@ -706,7 +708,7 @@ describe('reissue of a lost key (补办)', () => {
     const again = await h.issue(body, opts);
     expect((again.json() as IssuedCertificate).serialNumber).toBe(issued.serialNumber);
     expect(
-      h.app.central.issuer.certificatesOfOrder(order.id).map((c) => [c.serialNumber, c.revokedAt]),
+      (await h.app.central.issuer.certificatesOfOrder(order.id)).map((c) => [c.serialNumber, c.revokedAt]),
     ).toEqual([[issued.serialNumber, undefined]]);
     expect(await revocationChanges(lost.cert.serialNumber)).toBe(1);
   });
@@ -846,7 +848,7 @@ describe('order look-up', () => {
       'under-review',
       'rejected',
     ]);
-    const t = h.app.central.orders.get(transfer.order.id);
+    const t = await h.app.central.orders.get(transfer.order.id);
     expect(byId.get(transfer.order.id)).toMatchObject({
       status: 'transfer-pending',
       remittanceCode: t.remittanceCode,
@@ -866,7 +868,7 @@ describe('order look-up', () => {
       '13811112222',
     ])
       expect(r.body).not.toContain(s);
-    expect(r.body).not.toContain(h.app.central.orders.get(theirs.order.id).remittanceCode!);
+    expect(r.body).not.toContain((await h.app.central.orders.get(theirs.order.id)).remittanceCode!);
 
     // Another person's card: nothing of this person. The same ID number with another name: nothing at all.
     const other = await look(someoneElse);
@@ -900,7 +902,7 @@ describe('order look-up', () => {
       Buffer.alloc(32, 7).toString('base64'),
     );
     // Audited: who asked and how many orders were found, never who was looked up.
-    const audit = h.app.central.db.prepare("SELECT * FROM lookup_audit WHERE kind = 'id-card'").all();
+    const audit = await h.app.central.db.all("SELECT * FROM lookup_audit WHERE kind = 'id-card'");
     expect(audit.length).toBeGreaterThanOrEqual(5);
     expect(JSON.stringify(audit)).not.toContain(person.idNumber);
   });
@@ -934,7 +936,7 @@ describe('order look-up', () => {
 
     // The receipt link (the receipt's QR code) of a collected order.
     const collected = await onKey();
-    const receiptUrl = h.app.central.orders.receiptUrl(h.app.central.orders.row(collected.order.id))!;
+    const receiptUrl = h.app.central.orders.receiptUrl(await h.app.central.orders.row(collected.order.id))!;
     const byReceipt = await look(receiptUrl);
     expect((byReceipt.json() as OrderLookupResponse).orders[0]).toMatchObject({
       id: collected.order.id,

@@ -3,6 +3,7 @@
 // by code. Each answer is scoped to what the asking appliance shows: a key is named by its certificate serial
 // AND its token serial (read from the key, not printed anywhere), orders go to a kiosk of their hall, and the
 // look-up answers only the card holder's own orders, in status codes.
+
 import { maskName } from '@certkiosk/config';
 import {
   maskOrderId,
@@ -33,6 +34,7 @@ import type {
   UnlockResponse,
 } from '../contract/schemas.js';
 import type { ActivationCodes } from './activation-codes.js';
+import { mapSeq } from './async-list.js';
 import type { CertificateIssuer, CertRow } from './ca/issuer.js';
 import { PROFILES } from './ca/profiles.js';
 import { CentralError } from './errors.js';
@@ -75,8 +77,10 @@ export class AfterSales {
   }
 
   /** Masked people of the order a certificate was issued for (no more than the certificate's subject shows). */
-  private masked(order: OrderRow): { holderNameMasked?: string; organisationNameMasked?: string } {
-    const o = this.orders.toOrder(order);
+  private async masked(
+    order: OrderRow,
+  ): Promise<{ holderNameMasked?: string; organisationNameMasked?: string }> {
+    const o = await this.orders.toOrder(order);
     return {
       ...(o.holder ? { holderNameMasked: maskName(o.holder.name) } : {}),
       ...(o.organisation ? { organisationNameMasked: maskName(o.organisation.name) } : {}),
@@ -84,14 +88,13 @@ export class AfterSales {
   }
 
   /** The renewal order naming a certificate (the newest not rejected), if any. */
-  private renewalOrderOf(serial: string): OrderRow | undefined {
-    const r = this.db
-      .prepare(
-        `SELECT id FROM orders WHERE previous_certificate_serial = ? AND business_type = 'renewal'
+  private async renewalOrderOf(serial: string): Promise<OrderRow | undefined> {
+    const r = (await this.db.get(
+      `SELECT id FROM orders WHERE previous_certificate_serial = ? AND business_type = 'renewal'
          AND status <> 'rejected' ORDER BY created_at DESC, id DESC LIMIT 1`,
-      )
-      .get(serial) as { id: string } | undefined;
-    return r ? this.orders.row(r.id) : undefined;
+      serial,
+    )) as { id: string } | undefined;
+    return r ? await this.orders.row(r.id) : undefined;
   }
 
   private static renewalReady(r: OrderRow): boolean {
@@ -101,10 +104,10 @@ export class AfterSales {
   // ---- my certificates ----
 
   /** A certificate of ours on the key in the writer: revoked or not, its masked owner, what renewal offers. */
-  certificateStatus(serial: string, tokenSerial: string): CertificateStatus {
-    const c = this.issuer.certificateOnKey(serial, tokenSerial);
-    const order = this.orders.row(c.order_id);
-    const renewal = this.renewalOrderOf(c.serial);
+  async certificateStatus(serial: string, tokenSerial: string): Promise<CertificateStatus> {
+    const c = await this.issuer.certificateOnKey(serial, tokenSerial);
+    const order = await this.orders.row(c.order_id);
+    const renewal = await this.renewalOrderOf(c.serial);
     return {
       serialNumber: c.serial,
       status: c.revoked_at ? 'revoked' : 'good',
@@ -114,7 +117,7 @@ export class AfterSales {
       notBefore: c.not_before,
       notAfter: c.not_after,
       issuer: this.issuer.issuerName(),
-      ...this.masked(order),
+      ...(await this.masked(order)),
       orderIdMasked: maskOrderId(order.id),
       renewal: {
         rule: PROFILES[c.profile].renewal,
@@ -137,11 +140,11 @@ export class AfterSales {
   // ---- activation of a couriered key ----
 
   /** The shipped order of the certificate on the key; throws when it has none waiting for its code. */
-  private shippedOrderOf(c: CertRow, appliance?: AskingAppliance): OrderRow {
-    const order = this.orders.row(c.order_id);
+  private async shippedOrderOf(c: CertRow, appliance?: AskingAppliance): Promise<OrderRow> {
+    const order = await this.orders.row(c.order_id);
     if (c.revoked_at) throw new CentralError('CERTIFICATE_REVOKED');
     if (order.status === 'shipped') return order;
-    const state = this.activation.state(order.id);
+    const state = await this.activation.state(order.id);
     if (CERTIFICATE_EXISTS_STATUSES.includes(order.status) && state?.usedAt) {
       throw new CentralError(
         'ACTIVATION_ALREADY_DONE',
@@ -154,16 +157,16 @@ export class AfterSales {
   }
 
   /** Before the code is asked for: whose key it is (masked), how long the code is valid and the tries left. */
-  activationPreview(serial: string, tokenSerial: string): ActivationPreview {
-    const c = this.issuer.certificateOnKey(serial, tokenSerial);
-    const order = this.shippedOrderOf(c);
-    this.activation.assertUsable(order.id);
-    const state = this.activation.state(order.id)!;
+  async activationPreview(serial: string, tokenSerial: string): Promise<ActivationPreview> {
+    const c = await this.issuer.certificateOnKey(serial, tokenSerial);
+    const order = await this.shippedOrderOf(c);
+    await this.activation.assertUsable(order.id);
+    const state = (await this.activation.state(order.id))!;
     return {
       certificateSerial: c.serial,
       orderIdMasked: maskOrderId(order.id),
       certificateType: order.certificate_type,
-      ...this.masked(order),
+      ...(await this.masked(order)),
       codeExpiresAt: state.expiresAt,
       attemptsLeft: state.attemptsLeft,
     };
@@ -174,40 +177,47 @@ export class AfterSales {
    * lock; an expired one is refused; the right one activates the order. The same appliance sending the right
    * code again (a retry after a lost answer) gets the same answer; another gets ACTIVATION_ALREADY_DONE.
    */
-  activate(req: ActivationRequest, appliance: AskingAppliance): ActivationResponse {
-    const c = this.issuer.certificateOnKey(req.certificateSerial, req.tokenSerial);
-    const order = this.orders.row(c.order_id);
+  async activate(req: ActivationRequest, appliance: AskingAppliance): Promise<ActivationResponse> {
+    const c = await this.issuer.certificateOnKey(req.certificateSerial, req.tokenSerial);
+    const order = await this.orders.row(c.order_id);
     const answer = (activatedAt: string): ActivationResponse => ({
       certificateSerial: c.serial,
       orderIdMasked: maskOrderId(order.id),
       status: 'activated',
       activatedAt,
     });
-    const state = this.activation.state(order.id);
+    const state = await this.activation.state(order.id);
     if (
       order.status !== 'shipped' &&
       state?.usedAt &&
       state.usedByAppliance === appliance.id &&
-      this.activation.matches(order.id, req.code)
+      (await this.activation.matches(order.id, req.code))
     ) {
       return answer(state.usedAt);
     }
-    this.shippedOrderOf(c, appliance);
-    this.activation.check(order.id, req.code);
-    const at = this.db.transaction(() => {
-      const usedAt = this.activation.markUsed(order.id, appliance.id);
-      this.orders.act(order.id, { action: 'activate', reason: `Activated at appliance ${appliance.id}` });
+    await this.shippedOrderOf(c, appliance);
+    await this.activation.check(order.id, req.code);
+    const at = await this.db.transaction(async () => {
+      const usedAt = await this.activation.markUsed(order.id, appliance.id);
+      await this.orders.act(order.id, {
+        action: 'activate',
+        reason: `Activated at appliance ${appliance.id}`,
+      });
       return usedAt;
-    })();
+    });
     return answer(at);
   }
 
   // ---- renewal ----
 
   /** The paid renewal order of the certificate on the key, as an appliance may see it (with the pickup rules). */
-  renewalFor(serial: string, tokenSerial: string, appliance: AskingAppliance): RenewalOrderResponse {
-    const c = this.issuer.certificateOnKey(serial, tokenSerial);
-    const order = this.renewalOrderOf(c.serial);
+  async renewalFor(
+    serial: string,
+    tokenSerial: string,
+    appliance: AskingAppliance,
+  ): Promise<RenewalOrderResponse> {
+    const c = await this.issuer.certificateOnKey(serial, tokenSerial);
+    const order = await this.renewalOrderOf(c.serial);
     if (!order) throw new CentralError('RENEWAL_ORDER_NOT_FOUND');
     if (order.hall !== appliance.hall) {
       throw new CentralError('ORDER_WRONG_HALL', `This renewal is to be collected at hall ${order.hall}.`);
@@ -233,13 +243,14 @@ export class AfterSales {
 
   // ---- PIN unlock ----
 
-  private unlocksCounted(tokenSerial: string, day: string): number {
+  private async unlocksCounted(tokenSerial: string, day: string): Promise<number> {
     return (
-      this.db
-        .prepare(
-          `SELECT COUNT(*) AS n FROM unlocks WHERE token_serial = ? AND day = ? AND outcome IN (${COUNTED.map(() => '?').join(', ')})`,
-        )
-        .get(tokenSerial, day, ...COUNTED) as { n: number }
+      (await this.db.get(
+        `SELECT COUNT(*) AS n FROM unlocks WHERE token_serial = ? AND day = ? AND outcome IN (${COUNTED.map(() => '?').join(', ')})`,
+        tokenSerial,
+        day,
+        ...COUNTED,
+      )) as { n: number }
     ).n;
   }
 
@@ -255,35 +266,40 @@ export class AfterSales {
    * wrong card spends one too). Every answer is recorded (audit); a retried unlockId is answered again (granted
    * or refused as before) and counts once.
    */
-  unlock(req: UnlockRequest, appliance: AskingAppliance): UnlockResponse {
-    const c = this.issuer.certificateOnKey(req.certificateSerial, req.tokenSerial);
+  async unlock(req: UnlockRequest, appliance: AskingAppliance): Promise<UnlockResponse> {
+    const c = await this.issuer.certificateOnKey(req.certificateSerial, req.tokenSerial);
     const tokenSerial = c.token_serial!;
-    const left = (day: string) =>
-      Math.max(0, UNLOCKS_PER_KEY_PER_DAY - this.unlocksCounted(tokenSerial, day));
+    const left = async (day: string) =>
+      Math.max(0, UNLOCKS_PER_KEY_PER_DAY - (await this.unlocksCounted(tokenSerial, day)));
     // A refusal is recorded (committed) first, then answered.
-    const outcome = this.db.transaction((): UnlockResponse | AdminUnlock['outcome'] => {
-      const before = this.db.prepare('SELECT * FROM unlocks WHERE unlock_id = ?').get(req.unlockId) as
+    const outcome = await this.db.transaction(async (): Promise<UnlockResponse | AdminUnlock['outcome']> => {
+      const before = (await this.db.get('SELECT * FROM unlocks WHERE unlock_id = ?', req.unlockId)) as
         | UnlockRow
         | undefined;
       if (before) {
         if (before.appliance_id !== appliance.id || before.certificate_serial !== c.serial)
           throw new CentralError('IDEMPOTENCY_CONFLICT', 'This unlockId was used for another key or kiosk.');
         if (before.outcome !== 'granted') return before.outcome;
-        return { unlockId: before.unlock_id, unlocksLeftToday: left(before.day), grantedAt: before.at };
+        return { unlockId: before.unlock_id, unlocksLeftToday: await left(before.day), grantedAt: before.at };
       }
       const day = unlockDay(this.now());
       const at = this.iso();
       let result: AdminUnlock['outcome'] = 'granted';
-      if (this.unlocksCounted(tokenSerial, day) >= UNLOCKS_PER_KEY_PER_DAY) result = 'limit-reached';
-      else if (!this.cardIsOnOrder(req.card, this.orders.row(c.order_id))) result = 'identity-mismatch';
-      this.db
-        .prepare(
-          'INSERT INTO unlocks (unlock_id, appliance_id, certificate_serial, token_serial, day, outcome, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        )
-        .run(req.unlockId, appliance.id, c.serial, tokenSerial, day, result, at);
+      if ((await this.unlocksCounted(tokenSerial, day)) >= UNLOCKS_PER_KEY_PER_DAY) result = 'limit-reached';
+      else if (!this.cardIsOnOrder(req.card, await this.orders.row(c.order_id))) result = 'identity-mismatch';
+      await this.db.run(
+        'INSERT INTO unlocks (unlock_id, appliance_id, certificate_serial, token_serial, day, outcome, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        req.unlockId,
+        appliance.id,
+        c.serial,
+        tokenSerial,
+        day,
+        result,
+        at,
+      );
       if (result !== 'granted') return result;
-      return { unlockId: req.unlockId, unlocksLeftToday: left(day), grantedAt: at };
-    })();
+      return { unlockId: req.unlockId, unlocksLeftToday: await left(day), grantedAt: at };
+    });
     if (typeof outcome === 'string') throw this.refusalOf(outcome);
     return outcome;
   }
@@ -304,10 +320,11 @@ export class AfterSales {
   }
 
   /** The unlock audit, newest first (operators). */
-  unlocks(limit = 200): AdminUnlock[] {
-    const rows = this.db
-      .prepare('SELECT * FROM unlocks ORDER BY at DESC, unlock_id LIMIT ?')
-      .all(limit) as UnlockRow[];
+  async unlocks(limit = 200): Promise<AdminUnlock[]> {
+    const rows = (await this.db.all(
+      'SELECT * FROM unlocks ORDER BY at DESC, unlock_id LIMIT ?',
+      limit,
+    )) as UnlockRow[];
     return rows.map((r) => ({
       unlockId: r.unlock_id,
       applianceId: r.appliance_id,
@@ -321,10 +338,14 @@ export class AfterSales {
 
   // ---- order look-up ----
 
-  private audit(appliance: AskingAppliance, kind: 'id-card' | 'code', found: number): void {
-    this.db
-      .prepare('INSERT INTO lookup_audit (appliance_id, kind, orders_found, at) VALUES (?, ?, ?, ?)')
-      .run(appliance.id, kind, found, this.iso());
+  private async audit(appliance: AskingAppliance, kind: 'id-card' | 'code', found: number): Promise<void> {
+    await this.db.run(
+      'INSERT INTO lookup_audit (appliance_id, kind, orders_found, at) VALUES (?, ?, ?, ?)',
+      appliance.id,
+      kind,
+      found,
+      this.iso(),
+    );
   }
 
   /**
@@ -332,25 +353,26 @@ export class AfterSales {
    * person allowed to collect the order (allowedIdentityRoles), found by central's keyed index. Nothing is
    * kept of the card; the look-up is audited (appliance, time, how many orders — not who).
    */
-  lookupByCard(card: IdCard, appliance: AskingAppliance): OrderLookupResponse {
+  async lookupByCard(card: IdCard, appliance: AskingAppliance): Promise<OrderLookupResponse> {
     const byOrder = new Map<string, IdentityRole[]>();
-    for (const hit of this.people.find(card)) {
+    for (const hit of await this.people.find(card)) {
       byOrder.set(hit.orderId, [...(byOrder.get(hit.orderId) ?? []), hit.role]);
     }
-    const orders = [...byOrder]
-      .map(([id, roles]) => {
-        const row = this.orders.row(id);
+    const orders = (
+      await mapSeq([...byOrder], async ([id, roles]) => {
+        const row = await this.orders.row(id);
         const allowed = allowedIdentityRoles({
           certificateType: row.certificate_type,
           holderVerifiedOnline: row.holder_verified_online === 1,
           ...this.orders.people(row),
         });
         const mine = roles.filter((r) => allowed.includes(r));
-        return mine.length > 0 ? this.orders.toLookupOrder(row, mine) : undefined;
+        return mine.length > 0 ? await this.orders.toLookupOrder(row, mine) : undefined;
       })
+    )
       .filter((o) => o !== undefined)
       .sort((a, b) => (a.submittedAt < b.submittedAt ? 1 : a.submittedAt > b.submittedAt ? -1 : 0));
-    this.audit(appliance, 'id-card', orders.length);
+    await this.audit(appliance, 'id-card', orders.length);
     return { orders };
   }
 
@@ -358,11 +380,11 @@ export class AfterSales {
    * One order by the code the person scans: its pickup code (signature checked; expired still shows its
    * status, a superseded one does not; a kiosk of its hall) or its receipt link `…/lookup/<id>/<token>`.
    */
-  lookupByCode(code: string, appliance: AskingAppliance): OrderLookupResponse {
+  async lookupByCode(code: string, appliance: AskingAppliance): Promise<OrderLookupResponse> {
     const receipt = /\/lookup\/([A-Za-z0-9._-]{1,64})\/([A-Za-z0-9_-]{1,64})\/?$/.exec(code.trim());
     let row: OrderRow | undefined;
     if (receipt) {
-      row = this.orders.byReceiptToken(receipt[1]!, receipt[2]!);
+      row = await this.orders.byReceiptToken(receipt[1]!, receipt[2]!);
       if (!row) throw new CentralError('ORDER_NOT_FOUND', 'No order matches this code.');
     } else {
       const check = verifyPickupCode(code.trim(), this.pickupPublicKeyPem, {
@@ -374,10 +396,10 @@ export class AfterSales {
         throw new CentralError('PICKUP_CODE_INVALID', check.ok ? undefined : check.message);
       if (payload.hall !== appliance.hall)
         throw new CentralError('ORDER_WRONG_HALL', `This order belongs to hall ${payload.hall}.`);
-      row = this.orders.row(payload.orderId);
+      row = await this.orders.row(payload.orderId);
       if (row.pickup_nonce !== payload.nonce) throw new CentralError('PICKUP_CODE_SUPERSEDED');
     }
-    this.audit(appliance, 'code', 1);
-    return { orders: [this.orders.toLookupOrder(row)] };
+    await this.audit(appliance, 'code', 1);
+    return { orders: [await this.orders.toLookupOrder(row)] };
   }
 }

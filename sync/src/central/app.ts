@@ -34,6 +34,7 @@ import { type CjkFont, findCjkFont } from './invoices/cjk-font.js';
 import { Invoices } from './invoices/invoices.js';
 import { registerInvoiceRoutes } from './invoices/routes.js';
 import { centralMetrics, registerMetrics } from './metrics.js';
+import { openCentralStore } from './open-store.js';
 import { Operators, registerOperatorAudit } from './operators.js';
 import { OrderService } from './orders.js';
 import { fleetView, registerConsolePages } from './pages/console-routes.js';
@@ -42,6 +43,7 @@ import { registerStatementPages } from './pages/statement-routes.js';
 import { type PaymentOptions, setupPayments } from './payments/index.js';
 import { loadOrCreatePersonIndexKey, PersonIndex } from './person-index.js';
 import { loadOrCreatePickupKey, PickupCodeSigner } from './pickup-codes.js';
+import { dbRateLimitStore } from './rate-limit-store.js';
 import { type ReconciliationOptions, setupReconciliation } from './reconciliation/index.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerAdminLogin } from './routes/admin-login.js';
@@ -49,11 +51,14 @@ import { registerApplianceRoutes } from './routes/appliance.js';
 import { registerPublicRoutes } from './routes/public.js';
 import { StatementImporter } from './statement.js';
 import { StatementQueue } from './statement-queue.js';
-import { openStore } from './store.js';
 
 export interface CentralOptions {
-  /** Directory for the SQLite store and the CA keys. */
+  /** Directory for the SQLite store (unless `database`) and the CA, pickup and person-index keys. */
   dataDir: string;
+  /** A postgres:// URL: the store is PostgreSQL instead of SQLite in dataDir (open-store.ts). */
+  database?: string;
+  /** PostgreSQL only: a schema of its own instead of `public`. */
+  databaseSchema?: string;
   /** Condition alarms: an approved appliance without a heartbeat this long is stale (default 120 s), fewer
    *  blank keys than this is low stock (default 10). */
   fleetAlarms?: FleetAlarmOptions;
@@ -149,7 +154,11 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   const limit = opts.publicRateLimit ?? DEFAULT_PUBLIC_RATE_LIMIT;
   if (limit !== false && !(Number.isInteger(limit.max) && limit.max > 0 && limit.timeWindowMs > 0))
     throw new Error('publicRateLimit needs a positive integer max and a positive timeWindowMs.');
-  const db = openStore(opts.dataDir);
+  const db = await openCentralStore({
+    dataDir: opts.dataDir,
+    ...(opts.database ? { database: opts.database } : {}),
+    ...(opts.databaseSchema ? { databaseSchema: opts.databaseSchema } : {}),
+  });
   const ca = await openAuthority(opts.dataDir, now());
   const pickup = new PickupCodeSigner(opts.pickupKeyPem ?? loadOrCreatePickupKey(opts.dataDir));
   const changes = new ChangeFeed(db, now);
@@ -164,7 +173,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     () => ctx.publicBaseUrl(),
     personIndex,
   );
-  personIndex.ensure((id) => orders.people(orders.row(id)));
+  await personIndex.ensure(async (id) => orders.people(await orders.row(id)));
   const issuer = new CertificateIssuer(db, now, ca, orders, changes, pickup.publicKeyPem, () => ({
     crl: `${ctx.publicBaseUrl()}/v1/ca/crl`,
     caIssuers: `${ctx.publicBaseUrl()}/v1/ca/issuing-ca.cer`,
@@ -210,7 +219,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     },
     alarms,
     fleetAlarms,
-    fleetFeed: new FleetFeed(() => fleetView(ctx), opts.fleetFeed),
+    fleetFeed: new FleetFeed(async () => fleetView(ctx), opts.fleetFeed),
     heartbeatHistory: new HeartbeatHistory(db, now),
     identityAttempts: new IdentityAttempts(db, now, opts.maxIdAttempts ?? DEFAULT_MAX_ID_ATTEMPTS),
     auditHeads: new AuditHeads(db, now, alarms),
@@ -253,9 +262,9 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   });
   app.decorate('central', ctx);
   // Stale heartbeats are found on this sweep (and whenever operators look at alarms or metrics).
-  const staleSweep = setInterval(() => {
+  const staleSweep = setInterval(async () => {
     try {
-      fleetAlarms.sweepStale();
+      await fleetAlarms.sweepStale();
     } catch (err) {
       app.log.error(err, 'stale-heartbeat sweep failed');
     }
@@ -269,7 +278,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   app.addHook('preClose', async () => ctx.fleetFeed.closeAll());
   app.addHook('onClose', async () => {
     clearInterval(staleSweep);
-    db.close();
+    await db.close();
   });
 
   // Whoever calls listen (the CLI, a test, the appliance harness): an address beyond loopback needs a strong
@@ -347,6 +356,8 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   // Only routes that opt in (config.rateLimit = ctx.publicRateLimit) are limited, each per client IP.
   await app.register(rateLimit, {
     global: false,
+    // Counted in the store: central processes sharing a database limit a client together.
+    store: dbRateLimitStore(db) as never,
     errorResponseBuilder: (_req, c) =>
       new CentralError('RATE_LIMITED', `Too many requests from this address; retry in ${c.after}.`),
   });

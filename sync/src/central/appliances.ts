@@ -74,8 +74,8 @@ export class ApplianceRegistry {
     return new Date(this.now()).toISOString();
   }
 
-  row(id: string): ApplianceRow | undefined {
-    return this.db.prepare('SELECT * FROM appliances WHERE id = ?').get(id) as ApplianceRow | undefined;
+  async row(id: string): Promise<ApplianceRow | undefined> {
+    return (await this.db.get('SELECT * FROM appliances WHERE id = ?', id)) as ApplianceRow | undefined;
   }
 
   static toAppliance(r: ApplianceRow): Appliance {
@@ -96,26 +96,29 @@ export class ApplianceRegistry {
    * its hash is stored). Earlier unused codes of the id stop working. Registering an enrolled id again lets
    * it enrol a new key (re-keying), which then waits for approval again.
    */
-  register(
+  async register(
     applianceId: string,
     hall: string,
     validDays = ENROLMENT_CODE_VALIDITY_DAYS,
-  ): RegisterApplianceResponse {
+  ): Promise<RegisterApplianceResponse> {
     const code = newEnrolmentCode();
     const at = this.iso();
     const expiresAt = new Date(this.now() + validDays * 24 * 3600 * 1000).toISOString();
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          'UPDATE enrolment_codes SET superseded_at = ? WHERE appliance_id = ? AND used_at IS NULL AND superseded_at IS NULL',
-        )
-        .run(at, applianceId);
-      this.db
-        .prepare(
-          'INSERT INTO enrolment_codes (code_hash, appliance_id, hall, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(enrolmentCodeHash(code), applianceId, hall, at, expiresAt);
-    })();
+    await this.db.transaction(async () => {
+      await this.db.run(
+        'UPDATE enrolment_codes SET superseded_at = ? WHERE appliance_id = ? AND used_at IS NULL AND superseded_at IS NULL',
+        at,
+        applianceId,
+      );
+      await this.db.run(
+        'INSERT INTO enrolment_codes (code_hash, appliance_id, hall, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+        enrolmentCodeHash(code),
+        applianceId,
+        hall,
+        at,
+        expiresAt,
+      );
+    });
     return { applianceId, hall, enrolmentCode: code, expiresAt };
   }
 
@@ -124,15 +127,15 @@ export class ApplianceRegistry {
    * idempotent, no code needed. A new appliance or a new key: needs a valid unused code registered for this
    * id and hall (unless `autoApprove`, the loopback demo); the code is then used up.
    */
-  enrol(req: EnrolRequest, opts: EnrolOptions): Appliance {
+  async enrol(req: EnrolRequest, opts: EnrolOptions): Promise<Appliance> {
     const key = createPublicKey(req.publicKeyPem);
     if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
       throw new CentralError('ENROL_PROOF_INVALID', 'The appliance key must be an EC P-256 public key.');
     }
     const pem = key.export({ type: 'spki', format: 'pem' }).toString();
     const keySha = publicKeySha256(key);
-    return this.db.transaction((): Appliance => {
-      const existing = this.row(req.applianceId);
+    return await this.db.transaction(async (): Promise<Appliance> => {
+      const existing = await this.row(req.applianceId);
       if (existing && existing.public_key_pem === pem) {
         if (existing.hall !== req.hall) {
           throw new CentralError(
@@ -146,52 +149,47 @@ export class ApplianceRegistry {
         if (existing) throw new CentralError('ENROL_KEY_MISMATCH');
         if (!opts.autoApprove) throw new CentralError('ENROLMENT_CODE_REQUIRED');
       } else {
-        this.useCode(req, keySha);
+        await this.useCode(req, keySha);
       }
       const at = this.iso();
       const status = opts.autoApprove ? 'approved' : 'pending';
       if (existing) {
         // Re-keying with a fresh code: the new key waits for approval; audit heads start a new epoch.
-        this.db
-          .prepare(
-            `UPDATE appliances SET hall = ?, public_key_pem = ?, status = ?, software_version = ?, enrolled_at = ?,
+        await this.db.run(
+          `UPDATE appliances SET hall = ?, public_key_pem = ?, status = ?, software_version = ?, enrolled_at = ?,
                approved_at = ?, audit_epoch = audit_epoch + 1 WHERE id = ?`,
-          )
-          .run(
-            req.hall,
-            pem,
-            status,
-            req.softwareVersion ?? null,
-            at,
-            opts.autoApprove ? at : null,
-            req.applianceId,
-          );
+          req.hall,
+          pem,
+          status,
+          req.softwareVersion ?? null,
+          at,
+          opts.autoApprove ? at : null,
+          req.applianceId,
+        );
       } else {
-        this.db
-          .prepare(
-            `INSERT INTO appliances (id, hall, public_key_pem, status, software_version, enrolled_at, approved_at)
+        await this.db.run(
+          `INSERT INTO appliances (id, hall, public_key_pem, status, software_version, enrolled_at, approved_at)
              VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          )
-          .run(
-            req.applianceId,
-            req.hall,
-            pem,
-            status,
-            req.softwareVersion ?? null,
-            at,
-            opts.autoApprove ? at : null,
-          );
+          req.applianceId,
+          req.hall,
+          pem,
+          status,
+          req.softwareVersion ?? null,
+          at,
+          opts.autoApprove ? at : null,
+        );
       }
-      return ApplianceRegistry.toAppliance(this.row(req.applianceId)!);
-    })();
+      return ApplianceRegistry.toAppliance((await this.row(req.applianceId))!);
+    });
   }
 
   /** Check a presented code for this id, hall and key, and use it up; throws the refusal. */
-  private useCode(req: EnrolRequest, keySha: string): void {
+  private async useCode(req: EnrolRequest, keySha: string): Promise<void> {
     const hash = enrolmentCodeHash(req.enrolmentCode ?? '');
-    const candidates = this.db
-      .prepare('SELECT * FROM enrolment_codes WHERE appliance_id = ?')
-      .all(req.applianceId) as EnrolmentCodeRow[];
+    const candidates = (await this.db.all(
+      'SELECT * FROM enrolment_codes WHERE appliance_id = ?',
+      req.applianceId,
+    )) as EnrolmentCodeRow[];
     const given = Buffer.from(hash, 'hex');
     const row = candidates.find((c) => timingSafeEqual(Buffer.from(c.code_hash, 'hex'), given));
     if (!row) throw new CentralError('ENROLMENT_CODE_INVALID');
@@ -207,17 +205,20 @@ export class ApplianceRegistry {
         `Appliance ${req.applianceId} is registered for hall ${row.hall}, not ${req.hall}.`,
       );
     }
-    this.db
-      .prepare('UPDATE enrolment_codes SET used_at = ?, used_key_sha256 = ? WHERE code_hash = ?')
-      .run(this.iso(), keySha, row.code_hash);
+    await this.db.run(
+      'UPDATE enrolment_codes SET used_at = ?, used_key_sha256 = ? WHERE code_hash = ?',
+      this.iso(),
+      keySha,
+      row.code_hash,
+    );
   }
 
   /**
    * Operator approval. `confirmedFingerprint` (as read on the kiosk; any case and separators) must match the
    * enrolled key when given: APPLIANCE_FINGERPRINT_MISMATCH otherwise, and nothing changes.
    */
-  approve(id: string, confirmedFingerprint?: string): Appliance {
-    const r = this.row(id);
+  async approve(id: string, confirmedFingerprint?: string): Promise<Appliance> {
+    const r = await this.row(id);
     if (!r) throw new CentralError('APPLIANCE_NOT_FOUND');
     if (
       confirmedFingerprint !== undefined &&
@@ -225,37 +226,44 @@ export class ApplianceRegistry {
     ) {
       throw new CentralError('APPLIANCE_FINGERPRINT_MISMATCH');
     }
-    this.db
-      .prepare("UPDATE appliances SET status = 'approved', approved_at = ? WHERE id = ?")
-      .run(this.iso(), id);
-    return ApplianceRegistry.toAppliance(this.row(id)!);
+    await this.db.run(
+      "UPDATE appliances SET status = 'approved', approved_at = ? WHERE id = ?",
+      this.iso(),
+      id,
+    );
+    return ApplianceRegistry.toAppliance((await this.row(id))!);
   }
 
-  revoke(id: string): Appliance {
-    const r = this.row(id);
+  async revoke(id: string): Promise<Appliance> {
+    const r = await this.row(id);
     if (!r) throw new CentralError('APPLIANCE_NOT_FOUND');
-    this.db.prepare("UPDATE appliances SET status = 'revoked' WHERE id = ?").run(id);
-    return ApplianceRegistry.toAppliance(this.row(id)!);
+    await this.db.run("UPDATE appliances SET status = 'revoked' WHERE id = ?", id);
+    return ApplianceRegistry.toAppliance((await this.row(id))!);
   }
 
-  list(): ApplianceRow[] {
-    return this.db.prepare('SELECT * FROM appliances ORDER BY hall, id').all() as ApplianceRow[];
+  async list(): Promise<ApplianceRow[]> {
+    return (await this.db.all('SELECT * FROM appliances ORDER BY hall, id')) as ApplianceRow[];
   }
 
   /** Remember a nonce until it could no longer pass the timestamp check; false if it was seen already. */
-  claimNonce(applianceId: string, nonce: string, keepUntilMs: number): boolean {
-    this.db.prepare('DELETE FROM request_nonces WHERE expires_at < ?').run(this.now());
-    const r = this.db
-      .prepare('INSERT OR IGNORE INTO request_nonces (appliance_id, nonce, expires_at) VALUES (?, ?, ?)')
-      .run(applianceId, nonce, keepUntilMs);
+  async claimNonce(applianceId: string, nonce: string, keepUntilMs: number): Promise<boolean> {
+    await this.db.run('DELETE FROM request_nonces WHERE expires_at < ?', this.now());
+    const r = await this.db.run(
+      'INSERT INTO request_nonces (appliance_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+      applianceId,
+      nonce,
+      keepUntilMs,
+    );
     return r.changes === 1;
   }
 
-  recordHeartbeat(id: string, hb: HeartbeatRequest): void {
-    this.db
-      .prepare(
-        'UPDATE appliances SET last_heartbeat_at = ?, heartbeat_json = ?, software_version = ? WHERE id = ?',
-      )
-      .run(this.iso(), JSON.stringify(hb), hb.softwareVersion, id);
+  async recordHeartbeat(id: string, hb: HeartbeatRequest): Promise<void> {
+    await this.db.run(
+      'UPDATE appliances SET last_heartbeat_at = ?, heartbeat_json = ?, software_version = ? WHERE id = ?',
+      this.iso(),
+      JSON.stringify(hb),
+      hb.softwareVersion,
+      id,
+    );
   }
 }

@@ -114,12 +114,12 @@ describe('audit heads in heartbeats', () => {
   it('a head with a bad signature is refused (AUDIT_HEAD_BAD_SIGNATURE) and alarmed; the heartbeat is not recorded', async () => {
     const a = await kiosk('KIOSK-AUDIT-SIG');
     await beat(a, await head(a, 3));
-    const recorded = h.app.central.appliances.row(a.id)?.heartbeat_json;
+    const recorded = (await h.app.central.appliances.row(a.id))?.heartbeat_json;
     // signed by another key (a copied-off log replayed from elsewhere) …
     const forged = await head(a, 30, hashOf('x'), newApplianceKey('ELSEWHERE'));
     const r = await beat(a, forged);
     expect(r.json()).toMatchObject({ statusCode: 400, code: 'AUDIT_HEAD_BAD_SIGNATURE' });
-    expect(h.app.central.appliances.row(a.id)?.heartbeat_json).toBe(recorded);
+    expect((await h.app.central.appliances.row(a.id))?.heartbeat_json).toBe(recorded);
     // … or a genuine signature over other values
     const genuine = await head(a, 4);
     expect((await beat(a, { ...genuine, seq: 400 })).json()).toMatchObject({

@@ -7,6 +7,7 @@ import { auditHeadBytes, verifyApplianceSignature } from '../contract/identity.j
 import type { Alarm, AlarmKind, AuditHead } from '../contract/schemas.js';
 import type { ApplianceRow } from './appliances.js';
 import { CentralError } from './errors.js';
+import { lockSubject } from './sql.js';
 import type { Db } from './store.js';
 
 interface AlarmRow {
@@ -48,38 +49,61 @@ export class Alarms {
   ) {}
 
   /** Raise an alarm, or count one more occurrence of the same open alarm (same appliance and kind). */
-  raise(applianceId: string, kind: AlarmKind, message: string, details: Record<string, unknown>): Alarm {
-    const at = new Date(this.now()).toISOString();
-    const open = this.db
-      .prepare(
-        `SELECT * FROM alarms WHERE appliance_id = ? AND kind = ? AND ${OPEN} ORDER BY id DESC LIMIT 1`,
-      )
-      .get(applianceId, kind) as AlarmRow | undefined;
-    if (open) {
-      this.db
-        .prepare(
-          'UPDATE alarms SET last_seen_at = ?, occurrences = occurrences + 1, message = ?, details_json = ? WHERE id = ?',
-        )
-        .run(at, message, JSON.stringify(details), open.id);
-      return this.get(open.id);
-    }
-    const r = this.db
-      .prepare(
-        `INSERT INTO alarms (appliance_id, kind, message, details_json, raised_at, last_seen_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-      )
-      .run(applianceId, kind, message, JSON.stringify(details), at, at);
-    return this.get(Number(r.lastInsertRowid));
+  async raise(
+    applianceId: string,
+    kind: AlarmKind,
+    message: string,
+    details: Record<string, unknown>,
+  ): Promise<Alarm> {
+    return this.db.transaction(async () => {
+      await lockSubject(this.db, `alarm:${applianceId}:${kind}`);
+      return this.raiseLocked(applianceId, kind, message, details);
+    });
   }
 
-  get(id: number): Alarm {
-    const r = this.db.prepare('SELECT * FROM alarms WHERE id = ?').get(id) as AlarmRow | undefined;
+  private async raiseLocked(
+    applianceId: string,
+    kind: AlarmKind,
+    message: string,
+    details: Record<string, unknown>,
+  ): Promise<Alarm> {
+    const at = new Date(this.now()).toISOString();
+    const open = (await this.db.get(
+      `SELECT * FROM alarms WHERE appliance_id = ? AND kind = ? AND ${OPEN} ORDER BY id DESC LIMIT 1`,
+      applianceId,
+      kind,
+    )) as AlarmRow | undefined;
+    if (open) {
+      await this.db.run(
+        'UPDATE alarms SET last_seen_at = ?, occurrences = occurrences + 1, message = ?, details_json = ? WHERE id = ?',
+        at,
+        message,
+        JSON.stringify(details),
+        open.id,
+      );
+      return this.get(open.id);
+    }
+    const r = await this.db.get<{ id: number }>(
+      `INSERT INTO alarms (appliance_id, kind, message, details_json, raised_at, last_seen_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+      applianceId,
+      kind,
+      message,
+      JSON.stringify(details),
+      at,
+      at,
+    );
+    return this.get(Number(r!.id));
+  }
+
+  async get(id: number): Promise<Alarm> {
+    const r = (await this.db.get('SELECT * FROM alarms WHERE id = ?', id)) as AlarmRow | undefined;
     if (!r) throw new CentralError('ALARM_NOT_FOUND');
     return toAlarm(r);
   }
 
   /** Newest first; by default only open (unacknowledged) ones. */
-  list(opts: { applianceId?: string; includeAcknowledged?: boolean } = {}): Alarm[] {
+  async list(opts: { applianceId?: string; includeAcknowledged?: boolean } = {}): Promise<Alarm[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (opts.applianceId !== undefined) {
@@ -87,9 +111,10 @@ export class Alarms {
       args.push(opts.applianceId);
     }
     if (!opts.includeAcknowledged) where.push(OPEN);
-    const rows = this.db
-      .prepare(`SELECT * FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC`)
-      .all(...args) as AlarmRow[];
+    const rows = (await this.db.all(
+      `SELECT * FROM alarms ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC`,
+      ...args,
+    )) as AlarmRow[];
     return rows.map(toAlarm);
   }
 
@@ -97,41 +122,55 @@ export class Alarms {
    * A condition alarm while its condition holds: the one not cleared yet counts one more occurrence (staying
    * acknowledged if it was, so an acknowledged condition does not come back every heartbeat), else a new one.
    */
-  hold(applianceId: string, kind: AlarmKind, message: string, details: Record<string, unknown>): void {
-    const at = new Date(this.now()).toISOString();
-    const r = this.db
-      .prepare(
+  async hold(
+    applianceId: string,
+    kind: AlarmKind,
+    message: string,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await this.db.transaction(async () => {
+      await lockSubject(this.db, `alarm:${applianceId}:${kind}`);
+      const at = new Date(this.now()).toISOString();
+      const r = await this.db.run(
         `UPDATE alarms SET last_seen_at = ?, occurrences = occurrences + 1, message = ?, details_json = ?
-         WHERE appliance_id = ? AND kind = ? AND cleared_at IS NULL`,
-      )
-      .run(at, message, JSON.stringify(details), applianceId, kind);
-    if (r.changes === 0) this.raise(applianceId, kind, message, details);
+           WHERE appliance_id = ? AND kind = ? AND cleared_at IS NULL`,
+        at,
+        message,
+        JSON.stringify(details),
+        applianceId,
+        kind,
+      );
+      if (r.changes === 0) await this.raiseLocked(applianceId, kind, message, details);
+    });
   }
 
   /** The condition behind a condition alarm ended: cleared (kept in the list of all alarms). */
-  clear(applianceId: string, kind: AlarmKind): void {
-    this.db
-      .prepare('UPDATE alarms SET cleared_at = ? WHERE appliance_id = ? AND kind = ? AND cleared_at IS NULL')
-      .run(new Date(this.now()).toISOString(), applianceId, kind);
+  async clear(applianceId: string, kind: AlarmKind): Promise<void> {
+    await this.db.run(
+      'UPDATE alarms SET cleared_at = ? WHERE appliance_id = ? AND kind = ? AND cleared_at IS NULL',
+      new Date(this.now()).toISOString(),
+      applianceId,
+      kind,
+    );
   }
 
   /**
    * An operator has looked into it. For an audit alarm the appliance's current head becomes the new
    * baseline (the next epoch), so the same condition does not raise it again; a new one does.
    */
-  acknowledge(id: number): Alarm {
-    return this.db.transaction((): Alarm => {
-      const a = this.get(id);
+  async acknowledge(id: number): Promise<Alarm> {
+    return await this.db.transaction(async (): Promise<Alarm> => {
+      const a = await this.get(id);
       if (a.acknowledgedAt) return a;
-      this.db
-        .prepare('UPDATE alarms SET acknowledged_at = ? WHERE id = ?')
-        .run(new Date(this.now()).toISOString(), id);
+      await this.db.run(
+        'UPDATE alarms SET acknowledged_at = ? WHERE id = ?',
+        new Date(this.now()).toISOString(),
+        id,
+      );
       if (a.kind.startsWith('audit-'))
-        this.db
-          .prepare('UPDATE appliances SET audit_epoch = audit_epoch + 1 WHERE id = ?')
-          .run(a.applianceId);
+        await this.db.run('UPDATE appliances SET audit_epoch = audit_epoch + 1 WHERE id = ?', a.applianceId);
       return this.get(id);
-    })();
+    });
   }
 }
 
@@ -147,10 +186,10 @@ export class AuditHeads {
    * (the heartbeat is refused). A head below the highest seq seen, or a seen seq with another hash: stored,
    * and an alarm raised (the heartbeat is still accepted: the appliance is not to be silenced).
    */
-  accept(appliance: Pick<ApplianceRow, 'id' | 'public_key_pem'>, head: AuditHead): void {
+  async accept(appliance: Pick<ApplianceRow, 'id' | 'public_key_pem'>, head: AuditHead): Promise<void> {
     const signed = auditHeadBytes({ applianceId: appliance.id, seq: head.seq, hash: head.hash, at: head.at });
     if (!verifyApplianceSignature(signed, head.signature, appliance.public_key_pem)) {
-      this.alarms.raise(
+      await this.alarms.raise(
         appliance.id,
         'audit-bad-signature',
         `Appliance ${appliance.id} sent an audit head (seq ${head.seq}) whose signature does not verify.`,
@@ -158,24 +197,27 @@ export class AuditHeads {
       );
       throw new CentralError('AUDIT_HEAD_BAD_SIGNATURE');
     }
-    this.db.transaction(() => {
+    await this.db.transaction(async () => {
+      await lockSubject(this.db, `audit-head:${appliance.id}`);
       const epoch = (
-        this.db.prepare('SELECT audit_epoch FROM appliances WHERE id = ?').get(appliance.id) as {
+        (await this.db.get('SELECT audit_epoch FROM appliances WHERE id = ?', appliance.id)) as {
           audit_epoch: number;
         }
       ).audit_epoch;
-      const highest = this.db
-        .prepare(
-          'SELECT seq, hash FROM audit_heads WHERE appliance_id = ? AND epoch = ? ORDER BY seq DESC LIMIT 1',
-        )
-        .get(appliance.id, epoch) as { seq: number; hash: string } | undefined;
-      const sameSeq = this.db
-        .prepare(
-          'SELECT hash FROM audit_heads WHERE appliance_id = ? AND epoch = ? AND seq = ? AND hash <> ?',
-        )
-        .get(appliance.id, epoch, head.seq, head.hash) as { hash: string } | undefined;
+      const highest = (await this.db.get(
+        'SELECT seq, hash FROM audit_heads WHERE appliance_id = ? AND epoch = ? ORDER BY seq DESC LIMIT 1',
+        appliance.id,
+        epoch,
+      )) as { seq: number; hash: string } | undefined;
+      const sameSeq = (await this.db.get(
+        'SELECT hash FROM audit_heads WHERE appliance_id = ? AND epoch = ? AND seq = ? AND hash <> ?',
+        appliance.id,
+        epoch,
+        head.seq,
+        head.hash,
+      )) as { hash: string } | undefined;
       if (sameSeq) {
-        this.alarms.raise(
+        await this.alarms.raise(
           appliance.id,
           'audit-forked',
           `Appliance ${appliance.id}'s audit log forked: record ${head.seq} had hash ${sameSeq.hash.slice(0, 16)}…, now ${head.hash.slice(0, 16)}….`,
@@ -183,28 +225,25 @@ export class AuditHeads {
         );
       }
       if (highest && head.seq < highest.seq) {
-        this.alarms.raise(
+        await this.alarms.raise(
           appliance.id,
           'audit-truncated',
           `Appliance ${appliance.id}'s audit log went back from record ${highest.seq} to ${head.seq}.`,
           { highestSeq: highest.seq, highestHash: highest.hash, seq: head.seq, hash: head.hash, at: head.at },
         );
       }
-      this.db
-        .prepare(
-          `INSERT INTO audit_heads (appliance_id, epoch, seq, hash, at, signature, received_at)
+      await this.db.run(
+        `INSERT INTO audit_heads (appliance_id, epoch, seq, hash, at, signature, received_at)
            VALUES (?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (appliance_id, epoch, seq, hash) DO UPDATE SET received_at = excluded.received_at`,
-        )
-        .run(
-          appliance.id,
-          epoch,
-          head.seq,
-          head.hash,
-          head.at,
-          head.signature,
-          new Date(this.now()).toISOString(),
-        );
-    })();
+        appliance.id,
+        epoch,
+        head.seq,
+        head.hash,
+        head.at,
+        head.signature,
+        new Date(this.now()).toISOString(),
+      );
+    });
   }
 }

@@ -19,23 +19,33 @@ export class ChangeFeed {
   ) {}
 
   /** Append a change; hall null = every appliance sees it. */
-  record(
+  async record(
     type: ChangeType,
     hall: string | null,
     orderId: string | null,
     payload: Record<string, unknown>,
-  ): void {
-    this.db
-      .prepare('INSERT INTO changes (hall, type, order_id, payload_json, at) VALUES (?, ?, ?, ?, ?)')
-      .run(hall, type, orderId, JSON.stringify(payload), new Date(this.now()).toISOString());
+  ): Promise<void> {
+    await this.db.run(
+      'INSERT INTO changes (hall, type, order_id, payload_json, at) VALUES (?, ?, ?, ?, ?)',
+      hall,
+      type,
+      orderId,
+      JSON.stringify(payload),
+      new Date(this.now()).toISOString(),
+    );
   }
 
-  read(hall: string, cursor: number, limit: number): { changes: Change[]; cursor: string; hasMore: boolean } {
-    const rows = this.db
-      .prepare(
-        'SELECT seq, type, order_id, payload_json, at FROM changes WHERE seq > ? AND (hall IS NULL OR hall = ?) ORDER BY seq LIMIT ?',
-      )
-      .all(cursor, hall, limit + 1) as ChangeRow[];
+  async read(
+    hall: string,
+    cursor: number,
+    limit: number,
+  ): Promise<{ changes: Change[]; cursor: string; hasMore: boolean }> {
+    const rows = (await this.db.all(
+      'SELECT seq, type, order_id, payload_json, at FROM changes WHERE seq > ? AND (hall IS NULL OR hall = ?) ORDER BY seq LIMIT ?',
+      cursor,
+      hall,
+      limit + 1,
+    )) as ChangeRow[];
     const page = rows.slice(0, limit);
     const changes = page.map((r) => ({
       cursor: String(r.seq),
@@ -47,10 +57,11 @@ export class ChangeFeed {
     return { changes, cursor: changes.at(-1)?.cursor ?? String(cursor), hasMore: rows.length > limit };
   }
 
-  latest(hall: string): string {
-    const r = this.db
-      .prepare('SELECT MAX(seq) AS seq FROM changes WHERE hall IS NULL OR hall = ?')
-      .get(hall) as { seq: number | null };
+  async latest(hall: string): Promise<string> {
+    const r = (await this.db.get(
+      'SELECT MAX(seq) AS seq FROM changes WHERE hall IS NULL OR hall = ?',
+      hall,
+    )) as { seq: number | null };
     return String(r.seq ?? 0);
   }
 }

@@ -25,7 +25,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const applianceRow = (id: string) => h.app.central.appliances.row(id);
+const applianceRow = async (id: string) => h.app.central.appliances.row(id);
 const listed = async (id: string) =>
   ((await h.admin('GET', '/admin/v1/appliances')).json() as { appliances: AdminAppliance[] }).appliances.find(
     (a) => a.applianceId === id,
@@ -43,7 +43,7 @@ describe('registration and one-time enrolment codes', () => {
     expect(body).toMatchObject({ applianceId: 'KIOSK-REG-1', hall: 'SZ-FUTIAN' });
     expect(body.enrolmentCode).toMatch(/^[A-HJ-NP-Z2-9]{4}(-[A-HJ-NP-Z2-9]{4}){3}$/);
     expect(Date.parse(body.expiresAt) - h.clock.ms).toBe(7 * 24 * 3600 * 1000);
-    const stored = JSON.stringify(h.app.central.db.prepare('SELECT * FROM enrolment_codes').all());
+    const stored = JSON.stringify(await h.app.central.db.all('SELECT * FROM enrolment_codes'));
     expect(stored).not.toContain(body.enrolmentCode);
     expect(stored).not.toContain(normaliseEnrolmentCode(body.enrolmentCode));
     expect(stored).toContain(enrolmentCodeHash(body.enrolmentCode));
@@ -65,20 +65,20 @@ describe('registration and one-time enrolment codes', () => {
     const rogue = newApplianceKey('KIOSK-ROGUE');
     const r = await h.enrol(rogue, null);
     expect(r.json()).toMatchObject({ statusCode: 401, code: 'ENROLMENT_CODE_REQUIRED' });
-    expect(applianceRow('KIOSK-ROGUE')).toBeUndefined();
+    expect(await applianceRow('KIOSK-ROGUE')).toBeUndefined();
     // nor with a made-up code
     expect((await h.enrol(rogue, 'AAAA-BBBB-CCCC-DDDD')).json()).toMatchObject({
       statusCode: 403,
       code: 'ENROLMENT_CODE_INVALID',
     });
-    expect(applianceRow('KIOSK-ROGUE')).toBeUndefined();
+    expect(await applianceRow('KIOSK-ROGUE')).toBeUndefined();
     // nor with a genuine code registered for another appliance id
     const other = await h.register('KIOSK-ROGUE-OTHER', 'SZ-FUTIAN');
     expect((await h.enrol(rogue, other)).json()).toMatchObject({
       statusCode: 403,
       code: 'ENROLMENT_CODE_INVALID',
     });
-    expect(applianceRow('KIOSK-ROGUE')).toBeUndefined();
+    expect(await applianceRow('KIOSK-ROGUE')).toBeUndefined();
     expect((await h.signed('GET', '/v1/changes', undefined, rogue)).json()).toMatchObject({
       statusCode: 401,
       code: 'AUTH_UNKNOWN_APPLIANCE',
@@ -92,7 +92,7 @@ describe('registration and one-time enrolment codes', () => {
       statusCode: 403,
       code: 'ENROLMENT_HALL_MISMATCH',
     });
-    expect(applianceRow('KIOSK-HALL')).toBeUndefined();
+    expect(await applianceRow('KIOSK-HALL')).toBeUndefined();
     const right = newApplianceKey('KIOSK-HALL', 'GZ-TIANHE');
     expect((await h.enrol(right, code)).json()).toMatchObject({ hall: 'GZ-TIANHE', status: 'pending' });
     // once enrolled for a hall, re-enrolling the same key for another hall is refused too
@@ -111,7 +111,7 @@ describe('registration and one-time enrolment codes', () => {
       statusCode: 403,
       code: 'ENROLMENT_CODE_USED',
     });
-    expect(applianceRow('KIOSK-ONCE')?.public_key_pem).toBe(first.publicKeyPem);
+    expect((await applianceRow('KIOSK-ONCE'))?.public_key_pem).toBe(first.publicKeyPem);
     // the first key re-enrolling (a kiosk restart) is a retry, not a second use
     expect((await h.enrol(first, code)).statusCode).toBe(200);
     expect((await h.enrol(first, null)).statusCode).toBe(200);
@@ -135,7 +135,7 @@ describe('registration and one-time enrolment codes', () => {
       statusCode: 403,
       code: 'ENROLMENT_CODE_INVALID',
     });
-    expect(applianceRow('KIOSK-LATE')).toBeUndefined();
+    expect(await applianceRow('KIOSK-LATE')).toBeUndefined();
     expect((await h.enrol(late, fresh)).statusCode).toBe(200);
   });
 
@@ -145,7 +145,7 @@ describe('registration and one-time enrolment codes', () => {
     await h.admin('POST', '/admin/v1/appliances/KIOSK-REKEY/approve');
     const b = newApplianceKey('KIOSK-REKEY');
     expect((await h.enrol(b, null)).json()).toMatchObject({ statusCode: 409, code: 'ENROL_KEY_MISMATCH' });
-    expect(applianceRow('KIOSK-REKEY')?.status).toBe('approved');
+    expect((await applianceRow('KIOSK-REKEY'))?.status).toBe('approved');
     const code = await h.register('KIOSK-REKEY', 'SZ-FUTIAN');
     expect((await h.enrol(b, code)).json()).toMatchObject({
       status: 'pending',
@@ -175,7 +175,7 @@ describe('approval against the key fingerprint', () => {
       keyFingerprint: impostorFp,
     });
     expect(refused.json()).toMatchObject({ statusCode: 409, code: 'APPLIANCE_FINGERPRINT_MISMATCH' });
-    expect(applianceRow('KIOSK-FP')?.status).toBe('pending');
+    expect((await applianceRow('KIOSK-FP'))?.status).toBe('pending');
     // as read aloud from the kiosk: upper case, colons — the same key
     const typed = hex.toUpperCase().match(/.{2}/g)!.join(':');
     const ok = await h.admin('POST', '/admin/v1/appliances/KIOSK-FP/approve', { keyFingerprint: typed });

@@ -18,20 +18,20 @@ export class EventInbox {
    * refused with EVENT_WRONG_APPLIANCE and nothing is stored (the kiosk's outbox parks the one refused event).
    * A redelivery of an event this appliance already sent is acknowledged again.
    */
-  ingest(applianceId: string, hall: string, events: SyncEvent[]): EventBatchResponse {
-    const insert = this.db.prepare(
-      `INSERT OR IGNORE INTO events (id, appliance_id, type, order_id, occurred_at, received_at, payload_json)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const seen = this.db.prepare('SELECT appliance_id FROM events WHERE id = ?');
-    return this.db.transaction((): EventBatchResponse => {
+  async ingest(applianceId: string, hall: string, events: SyncEvent[]): Promise<EventBatchResponse> {
+    return await this.db.transaction(async (): Promise<EventBatchResponse> => {
       let accepted = 0;
       const at = new Date(this.now()).toISOString();
       for (const e of events) {
-        const before = seen.get(e.id) as { appliance_id: string } | undefined;
+        const before = await this.db.get<{ appliance_id: string }>(
+          'SELECT appliance_id FROM events WHERE id = ?',
+          e.id,
+        );
         if (before?.appliance_id === applianceId) continue;
-        this.checkScope(applianceId, hall, e);
-        const r = insert.run(
+        await this.checkScope(applianceId, hall, e);
+        const r = await this.db.run(
+          `INSERT INTO events (id, appliance_id, type, order_id, occurred_at, received_at, payload_json)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
           e.id,
           applianceId,
           e.type,
@@ -42,22 +42,23 @@ export class EventInbox {
         );
         if (r.changes === 0) continue;
         accepted++;
-        this.applySideEffect(e);
+        await this.applySideEffect(e);
       }
       return { accepted, duplicates: events.length - accepted, acknowledged: events.map((e) => e.id) };
-    })();
+    });
   }
 
   /** Throws EVENT_WRONG_APPLIANCE when this appliance may not report about the event's order. */
-  private checkScope(applianceId: string, hall: string, e: SyncEvent): void {
+  private async checkScope(applianceId: string, hall: string, e: SyncEvent): Promise<void> {
     if (!e.orderId) return;
-    const order = this.db.prepare('SELECT hall FROM orders WHERE id = ?').get(e.orderId) as
+    const order = (await this.db.get('SELECT hall FROM orders WHERE id = ?', e.orderId)) as
       | { hall: string }
       | undefined;
     if (!order) return; // nothing central knows of: stored, no effect
-    const certs = this.db
-      .prepare('SELECT appliance_id, voided_at FROM certificates WHERE order_id = ? ORDER BY issued_at DESC')
-      .all(e.orderId) as Array<{ appliance_id: string | null; voided_at: string | null }>;
+    const certs = (await this.db.all(
+      'SELECT appliance_id, voided_at FROM certificates WHERE order_id = ? ORDER BY issued_at DESC',
+      e.orderId,
+    )) as Array<{ appliance_id: string | null; voided_at: string | null }>;
     const refuse = (why: string): never => {
       throw new CentralError(
         'EVENT_WRONG_APPLIANCE',
@@ -78,15 +79,15 @@ export class EventInbox {
   }
 
   /** Only first deliveries get here. An order already past the step keeps its status (the event is still stored). */
-  private applySideEffect(e: SyncEvent): void {
+  private async applySideEffect(e: SyncEvent): Promise<void> {
     if (e.type !== 'certificate.activated' || !e.orderId) return;
-    const order = this.db.prepare('SELECT status FROM orders WHERE id = ?').get(e.orderId) as
+    const order = (await this.db.get('SELECT status FROM orders WHERE id = ?', e.orderId)) as
       | { status: string }
       | undefined;
-    if (order?.status === 'issued') this.orders.act(e.orderId, { action: 'activate' });
+    if (order?.status === 'issued') await this.orders.act(e.orderId, { action: 'activate' });
   }
 
-  count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n;
+  async count(): Promise<number> {
+    return ((await this.db.get('SELECT COUNT(*) AS n FROM events')) as { n: number }).n;
   }
 }

@@ -76,16 +76,16 @@ export class FleetAlarms {
   }
 
   /** A heartbeat arrived: its conditions raised (or counted again), the others and staleness cleared. */
-  onHeartbeat(applianceId: string, hb: HeartbeatRequest): void {
+  async onHeartbeat(applianceId: string, hb: HeartbeatRequest): Promise<void> {
     const conditions = heartbeatConditions(hb, this.lowStock);
-    this.db.transaction(() => {
+    await this.db.transaction(async () => {
       for (const kind of HEARTBEAT_KINDS) {
         const c = conditions[kind];
-        if (c) this.alarms.hold(applianceId, kind, c.message, c.details);
-        else this.alarms.clear(applianceId, kind);
+        if (c) await this.alarms.hold(applianceId, kind, c.message, c.details);
+        else await this.alarms.clear(applianceId, kind);
       }
-      this.alarms.clear(applianceId, 'heartbeat-stale');
-    })();
+      await this.alarms.clear(applianceId, 'heartbeat-stale');
+    });
   }
 
   /**
@@ -93,21 +93,21 @@ export class FleetAlarms {
    * approval when it never sent a heartbeat) that has none yet (open or acknowledged: until a heartbeat clears
    * it); returns how many were raised.
    */
-  sweepStale(): number {
+  async sweepStale(): Promise<number> {
     this.lastSweepAt = this.now();
     const before = new Date(this.now() - this.staleMs).toISOString();
-    const stale = this.db
-      .prepare(
-        `SELECT a.id, a.last_heartbeat_at FROM appliances a
+    const stale = (await this.db.all(
+      `SELECT a.id, a.last_heartbeat_at FROM appliances a
          WHERE a.status = 'approved'
-           AND (a.last_heartbeat_at < @before
-                OR (a.last_heartbeat_at IS NULL AND COALESCE(a.approved_at, a.enrolled_at) < @before))
+           AND (a.last_heartbeat_at < ?
+                OR (a.last_heartbeat_at IS NULL AND COALESCE(a.approved_at, a.enrolled_at) < ?))
            AND NOT EXISTS (SELECT 1 FROM alarms x
                            WHERE x.appliance_id = a.id AND x.kind = 'heartbeat-stale' AND x.cleared_at IS NULL)`,
-      )
-      .all({ before }) as { id: string; last_heartbeat_at: string | null }[];
+      before,
+      before,
+    )) as { id: string; last_heartbeat_at: string | null }[];
     for (const a of stale) {
-      this.alarms.raise(
+      await this.alarms.raise(
         a.id,
         'heartbeat-stale',
         a.last_heartbeat_at
@@ -123,7 +123,7 @@ export class FleetAlarms {
    * The sweep before operators read alarms or metrics, skipped when one ran within SWEEP_ON_READ_MS: a console
    * or a scraper polling often then costs no scan of the fleet each time.
    */
-  sweepStaleIfDue(): void {
-    if (this.now() - this.lastSweepAt >= SWEEP_ON_READ_MS) this.sweepStale();
+  async sweepStaleIfDue(): Promise<void> {
+    if (this.now() - this.lastSweepAt >= SWEEP_ON_READ_MS) await this.sweepStale();
   }
 }

@@ -1,10 +1,12 @@
 // What the operations console shows, computed once for the fleet page, its live stream and the per-appliance
 // page: one row per appliance (heartbeat facts, issuances today, audit-head state, open alarms) and the open
 // alarms, newest first, with the hall and subject an operator needs.
+
 import { UNLOCK_DAY_UTC_OFFSET_MINUTES, unlockDay } from '../contract/after-sales.js';
 import { groupFingerprint, publicKeySha256 } from '../contract/identity.js';
 import type { Alarm, HeartbeatRequest } from '../contract/schemas.js';
 import type { ApplianceRow } from './appliances.js';
+import { mapSeq } from './async-list.js';
 import type { CentralContext } from './context.js';
 
 /** The audit log's state as central sees it: no head received yet, a fork or a truncation open, or fine. */
@@ -43,22 +45,27 @@ export function beijingDay(nowMs: number): { day: string; from: string; to: stri
   };
 }
 
-function auditHeadState(ctx: CentralContext, a: ApplianceRow, alarms: Alarm[]): AuditHeadState {
+async function auditHeadState(
+  ctx: CentralContext,
+  a: ApplianceRow,
+  alarms: Alarm[],
+): Promise<AuditHeadState> {
   if (alarms.some((x) => x.kind === 'audit-forked')) return 'forked';
   if (alarms.some((x) => x.kind === 'audit-truncated')) return 'truncated';
-  const head = ctx.db.prepare('SELECT 1 FROM audit_heads WHERE appliance_id = ? LIMIT 1').get(a.id);
+  const head = await ctx.db.get('SELECT 1 FROM audit_heads WHERE appliance_id = ? LIMIT 1', a.id);
   return head ? 'ok' : 'none';
 }
 
-export function consoleRow(ctx: CentralContext, a: ApplianceRow): ConsoleRow {
+export async function consoleRow(ctx: CentralContext, a: ApplianceRow): Promise<ConsoleRow> {
   const { from, to } = beijingDay(ctx.now());
-  const issued = ctx.db
-    .prepare(
-      `SELECT COUNT(*) AS n FROM events WHERE appliance_id = ? AND type = 'certificate.issued'
+  const issued = (await ctx.db.get(
+    `SELECT COUNT(*) AS n FROM events WHERE appliance_id = ? AND type = 'certificate.issued'
        AND received_at >= ? AND received_at < ?`,
-    )
-    .get(a.id, from, to) as { n: number };
-  const alarms = ctx.alarms.list({ applianceId: a.id });
+    a.id,
+    from,
+    to,
+  )) as { n: number };
+  const alarms = await ctx.alarms.list({ applianceId: a.id });
   const last = a.last_heartbeat_at ? Date.parse(a.last_heartbeat_at) : null;
   return {
     appliance: a,
@@ -66,19 +73,19 @@ export function consoleRow(ctx: CentralContext, a: ApplianceRow): ConsoleRow {
     fingerprint: groupFingerprint(publicKeySha256(a.public_key_pem)),
     stale: last === null || ctx.now() - last > ctx.fleetAlarms.staleMs,
     issuedToday: issued.n,
-    auditHead: auditHeadState(ctx, a, alarms),
+    auditHead: await auditHeadState(ctx, a, alarms),
     alarms,
   };
 }
 
-export function consoleRows(ctx: CentralContext): ConsoleRow[] {
-  return ctx.appliances.list().map((a) => consoleRow(ctx, a));
+export async function consoleRows(ctx: CentralContext): Promise<ConsoleRow[]> {
+  return mapSeq(await ctx.appliances.list(), async (a) => consoleRow(ctx, a));
 }
 
 /** Every open alarm, newest first. */
-export function consoleAlarms(ctx: CentralContext): ConsoleAlarm[] {
-  const halls = new Map(ctx.appliances.list().map((a) => [a.id, a.hall]));
-  return ctx.alarms.list().map((alarm) => {
+export async function consoleAlarms(ctx: CentralContext): Promise<ConsoleAlarm[]> {
+  const halls = new Map((await ctx.appliances.list()).map((a) => [a.id, a.hall]));
+  return (await ctx.alarms.list()).map((alarm) => {
     const subject = alarm.details.subject;
     const since = alarm.details.since;
     return {

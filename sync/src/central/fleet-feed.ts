@@ -23,7 +23,7 @@ export interface FeedOptions {
 
 interface Client {
   res: ServerResponse;
-  allowed: () => boolean;
+  allowed: () => Promise<boolean>;
   rows: Map<string, string>;
   alarms: string;
 }
@@ -37,12 +37,14 @@ export class FleetFeed {
   private readonly clients = new Set<Client>();
   private timer: NodeJS.Timeout | null = null;
   private pending = false;
+  /** A comparison is under way (reads are async): the next tick waits for the one after. */
+  private ticking = false;
   private ticks = 0;
   private readonly tickMs: number;
   private readonly maxBuffered: number;
 
   constructor(
-    private readonly view: () => FleetView,
+    private readonly view: () => Promise<FleetView>,
     opts: FeedOptions = {},
   ) {
     this.tickMs = opts.tickMs ?? DEFAULT_FEED_TICK_MS;
@@ -54,14 +56,14 @@ export class FleetFeed {
   }
 
   /** Start streaming to a response whose headers are not sent yet; `allowed` is asked on every tick. */
-  attach(res: ServerResponse, allowed: () => boolean): void {
+  async attach(res: ServerResponse, allowed: () => Promise<boolean>): Promise<void> {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    const v = this.view();
+    const v = await this.view();
     const client: Client = { res, allowed, rows: new Map(v.rows), alarms: v.alarms.html };
     this.clients.add(client);
     res.on('close', () => this.clients.delete(client));
@@ -71,7 +73,7 @@ export class FleetFeed {
       empty: v.empty,
     });
     if (!this.timer) {
-      this.timer = setInterval(() => this.tick(), this.tickMs);
+      this.timer = setInterval(() => void this.tick(), this.tickMs);
       this.timer.unref();
     }
   }
@@ -82,22 +84,32 @@ export class FleetFeed {
     this.pending = true;
     setImmediate(() => {
       this.pending = false;
-      this.tick();
+      void this.tick();
     });
   }
 
   /** Compare every connection's last view with the current one and send what changed. */
-  tick(): void {
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.compare();
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async compare(): Promise<void> {
     if (this.clients.size === 0) {
       if (this.timer) clearInterval(this.timer);
       this.timer = null;
       return;
     }
     for (const c of [...this.clients]) {
-      if (!c.allowed()) this.end(c, 'end', { reason: 'session ended' });
+      if (!(await c.allowed())) this.end(c, 'end', { reason: 'session ended' });
     }
     if (this.clients.size === 0) return;
-    const v = this.view();
+    const v = await this.view();
     const keepalive = ++this.ticks % KEEPALIVE_TICKS === 0;
     for (const c of [...this.clients]) {
       for (const [id, html] of v.rows) {

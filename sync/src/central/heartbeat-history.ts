@@ -24,37 +24,34 @@ export class HeartbeatHistory {
   ) {}
 
   /** Keep one heartbeat and drop everything older than the retention. */
-  record(applianceId: string, hb: HeartbeatRequest): void {
+  async record(applianceId: string, hb: HeartbeatRequest): Promise<void> {
     const now = this.now();
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO heartbeat_history (appliance_id, at, uptime_s, queue_depth, parked_events, in_doubt, blank_keys)
+    await this.db.transaction(async () => {
+      await this.db.run(
+        `INSERT INTO heartbeat_history (appliance_id, at, uptime_s, queue_depth, parked_events, in_doubt, blank_keys)
            VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          applianceId,
-          new Date(now).toISOString(),
-          hb.uptimeS ?? null,
-          hb.queueDepth,
-          hb.parkedEvents,
-          hb.inDoubt ?? null,
-          hb.consumables.blankKeys ?? null,
-        );
-      this.db
-        .prepare('DELETE FROM heartbeat_history WHERE at < ?')
-        .run(new Date(now - RETENTION_MS).toISOString());
-    })();
+        applianceId,
+        new Date(now).toISOString(),
+        hb.uptimeS ?? null,
+        hb.queueDepth,
+        hb.parkedEvents,
+        hb.inDoubt ?? null,
+        hb.consumables.blankKeys ?? null,
+      );
+      await this.db.run(
+        'DELETE FROM heartbeat_history WHERE at < ?',
+        new Date(now - RETENTION_MS).toISOString(),
+      );
+    });
   }
 
   /** The appliance's kept heartbeats, oldest first. */
-  list(applianceId: string): HeartbeatPoint[] {
-    const rows = this.db
-      .prepare(
-        `SELECT at, uptime_s, queue_depth, parked_events, in_doubt, blank_keys FROM heartbeat_history
+  async list(applianceId: string): Promise<HeartbeatPoint[]> {
+    const rows = (await this.db.all(
+      `SELECT at, uptime_s, queue_depth, parked_events, in_doubt, blank_keys FROM heartbeat_history
          WHERE appliance_id = ? ORDER BY at, id`,
-      )
-      .all(applianceId) as {
+      applianceId,
+    )) as {
       at: string;
       uptime_s: number | null;
       queue_depth: number;

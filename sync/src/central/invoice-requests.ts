@@ -90,8 +90,8 @@ export class InvoiceRequests {
     private readonly now: () => number,
   ) {}
 
-  get(orderId: string): InvoiceRequest | undefined {
-    const r = this.db.prepare('SELECT * FROM invoice_requests WHERE order_id = ?').get(orderId) as
+  async get(orderId: string): Promise<InvoiceRequest | undefined> {
+    const r = (await this.db.get('SELECT * FROM invoice_requests WHERE order_id = ?', orderId)) as
       | Row
       | undefined;
     return r
@@ -108,7 +108,7 @@ export class InvoiceRequests {
   }
 
   /** Record (or replace the details of) the order's request; the order must be invoiceable. */
-  request(orderId: string, status: OrderStatus, input: InvoiceRequestInput): InvoiceRequest {
+  async request(orderId: string, status: OrderStatus, input: InvoiceRequestInput): Promise<InvoiceRequest> {
     if (!INVOICEABLE_STATUSES.includes(status))
       throw new CentralError(
         'INVOICE_NOT_AVAILABLE',
@@ -117,14 +117,18 @@ export class InvoiceRequests {
           : '证书领取后才能申请发票。 An invoice can be requested once the certificate has been collected.',
       );
     const at = new Date(this.now()).toISOString();
-    this.db
-      .prepare(
-        `INSERT INTO invoice_requests (order_id, title, tax_id, email, requested_at, updated_at)
+    await this.db.run(
+      `INSERT INTO invoice_requests (order_id, title, tax_id, email, requested_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (order_id) DO UPDATE SET title = excluded.title, tax_id = excluded.tax_id,
            email = excluded.email, updated_at = excluded.updated_at`,
-      )
-      .run(orderId, input.title, input.taxId ?? null, input.email, at, at);
-    return this.get(orderId)!;
+      orderId,
+      input.title,
+      input.taxId ?? null,
+      input.email,
+      at,
+      at,
+    );
+    return (await this.get(orderId))!;
   }
 }

@@ -44,9 +44,9 @@ async function approved(patch = {}) {
   };
 }
 
-const certificateCount = (orderId: string) =>
+const certificateCount = async (orderId: string) =>
   (
-    h.app.central.db.prepare('SELECT COUNT(*) AS n FROM certificates WHERE order_id = ?').get(orderId) as {
+    (await h.app.central.db.get('SELECT COUNT(*) AS n FROM certificates WHERE order_id = ?', orderId)) as {
       n: number;
     }
   ).n;
@@ -60,7 +60,7 @@ async function expectRefusedNothingIssued(
   status?: number,
 ) {
   expect(res.json()).toMatchObject({ code, ...(status ? { statusCode: status } : {}) });
-  expect(certificateCount(orderId)).toBe(0);
+  expect(await certificateCount(orderId)).toBe(0);
   expect((await orderOf(orderId)).status).toBe('approved');
 }
 
@@ -159,7 +159,7 @@ describe('identity statement', () => {
     }
     // the HMACs are under this order's salt: the right person's HMACs from another order do not match here
     const other = await approved();
-    const otherOrder = h.app.central.orders.toApplianceOrder(h.app.central.orders.row(other.orderId));
+    const otherOrder = h.app.central.orders.toApplianceOrder(await h.app.central.orders.row(other.orderId));
     const borrowed = await identityStatementFor(
       otherOrder,
       { idNumber: '440304199001011233', name: '张伟' },
@@ -239,7 +239,7 @@ describe('identity statement', () => {
     expect((await h.signed('POST', '/v1/certificates', noStatement)).statusCode).toBe(400);
     const otherRule = { ...good, statement: { ...good.statement, matchRule: 'name-only/v0' } };
     expect((await h.issue({ ...req, identityStatement: otherRule })).statusCode).toBe(400);
-    expect(certificateCount(req.orderId)).toBe(0);
+    expect(await certificateCount(req.orderId)).toBe(0);
   });
 
   it('the statement bytes are canonical JSON (sorted keys, UTF-8), whatever order the fields come in', () => {
@@ -286,7 +286,7 @@ describe('key evidence', () => {
     const req = await approved();
     const { keyEvidence: _, ...body } = await h.issueBody(req);
     expect((await h.signed('POST', '/v1/certificates', body)).statusCode).toBe(400);
-    expect(certificateCount(req.orderId)).toBe(0);
+    expect(await certificateCount(req.orderId)).toBe(0);
   });
 });
 
@@ -327,13 +327,13 @@ describe('an appliance reaches only its own issuances', () => {
     );
     expect(replayNewKey.json()).toMatchObject({ statusCode: 409, code: 'ORDER_ALREADY_ISSUED' });
     expect(replayNewKey.body).not.toContain('BEGIN CERTIFICATE');
-    expect(certificateCount(a.orderId)).toBe(1);
+    expect(await certificateCount(a.orderId)).toBe(1);
   });
 
   it('an activation event for another appliance’s order is refused and changes nothing; the issuing kiosk’s is accepted', async () => {
     const a = await issuedHere();
-    const eventCount = () => h.app.central.events.count();
-    const before = eventCount();
+    const eventCount = async () => h.app.central.events.count();
+    const before = await eventCount();
     const activated = (id: string) => ({
       id,
       type: 'certificate.activated',
@@ -355,7 +355,7 @@ describe('an appliance reaches only its own issuances', () => {
     );
     expect(r.json()).toMatchObject({ statusCode: 403, code: 'EVENT_WRONG_APPLIANCE' });
     expect((await orderOf(a.orderId)).status).toBe('issued');
-    expect(eventCount()).toBe(before); // all or nothing: the harmless one is not stored either
+    expect(await eventCount()).toBe(before); // all or nothing: the harmless one is not stored either
     // other events about that order from the other kiosk are refused too
     const receipt = await h.signed(
       'POST',

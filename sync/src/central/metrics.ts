@@ -35,8 +35,8 @@ export function centralMetrics(opts: MetricsOptions): {
     help: 'Appliances registered at central, by status',
     labelNames: ['status'],
     registers: [registry],
-    collect() {
-      const rows = opts.db.prepare('SELECT status, COUNT(*) AS n FROM appliances GROUP BY status').all() as {
+    async collect() {
+      const rows = (await opts.db.all('SELECT status, COUNT(*) AS n FROM appliances GROUP BY status')) as {
         status: string;
         n: number;
       }[];
@@ -48,13 +48,12 @@ export function centralMetrics(opts: MetricsOptions): {
     name: 'certkiosk_appliances_heartbeat_stale',
     help: 'Approved appliances not heard from within the stale threshold (their heartbeat-stale alarm not cleared)',
     registers: [registry],
-    collect() {
-      const row = opts.db
-        .prepare(
-          `SELECT COUNT(DISTINCT x.appliance_id) AS n FROM alarms x JOIN appliances a ON a.id = x.appliance_id
-           WHERE x.kind = 'heartbeat-stale' AND x.cleared_at IS NULL AND a.status = 'approved'`,
-        )
-        .get() as { n: number };
+    async collect() {
+      const row =
+        (await opts.db.get(`SELECT COUNT(DISTINCT x.appliance_id) AS n FROM alarms x JOIN appliances a ON a.id = x.appliance_id
+           WHERE x.kind = 'heartbeat-stale' AND x.cleared_at IS NULL AND a.status = 'approved'`)) as {
+          n: number;
+        };
       this.set(row.n);
     },
   });
@@ -64,10 +63,10 @@ export function centralMetrics(opts: MetricsOptions): {
     help: 'Open (unacknowledged) alarms, by kind',
     labelNames: ['kind'],
     registers: [registry],
-    collect() {
-      const rows = opts.db
-        .prepare(`SELECT kind, COUNT(*) AS n FROM alarms WHERE ${OPEN} GROUP BY kind`)
-        .all() as { kind: string; n: number }[];
+    async collect() {
+      const rows = (await opts.db.all(
+        `SELECT kind, COUNT(*) AS n FROM alarms WHERE ${OPEN} GROUP BY kind`,
+      )) as { kind: string; n: number }[];
       for (const k of ALARM_KINDS) this.set({ kind: k }, rows.find((r) => r.kind === k)?.n ?? 0);
     },
   });
@@ -106,9 +105,9 @@ export function registerMetrics(
     metrics.durations.observe(labels, reply.elapsedTime / 1000);
   });
   app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
-    if (!isAdminRequest(req, auth))
+    if (!(await isAdminRequest(req, auth)))
       throw new CentralError('ADMIN_UNAUTHORISED', 'The metrics are scraped with the admin token.');
-    metrics.fleet.sweepStaleIfDue();
+    await metrics.fleet.sweepStaleIfDue();
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

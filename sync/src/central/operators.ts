@@ -65,12 +65,12 @@ export class Operators {
     return new Date(ms).toISOString();
   }
 
-  private row(name: string): OperatorRow | undefined {
-    return this.db.prepare('SELECT * FROM operators WHERE name = ?').get(name) as OperatorRow | undefined;
+  private async row(name: string): Promise<OperatorRow | undefined> {
+    return (await this.db.get('SELECT * FROM operators WHERE name = ?', name)) as OperatorRow | undefined;
   }
 
   /** Add an operator, or set a new password for one (which also lifts a lock and re-enables the name). */
-  setPassword(name: string, password: string): void {
+  async setPassword(name: string, password: string): Promise<void> {
     if (!OPERATOR_NAME_PATTERN.test(name))
       throw new CentralError(
         'OPERATOR_INVALID',
@@ -81,25 +81,26 @@ export class Operators {
         'OPERATOR_INVALID',
         `An operator password has at least ${OPERATOR_PASSWORD_MIN_LENGTH} characters.`,
       );
-    this.db
-      .prepare(
-        `INSERT INTO operators (name, password_hash, created_at, failures) VALUES (?, ?, ?, 0)
+    await this.db.run(
+      `INSERT INTO operators (name, password_hash, created_at, failures) VALUES (?, ?, ?, 0)
          ON CONFLICT (name) DO UPDATE SET password_hash = excluded.password_hash, failures = 0,
            locked_until = NULL, disabled_at = NULL`,
-      )
-      .run(name, hashPassword(password), this.iso());
+      name,
+      hashPassword(password),
+      this.iso(),
+    );
   }
 
   /** Disable an operator: no more logins, and their sessions end (admin_sessions rows removed). */
-  disable(name: string): void {
-    const r = this.db.prepare('UPDATE operators SET disabled_at = ? WHERE name = ?').run(this.iso(), name);
+  async disable(name: string): Promise<void> {
+    const r = await this.db.run('UPDATE operators SET disabled_at = ? WHERE name = ?', this.iso(), name);
     if (r.changes === 0) throw new CentralError('OPERATOR_NOT_FOUND');
-    this.db.prepare('DELETE FROM admin_sessions WHERE actor = ?').run(name);
+    await this.db.run('DELETE FROM admin_sessions WHERE actor = ?', name);
   }
 
-  names(): string[] {
+  async names(): Promise<string[]> {
     return (
-      this.db.prepare('SELECT name FROM operators WHERE disabled_at IS NULL ORDER BY name').all() as {
+      (await this.db.all('SELECT name FROM operators WHERE disabled_at IS NULL ORDER BY name')) as {
         name: string;
       }[]
     ).map((r) => r.name);
@@ -110,12 +111,12 @@ export class Operators {
    * OPERATOR_MAX_FAILURES-th wrong password in a row locks the name for OPERATOR_LOCK_MS (OPERATOR_LOCKED, even
    * with the right password, until then). Every attempt is in the operator audit.
    */
-  login(name: string, password: string): void {
-    const row = this.row(name);
+  async login(name: string, password: string): Promise<void> {
+    const row = await this.row(name);
     const ok = passwordMatches(password, row?.password_hash ?? DECOY);
     const now = this.now();
     if (row?.locked_until && Date.parse(row.locked_until) > now) {
-      this.audit(name, 'login.locked', name, {});
+      await this.audit(name, 'login.locked', name, {});
       throw new CentralError(
         'OPERATOR_LOCKED',
         `Too many wrong passwords: this operator is locked until ${row.locked_until}.`,
@@ -125,26 +126,41 @@ export class Operators {
       if (row && !row.disabled_at) {
         const failures = row.failures + 1;
         const lock = failures >= OPERATOR_MAX_FAILURES ? this.iso(now + OPERATOR_LOCK_MS) : null;
-        this.db
-          .prepare('UPDATE operators SET failures = ?, locked_until = ? WHERE name = ?')
-          .run(lock ? 0 : failures, lock, name);
+        await this.db.run(
+          'UPDATE operators SET failures = ?, locked_until = ? WHERE name = ?',
+          lock ? 0 : failures,
+          lock,
+          name,
+        );
       }
-      this.audit(name, 'login.failed', name, {});
+      await this.audit(name, 'login.failed', name, {});
       throw new CentralError('OPERATOR_LOGIN_FAILED');
     }
-    this.db.prepare('UPDATE operators SET failures = 0, locked_until = NULL WHERE name = ?').run(name);
-    this.audit(name, 'login', name, {});
+    await this.db.run('UPDATE operators SET failures = 0, locked_until = NULL WHERE name = ?', name);
+    await this.audit(name, 'login', name, {});
   }
 
   /** Keep what an operator (or the admin token) did. */
-  audit(actor: string, action: string, subject: string, details: Record<string, unknown>): void {
-    this.db
-      .prepare('INSERT INTO operator_audit (at, actor, action, subject, details_json) VALUES (?, ?, ?, ?, ?)')
-      .run(this.iso(), actor, action, subject, JSON.stringify(details));
+  async audit(
+    actor: string,
+    action: string,
+    subject: string,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    await this.db.run(
+      'INSERT INTO operator_audit (at, actor, action, subject, details_json) VALUES (?, ?, ?, ?, ?)',
+      this.iso(),
+      actor,
+      action,
+      subject,
+      JSON.stringify(details),
+    );
   }
 
   /** Newest first; optionally one actor's or one action's. */
-  auditLog(opts: { actor?: string; action?: string; limit?: number } = {}): OperatorAuditEntry[] {
+  async auditLog(
+    opts: { actor?: string; action?: string; limit?: number } = {},
+  ): Promise<OperatorAuditEntry[]> {
     const where: string[] = [];
     const args: unknown[] = [];
     if (opts.actor) {
@@ -155,11 +171,11 @@ export class Operators {
       where.push('action = ?');
       args.push(opts.action);
     }
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM operator_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
-      )
-      .all(...args, opts.limit ?? 200) as {
+    const rows = (await this.db.all(
+      `SELECT * FROM operator_audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+      ...args,
+      opts.limit ?? 200,
+    )) as {
       id: number;
       at: string;
       actor: string;
@@ -190,14 +206,15 @@ export function registerOperatorAudit(
   app: FastifyInstance,
   ctx: { operators: Operators; adminToken: string; sessions: AdminSessions },
 ): void {
-  app.addHook('onResponse', async (req, reply) => {
-    if (!AUDITED_METHODS.has(req.method) || reply.statusCode >= 400) return;
+  // Before the response leaves (onSend): whoever sees the response finds it in the audit, on any central process.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!AUDITED_METHODS.has(req.method) || reply.statusCode >= 400) return payload;
     const route = req.routeOptions.url;
-    if (!route || !AUDITED_PREFIXES.some((p) => route.startsWith(p))) return;
-    const actor = adminActor(req, ctx);
-    if (!actor) return;
+    if (!route || !AUDITED_PREFIXES.some((p) => route.startsWith(p))) return payload;
+    const actor = await adminActor(req, ctx);
+    if (!actor) return payload;
     const params = (req.params ?? {}) as Record<string, unknown>;
-    ctx.operators.audit(
+    await ctx.operators.audit(
       actor,
       `${req.method} ${route}`,
       Object.entries(params)
@@ -205,5 +222,6 @@ export function registerOperatorAudit(
         .join(' '),
       { status: reply.statusCode },
     );
+    return payload;
   });
 }

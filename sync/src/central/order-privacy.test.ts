@@ -96,7 +96,7 @@ describe('no holder data without the pickup code', () => {
       expect(r.body).not.toContain('phone');
       const ao = r.json() as ApplianceOrder;
       expect(Buffer.from(ao.identitySalt, 'base64')).toHaveLength(32);
-      const people = h.app.central.orders.people(h.app.central.orders.row(order.id));
+      const people = h.app.central.orders.people(await h.app.central.orders.row(order.id));
       for (const field of ['holder', 'legalRepresentative', 'handler'] as const) {
         const person = people[field];
         const shown = ao[field];

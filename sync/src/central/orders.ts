@@ -1,6 +1,8 @@
+import { lockSubject } from './sql.js';
 // Orders: creation with per-type checks, the life cycle (rules from the contract's order-status module),
 // history, change-feed entries, remittance codes, pickup codes and activation codes. Renewal and reissue orders
 // (ORDER_KINDS) name the certificate they renew or replace and take its subject from that certificate's order.
+
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { maskName, normaliseIdNumber } from '@certkiosk/config';
 import { normaliseCertificateSerial } from '../contract/after-sales.js';
@@ -24,6 +26,7 @@ import type {
   PickupCodeResponse,
 } from '../contract/schemas.js';
 import type { ActivationCodes } from './activation-codes.js';
+import { mapSeq } from './async-list.js';
 import type { ChangeFeed } from './change-feed.js';
 import { CentralError } from './errors.js';
 import { idNumberProblem } from './id-number.js';
@@ -109,7 +112,7 @@ export class OrderService {
    * certificate it names (people given must be the same persons); other kinds name none. Checks the kind's
    * delivery and that the certificate is ours and still there to renew or replace.
    */
-  private withPrevious(req: CreateOrderRequest): CreateOrderRequest {
+  private async withPrevious(req: CreateOrderRequest): Promise<CreateOrderRequest> {
     const kind = ORDER_KINDS[req.businessType];
     const bad = (msg: string): never => {
       throw new CentralError('ORDER_INVALID', msg);
@@ -128,9 +131,10 @@ export class OrderService {
         `A ${req.businessType} order names the certificate it renews or replaces (previousCertificateSerial).`,
       );
     const serial = normaliseCertificateSerial(req.previousCertificateSerial!);
-    const cert = this.db
-      .prepare('SELECT order_id, revoked_at, voided_at, not_after FROM certificates WHERE serial = ?')
-      .get(serial) as
+    const cert = (await this.db.get(
+      'SELECT order_id, revoked_at, voided_at, not_after FROM certificates WHERE serial = ?',
+      serial,
+    )) as
       | { order_id: string; revoked_at: string | null; voided_at: string | null; not_after: string }
       | undefined;
     if (!cert || cert.voided_at)
@@ -140,13 +144,13 @@ export class OrderService {
       if (Date.parse(cert!.not_after) <= this.now())
         bad('An expired certificate cannot be renewed; apply for a new one.');
     }
-    const taken = this.db
-      .prepare(
-        "SELECT id FROM orders WHERE previous_certificate_serial = ? AND business_type = ? AND status <> 'rejected'",
-      )
-      .get(serial, req.businessType) as { id: string } | undefined;
+    const taken = (await this.db.get(
+      "SELECT id FROM orders WHERE previous_certificate_serial = ? AND business_type = ? AND status <> 'rejected'",
+      serial,
+      req.businessType,
+    )) as { id: string } | undefined;
     if (taken) bad(`The certificate already has a ${req.businessType} order (${taken.id}).`);
-    const prev = this.row(cert!.order_id);
+    const prev = await this.row(cert!.order_id);
     if (req.certificateType !== prev.certificate_type)
       bad(`The certificate is a ${prev.certificate_type} certificate, not ${req.certificateType}.`);
     const d = JSON.parse(prev.details_json) as Details;
@@ -176,8 +180,8 @@ export class OrderService {
     return new Date(this.now()).toISOString();
   }
 
-  create(given: CreateOrderRequest): Order {
-    const req = this.withPrevious(given);
+  async create(given: CreateOrderRequest): Promise<Order> {
+    const req = await this.withPrevious(given);
     validateForType(req);
     const at = this.iso();
     const id = `CK${at.slice(0, 10).replaceAll('-', '')}${randomBytes(4).toString('hex').toUpperCase()}`;
@@ -188,55 +192,52 @@ export class OrderService {
       legalRepresentative: req.legalRepresentative,
       handler: req.handler,
     };
-    this.db
-      .prepare(
-        `INSERT INTO orders (id, status, certificate_type, business_type, service_years, hall, delivery, price_fen,
+    await this.db.run(
+      `INSERT INTO orders (id, status, certificate_type, business_type, service_years, hall, delivery, price_fen,
           details_json, view_token, created_at, submitted_at, updated_at, identity_salt, receipt_token,
           previous_certificate_serial)
          VALUES (?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        id,
-        req.certificateType,
-        req.businessType,
-        req.serviceYears,
-        req.hall,
-        req.delivery,
-        priceFen(req.certificateType, req.serviceYears),
-        JSON.stringify(details),
-        randomBytes(16).toString('base64url'),
-        at,
-        at,
-        at,
-        randomBytes(32),
-        randomBytes(16).toString('base64url'),
-        req.previousCertificateSerial ?? null,
-      );
-    this.personIndex?.index(id, details);
-    this.changes.record('order.updated', req.hall, id, { status: 'submitted' });
+      id,
+      req.certificateType,
+      req.businessType,
+      req.serviceYears,
+      req.hall,
+      req.delivery,
+      priceFen(req.certificateType, req.serviceYears),
+      JSON.stringify(details),
+      randomBytes(16).toString('base64url'),
+      at,
+      at,
+      at,
+      randomBytes(32),
+      randomBytes(16).toString('base64url'),
+      req.previousCertificateSerial ?? null,
+    );
+    await this.personIndex?.index(id, details);
+    await this.changes.record('order.updated', req.hall, id, { status: 'submitted' });
     return this.get(id);
   }
 
-  row(id: string): OrderRow {
-    const r = this.db.prepare('SELECT * FROM orders WHERE id = ?').get(id) as OrderRow | undefined;
+  async row(id: string): Promise<OrderRow> {
+    const r = (await this.db.get('SELECT * FROM orders WHERE id = ?', id)) as OrderRow | undefined;
     if (!r) throw new CentralError('ORDER_NOT_FOUND', `No order with id ${id}.`);
     return r;
   }
 
-  get(id: string): Order {
-    return this.toOrder(this.row(id));
+  async get(id: string): Promise<Order> {
+    return this.toOrder(await this.row(id));
   }
 
-  byViewToken(token: string): OrderRow | undefined {
-    return this.db.prepare('SELECT * FROM orders WHERE view_token = ?').get(token) as OrderRow | undefined;
+  async byViewToken(token: string): Promise<OrderRow | undefined> {
+    return (await this.db.get('SELECT * FROM orders WHERE view_token = ?', token)) as OrderRow | undefined;
   }
 
   /**
    * The order behind a receipt link: its id and its receipt token (compared in constant time). A wrong token
    * and an unknown order look the same (undefined), so the link says nothing about orders it does not open.
    */
-  byReceiptToken(orderId: string, token: string): OrderRow | undefined {
-    const r = this.db.prepare('SELECT * FROM orders WHERE id = ?').get(orderId) as OrderRow | undefined;
+  async byReceiptToken(orderId: string, token: string): Promise<OrderRow | undefined> {
+    const r = (await this.db.get('SELECT * FROM orders WHERE id = ?', orderId)) as OrderRow | undefined;
     // Compared even for an unknown order (against a dummy), so the answer's timing does not tell them apart.
     const want = Buffer.from(r?.receipt_token ?? '-'.repeat(22), 'utf8');
     const got = Buffer.from(token, 'utf8');
@@ -253,23 +254,22 @@ export class OrderService {
   }
 
   /** Orders, optionally of one status; oldest submission first (the review queue is first-come-first-served). */
-  list(status?: OrderStatus): Order[] {
+  async list(status?: OrderStatus): Promise<Order[]> {
     const rows = (
       status
-        ? this.db.prepare('SELECT * FROM orders WHERE status = ? ORDER BY submitted_at, id').all(status)
-        : this.db.prepare('SELECT * FROM orders ORDER BY submitted_at, id').all()
+        ? await this.db.all('SELECT * FROM orders WHERE status = ? ORDER BY submitted_at, id', status)
+        : await this.db.all('SELECT * FROM orders ORDER BY submitted_at, id')
     ) as OrderRow[];
-    return rows.map((r) => this.toOrder(r));
+    return mapSeq(rows, async (r) => this.toOrder(r));
   }
 
-  toOrder(r: OrderRow): Order {
+  async toOrder(r: OrderRow): Promise<Order> {
     const d = JSON.parse(r.details_json) as Details;
     // A voided certificate is no longer the order's: the holder collects a new one.
-    const cert = this.db
-      .prepare(
-        'SELECT serial FROM certificates WHERE order_id = ? AND voided_at IS NULL ORDER BY issued_at DESC LIMIT 1',
-      )
-      .get(r.id) as { serial: string } | undefined;
+    const cert = (await this.db.get(
+      'SELECT serial FROM certificates WHERE order_id = ? AND voided_at IS NULL ORDER BY issued_at DESC LIMIT 1',
+      r.id,
+    )) as { serial: string } | undefined;
     return {
       id: r.id,
       status: r.status,
@@ -347,7 +347,7 @@ export class OrderService {
    * An order as the kiosk's look-up shows it to the person it belongs to: progress in status codes, why it was
    * rejected, the remittance code while the transfer is awaited — no ID number, phone or other person.
    */
-  toLookupOrder(r: OrderRow, roles?: IdentityRole[]): LookupOrder {
+  async toLookupOrder(r: OrderRow, roles?: IdentityRole[]): Promise<LookupOrder> {
     const d = JSON.parse(r.details_json) as Details;
     return {
       id: r.id,
@@ -358,7 +358,7 @@ export class OrderService {
       hall: r.hall,
       submittedAt: r.submitted_at,
       updatedAt: r.updated_at,
-      history: this.history(r.id).map((h) => ({ action: h.action, status: h.to, at: h.at })),
+      history: (await this.history(r.id)).map((h) => ({ action: h.action, status: h.to, at: h.at })),
       ...(r.status === 'rejected' && r.reject_reason ? { rejectReason: r.reject_reason } : {}),
       ...(r.status === 'transfer-pending' && r.remittance_code ? { remittanceCode: r.remittance_code } : {}),
       ...(r.status === 'awaiting-payment' ? { amountFen: r.price_fen } : {}),
@@ -381,13 +381,15 @@ export class OrderService {
   }
 
   /** Apply one life-cycle action; everything it changes is written in one transaction. */
-  act(id: string, req: OrderActionRequest): OrderActionResponse {
-    return this.db.transaction((): OrderActionResponse => {
-      const r = this.row(id);
+  async act(id: string, req: OrderActionRequest): Promise<OrderActionResponse> {
+    return await this.db.transaction(async (): Promise<OrderActionResponse> => {
+      await lockSubject(this.db, `order:${id}`);
+      const r = await this.row(id);
       const t = applyOrderAction(r.status, req.action, r.business_type);
       if (!t.ok) throw new CentralError('ORDER_ILLEGAL_TRANSITION', t.message, { status: r.status });
       // The applicant's "I have paid" is recorded once: pressing it again keeps the first time, no new history.
-      if (req.action === 'declare-transfer-paid' && r.transfer_declared_at) return { order: this.get(id) };
+      if (req.action === 'declare-transfer-paid' && r.transfer_declared_at)
+        return { order: await this.get(id) };
       const at = this.iso();
       const set: Record<string, unknown> = { status: t.to, updated_at: at };
       const out: { pickupCode?: string; activationCode?: string } = {};
@@ -398,7 +400,7 @@ export class OrderService {
           break;
         case 'choose-transfer':
           set.payment_method = 'transfer';
-          set.remittance_code = this.newRemittanceCode();
+          set.remittance_code = await this.newRemittanceCode();
           break;
         case 'declare-transfer-paid':
           set.transfer_declared_at = at;
@@ -436,35 +438,40 @@ export class OrderService {
               'This order is collected at a kiosk, not shipped.',
             );
           }
-          out.activationCode = this.activation.create(id);
+          out.activationCode = await this.activation.create(id);
           break;
         default:
           break;
       }
       const cols = Object.keys(set);
-      this.db
-        .prepare(`UPDATE orders SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`)
-        .run(...cols.map((c) => set[c]), id);
-      this.db
-        .prepare(
-          'INSERT INTO order_history (order_id, action, from_status, to_status, note, at) VALUES (?, ?, ?, ?, ?, ?)',
-        )
-        .run(id, action, t.from, t.to, req.reason ?? null, at);
-      this.changes.record('order.updated', r.hall, id, { status: t.to, action });
-      const order = this.get(id);
-      if (action === 'approve' && r.delivery === 'kiosk') out.pickupCode = this.pickupCode(id)?.token;
+      await this.db.run(
+        `UPDATE orders SET ${cols.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
+        ...cols.map((c) => set[c]),
+        id,
+      );
+      await this.db.run(
+        'INSERT INTO order_history (order_id, action, from_status, to_status, note, at) VALUES (?, ?, ?, ?, ?, ?)',
+        id,
+        action,
+        t.from,
+        t.to,
+        req.reason ?? null,
+        at,
+      );
+      await this.changes.record('order.updated', r.hall, id, { status: t.to, action });
+      const order = await this.get(id);
+      if (action === 'approve' && r.delivery === 'kiosk') out.pickupCode = (await this.pickupCode(id))?.token;
       return { order, ...out };
-    })();
+    });
   }
 
   /** Every life-cycle step of an order, oldest first (who voided what and why is in the notes). */
-  history(id: string): OrderHistoryEntry[] {
-    this.row(id);
-    const rows = this.db
-      .prepare(
-        'SELECT action, from_status, to_status, note, at FROM order_history WHERE order_id = ? ORDER BY seq',
-      )
-      .all(id) as Array<{
+  async history(id: string): Promise<OrderHistoryEntry[]> {
+    await this.row(id);
+    const rows = (await this.db.all(
+      'SELECT action, from_status, to_status, note, at FROM order_history WHERE order_id = ? ORDER BY seq',
+      id,
+    )) as Array<{
       action: OrderAction;
       from_status: OrderStatus;
       to_status: OrderStatus;
@@ -480,33 +487,42 @@ export class OrderService {
     }));
   }
 
-  private newRemittanceCode(): string {
+  private async newRemittanceCode(): Promise<string> {
     for (;;) {
       const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-      const taken = this.db
-        .prepare("SELECT 1 FROM orders WHERE remittance_code = ? AND status = 'transfer-pending'")
-        .get(code);
+      const taken = await this.db.get(
+        "SELECT 1 FROM orders WHERE remittance_code = ? AND status = 'transfer-pending'",
+        code,
+      );
       if (!taken) return code;
     }
   }
 
   /** The current pickup code of an approved kiosk order, or null. */
-  pickupCode(id: string): PickupCodeResponse | null {
-    const r = this.row(id);
+  async pickupCode(id: string): Promise<PickupCodeResponse | null> {
+    const r = await this.row(id);
     if (r.status !== 'approved' || !r.pickup_nonce || !r.pickup_exp) return null;
     const token = this.pickup.sign({ orderId: r.id, hall: r.hall, exp: r.pickup_exp, nonce: r.pickup_nonce });
     return { token, expiresAt: new Date(r.pickup_exp * 1000).toISOString() };
   }
 
   /** A new pickup code (new nonce and expiry); the previous one stops working at central. */
-  refreshPickupCode(id: string): PickupCodeResponse {
-    const r = this.row(id);
-    if (r.status !== 'approved' || r.delivery !== 'kiosk') {
-      throw new CentralError('ORDER_NOT_APPROVED', 'Only an approved kiosk order has a pickup code.');
-    }
-    this.db
-      .prepare('UPDATE orders SET pickup_nonce = ?, pickup_exp = ?, updated_at = ? WHERE id = ?')
-      .run(this.pickup.newNonce(), Math.floor(this.now() / 1000) + PICKUP_CODE_VALIDITY_S, this.iso(), id);
-    return this.pickupCode(id)!;
+  async refreshPickupCode(id: string): Promise<PickupCodeResponse> {
+    await this.db.transaction(async () => {
+      // Like a life-cycle action: the order must still be approved when its new code is written.
+      await lockSubject(this.db, `order:${id}`);
+      const r = await this.row(id);
+      if (r.status !== 'approved' || r.delivery !== 'kiosk') {
+        throw new CentralError('ORDER_NOT_APPROVED', 'Only an approved kiosk order has a pickup code.');
+      }
+      await this.db.run(
+        'UPDATE orders SET pickup_nonce = ?, pickup_exp = ?, updated_at = ? WHERE id = ?',
+        this.pickup.newNonce(),
+        Math.floor(this.now() / 1000) + PICKUP_CODE_VALIDITY_S,
+        this.iso(),
+        id,
+      );
+    });
+    return (await this.pickupCode(id))!;
   }
 }

@@ -14,6 +14,7 @@ import {
 } from '../contract/identity.js';
 import type { IdCard, IdentityRole, Person } from '../contract/schemas.js';
 import { IDENTITY_ROLES } from '../contract/schemas.js';
+import { lockSubject } from './sql.js';
 import type { Db } from './store.js';
 
 export const PERSON_INDEX_KEY_FILE = 'person-index.key';
@@ -48,32 +49,31 @@ export class PersonIndex {
   }
 
   /** Index every order not indexed under the current key (all of them after a key change). */
-  ensure(peopleOf: (orderId: string) => People): void {
-    const state = this.db.prepare('SELECT key_id FROM person_index_state WHERE id = 1').get() as {
+  async ensure(peopleOf: (orderId: string) => Promise<People>): Promise<void> {
+    const state = (await this.db.get('SELECT key_id FROM person_index_state WHERE id = 1')) as {
       key_id: string | null;
     };
-    this.db.transaction(() => {
+    await this.db.transaction(async () => {
+      await lockSubject(this.db, 'person-index');
       if (state.key_id !== this.keyId) {
-        this.db.prepare('DELETE FROM person_index').run();
-        this.db.prepare('UPDATE person_index_state SET key_id = ? WHERE id = 1').run(this.keyId);
+        await this.db.run('DELETE FROM person_index');
+        await this.db.run('UPDATE person_index_state SET key_id = ? WHERE id = 1', this.keyId);
       }
-      const missing = this.db
-        .prepare('SELECT id FROM orders WHERE id NOT IN (SELECT DISTINCT order_id FROM person_index)')
-        .all() as Array<{ id: string }>;
-      for (const { id } of missing) this.index(id, peopleOf(id));
-    })();
+      const missing = (await this.db.all(
+        'SELECT id FROM orders WHERE id NOT IN (SELECT DISTINCT order_id FROM person_index)',
+      )) as Array<{ id: string }>;
+      for (const { id } of missing) await this.index(id, await peopleOf(id));
+    });
   }
 
   /** Index (or re-index) the people of an order. */
-  index(orderId: string, people: People): void {
-    this.db.prepare('DELETE FROM person_index WHERE order_id = ?').run(orderId);
-    const insert = this.db.prepare(
-      'INSERT INTO person_index (order_id, role, id_hmac, name_hmac) VALUES (?, ?, ?, ?)',
-    );
+  async index(orderId: string, people: People): Promise<void> {
+    await this.db.run('DELETE FROM person_index WHERE order_id = ?', orderId);
     for (const role of IDENTITY_ROLES) {
       const p = people[IDENTITY_ROLE_FIELDS[role]];
       if (!p) continue;
-      insert.run(
+      await this.db.run(
+        'INSERT INTO person_index (order_id, role, id_hmac, name_hmac) VALUES (?, ?, ?, ?)',
         orderId,
         role,
         this.hmac('id', normaliseIdNumber(p.idNumber)),
@@ -83,10 +83,11 @@ export class PersonIndex {
   }
 
   /** The orders (and roles on them) whose person has both this card's ID number and name. */
-  find(card: IdCard): Array<{ orderId: string; role: IdentityRole }> {
-    const rows = this.db
-      .prepare('SELECT order_id, role, name_hmac FROM person_index WHERE id_hmac = ? ORDER BY order_id, role')
-      .all(this.hmac('id', normaliseIdNumber(card.idNumber))) as Array<{
+  async find(card: IdCard): Promise<Array<{ orderId: string; role: IdentityRole }>> {
+    const rows = (await this.db.all(
+      'SELECT order_id, role, name_hmac FROM person_index WHERE id_hmac = ? ORDER BY order_id, role',
+      this.hmac('id', normaliseIdNumber(card.idNumber)),
+    )) as Array<{
       order_id: string;
       role: IdentityRole;
       name_hmac: string;

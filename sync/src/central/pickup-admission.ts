@@ -18,11 +18,11 @@ export interface PickupAdmissionRequest {
 }
 
 /** The order the code admits to issuance; throws the CentralError issuance would answer with. */
-export function admitPickupCode(
+export async function admitPickupCode(
   orders: OrderService,
   pickupPublicKeyPem: string,
   req: PickupAdmissionRequest,
-): OrderRow {
+): Promise<OrderRow> {
   const code = verifyPickupCode(req.pickupCode, pickupPublicKeyPem, { hall: req.hall, now: req.now });
   // An expired or other-hall code still carries its verified payload; a malformed or forged one has none.
   const payload = 'payload' in code ? code.payload : undefined;
@@ -32,7 +32,7 @@ export function admitPickupCode(
   if (payload.hall !== req.hall) {
     throw new CentralError('ORDER_WRONG_HALL', `This order is to be collected at hall ${payload.hall}.`);
   }
-  const row = orders.row(req.orderId ?? payload.orderId);
+  const row = await orders.row(req.orderId ?? payload.orderId);
   if (CERTIFICATE_EXISTS_STATUSES.includes(row.status)) throw new CentralError('ORDER_ALREADY_ISSUED');
   if (row.status !== 'approved' || row.delivery !== 'kiosk') {
     throw new CentralError(

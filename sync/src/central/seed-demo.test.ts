@@ -45,7 +45,7 @@ describe('demo seed', () => {
     expect(seeded.created).toBe(true);
     const approved = seeded.orders.filter((o) => o.status === 'approved' && o.kind === 'new');
     expect(approved).toHaveLength(1);
-    const order = h.app.central.orders.get(approved[0]!.id);
+    const order = await h.app.central.orders.get(approved[0]!.id);
     expect(order.holder).toEqual(DEMO_HOLDER);
     const page = (await h.app.inject({ url: `${approved[0]!.phonePath}/pickup-code` })).json() as {
       token: string;
@@ -105,11 +105,11 @@ describe('demo seed', () => {
         status: 'awaiting-payment',
         previousCertificateSerial: a.renewal.certificateSerial,
       },
-      payment: { due: true, amountFen: h.app.central.orders.get(a.renewal.renewalOrderId).priceFen },
+      payment: { due: true, amountFen: (await h.app.central.orders.get(a.renewal.renewalOrderId)).priceFen },
     });
 
     // The lost key: an approved reissue order with a pickup code on its phone page.
-    const reissue = h.app.central.orders.get(a.reissue.orderId);
+    const reissue = await h.app.central.orders.get(a.reissue.orderId);
     expect(reissue).toMatchObject({
       businessType: 'reissue',
       status: 'approved',
@@ -121,7 +121,7 @@ describe('demo seed', () => {
 
     // Another lost key: 王淑芬's reissue awaiting payment at the kiosk, listed with its amount by a look-up of her
     // card at a kiosk of the hall (paid there: lookup-payment.softhsm.test.ts).
-    expect(h.app.central.orders.get(a.payAtKiosk.orderId)).toMatchObject({
+    expect(await h.app.central.orders.get(a.payAtKiosk.orderId)).toMatchObject({
       businessType: 'reissue',
       status: 'awaiting-payment',
       delivery: 'kiosk',

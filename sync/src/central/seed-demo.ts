@@ -11,10 +11,12 @@
 // The couriered and the renewal certificate are made for key pairs generated here: their private keys are
 // written (0600) with the certificates to `tokenDir` when given, for the demo to put onto SoftHSM tokens
 // (softhsm2-util --import) and bind to the token's serial (POST /admin/v1/certificates/:serial/token).
+
 import { createHash, webcrypto } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BusinessType, CreateOrderRequest, OrderAction } from '../contract/index.js';
+import { mapSeq } from './async-list.js';
 import type { CentralContext } from './context.js';
 
 export const DEMO_HOLDER = { name: '张伟', idNumber: '440305198503071238' } as const;
@@ -74,35 +76,35 @@ export async function seedDemo(
   hall: string,
   opts: { tokenDir?: string } = {},
 ): Promise<SeedResult> {
-  const list = () =>
-    ctx.orders.list().map((o) => ({
+  const list = async () =>
+    mapSeq(await ctx.orders.list(), async (o) => ({
       id: o.id,
       status: o.status,
       kind: o.businessType,
-      phonePath: `/p/${ctx.orders.row(o.id).view_token}`,
+      phonePath: `/p/${(await ctx.orders.row(o.id)).view_token}`,
       label: `${o.businessType === 'new' ? '' : `${o.businessType} · `}${o.certificateType} · ${o.holder?.name ?? o.organisation?.name ?? ''}`,
     }));
   let created = false;
-  if (ctx.orders.list().length === 0) {
-    seedPickup(ctx, hall);
+  if ((await ctx.orders.list()).length === 0) {
+    await seedPickup(ctx, hall);
     created = true;
   }
-  const hasAfterSales = ctx.orders
-    .list()
-    .some((o) => o.businessType === 'renewal' || o.businessType === 'reissue');
+  const hasAfterSales = (await ctx.orders.list()).some(
+    (o) => o.businessType === 'renewal' || o.businessType === 'reissue',
+  );
   if (!hasAfterSales) {
     await seedAfterSales(ctx, hall, opts.tokenDir);
     created = true;
   }
-  if (!payAtKioskOrder(ctx)) {
+  if (!(await payAtKioskOrder(ctx))) {
     await seedPayAtKiosk(ctx, hall);
     created = true;
   }
-  const afterSales = afterSalesFacts(ctx, opts.tokenDir);
-  return { created, orders: list(), ...(afterSales ? { afterSales } : {}) };
+  const afterSales = await afterSalesFacts(ctx, opts.tokenDir);
+  return { created, orders: await list(), ...(afterSales ? { afterSales } : {}) };
 }
 
-function seedPickup(ctx: CentralContext, hall: string): void {
+async function seedPickup(ctx: CentralContext, hall: string): Promise<void> {
   const base = { businessType: 'new', serviceYears: 1, hall, delivery: 'kiosk' } as const;
   const plan: Array<[CreateOrderRequest, OrderAction[], string?]> = [
     [
@@ -147,12 +149,13 @@ function seedPickup(ctx: CentralContext, hall: string): void {
       'The scanned ID card image is unreadable; please upload it again.',
     ],
   ];
-  for (const [req, actions, reason] of plan) walk(ctx, ctx.orders.create(req).id, actions, reason);
+  for (const [req, actions, reason] of plan)
+    await walk(ctx, (await ctx.orders.create(req)).id, actions, reason);
 }
 
-function walk(ctx: CentralContext, id: string, actions: OrderAction[], reason?: string): void {
+async function walk(ctx: CentralContext, id: string, actions: OrderAction[], reason?: string): Promise<void> {
   for (const action of actions)
-    ctx.orders.act(id, { action, ...(action === 'reject' && reason ? { reason } : {}) });
+    await ctx.orders.act(id, { action, ...(action === 'reject' && reason ? { reason } : {}) });
 }
 
 /** A key pair made here for a demo key: the public key to certify, the private key (PKCS#8 PEM) for the token. */
@@ -181,7 +184,7 @@ async function certified(
   daysAgo: number,
   tokenSerial: string,
 ) {
-  const order = ctx.orders.create({
+  const order = await ctx.orders.create({
     certificateType: 'natural-person',
     businessType: 'new',
     serviceYears,
@@ -190,7 +193,7 @@ async function certified(
     applicant: { name: holder.name, phone: '13500135000' },
     holder: { ...holder },
   });
-  walk(ctx, order.id, APPROVED);
+  await walk(ctx, order.id, APPROVED);
   const key = await demoKeyPair();
   const cert = await ctx.issuer.issueAtCa(
     order.id,
@@ -213,8 +216,8 @@ async function seedAfterSales(ctx: CentralContext, hall: string, tokenDir?: stri
     2,
     DEMO_TOKEN_SERIALS.courier,
   );
-  ctx.orders.act(courier.orderId, { action: 'ship' });
-  ctx.activation.create(courier.orderId, DEMO_ACTIVATION_CODE);
+  await ctx.orders.act(courier.orderId, { action: 'ship' });
+  await ctx.activation.create(courier.orderId, DEMO_ACTIVATION_CODE);
 
   // The key due for renewal: one year, issued (and activated) so that DEMO_RENEWAL_DAYS_LEFT days remain; its
   // renewal is paid at the kiosk during the renewal (WeChat Pay Native; the simulator's payer on the phone page).
@@ -261,9 +264,9 @@ async function withFollowUp(
   next: { businessType: 'renewal' | 'reissue'; serviceYears: number; phone: string; actions: OrderAction[] },
 ) {
   const issued = await certified(ctx, hall, holder, 'kiosk', cert.years, cert.daysAgo, cert.tokenSerial);
-  ctx.orders.act(issued.orderId, { action: 'issue-at-kiosk', reason: SEED_NOTE });
-  ctx.orders.act(issued.orderId, { action: 'activate' });
-  const order = ctx.orders.create({
+  await ctx.orders.act(issued.orderId, { action: 'issue-at-kiosk', reason: SEED_NOTE });
+  await ctx.orders.act(issued.orderId, { action: 'activate' });
+  const order = await ctx.orders.create({
     certificateType: 'natural-person',
     businessType: next.businessType,
     serviceYears: next.serviceYears,
@@ -272,7 +275,7 @@ async function withFollowUp(
     applicant: { name: holder.name, phone: next.phone },
     previousCertificateSerial: issued.cert.serialNumber,
   });
-  walk(ctx, order.id, next.actions);
+  await walk(ctx, order.id, next.actions);
   return issued;
 }
 
@@ -291,15 +294,15 @@ async function seedPayAtKiosk(ctx: CentralContext, hall: string): Promise<void> 
 }
 
 /** 王淑芬's reissue order (the one paid at the kiosk), whatever became of it since. */
-function payAtKioskOrder(ctx: CentralContext) {
-  return ctx.orders
-    .list()
-    .find((o) => o.businessType === 'reissue' && o.holder?.idNumber === DEMO_COURIER_HOLDER.idNumber);
+async function payAtKioskOrder(ctx: CentralContext) {
+  return (await ctx.orders.list()).find(
+    (o) => o.businessType === 'reissue' && o.holder?.idNumber === DEMO_COURIER_HOLDER.idNumber,
+  );
 }
 
 /** The after-sales demo facts from the store (seeded now or by an earlier run). */
-function afterSalesFacts(ctx: CentralContext, tokenDir?: string): AfterSalesSeed | undefined {
-  const orders = ctx.orders.list();
+async function afterSalesFacts(ctx: CentralContext, tokenDir?: string): Promise<AfterSalesSeed | undefined> {
+  const orders = await ctx.orders.list();
   const renewal = orders.find(
     (o) => o.businessType === 'renewal' && o.holder?.idNumber === DEMO_HOLDER.idNumber,
   );
@@ -310,7 +313,7 @@ function afterSalesFacts(ctx: CentralContext, tokenDir?: string): AfterSalesSeed
     (o) =>
       o.delivery === 'courier' && o.holder?.idNumber === DEMO_COURIER_HOLDER.idNumber && o.certificateSerial,
   );
-  const toPay = payAtKioskOrder(ctx);
+  const toPay = await payAtKioskOrder(ctx);
   if (
     !renewal?.previousCertificateSerial ||
     !reissue?.previousCertificateSerial ||
@@ -318,14 +321,14 @@ function afterSalesFacts(ctx: CentralContext, tokenDir?: string): AfterSalesSeed
     !courier?.certificateSerial
   )
     return undefined;
-  const keyOf = (c: ReturnType<typeof ctx.issuer.adminCertificate>): DemoKey => ({
+  const keyOf = (c: Awaited<ReturnType<typeof ctx.issuer.adminCertificate>>): DemoKey => ({
     certificateSerial: c.serialNumber,
     orderId: c.orderId,
     tokenSerial: c.tokenSerial ?? '',
     notAfter: c.notAfter,
   });
-  const key = (name: 'courier' | 'renewal', serial: string): DemoKey => {
-    const c = ctx.issuer.adminCertificate(serial);
+  const key = async (name: 'courier' | 'renewal', serial: string): Promise<DemoKey> => {
+    const c = await ctx.issuer.adminCertificate(serial);
     const files =
       tokenDir && existsSync(join(tokenDir, `${name}.key.pem`))
         ? { keyFile: join(tokenDir, `${name}.key.pem`), certFile: join(tokenDir, `${name}.cert.pem`) }
@@ -334,26 +337,26 @@ function afterSalesFacts(ctx: CentralContext, tokenDir?: string): AfterSalesSeed
     if (files.certFile && readFileSync(files.certFile, 'utf8') !== c.certificatePem) return keyOf(c);
     return { ...keyOf(c), ...files };
   };
-  const code = ctx.activation.state(courier.id);
+  const code = await ctx.activation.state(courier.id);
   return {
     activation: {
-      ...key('courier', courier.certificateSerial),
+      ...(await key('courier', courier.certificateSerial)),
       code: DEMO_ACTIVATION_CODE,
       codeExpiresAt: code?.expiresAt ?? '',
     },
     renewal: {
-      ...key('renewal', renewal.previousCertificateSerial),
+      ...(await key('renewal', renewal.previousCertificateSerial)),
       renewalOrderId: renewal.id,
-      phonePath: `/p/${ctx.orders.row(renewal.id).view_token}`,
+      phonePath: `/p/${(await ctx.orders.row(renewal.id)).view_token}`,
     },
     reissue: {
       orderId: reissue.id,
-      phonePath: `/p/${ctx.orders.row(reissue.id).view_token}`,
+      phonePath: `/p/${(await ctx.orders.row(reissue.id)).view_token}`,
       lostCertificateSerial: reissue.previousCertificateSerial,
     },
     payAtKiosk: {
       orderId: toPay.id,
-      phonePath: `/p/${ctx.orders.row(toPay.id).view_token}`,
+      phonePath: `/p/${(await ctx.orders.row(toPay.id)).view_token}`,
       lostCertificateSerial: toPay.previousCertificateSerial,
       amountFen: toPay.priceFen,
     },

@@ -71,53 +71,50 @@ export class StatementQueue {
   ) {}
 
   /** Queue a line (inside the import's transaction); its id. */
-  add(l: StatementLine, kind: QueueKind, reason: string, candidates: string[]): number {
-    const r = this.db
-      .prepare(
-        `INSERT INTO statement_queue (line_key, kind, reason, candidates_json, line_no, date, amount_fen, payer,
-          remark, reference, queued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        l.key,
-        kind,
-        reason,
-        JSON.stringify(candidates),
-        l.line,
-        l.date,
-        l.amountFen,
-        l.payer,
-        l.remark,
-        l.reference,
-        new Date(this.now()).toISOString(),
-      );
-    return Number(r.lastInsertRowid);
+  async add(l: StatementLine, kind: QueueKind, reason: string, candidates: string[]): Promise<number> {
+    const r = await this.db.get<{ id: number }>(
+      `INSERT INTO statement_queue (line_key, kind, reason, candidates_json, line_no, date, amount_fen, payer,
+          remark, reference, queued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      l.key,
+      kind,
+      reason,
+      JSON.stringify(candidates),
+      l.line,
+      l.date,
+      l.amountFen,
+      l.payer,
+      l.remark,
+      l.reference,
+      new Date(this.now()).toISOString(),
+    );
+    return Number(r!.id);
   }
 
-  byKey(key: string): QueuedStatementLine | undefined {
-    const r = this.db.prepare('SELECT * FROM statement_queue WHERE line_key = ?').get(key) as
+  async byKey(key: string): Promise<QueuedStatementLine | undefined> {
+    const r = (await this.db.get('SELECT * FROM statement_queue WHERE line_key = ?', key)) as
       | QueueRow
       | undefined;
     return r ? toLine(r) : undefined;
   }
 
-  get(id: number): QueuedStatementLine {
-    return toLine(this.row(id));
+  async get(id: number): Promise<QueuedStatementLine> {
+    return toLine(await this.row(id));
   }
 
   /** Open lines oldest first (worked in order); resolved ones newest first, at most `limit`. */
-  list(state: 'open' | 'resolved', limit = 200): QueuedStatementLine[] {
+  async list(state: 'open' | 'resolved', limit = 200): Promise<QueuedStatementLine[]> {
     const sql =
       state === 'open'
         ? 'SELECT * FROM statement_queue WHERE resolution IS NULL ORDER BY id LIMIT ?'
         : 'SELECT * FROM statement_queue WHERE resolution IS NOT NULL ORDER BY resolved_at DESC, id DESC LIMIT ?';
-    return (this.db.prepare(sql).all(limit) as QueueRow[]).map(toLine);
+    return ((await this.db.all(sql, limit)) as QueueRow[]).map(toLine);
   }
 
   /** Orders named by open ambiguous lines: a later line for one of them is not matched on its own. */
-  contestedOrders(): Set<string> {
-    const rows = this.db
-      .prepare("SELECT candidates_json FROM statement_queue WHERE resolution IS NULL AND kind = 'ambiguous'")
-      .all() as Array<{ candidates_json: string }>;
+  async contestedOrders(): Promise<Set<string>> {
+    const rows = (await this.db.all(
+      "SELECT candidates_json FROM statement_queue WHERE resolution IS NULL AND kind = 'ambiguous'",
+    )) as Array<{ candidates_json: string }>;
     return new Set(rows.flatMap((r) => JSON.parse(r.candidates_json) as string[]));
   }
 
@@ -126,14 +123,17 @@ export class StatementQueue {
    * a wrong amount into a payment; that line is dismissed and refunded). One transaction: the order is paid,
    * the line recorded as paying it, the queue entry closed.
    */
-  assign(id: number, req: AssignStatementLineRequest): { line: QueuedStatementLine; order: Order } {
+  async assign(
+    id: number,
+    req: AssignStatementLineRequest,
+  ): Promise<{ line: QueuedStatementLine; order: Order }> {
     const operator = operatorName(req.operator);
-    return this.db.transaction(() => {
-      const q = this.open(id);
+    return await this.db.transaction(async () => {
+      const q = await this.open(id);
       const orderId = req.orderId.trim();
       if (!orderId)
         throw new CentralError('STATEMENT_RESOLUTION_INCOMPLETE', 'Name the order the line pays.');
-      const order = this.orders.row(orderId);
+      const order = await this.orders.row(orderId);
       if (order.status !== 'transfer-pending')
         throw new CentralError(
           'TRANSFER_NOT_PENDING',
@@ -146,36 +146,41 @@ export class StatementQueue {
         );
       const note = req.note?.trim();
       const at = new Date(this.now()).toISOString();
-      const { order: paid } = this.orders.act(order.id, {
+      const { order: paid } = await this.orders.act(order.id, {
         action: 'confirm-transfer',
         reason: `${describeLine({ date: q.date, amountFen: q.amount_fen, payer: q.payer, reference: q.reference })}, assigned from the operator queue (#${q.id}) by operator ${operator}${note ? `: ${note}` : '.'}`,
       });
-      recordPayingLine(this.db, { key: q.line_key, amountFen: q.amount_fen, remark: q.remark }, order.id, at);
-      this.resolve(q.id, 'assigned', operator, note || null, at, order.id);
-      return { line: this.get(q.id), order: paid };
-    })();
+      await recordPayingLine(
+        this.db,
+        { key: q.line_key, amountFen: q.amount_fen, remark: q.remark },
+        order.id,
+        at,
+      );
+      await this.resolve(q.id, 'assigned', operator, note || null, at, order.id);
+      return { line: await this.get(q.id), order: paid };
+    });
   }
 
   /** Not a payment for any order (a refund, a wrong amount, someone else's money): closed with the reason. */
-  dismiss(id: number, req: DismissStatementLineRequest): QueuedStatementLine {
+  async dismiss(id: number, req: DismissStatementLineRequest): Promise<QueuedStatementLine> {
     const operator = operatorName(req.operator);
     const reason = req.reason.trim();
     if (!reason) throw new CentralError('STATEMENT_RESOLUTION_INCOMPLETE', 'Say why the line is dismissed.');
-    return this.db.transaction(() => {
-      const q = this.open(id);
-      this.resolve(q.id, 'dismissed', operator, reason, new Date(this.now()).toISOString(), null);
+    return await this.db.transaction(async () => {
+      const q = await this.open(id);
+      await this.resolve(q.id, 'dismissed', operator, reason, new Date(this.now()).toISOString(), null);
       return this.get(q.id);
-    })();
+    });
   }
 
-  private row(id: number): QueueRow {
-    const r = this.db.prepare('SELECT * FROM statement_queue WHERE id = ?').get(id) as QueueRow | undefined;
+  private async row(id: number): Promise<QueueRow> {
+    const r = (await this.db.get('SELECT * FROM statement_queue WHERE id = ?', id)) as QueueRow | undefined;
     if (!r) throw new CentralError('STATEMENT_LINE_NOT_FOUND', `No queued bank statement line #${id}.`);
     return r;
   }
 
-  private open(id: number): QueueRow {
-    const r = this.row(id);
+  private async open(id: number): Promise<QueueRow> {
+    const r = await this.row(id);
     if (r.resolution)
       throw new CentralError(
         'STATEMENT_LINE_RESOLVED',
@@ -184,18 +189,22 @@ export class StatementQueue {
     return r;
   }
 
-  private resolve(
+  private async resolve(
     id: number,
     resolution: 'assigned' | 'dismissed',
     operator: string,
     note: string | null,
     at: string,
     orderId: string | null,
-  ): void {
-    this.db
-      .prepare(
-        'UPDATE statement_queue SET resolution = ?, resolved_by = ?, resolution_note = ?, resolved_at = ?, order_id = ? WHERE id = ?',
-      )
-      .run(resolution, operator, note, at, orderId, id);
+  ): Promise<void> {
+    await this.db.run(
+      'UPDATE statement_queue SET resolution = ?, resolved_by = ?, resolution_note = ?, resolved_at = ?, order_id = ? WHERE id = ?',
+      resolution,
+      operator,
+      note,
+      at,
+      orderId,
+      id,
+    );
   }
 }

@@ -1,14 +1,16 @@
+import { createHash } from 'node:crypto';
+import type { OrderStatus } from '../contract/order-status.js';
+import type { StatementImportResponse, StatementLineResult } from '../contract/schemas.js';
 // Bank statement import: CSV lines matched to transfer-pending orders by amount and 6-digit remittance code.
 // A line is matched only when exactly one order fits; every other credit goes to the operator queue
 // (statement-queue.ts) with its reason, never guessed. A file with a line that cannot be read is refused whole,
 // and a line is imported once however often its file (or an overlapping statement) is uploaded.
-import { createHash } from 'node:crypto';
-import type { OrderStatus } from '../contract/order-status.js';
-import type { StatementImportResponse, StatementLineResult } from '../contract/schemas.js';
+import { filterSeq, mapSeq } from './async-list.js';
 import { type CsvRow, parseCsvRows, UnclosedQuote } from './csv-rows.js';
 import { CentralError } from './errors.js';
 import { yuan } from './invoices/amount-in-words.js';
 import type { OrderService } from './orders.js';
+import { lockSubject, prepared } from './sql.js';
 import type { StatementQueue } from './statement-queue.js';
 import type { Db } from './store.js';
 
@@ -243,15 +245,20 @@ export function describeLine(l: Pick<StatementLine, 'date' | 'amountFen' | 'paye
 }
 
 /** Record that a line paid an order (matched on import, or assigned by an operator): it is never taken again. */
-export function recordPayingLine(
+export async function recordPayingLine(
   db: Db,
   l: Pick<StatementLine, 'key' | 'amountFen' | 'remark'>,
   orderId: string,
   at: string,
-): void {
-  db.prepare(
+): Promise<void> {
+  await db.run(
     'INSERT INTO statement_lines (line_hash, order_id, amount_fen, remark, imported_at) VALUES (?, ?, ?, ?, ?)',
-  ).run(l.key, orderId, l.amountFen, l.remark, at);
+    l.key,
+    orderId,
+    l.amountFen,
+    l.remark,
+    at,
+  );
 }
 
 export class StatementImporter {
@@ -266,28 +273,29 @@ export class StatementImporter {
    * Import a CSV in one transaction: a line that fits one order pays it (confirm-transfer, noted in its
    * history); other credits are queued for an operator; lines imported before are only reported.
    */
-  import(csv: string): StatementImportResponse {
+  async import(csv: string): Promise<StatementImportResponse> {
     const lines = parseStatementCsv(csv);
-    return this.db.transaction((): StatementImportResponse => {
+    return await this.db.transaction(async (): Promise<StatementImportResponse> => {
+      await lockSubject(this.db, 'statement-import');
       const alreadyImported: StatementLineResult[] = [];
-      const fresh = lines.filter((l) => {
-        const earlier = this.earlier(l);
+      const fresh = await filterSeq(lines, async (l) => {
+        const earlier = await this.earlier(l);
         if (earlier) alreadyImported.push(earlier);
         return !earlier;
       });
-      const result = matchStatement(fresh, this.openTransfers(), {
-        contested: this.queue.contestedOrders(),
-        settled: this.settledTransfers(fresh),
+      const result = matchStatement(fresh, await this.openTransfers(), {
+        contested: await this.queue.contestedOrders(),
+        settled: await this.settledTransfers(fresh),
       });
       const byLine = new Map(fresh.map((l) => [l.line, l]));
       const at = new Date(this.now()).toISOString();
       for (const m of result.matched) {
         const l = byLine.get(m.line)!;
-        this.orders.act(m.orderId!, {
+        await this.orders.act(m.orderId!, {
           action: 'confirm-transfer',
           reason: `${describeLine(l)}, matched by remittance code and amount.`,
         });
-        recordPayingLine(this.db, l, m.orderId!, at);
+        await recordPayingLine(this.db, l, m.orderId!, at);
       }
       // Queued in the file's order, so the queue reads like the statement.
       const toQueue = [
@@ -296,7 +304,7 @@ export class StatementImporter {
       ].sort(([, x], [, y]) => x.line - y.line);
       const queueIds = new Map<number, number>();
       for (const [kind, r] of toQueue)
-        queueIds.set(r.line, this.queue.add(byLine.get(r.line)!, kind, r.reason!, r.candidates ?? []));
+        queueIds.set(r.line, await this.queue.add(byLine.get(r.line)!, kind, r.reason!, r.candidates ?? []));
       const queued = (r: StatementLineResult) => ({ ...r, queueId: queueIds.get(r.line)! });
       return {
         matched: result.matched,
@@ -305,17 +313,17 @@ export class StatementImporter {
         ignored: result.ignored,
         alreadyImported,
       };
-    })();
+    });
   }
 
   /** What an earlier import did with this line, or undefined for a new line. */
-  private earlier(l: StatementLine): StatementLineResult | undefined {
+  private async earlier(l: StatementLine): Promise<StatementLineResult | undefined> {
     const base = { line: l.line, amountFen: l.amountFen, remark: l.remark };
-    const paid = this.db.prepare('SELECT order_id FROM statement_lines WHERE line_hash = ?').get(l.key) as
+    const paid = (await this.db.get('SELECT order_id FROM statement_lines WHERE line_hash = ?', l.key)) as
       | { order_id: string }
       | undefined;
     if (paid) return { ...base, orderId: paid.order_id, reason: 'Imported before; it paid this order.' };
-    const queued = this.queue.byKey(l.key);
+    const queued = await this.queue.byKey(l.key);
     if (queued)
       return {
         ...base,
@@ -325,26 +333,27 @@ export class StatementImporter {
     return undefined;
   }
 
-  private openTransfers(): OpenTransfer[] {
-    const rows = this.db
-      .prepare(
-        "SELECT id, remittance_code, price_fen FROM orders WHERE status = 'transfer-pending' AND remittance_code IS NOT NULL",
-      )
-      .all() as Array<{ id: string; remittance_code: string; price_fen: number }>;
+  private async openTransfers(): Promise<OpenTransfer[]> {
+    const rows = (await this.db.all(
+      "SELECT id, remittance_code, price_fen FROM orders WHERE status = 'transfer-pending' AND remittance_code IS NOT NULL",
+    )) as Array<{ id: string; remittance_code: string; price_fen: number }>;
     return rows.map((r) => ({ orderId: r.id, remittanceCode: r.remittance_code, priceFen: r.price_fen }));
   }
 
-  private settledTransfers(lines: StatementLine[]): SettledTransfer[] {
+  private async settledTransfers(lines: StatementLine[]): Promise<SettledTransfer[]> {
     const codes = new Set(lines.flatMap((l) => [...remittanceCodesIn(l.remark)]));
-    const q = this.db.prepare(
+    const q = prepared(
+      this.db,
       "SELECT id, remittance_code, status FROM orders WHERE remittance_code = ? AND status <> 'transfer-pending'",
     );
-    return [...codes].flatMap((code) =>
-      (q.all(code) as Array<{ id: string; remittance_code: string; status: OrderStatus }>).map((r) => ({
+    return (
+      await mapSeq(codes, (code) => q.all<{ id: string; remittance_code: string; status: OrderStatus }>(code))
+    )
+      .flat()
+      .map((r) => ({
         orderId: r.id,
         remittanceCode: r.remittance_code,
         status: r.status,
-      })),
-    );
+      }));
   }
 }

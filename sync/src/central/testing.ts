@@ -235,8 +235,8 @@ export async function startHarness(
   const identityStatement: Harness['identityStatement'] = async (orderId, o = {}) => {
     const as = o.as ?? appliance;
     const ctx = app.central;
-    const row = ctx.db.prepare('SELECT 1 FROM orders WHERE id = ?').get(orderId)
-      ? ctx.orders.row(orderId)
+    const row = (await ctx.db.get('SELECT 1 FROM orders WHERE id = ?', orderId))
+      ? await ctx.orders.row(orderId)
       : undefined;
     // An order central does not know: a statement about it all the same (the refusal under test comes first).
     const order: ApplianceOrder = row

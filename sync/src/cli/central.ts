@@ -15,18 +15,22 @@ import { buildCentral } from '../central/app.js';
 import { ApplianceRegistry, ENROLMENT_CODE_VALIDITY_DAYS } from '../central/appliances.js';
 import { demoFacts, writeDemoFacts } from '../central/demo-facts.js';
 import { DEFAULT_LOW_STOCK_BLANK_KEYS, DEFAULT_STALE_HEARTBEAT_SECONDS } from '../central/fleet-alarms.js';
+import { isPostgresUrl, openCentralStore } from '../central/open-store.js';
 import { Operators } from '../central/operators.js';
 import { NOTIFY_PATH, WECHATPAY_SIM_PREFIX, type WechatPayOptions } from '../central/payments/index.js';
 import { KIOSK_PAYMENT_VALIDITY_MS } from '../central/payments/payments.js';
 import { loadOrCreateSimulatorKeys, SIM_KEY_DIR } from '../central/payments/sim-keys.js';
 import { WECHATPAY_BASE_URL } from '../central/payments/wechatpay-api.js';
 import { seedDemo } from '../central/seed-demo.js';
-import { openStore } from '../central/store.js';
 
 const USAGE = `usage: certkiosk-central --port P --data DIR [--host 127.0.0.1] [--public-url URL] [--pickup-key FILE]
        [--admin-token-file FILE] [--public-rate-limit N] [--seed-demo] [--hall SZ-FUTIAN]
        [--auto-approve-appliances] [--log-level L] [WeChat Pay: --wechatpay-* below]
        certkiosk-central --data DIR --register-appliance ID:HALL [--code-days 7]
+  --database URL             postgres://… : the store is PostgreSQL (migrated on start; several central
+                             processes may share it); or env CERTKIOSK_CENTRAL_DATABASE (keeps a password out
+                             of the process list). Default: SQLite in DIR/central.sqlite. DIR still holds the
+                             keys (CA, pickup codes, person index): processes sharing a database share DIR's keys.
   --log-level L              fatal|error|warn|info|debug|trace|silent (default info): JSON records, one a line,
                              on stdout (journald-friendly), request logs included; personal data redacted
                              (--log, the old switch for request logs, is the same as --log-level info)
@@ -87,6 +91,14 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
+/** --database, else env CERTKIOSK_CENTRAL_DATABASE; a usage error unless a postgres:// URL. */
+function databaseOf(values: Record<string, string | boolean | undefined>): string | undefined {
+  const url = (values.database as string | undefined) ?? process.env.CERTKIOSK_CENTRAL_DATABASE;
+  if (url === undefined || url === '') return undefined;
+  if (!isPostgresUrl(url)) fail('--database takes a postgres:// URL (default: SQLite in --data).');
+  return url;
+}
+
 /** One line on stderr and exit 1: a refusal that is not a usage mistake (weak token on a public address …). */
 function refuse(msg: string): never {
   process.stderr.write(`certkiosk-central: ${msg}\n`);
@@ -128,6 +140,7 @@ async function main(): Promise<void> {
       options: {
         port: { type: 'string' },
         data: { type: 'string' },
+        database: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         'public-url': { type: 'string' },
         'pickup-key': { type: 'string' },
@@ -160,13 +173,14 @@ async function main(): Promise<void> {
   }
   if (values['add-operator'] !== undefined) {
     if (!values.data) fail('--data DIR is required.');
-    addOperator(String(values.data), String(values['add-operator']));
+    await addOperator(String(values.data), databaseOf(values), String(values['add-operator']));
     return;
   }
   if (values['register-appliance'] !== undefined) {
     if (!values.data) fail('--data DIR is required.');
-    registerAppliance(
+    await registerAppliance(
       String(values.data),
+      databaseOf(values),
       String(values['register-appliance']),
       values['code-days'] as string | undefined,
     );
@@ -259,8 +273,10 @@ async function main(): Promise<void> {
   if (problem) refuse(problem);
 
   const logger: Logger = createLogger({ daemon: 'central', level, secretPathPrefixes: ['/p/'] });
+  const database = databaseOf(values);
   const app = await buildCentral({
     dataDir,
+    ...(database ? { database } : {}),
     pickupKeyPem,
     adminToken,
     ...(publicUrl ? { publicBaseUrl: publicUrl } : {}),
@@ -297,6 +313,7 @@ async function main(): Promise<void> {
       openapi: `${address}/openapi.json`,
       fleet: `${address}/fleet`,
       adminTokenFrom: tokenSource,
+      store: ctx.db.location,
       publicUrl: ctx.publicBaseUrl(),
       appliances: ctx.autoApproveAppliances()
         ? 'auto-approved (loopback demo only)'
@@ -312,8 +329,8 @@ async function main(): Promise<void> {
       'WeChat Pay delivers notifications to https URLs only (--public-url or --wechatpay-notify-url)',
     );
   if (values['seed-demo']) {
-    if (!ctx.operators.names().includes(DEMO_OPERATOR.name))
-      ctx.operators.setPassword(DEMO_OPERATOR.name, DEMO_OPERATOR.password);
+    if (!(await ctx.operators.names()).includes(DEMO_OPERATOR.name))
+      await ctx.operators.setPassword(DEMO_OPERATOR.name, DEMO_OPERATOR.password);
     const seeded = await seedDemo(ctx, String(values.hall), { tokenDir: join(dataDir, 'demo-tokens') });
     // The phone pages (pickup codes) and the activation code go to a 0600 file, not into the log.
     const file = writeDemoFacts(dataDir, demoFacts(address, seeded, DEMO_OPERATOR));
@@ -381,30 +398,35 @@ function paymentValiditySeconds(raw: string | undefined, realProvider: boolean):
 
 /** --register-appliance ID:HALL: register in the store (the running central sees it at once) and print the code. */
 /** The operator's password from CERTKIOSK_OPERATOR_PASSWORD or stdin's first line; stored as a scrypt hash. */
-function addOperator(dataDir: string, name: string): void {
+async function addOperator(dataDir: string, database: string | undefined, name: string): Promise<void> {
   const fromEnv = process.env.CERTKIOSK_OPERATOR_PASSWORD;
   const password = (fromEnv ?? readFileSync(0, 'utf8').split('\n')[0] ?? '').replace(/\r$/, '');
-  const db = openStore(dataDir);
+  const db = await openCentralStore({ dataDir, ...(database ? { database } : {}) });
   try {
-    new Operators(db, Date.now).setPassword(name, password);
+    await new Operators(db, Date.now).setPassword(name, password);
     process.stdout.write(
       `operator ${name} can log in at /fleet (central keeps only a scrypt hash of the password)\n`,
     );
   } catch (err) {
     refuse((err as Error).message);
   } finally {
-    db.close();
+    await db.close();
   }
 }
 
-function registerAppliance(dataDir: string, spec: string, daysArg: string | undefined): void {
+async function registerAppliance(
+  dataDir: string,
+  database: string | undefined,
+  spec: string,
+  daysArg: string | undefined,
+): Promise<void> {
   const m = /^([A-Za-z0-9._-]{1,64}):([A-Za-z0-9._-]{1,64})$/.exec(spec);
   if (!m) fail('--register-appliance takes ID:HALL (letters, digits, . _ -), e.g. KIOSK-FT-001:SZ-FUTIAN.');
   const days = daysArg === undefined ? ENROLMENT_CODE_VALIDITY_DAYS : Number(daysArg);
   if (!Number.isInteger(days) || days < 1 || days > 30) fail('--code-days must be a whole number 1–30.');
-  const db = openStore(dataDir);
+  const db = await openCentralStore({ dataDir, ...(database ? { database } : {}) });
   try {
-    const r = new ApplianceRegistry(db, Date.now).register(m[1]!, m[2]!, days);
+    const r = await new ApplianceRegistry(db, Date.now).register(m[1]!, m[2]!, days);
     process.stdout.write(
       `appliance ${r.applianceId} registered for hall ${r.hall}\n` +
         `  enrolment code: ${r.enrolmentCode}\n` +
@@ -412,7 +434,7 @@ function registerAppliance(dataDir: string, spec: string, daysArg: string | unde
         `  for its enrolment, then approve the appliance once its key fingerprint matches the kiosk's.\n`,
     );
   } finally {
-    db.close();
+    await db.close();
   }
 }
 

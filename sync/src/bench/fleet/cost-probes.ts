@@ -66,23 +66,23 @@ export async function sqliteHeartbeatMicros(
     for (let i = 0; i < n; i++) {
       const id = applianceIds[i % applianceIds.length]!;
       const t = performance.now();
-      registry.claimNonce(id, `probe-${process.pid}-${i}-nonce`, Date.now() + 600_000);
+      await registry.claimNonce(id, `probe-${process.pid}-${i}-nonce`, Date.now() + 600_000);
       nonceMs += performance.now() - t;
-      registry.recordHeartbeat(id, body);
-      fleetAlarms.onHeartbeat(id, body);
+      await registry.recordHeartbeat(id, body);
+      await fleetAlarms.onHeartbeat(id, body);
       each.record(performance.now() - t);
     }
     const micros = ((performance.now() - t0) * 1000) / n;
-    const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+    const count = async (sql: string) => ((await db.get(sql)) as { n: number }).n;
     return {
       micros,
       nonceMicros: (nonceMs * 1000) / n,
       p99Micros: each.percentileMs(99) * 1000,
       maxMicros: each.maxMs() * 1000,
-      nonceRows: count('SELECT COUNT(*) AS n FROM request_nonces'),
-      appliances: count('SELECT COUNT(*) AS n FROM appliances'),
+      nonceRows: await count('SELECT COUNT(*) AS n FROM request_nonces'),
+      appliances: await count('SELECT COUNT(*) AS n FROM appliances'),
     };
   } finally {
-    db.close();
+    await db.close();
   }
 }

@@ -104,9 +104,10 @@ describe('certificate issuance', () => {
     // the same idempotency key with a different key pair is a conflict, not a second certificate
     const clash = await issue({ ...body, csrPem: opensslCsr(h.dir, 'ec', 'y') });
     expect(clash.json()).toMatchObject({ statusCode: 409, code: 'IDEMPOTENCY_CONFLICT' });
-    const count = h.app.central.db
-      .prepare('SELECT COUNT(*) AS n FROM certificates WHERE order_id = ?')
-      .get(orderId);
+    const count = await h.app.central.db.get(
+      'SELECT COUNT(*) AS n FROM certificates WHERE order_id = ?',
+      orderId,
+    );
     expect(count).toEqual({ n: 1 });
   });
 
@@ -134,7 +135,7 @@ describe('certificate issuance', () => {
     const r = await issue({ ...base, orderId: notApproved.order.id, csrPem: good });
     expect(r.json()).toMatchObject({ statusCode: 409, code: 'ORDER_NOT_APPROVED' });
     expect(
-      h.app.central.db.prepare('SELECT COUNT(*) AS n FROM certificates WHERE order_id = ?').get(orderId),
+      await h.app.central.db.get('SELECT COUNT(*) AS n FROM certificates WHERE order_id = ?', orderId),
     ).toEqual({ n: 0 });
   });
 

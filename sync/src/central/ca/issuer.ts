@@ -33,6 +33,7 @@ import type { ChangeFeed } from '../change-feed.js';
 import { CentralError } from '../errors.js';
 import { type OrderRow, OrderService } from '../orders.js';
 import { admitPickupCode } from '../pickup-admission.js';
+import { lockSubject } from '../sql.js';
 import type { Db } from '../store.js';
 import { type CaKeys, randomSerialHex } from './authority.js';
 import { checkCsr } from './csr.js';
@@ -227,14 +228,14 @@ export class CertificateIssuer {
     };
   }
 
-  private rowByIdempotencyKey(key: string): CertRow | undefined {
-    return this.db.prepare('SELECT * FROM certificates WHERE idempotency_key = ?').get(key) as
+  private async rowByIdempotencyKey(key: string): Promise<CertRow | undefined> {
+    return (await this.db.get('SELECT * FROM certificates WHERE idempotency_key = ?', key)) as
       | CertRow
       | undefined;
   }
 
-  private rowBySerial(serial: string): CertRow {
-    const r = this.db.prepare('SELECT * FROM certificates WHERE serial = ?').get(normaliseSerial(serial)) as
+  private async rowBySerial(serial: string): Promise<CertRow> {
+    const r = (await this.db.get('SELECT * FROM certificates WHERE serial = ?', normaliseSerial(serial))) as
       | CertRow
       | undefined;
     if (!r) throw new CentralError('CERTIFICATE_NOT_FOUND', `No certificate with serial ${serial}.`);
@@ -245,8 +246,8 @@ export class CertificateIssuer {
    * The certificate `applianceId` issued under a key, null when it issued none (another appliance's key is
    * none of its business: null too); a voided one is CERTIFICATE_VOIDED (never handed out).
    */
-  byIdempotencyKey(key: string, applianceId: string): IssuedCertificate | null {
-    const r = this.rowByIdempotencyKey(key);
+  async byIdempotencyKey(key: string, applianceId: string): Promise<IssuedCertificate | null> {
+    const r = await this.rowByIdempotencyKey(key);
     if (!r || r.appliance_id !== applianceId) return null;
     if (r.voided_at) throw new CentralError('CERTIFICATE_VOIDED');
     return this.toIssued(r);
@@ -263,7 +264,7 @@ export class CertificateIssuer {
     checkKeyEvidence(req.keyEvidence);
     const checked = await checkCsr(req.csrPem);
     checkStatementSignature(req, appliance);
-    const same = this.rowByIdempotencyKey(req.idempotencyKey);
+    const same = await this.rowByIdempotencyKey(req.idempotencyKey);
     if (same) {
       // Another appliance's idempotency key is not a way to its certificate.
       if (same.appliance_id !== appliance.id) throw new CentralError('IDEMPOTENCY_CONFLICT');
@@ -273,32 +274,33 @@ export class CertificateIssuer {
       }
       return this.toIssued(same);
     }
-    const sameKey = this.db
-      .prepare(
-        'SELECT * FROM certificates WHERE order_id = ? AND public_key_sha256 = ? AND appliance_id = ? AND revoked_at IS NULL',
-      )
-      .get(req.orderId, checked.publicKeySha256, appliance.id) as CertRow | undefined;
+    const sameKey = (await this.db.get(
+      'SELECT * FROM certificates WHERE order_id = ? AND public_key_sha256 = ? AND appliance_id = ? AND revoked_at IS NULL',
+      req.orderId,
+      checked.publicKeySha256,
+      appliance.id,
+    )) as CertRow | undefined;
     if (sameKey) return this.toIssued(sameKey);
-    const { row, previous } = this.admit(req, appliance, checked.publicKeySha256);
-    const revokedKey = this.db
-      .prepare(
-        'SELECT 1 FROM certificates WHERE order_id = ? AND public_key_sha256 = ? AND revoked_at IS NOT NULL',
-      )
-      .get(req.orderId, checked.publicKeySha256);
+    const { row, previous } = await this.admit(req, appliance, checked.publicKeySha256);
+    const revokedKey = await this.db.get(
+      'SELECT 1 FROM certificates WHERE order_id = ? AND public_key_sha256 = ? AND revoked_at IS NOT NULL',
+      req.orderId,
+      checked.publicKeySha256,
+    );
     if (revokedKey) throw new CentralError('CSR_KEY_REVOKED');
-    this.checkIdentity(req, row, previous);
+    await this.checkIdentity(req, row, previous);
 
     const kind = ORDER_KINDS[row.business_type];
     // Reissue: the lost key's certificate is revoked (committed on its own) before the new one is signed. A
     // retry after a crash in between finds it revoked and goes on: revoked once, the order still approved.
     if (previous && kind.revocationAtIssuance) {
       const reason = kind.revocationAtIssuance;
-      this.db.transaction(() => {
-        const p = this.rowBySerial(previous.serial);
-        if (!p.revoked_at) this.markRevoked(p, reason, new Date(this.now()).toISOString());
-      })();
+      await this.db.transaction(async () => {
+        const p = await this.rowBySerial(previous.serial);
+        if (!p.revoked_at) await this.markRevoked(p, reason, new Date(this.now()).toISOString());
+      });
     }
-    const order = this.orders.toOrder(row);
+    const order = await this.orders.toOrder(row);
     const cert = await this.makeCertificate(order, checked.csr.publicKey, new Date(this.now() - 5 * 60_000));
     const issuedAt = new Date(this.now()).toISOString();
     const r: CertRow = {
@@ -317,33 +319,36 @@ export class CertificateIssuer {
       voided_at: null,
       token_serial: req.keyEvidence.tokenSerial,
     };
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO certificates (serial, order_id, idempotency_key, appliance_id, profile, public_key_sha256,
+    const recorded = await this.db.transaction(async (): Promise<CertRow> => {
+      // Another central process may have issued for this request meanwhile: its certificate is the answer.
+      await lockSubject(this.db, `order:${req.orderId}`);
+      const first = await this.rowByIdempotencyKey(req.idempotencyKey);
+      if (first) return first;
+      await this.db.run(
+        `INSERT INTO certificates (serial, order_id, idempotency_key, appliance_id, profile, public_key_sha256,
             certificate_pem, not_before, not_after, issued_at, key_evidence_json, identity_statement_json,
             identity_signature, token_serial)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          r.serial,
-          r.order_id,
-          r.idempotency_key,
-          appliance.id,
-          r.profile,
-          r.public_key_sha256,
-          r.certificate_pem,
-          r.not_before,
-          r.not_after,
-          r.issued_at,
-          JSON.stringify(req.keyEvidence),
-          JSON.stringify(req.identityStatement.statement),
-          req.identityStatement.signature,
-          r.token_serial,
-        );
-      this.orders.act(req.orderId, { action: kind.issueAction });
-    })();
-    return this.toIssued(r);
+        r.serial,
+        r.order_id,
+        r.idempotency_key,
+        appliance.id,
+        r.profile,
+        r.public_key_sha256,
+        r.certificate_pem,
+        r.not_before,
+        r.not_after,
+        r.issued_at,
+        JSON.stringify(req.keyEvidence),
+        JSON.stringify(req.identityStatement.statement),
+        req.identityStatement.signature,
+        r.token_serial,
+      );
+      await this.orders.act(req.orderId, { action: kind.issueAction });
+      return r;
+    });
+    if (recorded.appliance_id !== appliance.id) throw new CentralError('IDEMPOTENCY_CONFLICT');
+    return this.toIssued(recorded);
   }
 
   /** Sign a leaf for an order: the profile's subject and usages, `serviceYears` from notBefore (within the CA). */
@@ -383,14 +388,14 @@ export class CertificateIssuer {
    * code (new, reissue), or the certificate it renews on the key in the writer (renewal); and for renewal and
    * reissue the certificate it renews or replaces.
    */
-  private admit(
+  private async admit(
     req: AnyIssueRequest,
     appliance: IssuingAppliance,
     publicKeySha256: string,
-  ): { row: OrderRow; previous?: CertRow } {
+  ): Promise<{ row: OrderRow; previous?: CertRow }> {
     let row: OrderRow;
     if ('pickupCode' in req) {
-      row = admitPickupCode(this.orders, this.pickupPublicKeyPem, {
+      row = await admitPickupCode(this.orders, this.pickupPublicKeyPem, {
         pickupCode: req.pickupCode,
         hall: appliance.hall,
         now: this.now(),
@@ -399,24 +404,24 @@ export class CertificateIssuer {
       if (ORDER_KINDS[row.business_type].admission !== 'pickup-code')
         throw new CentralError('ISSUANCE_ADMISSION_MISSING');
     } else {
-      row = this.admitRenewal(req, appliance, publicKeySha256);
+      row = await this.admitRenewal(req, appliance, publicKeySha256);
     }
     const serial = ORDER_KINDS[row.business_type].previousCertificate
       ? row.previous_certificate_serial
       : null;
-    return serial ? { row, previous: this.rowBySerial(serial) } : { row };
+    return serial ? { row, previous: await this.rowBySerial(serial) } : { row };
   }
 
   /**
    * A paid renewal, at a kiosk of its hall, for the certificate on the key in the writer: that certificate is
    * good, and the new key pair is a new one on the same key.
    */
-  private admitRenewal(
+  private async admitRenewal(
     req: RenewalIssueRequest,
     appliance: IssuingAppliance,
     publicKeySha256: string,
-  ): OrderRow {
-    const row = this.orders.row(req.orderId);
+  ): Promise<OrderRow> {
+    const row = await this.orders.row(req.orderId);
     const kind = ORDER_KINDS[row.business_type];
     if (kind.admission !== 'previous-certificate') {
       throw new CentralError(
@@ -432,7 +437,7 @@ export class CertificateIssuer {
       throw new CentralError('RENEWAL_NOT_PAID', `The renewal order is "${row.status}", not paid yet.`);
     }
     const prev = row.previous_certificate_serial
-      ? this.rowBySerial(row.previous_certificate_serial)
+      ? await this.rowBySerial(row.previous_certificate_serial)
       : undefined;
     if (!prev || normaliseSerial(req.previousCertificateSerial) !== prev.serial) {
       throw new CentralError(
@@ -457,7 +462,7 @@ export class CertificateIssuer {
    * recent. For a renewal or reissue the person is also the one of the certificate it renews or replaces.
    * (Its signature, order and appliance were checked first: checkStatementSignature.)
    */
-  private checkIdentity(req: AnyIssueRequest, row: OrderRow, previous?: CertRow): void {
+  private async checkIdentity(req: AnyIssueRequest, row: OrderRow, previous?: CertRow): Promise<void> {
     const st = req.identityStatement.statement;
     const checkedAt = Date.parse(st.checkedAt);
     const now = this.now();
@@ -486,7 +491,9 @@ export class CertificateIssuer {
     const salt = OrderService.identitySalt(row);
     const persons = [people[IDENTITY_ROLE_FIELDS[st.role]]];
     if (previous)
-      persons.push(this.orders.people(this.orders.row(previous.order_id))[IDENTITY_ROLE_FIELDS[st.role]]);
+      persons.push(
+        this.orders.people(await this.orders.row(previous.order_id))[IDENTITY_ROLE_FIELDS[st.role]],
+      );
     for (const person of persons) {
       const expected = person ? personMatch(salt, person) : undefined;
       if (
@@ -511,7 +518,7 @@ export class CertificateIssuer {
     key: { publicKey: x509.PublicKey | CryptoKey; publicKeySha256: string; tokenSerial: string },
     notBefore = new Date(this.now() - 5 * 60_000),
   ): Promise<IssuedCertificate> {
-    const order = this.orders.get(orderId);
+    const order = await this.orders.get(orderId);
     const cert = await this.makeCertificate(order, key.publicKey, notBefore);
     const r: CertRow = {
       serial: cert.serialNumber,
@@ -529,24 +536,21 @@ export class CertificateIssuer {
       voided_at: null,
       token_serial: key.tokenSerial,
     };
-    this.db
-      .prepare(
-        `INSERT INTO certificates (serial, order_id, idempotency_key, appliance_id, profile, public_key_sha256,
+    await this.db.run(
+      `INSERT INTO certificates (serial, order_id, idempotency_key, appliance_id, profile, public_key_sha256,
           certificate_pem, not_before, not_after, issued_at, token_serial)
          VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        r.serial,
-        r.order_id,
-        r.idempotency_key,
-        r.profile,
-        r.public_key_sha256,
-        r.certificate_pem,
-        r.not_before,
-        r.not_after,
-        r.issued_at,
-        r.token_serial,
-      );
+      r.serial,
+      r.order_id,
+      r.idempotency_key,
+      r.profile,
+      r.public_key_sha256,
+      r.certificate_pem,
+      r.not_before,
+      r.not_after,
+      r.issued_at,
+      r.token_serial,
+    );
     return this.toIssued(r);
   }
 
@@ -557,16 +561,17 @@ export class CertificateIssuer {
   workshopIssue(orderId: string, csrPem: string, tokenSerial: string): Promise<IssuedCertificate> {
     const run = this.queue.then(async () => {
       const checked = await checkCsr(csrPem);
-      const row = this.orders.row(orderId);
+      const row = await this.orders.row(orderId);
       if (row.delivery !== 'courier') {
         throw new CentralError(
           'ORDER_ILLEGAL_TRANSITION',
           'This order is collected at a kiosk, where its key is made.',
         );
       }
-      const current = this.db
-        .prepare('SELECT * FROM certificates WHERE order_id = ? AND voided_at IS NULL AND revoked_at IS NULL')
-        .get(orderId) as CertRow | undefined;
+      const current = (await this.db.get(
+        'SELECT * FROM certificates WHERE order_id = ? AND voided_at IS NULL AND revoked_at IS NULL',
+        orderId,
+      )) as CertRow | undefined;
       if (current) {
         if (current.public_key_sha256 === checked.publicKeySha256 && current.token_serial === tokenSerial)
           return this.toIssued(current);
@@ -589,15 +594,15 @@ export class CertificateIssuer {
    * Record the key a certificate the CA issued (no kiosk) is on: the workshop's record of a couriered key, or
    * the demo's SoftHSM token holding a seeded certificate. Kiosk-issued certificates keep their key evidence.
    */
-  bindToken(serial: string, tokenSerial: string): AdminCertificate {
-    const r = this.rowBySerial(serial);
+  async bindToken(serial: string, tokenSerial: string): Promise<AdminCertificate> {
+    const r = await this.rowBySerial(serial);
     if (r.appliance_id !== null) {
       throw new CentralError(
         'CERTIFICATE_WRONG_APPLIANCE',
         'This certificate was issued at a kiosk onto the key its key evidence names.',
       );
     }
-    this.db.prepare('UPDATE certificates SET token_serial = ? WHERE serial = ?').run(tokenSerial, r.serial);
+    await this.db.run('UPDATE certificates SET token_serial = ? WHERE serial = ?', tokenSerial, r.serial);
     return this.adminCertificate(r.serial);
   }
 
@@ -606,8 +611,8 @@ export class CertificateIssuer {
    * from the key in the writer); CERTIFICATE_NOT_OURS for an unknown serial and for another key alike, so a
    * serial alone (from a CRL or a signed document) opens nothing.
    */
-  certificateOnKey(serial: string, tokenSerial: string): CertRow {
-    const r = this.db.prepare('SELECT * FROM certificates WHERE serial = ?').get(normaliseSerial(serial)) as
+  async certificateOnKey(serial: string, tokenSerial: string): Promise<CertRow> {
+    const r = (await this.db.get('SELECT * FROM certificates WHERE serial = ?', normaliseSerial(serial))) as
       | CertRow
       | undefined;
     const onKey = r?.token_serial ?? '';
@@ -619,12 +624,11 @@ export class CertificateIssuer {
   }
 
   /** The newest certificate of an order that was not voided (its current one). */
-  currentCertificateOf(orderId: string): CertRow | undefined {
-    return this.db
-      .prepare(
-        'SELECT * FROM certificates WHERE order_id = ? AND voided_at IS NULL ORDER BY issued_at DESC, serial LIMIT 1',
-      )
-      .get(orderId) as CertRow | undefined;
+  async currentCertificateOf(orderId: string): Promise<CertRow | undefined> {
+    return (await this.db.get(
+      'SELECT * FROM certificates WHERE order_id = ? AND voided_at IS NULL ORDER BY issued_at DESC, serial LIMIT 1',
+      orderId,
+    )) as CertRow | undefined;
   }
 
   /** The issuing CA's distinguished name (what certificates name as their issuer). */
@@ -638,17 +642,18 @@ export class CertificateIssuer {
    * revokes renewed certificates; a reissue once approved (central also does it at issuance). Revoking a
    * revoked certificate answers its revocation again (idempotent; revoked once, listed once in the CRL).
    */
-  revokeForOrder(
+  async revokeForOrder(
     serial: string,
     appliance: { id: string; hall: string },
     req: ApplianceRevokeRequest,
-  ): Revocation {
-    return this.db.transaction((): Revocation => {
-      const cert = this.db
-        .prepare('SELECT * FROM certificates WHERE serial = ?')
-        .get(normaliseSerial(serial)) as CertRow | undefined;
+  ): Promise<Revocation> {
+    return await this.db.transaction(async (): Promise<Revocation> => {
+      const cert = (await this.db.get(
+        'SELECT * FROM certificates WHERE serial = ?',
+        normaliseSerial(serial),
+      )) as CertRow | undefined;
       if (!cert) throw new CentralError('CERTIFICATE_NOT_OURS');
-      const order = this.orders.row(req.orderId);
+      const order = await this.orders.row(req.orderId);
       const kind = ORDER_KINDS[order.business_type];
       if (!kind.previousCertificate || order.previous_certificate_serial !== cert.serial) {
         throw new CentralError(
@@ -674,7 +679,7 @@ export class CertificateIssuer {
         }
         if (!CERTIFICATE_EXISTS_STATUSES.includes(order.status))
           throw new CentralError('REVOCATION_TOO_EARLY');
-        if (this.currentCertificateOf(order.id)?.appliance_id !== appliance.id) {
+        if ((await this.currentCertificateOf(order.id))?.appliance_id !== appliance.id) {
           throw new CentralError(
             'CERTIFICATE_WRONG_APPLIANCE',
             'Only the kiosk that issued the renewal revokes the certificate it replaces.',
@@ -687,30 +692,31 @@ export class CertificateIssuer {
         return { serialNumber: cert.serial, reason: cert.revocation_reason, revokedAt: cert.revoked_at };
       }
       const at = new Date(this.now()).toISOString();
-      this.markRevoked(cert, req.reason, at);
+      await this.markRevoked(cert, req.reason, at);
       return { serialNumber: cert.serial, reason: req.reason, revokedAt: at };
-    })();
+    });
   }
 
   /** The certificates of an order, newest first, as operators see them (evidence and identity check included). */
-  certificatesOfOrder(orderId: string): AdminCertificate[] {
-    this.orders.row(orderId);
-    const rows = this.db
-      .prepare('SELECT * FROM certificates WHERE order_id = ? ORDER BY issued_at DESC, serial')
-      .all(orderId) as CertRow[];
+  async certificatesOfOrder(orderId: string): Promise<AdminCertificate[]> {
+    await this.orders.row(orderId);
+    const rows = (await this.db.all(
+      'SELECT * FROM certificates WHERE order_id = ? ORDER BY issued_at DESC, serial',
+      orderId,
+    )) as CertRow[];
     return rows.map(toAdminCertificate);
   }
 
   /** One certificate as operators see it. */
-  adminCertificate(serial: string): AdminCertificate {
-    return toAdminCertificate(this.rowBySerial(serial));
+  async adminCertificate(serial: string): Promise<AdminCertificate> {
+    return toAdminCertificate(await this.rowBySerial(serial));
   }
 
-  revoke(serial: string, reason: RevocationReason): Revocation {
-    const r = this.rowBySerial(serial);
+  async revoke(serial: string, reason: RevocationReason): Promise<Revocation> {
+    const r = await this.rowBySerial(serial);
     if (r.revoked_at) throw new CentralError('CERTIFICATE_ALREADY_REVOKED');
     const at = new Date(this.now()).toISOString();
-    this.db.transaction(() => this.markRevoked(r, reason, at))();
+    await this.db.transaction(async () => this.markRevoked(r, reason, at));
     return { serialNumber: r.serial, reason, revokedAt: at };
   }
 
@@ -719,18 +725,22 @@ export class CertificateIssuer {
    * revoked (CRL) and the order goes back to approved, so the holder collects again with the same pickup code
    * and a new key pair. Voiding a voided certificate answers the same again and changes nothing.
    */
-  voidIssuance(serial: string, applianceId: string, req: VoidCertificateRequest): VoidCertificateResponse {
-    return this.db.transaction((): VoidCertificateResponse => {
-      const r = this.rowBySerial(serial);
+  async voidIssuance(
+    serial: string,
+    applianceId: string,
+    req: VoidCertificateRequest,
+  ): Promise<VoidCertificateResponse> {
+    return await this.db.transaction(async (): Promise<VoidCertificateResponse> => {
+      const r = await this.rowBySerial(serial);
       if (r.appliance_id !== applianceId) throw new CentralError('CERTIFICATE_WRONG_APPLIANCE');
-      const answer = (revokedAt: string, voidedAt: string): VoidCertificateResponse => ({
+      const answer = async (revokedAt: string, voidedAt: string): Promise<VoidCertificateResponse> => ({
         serialNumber: r.serial,
-        order: this.orders.toApplianceOrder(this.orders.row(r.order_id)),
+        order: this.orders.toApplianceOrder(await this.orders.row(r.order_id)),
         revokedAt,
         voidedAt,
       });
       if (r.voided_at && r.revoked_at) return answer(r.revoked_at, r.voided_at);
-      const orderRow = this.orders.row(r.order_id);
+      const orderRow = await this.orders.row(r.order_id);
       const status = orderRow.status;
       const voidAction = ORDER_KINDS[orderRow.business_type].voidAction;
       const t = applyOrderAction(status, voidAction, orderRow.business_type);
@@ -740,28 +750,33 @@ export class CertificateIssuer {
       }
       const at = new Date(this.now()).toISOString();
       // An operator may have revoked it already: that revocation stands, the void is recorded on top.
-      if (!r.revoked_at) this.markRevoked(r, VOID_REVOCATION_REASON, at);
-      this.db
-        .prepare(
-          'UPDATE certificates SET voided_at = ?, void_journey_id = ?, void_reason = ? WHERE serial = ?',
-        )
-        .run(at, req.journeyId, req.reason, r.serial);
-      this.orders.act(r.order_id, {
+      if (!r.revoked_at) await this.markRevoked(r, VOID_REVOCATION_REASON, at);
+      await this.db.run(
+        'UPDATE certificates SET voided_at = ?, void_journey_id = ?, void_reason = ? WHERE serial = ?',
+        at,
+        req.journeyId,
+        req.reason,
+        r.serial,
+      );
+      await this.orders.act(r.order_id, {
         action: voidAction,
         reason: `Certificate ${r.serial} voided by appliance ${applianceId}, journey ${req.journeyId}: ${req.reason}`,
       });
       return answer(r.revoked_at ?? at, at);
-    })();
+    });
   }
 
   /** Record a revocation (CRL from now on) and tell every appliance; run inside a transaction. */
-  private markRevoked(r: CertRow, reason: RevocationReason, at: string): void {
-    this.db
-      .prepare('UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE serial = ?')
-      .run(at, reason, r.serial);
+  private async markRevoked(r: CertRow, reason: RevocationReason, at: string): Promise<void> {
+    await this.db.run(
+      'UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE serial = ?',
+      at,
+      reason,
+      r.serial,
+    );
     // In the same transaction: the cached CRL no longer lists every revocation.
-    this.db.prepare('UPDATE crl_state SET revocations = revocations + 1 WHERE id = 1').run();
-    this.changes.record('certificate.revoked', null, r.order_id, { serialNumber: r.serial, reason });
+    await this.db.run('UPDATE crl_state SET revocations = revocations + 1 WHERE id = 1');
+    await this.changes.record('certificate.revoked', null, r.order_id, { serialNumber: r.serial, reason });
   }
 
   /**
@@ -775,14 +790,14 @@ export class CertificateIssuer {
     return run;
   }
 
-  private crlState(): CrlStateRow {
-    return this.db
-      .prepare('SELECT crl_number, revocations, built_from, der, next_update FROM crl_state WHERE id = 1')
-      .get() as CrlStateRow;
+  private async crlState(): Promise<CrlStateRow> {
+    return (await this.db.get(
+      'SELECT crl_number, revocations, built_from, der, next_update FROM crl_state WHERE id = 1',
+    )) as CrlStateRow;
   }
 
   private async currentCrl(): Promise<Buffer> {
-    const state = this.crlState();
+    const state = await this.crlState();
     const now = this.now();
     if (
       state.der &&
@@ -795,11 +810,9 @@ export class CertificateIssuer {
     }
     // Read the revocations and the counter they add up to together (synchronous: nothing interleaves), so a
     // revocation recorded while this CRL is being signed leaves it stale for the next request.
-    const rows = this.db
-      .prepare(
-        'SELECT serial, revoked_at, revocation_reason FROM certificates WHERE revoked_at IS NOT NULL ORDER BY revoked_at, serial',
-      )
-      .all() as Array<{ serial: string; revoked_at: string; revocation_reason: RevocationReason }>;
+    const rows = (await this.db.all(
+      'SELECT serial, revoked_at, revocation_reason FROM certificates WHERE revoked_at IS NOT NULL ORDER BY revoked_at, serial',
+    )) as Array<{ serial: string; revoked_at: string; revocation_reason: RevocationReason }>;
     const number = state.crl_number + 1;
     const thisUpdate = new Date(now);
     const nextUpdate = new Date(now + CRL_VALIDITY_MS);
@@ -820,12 +833,15 @@ export class CertificateIssuer {
       signingAlgorithm: CA_SIGNING_ALGORITHM,
     });
     const der = Buffer.from(crl.rawData);
-    this.db
-      .prepare(
-        `UPDATE crl_state SET crl_number = ?, built_from = ?, der = ?, this_update = ?, next_update = ?
+    await this.db.run(
+      `UPDATE crl_state SET crl_number = ?, built_from = ?, der = ?, this_update = ?, next_update = ?
          WHERE id = 1`,
-      )
-      .run(number, state.revocations, der, thisUpdate.toISOString(), nextUpdate.toISOString());
+      number,
+      state.revocations,
+      der,
+      thisUpdate.toISOString(),
+      nextUpdate.toISOString(),
+    );
     this.cachedCrlChecked = true;
     return der;
   }

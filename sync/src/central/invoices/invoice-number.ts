@@ -9,9 +9,12 @@ export function formatInvoiceNumber(year: number, seq: number): string {
 }
 
 /** The next number for an invoice issued at `iso`; call inside the transaction that inserts it. */
-export function nextInvoiceNumber(db: Db, iso: string): { year: number; seq: number; number: string } {
+export async function nextInvoiceNumber(
+  db: Db,
+  iso: string,
+): Promise<{ year: number; seq: number; number: string }> {
   const year = hallYear(iso);
-  const { last } = db.prepare('SELECT MAX(seq) AS last FROM invoices WHERE year = ?').get(year) as {
+  const { last } = (await db.get('SELECT MAX(seq) AS last FROM invoices WHERE year = ?', year)) as {
     last: number | null;
   };
   const seq = (last ?? 0) + 1;

@@ -50,7 +50,7 @@ describe('the phone page’s invoice card', () => {
     const early = await postForm(`${phone}/invoice`, { title: '张伟', email: 'zw@example.cn' });
     expect(early.statusCode).toBe(409);
     expect(early.body).toContain('证书领取后才能申请发票');
-    expect(h.app.central.invoices.get(order.id)).toBeUndefined();
+    expect(await h.app.central.invoices.get(order.id)).toBeUndefined();
   });
 
   it('once collected: the form, without a self-refresh; a request is recorded and the page says submitted', async () => {
@@ -69,7 +69,7 @@ describe('the phone page’s invoice card', () => {
     });
     expect(r.statusCode, r.body).toBe(303);
     expect(r.headers.location).toBe(phone);
-    expect(h.app.central.invoices.get(order.id)).toMatchObject({
+    expect(await h.app.central.invoices.get(order.id)).toMatchObject({
       titleType: 'organisation',
       taxId: '91440300708461136T',
     });
@@ -96,7 +96,7 @@ describe('the phone page’s invoice card', () => {
     });
     expect(mail.statusCode).toBe(400);
     expect(mail.body).toContain('name@example.cn');
-    expect(h.app.central.invoices.get(order.id)).toBeUndefined();
+    expect(await h.app.central.invoices.get(order.id)).toBeUndefined();
     const unknown = await postForm('/p/not-a-view-token/invoice', { title: '张伟', email: 'zw@example.cn' });
     expect(unknown.statusCode).toBe(404);
   });

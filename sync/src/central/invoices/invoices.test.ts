@@ -53,10 +53,10 @@ const request = (orderId: string, body: object, as?: TestAppliance) =>
 const read = (orderId: string, as?: TestAppliance) =>
   h.signed('GET', `/v1/orders/${orderId}/invoice`, undefined, as);
 const issue = (orderId: string) => h.admin('POST', `/admin/v1/orders/${orderId}/invoice`);
-const recorded = (orderId: string) => h.app.central.invoices.get(orderId);
-const invoiceRows = (orderId: string) =>
+const recorded = async (orderId: string) => h.app.central.invoices.get(orderId);
+const invoiceRows = async (orderId: string) =>
   (
-    h.app.central.db.prepare('SELECT COUNT(*) AS n FROM invoices WHERE order_id = ?').get(orderId) as {
+    (await h.app.central.db.get('SELECT COUNT(*) AS n FROM invoices WHERE order_id = ?', orderId)) as {
       n: number;
     }
   ).n;
@@ -74,9 +74,9 @@ describe('POST /v1/orders/:orderId/invoice-request', () => {
       title: TENCENT.title,
       requestedAt: new Date(h.clock.ms).toISOString(),
       amountFen: order.priceFen,
-      link: `${h.app.central.orders.receiptUrl(h.app.central.orders.row(order.id))}/invoice`,
+      link: `${h.app.central.orders.receiptUrl(await h.app.central.orders.row(order.id))}/invoice`,
     });
-    expect(recorded(order.id)).toMatchObject({ ...TENCENT, email: 'finance@example.cn' });
+    expect(await recorded(order.id)).toMatchObject({ ...TENCENT, email: 'finance@example.cn' });
     expect((await read(order.id)).json()).toEqual(r.json());
   });
 
@@ -85,7 +85,7 @@ describe('POST /v1/orders/:orderId/invoice-request', () => {
     const r = await request(order.id, { titleType: 'person', title: '张伟', email: 'zw@example.cn' });
     expect(r.statusCode, r.body).toBe(200);
     expect(r.json()).toMatchObject({ state: 'requested', titleType: 'person', title: '张*' });
-    expect(recorded(order.id)?.taxId).toBeUndefined();
+    expect((await recorded(order.id))?.taxId).toBeUndefined();
   });
 
   it.each([
@@ -101,7 +101,7 @@ describe('POST /v1/orders/:orderId/invoice-request', () => {
     expect(r.statusCode).toBe(400);
     expect(r.json()).toMatchObject({ code });
     expect(r.json().message).toContain(says);
-    expect(recorded(order.id)).toBeUndefined();
+    expect(await recorded(order.id)).toBeUndefined();
   });
 
   it.each([
@@ -122,7 +122,7 @@ describe('POST /v1/orders/:orderId/invoice-request', () => {
     expect(r.statusCode).toBe(400);
     expect(r.json()).toMatchObject({ code: 'INVOICE_REQUEST_INVALID' });
     expect(r.json().message).toContain('邮箱');
-    expect(recorded(order.id)).toBeUndefined();
+    expect(await recorded(order.id)).toBeUndefined();
   });
 
   it('refuses an organisation without its credit code, and a person with one', async () => {
@@ -139,7 +139,7 @@ describe('POST /v1/orders/:orderId/invoice-request', () => {
     expect(person.json()).toMatchObject({ code: 'INVOICE_REQUEST_INVALID' });
     expect(person.json().message).toContain('个人抬头无需填写统一社会信用代码');
     expect((await request(order.id, { title: '张伟', email: 'a@b.cn' })).statusCode).toBe(400); // no titleType
-    expect(recorded(order.id)).toBeUndefined();
+    expect(await recorded(order.id)).toBeUndefined();
   });
 
   it('refuses an order not collected yet (unpaid, or paid and approved), nothing recorded', async () => {
@@ -148,7 +148,7 @@ describe('POST /v1/orders/:orderId/invoice-request', () => {
       const r = await request(order.id, ORGANISATION_REQUEST);
       expect(r.statusCode).toBe(409);
       expect(r.json()).toMatchObject({ code: 'INVOICE_NOT_AVAILABLE' });
-      expect(recorded(order.id)).toBeUndefined();
+      expect(await recorded(order.id)).toBeUndefined();
     }
   });
 
@@ -157,7 +157,7 @@ describe('POST /v1/orders/:orderId/invoice-request', () => {
     const theirs = await request(order.id, ORGANISATION_REQUEST, otherHall);
     expect(theirs.statusCode).toBe(403);
     expect(theirs.json()).toMatchObject({ code: 'ORDER_WRONG_HALL' });
-    expect(recorded(order.id)).toBeUndefined();
+    expect(await recorded(order.id)).toBeUndefined();
     expect((await request(order.id, ORGANISATION_REQUEST)).statusCode).toBe(200);
     expect((await read(order.id, otherHall)).json()).toMatchObject({ code: 'ORDER_WRONG_HALL' });
     const unsigned = await h.app.inject({ url: `/v1/orders/${order.id}/invoice` });
@@ -190,15 +190,15 @@ describe('POST /admin/v1/orders/:orderId/invoice', () => {
       taxId: TENCENT.taxId,
       amountFen: order.priceFen,
     });
-    expect(invoiceRows(order.id) + invoiceRows(unpaid.id)).toBe(0);
-    expect(h.app.central.orders.get(order.id).status).toBe('issued');
+    expect((await invoiceRows(order.id)) + (await invoiceRows(unpaid.id))).toBe(0);
+    expect((await h.app.central.orders.get(order.id)).status).toBe('issued');
   });
 
   it('without a request there is nothing to issue (INVOICE_NOT_REQUESTED)', async () => {
     const order = await collected({ activated: true });
     expect((await issue(order.id)).json()).toMatchObject({ code: 'INVOICE_NOT_REQUESTED' });
-    expect(invoiceRows(order.id)).toBe(0);
-    expect(h.app.central.orders.get(order.id).status).toBe('activated');
+    expect(await invoiceRows(order.id)).toBe(0);
+    expect((await h.app.central.orders.get(order.id)).status).toBe('activated');
   });
 
   it('issues: number, amount, PDF link; order invoiced; one invoice per order (issuing again answers it)', async () => {
@@ -220,9 +220,9 @@ describe('POST /admin/v1/orders/:orderId/invoice', () => {
     const again = await issue(order.id);
     expect(again.statusCode).toBe(200);
     expect(again.json()).toEqual(inv);
-    expect(invoiceRows(order.id)).toBe(1);
-    expect(h.app.central.orders.get(order.id).status).toBe('invoiced');
-    expect(h.app.central.orders.history(order.id).at(-1)).toMatchObject({
+    expect(await invoiceRows(order.id)).toBe(1);
+    expect((await h.app.central.orders.get(order.id)).status).toBe('invoiced');
+    expect((await h.app.central.orders.history(order.id)).at(-1)).toMatchObject({
       action: 'invoice',
       to: 'invoiced',
     });
@@ -249,7 +249,7 @@ describe('POST /admin/v1/orders/:orderId/invoice', () => {
     const r = await h.admin('POST', `/admin/v1/orders/${order.id}/actions`, { action: 'invoice' });
     expect(r.statusCode).toBe(409);
     expect(r.json().message).toContain('POST /admin/v1/orders/:orderId/invoice');
-    expect(h.app.central.orders.get(order.id).status).toBe('activated');
+    expect((await h.app.central.orders.get(order.id)).status).toBe('activated');
   });
 
   it('needs the operator', async () => {
@@ -267,8 +267,8 @@ describe('POST /admin/v1/orders/:orderId/invoice', () => {
       findCjkFont({ fontconfig: false, candidates: [{ path: '/nonexistent/font.ttc' }] }),
     );
     await expect(fontless.issue(order.id)).rejects.toMatchObject({ code: 'INVOICE_FONT_MISSING' });
-    expect(invoiceRows(order.id)).toBe(0);
-    expect(c.orders.get(order.id).status).toBe('activated');
+    expect(await invoiceRows(order.id)).toBe(0);
+    expect((await c.orders.get(order.id)).status).toBe('activated');
   });
 });
 
@@ -370,11 +370,11 @@ describe('the issued invoice at the kiosk, in the change feed and behind its lin
 
   it('a PDF lost between issuing and storing it (a crash) is rendered on its first fetch, and kept', async () => {
     const db = h.app.central.db;
-    db.prepare('UPDATE invoices SET pdf = NULL WHERE order_id = ?').run(order.id);
+    await db.run('UPDATE invoices SET pdf = NULL WHERE order_id = ?', order.id);
     const r = await h.app.inject({ url: pathOf(inv.url) });
     expect(r.statusCode).toBe(200);
     expect(pdfText(r.rawPayload)).toContain(inv.number);
-    const kept = db.prepare('SELECT pdf FROM invoices WHERE order_id = ?').get(order.id) as { pdf: Buffer };
+    const kept = (await db.get('SELECT pdf FROM invoices WHERE order_id = ?', order.id)) as { pdf: Buffer };
     expect(Buffer.compare(kept.pdf, r.rawPayload)).toBe(0);
   });
 

@@ -1,3 +1,4 @@
+import { lockSubject } from '../sql.js';
 // Issued invoices: an operator issues the invoice of an order whose request is recorded (invoice-requests.ts)
 // and whose life cycle allows the `invoice` action; that takes the year's next number, applies the action and
 // tells the hall's kiosks through the change feed, in one transaction. One invoice per order: issuing again
@@ -8,11 +9,13 @@
 // red-letter (红字) credit note, so finance checks the title against the credit code (the check character
 // catches typing errors, not another company's valid code) and issues in its own rhythm; until then the
 // applicant may still correct the request.
+
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { BUSINESS_TYPE_LABELS, CERTIFICATE_TYPE_LABELS, maskName } from '@certkiosk/config';
 import QRCode from 'qrcode';
 import type { AdminInvoice, InvoiceRequestListResponse, InvoiceState } from '../../contract/invoices.js';
 import { applyOrderAction } from '../../contract/order-status.js';
+import { mapSeq } from '../async-list.js';
 import type { ChangeFeed } from '../change-feed.js';
 import { CentralError } from '../errors.js';
 import { checkInvoiceRequest, type InvoiceRequest, type InvoiceRequests } from '../invoice-requests.js';
@@ -65,15 +68,15 @@ export class Invoices {
     private readonly font: () => CjkFont,
   ) {}
 
-  private row(orderId: string): InvoiceRow | undefined {
-    return this.db.prepare('SELECT * FROM invoices WHERE order_id = ?').get(orderId) as
+  private async row(orderId: string): Promise<InvoiceRow | undefined> {
+    return (await this.db.get('SELECT * FROM invoices WHERE order_id = ?', orderId)) as
       | InvoiceRow
       | undefined;
   }
 
   /** The order, for an appliance of its hall only. */
-  private orderFor(orderId: string, asking: AskingAppliance): OrderRow {
-    const order = this.orders.row(orderId);
+  private async orderFor(orderId: string, asking: AskingAppliance): Promise<OrderRow> {
+    const order = await this.orders.row(orderId);
     if (order.hall !== asking.hall) throw new CentralError('ORDER_WRONG_HALL');
     return order;
   }
@@ -93,22 +96,26 @@ export class Invoices {
   }
 
   /** The issued invoice's PDF link of an order, or undefined while it is not issued. */
-  issuedUrl(orderId: string): string | undefined {
-    const r = this.row(orderId);
+  async issuedUrl(orderId: string): Promise<string | undefined> {
+    const r = await this.row(orderId);
     return r ? this.url(r) : undefined;
   }
 
   /** A kiosk's request (checked like the receipt page's form): recorded or replaced until invoiced. */
-  request(orderId: string, asking: AskingAppliance, body: Record<string, unknown>): InvoiceState {
-    const order = this.orderFor(orderId, asking);
-    this.requests.request(order.id, order.status, checkInvoiceRequest(body));
+  async request(
+    orderId: string,
+    asking: AskingAppliance,
+    body: Record<string, unknown>,
+  ): Promise<InvoiceState> {
+    const order = await this.orderFor(orderId, asking);
+    await this.requests.request(order.id, order.status, checkInvoiceRequest(body));
     return this.state(order.id, asking);
   }
 
   /** The order's invoice as its hall's kiosk may see it; INVOICE_NOT_REQUESTED when there is none. */
-  state(orderId: string, asking: AskingAppliance): InvoiceState {
-    const order = this.orderFor(orderId, asking);
-    const request = this.requests.get(order.id);
+  async state(orderId: string, asking: AskingAppliance): Promise<InvoiceState> {
+    const order = await this.orderFor(orderId, asking);
+    const request = await this.requests.get(order.id);
     if (!request) throw new CentralError('INVOICE_NOT_REQUESTED');
     const link = this.link(order);
     const requested = {
@@ -119,7 +126,7 @@ export class Invoices {
       requestedAt: request.requestedAt,
       ...(link ? { link } : {}),
     };
-    const inv = this.row(order.id);
+    const inv = await this.row(order.id);
     if (!inv) return { state: 'requested', ...requested, amountFen: order.price_fen };
     return {
       state: 'issued',
@@ -137,60 +144,58 @@ export class Invoices {
    * INVOICE_FONT_MISSING without a font — each before anything is written. An invoiced order answers its invoice.
    */
   async issue(orderId: string): Promise<AdminInvoice> {
-    let inv = this.row(orderId);
+    let inv = await this.row(orderId);
     if (!inv) {
       this.font(); // throws INVOICE_FONT_MISSING before a number is taken
-      inv = this.take(orderId);
+      inv = await this.take(orderId);
     }
     await this.pdfOf(inv);
     return this.toAdmin(inv);
   }
 
   /** Number, order action and change, in one transaction. */
-  private take(orderId: string): InvoiceRow {
-    return this.db.transaction((): InvoiceRow => {
-      const already = this.row(orderId);
+  private async take(orderId: string): Promise<InvoiceRow> {
+    return await this.db.transaction(async (): Promise<InvoiceRow> => {
+      await lockSubject(this.db, 'invoice-numbers');
+      const already = await this.row(orderId);
       if (already) return already;
-      const order = this.orders.row(orderId);
+      const order = await this.orders.row(orderId);
       const t = applyOrderAction(order.status, 'invoice', order.business_type);
       if (!t.ok)
         throw new CentralError(
           'INVOICE_NOT_AVAILABLE',
           `此订单（${order.status}）暂不能开票：订单支付且证书激活后方可开具。 An order is invoiced once it is paid and its certificate activated; this one is "${order.status}".`,
         );
-      const request = this.requests.get(orderId);
+      const request = await this.requests.get(orderId);
       if (!request) throw new CentralError('INVOICE_NOT_REQUESTED');
       const at = new Date(this.now()).toISOString();
-      const { year, seq, number } = nextInvoiceNumber(this.db, at);
+      const { year, seq, number } = await nextInvoiceNumber(this.db, at);
       const type = CERTIFICATE_TYPE_LABELS[order.certificate_type].zh;
       const kind = BUSINESS_TYPE_LABELS[order.business_type].zh;
-      this.db
-        .prepare(
-          `INSERT INTO invoices (order_id, number, year, seq, title, tax_id, email, item, amount_fen, fetch_token,
+      await this.db.run(
+        `INSERT INTO invoices (order_id, number, year, seq, title, tax_id, email, item, amount_fen, fetch_token,
              issued_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          order.id,
-          number,
-          year,
-          seq,
-          request.title,
-          request.taxId ?? null,
-          request.email,
-          `数字证书服务（${kind}，${type}，${order.service_years} 年）`,
-          order.price_fen,
-          randomBytes(16).toString('base64url'),
-          at,
-        );
-      this.orders.act(order.id, { action: 'invoice' });
+        order.id,
+        number,
+        year,
+        seq,
+        request.title,
+        request.taxId ?? null,
+        request.email,
+        `数字证书服务（${kind}，${type}，${order.service_years} 年）`,
+        order.price_fen,
+        randomBytes(16).toString('base64url'),
+        at,
+      );
+      await this.orders.act(order.id, { action: 'invoice' });
       // An order.updated change (a type every agent's contract knows) carrying the invoice; not its link: the
       // feed is kept for good and goes to every kiosk of the hall, the link's token is asked for when shown.
-      this.changes.record('order.updated', order.hall, order.id, {
+      await this.changes.record('order.updated', order.hall, order.id, {
         status: t.to,
         invoice: { state: 'issued', number, amountFen: order.price_fen, issuedAt: at },
       });
-      return this.row(order.id)!;
-    })();
+      return (await this.row(order.id))!;
+    });
   }
 
   private content(r: InvoiceRow): InvoiceContent {
@@ -211,13 +216,13 @@ export class Invoices {
   private async pdfOf(r: InvoiceRow): Promise<Buffer> {
     if (r.pdf) return r.pdf;
     const pdf = await renderInvoicePdf(this.content(r), this.font());
-    this.db.prepare('UPDATE invoices SET pdf = ? WHERE order_id = ? AND pdf IS NULL').run(pdf, r.order_id);
-    return this.row(r.order_id)!.pdf ?? pdf;
+    await this.db.run('UPDATE invoices SET pdf = ? WHERE order_id = ? AND pdf IS NULL', pdf, r.order_id);
+    return (await this.row(r.order_id))!.pdf ?? pdf;
   }
 
   /** The PDF behind a public link; INVOICE_NOT_FOUND alike for an unknown number and a wrong token. */
   async pdf(number: string, token: string): Promise<{ number: string; pdf: Buffer }> {
-    const r = this.db.prepare('SELECT * FROM invoices WHERE number = ?').get(number) as
+    const r = (await this.db.get('SELECT * FROM invoices WHERE number = ?', number)) as
       | InvoiceRow
       | undefined;
     // Compared even for an unknown number (against a dummy), so the timing does not tell the two apart.
@@ -230,8 +235,8 @@ export class Invoices {
 
   /** What the receipt and phone pages show of the order's invoice. */
   async forPage(orderId: string): Promise<{ request?: InvoiceRequest; issued?: IssuedInvoiceView }> {
-    const request = this.requests.get(orderId);
-    const r = this.row(orderId);
+    const request = await this.requests.get(orderId);
+    const r = await this.row(orderId);
     if (!r) return request ? { request } : {};
     const url = this.url(r);
     const qrSvg = await QRCode.toString(url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
@@ -256,17 +261,14 @@ export class Invoices {
   }
 
   /** Requests not invoiced yet, oldest first, each with whether it can be issued now. */
-  pending(): InvoiceRequestListResponse {
-    const rows = this.db
-      .prepare(
-        `SELECT r.order_id FROM invoice_requests r LEFT JOIN invoices i ON i.order_id = r.order_id
-         WHERE i.order_id IS NULL ORDER BY r.requested_at, r.order_id`,
-      )
-      .all() as Array<{ order_id: string }>;
+  async pending(): Promise<InvoiceRequestListResponse> {
+    const rows =
+      (await this.db.all(`SELECT r.order_id FROM invoice_requests r LEFT JOIN invoices i ON i.order_id = r.order_id
+         WHERE i.order_id IS NULL ORDER BY r.requested_at, r.order_id`)) as Array<{ order_id: string }>;
     return {
-      requests: rows.map(({ order_id }) => {
-        const request = this.requests.get(order_id)!;
-        const order = this.orders.row(order_id);
+      requests: await mapSeq(rows, async ({ order_id }) => {
+        const request = (await this.requests.get(order_id))!;
+        const order = await this.orders.row(order_id);
         return {
           orderId: order_id,
           titleType: request.titleType,

@@ -18,11 +18,11 @@ const FORM = 'application/x-www-form-urlencoded';
 export const RECENT_EVENTS = 50;
 
 /** The fleet page's rows and alarm list, rendered (the stale sweep first, as whenever operators look at alarms). */
-export function fleetView(ctx: CentralContext): FleetView {
-  ctx.fleetAlarms.sweepStale();
-  const alarms = consoleAlarms(ctx);
+export async function fleetView(ctx: CentralContext): Promise<FleetView> {
+  await ctx.fleetAlarms.sweepStale();
+  const alarms = await consoleAlarms(ctx);
   return {
-    rows: new Map(consoleRows(ctx).map((r) => [r.appliance.id, renderFleetRow(r)])),
+    rows: new Map((await consoleRows(ctx)).map((r) => [r.appliance.id, renderFleetRow(r)])),
     alarms: { html: renderAlarmList(alarms), count: alarms.length },
     empty: NO_APPLIANCE_ROW,
   };
@@ -78,8 +78,8 @@ export async function registerConsolePages(app: FastifyInstance): Promise<void> 
       onRequest,
     },
     async (_req, reply) => {
-      ctx.fleetAlarms.sweepStale();
-      return html(reply, 200, renderFleetPage(consoleRows(ctx), consoleAlarms(ctx), staleS()));
+      await ctx.fleetAlarms.sweepStale();
+      return html(reply, 200, renderFleetPage(await consoleRows(ctx), await consoleAlarms(ctx), staleS()));
     },
   );
 
@@ -95,7 +95,7 @@ export async function registerConsolePages(app: FastifyInstance): Promise<void> 
     },
     async (req, reply) => {
       reply.hijack();
-      ctx.fleetFeed.attach(reply.raw, () => isAdminRequest(req, ctx));
+      await ctx.fleetFeed.attach(reply.raw, async () => isAdminRequest(req, ctx));
     },
   );
 
@@ -132,10 +132,10 @@ export async function registerConsolePages(app: FastifyInstance): Promise<void> 
       onRequest,
     },
     async (req, reply) => {
-      const a = ctx.appliances.row(req.params.applianceId);
+      const a = await ctx.appliances.row(req.params.applianceId);
       if (!a) return html(reply, 404, renderApplianceNotFound(req.params.applianceId));
-      ctx.fleetAlarms.sweepStale();
-      return html(reply, 200, renderAppliancePage(appliancePageData(ctx, a.id), staleS()));
+      await ctx.fleetAlarms.sweepStale();
+      return html(reply, 200, renderAppliancePage(await appliancePageData(ctx, a.id), staleS()));
     },
   );
 
@@ -153,31 +153,32 @@ export async function registerConsolePages(app: FastifyInstance): Promise<void> 
       preValidation: async (req) => checkSameOrigin(req),
     },
     async (req, reply) => {
-      ctx.alarms.acknowledge(req.params.alarmId);
+      await ctx.alarms.acknowledge(req.params.alarmId);
       return reply.header('cache-control', 'no-store').redirect('/fleet', 303);
     },
   );
 }
 
-function appliancePageData(ctx: CentralContext, id: string) {
-  const a = ctx.appliances.row(id)!;
-  const row = consoleRow(ctx, a);
-  const history = ctx.heartbeatHistory.list(id);
-  const issued = ctx.db
-    .prepare(
-      `SELECT substr(received_at, 1, 13) AS hour, COUNT(*) AS n FROM events
+async function appliancePageData(ctx: CentralContext, id: string) {
+  const a = (await ctx.appliances.row(id))!;
+  const row = await consoleRow(ctx, a);
+  const history = await ctx.heartbeatHistory.list(id);
+  const issued = (await ctx.db.all(
+    `SELECT substr(received_at, 1, 13) AS hour, COUNT(*) AS n FROM events
        WHERE appliance_id = ? AND type = 'certificate.issued' AND received_at >= ? GROUP BY substr(received_at, 1, 13)`,
-    )
-    .all(id, history[0]?.at ?? beijingDay(ctx.now()).from) as { hour: string; n: number }[];
+    id,
+    history[0]?.at ?? beijingDay(ctx.now()).from,
+  )) as { hour: string; n: number }[];
   const perHour = new Map(issued.map((r) => [r.hour, r.n]));
-  const events = (where: string, ...args: unknown[]) =>
+  const events = async (where: string, ...args: unknown[]) =>
     (
-      ctx.db
-        .prepare(
-          `SELECT type, order_id, occurred_at, received_at FROM events WHERE appliance_id = ? ${where}
+      (await ctx.db.all(
+        `SELECT type, order_id, occurred_at, received_at FROM events WHERE appliance_id = ? ${where}
            ORDER BY received_at DESC, rowid DESC LIMIT ?`,
-        )
-        .all(id, ...args, RECENT_EVENTS) as {
+        id,
+        ...args,
+        RECENT_EVENTS,
+      )) as {
         type: string;
         order_id: string | null;
         occurred_at: string;
@@ -198,7 +199,7 @@ function appliancePageData(ctx: CentralContext, id: string) {
       const hour = p.at.slice(0, 13);
       return { ...p, hour, issuedInHour: perHour.get(hour) ?? 0 };
     }),
-    recentEvents: events(''),
-    inDoubt: inDoubtCount > 0 ? events("AND type = 'journey.in-doubt'").slice(0, inDoubtCount) : [],
+    recentEvents: await events(''),
+    inDoubt: inDoubtCount > 0 ? (await events("AND type = 'journey.in-doubt'")).slice(0, inDoubtCount) : [],
   };
 }

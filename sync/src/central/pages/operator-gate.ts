@@ -8,7 +8,7 @@ import { renderLoginPage } from './login-page.js';
 /** An onRequest hook: operators pass, everyone else gets the login form (401). */
 export function operatorPagesOnly(ctx: CentralContext): onRequestAsyncHookHandler {
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    if (isAdminRequest(req, ctx)) return;
+    if (await isAdminRequest(req, ctx)) return;
     const notice = tokenInUrl(req)
       ? 'A token in the address is not accepted (it would stay in browser history and server logs); log in here.'
       : undefined;

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApplianceOrder, Order } from '../../contract/schemas.js';
 import { MIGRATIONS } from '../migrations.js';
-import { migrate } from '../store.js';
+import { migrateSqlite } from '../store.js';
 import { type Harness, NATURAL_PERSON, opensslCsr, startHarness, TO_APPROVED } from '../testing.js';
 
 const LIMIT = 40;
@@ -159,7 +159,7 @@ describe('POST /lookup/:orderId/:receiptToken/invoice', () => {
     });
     expect(r.statusCode, r.body).toBe(303);
     expect(r.headers.location).toBe(path);
-    expect(h.app.central.invoices.get(order.id)).toMatchObject({
+    expect(await h.app.central.invoices.get(order.id)).toMatchObject({
       orderId: order.id,
       title: '深圳市腾讯计算机系统有限公司',
       taxId: '91440300708461136T',
@@ -176,8 +176,11 @@ describe('POST /lookup/:orderId/:receiptToken/invoice', () => {
     expect((await postForm(`${path}/invoice`, { title: '个人', email: 'me@example.cn' })).statusCode).toBe(
       303,
     );
-    expect(h.app.central.invoices.get(order.id)).toMatchObject({ title: '个人', email: 'me@example.cn' });
-    expect(h.app.central.invoices.get(order.id)?.taxId).toBeUndefined();
+    expect(await h.app.central.invoices.get(order.id)).toMatchObject({
+      title: '个人',
+      email: 'me@example.cn',
+    });
+    expect((await h.app.central.invoices.get(order.id))?.taxId).toBeUndefined();
   });
 
   it('refuses an incomplete request with the reason, showing what was typed (escaped)', async () => {
@@ -188,7 +191,7 @@ describe('POST /lookup/:orderId/:receiptToken/invoice', () => {
     expect(r.body).toContain('请填写接收电子发票的邮箱');
     expect(r.body).toContain('value="&lt;b&gt;甲&lt;/b&gt;"');
     expect(r.body).not.toContain('<b>甲</b>');
-    expect(h.app.central.invoices.get(order.id)).toBeUndefined();
+    expect(await h.app.central.invoices.get(order.id)).toBeUndefined();
   });
 
   it('records nothing with a wrong token', async () => {
@@ -198,7 +201,7 @@ describe('POST /lookup/:orderId/:receiptToken/invoice', () => {
       email: 'zw@example.cn',
     });
     expect(r.statusCode).toBe(404);
-    expect(h.app.central.invoices.get(order.id)).toBeUndefined();
+    expect(await h.app.central.invoices.get(order.id)).toBeUndefined();
     expect(path).not.toContain('AAAAAAAAAAAAAAAAAAAAAA');
   });
 
@@ -243,7 +246,7 @@ describe('receipt page hygiene', () => {
     expect(form.statusCode).toBe(409); // its own counter; not collected yet
   });
 
-  it('migration 006 gives orders made before it a receipt token each', () => {
+  it('migration 006 gives orders made before it a receipt token each', async () => {
     const db = new Database(':memory:');
     const before = MIGRATIONS.findIndex((m) => m.id.startsWith('006-'));
     db.exec('CREATE TABLE schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
@@ -258,7 +261,7 @@ describe('receipt page hygiene', () => {
     );
     insert.run('OLD-1', 'v1');
     insert.run('OLD-2', 'v2');
-    expect(migrate(db)).toEqual(MIGRATIONS.slice(before).map((m) => m.id));
+    expect(migrateSqlite(db)).toEqual(MIGRATIONS.slice(before).map((m) => m.id));
     const tokens = db.prepare('SELECT receipt_token AS t FROM orders').all() as Array<{ t: string }>;
     expect(tokens).toHaveLength(2);
     for (const { t } of tokens) expect(t).toMatch(/^[0-9a-f]{32}$/);

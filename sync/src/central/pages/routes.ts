@@ -46,14 +46,14 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
   const ctx = app.central;
 
   /** The order's pickup code, renewed (new nonce) when the shown one has expired. */
-  const currentPickup = (row: OrderRow) => {
+  const currentPickup = async (row: OrderRow) => {
     if (row.status !== 'approved' || row.delivery !== 'kiosk') return null;
     if (row.pickup_exp !== null && row.pickup_exp * 1000 <= ctx.now())
       return ctx.orders.refreshPickupCode(row.id);
     return ctx.orders.pickupCode(row.id);
   };
-  const rowOr404 = (token: string): OrderRow => {
-    const row = ctx.orders.byViewToken(token);
+  const rowOr404 = async (token: string): Promise<OrderRow> => {
+    const row = await ctx.orders.byViewToken(token);
     if (!row) throw new CentralError('ORDER_NOT_FOUND', 'No order behind this link.');
     return row;
   };
@@ -74,11 +74,11 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
 
   const transferPath = (row: OrderRow) => `${phonePath(row)}/transfer-paid`;
   /** Demo only (the simulator is on): the pay button's card, shown while the order's kiosk payment is open. */
-  const demoPayCard = (row: OrderRow, refused?: string) =>
+  const demoPayCard = async (row: OrderRow, refused?: string) =>
     ctx.demoPay
       ? {
           action: `${phonePath(row)}/demo-pay`,
-          open: ctx.payments.openAttempt(row.id) !== null,
+          open: (await ctx.payments.openAttempt(row.id)) !== null,
           ...(refused ? { refused } : {}),
         }
       : undefined;
@@ -90,17 +90,17 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
       config: { rateLimit },
     },
     async (req, reply) => {
-      const row = rowOr404(req.params.viewToken);
-      const pickup = currentPickup(row);
+      const row = await rowOr404(req.params.viewToken);
+      const pickup = await currentPickup(row);
       return reply
         .type('text/html; charset=utf-8')
         .send(
           await renderPhonePage(
-            ctx.orders.toOrder(row),
+            await ctx.orders.toOrder(row),
             pickup,
             await phoneInvoice(row),
             { action: transferPath(row) },
-            demoPayCard(row),
+            await demoPayCard(row),
           ),
         );
     },
@@ -120,16 +120,16 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
         config: { rateLimit },
       },
       async (req, reply) => {
-        const row = rowOr404(req.params.viewToken);
+        const row = await rowOr404(req.params.viewToken);
         const outcome = await demoPay(row.id);
         if (!outcome?.ok) {
-          const now = ctx.orders.row(row.id);
+          const now = await ctx.orders.row(row.id);
           const page = await renderPhonePage(
-            ctx.orders.toOrder(now),
-            currentPickup(now),
+            await ctx.orders.toOrder(now),
+            await currentPickup(now),
             await phoneInvoice(now),
             { action: transferPath(now) },
-            demoPayCard(
+            await demoPayCard(
               now,
               outcome ? `${DEMO_PAY_NOTHING_OPEN} (${outcome.message})` : DEMO_PAY_NOTHING_OPEN,
             ),
@@ -152,14 +152,14 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
       config: { rateLimit },
     },
     async (req, reply) => {
-      const row = rowOr404(req.params.viewToken);
+      const row = await rowOr404(req.params.viewToken);
       try {
-        ctx.orders.act(row.id, { action: 'declare-transfer-paid' });
+        await ctx.orders.act(row.id, { action: 'declare-transfer-paid' });
       } catch (err) {
         if (!(err instanceof CentralError && err.code === 'ORDER_ILLEGAL_TRANSITION')) throw err;
-        const now = ctx.orders.row(row.id);
-        const order = ctx.orders.toOrder(now);
-        const page = await renderPhonePage(order, currentPickup(now), await phoneInvoice(now), {
+        const now = await ctx.orders.row(row.id);
+        const order = await ctx.orders.toOrder(now);
+        const page = await renderPhonePage(order, await currentPickup(now), await phoneInvoice(now), {
           action: transferPath(now),
           refused: transferNotPendingMessage(statusLabel(order)),
         });
@@ -181,7 +181,7 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
       config: { rateLimit },
     },
     async (req) => {
-      const code = currentPickup(rowOr404(req.params.viewToken));
+      const code = await currentPickup(await rowOr404(req.params.viewToken));
       if (!code)
         throw new CentralError(
           'ORDER_NOT_APPROVED',
@@ -202,12 +202,12 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
     email: Type.Optional(Type.String({ maxLength: 320 })),
   });
   /** Record the posted request; a refusal (a CentralError) comes back as the page's form error. */
-  const recordInvoiceForm = (
+  const recordInvoiceForm = async (
     row: OrderRow,
     body: InvoiceFormBody | undefined,
-  ): { statusCode: number; formError: string; typed: InvoiceFormBody } | null => {
+  ): Promise<{ statusCode: number; formError: string; typed: InvoiceFormBody } | null> => {
     try {
-      ctx.invoices.request(row.id, row.status, checkInvoiceRequest(body ?? {}));
+      await ctx.invoices.request(row.id, row.status, checkInvoiceRequest(body ?? {}));
       return null;
     } catch (err) {
       if (!(err instanceof CentralError)) throw err;
@@ -234,13 +234,18 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
       config: { rateLimit },
     },
     async (req, reply) => {
-      const row = rowOr404(req.params.viewToken);
-      const refused = recordInvoiceForm(row, req.body);
+      const row = await rowOr404(req.params.viewToken);
+      const refused = await recordInvoiceForm(row, req.body);
       if (refused) {
         const { statusCode, ...shown } = refused;
-        const page = await renderPhonePage(ctx.orders.toOrder(row), null, await phoneInvoice(row, shown), {
-          action: transferPath(row),
-        });
+        const page = await renderPhonePage(
+          await ctx.orders.toOrder(row),
+          null,
+          await phoneInvoice(row, shown),
+          {
+            action: transferPath(row),
+          },
+        );
         return reply.code(statusCode).type('text/html; charset=utf-8').send(page);
       }
       return reply.header('cache-control', 'no-store').redirect(phonePath(row), 303);
@@ -266,14 +271,14 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
       config: { rateLimit },
     },
     async (req, reply) => {
-      const row = ctx.orders.byReceiptToken(req.params.orderId, req.params.receiptToken);
+      const row = await ctx.orders.byReceiptToken(req.params.orderId, req.params.receiptToken);
       if (!row) return receiptHtml(reply, 404, renderReceiptNotFound());
       const { request, issued } = await ctx.invoicing.forPage(row.id);
       return receiptHtml(
         reply,
         200,
         renderReceiptPage({
-          order: ctx.orders.toOrder(row),
+          order: await ctx.orders.toOrder(row),
           path: receiptPath(row),
           ...(request ? { invoice: request } : {}),
           ...(issued ? { issued } : {}),
@@ -294,12 +299,12 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
       config: { rateLimit },
     },
     async (req, reply) => {
-      const row = ctx.orders.byReceiptToken(req.params.orderId, req.params.receiptToken);
+      const row = await ctx.orders.byReceiptToken(req.params.orderId, req.params.receiptToken);
       if (!row) return receiptHtml(reply, 404, renderReceiptNotFound());
       return reply
         .header('cache-control', 'no-store')
         .header('referrer-policy', 'no-referrer')
-        .redirect(ctx.invoicing.issuedUrl(row.id) ?? receiptPath(row), 303);
+        .redirect((await ctx.invoicing.issuedUrl(row.id)) ?? receiptPath(row), 303);
     },
   );
 
@@ -317,17 +322,17 @@ export async function registerPages(app: FastifyInstance): Promise<void> {
       config: { rateLimit },
     },
     async (req, reply) => {
-      const row = ctx.orders.byReceiptToken(req.params.orderId, req.params.receiptToken);
+      const row = await ctx.orders.byReceiptToken(req.params.orderId, req.params.receiptToken);
       if (!row) return receiptHtml(reply, 404, renderReceiptNotFound());
       const path = receiptPath(row);
-      const refused = recordInvoiceForm(row, req.body);
+      const refused = await recordInvoiceForm(row, req.body);
       if (refused) {
         const { request, issued } = await ctx.invoicing.forPage(row.id);
         return receiptHtml(
           reply,
           refused.statusCode,
           renderReceiptPage({
-            order: ctx.orders.toOrder(row),
+            order: await ctx.orders.toOrder(row),
             path,
             ...(request ? { invoice: request } : {}),
             ...(issued ? { issued } : {}),

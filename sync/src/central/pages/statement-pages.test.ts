@@ -69,11 +69,11 @@ const orderNow = async (o: Order) => (await h.admin('GET', `/admin/v1/orders/${o
 const history = async (o: Order) =>
   ((await h.admin('GET', `/admin/v1/orders/${o.id}/history`)).json() as { history: OrderHistoryEntry[] })
     .history;
-const openQueue = () => h.app.central.statementQueue.list('open');
-const paidLines = () =>
-  (h.app.central.db.prepare('SELECT COUNT(*) AS n FROM statement_lines').get() as { n: number }).n;
-const queueRows = () =>
-  (h.app.central.db.prepare('SELECT COUNT(*) AS n FROM statement_queue').get() as { n: number }).n;
+const openQueue = async () => h.app.central.statementQueue.list('open');
+const paidLines = async () =>
+  ((await h.app.central.db.get('SELECT COUNT(*) AS n FROM statement_lines')) as { n: number }).n;
+const queueRows = async () =>
+  ((await h.app.central.db.get('SELECT COUNT(*) AS n FROM statement_queue')) as { n: number }).n;
 const attr = (body: string, name: string) => new RegExp(`${name}="([^"]*)"`).exec(body)?.[1];
 
 describe('uploading a statement on the ops page', () => {
@@ -116,7 +116,7 @@ describe('uploading a statement on the ops page', () => {
       expect(await orderNow(o)).toMatchObject({ status: 'transfer-pending' });
       expect((await history(o)).map((e) => e.action)).toEqual(['request-payment', 'choose-transfer']);
     }
-    const queue = openQueue();
+    const queue = await openQueue();
     expect(queue.map((q) => [q.line, q.kind, q.reference, q.reason])).toEqual([
       [3, 'ambiguous', 'B002', 'Several orders fit this line.'],
       [4, 'unmatched', 'B003', 'No 6-digit remittance code in the remark.'],
@@ -132,13 +132,17 @@ describe('uploading a statement on the ops page', () => {
   });
 
   it('uploading the same file again imports nothing twice', async () => {
-    const before = { paid: paidLines(), queued: queueRows(), history: (await history(a)).length };
+    const before = { paid: await paidLines(), queued: await queueRows(), history: (await history(a)).length };
     const r = await upload(csv);
     expect(r.statusCode, r.body).toBe(200);
     expect(attr(r.body, 'data-matched')).toBe('0');
     expect(attr(r.body, 'data-queued')).toBe('0');
     expect(attr(r.body, 'data-already')).toBe('3');
-    expect({ paid: paidLines(), queued: queueRows(), history: (await history(a)).length }).toEqual(before);
+    expect({
+      paid: await paidLines(),
+      queued: await queueRows(),
+      history: (await history(a)).length,
+    }).toEqual(before);
   });
 
   it('two lines paying one order both wait in the queue; the order is unchanged', async () => {
@@ -148,15 +152,14 @@ describe('uploading a statement on the ops page', () => {
     );
     expect(attr(r.body, 'data-queued')).toBe('2');
     expect(await orderNow(d)).toMatchObject({ status: 'transfer-pending' });
-    expect(
-      openQueue()
-        .filter((q) => q.candidates.includes(d.id))
-        .map((q) => q.reason),
-    ).toEqual(['Several statement lines pay the same order.', 'Several statement lines pay the same order.']);
+    expect((await openQueue()).filter((q) => q.candidates.includes(d.id)).map((q) => q.reason)).toEqual([
+      'Several statement lines pay the same order.',
+      'Several statement lines pay the same order.',
+    ]);
   });
 
   it('assigning a queued line pays the order, its history naming the operator; dismissing one keeps the reason', async () => {
-    const [ambiguous, unmatched] = openQueue();
+    const [ambiguous, unmatched] = await openQueue();
     const assigned = await decide(ambiguous!.id, 'assign', {
       orderId: b.id,
       operator: '李娜',
@@ -177,7 +180,7 @@ describe('uploading a statement on the ops page', () => {
     });
     expect(dismissed.statusCode, dismissed.body).toBe(303);
     expect(await orderNow(c)).toMatchObject({ status: 'transfer-pending' });
-    const line = h.app.central.statementQueue.get(unmatched!.id) as QueuedStatementLine;
+    const line = (await h.app.central.statementQueue.get(unmatched!.id)) as QueuedStatementLine;
     expect(line).toMatchObject({
       state: 'dismissed',
       resolvedBy: '李娜',
@@ -195,14 +198,14 @@ describe('uploading a statement on the ops page', () => {
     expect(again.statusCode).toBe(409);
     expect(again.body).toContain('data-error-code="STATEMENT_LINE_RESOLVED"');
     expect(await orderNow(c)).toMatchObject({ status: 'transfer-pending' });
-    const noName = await decide(openQueue()[0]!.id, 'dismiss', { operator: ' ', reason: 'x' });
+    const noName = await decide((await openQueue())[0]!.id, 'dismiss', { operator: ' ', reason: 'x' });
     expect(noName.statusCode).toBe(400);
     expect(noName.body).toContain('data-error-code="STATEMENT_RESOLUTION_INCOMPLETE"');
   });
 
   it('a malformed CSV is refused with the lines named, and nothing is stored', async () => {
     const e = await transferOrder();
-    const before = { paid: paidLines(), queued: queueRows() };
+    const before = { paid: await paidLines(), queued: await queueRows() };
     const r = await upload(
       [
         'date,amount,payer,remark,reference',
@@ -218,7 +221,7 @@ describe('uploading a statement on the ops page', () => {
     expect(r.body).toContain('Line 4 has 4 fields; the header has 5.');
     expect(r.body).not.toContain('data-import-result');
     expect(await orderNow(e)).toMatchObject({ status: 'transfer-pending' });
-    expect({ paid: paidLines(), queued: queueRows() }).toEqual(before);
+    expect({ paid: await paidLines(), queued: await queueRows() }).toEqual(before);
 
     const quote = await upload('date,amount,remark\n2026-03-05,1.00,"never closed\n');
     expect(quote.statusCode).toBe(400);
@@ -242,7 +245,7 @@ describe('uploading a statement on the ops page', () => {
     expect(notFile.statusCode).toBe(400);
     expect(notFile.body).toContain('data-error-code="STATEMENT_FILE_MISSING"');
     expect(await orderNow(e)).toMatchObject({ status: 'transfer-pending' });
-    expect({ paid: paidLines(), queued: queueRows() }).toEqual(before);
+    expect({ paid: await paidLines(), queued: await queueRows() }).toEqual(before);
   });
 
   it('a GBK export from online banking is read like UTF-8', async () => {
@@ -263,7 +266,7 @@ describe('without the operator login nobody sees the queue or uploads', () => {
   beforeAll(async () => {
     g = await transferOrder();
     await upload(`date,amount,payer,remark\n2026-03-07,${yuan(g)},辛公司,汇款 no code\n`);
-    line = openQueue().at(-1)!;
+    line = (await openQueue()).at(-1)!;
   });
 
   const strangers: Array<[string, Auth, string]> = [
@@ -285,7 +288,7 @@ describe('without the operator login nobody sees the queue or uploads', () => {
   it.each(strangers)(
     '%s: an upload, an assignment and a dismissal change nothing',
     async (_who, auth, url) => {
-      const before = { paid: paidLines(), queued: queueRows() };
+      const before = { paid: await paidLines(), queued: await queueRows() };
       const up = await upload(`date,amount,remark\n2026-03-08,${yuan(g)},${g.remittanceCode}\n`, auth, url);
       expect(up.statusCode).toBe(401);
       expect(up.body).not.toContain('data-import-result');
@@ -294,8 +297,8 @@ describe('without the operator login nobody sees the queue or uploads', () => {
       const dismiss = await decide(line.id, 'dismiss', { operator: 'mallory', reason: 'gone' }, auth);
       expect(dismiss.statusCode).toBe(401);
       expect(await orderNow(g)).toMatchObject({ status: 'transfer-pending' });
-      expect(h.app.central.statementQueue.get(line.id)).toMatchObject({ state: 'open' });
-      expect({ paid: paidLines(), queued: queueRows() }).toEqual(before);
+      expect(await h.app.central.statementQueue.get(line.id)).toMatchObject({ state: 'open' });
+      expect({ paid: await paidLines(), queued: await queueRows() }).toEqual(before);
     },
   );
 
@@ -321,7 +324,7 @@ describe('without the operator login nobody sees the queue or uploads', () => {
     expect(
       (await decide(line.id, 'dismiss', { operator: 'x', reason: 'y' }, { cookie: stale })).statusCode,
     ).toBe(401);
-    expect(h.app.central.statementQueue.get(line.id)).toMatchObject({ state: 'open' });
+    expect(await h.app.central.statementQueue.get(line.id)).toMatchObject({ state: 'open' });
     expect(await orderNow(g)).toMatchObject({ status: 'transfer-pending' });
   });
 });

@@ -28,21 +28,21 @@ export async function registerStatementPages(app: FastifyInstance): Promise<void
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
 
-  const page = (reply: FastifyReply, status: number, extra: Partial<StatementPageInput> = {}) =>
+  const page = async (reply: FastifyReply, status: number, extra: Partial<StatementPageInput> = {}) =>
     reply
       .code(status)
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
       .send(
         renderStatementPage({
-          open: ctx.statementQueue.list('open'),
-          resolved: ctx.statementQueue.list('resolved', 20),
-          transfers: ctx.orders.list('transfer-pending'),
+          open: await ctx.statementQueue.list('open'),
+          resolved: await ctx.statementQueue.list('resolved', 20),
+          transfers: await ctx.orders.list('transfer-pending'),
           ...extra,
         }),
       );
   /** A refusal on the page (typed errors only; anything else is a fault, answered as such). */
-  const refused = (reply: FastifyReply, err: unknown) => {
+  const refused = async (reply: FastifyReply, err: unknown) => {
     if (!(err instanceof CentralError)) throw err;
     return page(reply, err.statusCode, { error: { code: err.code, message: err.message } });
   };
@@ -96,7 +96,7 @@ export async function registerStatementPages(app: FastifyInstance): Promise<void
     async (req, reply) => {
       try {
         const { fileName, csv } = await readUpload(req);
-        return page(reply, 200, { imported: { fileName, result: ctx.statements.import(csv) } });
+        return page(reply, 200, { imported: { fileName, result: await ctx.statements.import(csv) } });
       } catch (err) {
         return refused(reply, err);
       }
@@ -116,7 +116,7 @@ export async function registerStatementPages(app: FastifyInstance): Promise<void
     },
     async (req, reply) => {
       try {
-        ctx.statementQueue.assign(req.params.id, req.body);
+        await ctx.statementQueue.assign(req.params.id, req.body);
       } catch (err) {
         return refused(reply, err);
       }
@@ -137,7 +137,7 @@ export async function registerStatementPages(app: FastifyInstance): Promise<void
     },
     async (req, reply) => {
       try {
-        ctx.statementQueue.dismiss(req.params.id, req.body);
+        await ctx.statementQueue.dismiss(req.params.id, req.body);
       } catch (err) {
         return refused(reply, err);
       }

@@ -96,7 +96,7 @@ export function setupPayments(input: {
       ? {
           simulatorKeys,
           demoPay: async (orderId: string) => {
-            const open = service.openAttempt(orderId);
+            const open = await service.openAttempt(orderId);
             if (!open || !simulator) return null;
             return simulator.demoPay({ out_trade_no: open });
           },
@@ -109,7 +109,7 @@ export function setupPayments(input: {
           prefix: WECHATPAY_SIM_PREFIX,
           keys: simulatorKeys,
           now,
-          authorizeDemo: (req) => isAdminRequest(req, app.central),
+          authorizeDemo: async (req) => isAdminRequest(req, app.central),
           expose: (handle) => {
             simulator = handle;
           },

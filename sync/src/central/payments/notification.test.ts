@@ -108,8 +108,8 @@ const payWechatSteps = async (orderId: string) =>
   (
     (await h.admin('GET', `/admin/v1/orders/${orderId}/history`)).json() as { history: OrderHistoryEntry[] }
   ).history.filter((e) => e.action === 'pay-wechat').length;
-const notificationsKept = () =>
-  (h.app.central.db.prepare('SELECT COUNT(*) AS n FROM payment_notifications').get() as { n: number }).n;
+const notificationsKept = async () =>
+  ((await h.app.central.db.get('SELECT COUNT(*) AS n FROM payment_notifications')) as { n: number }).n;
 const flagged = async () =>
   ((await h.admin('GET', '/admin/v1/payments?flagged=1')).json() as { payments: AdminPayment[] }).payments;
 
@@ -124,7 +124,7 @@ async function refusedChangingNothing(
   expect(r.json()).toEqual({ code: 'FAIL', message: expect.any(String) });
   expect((await orderOf(order.id)).status).toBe('awaiting-payment');
   expect((await paymentOf(order.id)).state).toBe('pending');
-  expect(notificationsKept()).toBe(keptBefore);
+  expect(await notificationsKept()).toBe(keptBefore);
 }
 
 describe('a SUCCESS notification', () => {
@@ -159,7 +159,7 @@ describe('a SUCCESS notification', () => {
 describe('refused, changing nothing', () => {
   it('a tampered body: 401, and it is not even parsed (a body that is not JSON is 401 too, not 400)', async () => {
     const order = await awaitingPayment();
-    const kept = notificationsKept();
+    const kept = await notificationsKept();
     const body = sealed(success(order.id, order.priceFen));
     const headers = signedBy(body);
     await refusedChangingNothing(
@@ -173,7 +173,7 @@ describe('refused, changing nothing', () => {
 
   it('a wrong serial (right key), or the right serial with another key: 401', async () => {
     const order = await awaitingPayment();
-    const kept = notificationsKept();
+    const kept = await notificationsKept();
     const body = sealed(success(order.id, order.priceFen));
     await refusedChangingNothing(
       await notify(body, signedBy(body, { serial: 'PUB_KEY_ID_0114232134912410000000000099' })),
@@ -194,7 +194,7 @@ describe('refused, changing nothing', () => {
 
   it('a stale timestamp (more than 5 minutes off, either way), though its signature is good: 401', async () => {
     const order = await awaitingPayment();
-    const kept = notificationsKept();
+    const kept = await notificationsKept();
     const body = sealed(success(order.id, order.priceFen));
     const nowS = Math.floor(h.clock.ms / 1000);
     await refusedChangingNothing(
@@ -213,7 +213,7 @@ describe('refused, changing nothing', () => {
 
   it('a wrong mchid or appid (signed and decrypting): 400', async () => {
     const order = await awaitingPayment();
-    const kept = notificationsKept();
+    const kept = await notificationsKept();
     for (const patch of [{ mchid: '1900000001' }, { appid: 'wx0000000000000000' }]) {
       const body = sealed(success(order.id, order.priceFen, patch));
       await refusedChangingNothing(await notify(body, signedBy(body)), 400, order, kept);
@@ -222,7 +222,7 @@ describe('refused, changing nothing', () => {
 
   it('a resource encrypted with another APIv3 key, or not a notification at all: 400', async () => {
     const order = await awaitingPayment();
-    const kept = notificationsKept();
+    const kept = await notificationsKept();
     const body = sealed(success(order.id, order.priceFen), { apiV3Key: randomBytes(16).toString('hex') });
     await refusedChangingNothing(await notify(body, signedBy(body)), 400, order, kept);
     const odd = JSON.stringify({ hello: 'world' });

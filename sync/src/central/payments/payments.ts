@@ -6,6 +6,7 @@
 // operations. Timeouts are queried and closed by the sweep.
 import { CentralError } from '../errors.js';
 import type { OrderRow, OrderService } from '../orders.js';
+import { lockSubject } from '../sql.js';
 import type { Db } from '../store.js';
 import type { WechatPayClient } from './client.js';
 import type { WechatPayConfig } from './config.js';
@@ -74,26 +75,28 @@ export class PaymentService {
     return new Date(ms).toISOString();
   }
 
-  private byOutTradeNo(outTradeNo: string): PaymentRow | undefined {
-    return this.db.prepare('SELECT * FROM payments WHERE out_trade_no = ?').get(outTradeNo) as
+  private async byOutTradeNo(outTradeNo: string): Promise<PaymentRow | undefined> {
+    return (await this.db.get('SELECT * FROM payments WHERE out_trade_no = ?', outTradeNo)) as
       | PaymentRow
       | undefined;
   }
 
   /** The order's newest attempt. */
-  private latest(orderId: string): PaymentRow | undefined {
-    return this.db
-      .prepare('SELECT * FROM payments WHERE order_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1')
-      .get(orderId) as PaymentRow | undefined;
+  private async latest(orderId: string): Promise<PaymentRow | undefined> {
+    return (await this.db.get(
+      'SELECT * FROM payments WHERE order_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1',
+      orderId,
+    )) as PaymentRow | undefined;
   }
 
-  private update(outTradeNo: string, set: Partial<PaymentRow>): void {
+  private async update(outTradeNo: string, set: Partial<PaymentRow>): Promise<void> {
     const cols = Object.keys(set);
-    this.db
-      .prepare(
-        `UPDATE payments SET ${cols.map((c) => `${c} = ?`).join(', ')}, updated_at = ? WHERE out_trade_no = ?`,
-      )
-      .run(...cols.map((c) => set[c as keyof PaymentRow] ?? null), this.iso(), outTradeNo);
+    await this.db.run(
+      `UPDATE payments SET ${cols.map((c) => `${c} = ?`).join(', ')}, updated_at = ? WHERE out_trade_no = ?`,
+      ...cols.map((c) => set[c as keyof PaymentRow] ?? null),
+      this.iso(),
+      outTradeNo,
+    );
   }
 
   private expired(p: PaymentRow): boolean {
@@ -101,8 +104,8 @@ export class PaymentService {
   }
 
   /** The order, at the asking kiosk's hall. */
-  private orderFor(orderId: string, asking: Asking): OrderRow {
-    const row = this.orders.row(orderId);
+  private async orderFor(orderId: string, asking: Asking): Promise<OrderRow> {
+    const row = await this.orders.row(orderId);
     if (row.hall !== asking.hall) throw new CentralError('ORDER_WRONG_HALL');
     return row;
   }
@@ -112,19 +115,19 @@ export class PaymentService {
    * code, or a new attempt (provider order created with the order's price, expiry and our notify URL).
    */
   async startNative(orderId: string, asking: Asking): Promise<NativePaymentResponse> {
-    let order = this.orderFor(orderId, asking);
-    let p = this.latest(order.id);
+    let order = await this.orderFor(orderId, asking);
+    let p = await this.latest(order.id);
     if (p?.state === 'pending' && this.expired(p)) {
       await this.settle(p, 'expired');
-      order = this.orders.row(order.id);
-      p = this.latest(order.id);
+      order = await this.orders.row(order.id);
+      p = await this.latest(order.id);
     }
     if (order.delivery !== 'kiosk' || order.status !== 'awaiting-payment')
       throw new CentralError(
         'PAYMENT_NOT_AVAILABLE',
         `The order is ${order.status} (${order.delivery}); only a kiosk order awaiting payment is paid at a kiosk.`,
       );
-    if (p?.state !== 'pending') p = this.newAttempt(order, asking);
+    if (p?.state !== 'pending') p = await this.newAttempt(order, asking);
     if (!p.code_url) {
       const codeUrl = await this.provider().client.createNative({
         outTradeNo: p.out_trade_no,
@@ -133,16 +136,16 @@ export class PaymentService {
         expiresAtMs: Date.parse(p.expires_at),
         attach: order.id,
       });
-      this.update(p.out_trade_no, { code_url: codeUrl });
+      await this.update(p.out_trade_no, { code_url: codeUrl });
       p = { ...p, code_url: codeUrl };
     }
     return { orderId: order.id, codeUrl: p.code_url!, amountFen: p.amount_fen, expiresAt: p.expires_at };
   }
 
   /** Record the intent before the provider hears of it: a failed call is retried with the same fields. */
-  private newAttempt(order: OrderRow, asking: Asking): PaymentRow {
+  private async newAttempt(order: OrderRow, asking: Asking): Promise<PaymentRow> {
     const n = (
-      this.db.prepare('SELECT COUNT(*) AS n FROM payments WHERE order_id = ?').get(order.id) as { n: number }
+      (await this.db.get('SELECT COUNT(*) AS n FROM payments WHERE order_id = ?', order.id)) as { n: number }
     ).n;
     const outTradeNo = n === 0 ? order.id : `${order.id}_${n + 1}`;
     if (!OUT_TRADE_NO.test(outTradeNo))
@@ -151,29 +154,34 @@ export class PaymentService {
         `The order id ${order.id} cannot be a WeChat Pay order number.`,
       );
     const at = this.iso();
-    this.db
-      .prepare(
-        `INSERT INTO payments (out_trade_no, order_id, provider, appliance_id, amount_fen, expires_at, state,
+    await this.db.run(
+      `INSERT INTO payments (out_trade_no, order_id, provider, appliance_id, amount_fen, expires_at, state,
            created_at, updated_at)
          VALUES (?, ?, 'wechatpay', ?, ?, ?, 'pending', ?, ?)`,
-      )
-      .run(outTradeNo, order.id, asking.id, order.price_fen, this.iso(this.now() + this.validityMs), at, at);
-    return this.byOutTradeNo(outTradeNo)!;
+      outTradeNo,
+      order.id,
+      asking.id,
+      order.price_fen,
+      this.iso(this.now() + this.validityMs),
+      at,
+      at,
+    );
+    return (await this.byOutTradeNo(outTradeNo))!;
   }
 
   /** The out_trade_no of the order's attempt that can be paid now (pending, not past its expiry), if any. */
-  openAttempt(orderId: string): string | null {
-    const p = this.latest(orderId);
+  async openAttempt(orderId: string): Promise<string | null> {
+    const p = await this.latest(orderId);
     return p?.state === 'pending' && p.code_url && !this.expired(p) ? p.out_trade_no : null;
   }
 
-  private toStatus(p: PaymentRow): PaymentStatus {
+  private async toStatus(p: PaymentRow): Promise<PaymentStatus> {
     return {
       orderId: p.order_id!,
       state: p.state,
       amountFen: p.amount_fen,
       expiresAt: p.expires_at,
-      orderStatus: this.orders.row(p.order_id!).status,
+      orderStatus: (await this.orders.row(p.order_id!)).status,
       ...(p.state === 'paid' && p.paid_at ? { paidAt: p.paid_at } : {}),
       ...(p.close_reason ? { closeReason: p.close_reason } : {}),
     };
@@ -181,8 +189,8 @@ export class PaymentService {
 
   /** The state of the order's newest attempt; one past its expiry is settled with the provider first. */
   async status(orderId: string, asking: Asking): Promise<PaymentStatus> {
-    const order = this.orderFor(orderId, asking);
-    let p = this.latest(order.id);
+    const order = await this.orderFor(orderId, asking);
+    let p = await this.latest(order.id);
     if (!p) throw new CentralError('PAYMENT_NOT_FOUND');
     if (p.state === 'pending' && this.expired(p)) {
       try {
@@ -190,18 +198,18 @@ export class PaymentService {
       } catch {
         // WeChat Pay cannot be asked now: still pending (past expiresAt); the sweep asks again.
       }
-      p = this.byOutTradeNo(p.out_trade_no)!;
+      p = (await this.byOutTradeNo(p.out_trade_no))!;
     }
     return this.toStatus(p);
   }
 
   /** The kiosk session was cancelled: close the open attempt (unless the provider says it was paid). */
   async cancel(orderId: string, asking: Asking): Promise<PaymentStatus> {
-    const order = this.orderFor(orderId, asking);
-    const p = this.latest(order.id);
+    const order = await this.orderFor(orderId, asking);
+    const p = await this.latest(order.id);
     if (!p) throw new CentralError('PAYMENT_NOT_FOUND');
     if (p.state === 'pending') await this.settle(p, 'cancelled');
-    return this.toStatus(this.byOutTradeNo(p.out_trade_no)!);
+    return this.toStatus((await this.byOutTradeNo(p.out_trade_no))!);
   }
 
   /**
@@ -218,22 +226,23 @@ export class PaymentService {
       tx = 'unreachable';
     }
     if (tx !== 'unreachable' && tx?.trade_state === 'SUCCESS') {
-      this.applyTransaction(tx);
+      await this.applyTransaction(tx);
       return;
     }
-    if (!this.closeHere(p.out_trade_no, reason)) return;
+    if (!(await this.closeHere(p.out_trade_no, reason))) return;
     // The provider never created it (the create call failed): nothing to close there.
-    if (tx === null) this.update(p.out_trade_no, { provider_closed_at: this.iso() });
+    if (tx === null) await this.update(p.out_trade_no, { provider_closed_at: this.iso() });
     else await this.closeAtProvider(p.out_trade_no);
   }
 
   /** Pending → closed, in one statement (a SUCCESS applied meanwhile wins). */
-  private closeHere(outTradeNo: string, reason: PaymentCloseReason): boolean {
-    const r = this.db
-      .prepare(
-        "UPDATE payments SET state = 'closed', close_reason = ?, updated_at = ? WHERE out_trade_no = ? AND state = 'pending'",
-      )
-      .run(reason, this.iso(), outTradeNo);
+  private async closeHere(outTradeNo: string, reason: PaymentCloseReason): Promise<boolean> {
+    const r = await this.db.run(
+      "UPDATE payments SET state = 'closed', close_reason = ?, updated_at = ? WHERE out_trade_no = ? AND state = 'pending'",
+      reason,
+      this.iso(),
+      outTradeNo,
+    );
     return r.changes === 1;
   }
 
@@ -241,7 +250,7 @@ export class PaymentService {
   private async closeAtProvider(outTradeNo: string): Promise<void> {
     try {
       await this.provider().client.close(outTradeNo);
-      this.update(outTradeNo, { provider_closed_at: this.iso() });
+      await this.update(outTradeNo, { provider_closed_at: this.iso() });
     } catch {
       // Retried by sweep(); meanwhile a payment that gets through is flagged, never taken.
     }
@@ -251,41 +260,39 @@ export class PaymentService {
    * Apply a SUCCESS transaction (verified notification or our own query) in one DB transaction: pays the order
    * exactly once, or keeps the money as refund-pending with its reason.
    */
-  applyTransaction(tx: Transaction): ApplyOutcome {
-    return this.db.transaction((): ApplyOutcome => {
+  async applyTransaction(tx: Transaction): Promise<ApplyOutcome> {
+    return await this.db.transaction(async (): Promise<ApplyOutcome> => {
       if (tx.trade_state !== 'SUCCESS') return 'ignored';
+      await lockSubject(this.db, `payment:${tx.out_trade_no}`);
       const at = this.iso();
       const paidFen = tx.amount?.total ?? null;
       const paidAt =
         tx.success_time && !Number.isNaN(Date.parse(tx.success_time))
           ? this.iso(Date.parse(tx.success_time))
           : at;
-      const p = this.byOutTradeNo(tx.out_trade_no);
+      const p = await this.byOutTradeNo(tx.out_trade_no);
       if (!p) {
-        this.db
-          .prepare(
-            `INSERT INTO payments (out_trade_no, order_id, provider, amount_fen, expires_at, state, transaction_id,
+        await this.db.run(
+          `INSERT INTO payments (out_trade_no, order_id, provider, amount_fen, expires_at, state, transaction_id,
                paid_fen, paid_at, flag_reason, flag_detail, flagged_at, created_at, updated_at)
              VALUES (?, NULL, 'wechatpay', ?, ?, 'refund-pending', ?, ?, ?, 'unknown-order', ?, ?, ?, ?)`,
-          )
-          .run(
-            tx.out_trade_no,
-            paidFen ?? 0,
-            at,
-            tx.transaction_id ?? null,
-            paidFen,
-            paidAt,
-            `A payment of ${paidFen ?? '?'} fen arrived for out_trade_no ${tx.out_trade_no}.`,
-            at,
-            at,
-            at,
-          );
+          tx.out_trade_no,
+          paidFen ?? 0,
+          at,
+          tx.transaction_id ?? null,
+          paidFen,
+          paidAt,
+          `A payment of ${paidFen ?? '?'} fen arrived for out_trade_no ${tx.out_trade_no}.`,
+          at,
+          at,
+          at,
+        );
         return 'flagged';
       }
       // Already settled by this transaction (or, impossibly, by another for the same out_trade_no): nothing new.
       if (p.state === 'paid' || p.state === 'refund-pending') return 'duplicate';
-      const flag = (reason: PaymentFlagReason, detail: string): ApplyOutcome => {
-        this.update(p.out_trade_no, {
+      const flag = async (reason: PaymentFlagReason, detail: string): Promise<ApplyOutcome> => {
+        await this.update(p.out_trade_no, {
           state: 'refund-pending',
           transaction_id: tx.transaction_id ?? null,
           paid_fen: paidFen,
@@ -307,28 +314,28 @@ export class PaymentService {
           p.close_reason === 'cancelled' ? 'paid-after-cancel' : 'paid-after-expiry',
           `Paid ${paidFen} fen at ${paidAt}; closed here (${p.close_reason}) before.`,
         );
-      const order = this.orders.row(p.order_id!);
+      const order = await this.orders.row(p.order_id!);
       if (order.status !== 'awaiting-payment')
         return flag(
           'order-not-awaiting-payment',
           `The order was ${order.status} when ${paidFen} fen arrived.`,
         );
-      this.update(p.out_trade_no, {
+      await this.update(p.out_trade_no, {
         state: 'paid',
         transaction_id: tx.transaction_id ?? null,
         paid_fen: paidFen,
         paid_at: paidAt,
       });
-      this.orders.act(order.id, { action: 'pay-wechat' });
+      await this.orders.act(order.id, { action: 'pay-wechat' });
       return 'applied';
-    })();
+    });
   }
 
   /**
    * A notification as received at notify_url: verified on its raw body, decrypted, then applied once (a repeat of
    * a notification id changes nothing). Throws NotificationRefused for anything not from the provider for us.
    */
-  handleNotification(rawBody: Buffer, headers: HeaderBag): ApplyOutcome {
+  async handleNotification(rawBody: Buffer, headers: HeaderBag): Promise<ApplyOutcome> {
     const { config } = this.provider();
     const opened = openNotification({
       rawBody,
@@ -340,27 +347,26 @@ export class PaymentService {
     });
     const env = opened.envelope;
     const tx = opened.transaction;
-    return this.db.transaction((): ApplyOutcome => {
-      const seen = this.db.prepare('SELECT 1 FROM payment_notifications WHERE id = ?').get(env.id);
+    return await this.db.transaction(async (): Promise<ApplyOutcome> => {
+      await lockSubject(this.db, `payment-notification:${env.id}`);
+      const seen = await this.db.get('SELECT 1 FROM payment_notifications WHERE id = ?', env.id);
       if (seen) return 'duplicate';
-      const outcome = env.event_type === TRANSACTION_SUCCESS && tx ? this.applyTransaction(tx) : 'ignored';
-      this.db
-        .prepare(
-          `INSERT INTO payment_notifications (id, event_type, out_trade_no, transaction_id, trade_state, amount_fen,
+      const outcome =
+        env.event_type === TRANSACTION_SUCCESS && tx ? await this.applyTransaction(tx) : 'ignored';
+      await this.db.run(
+        `INSERT INTO payment_notifications (id, event_type, out_trade_no, transaction_id, trade_state, amount_fen,
              outcome, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          env.id,
-          env.event_type,
-          tx?.out_trade_no ?? null,
-          tx?.transaction_id ?? null,
-          tx?.trade_state ?? null,
-          tx?.amount?.total ?? null,
-          outcome,
-          this.iso(),
-        );
+        env.id,
+        env.event_type,
+        tx?.out_trade_no ?? null,
+        tx?.transaction_id ?? null,
+        tx?.trade_state ?? null,
+        tx?.amount?.total ?? null,
+        outcome,
+        this.iso(),
+      );
       return outcome;
-    })();
+    });
   }
 
   /**
@@ -375,12 +381,11 @@ export class PaymentService {
   }
 
   private async sweepOnce(): Promise<number> {
-    const due = this.db
-      .prepare(
-        `SELECT * FROM payments WHERE (state = 'pending' AND expires_at <= ?)
+    const due = (await this.db.all(
+      `SELECT * FROM payments WHERE (state = 'pending' AND expires_at <= ?)
            OR (state = 'closed' AND provider_closed_at IS NULL) ORDER BY expires_at`,
-      )
-      .all(this.iso()) as PaymentRow[];
+      this.iso(),
+    )) as PaymentRow[];
     for (const p of due) {
       try {
         if (p.state === 'pending') await this.settle(p, 'expired');
@@ -395,8 +400,8 @@ export class PaymentService {
   /** A close the provider has not confirmed: ask again (a payment that got through is flagged), then close. */
   private async recheckClosed(p: PaymentRow): Promise<void> {
     const tx = await this.provider().client.query(p.out_trade_no);
-    if (tx?.trade_state === 'SUCCESS') this.applyTransaction(tx);
-    else if (tx === null) this.update(p.out_trade_no, { provider_closed_at: this.iso() });
+    if (tx?.trade_state === 'SUCCESS') await this.applyTransaction(tx);
+    else if (tx === null) await this.update(p.out_trade_no, { provider_closed_at: this.iso() });
     else await this.closeAtProvider(p.out_trade_no);
   }
 
@@ -406,14 +411,12 @@ export class PaymentService {
   }
 
   /** Every payment, or only those flagged for a refund; newest first. */
-  list(opts: { flagged?: boolean } = {}): AdminPayment[] {
-    const rows = (
+  async list(opts: { flagged?: boolean } = {}): Promise<AdminPayment[]> {
+    const rows = await this.db.all<PaymentRow>(
       opts.flagged
-        ? this.db.prepare(
-            'SELECT * FROM payments WHERE flag_reason IS NOT NULL ORDER BY flagged_at DESC, rowid DESC',
-          )
-        : this.db.prepare('SELECT * FROM payments ORDER BY created_at DESC, rowid DESC')
-    ).all() as PaymentRow[];
+        ? 'SELECT * FROM payments WHERE flag_reason IS NOT NULL ORDER BY flagged_at DESC, rowid DESC'
+        : 'SELECT * FROM payments ORDER BY created_at DESC, rowid DESC',
+    );
     return rows.map((p) => ({
       outTradeNo: p.out_trade_no,
       ...(p.order_id ? { orderId: p.order_id } : {}),

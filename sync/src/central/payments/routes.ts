@@ -95,7 +95,7 @@ export async function registerPaymentRoutes(app: FastifyInstance): Promise<void>
       },
       async (req, reply) => {
         try {
-          ctx.payments.handleNotification(req.rawBody ?? Buffer.alloc(0), req.headers);
+          await ctx.payments.handleNotification(req.rawBody ?? Buffer.alloc(0), req.headers);
           return reply.code(200).send();
         } catch (err) {
           if (err instanceof NotificationRefused) {
@@ -127,7 +127,9 @@ export async function registerPaymentRoutes(app: FastifyInstance): Promise<void>
           },
         },
         async (req) => ({
-          payments: ctx.payments.list({ flagged: req.query.flagged === '1' || req.query.flagged === 'true' }),
+          payments: await ctx.payments.list({
+            flagged: req.query.flagged === '1' || req.query.flagged === 'true',
+          }),
         }),
       );
     },

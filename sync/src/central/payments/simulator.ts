@@ -33,7 +33,7 @@ export interface SimulatorOptions {
   /** How notifications are delivered (default fetch). */
   http?: HttpFetch;
   /** Who may use the demo pay action (default anyone: a standalone simulator in a test). */
-  authorizeDemo?: (req: FastifyRequest) => boolean;
+  authorizeDemo?: (req: FastifyRequest) => Promise<boolean>;
   /** Given the payer once the plugin is registered (the phone page's demo pay button). */
   expose?: (handle: SimulatorHandle) => void;
 }
@@ -318,7 +318,7 @@ export async function wechatpaySimulator(app: FastifyInstance, opts: SimulatorOp
     '/demo/pay',
     { schema: hidden, config: { unsigned: true } },
     async (req, reply) => {
-      if (opts.authorizeDemo && !opts.authorizeDemo(req))
+      if (opts.authorizeDemo && !(await opts.authorizeDemo(req)))
         return fail(reply, 401, 'UNAUTHORISED', 'The demo pay action needs the operator token.');
       const r = await demoPay(req.body ?? {});
       if (!r.ok) return fail(reply, r.status, r.code, r.message);

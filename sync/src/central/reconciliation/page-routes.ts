@@ -23,14 +23,14 @@ export async function registerReconciliationPage(app: FastifyInstance): Promise<
 
   /** Before the body is looked at: the login form (401) unless the request is an operator's. */
   const operatorsOnly = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!isAdminRequest(req, ctx)) return html(reply, 401, renderLoginPage());
+    if (!(await isAdminRequest(req, ctx))) return html(reply, 401, renderLoginPage());
   };
   /** The page of a day, with its newest report; a CentralError about the day becomes the page's error. */
-  const page = (day: string, error?: string): ReconciliationPageInput => {
+  const page = async (day: string, error?: string): Promise<ReconciliationPageInput> => {
     let report: ReconciliationReport | undefined;
     if (!error) {
       try {
-        report = ctx.reconciliations.report(day);
+        report = await ctx.reconciliations.report(day);
       } catch (err) {
         if (!(err instanceof CentralError)) throw err;
         if (err.code !== 'RECONCILIATION_NOT_FOUND') error = err.message;
@@ -38,7 +38,7 @@ export async function registerReconciliationPage(app: FastifyInstance): Promise<
     }
     return {
       day,
-      recent: ctx.reconciliations.recent(),
+      recent: await ctx.reconciliations.recent(),
       ...(report ? { report } : {}),
       ...(error ? { error } : {}),
     };
@@ -56,7 +56,7 @@ export async function registerReconciliationPage(app: FastifyInstance): Promise<
     },
     async (req, reply) => {
       const day = req.query.day ?? previousDay(beijingDay(ctx.now()));
-      const p = page(day);
+      const p = await page(day);
       return html(reply, p.error ? 400 : 200, renderReconciliationPage(p));
     },
   );
@@ -77,7 +77,7 @@ export async function registerReconciliationPage(app: FastifyInstance): Promise<
         await ctx.reconciliations.run(req.body.day, { trigger: 'operator' });
       } catch (err) {
         if (!(err instanceof CentralError) || err.code !== 'RECONCILIATION_DAY_INVALID') throw err;
-        return html(reply, err.statusCode, renderReconciliationPage(page(req.body.day, err.message)));
+        return html(reply, err.statusCode, renderReconciliationPage(await page(req.body.day, err.message)));
       }
       return reply
         .header('cache-control', 'no-store')

@@ -116,7 +116,7 @@ function keyOf(l: ReconciliationLine): string {
 interface Expected {
   lines: string[];
   untilReplayed: string[];
-  replays: Array<() => void>;
+  replays: Array<() => Promise<unknown>>;
   /** Each kiosk's own records of the day, for the faults where only the kiosk kept them. */
   records: Map<string, KioskRecord[]>;
 }
@@ -141,14 +141,14 @@ function kioskEvent(
 }
 
 /** Deliver a kiosk's events as the fault says; returns false when central never got them. */
-function deliver(
+async function deliver(
   w: World,
   p: OrderPlan,
   kiosk: string,
   events: SyncEvent[],
   e: Expected,
   late: string,
-): boolean {
+): Promise<boolean> {
   switch (p.fault) {
     case 'events-lost':
     case 'activation-event-lost':
@@ -169,11 +169,11 @@ function deliver(
       ]);
       return false;
     case 'events-repeated':
-      w.ingest(kiosk, events);
-      w.ingest(kiosk, events);
+      await w.ingest(kiosk, events);
+      await w.ingest(kiosk, events);
       return true;
     default:
-      w.ingest(kiosk, events);
+      await w.ingest(kiosk, events);
       return true;
   }
 }
@@ -188,7 +188,7 @@ async function payAtKiosk(w: World, p: OrderPlan, id: string, e: Expected): Prom
   if (!(await payAtCentral(w, p, id, e))) return false;
   if (p.fault === 'payment-event-lost')
     e.lines.push(lineKey('missing-on-a-side', 'kiosk', 'payment', id, kiosk));
-  else w.ingest(kiosk, [paymentTaken(w, kiosk, id)]);
+  else await w.ingest(kiosk, [paymentTaken(w, kiosk, id)]);
   return true;
 }
 
@@ -196,7 +196,7 @@ async function payAtCentral(w: World, p: OrderPlan, id: string, e: Expected): Pr
   const kiosk = KIOSKS[p.kiosk];
   const asking = { id: kiosk, hall: WORLD_HALL };
   await w.payments.startNative(id, asking);
-  const price = w.orders.row(id).price_fen;
+  const price = (await w.orders.row(id)).price_fen;
   const dropped = async (pay: () => Promise<void>) => {
     w.notify.deliver = false;
     await pay();
@@ -237,7 +237,7 @@ async function payAtCentral(w: World, p: OrderPlan, id: string, e: Expected): Pr
       e.lines.push(lineKey('missing-on-a-side', 'provider', 'payment', id, kiosk));
       return true;
     case 'payment-taken-not-paid':
-      w.ingest(kiosk, [paymentTaken(w, kiosk, id)]);
+      await w.ingest(kiosk, [paymentTaken(w, kiosk, id)]);
       e.lines.push(lineKey('missing-on-a-side', 'central', 'payment', id, kiosk));
       return false;
     default:
@@ -246,25 +246,25 @@ async function payAtCentral(w: World, p: OrderPlan, id: string, e: Expected): Pr
   }
 }
 
-function invoiceIt(w: World, p: OrderPlan, id: string, e: Expected): void {
-  w.invoice(id);
+async function invoiceIt(w: World, p: OrderPlan, id: string, e: Expected): Promise<void> {
+  await w.invoice(id);
   if (p.fault !== 'invoice-amount-wrong') return;
-  w.db.prepare('UPDATE invoices SET amount_fen = amount_fen + 100 WHERE order_id = ?').run(id);
+  await w.db.run('UPDATE invoices SET amount_fen = amount_fen + 100 WHERE order_id = ?', id);
   e.lines.push(lineKey('amount-differs', '', 'invoice', id));
 }
 
 /** A kiosk order: paid at the kiosk, collected there with its pickup code (the kiosk's events activate it). */
 async function kioskOrder(w: World, p: OrderPlan, e: Expected): Promise<void> {
   const kiosk = KIOSKS[p.kiosk];
-  const id = w.order({ delivery: 'kiosk' }, ['request-payment']);
+  const id = await w.order({ delivery: 'kiosk' }, ['request-payment']);
   if (p.fault === 'paid-by-hand') {
-    w.act(id, ['pay-wechat']);
+    await w.act(id, ['pay-wechat']);
     e.lines.push(lineKey('missing-on-a-side', 'provider', 'order', id));
   } else if (!(await payAtKiosk(w, p, id, e))) return;
   if (at(p.progress) < at('issued')) return;
-  w.act(id, ['request-identity', 'verify-identity', 'approve']);
-  const serial = w.certificate(id, kiosk, `TOKEN-${id}`);
-  w.act(id, ['issue-at-kiosk']);
+  await w.act(id, ['request-identity', 'verify-identity', 'approve']);
+  const serial = await w.certificate(id, kiosk, `TOKEN-${id}`);
+  await w.act(id, ['issue-at-kiosk']);
   const journey = `journey-${id}`;
   const facts = { serialNumber: serial, tokenSerial: `TOKEN-${id}` };
   const events = [
@@ -288,27 +288,27 @@ async function kioskOrder(w: World, p: OrderPlan, e: Expected): Promise<void> {
   // Only the kiosk kept its records: the issuance agrees, the activation never reached central.
   if (p.fault === 'events-summarised-only')
     e.lines.push(lineKey('activation-differs', '', 'certificate', id, kiosk));
-  const received = deliver(w, p, kiosk, events, e, missingAtKiosk);
-  if (received && at(p.progress) >= at('invoiced')) invoiceIt(w, p, id, e);
+  const received = await deliver(w, p, kiosk, events, e, missingAtKiosk);
+  if (received && at(p.progress) >= at('invoiced')) await invoiceIt(w, p, id, e);
 }
 
 /** A couriered order: paid by transfer, certified at the workshop, shipped, activated at a kiosk with its code. */
-function courierOrder(w: World, p: OrderPlan, e: Expected): void {
+async function courierOrder(w: World, p: OrderPlan, e: Expected): Promise<void> {
   const kiosk = KIOSKS[p.kiosk];
-  const id = w.order({ delivery: 'courier' }, ['request-payment']);
+  const id = await w.order({ delivery: 'courier' }, ['request-payment']);
   if (p.fault === 'paid-by-hand') {
-    w.act(id, ['pay-wechat']);
+    await w.act(id, ['pay-wechat']);
     e.lines.push(lineKey('missing-on-a-side', 'provider', 'order', id));
-  } else w.act(id, ['choose-transfer', 'confirm-transfer']);
+  } else await w.act(id, ['choose-transfer', 'confirm-transfer']);
   if (at(p.progress) < at('issued')) return;
-  w.act(id, ['request-identity', 'verify-identity', 'approve']);
+  await w.act(id, ['request-identity', 'verify-identity', 'approve']);
   const token = `TOKEN-${id}`;
-  const serial = w.certificate(id, null, token);
-  const code = w.orders.act(id, { action: 'ship' }).activationCode!;
+  const serial = await w.certificate(id, null, token);
+  const code = (await w.orders.act(id, { action: 'ship' })).activationCode!;
   if (at(p.progress) < at('activated')) return;
   w.clock.ms += 60_000;
   if (p.fault !== 'central-activation-lost')
-    w.afterSales.activate(
+    await w.afterSales.activate(
       { certificateSerial: serial, tokenSerial: token, code },
       { id: kiosk, hall: WORLD_HALL },
     );
@@ -319,8 +319,8 @@ function courierOrder(w: World, p: OrderPlan, e: Expected): void {
   });
   const differs = lineKey('activation-differs', '', 'certificate', id, kiosk);
   if (p.fault === 'activation-event-lost' || p.fault === 'central-activation-lost') e.lines.push(differs);
-  deliver(w, p, kiosk, [event], e, differs);
-  if (at(p.progress) >= at('invoiced') && p.fault !== 'central-activation-lost') invoiceIt(w, p, id, e);
+  await deliver(w, p, kiosk, [event], e, differs);
+  if (at(p.progress) >= at('invoiced') && p.fault !== 'central-activation-lost') await invoiceIt(w, p, id, e);
 }
 
 async function playDay(w: World, day: string, plan: DayPlan): Promise<Expected> {
@@ -329,7 +329,7 @@ async function playDay(w: World, day: string, plan: DayPlan): Promise<Expected> 
   for (const p of plan.orders) {
     w.clock.ms += 60_000;
     if (p.flow === 'kiosk') await kioskOrder(w, p, e);
-    else courierOrder(w, p, e);
+    else await courierOrder(w, p, e);
   }
   for (const [i, notified] of plan.strays.entries()) {
     const no = `STRAY${day.replaceAll('-', '')}${i}`;
@@ -382,7 +382,7 @@ describe('reconciliation, property: the report lists exactly the injected differ
         expect(keysOf(before.lines)).toEqual(sorted([...expected[0]!.lines, ...expected[0]!.untilReplayed]));
 
         // The lost events arrive at last (the next day): their differences are gone.
-        for (const e of expected) for (const replay of e.replays) replay();
+        for (const e of expected) for (const replay of e.replays) await replay();
         for (const [d, day] of DAYS.entries()) {
           const after = await w.reconciliations.run(day, { trigger: 'operator' });
           expect(keysOf(after.lines), day).toEqual(sorted(expected[d]!.lines));

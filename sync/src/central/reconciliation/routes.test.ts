@@ -23,9 +23,9 @@ let k2: TestAppliance;
 const ids = { wrongAmount: '', afterCancel: '', byHand: '', serial: '' };
 
 const simPay = (body: Record<string, unknown>) => h.admin('POST', '/wechatpay-sim/demo/pay', body);
-const kioskCount = () =>
+const kioskCount = async () =>
   (
-    h.app.central.db.prepare('SELECT COUNT(*) AS n FROM reconciliation_kiosk_records').get() as {
+    (await h.app.central.db.get('SELECT COUNT(*) AS n FROM reconciliation_kiosk_records')) as {
       n: number;
     }
   ).n;
@@ -153,9 +153,10 @@ describe('kiosks', () => {
     const own = r.json() as ReconciliationReport;
     expect(own.run).toMatchObject({ trigger: 'appliance', applianceId: k1.id, lineCount: 2 });
     expect(summaries(own)).toEqual(expectedLines().filter((l) => l.endsWith(`| ${k1.id}`)));
-    const kept = h.app.central.db
-      .prepare('SELECT DISTINCT appliance_id FROM reconciliation_lines WHERE run_id = ?')
-      .all(own.run.id);
+    const kept = await h.app.central.db.all(
+      'SELECT DISTINCT appliance_id FROM reconciliation_lines WHERE run_id = ?',
+      own.run.id,
+    );
     expect(kept).toEqual([{ appliance_id: k1.id }]);
   });
 
@@ -216,8 +217,8 @@ describe('a wrong day', () => {
   it.each(['2026-02-30', '2026-3-1', '2026-03-02', '01/03/2026', '2026-03-01T00:00'])(
     '%j is refused everywhere with RECONCILIATION_DAY_INVALID, and nothing is kept',
     async (day) => {
-      const runs = h.app.central.reconciliations.runCount();
-      const records = kioskCount();
+      const runs = await h.app.central.reconciliations.runCount();
+      const records = await kioskCount();
       const refused = (r: { statusCode: number; json(): unknown }) => {
         expect(r.statusCode).toBe(400);
         expect(r.json()).toMatchObject({ code: 'RECONCILIATION_DAY_INVALID' });
@@ -229,19 +230,19 @@ describe('a wrong day', () => {
       refused(await h.signed('GET', `/v1/reconciliations/${inPath}`, undefined, k1));
       refused(await h.admin('GET', `/admin/v1/reconciliations/${inPath}`));
       refused(await h.admin('GET', `/admin/v1/reconciliations/${inPath}.csv`));
-      expect(h.app.central.reconciliations.runCount()).toBe(runs);
-      expect(kioskCount()).toBe(records);
+      expect(await h.app.central.reconciliations.runCount()).toBe(runs);
+      expect(await kioskCount()).toBe(records);
     },
   );
 
   it('a body without a day or with more than a day is refused by the schema, nothing kept', async () => {
-    const runs = h.app.central.reconciliations.runCount();
+    const runs = await h.app.central.reconciliations.runCount();
     expect((await h.admin('POST', '/admin/v1/reconciliations', {})).statusCode).toBe(400);
     expect((await h.admin('POST', '/admin/v1/reconciliations', { day: DAY, fix: true })).statusCode).toBe(
       400,
     );
     expect((await h.signed('POST', '/v1/reconciliations', { day: 20260301 }, k1)).statusCode).toBe(400);
-    expect(h.app.central.reconciliations.runCount()).toBe(runs);
+    expect(await h.app.central.reconciliations.runCount()).toBe(runs);
   });
 });
 
@@ -270,20 +271,20 @@ describe('the ops page', () => {
   });
 
   it('the button runs the day and comes back to it; a wrong day is shown as the page’s error, nothing kept', async () => {
-    const runs = h.app.central.reconciliations.runCount();
+    const runs = await h.app.central.reconciliations.runCount();
     const ran = await form(DAY);
     expect(ran.statusCode).toBe(303);
     expect(ran.headers.location).toBe(`/fleet/reconciliation?day=${DAY}`);
-    expect(h.app.central.reconciliations.runCount()).toBe(runs + 1);
+    expect(await h.app.central.reconciliations.runCount()).toBe(runs + 1);
     const wrong = await form('2026-02-30');
     expect(wrong.statusCode).toBe(400);
     expect(wrong.body).toContain('data-error');
     expect(wrong.body).toContain('is not a day of the calendar');
-    expect(h.app.central.reconciliations.runCount()).toBe(runs + 1);
+    expect(await h.app.central.reconciliations.runCount()).toBe(runs + 1);
   });
 
   it('without an operator session: the login form (401), and the button runs nothing', async () => {
-    const runs = h.app.central.reconciliations.runCount();
+    const runs = await h.app.central.reconciliations.runCount();
     const page = await h.app.inject({ url: '/fleet/reconciliation' });
     expect(page.statusCode).toBe(401);
     expect(page.body).toContain('data-login-form');
@@ -294,7 +295,7 @@ describe('the ops page', () => {
       payload: `day=${DAY}`,
     });
     expect(post.statusCode).toBe(401);
-    expect(h.app.central.reconciliations.runCount()).toBe(runs);
+    expect(await h.app.central.reconciliations.runCount()).toBe(runs);
   });
 
   it('the OpenAPI document describes the endpoints', async () => {

@@ -87,7 +87,7 @@ export async function registerReconciliationRoutes(app: FastifyInstance): Promis
           },
         },
         async (req, reply) => {
-          const csv = ctx.reconciliations.csv(req.params.day);
+          const csv = await ctx.reconciliations.csv(req.params.day);
           return reply
             .type('text/csv; charset=utf-8')
             .header('content-disposition', `attachment; filename="reconciliation-${req.params.day}.csv"`)

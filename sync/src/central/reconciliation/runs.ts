@@ -104,30 +104,25 @@ export class ReconciliationRuns {
   constructor(private readonly db: Db) {}
 
   /** Store a run and its lines in one transaction. */
-  save(run: NewRun, lines: ReconciliationLine[]): ReconciliationReport {
-    const id = this.db.transaction((): number => {
-      const r = this.db
-        .prepare(
-          `INSERT INTO reconciliation_runs (day, started_by, appliance_id, provider_bill, provider_note, started_at,
-             finished_at, line_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          run.day,
-          run.trigger,
-          run.applianceId ?? null,
-          run.providerBill,
-          run.providerNote ?? null,
-          run.startedAt,
-          run.finishedAt,
-          lines.length,
-        );
-      const runId = Number(r.lastInsertRowid);
-      const insert = this.db.prepare(
-        `INSERT INTO reconciliation_lines (run_id, seq, ${LINE_COLUMNS.join(', ')})
-         VALUES (?, ?, ${LINE_COLUMNS.map(() => '?').join(', ')})`,
+  async save(run: NewRun, lines: ReconciliationLine[]): Promise<ReconciliationReport> {
+    const id = await this.db.transaction(async (): Promise<number> => {
+      const r = await this.db.get<{ id: number }>(
+        `INSERT INTO reconciliation_runs (day, started_by, appliance_id, provider_bill, provider_note, started_at,
+             finished_at, line_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        run.day,
+        run.trigger,
+        run.applianceId ?? null,
+        run.providerBill,
+        run.providerNote ?? null,
+        run.startedAt,
+        run.finishedAt,
+        lines.length,
       );
-      lines.forEach((l, seq) => {
-        insert.run(
+      const runId = Number(r!.id);
+      for (const [seq, l] of lines.entries()) {
+        await this.db.run(
+          `INSERT INTO reconciliation_lines (run_id, seq, ${LINE_COLUMNS.join(', ')})
+           VALUES (?, ?, ${LINE_COLUMNS.map(() => '?').join(', ')})`,
           runId,
           seq,
           l.kind,
@@ -143,94 +138,97 @@ export class ReconciliationRuns {
           l.provider ?? null,
           l.message,
         );
-      });
+      }
       return runId;
-    })();
-    return this.report(id)!;
+    });
+    return (await this.report(id))!;
   }
 
-  private report(runId: number, applianceId?: string): ReconciliationReport | undefined {
-    const run = this.db.prepare('SELECT * FROM reconciliation_runs WHERE id = ?').get(runId) as
+  private async report(runId: number, applianceId?: string): Promise<ReconciliationReport | undefined> {
+    const run = (await this.db.get('SELECT * FROM reconciliation_runs WHERE id = ?', runId)) as
       | RunRow
       | undefined;
     if (!run) return undefined;
     const lines = (
       applianceId === undefined
-        ? this.db
-            .prepare(
-              `SELECT ${LINE_COLUMNS.join(', ')} FROM reconciliation_lines WHERE run_id = ? ORDER BY seq`,
-            )
-            .all(runId)
-        : this.db
-            .prepare(
-              `SELECT ${LINE_COLUMNS.join(', ')} FROM reconciliation_lines WHERE run_id = ? AND appliance_id = ?
+        ? await this.db.all(
+            `SELECT ${LINE_COLUMNS.join(', ')} FROM reconciliation_lines WHERE run_id = ? ORDER BY seq`,
+            runId,
+          )
+        : await this.db.all(
+            `SELECT ${LINE_COLUMNS.join(', ')} FROM reconciliation_lines WHERE run_id = ? AND appliance_id = ?
                ORDER BY seq`,
-            )
-            .all(runId, applianceId)
+            runId,
+            applianceId,
+          )
     ) as LineRow[];
     return { run: toRun(run), lines: lines.map(toLine) };
   }
 
   /** The newest run of the day over the fleet (operators' view). */
-  latestForFleet(day: string): ReconciliationReport | undefined {
-    const r = this.db
-      .prepare(
-        'SELECT id FROM reconciliation_runs WHERE day = ? AND appliance_id IS NULL ORDER BY id DESC LIMIT 1',
-      )
-      .get(day) as { id: number } | undefined;
-    return r ? this.report(r.id) : undefined;
+  async latestForFleet(day: string): Promise<ReconciliationReport | undefined> {
+    const r = (await this.db.get(
+      'SELECT id FROM reconciliation_runs WHERE day = ? AND appliance_id IS NULL ORDER BY id DESC LIMIT 1',
+      day,
+    )) as { id: number } | undefined;
+    return r ? await this.report(r.id) : undefined;
   }
 
   /** The newest run of the day that covered this kiosk (a fleet run or its own), with its lines only. */
-  latestForAppliance(day: string, applianceId: string): ReconciliationReport | undefined {
-    const r = this.db
-      .prepare(
-        `SELECT id FROM reconciliation_runs WHERE day = ? AND (appliance_id IS NULL OR appliance_id = ?)
+  async latestForAppliance(day: string, applianceId: string): Promise<ReconciliationReport | undefined> {
+    const r = (await this.db.get(
+      `SELECT id FROM reconciliation_runs WHERE day = ? AND (appliance_id IS NULL OR appliance_id = ?)
          ORDER BY id DESC LIMIT 1`,
-      )
-      .get(day, applianceId) as { id: number } | undefined;
+      day,
+      applianceId,
+    )) as { id: number } | undefined;
     if (!r) return undefined;
-    const report = this.report(r.id, applianceId)!;
+    const report = (await this.report(r.id, applianceId))!;
     // A fleet run's count is the fleet's; the kiosk is told how many lines are its own.
     return { run: { ...report.run, lineCount: report.lines.length }, lines: report.lines };
   }
 
   /** The daily timer's runs of a day, newest first. */
-  scheduled(day: string): ReconciliationRun[] {
+  async scheduled(day: string): Promise<ReconciliationRun[]> {
     return (
-      this.db
-        .prepare(
-          "SELECT * FROM reconciliation_runs WHERE day = ? AND started_by = 'schedule' ORDER BY id DESC",
-        )
-        .all(day) as RunRow[]
+      (await this.db.all(
+        "SELECT * FROM reconciliation_runs WHERE day = ? AND started_by = 'schedule' ORDER BY id DESC",
+        day,
+      )) as RunRow[]
     ).map(toRun);
   }
 
   /** The newest fleet runs, one per day, newest day first (the ops page's list). */
-  recentDays(limit: number): ReconciliationRun[] {
+  async recentDays(limit: number): Promise<ReconciliationRun[]> {
     return (
-      this.db
-        .prepare(
-          `SELECT * FROM reconciliation_runs WHERE id IN (
+      (await this.db.all(
+        `SELECT * FROM reconciliation_runs WHERE id IN (
              SELECT MAX(id) FROM reconciliation_runs WHERE appliance_id IS NULL GROUP BY day)
            ORDER BY day DESC LIMIT ?`,
-        )
-        .all(limit) as RunRow[]
+        limit,
+      )) as RunRow[]
     ).map(toRun);
   }
 
   /** A kiosk's records of a day; a later submission replaces the earlier one. */
-  keepKioskRecords(applianceId: string, day: string, records: KioskRecord[], at: string): void {
-    this.db
-      .prepare(
-        `INSERT INTO reconciliation_kiosk_records (appliance_id, day, records_json, submitted_at) VALUES (?, ?, ?, ?)
+  async keepKioskRecords(
+    applianceId: string,
+    day: string,
+    records: KioskRecord[],
+    at: string,
+  ): Promise<void> {
+    await this.db.run(
+      `INSERT INTO reconciliation_kiosk_records (appliance_id, day, records_json, submitted_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (appliance_id, day) DO UPDATE SET records_json = excluded.records_json,
            submitted_at = excluded.submitted_at`,
-      )
-      .run(applianceId, day, JSON.stringify(records), at);
+      applianceId,
+      day,
+      JSON.stringify(records),
+      at,
+    );
   }
 
-  count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM reconciliation_runs').get() as { n: number }).n;
+  async count(): Promise<number> {
+    return ((await this.db.get('SELECT COUNT(*) AS n FROM reconciliation_runs')) as { n: number }).n;
   }
 }

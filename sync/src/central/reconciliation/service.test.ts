@@ -3,10 +3,10 @@
 // daily timer's run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CentralError } from '../errors.js';
+import { openCentralStore } from '../open-store.js';
 import type { SimulatorKeys } from '../payments/sim-keys.js';
 import { testWechatPayKeys } from '../payments/testing.js';
 import { parseTradeBill } from '../payments/trade-bill.js';
-import { openStore } from '../store.js';
 import { Reconciliations, type TradeBillSource } from './service.js';
 import { openWorld, type World } from './testing.js';
 
@@ -14,14 +14,14 @@ const NOW = Date.parse('2026-03-02T03:00:00Z');
 const HEADER =
   '交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注';
 
-function service(tradeBill: TradeBillSource) {
-  const db = openStore(':memory:');
+async function service(tradeBill: TradeBillSource) {
+  const db = await openCentralStore({ dataDir: ':memory:' });
   return { db, s: new Reconciliations(db, () => NOW, tradeBill, 120) };
 }
 
 describe('the provider’s bill as a source', () => {
   it('no bill because no payment was taken that day: the provider’s side is complete and empty', async () => {
-    const { s } = service(async () => {
+    const { s } = await service(async () => {
       throw new CentralError('PAYMENT_PROVIDER_FAILED', 'no bill', { providerCode: 'NO_STATEMENT_EXIST' });
     });
     const r = await s.run('2026-03-01', { trigger: 'operator' });
@@ -32,7 +32,7 @@ describe('the provider’s bill as a source', () => {
   });
 
   it('the bill not generated yet or the provider unreachable: unavailable, with the reason', async () => {
-    const { s } = service(async () => {
+    const { s } = await service(async () => {
       throw new CentralError(
         'PAYMENT_PROVIDER_FAILED',
         'WeChat Pay refused the trade bill (400 STATEMENT_CREATING).',
@@ -52,7 +52,7 @@ describe('the provider’s bill as a source', () => {
     const text = [HEADER, '`2026-03-01 10:00:00,`broken', '总交易单数,应结订单总金额', '`1,`0.00', ''].join(
       '\r\n',
     );
-    const { s } = service(async () => parseTradeBill(text));
+    const { s } = await service(async () => parseTradeBill(text));
     const r = await s.run('2026-03-01', { trigger: 'operator' });
     expect(r.run).toMatchObject({
       providerBill: 'incomplete',
@@ -62,7 +62,7 @@ describe('the provider’s bill as a source', () => {
 
   it('a wrong day is refused before anything is fetched or kept', async () => {
     let asked = 0;
-    const { db, s } = service(async () => {
+    const { db, s } = await service(async () => {
       asked++;
       return parseTradeBill(`${HEADER}\r\n总交易单数\r\n\`0\r\n`);
     });
@@ -75,12 +75,14 @@ describe('the provider’s bill as a source', () => {
           { eventId: 'journey-1:certificate.issued:1', type: 'certificate.issued' },
         ]),
       ).rejects.toMatchObject({ code: 'RECONCILIATION_DAY_INVALID' });
-      expect(() => s.report(day)).toThrow(expect.objectContaining({ code: 'RECONCILIATION_DAY_INVALID' }));
+      await expect(s.report(day)).rejects.toThrow(
+        expect.objectContaining({ code: 'RECONCILIATION_DAY_INVALID' }),
+      );
     }
     expect(asked).toBe(0);
-    expect(s.runCount()).toBe(0);
-    expect(db.prepare('SELECT COUNT(*) AS n FROM reconciliation_kiosk_records').get()).toEqual({ n: 0 });
-    expect(() => s.report('2026-03-01')).toThrow(
+    expect(await s.runCount()).toBe(0);
+    expect(await db.get('SELECT COUNT(*) AS n FROM reconciliation_kiosk_records')).toEqual({ n: 0 });
+    await expect(s.report('2026-03-01')).rejects.toThrow(
       expect.objectContaining({ code: 'RECONCILIATION_NOT_FOUND' }),
     );
   });
@@ -96,14 +98,14 @@ describe('days and the timer', () => {
   afterAll(() => w.close());
 
   it('issued at 23:59:30, reported by the kiosk at 00:00:30: no difference on either day', async () => {
-    const id = w.order({ delivery: 'kiosk' }, ['request-payment', 'pay-wechat']);
+    const id = await w.order({ delivery: 'kiosk' }, ['request-payment', 'pay-wechat']);
     // Paid by hand: that one difference is the day's only line.
-    w.act(id, ['request-identity', 'verify-identity', 'approve']);
+    await w.act(id, ['request-identity', 'verify-identity', 'approve']);
     w.clock.ms = Date.parse('2026-03-01T23:59:30+08:00');
-    const serial = w.certificate(id, 'K1', 'TOKEN-1');
-    w.orders.act(id, { action: 'issue-at-kiosk' });
+    const serial = await w.certificate(id, 'K1', 'TOKEN-1');
+    await w.orders.act(id, { action: 'issue-at-kiosk' });
     w.clock.ms = Date.parse('2026-03-02T00:00:29+08:00');
-    w.ingest('K1', [
+    await w.ingest('K1', [
       {
         id: `journey-${id}:certificate.issued:1`,
         type: 'certificate.issued',

@@ -5,7 +5,7 @@ import { CentralError } from '../errors.js';
 import type { TradeBill } from '../payments/trade-bill.js';
 import type { Db } from '../store.js';
 import { reportCsv } from './csv.js';
-import { checkDay } from './day.js';
+import { beijingDay, checkDay, previousDay } from './day.js';
 import { reconcile } from './reconcile.js';
 import { ReconciliationRuns } from './runs.js';
 import { dueDay } from './schedule.js';
@@ -75,7 +75,7 @@ export class Reconciliations {
     const w = checkDay(day, this.now());
     const startedAt = this.iso();
     const bill = await this.providerBill(w.day);
-    const lines = reconcile(this.reader.read(w, bill));
+    const lines = reconcile(await this.reader.read(w, bill));
     const applianceId = by.trigger === 'appliance' ? by.applianceId : undefined;
     return this.runs.save(
       {
@@ -98,43 +98,45 @@ export class Reconciliations {
     records?: KioskRecord[],
   ): Promise<ReconciliationReport> {
     const w = checkDay(day, this.now());
-    if (records) this.runs.keepKioskRecords(applianceId, w.day, records, this.iso());
+    if (records) await this.runs.keepKioskRecords(applianceId, w.day, records, this.iso());
     return this.run(w.day, { trigger: 'appliance', applianceId });
   }
 
   /** The newest report of a day: the fleet's, or a kiosk's own lines. RECONCILIATION_NOT_FOUND when none. */
-  report(day: string, applianceId?: string): ReconciliationReport {
+  async report(day: string, applianceId?: string): Promise<ReconciliationReport> {
     const w = checkDay(day, this.now());
     const r =
       applianceId === undefined
-        ? this.runs.latestForFleet(w.day)
-        : this.runs.latestForAppliance(w.day, applianceId);
+        ? await this.runs.latestForFleet(w.day)
+        : await this.runs.latestForAppliance(w.day, applianceId);
     if (!r) throw new CentralError('RECONCILIATION_NOT_FOUND', `No reconciliation of ${w.day} was run yet.`);
     return r;
   }
 
   /** The fleet's newest report of a day as CSV. */
-  csv(day: string): string {
-    return reportCsv(this.report(day));
+  async csv(day: string): Promise<string> {
+    return reportCsv(await this.report(day));
   }
 
   /** The newest fleet run of each recent day (the ops page). */
-  recent(limit = 14): ReconciliationRun[] {
+  async recent(limit = 14): Promise<ReconciliationRun[]> {
     return this.runs.recentDays(limit);
   }
 
   /** Run the day the timer finds due (one at a time); null when none is. */
   runDue(): Promise<ReconciliationReport | null> {
     this.runningDue ??= (async () => {
-      const day = dueDay(this.now(), this.dailyAtMinutes, (d) => this.runs.scheduled(d));
-      return day === null ? null : this.run(day, { trigger: 'schedule' });
+      const now = this.now();
+      const runs = await this.runs.scheduled(previousDay(beijingDay(now)));
+      const day = dueDay(now, this.dailyAtMinutes, () => runs);
+      return day === null ? null : await this.run(day, { trigger: 'schedule' });
     })().finally(() => {
       this.runningDue = null;
     });
     return this.runningDue;
   }
 
-  runCount(): number {
+  async runCount(): Promise<number> {
     return this.runs.count();
   }
 }

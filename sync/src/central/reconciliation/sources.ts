@@ -4,8 +4,10 @@
 // by the kiosk at 00:01 is not a difference on either day.
 import { normaliseCertificateSerial } from '../../contract/after-sales.js';
 import type { OrderStatus } from '../../contract/order-status.js';
+import { mapSeq } from '../async-list.js';
 import type { PaymentFlagReason, PaymentState } from '../payments/schemas.js';
 import type { TradeBillRow } from '../payments/trade-bill.js';
+import { DIALECT, prepared } from '../sql.js';
 import type { Db } from '../store.js';
 import { type DayWindow, inDay } from './day.js';
 import { KIOSK_RECORD_TYPES, type KioskRecordType, type ProviderBillState } from './schemas.js';
@@ -117,32 +119,32 @@ const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
 export class DaySourceReader {
   constructor(private readonly db: Db) {}
 
-  read(w: DayWindow, bill: ProviderBillView): DaySources {
+  async read(w: DayWindow, bill: ProviderBillView): Promise<DaySources> {
     const from = new Date(w.startMs).toISOString();
     const to = new Date(w.endMs).toISOString();
-    const kiosk = this.kioskRecords(w);
-    const certificates = this.certificates(w, from, to, kiosk);
-    const activations = this.activations(w, from, to, kiosk, certificates);
-    const payments = this.payments(w, from, to, bill.rows, takenOrders(kiosk));
+    const kiosk = await this.kioskRecords(w);
+    const certificates = await this.certificates(w, from, to, kiosk);
+    const activations = await this.activations(w, from, to, kiosk, certificates);
+    const payments = await this.payments(w, from, to, bill.rows, takenOrders(kiosk));
     return {
       day: w.day,
       payments,
-      wechatPaidOrders: this.wechatPaidOrders(from, to),
+      wechatPaidOrders: await this.wechatPaidOrders(from, to),
       certificates,
       activations,
-      invoices: this.invoices(from, to),
-      kiosk: this.withRecordsOf(kiosk, certificates, activations, payments),
+      invoices: await this.invoices(from, to),
+      kiosk: await this.withRecordsOf(kiosk, certificates, activations, payments),
       bill,
     };
   }
 
-  private eventRows(where: string, params: unknown[]): KioskRecordSeen[] {
-    const rows = this.db
-      .prepare(
-        `SELECT id, appliance_id, type, order_id, occurred_at, payload_json FROM events
+  private async eventRows(where: string, params: unknown[]): Promise<KioskRecordSeen[]> {
+    const rows = (await this.db.all(
+      `SELECT id, appliance_id, type, order_id, occurred_at, payload_json FROM events
          WHERE type IN (${marks(KIOSK_RECORD_TYPES.length)}) AND (${where})`,
-      )
-      .all(...KIOSK_RECORD_TYPES, ...params) as Array<{
+      ...KIOSK_RECORD_TYPES,
+      ...params,
+    )) as Array<{
       id: string;
       appliance_id: string;
       type: KioskRecordType;
@@ -168,25 +170,27 @@ export class DaySourceReader {
   }
 
   /** Events received with their kiosk time on the day, and the records kiosks submitted for the day. */
-  private kioskRecords(w: DayWindow): KioskRecordSeen[] {
+  private async kioskRecords(w: DayWindow): Promise<KioskRecordSeen[]> {
     // Kiosk times may carry another offset: a wide string window first, then the exact day.
     const wide = (ms: number) => new Date(ms).toISOString();
-    const received = this.db
-      .prepare(
-        `SELECT id, occurred_at FROM events WHERE type IN (${marks(KIOSK_RECORD_TYPES.length)})
+    const received = (await this.db.all(
+      `SELECT id, occurred_at FROM events WHERE type IN (${marks(KIOSK_RECORD_TYPES.length)})
          AND occurred_at >= ? AND occurred_at < ?`,
-      )
-      .all(...KIOSK_RECORD_TYPES, wide(w.startMs - 86_400_000), wide(w.endMs + 86_400_000)) as Array<{
+      ...KIOSK_RECORD_TYPES,
+      wide(w.startMs - 86_400_000),
+      wide(w.endMs + 86_400_000),
+    )) as Array<{
       id: string;
       occurred_at: string;
     }>;
     const ids = received.filter((r) => inDay(w, r.occurred_at)).map((r) => r.id);
-    const out = this.byEventIds(ids).map((r) => ({ ...r, onDay: true }));
+    const out = (await this.byEventIds(ids)).map((r) => ({ ...r, onDay: true }));
     const known = new Set(out.map((r) => `${r.applianceId}\n${r.eventId}`));
-    const submitted = this.db
-      .prepare('SELECT appliance_id, records_json FROM reconciliation_kiosk_records WHERE day = ?')
-      .all(w.day) as Array<{ appliance_id: string; records_json: string }>;
-    const receivedFrom = this.db.prepare('SELECT 1 FROM events WHERE id = ? AND appliance_id = ?');
+    const submitted = (await this.db.all(
+      'SELECT appliance_id, records_json FROM reconciliation_kiosk_records WHERE day = ?',
+      w.day,
+    )) as Array<{ appliance_id: string; records_json: string }>;
+    const receivedFrom = prepared(this.db, 'SELECT 1 FROM events WHERE id = ? AND appliance_id = ?');
     for (const s of submitted) {
       for (const rec of JSON.parse(s.records_json) as Array<{
         eventId: string;
@@ -203,7 +207,7 @@ export class DaySourceReader {
           type: rec.type,
           orderId: rec.orderId ?? null,
           serial: serialOf(rec.serialNumber),
-          received: receivedFrom.get(rec.eventId, s.appliance_id) !== undefined,
+          received: (await receivedFrom.get(rec.eventId, s.appliance_id)) !== undefined,
           onDay: true,
         });
       }
@@ -211,22 +215,22 @@ export class DaySourceReader {
     return out;
   }
 
-  private byEventIds(ids: string[]): KioskRecordSeen[] {
+  private async byEventIds(ids: string[]): Promise<KioskRecordSeen[]> {
     const out: KioskRecordSeen[] = [];
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      out.push(...this.eventRows(`id IN (${marks(chunk.length)})`, chunk));
+      out.push(...(await this.eventRows(`id IN (${marks(chunk.length)})`, chunk)));
     }
     return out;
   }
 
   /** Certificates issued on the day, and those the kiosk's records of the day name. */
-  private certificates(
+  private async certificates(
     w: DayWindow,
     from: string,
     to: string,
     kiosk: KioskRecordSeen[],
-  ): CentralCertificate[] {
+  ): Promise<CentralCertificate[]> {
     type Row = {
       serial: string;
       order_id: string;
@@ -235,17 +239,20 @@ export class DaySourceReader {
       voided_at: string | null;
     };
     const cols = 'serial, order_id, appliance_id, issued_at, voided_at';
-    const rows = this.db
-      .prepare(`SELECT ${cols} FROM certificates WHERE issued_at >= ? AND issued_at < ?`)
-      .all(from, to) as Row[];
+    const rows = (await this.db.all(
+      `SELECT ${cols} FROM certificates WHERE issued_at >= ? AND issued_at < ?`,
+      from,
+      to,
+    )) as Row[];
     const seen = new Set(rows.map((r) => r.serial));
     const named = [...new Set(kiosk.map((k) => k.serial).filter((s): s is string => !!s && !seen.has(s)))];
     for (let i = 0; i < named.length; i += 500) {
       const chunk = named.slice(i, i + 500);
       rows.push(
-        ...(this.db
-          .prepare(`SELECT ${cols} FROM certificates WHERE serial IN (${marks(chunk.length)})`)
-          .all(...chunk) as Row[]),
+        ...((await this.db.all(
+          `SELECT ${cols} FROM certificates WHERE serial IN (${marks(chunk.length)})`,
+          ...chunk,
+        )) as Row[]),
       );
     }
     return rows.map((r) => ({
@@ -259,42 +266,46 @@ export class DaySourceReader {
   }
 
   /** Orders activated on the day, and the orders of the activations the kiosk's records of the day name. */
-  private activations(
+  private async activations(
     w: DayWindow,
     from: string,
     to: string,
     kiosk: KioskRecordSeen[],
     certificates: CentralCertificate[],
-  ): CentralActivation[] {
+  ): Promise<CentralActivation[]> {
     const orderOfSerial = new Map(certificates.map((c) => [c.serial, c.orderId]));
-    const onDay = this.db
-      .prepare("SELECT DISTINCT order_id FROM order_history WHERE action = 'activate' AND at >= ? AND at < ?")
-      .all(from, to) as Array<{ order_id: string }>;
+    const onDay = (await this.db.all(
+      "SELECT DISTINCT order_id FROM order_history WHERE action = 'activate' AND at >= ? AND at < ?",
+      from,
+      to,
+    )) as Array<{ order_id: string }>;
     const ids = new Set(onDay.map((r) => r.order_id));
     for (const k of kiosk) {
       if (k.type !== 'certificate.activated') continue;
       const id = k.orderId ?? (k.serial ? orderOfSerial.get(k.serial) : undefined);
       if (id) ids.add(id);
     }
-    const activatedAt = this.db.prepare(
+    const activatedAt = prepared(
+      this.db,
       "SELECT MIN(at) AS at FROM order_history WHERE order_id = ? AND action = 'activate'",
     );
-    const code = this.db.prepare('SELECT used_by_appliance FROM activation_codes WHERE order_id = ?');
-    const certs = this.db.prepare(
+    const code = prepared(this.db, 'SELECT used_by_appliance FROM activation_codes WHERE order_id = ?');
+    const certs = prepared(
+      this.db,
       'SELECT serial, appliance_id, voided_at FROM certificates WHERE order_id = ? ORDER BY issued_at DESC, serial',
     );
     const out: CentralActivation[] = [];
-    const order = this.db.prepare('SELECT status FROM orders WHERE id = ?');
+    const order = prepared(this.db, 'SELECT status FROM orders WHERE id = ?');
     for (const orderId of ids) {
-      const o = order.get(orderId) as { status: OrderStatus } | undefined;
+      const o = (await order.get(orderId)) as { status: OrderStatus } | undefined;
       if (!o) continue;
-      const at = (activatedAt.get(orderId) as { at: string | null }).at;
-      const own = certs.all(orderId) as Array<{
+      const at = ((await activatedAt.get(orderId)) as { at: string | null }).at;
+      const own = (await certs.all(orderId)) as Array<{
         serial: string;
         appliance_id: string | null;
         voided_at: string | null;
       }>;
-      const usedBy = (code.get(orderId) as { used_by_appliance: string | null } | undefined)
+      const usedBy = ((await code.get(orderId)) as { used_by_appliance: string | null } | undefined)
         ?.used_by_appliance;
       out.push({
         orderId,
@@ -309,13 +320,13 @@ export class DaySourceReader {
   }
 
   /** Payments paid (or flagged) on the day, those the bill of the day names, and those of the orders named. */
-  private payments(
+  private async payments(
     w: DayWindow,
     from: string,
     to: string,
     bill: TradeBillRow[],
     orders: string[],
-  ): CentralPayment[] {
+  ): Promise<CentralPayment[]> {
     type Row = {
       out_trade_no: string;
       order_id: string | null;
@@ -333,23 +344,26 @@ export class DaySourceReader {
         (SELECT 1 FROM order_history h WHERE h.order_id = p.order_id AND h.action = 'pay-wechat' LIMIT 1)
           AS paid_by_wechat
       FROM payments p`;
-    const rows = this.db
-      .prepare(
-        `${select} WHERE (p.paid_at >= ? AND p.paid_at < ?) OR (p.paid_at IS NULL AND p.flagged_at >= ? AND p.flagged_at < ?)`,
-      )
-      .all(from, to, from, to) as Row[];
+    const rows = (await this.db.all(
+      `${select} WHERE (p.paid_at >= ? AND p.paid_at < ?) OR (p.paid_at IS NULL AND p.flagged_at >= ? AND p.flagged_at < ?)`,
+      from,
+      to,
+      from,
+      to,
+    )) as Row[];
     const seen = new Set(rows.map((r) => r.out_trade_no));
     const named = [...new Set(bill.map((b) => b.outTradeNo).filter((n) => !seen.has(n)))];
     for (let i = 0; i < named.length; i += 500) {
       const chunk = named.slice(i, i + 500);
       rows.push(
-        ...(this.db
-          .prepare(`${select} WHERE p.out_trade_no IN (${marks(chunk.length)})`)
-          .all(...chunk) as Row[]),
+        ...((await this.db.all(
+          `${select} WHERE p.out_trade_no IN (${marks(chunk.length)})`,
+          ...chunk,
+        )) as Row[]),
       );
     }
     // Every attempt of the orders a kiosk recorded a payment taken for (whatever its state or day).
-    for (const r of this.byOrders(`${select} WHERE p.order_id IN`, orders) as Row[]) {
+    for (const r of (await this.byOrders(`${select} WHERE p.order_id IN`, orders)) as Row[]) {
       if (seen.has(r.out_trade_no)) continue;
       seen.add(r.out_trade_no);
       rows.push(r);
@@ -368,15 +382,16 @@ export class DaySourceReader {
     }));
   }
 
-  private wechatPaidOrders(from: string, to: string): WechatPaidOrder[] {
-    const rows = this.db
-      .prepare(
-        `SELECT h.order_id, MIN(h.at) AS at, o.price_fen,
-           EXISTS (SELECT 1 FROM payments p WHERE p.order_id = h.order_id AND p.state = 'paid') AS has_paid
+  private async wechatPaidOrders(from: string, to: string): Promise<WechatPaidOrder[]> {
+    const rows = (await this.db.all(
+      `SELECT h.order_id, MIN(h.at) AS at, o.price_fen,
+           CASE WHEN EXISTS (SELECT 1 FROM payments p WHERE p.order_id = h.order_id AND p.state = 'paid')
+             THEN 1 ELSE 0 END AS has_paid
          FROM order_history h JOIN orders o ON o.id = h.order_id
-         WHERE h.action = 'pay-wechat' AND h.at >= ? AND h.at < ? GROUP BY h.order_id`,
-      )
-      .all(from, to) as Array<{ order_id: string; at: string; price_fen: number; has_paid: number }>;
+         WHERE h.action = 'pay-wechat' AND h.at >= ? AND h.at < ? GROUP BY h.order_id, o.price_fen`,
+      from,
+      to,
+    )) as Array<{ order_id: string; at: string; price_fen: number; has_paid: number }>;
     return rows.map((r) => ({
       orderId: r.order_id,
       priceFen: r.price_fen,
@@ -385,40 +400,44 @@ export class DaySourceReader {
     }));
   }
 
-  private invoices(from: string, to: string): CentralInvoice[] {
-    const ids = this.db
-      .prepare(
-        `SELECT order_id FROM invoices WHERE issued_at >= ? AND issued_at < ?
+  private async invoices(from: string, to: string): Promise<CentralInvoice[]> {
+    const ids = (await this.db.all(
+      `SELECT order_id FROM invoices WHERE issued_at >= ? AND issued_at < ?
          UNION SELECT order_id FROM order_history WHERE action = 'invoice' AND at >= ? AND at < ?`,
-      )
-      .all(from, to, from, to) as Array<{ order_id: string }>;
-    const invoice = this.db.prepare('SELECT number, amount_fen FROM invoices WHERE order_id = ?');
-    const step = this.db.prepare(
+      from,
+      to,
+      from,
+      to,
+    )) as Array<{ order_id: string }>;
+    const invoice = prepared(this.db, 'SELECT number, amount_fen FROM invoices WHERE order_id = ?');
+    const step = prepared(
+      this.db,
       "SELECT MIN(at) AS at FROM order_history WHERE order_id = ? AND action = 'invoice'",
     );
-    const paid = this.db.prepare(
+    const paid = prepared(
+      this.db,
       `SELECT COALESCE(
          (SELECT paid_fen FROM payments WHERE order_id = o.id AND state = 'paid' ORDER BY paid_at DESC LIMIT 1),
          o.price_fen) AS fen FROM orders o WHERE o.id = ?`,
     );
-    return ids.map(({ order_id }) => {
-      const inv = invoice.get(order_id) as { number: string; amount_fen: number } | undefined;
+    return mapSeq(ids, async ({ order_id }) => {
+      const inv = (await invoice.get(order_id)) as { number: string; amount_fen: number } | undefined;
       return {
         orderId: order_id,
         invoiceNumber: inv?.number ?? null,
         invoiceFen: inv?.amount_fen ?? null,
-        invoicedAt: (step.get(order_id) as { at: string | null }).at,
-        paidFen: (paid.get(order_id) as { fen: number }).fen,
+        invoicedAt: ((await step.get(order_id)) as { at: string | null }).at,
+        paidFen: ((await paid.get(order_id)) as { fen: number }).fen,
       };
     });
   }
 
   /** Rows of `select … IN (…)` for each chunk of `ids`. */
-  private byOrders(selectIn: string, ids: string[]): unknown[] {
+  private async byOrders(selectIn: string, ids: string[]): Promise<unknown[]> {
     const out: unknown[] = [];
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      out.push(...this.db.prepare(`${selectIn} (${marks(chunk.length)})`).all(...chunk));
+      out.push(...(await this.db.all(`${selectIn} (${marks(chunk.length)})`, ...chunk)));
     }
     return out;
   }
@@ -427,12 +446,12 @@ export class DaySourceReader {
    * Add the kiosk events (of any day) about the certificates and orders central recorded on the day, and the
    * payment.taken events of the orders of the day's kiosk payments.
    */
-  private withRecordsOf(
+  private async withRecordsOf(
     kiosk: KioskRecordSeen[],
     certificates: CentralCertificate[],
     activations: CentralActivation[],
     payments: CentralPayment[],
-  ): KioskRecordSeen[] {
+  ): Promise<KioskRecordSeen[]> {
     const serials = [
       ...new Set([...certificates.map((c) => c.serial), ...activations.flatMap((a) => a.serials)]),
     ];
@@ -452,11 +471,16 @@ export class DaySourceReader {
     };
     for (let i = 0; i < serials.length; i += 500) {
       const chunk = serials.slice(i, i + 500);
-      add(this.eventRows(`json_extract(payload_json, '$.serialNumber') IN (${marks(chunk.length)})`, chunk));
+      add(
+        await this.eventRows(
+          `${DIALECT.jsonText(this.db.dialect, 'payload_json', 'serialNumber')} IN (${marks(chunk.length)})`,
+          chunk,
+        ),
+      );
     }
     for (let i = 0; i < orders.length; i += 500) {
       const chunk = orders.slice(i, i + 500);
-      add(this.eventRows(`order_id IN (${marks(chunk.length)})`, chunk));
+      add(await this.eventRows(`order_id IN (${marks(chunk.length)})`, chunk));
     }
     const paid = [
       ...new Set(payments.filter((p) => p.onDay && p.applianceId && p.orderId).map((p) => p.orderId!)),
@@ -464,8 +488,8 @@ export class DaySourceReader {
     for (let i = 0; i < paid.length; i += 500) {
       const chunk = paid.slice(i, i + 500);
       add(
-        this.eventRows(
-          `type = 'payment.taken' AND (order_id IN (${marks(chunk.length)}) OR json_extract(payload_json, '$.orderId') IN (${marks(chunk.length)}))`,
+        await this.eventRows(
+          `type = 'payment.taken' AND (order_id IN (${marks(chunk.length)}) OR ${DIALECT.jsonText(this.db.dialect, 'payload_json', 'orderId')} IN (${marks(chunk.length)}))`,
           [...chunk, ...chunk],
         ),
       );

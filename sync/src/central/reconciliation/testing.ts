@@ -14,6 +14,7 @@ import { ChangeFeed } from '../change-feed.js';
 import { EventInbox } from '../events.js';
 import { InvoiceRequests } from '../invoice-requests.js';
 import { Invoices } from '../invoices/invoices.js';
+import { openCentralStore } from '../open-store.js';
 import { OrderService } from '../orders.js';
 import { type HttpFetch, WechatPayClient } from '../payments/client.js';
 import { wechatPayConfig } from '../payments/config.js';
@@ -23,7 +24,7 @@ import { wechatpaySimulator } from '../payments/simulator.js';
 import { merchantOptions } from '../payments/testing.js';
 import { PersonIndex } from '../person-index.js';
 import { PickupCodeSigner } from '../pickup-codes.js';
-import { type Db, openStore } from '../store.js';
+import type { Db } from '../store.js';
 import { NATURAL_PERSON } from '../testing.js';
 import { Reconciliations, type TradeBillSource } from './service.js';
 
@@ -64,14 +65,14 @@ export interface World {
   pay(outTradeNo: string, opts?: { late?: boolean; amountFen?: number }): Promise<void>;
   /** A provider order central never made (someone else's out_trade_no), then paid. */
   strayPayment(outTradeNo: string, fen: number): Promise<void>;
-  order(patch: Partial<CreateOrderRequest>, actions: OrderAction[]): string;
-  act(orderId: string, actions: OrderAction[]): void;
+  order(patch: Partial<CreateOrderRequest>, actions: OrderAction[]): Promise<string>;
+  act(orderId: string, actions: OrderAction[]): Promise<void>;
   /** A certificate row as the CA writes it; `applianceId` null for the workshop (couriered key). */
-  certificate(orderId: string, applianceId: string | null, tokenSerial: string): string;
+  certificate(orderId: string, applianceId: string | null, tokenSerial: string): Promise<string>;
   /** A kiosk's batch as the sync route stores it. */
-  ingest(applianceId: string, events: SyncEvent[]): void;
+  ingest(applianceId: string, events: SyncEvent[]): Promise<void>;
   /** The order's invoice request and issue (the numbering transaction; the PDF is not what is reconciled). */
-  invoice(orderId: string): void;
+  invoice(orderId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,7 +80,7 @@ export interface World {
 export async function openWorld(keys: SimulatorKeys, startMs: number): Promise<World> {
   const clock = { ms: startMs };
   const now = () => clock.ms;
-  const db = openStore(':memory:');
+  const db = await openCentralStore({ dataDir: ':memory:' });
   const changes = new ChangeFeed(db, now);
   const activation = new ActivationCodes(db, now);
   const pickup = new PickupCodeSigner();
@@ -95,7 +96,10 @@ export async function openWorld(keys: SimulatorKeys, startMs: number): Promise<W
     http: async (_url, init) => {
       if (!notify.deliver) return new Response('lost on the way', { status: 503 });
       try {
-        payments!.handleNotification(Buffer.from(String(init.body)), init.headers as Record<string, string>);
+        await payments!.handleNotification(
+          Buffer.from(String(init.body)),
+          init.headers as Record<string, string>,
+        );
       } catch (err) {
         return new Response((err as Error).message, { status: 400 });
       }
@@ -115,8 +119,8 @@ export async function openWorld(keys: SimulatorKeys, startMs: number): Promise<W
   };
   // Only what AfterSales.activate asks of the CA: the certificate on the key.
   const issuer = {
-    certificateOnKey: (serial: string) =>
-      db.prepare('SELECT * FROM certificates WHERE serial = ?').get(serial),
+    certificateOnKey: async (serial: string) =>
+      await db.get('SELECT * FROM certificates WHERE serial = ?', serial),
   } as unknown as CertificateIssuer;
   const invoiceRequests = new InvoiceRequests(db, now);
   const invoices = new Invoices(
@@ -168,25 +172,24 @@ export async function openWorld(keys: SimulatorKeys, startMs: number): Promise<W
       });
       await demoPay({ out_trade_no: outTradeNo });
     },
-    order(patch, actions) {
-      const id = orders.create({ ...NATURAL_PERSON, hall: WORLD_HALL, ...patch }).id;
-      world.act(id, actions);
+    async order(patch, actions) {
+      const id = (await orders.create({ ...NATURAL_PERSON, hall: WORLD_HALL, ...patch })).id;
+      await world.act(id, actions);
       return id;
     },
-    act(orderId, actions) {
+    async act(orderId, actions) {
       for (const action of actions) {
         clock.ms += 60_000;
-        orders.act(orderId, { action });
+        await orders.act(orderId, { action });
       }
     },
-    certificate(orderId, applianceId, tokenSerial) {
+    async certificate(orderId, applianceId, tokenSerial) {
       const serial = randomBytes(16).toString('hex').replace(/^0+/, '');
       const at = new Date(clock.ms).toISOString();
-      db.prepare(
+      await db.run(
         `INSERT INTO certificates (serial, order_id, idempotency_key, appliance_id, profile, public_key_sha256,
            certificate_pem, not_before, not_after, issued_at, token_serial)
          VALUES (?, ?, ?, ?, 'natural-person', ?, '-', ?, ?, ?, ?)`,
-      ).run(
         serial,
         orderId,
         `${orderId}:${serial}`,
@@ -199,22 +202,22 @@ export async function openWorld(keys: SimulatorKeys, startMs: number): Promise<W
       );
       return serial;
     },
-    ingest(applianceId, events) {
+    async ingest(applianceId, events) {
       clock.ms += 1000;
-      world.events.ingest(applianceId, WORLD_HALL, events);
+      await world.events.ingest(applianceId, WORLD_HALL, events);
     },
-    invoice(orderId) {
+    async invoice(orderId) {
       clock.ms += 60_000;
-      invoiceRequests.request(orderId, orders.row(orderId).status, {
+      await invoiceRequests.request(orderId, (await orders.row(orderId)).status, {
         title: '张伟',
         email: 'zhang.wei@example.com',
       });
       // The issuing transaction itself (number, order action, change): rendering the PDF is another matter.
-      invoices['take'](orderId);
+      await invoices['take'](orderId);
     },
     async close() {
       await sim.close();
-      db.close();
+      await db.close();
     },
   };
   return world;

@@ -69,15 +69,15 @@ export async function registerAdminLogin(app: FastifyInstance): Promise<void> {
       let actor: string;
       if ('token' in req.body) {
         if (!tokenMatches(req.body.token, ctx.adminToken)) {
-          ctx.operators.audit(ADMIN_TOKEN_ACTOR, 'login.failed', ADMIN_TOKEN_ACTOR, {});
+          await ctx.operators.audit(ADMIN_TOKEN_ACTOR, 'login.failed', ADMIN_TOKEN_ACTOR, {});
           if (fromForm(req)) return html(reply, 401, renderLoginPage({ error: 'Wrong admin token.' }));
           throw new CentralError('ADMIN_UNAUTHORISED', 'Wrong admin token.');
         }
-        ctx.operators.audit(ADMIN_TOKEN_ACTOR, 'login', ADMIN_TOKEN_ACTOR, {});
+        await ctx.operators.audit(ADMIN_TOKEN_ACTOR, 'login', ADMIN_TOKEN_ACTOR, {});
         actor = ADMIN_TOKEN_ACTOR;
       } else {
         try {
-          ctx.operators.login(req.body.operator, req.body.password);
+          await ctx.operators.login(req.body.operator, req.body.password);
         } catch (err) {
           if (fromForm(req) && err instanceof CentralError)
             return html(reply, err.statusCode, renderLoginPage({ error: err.message }));
@@ -85,7 +85,7 @@ export async function registerAdminLogin(app: FastifyInstance): Promise<void> {
         }
         actor = req.body.operator;
       }
-      const session = ctx.sessions.create(actor);
+      const session = await ctx.sessions.create(actor);
       reply.setCookie(ADMIN_SESSION_COOKIE, session.id, {
         path: '/',
         httpOnly: true,
@@ -109,7 +109,7 @@ export async function registerAdminLogin(app: FastifyInstance): Promise<void> {
       },
     },
     async (req, reply) => {
-      ctx.sessions.end(req.cookies[ADMIN_SESSION_COOKIE]);
+      await ctx.sessions.end(req.cookies[ADMIN_SESSION_COOKIE]);
       reply.clearCookie(ADMIN_SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'strict' });
       if (fromForm(req)) return reply.redirect('/fleet', 303);
       return reply.code(204).send();

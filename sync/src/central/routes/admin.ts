@@ -1,5 +1,6 @@
 // Operator API (Bearer admin token or login session): orders and their life cycle, pickup codes, bank statements
 // and their operator queue, appliances, revocation.
+
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { OrderAction, OrderStatus } from '../../contract/order-status.js';
@@ -46,6 +47,7 @@ import {
 } from '../../contract/schemas.js';
 import { operatorOnly } from '../admin-auth.js';
 import { ApplianceRegistry, type ApplianceRow } from '../appliances.js';
+import { mapSeq } from '../async-list.js';
 import type { CentralContext } from '../context.js';
 import { CentralError } from '../errors.js';
 import { STATEMENT_MAX_BYTES } from '../statement.js';
@@ -66,7 +68,7 @@ const OrderParams = Type.Object({ orderId: Type.String({ maxLength: 64 }) });
 const ApproveBodySchema = Type.Union([ApproveApplianceRequestSchema, Type.Null()]);
 
 /** The operator's view of an appliance: enrolled key fingerprint, last audit head, open alarms. */
-export function adminAppliance(ctx: CentralContext, r: ApplianceRow) {
+export async function adminAppliance(ctx: CentralContext, r: ApplianceRow) {
   const hb = r.heartbeat_json
     ? (JSON.parse(r.heartbeat_json) as { auditHead?: { seq: number; hash: string; at: string } })
     : null;
@@ -76,7 +78,7 @@ export function adminAppliance(ctx: CentralContext, r: ApplianceRow) {
     ...(head && r.last_heartbeat_at
       ? { auditHead: { seq: head.seq, hash: head.hash, at: head.at, receivedAt: r.last_heartbeat_at } }
       : {}),
-    alarms: ctx.alarms.list({ applianceId: r.id }),
+    alarms: await ctx.alarms.list({ applianceId: r.id }),
   };
 }
 
@@ -95,7 +97,7 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
         response: { 201: OrderSchema, ...errorResponses(400, 401) },
       },
     },
-    async (req, reply) => reply.code(201).send(ctx.orders.create(req.body)),
+    async (req, reply) => reply.code(201).send(await ctx.orders.create(req.body)),
   );
 
   app.get<{ Querystring: { status?: OrderStatus } }>(
@@ -109,7 +111,7 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: OrderListResponseSchema, ...errorResponses(400, 401) },
       },
     },
-    async (req) => ({ orders: ctx.orders.list(req.query.status) }),
+    async (req) => ({ orders: await ctx.orders.list(req.query.status) }),
   );
 
   app.get(
@@ -122,7 +124,7 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: OrderListResponseSchema, ...errorResponses(401) },
       },
     },
-    async () => ({ orders: ctx.orders.list('under-review') }),
+    async () => ({ orders: await ctx.orders.list('under-review') }),
   );
 
   app.get<{ Params: { orderId: string } }>(
@@ -176,7 +178,7 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: OrderHistoryResponseSchema, ...errorResponses(401, 404) },
       },
     },
-    async (req) => ({ history: ctx.orders.history(req.params.orderId) }),
+    async (req) => ({ history: await ctx.orders.history(req.params.orderId) }),
   );
 
   app.post<{ Params: { orderId: string } }>(
@@ -194,9 +196,9 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const row = ctx.orders.row(req.params.orderId);
-      ctx.identityAttempts.reset(row.id);
-      return { orderId: row.id, attemptsLeft: ctx.identityAttempts.left(row.id) };
+      const row = await ctx.orders.row(req.params.orderId);
+      await ctx.identityAttempts.reset(row.id);
+      return { orderId: row.id, attemptsLeft: await ctx.identityAttempts.left(row.id) };
     },
   );
 
@@ -212,7 +214,7 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      const code = ctx.orders.pickupCode(req.params.orderId);
+      const code = await ctx.orders.pickupCode(req.params.orderId);
       if (!code)
         throw new CentralError('ORDER_NOT_APPROVED', 'Only an approved kiosk order has a pickup code.');
       return code;
@@ -244,7 +246,7 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: Type.Object({ path: Type.String() }), ...errorResponses(401, 404) },
       },
     },
-    async (req) => ({ path: `/p/${ctx.orders.row(req.params.orderId).view_token}` }),
+    async (req) => ({ path: `/p/${(await ctx.orders.row(req.params.orderId)).view_token}` }),
   );
 
   app.post<{ Body: string }>(
@@ -279,7 +281,7 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: StatementQueueResponseSchema, ...errorResponses(400, 401) },
       },
     },
-    async (req) => ({ lines: ctx.statementQueue.list(req.query.state ?? 'open') }),
+    async (req) => ({ lines: await ctx.statementQueue.list(req.query.state ?? 'open') }),
   );
 
   app.post<{ Params: { id: number }; Body: AssignStatementLineRequest }>(
@@ -329,7 +331,7 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
       reply
         .code(201)
         .header('cache-control', 'no-store')
-        .send(ctx.appliances.register(req.body.applianceId, req.body.hall, req.body.validDays)),
+        .send(await ctx.appliances.register(req.body.applianceId, req.body.hall, req.body.validDays)),
   );
 
   app.get(
@@ -342,7 +344,9 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: ApplianceListResponseSchema, ...errorResponses(401) },
       },
     },
-    async () => ({ appliances: ctx.appliances.list().map((r) => adminAppliance(ctx, r)) }),
+    async () => ({
+      appliances: await mapSeq(await ctx.appliances.list(), async (r) => adminAppliance(ctx, r)),
+    }),
   );
 
   const ApplianceParams = Type.Object({ applianceId: Type.String({ maxLength: 64 }) });
@@ -392,9 +396,9 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => {
-      ctx.fleetAlarms.sweepStaleIfDue();
+      await ctx.fleetAlarms.sweepStaleIfDue();
       return {
-        alarms: ctx.alarms.list({
+        alarms: await ctx.alarms.list({
           ...(req.query.applianceId ? { applianceId: req.query.applianceId } : {}),
           includeAcknowledged: req.query.all === true,
         }),
@@ -435,7 +439,7 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (req) => ({
-      entries: ctx.operators.auditLog({
+      entries: await ctx.operators.auditLog({
         ...(req.query.actor ? { actor: req.query.actor } : {}),
         ...(req.query.action ? { action: req.query.action } : {}),
       }),
@@ -469,7 +473,7 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: AdminCertificateListResponseSchema, ...errorResponses(401, 404) },
       },
     },
-    async (req) => ({ certificates: ctx.issuer.certificatesOfOrder(req.params.orderId) }),
+    async (req) => ({ certificates: await ctx.issuer.certificatesOfOrder(req.params.orderId) }),
   );
 
   app.post<{ Params: { orderId: string }; Body: WorkshopIssueRequest }>(
@@ -514,7 +518,7 @@ export async function registerAdminRoutes(app: FastifyInstance): Promise<void> {
         response: { 200: AdminUnlockListResponseSchema, ...errorResponses(401) },
       },
     },
-    async () => ({ unlocks: ctx.afterSales.unlocks() }),
+    async () => ({ unlocks: await ctx.afterSales.unlocks() }),
   );
 
   app.get<{ Params: { serial: string } }>(

@@ -17,7 +17,11 @@ declare module 'fastify' {
 }
 
 /** Check a request signed with `publicKeyPem` and claim its nonce; throws a 401 CentralError. */
-export function checkSignedRequest(ctx: CentralContext, req: FastifyRequest, publicKeyPem: string): string {
+export async function checkSignedRequest(
+  ctx: CentralContext,
+  req: FastifyRequest,
+  publicKeyPem: string,
+): Promise<string> {
   const check = verifyRequestSignature({
     method: req.method,
     path: req.url,
@@ -31,7 +35,9 @@ export function checkSignedRequest(ctx: CentralContext, req: FastifyRequest, pub
     if (check.reason === 'stale-timestamp') throw new CentralError('AUTH_STALE_TIMESTAMP');
     throw new CentralError('AUTH_BAD_SIGNATURE', check.message);
   }
-  if (!ctx.appliances.claimNonce(check.applianceId, check.nonce, ctx.now() + 2 * SIGNATURE_MAX_SKEW_MS)) {
+  if (
+    !(await ctx.appliances.claimNonce(check.applianceId, check.nonce, ctx.now() + 2 * SIGNATURE_MAX_SKEW_MS))
+  ) {
     throw new CentralError('AUTH_REPLAYED');
   }
   return check.applianceId;
@@ -41,9 +47,9 @@ export function applianceAuth(ctx: CentralContext) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const h = readSignatureHeaders(req.headers);
     if (!h) throw new CentralError('AUTH_UNSIGNED');
-    const row = ctx.appliances.row(h.applianceId);
+    const row = await ctx.appliances.row(h.applianceId);
     if (!row || row.status === 'revoked') throw new CentralError('AUTH_UNKNOWN_APPLIANCE');
-    checkSignedRequest(ctx, req, row.public_key_pem);
+    await checkSignedRequest(ctx, req, row.public_key_pem);
     if (row.status !== 'approved') throw new CentralError('AUTH_APPLIANCE_NOT_APPROVED');
     req.appliance = row;
   };

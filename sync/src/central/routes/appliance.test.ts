@@ -48,20 +48,20 @@ describe('POST /v1/events', () => {
     const batch = { events: [event('evt-a-000001'), event('evt-a-000002')] };
     const first = (await h.signed('POST', '/v1/events', batch)).json() as EventBatchResponse;
     expect(first).toEqual({ accepted: 2, duplicates: 0, acknowledged: ['evt-a-000001', 'evt-a-000002'] });
-    const count = () => h.app.central.events.count();
-    const n = count();
+    const count = async () => h.app.central.events.count();
+    const n = await count();
     const replay = (await h.signed('POST', '/v1/events', batch)).json() as EventBatchResponse;
     expect(replay).toMatchObject({ accepted: 0, duplicates: 2 });
-    expect(count()).toBe(n);
+    expect(await count()).toBe(n);
   });
 
   it('certificate.activated moves an issued order to activated, once', async () => {
     const { order } = await h.order(TO_APPROVED);
-    h.app.central.orders.act(order.id, { action: 'issue-at-kiosk' });
+    await h.app.central.orders.act(order.id, { action: 'issue-at-kiosk' });
     const e = event('evt-act-0001', 'certificate.activated', { orderId: order.id });
     await h.signed('POST', '/v1/events', { events: [e] });
     await h.signed('POST', '/v1/events', { events: [e] });
-    expect(h.app.central.orders.get(order.id).status).toBe('activated');
+    expect((await h.app.central.orders.get(order.id)).status).toBe('activated');
   });
 
   it('refuses an invalid batch with 400', async () => {
@@ -123,7 +123,7 @@ describe('POST /v1/heartbeat and the fleet view', () => {
     expect(page.body).toMatch(/data-appliance="KIOSK-T-001"[\s\S]*data-stale="false"/);
     // events central refused wait for staff at the kiosk: operations must see them
     expect(page.body).toMatch(/data-appliance="KIOSK-T-001"[\s\S]*?class="bad" data-parked="2">2</);
-    expect(h.app.central.appliances.row('KIOSK-T-001')?.heartbeat_json).toContain('"parkedEvents":2');
+    expect((await h.app.central.appliances.row('KIOSK-T-001'))?.heartbeat_json).toContain('"parkedEvents":2');
     h.clock.ms += 5 * 60_000;
     const later = await h.app.inject({
       url: '/fleet',

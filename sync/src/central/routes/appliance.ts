@@ -85,7 +85,7 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
       },
     },
     async (req) => {
-      const signedBy = checkSignedRequest(ctx, req, req.body.publicKeyPem);
+      const signedBy = await checkSignedRequest(ctx, req, req.body.publicKeyPem);
       if (signedBy !== req.body.applianceId) {
         throw new CentralError('AUTH_BAD_SIGNATURE', 'The appliance header does not match the enrolled id.');
       }
@@ -109,7 +109,7 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
         },
       },
       async (req) => {
-        const row = ctx.orders.row(req.params.orderId);
+        const row = await ctx.orders.row(req.params.orderId);
         if (row.hall !== req.appliance!.hall) throw new CentralError('ORDER_WRONG_HALL');
         return ctx.orders.toApplianceOrderStatus(row);
       },
@@ -150,13 +150,13 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
         config: { rateLimit: ctx.publicRateLimit },
       },
       async (req) => {
-        const row = admitPickupCode(ctx.orders, ctx.pickup.publicKeyPem, {
+        const row = await admitPickupCode(ctx.orders, ctx.pickup.publicKeyPem, {
           pickupCode: req.body.pickupCode,
           hall: req.appliance!.hall,
           now: ctx.now(),
         });
         // A code whose order used up its ID-card tries (at any kiosk) gives no fresh ones.
-        ctx.identityAttempts.assertLeft(row.id);
+        await ctx.identityAttempts.assertLeft(row.id);
         return ctx.orders.toApplianceOrder(row);
       },
     );
@@ -174,13 +174,17 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
         },
       },
       async (req) => {
-        const row = admitPickupCode(ctx.orders, ctx.pickup.publicKeyPem, {
+        const row = await admitPickupCode(ctx.orders, ctx.pickup.publicKeyPem, {
           pickupCode: req.body.pickupCode,
           hall: req.appliance!.hall,
           now: ctx.now(),
         });
-        ctx.identityAttempts.assertLeft(row.id);
-        const attemptsLeft = ctx.identityAttempts.recordFailure(row.id, req.appliance!.id, req.body.reason);
+        await ctx.identityAttempts.assertLeft(row.id);
+        const attemptsLeft = await ctx.identityAttempts.recordFailure(
+          row.id,
+          req.appliance!.id,
+          req.body.reason,
+        );
         return { orderId: row.id, attemptsLeft };
       },
     );
@@ -214,7 +218,7 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
         },
       },
       async (req) => {
-        const c = ctx.issuer.byIdempotencyKey(req.params.key, req.appliance!.id);
+        const c = await ctx.issuer.byIdempotencyKey(req.params.key, req.appliance!.id);
         if (!c)
           throw new CentralError(
             'CERTIFICATE_NOT_FOUND',
@@ -398,19 +402,19 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
         },
       },
       async (req) => {
-        if (req.body.auditHead) ctx.auditHeads.accept(req.appliance!, req.body.auditHead);
+        if (req.body.auditHead) await ctx.auditHeads.accept(req.appliance!, req.body.auditHead);
         for (const a of req.body.alarms ?? []) {
-          ctx.alarms.raise(req.appliance!.id, a.kind, `reported by the appliance: ${a.kind}`, {
+          await ctx.alarms.raise(req.appliance!.id, a.kind, `reported by the appliance: ${a.kind}`, {
             ...(a.subject ? { subject: a.subject } : {}),
             since: a.since,
           });
         }
-        ctx.appliances.recordHeartbeat(req.appliance!.id, req.body);
-        ctx.heartbeatHistory.record(req.appliance!.id, req.body);
-        ctx.fleetAlarms.onHeartbeat(req.appliance!.id, req.body);
+        await ctx.appliances.recordHeartbeat(req.appliance!.id, req.body);
+        await ctx.heartbeatHistory.record(req.appliance!.id, req.body);
+        await ctx.fleetAlarms.onHeartbeat(req.appliance!.id, req.body);
         return {
           serverTime: new Date(ctx.now()).toISOString(),
-          latestCursor: ctx.changes.latest(req.appliance!.hall),
+          latestCursor: await ctx.changes.latest(req.appliance!.hall),
         };
       },
     );

@@ -44,6 +44,6 @@ describe('ID-card tries per order', () => {
   it('a wrong card reported without a valid pickup code counts nothing', async () => {
     const { order } = await h.order(TO_APPROVED);
     expect((await failure('not-a-pickup-code')).statusCode).toBe(400);
-    expect(h.app.central.identityAttempts.failures(order.id)).toBe(0);
+    expect(await h.app.central.identityAttempts.failures(order.id)).toBe(0);
   });
 });

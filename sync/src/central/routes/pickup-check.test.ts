@@ -29,7 +29,7 @@ describe('POST /v1/pickup-codes/check', () => {
     const { order, pickupCode } = await h.order(TO_APPROVED);
     const r = await check(pickupCode!);
     expect(r.statusCode, r.body).toBe(200);
-    expect(r.json()).toEqual(h.app.central.orders.toApplianceOrder(h.app.central.orders.row(order.id)));
+    expect(r.json()).toEqual(h.app.central.orders.toApplianceOrder(await h.app.central.orders.row(order.id)));
     expect((r.json() as ApplianceOrder).status).toBe('approved');
     expect((await check(pickupCode!)).statusCode).toBe(200);
     const issued = await h.issue({

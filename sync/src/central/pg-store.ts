@@ -1,0 +1,215 @@
+// The PostgreSQL store (`--database postgres://…`): the same interface and migrations as the embedded SQLite
+// store, over a node-postgres pool. `?` placeholders become `$n`; BIGINT and NUMERIC come back as numbers (central's
+// integers are counts, fen and millisecond times, all far below 2^53). A transaction runs on one pooled client;
+// statements made on the store from inside it (AsyncLocalStorage) go to that client too. Migrations run under an
+// advisory lock, so central processes starting together migrate once.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pg from 'pg';
+import { MIGRATIONS, migrationSql } from './migrations.js';
+import { type CentralStore, numberedPlaceholders, type RunResult, type Sql, type SqlParam } from './sql.js';
+
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8_OID || oid === NUMERIC_OID) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  },
+} as pg.CustomTypesConfig;
+
+const translated = new Map<string, string>();
+function text(sql: string): string {
+  let t = translated.get(sql);
+  if (t === undefined) {
+    t = numberedPlaceholders(sql);
+    if (translated.size < 5000) translated.set(sql, t);
+  }
+  return t;
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+async function rows<T>(q: Queryable, sql: string, params: readonly SqlParam[]): Promise<T[]> {
+  const r = await q.query({ text: text(sql), values: params as unknown[] });
+  return r.rows as T[];
+}
+async function run(q: Queryable, sql: string, params: readonly SqlParam[]): Promise<RunResult> {
+  const r = await q.query({ text: text(sql), values: params as unknown[] });
+  return { changes: r.rowCount ?? 0 };
+}
+
+/** One transaction's client (savepoints nest inside it). */
+class PgTx implements Sql {
+  readonly dialect = 'postgres' as const;
+  open = true;
+  private savepoints = 0;
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly owner: PgStore,
+  ) {}
+  all<T>(sql: string, ...params: readonly SqlParam[]): Promise<T[]> {
+    if (!this.open) return this.owner.all<T>(sql, ...params);
+    return rows<T>(this.client, sql, params);
+  }
+  async get<T>(sql: string, ...params: readonly SqlParam[]): Promise<T | undefined> {
+    if (!this.open) return this.owner.get<T>(sql, ...params);
+    return (await rows<T>(this.client, sql, params))[0];
+  }
+  run(sql: string, ...params: readonly SqlParam[]): Promise<RunResult> {
+    if (!this.open) return this.owner.run(sql, ...params);
+    return run(this.client, sql, params);
+  }
+  async exec(sql: string): Promise<void> {
+    if (!this.open) return this.owner.exec(sql);
+    await this.client.query(sql);
+  }
+  async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    if (!this.open) return this.owner.transaction(fn);
+    const name = `sp${++this.savepoints}`;
+    await this.client.query(`SAVEPOINT ${name}`);
+    try {
+      const out = await fn(this);
+      await this.client.query(`RELEASE SAVEPOINT ${name}`);
+      return out;
+    } catch (err) {
+      await this.client.query(`ROLLBACK TO SAVEPOINT ${name}`);
+      throw err;
+    }
+  }
+}
+
+export class PgStore implements CentralStore {
+  readonly dialect = 'postgres' as const;
+  private readonly current = new AsyncLocalStorage<PgTx>();
+  constructor(
+    readonly pool: pg.Pool,
+    readonly location: string,
+  ) {}
+  private tx(): PgTx | null {
+    const tx = this.current.getStore();
+    return tx?.open ? tx : null;
+  }
+  all<T = Record<string, unknown>>(sql: string, ...params: readonly SqlParam[]): Promise<T[]> {
+    return this.tx()?.all<T>(sql, ...params) ?? rows<T>(this.pool, sql, params);
+  }
+  async get<T = Record<string, unknown>>(
+    sql: string,
+    ...params: readonly SqlParam[]
+  ): Promise<T | undefined> {
+    const tx = this.tx();
+    if (tx) return tx.get<T>(sql, ...params);
+    return (await rows<T>(this.pool, sql, params))[0];
+  }
+  run(sql: string, ...params: readonly SqlParam[]): Promise<RunResult> {
+    return this.tx()?.run(sql, ...params) ?? run(this.pool, sql, params);
+  }
+  async exec(sql: string): Promise<void> {
+    const tx = this.tx();
+    if (tx) return tx.exec(sql);
+    await this.pool.query(sql);
+  }
+  async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    const outer = this.tx();
+    if (outer) return outer.transaction(fn);
+    const client = await this.pool.connect();
+    const tx = new PgTx(client, this);
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const out = await this.current.run(tx, () => fn(tx));
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw err;
+    } finally {
+      tx.open = false;
+      client.release(broken);
+    }
+  }
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export interface PgStoreOptions {
+  /** A schema of its own (created if missing) instead of `public`: tests give each harness one. */
+  schema?: string;
+  /** Pool size (default 10). */
+  max?: number;
+}
+
+/** The URL without its password, for logs. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Connect, create the schema when one is named, and apply the migrations not yet applied. */
+export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promise<PgStore> {
+  if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema))
+    throw new Error(`bad schema name ${JSON.stringify(opts.schema)}`);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 10,
+    types,
+    ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+  });
+  // An idle client's error (the server went away) must not crash central; the next query reports it.
+  pool.on('error', () => {});
+  try {
+    if (opts.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
+    await migratePg(pool);
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  return new PgStore(pool, redactDatabaseUrl(url) + (opts.schema ? ` (schema ${opts.schema})` : ''));
+}
+
+/** Applies the migrations not yet applied, one process at a time (advisory lock per schema). */
+export async function migratePg(pool: pg.Pool): Promise<string[]> {
+  const client = await pool.connect();
+  const applied: string[] = [];
+  try {
+    await client.query("SELECT pg_advisory_lock(hashtext('certkiosk-migrate:' || current_schema()))");
+    try {
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)',
+      );
+      const done = new Set(
+        (await client.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id),
+      );
+      for (const m of MIGRATIONS) {
+        if (done.has(m.id)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(migrationSql(m, 'postgres'));
+          await client.query('INSERT INTO schema_migrations (id, applied_at) VALUES ($1, $2)', [
+            m.id,
+            new Date().toISOString(),
+          ]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw new Error(`migration ${m.id} failed on PostgreSQL: ${(err as Error).message}`);
+        }
+        applied.push(m.id);
+      }
+    } finally {
+      await client.query("SELECT pg_advisory_unlock(hashtext('certkiosk-migrate:' || current_schema()))");
+    }
+  } finally {
+    client.release();
+  }
+  return applied;
+}
