@@ -125,13 +125,28 @@ bench: setup
 	$(FLEET_LOAD)
 
 # Fleet load (issue 15): kiosks with their own enrolled keys, signed heartbeats every 30 s spread evenly and
-# ~20 pickups a day each, against certkiosk-central in a child process on loopback; the fleet grows through a
-# ramp until the heartbeat p99 passes 100 ms or errors appear (at most 12 minutes). Records fleet.sqlite.*.
+# ~20 pickups a day each, against certkiosk-central on loopback; the fleet grows through a ramp until the heartbeat
+# p99 passes 100 ms or errors appear (at most 12 minutes a store). Records fleet.<store>.* for each of FLEET_STORES:
+#   sqlite  one central on its embedded SQLite
+#   pg      one central on PostgreSQL (a private cluster .pg/fleet on FLEET_PG_PORT, fsync on as in production)
+#   pg2     two central processes on that PostgreSQL, kiosk i sent to central i mod 2
 # FLEET_ARGS passes options (--help lists them), e.g. FLEET_ARGS="--ramp 500,1000 --cap-min 3 --no-record".
-# Once central has a PostgreSQL store, the pg runs are one line each:
-#   node sync/dist/bench/fleet-load.bench.js --store pg --central-arg=--database=$(FLEET_PG_URL)
-#   node sync/dist/bench/fleet-load.bench.js --store pg2 --centrals 2 --central-arg=--database=$(FLEET_PG_URL)
-FLEET_LOAD = node sync/dist/bench/fleet-load.bench.js --store sqlite $(FLEET_ARGS)
+FLEET_STORES ?= sqlite pg pg2
+FLEET_PG_PORT ?= 54332
+FLEET_BENCH = node sync/dist/bench/fleet-load.bench.js
+FLEET_PG_START = node scripts/pg-cluster.mjs start --name fleet --port $(FLEET_PG_PORT) --db certkiosk_fleet --fresh --durable
+define FLEET_LOAD
+@for s in $(FLEET_STORES); do \
+  case $$s in \
+    sqlite) $(FLEET_BENCH) --store sqlite $(FLEET_ARGS) || exit 1 ;; \
+    pg|pg2) url=$$($(FLEET_PG_START)) || exit 1; \
+      if [ $$s = pg ]; then n=1; else n=2; fi; \
+      $(FLEET_BENCH) --store $$s --centrals $$n --central-arg=--database=$$url $(FLEET_ARGS); rc=$$?; \
+      node scripts/pg-cluster.mjs stop --name fleet; [ $$rc = 0 ] || exit $$rc ;; \
+    *) echo "FLEET_STORES takes sqlite, pg and pg2, not $$s"; exit 2 ;; \
+  esac; \
+done
+endef
 fleet-load: setup
 	$(FLEET_LOAD)
 

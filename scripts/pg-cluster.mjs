@@ -2,8 +2,10 @@
 // A private PostgreSQL cluster for central (make central-pg, the PostgreSQL test run): Debian's postgresql
 // (installed when missing), initdb into a folder of the project (.pg/<name>, gitignored), pg_ctl on a loopback
 // port, its unix socket in that folder, trust auth for loopback only, database `certkiosk`.
-//   node scripts/pg-cluster.mjs start [--name N] [--port P] [--db D] [--fresh]
-//        prints the URL of database D (default certkiosk) on stdout; idempotent; --fresh drops D first
+//   node scripts/pg-cluster.mjs start [--name N] [--port P] [--db D] [--fresh] [--durable]
+//        prints the URL of database D (default certkiosk) on stdout; idempotent; --fresh drops D first;
+//        the test and demo clusters run with fsync off (nothing there must survive a power cut), --durable
+//        starts one as production runs it, fsync on (the fleet bench: commits wait for the disk)
 //   node scripts/pg-cluster.mjs stop  [--name N]
 //   node scripts/pg-cluster.mjs url   [--name N] [--port P]
 // As root (initdb refuses to run as root) the cluster runs as the `postgres` user the package creates: the
@@ -73,7 +75,13 @@ function ownerIds() {
 }
 
 /** Start (initialising when new) and return the URL; a running cluster is reused. */
-export function startCluster({ name = 'cluster', port = DEFAULT_PG_PORT, db = DB, fresh = false } = {}) {
+export function startCluster({
+  name = 'cluster',
+  port = DEFAULT_PG_PORT,
+  db = DB,
+  fresh = false,
+  durable = false,
+} = {}) {
   if (!/^[a-z_][a-z0-9_]*$/.test(db)) throw new Error(`pg-cluster: bad database name ${db}`);
   const bin = pgBin();
   const dir = clusterDir(name);
@@ -101,7 +109,7 @@ export function startCluster({ name = 'cluster', port = DEFAULT_PG_PORT, db = DB
   }
   const status = asOwner(join(bin, 'pg_ctl'), ['-D', data, 'status']);
   if (status.status !== 0) {
-    const opts = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir} -c fsync=off -c max_connections=200`;
+    const opts = `-c listen_addresses=127.0.0.1 -p ${port} -c unix_socket_directories=${dir} -c fsync=${durable ? 'on' : 'off'} -c max_connections=200`;
     const r = asOwner(join(bin, 'pg_ctl'), [
       '-D',
       data,
@@ -147,7 +155,16 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const port = Number(arg(args, 'port', process.env.CERTKIOSK_PG_PORT ?? DEFAULT_PG_PORT));
   try {
     const db = arg(args, 'db', DB);
-    if (cmd === 'start') console.log(startCluster({ name, port, db, fresh: args.includes('--fresh') }));
+    if (cmd === 'start')
+      console.log(
+        startCluster({
+          name,
+          port,
+          db,
+          fresh: args.includes('--fresh'),
+          durable: args.includes('--durable'),
+        }),
+      );
     else if (cmd === 'stop') stopCluster({ name });
     else if (cmd === 'url') console.log(clusterUrl(port, db));
     else {

@@ -245,7 +245,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
       collect: async () => ({
         softwareVersion: SOFTWARE_VERSION,
         // The audit chain's head, signed: central keeps the heads and alarms on one going back or forking.
-        auditHead: await client.signAuditHead({ ...audit.head(), at: new Date().toISOString() }),
+        auditHead: await client.currentAuditHead(audit.head()),
         // Staff sign-in locked after wrong PINs, no administrator left, an applicant's call for staff not yet
         // acknowledged (subject: the journey's reference or 'no journey'): central keeps each open.
         alarms: [
@@ -259,8 +259,14 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
           ...staffCallAlarms(staffCalls.open()),
           ...(control.since() ? [{ kind: 'out-of-service' as const, since: control.since()! }] : []),
           // Central keeps it open until a heartbeat comes without it (a refill).
-          ...(blankKeys.low()
-            ? [{ kind: 'blank-keys-low' as const, subject: String(blankKeys.count()), since: startedAt }]
+          ...(blankKeys.lowSince()
+            ? [
+                {
+                  kind: 'blank-keys-low' as const,
+                  subject: String(blankKeys.count()),
+                  since: blankKeys.lowSince()!,
+                },
+              ]
             : []),
         ],
         devices: deviceView().map((d) => ({

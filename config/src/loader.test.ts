@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfigFile, readSecret } from './loader.js';
+import { LOG_LEVELS } from './logging.js';
 
 const profile = (name: string) => new URL(`../profiles/${name}.json`, import.meta.url).pathname;
 const sim = () => JSON.parse(readFileSync(profile('sim'), 'utf8'));
@@ -25,6 +26,20 @@ describe('config loader', () => {
     if (!r.ok) throw new Error('unreachable');
     expect(r.config.devices.idReader).toMatchObject({ transport: 'serial' });
     expect(r.config.store.dir.startsWith('/')).toBe(true);
+  });
+
+  it('takes in the file every level --log-level takes, silent included', () => {
+    const shipped = loadConfigFile(profile('sim'));
+    if (!shipped.ok) throw new Error('the sim profile does not load');
+    for (const level of LOG_LEVELS) {
+      const c = sim();
+      c.log.level = level;
+      // The copy is elsewhere: the module path as the profile resolves it.
+      c.devices.token.module = shipped.config.devices.token.module;
+      const r = loadConfigFile(writeTemp(c));
+      expect(r.ok, `${level}: ${JSON.stringify(r)}`).toBe(true);
+      if (r.ok) expect(r.config.log.level).toBe(level);
+    }
   });
 
   it('reports one line per problem with the field path and what is expected', () => {

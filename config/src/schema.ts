@@ -1,6 +1,7 @@
 // The one configuration schema of the appliance. Every program that takes --config parses through here.
 
 import { z } from 'zod';
+import { LOG_LEVELS } from './logging.js';
 
 /** True for a time zone this Node knows (IANA names such as "Asia/Shanghai", or "UTC"). */
 function isTimeZone(tz: string): boolean {
@@ -196,9 +197,7 @@ export const configSchema = z.strictObject({
     })
     .default({ deviceMs: 5000, centralMs: 10_000, idleWarningMs: 60_000, idleWipeMs: 30_000 }),
   store: z.strictObject({ dir: z.string().min(1, 'expected a directory for the local store') }),
-  log: z
-    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
-    .default({ level: 'info' }),
+  log: z.strictObject({ level: z.enum(LOG_LEVELS).default('info') }).default({ level: 'info' }),
   kiosk: z
     .strictObject({
       /** Elderly-friendly mode multiplies the idle times by this. */

@@ -107,26 +107,28 @@ export function attachMaintenanceRoutes(routes: RouteAttacher, deps: Maintenance
     });
     return { delivery, heartbeat, ...(error ? { error } : {}), status };
   });
-  routes.attach('retryParkedEvent', async (req) => {
-    const p = parked(req.params.id);
-    await deps.audit(deps.actor(req), 'sync.parked.retry', {
+  /** Staff's hand on one parked event: audited (its id, type and central's refusal) before it is done. */
+  const handParked = async <A extends 'retried' | 'discarded'>(
+    actor: `staff:${string}`,
+    id: string,
+    action: A,
+    act: (s: MaintenanceSync, id: string) => Promise<unknown>,
+  ) => {
+    const p = parked(id);
+    await deps.audit(actor, action === 'retried' ? 'sync.parked.retry' : 'sync.parked.discard', {
       eventId: p.id,
       type: p.type,
       refusal: p.refusal.code,
     });
-    await sync().retryParked(p.id);
-    return { id: p.id, action: 'retried' as const, status: syncStatusView(m.sync) };
-  });
-  routes.attach('discardParkedEvent', async (req) => {
-    const p = parked(req.params.id);
-    await deps.audit(deps.actor(req), 'sync.parked.discard', {
-      eventId: p.id,
-      type: p.type,
-      refusal: p.refusal.code,
-    });
-    await sync().discardParked(p.id);
-    return { id: p.id, action: 'discarded' as const, status: syncStatusView(m.sync) };
-  });
+    await act(sync(), p.id);
+    return { id: p.id, action, status: syncStatusView(m.sync) };
+  };
+  routes.attach('retryParkedEvent', (req) =>
+    handParked(deps.actor(req), req.params.id, 'retried', (s, id) => s.retryParked(id)),
+  );
+  routes.attach('discardParkedEvent', (req) =>
+    handParked(deps.actor(req), req.params.id, 'discarded', (s, id) => s.discardParked(id)),
+  );
 
   routes.attach('searchAudit', async (req) => {
     const filter = parseAuditFilter(req.query ?? {});

@@ -65,6 +65,27 @@ describe('blank-key stock', () => {
     expect(stock.view()).toMatchObject({ count: 19, low: true });
   });
 
+  it('low since the key that took it below the threshold: kept while low, across reopening; cleared by a refill', async () => {
+    const path = file();
+    const stock = await BlankKeyStock.open({ file: path, seed: 21, lowThreshold: 20 });
+    expect(stock.lowSince()).toBeNull();
+    await stock.countWritten([{ id: 'J-1', step: 'completed' }]);
+    expect(stock.lowSince()).toBeNull();
+    const before = Date.now();
+    await stock.countWritten([{ id: 'J-2', step: 'completed' }]);
+    const since = stock.lowSince();
+    expect(since).not.toBeNull();
+    expect(Date.parse(since!)).toBeGreaterThanOrEqual(before - 1);
+    await new Promise((r) => setTimeout(r, 5));
+    await stock.countWritten([{ id: 'J-3', step: 'completed' }]);
+    expect(stock.lowSince()).toBe(since);
+    const reopened = await BlankKeyStock.open({ file: path, seed: 99, lowThreshold: 20 });
+    expect(reopened.lowSince()).toBe(since);
+    await reopened.refill(30);
+    expect(reopened.lowSince()).toBeNull();
+    expect(readFileSync(path, 'utf8')).not.toContain('lowSince');
+  });
+
   it('a key spoiled by a failed write is taken too, once, beside the key its journey then wrote', async () => {
     const stock = await BlankKeyStock.open({ file: file(), seed: 10 });
     const state = {

@@ -19,6 +19,8 @@ interface StockFile {
   /** Journey ids whose written key is counted, oldest first. */
   counted: string[];
   updatedAt: string;
+  /** When the count last fell below the threshold (absent while it is not low): the heartbeat alarm's since. */
+  lowSince?: string;
 }
 
 export interface BlankKeyStockView {
@@ -105,6 +107,12 @@ export class BlankKeyStock {
     return this.data.count < this.lowThreshold;
   }
 
+  /** Since when the stock is low (kept across restarts), or null when it is not. */
+  lowSince(): string | null {
+    if (!this.low()) return null;
+    return this.data.lowSince ?? this.data.updatedAt;
+  }
+
   view(): BlankKeyStockView {
     return {
       count: this.data.count,
@@ -140,7 +148,10 @@ export class BlankKeyStock {
   }
 
   private async save(next: StockFile): Promise<void> {
-    const data = { ...next, updatedAt: new Date().toISOString() };
+    const at = new Date().toISOString();
+    const { lowSince: _was, ...rest } = next;
+    const lowSince = next.count < this.lowThreshold ? (this.lowSince() ?? at) : undefined;
+    const data: StockFile = { ...rest, updatedAt: at, ...(lowSince ? { lowSince } : {}) };
     await this.file.write(data);
     this.data = data;
   }

@@ -147,6 +147,21 @@ export class CentralClient {
     return signAuditHead({ applianceId: this.applianceId, ...head }, this.signer);
   }
 
+  private lastAuditHead: AuditHead | undefined;
+
+  /**
+   * The heartbeat's signed audit head: signed when the log's head moved (at: now), else the one signed before,
+   * byte for byte. Central then knows it at once (no signature to check again), and a key on a token signs once
+   * per change, not every 30 s. The heartbeat's own request signature proves it is fresh.
+   */
+  async currentAuditHead(head: { seq: number; hash: string }): Promise<AuditHead> {
+    const last = this.lastAuditHead;
+    if (last && last.seq === head.seq && last.hash === head.hash) return last;
+    const signed = await this.signAuditHead({ ...head, at: new Date().toISOString() });
+    this.lastAuditHead = signed;
+    return signed;
+  }
+
   /**
    * The certificate issued under an idempotency key (after a crash), or null when there is none to write:
    * central issued none, or staff voided it (CERTIFICATE_VOIDED — a voided certificate is never returned).

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NATURAL_PERSON } from '../central/testing.js';
-import type { Change, HeartbeatRequest, Order } from '../contract/schemas.js';
+import type { AuditHead, Change, HeartbeatRequest, Order } from '../contract/schemas.js';
 import {
   LOOPBACK_ADMIN_TOKEN,
   type LoopbackCentral,
@@ -169,9 +169,10 @@ describe('SyncAgent', () => {
     }
   });
 
-  it('the heartbeat carries the audit head, signed by the kiosk key through an async collect; central alarms when it goes back', async () => {
+  it('the heartbeat carries the audit head, signed by the kiosk key through an async collect (once per head, then sent as it is); central alarms when it goes back', async () => {
     const client = await central.newClient('KIOSK-AG-004');
     let seq = 20;
+    const sent: AuditHead[] = [];
     const agent = await SyncAgent.open({
       dir: join(dir, 'four'),
       client,
@@ -181,11 +182,12 @@ describe('SyncAgent', () => {
           softwareVersion: '0.1.0',
           devices: [],
           consumables: { paper: 'ok' },
-          auditHead: await client.signAuditHead({
-            seq,
-            hash: createHash('sha256').update(`record-${seq}`).digest('hex'),
-            at: new Date().toISOString(),
-          }),
+          auditHead: await client
+            .currentAuditHead({ seq, hash: createHash('sha256').update(`record-${seq}`).digest('hex') })
+            .then((head) => {
+              sent.push(head);
+              return head;
+            }),
         }),
       },
     });
@@ -198,14 +200,19 @@ describe('SyncAgent', () => {
     };
     try {
       agent.start();
-      await until(async () => (await lastSeq()) === 20);
+      await until(async () => (await lastSeq()) === 20 && sent.length >= 3);
       expect(await alarms()).toEqual([]);
+      // The same head, signed once: every heartbeat sends the same bytes.
+      expect(new Set(sent.map((h) => JSON.stringify(h))).size).toBe(1);
       seq = 5; // the audit log lost its tail
       await until(async () => (await alarms()).length > 0);
       expect((await alarms())[0]).toMatchObject({
         kind: 'audit-truncated',
         details: { highestSeq: 20, seq: 5 },
       });
+      // A moved head is signed anew.
+      const five = sent.find((h) => h.seq === 5)!;
+      expect(five.signature).not.toBe(sent[0]!.signature);
     } finally {
       await agent.close();
     }

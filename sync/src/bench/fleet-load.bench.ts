@@ -11,6 +11,7 @@ import {
   signatureCheckMicros,
   sqliteHeartbeatMicros,
 } from './fleet/cost-probes.js';
+import { postgresCpuSeconds } from './fleet/database-cpu.js';
 import { DEFAULT_RAMP, P99_LIMIT_MS } from './fleet/ramp.js';
 import { type RampResult, type RampStep, runRamp } from './fleet/run-ramp.js';
 
@@ -104,6 +105,10 @@ async function main(): Promise<void> {
       capMs: num('cap-min') * 60_000,
       eventSpeedup: num('event-speedup'),
       enrolMode,
+      // PostgreSQL on this machine (a --database postgres:// central): its server processes' CPU too.
+      ...(centralArgs.some((a) => /^--database=postgres(ql)?:\/\//.test(a))
+        ? { databaseCpuSeconds: postgresCpuSeconds }
+        : {}),
       onProgress: (line) => console.log(line),
     });
   } finally {
@@ -137,6 +142,8 @@ async function main(): Promise<void> {
     figures[`fleet.${store}.heartbeats_per_s`] = { value: passed.heartbeatsPerS, unit: 'heartbeats/s' };
   if (passed?.centralCpuPct !== undefined)
     figures[`fleet.${store}.central_cpu_pct`] = { value: passed.centralCpuPct, unit: '% of a core' };
+  if (passed?.databaseCpuPct !== undefined)
+    figures[`fleet.${store}.database_cpu_pct`] = { value: passed.databaseCpuPct, unit: '% of a core' };
   const enrolRates = result.steps.flatMap((s) => (s.enrolPerS ? [s.enrolPerS] : []));
   if (enrolRates.length > 0)
     figures[`fleet.${store}.enrol_per_s`] = { value: Math.max(...enrolRates), unit: 'kiosks/s' };
@@ -145,13 +152,14 @@ async function main(): Promise<void> {
 
 function printSteps(steps: RampStep[]): void {
   console.log(
-    '\n kiosks  enrol/s  hb/s    p50 ms  p99 ms  max ms  events p99  errors  central CPU  gen CPU  gen lag p99',
+    '\n kiosks  enrol/s  hb/s    p50 ms  p99 ms  max ms  events p99  errors  central CPU  db CPU  gen CPU  machine CPU wait  gen lag p99',
   );
   for (const s of steps) {
     console.log(
       ` ${pad(s.kiosks, 7)} ${pad(s.enrolPerS ?? '-', 8)} ${pad(s.heartbeatsPerS, 7)} ${pad(s.heartbeat.p50Ms, 7)} ` +
         `${pad(s.heartbeat.p99Ms, 7)} ${pad(s.heartbeat.maxMs, 7)} ${pad(s.events.p99Ms, 11)} ${pad(s.errors, 7)} ` +
-        `${pad(s.centralCpuPct === undefined ? '-' : `${s.centralCpuPct}%`, 12)} ${pad(`${s.generatorCpuPct}%`, 8)} ` +
+        `${pad(s.centralCpuPct === undefined ? '-' : `${s.centralCpuPct}%`, 12)} ` +
+        `${pad(s.databaseCpuPct === undefined ? '-' : `${s.databaseCpuPct}%`, 7)} ${pad(`${s.generatorCpuPct}%`, 8)} ` +
         `${pad(s.machinePressure ? `${s.machinePressure.cpuPct}%` : '-', 18)} ` +
         `${s.generatorLagP99Ms} ms${s.generatorSaturated ? ' SATURATED' : ''}`,
     );
@@ -167,6 +175,9 @@ function printWhereTimeGoes(
   const s = result.steps.at(-1);
   if (!s) return;
   const rate = s.heartbeatsPerS;
+  // A process's CPU share spread over the step's heartbeats (its events' share included).
+  const perHeartbeat = (pct: number) =>
+    rate > 0 ? ` → ${((pct * 1e4) / rate).toFixed(0)} µs per heartbeat (events included)` : '';
   const core = (micros: number) => `${((micros * rate) / 1e4).toFixed(0)}% of a core at ${rate}/s`;
   console.log(`\nwhere the time goes (step of ${s.kiosks} kiosks, ${rate} heartbeats/s):`);
   const rows: [string, string][] = [
@@ -177,7 +188,18 @@ function printWhereTimeGoes(
         ? 'n/a (no /metrics)'
         : `${s.centralHeartbeatMs} ms mean (its /metrics); the rest of the latency is queueing and HTTP`,
     ],
-    ['central CPU', s.centralCpuPct === undefined ? 'n/a (not our child)' : `${s.centralCpuPct}% of a core`],
+    [
+      'central CPU',
+      s.centralCpuPct === undefined
+        ? 'n/a (not our child)'
+        : `${s.centralCpuPct}% of a core${perHeartbeat(s.centralCpuPct)}`,
+    ],
+    [
+      'PostgreSQL CPU (its server processes)',
+      s.databaseCpuPct === undefined
+        ? 'n/a (not PostgreSQL on this machine)'
+        : `${s.databaseCpuPct}% of a core${perHeartbeat(s.databaseCpuPct)}`,
+    ],
     [
       'signature checks (request + audit head)',
       `${verifyMicros.toFixed(0)} µs per heartbeat → ${core(verifyMicros)}`,

@@ -33,6 +33,7 @@ import { InvoiceRequests } from './invoice-requests.js';
 import { type CjkFont, findCjkFont } from './invoices/cjk-font.js';
 import { Invoices } from './invoices/invoices.js';
 import { registerInvoiceRoutes } from './invoices/routes.js';
+import { Leases } from './leases.js';
 import { centralMetrics, registerMetrics } from './metrics.js';
 import { openCentralStore } from './open-store.js';
 import { Operators, registerOperatorAudit } from './operators.js';
@@ -180,9 +181,11 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   }));
   const alarms = new Alarms(db, now);
   const fleetAlarms = new FleetAlarms(db, now, alarms, opts.fleetAlarms);
+  const leases = new Leases(db, now);
   const payments = setupPayments({
     db,
     now,
+    leases,
     orders,
     dataDir: opts.dataDir,
     ...(opts.payments ? { options: opts.payments } : {}),
@@ -193,6 +196,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   const reconciliation = setupReconciliation({
     db,
     now,
+    leases,
     tradeBill: (day) => payments.service.tradeBill(day),
     ...(opts.reconciliation ? { options: opts.reconciliation } : {}),
   });

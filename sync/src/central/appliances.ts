@@ -64,7 +64,10 @@ export interface EnrolOptions {
   autoApprove: boolean;
 }
 
+const NONCE_PRUNE_EVERY_MS = 1000;
+
 export class ApplianceRegistry {
+  private lastNoncePrune = Number.NEGATIVE_INFINITY;
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
@@ -153,32 +156,22 @@ export class ApplianceRegistry {
       }
       const at = this.iso();
       const status = opts.autoApprove ? 'approved' : 'pending';
-      if (existing) {
-        // Re-keying with a fresh code: the new key waits for approval; audit heads start a new epoch.
-        await this.db.run(
-          `UPDATE appliances SET hall = ?, public_key_pem = ?, status = ?, software_version = ?, enrolled_at = ?,
-               approved_at = ?, audit_epoch = audit_epoch + 1 WHERE id = ?`,
-          req.hall,
-          pem,
-          status,
-          req.softwareVersion ?? null,
-          at,
-          opts.autoApprove ? at : null,
-          req.applianceId,
-        );
-      } else {
-        await this.db.run(
-          `INSERT INTO appliances (id, hall, public_key_pem, status, software_version, enrolled_at, approved_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          req.applianceId,
-          req.hall,
-          pem,
-          status,
-          req.softwareVersion ?? null,
-          at,
-          opts.autoApprove ? at : null,
-        );
-      }
+      // New, or re-keying with a fresh code: the new key waits for approval; audit heads start a new epoch.
+      await this.db.run(
+        `INSERT INTO appliances (id, hall, public_key_pem, status, software_version, enrolled_at, approved_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET hall = excluded.hall, public_key_pem = excluded.public_key_pem,
+             status = excluded.status, software_version = excluded.software_version,
+             enrolled_at = excluded.enrolled_at, approved_at = excluded.approved_at,
+             audit_epoch = appliances.audit_epoch + 1`,
+        req.applianceId,
+        req.hall,
+        pem,
+        status,
+        req.softwareVersion ?? null,
+        at,
+        opts.autoApprove ? at : null,
+      );
       return ApplianceRegistry.toAppliance((await this.row(req.applianceId))!);
     });
   }
@@ -247,7 +240,12 @@ export class ApplianceRegistry {
 
   /** Remember a nonce until it could no longer pass the timestamp check; false if it was seen already. */
   async claimNonce(applianceId: string, nonce: string, keepUntilMs: number): Promise<boolean> {
-    await this.db.run('DELETE FROM request_nonces WHERE expires_at < ?', this.now());
+    // Expired nonces go at most once a second (keeping one longer than needed is harmless), so thousands of
+    // requests a second, and several central processes, do not all delete the same rows.
+    if (this.now() - this.lastNoncePrune >= NONCE_PRUNE_EVERY_MS) {
+      this.lastNoncePrune = this.now();
+      await this.db.run('DELETE FROM request_nonces WHERE expires_at < ?', this.now());
+    }
     const r = await this.db.run(
       'INSERT INTO request_nonces (appliance_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
       applianceId,

@@ -136,6 +136,29 @@ describe('audit heads in heartbeats', () => {
     expect((await alarmsOf(a.id)).map((x) => x.kind)).toEqual(['audit-bad-signature']);
   });
 
+  it('the head already kept, sent again byte for byte, is renewed without a new check; any byte changed is checked again', async () => {
+    const a = await kiosk('KIOSK-AUDIT-SAME');
+    const kept = await head(a, 12);
+    expect((await beat(a, kept)).statusCode).toBe(200);
+    h.clock.ms += 30_000;
+    expect((await beat(a, kept)).statusCode).toBe(200);
+    const row = await h.app.central.db.get<{ received_at: string; n: number }>(
+      'SELECT MAX(received_at) AS received_at, COUNT(*) AS n FROM audit_heads WHERE appliance_id = ?',
+      a.id,
+    );
+    expect(row).toEqual({ received_at: new Date(h.clock.ms).toISOString(), n: 1 });
+    // The kept seq and hash with a signature that is not the kept one, or another time under the kept signature:
+    // not the kept head, so checked, refused and alarmed.
+    const other = await head(a, 13);
+    for (const tampered of [
+      { ...kept, signature: other.signature },
+      { ...kept, at: new Date(h.clock.ms).toISOString() },
+    ]) {
+      expect((await beat(a, tampered)).json()).toMatchObject({ code: 'AUDIT_HEAD_BAD_SIGNATURE' });
+    }
+    expect((await alarmsOf(a.id)).map((x) => x.kind)).toEqual(['audit-bad-signature']);
+  });
+
   it('the signed bytes are canonical JSON of {applianceId, seq, hash, at}, bound to the appliance id', async () => {
     const at = '2026-03-01T08:00:00.000Z';
     expect(auditHeadBytes({ seq: 3, at, hash: 'ab', applianceId: 'K1' }).toString('utf8')).toBe(

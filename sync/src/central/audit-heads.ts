@@ -187,6 +187,29 @@ export class AuditHeads {
    * and an alarm raised (the heartbeat is still accepted: the appliance is not to be silenced).
    */
   async accept(appliance: Pick<ApplianceRow, 'id' | 'public_key_pem'>, head: AuditHead): Promise<void> {
+    // Nearly every heartbeat repeats the head already kept (nothing logged since), signature and all: one
+    // statement renews it when it is the highest of the epoch and no other hash has its seq, so there is nothing
+    // to check or alarm — its signature was verified when it was first kept.
+    const renewed = await this.db.run(
+      `UPDATE audit_heads SET received_at = ?
+         WHERE appliance_id = ? AND seq = ? AND hash = ? AND at = ? AND signature = ?
+           AND epoch = (SELECT audit_epoch FROM appliances WHERE id = ?)
+           AND seq = (SELECT MAX(m.seq) FROM audit_heads m WHERE m.appliance_id = ? AND m.epoch = audit_heads.epoch)
+           AND NOT EXISTS (SELECT 1 FROM audit_heads o
+                           WHERE o.appliance_id = ? AND o.epoch = audit_heads.epoch AND o.seq = ? AND o.hash <> ?)`,
+      new Date(this.now()).toISOString(),
+      appliance.id,
+      head.seq,
+      head.hash,
+      head.at,
+      head.signature,
+      appliance.id,
+      appliance.id,
+      appliance.id,
+      head.seq,
+      head.hash,
+    );
+    if (renewed.changes === 1) return;
     const signed = auditHeadBytes({ applianceId: appliance.id, seq: head.seq, hash: head.hash, at: head.at });
     if (!verifyApplianceSignature(signed, head.signature, appliance.public_key_pem)) {
       await this.alarms.raise(

@@ -58,8 +58,10 @@ export class ChangeFeed {
   }
 
   async latest(hall: string): Promise<string> {
+    // Two index lookups (changes_hall_seq), not a scan of every change: each heartbeat asks.
     const r = (await this.db.get(
-      'SELECT MAX(seq) AS seq FROM changes WHERE hall IS NULL OR hall = ?',
+      `SELECT MAX(seq) AS seq FROM (SELECT MAX(seq) AS seq FROM changes WHERE hall IS NULL
+         UNION ALL SELECT MAX(seq) AS seq FROM changes WHERE hall = ?) newest`,
       hall,
     )) as { seq: number | null };
     return String(r.seq ?? 0);

@@ -78,13 +78,26 @@ export class FleetAlarms {
   /** A heartbeat arrived: its conditions raised (or counted again), the others and staleness cleared. */
   async onHeartbeat(applianceId: string, hb: HeartbeatRequest): Promise<void> {
     const conditions = heartbeatConditions(hb, this.lowStock);
+    // One read of what is open; a healthy kiosk with nothing open (nearly every heartbeat) writes nothing here.
+    const open = new Set(
+      (
+        await this.db.all<{ kind: string }>(
+          'SELECT DISTINCT kind FROM alarms WHERE appliance_id = ? AND cleared_at IS NULL',
+          applianceId,
+        )
+      ).map((r) => r.kind),
+    );
+    const held = HEARTBEAT_KINDS.filter((kind) => conditions[kind]);
+    const ended = [...HEARTBEAT_KINDS, 'heartbeat-stale' as const].filter(
+      (kind) => open.has(kind) && !(kind !== 'heartbeat-stale' && conditions[kind]),
+    );
+    if (held.length === 0 && ended.length === 0) return;
     await this.db.transaction(async () => {
-      for (const kind of HEARTBEAT_KINDS) {
-        const c = conditions[kind];
-        if (c) await this.alarms.hold(applianceId, kind, c.message, c.details);
-        else await this.alarms.clear(applianceId, kind);
+      for (const kind of held) {
+        const c = conditions[kind]!;
+        await this.alarms.hold(applianceId, kind, c.message, c.details);
       }
-      await this.alarms.clear(applianceId, 'heartbeat-stale');
+      for (const kind of ended) await this.alarms.clear(applianceId, kind);
     });
   }
 

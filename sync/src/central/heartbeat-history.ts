@@ -1,12 +1,18 @@
-// Heartbeat history: the numbers of every heartbeat an appliance sent (uptime, queue depth, parked events, in
-// doubt, blank keys), kept HEARTBEAT_HISTORY_DAYS for the per-appliance console page's chart; older rows are
-// pruned whenever a heartbeat is recorded.
+// Heartbeat history: the numbers of an appliance's heartbeats (uptime, queue depth, parked events, in doubt,
+// blank keys), one point per HEARTBEAT_HISTORY_STEP_MS, kept HEARTBEAT_HISTORY_DAYS for the per-appliance console
+// page's chart. A point per heartbeat would be 2,880 rows per kiosk per day (a billion for 50,000 kiosks over the
+// week); one per 5 minutes is 2,016 per kiosk for the week. Older rows are pruned at most once a minute, by index.
 import type { HeartbeatRequest } from '../contract/schemas.js';
 import type { Db } from './store.js';
 
 /** How long heartbeat history is kept. */
 export const HEARTBEAT_HISTORY_DAYS = 7;
 const RETENTION_MS = HEARTBEAT_HISTORY_DAYS * 24 * 3600 * 1000;
+/** At most one point per appliance in this time. */
+export const HEARTBEAT_HISTORY_STEP_MS = 5 * 60_000;
+const PRUNE_EVERY_MS = 60_000;
+/** Appliances whose last point this process remembers (beyond, it forgets them all and asks the store). */
+const MAX_REMEMBERED = 200_000;
 
 export interface HeartbeatPoint {
   at: string;
@@ -18,31 +24,47 @@ export interface HeartbeatPoint {
 }
 
 export class HeartbeatHistory {
+  private lastPrune = Number.NEGATIVE_INFINITY;
+  /** When this process last kept a point per appliance: within the step, no statement at all. */
+  private readonly lastPoint = new Map<string, number>();
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
   ) {}
 
-  /** Keep one heartbeat and drop everything older than the retention. */
+  /**
+   * Keep a heartbeat as a point unless the appliance has one from the last step (one statement, by the
+   * appliance's index); drop what is past the retention, at most once a minute.
+   */
   async record(applianceId: string, hb: HeartbeatRequest): Promise<void> {
     const now = this.now();
-    await this.db.transaction(async () => {
-      await this.db.run(
-        `INSERT INTO heartbeat_history (appliance_id, at, uptime_s, queue_depth, parked_events, in_doubt, blank_keys)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        applianceId,
-        new Date(now).toISOString(),
-        hb.uptimeS ?? null,
-        hb.queueDepth,
-        hb.parkedEvents,
-        hb.inDoubt ?? null,
-        hb.consumables.blankKeys ?? null,
-      );
-      await this.db.run(
-        'DELETE FROM heartbeat_history WHERE at < ?',
-        new Date(now - RETENTION_MS).toISOString(),
-      );
-    });
+    if (now - (this.lastPoint.get(applianceId) ?? Number.NEGATIVE_INFINITY) < HEARTBEAT_HISTORY_STEP_MS)
+      return;
+    const kept = await this.db.run(
+      `INSERT INTO heartbeat_history (appliance_id, at, uptime_s, queue_depth, parked_events, in_doubt, blank_keys)
+         SELECT ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
+         WHERE NOT EXISTS (SELECT 1 FROM heartbeat_history WHERE appliance_id = ? AND at > ?)`,
+      applianceId,
+      new Date(now).toISOString(),
+      hb.uptimeS ?? null,
+      hb.queueDepth,
+      hb.parkedEvents,
+      hb.inDoubt ?? null,
+      hb.consumables.blankKeys ?? null,
+      applianceId,
+      new Date(now - HEARTBEAT_HISTORY_STEP_MS).toISOString(),
+    );
+    if (kept.changes === 1) {
+      if (this.lastPoint.size >= MAX_REMEMBERED) this.lastPoint.clear();
+      this.lastPoint.set(applianceId, now);
+    }
+    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now;
+    await this.db.run(
+      'DELETE FROM heartbeat_history WHERE at < ?',
+      new Date(now - RETENTION_MS).toISOString(),
+    );
   }
 
   /** The appliance's kept heartbeats, oldest first. */

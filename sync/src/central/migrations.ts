@@ -475,7 +475,7 @@ CREATE INDEX appliances_last_heartbeat ON appliances (status, last_heartbeat_at)
   },
   {
     // Heartbeat history for the per-appliance console page (heartbeat-history.ts): one row per heartbeat, the
-    // few numbers charted, kept for HEARTBEAT_HISTORY_DAYS (pruned on insert).
+    // few numbers charted, kept for HEARTBEAT_HISTORY_DAYS (pruned by age, see 020).
     id: '015-heartbeat-history',
     sql: `
 CREATE TABLE heartbeat_history (
@@ -520,6 +520,27 @@ CREATE TABLE rate_limits (
   hits INTEGER NOT NULL
 );
 CREATE INDEX rate_limits_window ON rate_limits (window_start);
+`,
+  },
+  {
+    // Leases (leases.ts): a timed job that must run in one central process at a time (the daily reconciliation,
+    // the payment-expiry sweep) is taken by one holder until it ends or its lease runs out.
+    id: '019-leases',
+    sql: `
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+`,
+  },
+  {
+    // What every heartbeat reads or prunes, by index rather than a scan that grows with the fleet's history:
+    // heartbeat history by age (heartbeat-history.ts), and a hall's newest change (ChangeFeed.latest).
+    id: '020-heartbeat-scale-indexes',
+    sql: `
+CREATE INDEX heartbeat_history_at ON heartbeat_history (at);
+CREATE INDEX changes_hall_seq ON changes (hall, seq);
 `,
   },
 ];

@@ -7,21 +7,12 @@ import type { Alarm, HeartbeatRequest } from '../contract/schemas.js';
 import { ADMIN_SESSION_COOKIE } from './admin-auth.js';
 import { beijingDay } from './fleet-console.js';
 import { FleetFeed } from './fleet-feed.js';
-import { HEARTBEAT_HISTORY_DAYS } from './heartbeat-history.js';
+import { HEARTBEAT_HISTORY_DAYS, HEARTBEAT_HISTORY_STEP_MS } from './heartbeat-history.js';
 import type { OperatorAuditEntry } from './operators.js';
-import { type Harness, startHarness } from './testing.js';
+import { type Harness, healthyHeartbeat, startHarness } from './testing.js';
 
 const PASSWORD = 'correct horse battery staple';
 const ID = 'KIOSK-T-001';
-const HB: HeartbeatRequest = {
-  softwareVersion: '0.4.0',
-  devices: [{ device: 'printer', status: 'online' }],
-  consumables: { paper: 'ok', blankKeys: 40 },
-  queueDepth: 0,
-  parkedEvents: 0,
-  inDoubt: 0,
-  uptimeS: 3600,
-};
 
 let h: Harness;
 let session: string;
@@ -49,7 +40,7 @@ const asOperator = (method: 'GET' | 'POST', url: string, headers: Record<string,
   });
 
 const heartbeat = (patch: Partial<HeartbeatRequest> = {}) =>
-  h.signed('POST', '/v1/heartbeat', { ...HB, ...patch });
+  h.signed('POST', '/v1/heartbeat', healthyHeartbeat(patch));
 
 async function openAlarms(): Promise<Alarm[]> {
   return ((await h.admin('GET', '/admin/v1/alarms')).json() as { alarms: Alarm[] }).alarms;
@@ -256,8 +247,8 @@ describe('GET /fleet/:applianceId', () => {
   it('shows enrolment, fingerprint, the heartbeat history for the chart, in doubt and recent events without personal data', async () => {
     const { order } = await h.order([]);
     for (let i = 0; i < 3; i++) {
-      await heartbeat({ queueDepth: i, uptimeS: 3600 + i * 60, inDoubt: i === 2 ? 1 : 0 });
-      h.clock.ms += 60_000;
+      await heartbeat({ queueDepth: i, uptimeS: 3600 + i * 300, inDoubt: i === 2 ? 1 : 0 });
+      h.clock.ms += HEARTBEAT_HISTORY_STEP_MS;
     }
     const events = [
       {
@@ -287,7 +278,7 @@ describe('GET /fleet/:applianceId', () => {
     )?.[1];
     const history = JSON.parse(json!) as { queueDepth: number; uptimeS: number; issuedInHour: number }[];
     expect(history.map((p) => p.queueDepth)).toEqual([0, 1, 2]);
-    expect(history.map((p) => p.uptimeS)).toEqual([3600, 3660, 3720]);
+    expect(history.map((p) => p.uptimeS)).toEqual([3600, 3900, 4200]);
     expect(page.body).toContain('/fleet/assets/uPlot.iife.min.js');
     expect(page.body).toContain('data-in-doubt="1"');
     expect(page.body).toContain('data-event-type="journey.in-doubt"');
@@ -326,15 +317,24 @@ describe('GET /fleet/:applianceId', () => {
 });
 
 describe('heartbeat history', () => {
-  it(`keeps ${HEARTBEAT_HISTORY_DAYS} days: older heartbeats are pruned when a new one is recorded`, async () => {
+  it(`keeps a point per 5 minutes for ${HEARTBEAT_HISTORY_DAYS} days: older points are pruned as new ones come`, async () => {
     const history = h.app.central.heartbeatHistory;
     await heartbeat({ queueDepth: 1 });
-    h.clock.ms += (HEARTBEAT_HISTORY_DAYS - 1) * 86_400_000;
+    // Heartbeats every 30 s within the step are not points of their own.
+    for (let i = 0; i < 9; i++) {
+      h.clock.ms += 30_000;
+      await heartbeat({ queueDepth: 9 });
+    }
+    expect((await history.list(ID)).map((p) => p.queueDepth)).toEqual([1]);
+    h.clock.ms += HEARTBEAT_HISTORY_STEP_MS - 9 * 30_000 + 1;
     await heartbeat({ queueDepth: 2 });
     expect((await history.list(ID)).map((p) => p.queueDepth)).toEqual([1, 2]);
-    h.clock.ms += 2 * 86_400_000;
+    h.clock.ms += (HEARTBEAT_HISTORY_DAYS - 1) * 86_400_000;
     await heartbeat({ queueDepth: 3 });
-    expect((await history.list(ID)).map((p) => p.queueDepth)).toEqual([2, 3]);
+    expect((await history.list(ID)).map((p) => p.queueDepth)).toEqual([1, 2, 3]);
+    h.clock.ms += 86_400_000 + 60_000;
+    await heartbeat({ queueDepth: 4 });
+    expect((await history.list(ID)).map((p) => p.queueDepth)).toEqual([3, 4]);
     const db = h.app.central.db;
     if (db.dialect === 'sqlite') {
       const plan = await db.all<{ detail: string }>(

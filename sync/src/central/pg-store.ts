@@ -17,12 +17,23 @@ const types = {
   },
 } as pg.CustomTypesConfig;
 
-const translated = new Map<string, string>();
-function text(sql: string): string {
+/**
+ * A statement's `$n` text and its prepared-statement name: node-postgres prepares a named statement once per
+ * connection and then only binds it, sparing PostgreSQL the parse and plan of the same few hundred statements
+ * that every heartbeat and request runs. A name is never reused for another text.
+ */
+const translated = new Map<string, { text: string; name?: string }>();
+let statementCount = 0;
+/** `IN (?, ?, …)` of a list's length: one text per length, so these stay unnamed (not kept on every connection). */
+const LIST_PARAMETERS = /\bIN \(\?(, \?)+\)/;
+function statement(sql: string): { text: string; name?: string } {
   let t = translated.get(sql);
   if (t === undefined) {
-    t = numberedPlaceholders(sql);
+    t = LIST_PARAMETERS.test(sql)
+      ? { text: numberedPlaceholders(sql) }
+      : { text: numberedPlaceholders(sql), name: `ck${++statementCount}` };
     if (translated.size < 5000) translated.set(sql, t);
+    else delete t.name;
   }
   return t;
 }
@@ -30,11 +41,11 @@ function text(sql: string): string {
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
 async function rows<T>(q: Queryable, sql: string, params: readonly SqlParam[]): Promise<T[]> {
-  const r = await q.query({ text: text(sql), values: params as unknown[] });
+  const r = await q.query({ ...statement(sql), values: params as unknown[] });
   return r.rows as T[];
 }
 async function run(q: Queryable, sql: string, params: readonly SqlParam[]): Promise<RunResult> {
-  const r = await q.query({ text: text(sql), values: params as unknown[] });
+  const r = await q.query({ ...statement(sql), values: params as unknown[] });
   return { changes: r.rowCount ?? 0 };
 }
 

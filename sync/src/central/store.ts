@@ -8,6 +8,9 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS, migrationSql } from './migrations.js';
 import { type CentralStore, Mutex, type RunResult, type Sql, type SqlParam } from './sql.js';
 
+/** Beyond this many statement texts, the oldest prepared statement is dropped (dynamic SQL stays bounded). */
+const MAX_CACHED_STATEMENTS = 1000;
+
 /** What central's services hold: the store (SQLite or PostgreSQL). */
 export type Db = CentralStore;
 
@@ -23,15 +26,15 @@ class SqliteConn implements Sql {
   ) {}
   async all<T>(sql: string, ...params: readonly SqlParam[]): Promise<T[]> {
     if (!this.open) return this.owner.all<T>(sql, ...params);
-    return this.raw.prepare(sql).all(...params) as T[];
+    return this.owner.statement(sql).all(...params) as T[];
   }
   async get<T>(sql: string, ...params: readonly SqlParam[]): Promise<T | undefined> {
     if (!this.open) return this.owner.get<T>(sql, ...params);
-    return this.raw.prepare(sql).get(...params) as T | undefined;
+    return this.owner.statement(sql).get(...params) as T | undefined;
   }
   async run(sql: string, ...params: readonly SqlParam[]): Promise<RunResult> {
     if (!this.open) return this.owner.run(sql, ...params);
-    return { changes: this.raw.prepare(sql).run(...params).changes };
+    return { changes: this.owner.statement(sql).run(...params).changes };
   }
   async exec(sql: string): Promise<void> {
     if (!this.open) return this.owner.exec(sql);
@@ -63,6 +66,19 @@ export class SqliteStore implements CentralStore {
     readonly location: string,
   ) {}
 
+  /** Prepared statements by their text (the same few hundred statements run thousands of times a second). */
+  private readonly statements = new Map<string, Database.Statement>();
+  statement(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.raw.prepare(sql);
+      if (this.statements.size >= MAX_CACHED_STATEMENTS)
+        this.statements.delete(this.statements.keys().next().value as string);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   /** The open transaction of this async context, else null. */
   private tx(): SqliteConn | null {
     const tx = this.current.getStore();
@@ -76,17 +92,17 @@ export class SqliteStore implements CentralStore {
   all<T = Record<string, unknown>>(sql: string, ...params: readonly SqlParam[]): Promise<T[]> {
     const tx = this.tx();
     if (tx) return tx.all<T>(sql, ...params);
-    return this.outside(() => this.raw.prepare(sql).all(...params) as T[]);
+    return this.outside(() => this.statement(sql).all(...params) as T[]);
   }
   get<T = Record<string, unknown>>(sql: string, ...params: readonly SqlParam[]): Promise<T | undefined> {
     const tx = this.tx();
     if (tx) return tx.get<T>(sql, ...params);
-    return this.outside(() => this.raw.prepare(sql).get(...params) as T | undefined);
+    return this.outside(() => this.statement(sql).get(...params) as T | undefined);
   }
   run(sql: string, ...params: readonly SqlParam[]): Promise<RunResult> {
     const tx = this.tx();
     if (tx) return tx.run(sql, ...params);
-    return this.outside(() => ({ changes: this.raw.prepare(sql).run(...params).changes }));
+    return this.outside(() => ({ changes: this.statement(sql).run(...params).changes }));
   }
   exec(sql: string): Promise<void> {
     const tx = this.tx();

@@ -19,6 +19,7 @@ import { createKeySigner, type EcdsaSigner, signRequest } from '../contract/requ
 import {
   type ApplianceOrder,
   type CreateOrderRequest,
+  type HeartbeatRequest,
   IDENTITY_MATCH_RULE,
   type IdentityRole,
   type IdentityStatement,
@@ -151,6 +152,20 @@ export interface Harness {
    */
   restart(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A healthy kiosk's heartbeat (every device online, paper and blank keys in stock, nothing queued), patched. */
+export function healthyHeartbeat(patch: Partial<HeartbeatRequest> = {}): HeartbeatRequest {
+  return {
+    softwareVersion: '0.4.0',
+    devices: [{ device: 'printer', status: 'online' }],
+    consumables: { paper: 'ok', blankKeys: 40 },
+    queueDepth: 0,
+    parkedEvents: 0,
+    inDoubt: 0,
+    uptimeS: 3600,
+    ...patch,
+  };
 }
 
 export const NATURAL_PERSON: CreateOrderRequest = {

@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKeySigner, signRequest } from '../contract/request-signing.js';
-import type { HeartbeatRequest } from '../contract/schemas.js';
 import { TEST_DATABASE_ENV } from './open-store.js';
-import { newApplianceKey } from './testing.js';
+import { healthyHeartbeat, newApplianceKey } from './testing.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/central.js', import.meta.url));
 const TOKEN = 'two-centrals-admin';
@@ -67,14 +66,10 @@ async function stop(r: Running): Promise<void> {
 }
 
 const kiosk = newApplianceKey('KIOSK-TWO-001');
-const HEARTBEAT: HeartbeatRequest = {
+const HEARTBEAT = healthyHeartbeat({
   softwareVersion: '2.0.0-two',
-  devices: [{ device: 'printer', status: 'online' }],
   consumables: { paper: 'ok', blankKeys: 33 },
-  queueDepth: 0,
-  parkedEvents: 0,
-  inDoubt: 0,
-};
+});
 
 async function signedHeaders(method: string, path: string, body: string): Promise<Record<string, string>> {
   return {

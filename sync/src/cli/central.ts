@@ -19,7 +19,7 @@ import { isPostgresUrl, openCentralStore } from '../central/open-store.js';
 import { Operators } from '../central/operators.js';
 import { NOTIFY_PATH, WECHATPAY_SIM_PREFIX, type WechatPayOptions } from '../central/payments/index.js';
 import { KIOSK_PAYMENT_VALIDITY_MS } from '../central/payments/payments.js';
-import { loadOrCreateSimulatorKeys, SIM_KEY_DIR } from '../central/payments/sim-keys.js';
+import { prepareSimulatorKeys, SIM_KEY_DIR } from '../central/payments/sim-keys.js';
 import { WECHATPAY_BASE_URL } from '../central/payments/wechatpay-api.js';
 import { seedDemo } from '../central/seed-demo.js';
 
@@ -306,7 +306,14 @@ async function main(): Promise<void> {
         demoPay: `POST ${address}${WECHATPAY_SIM_PREFIX}/demo/pay {"out_trade_no": "<order id>"} with the admin token`,
         simulatorKeys: join(dataDir, SIM_KEY_DIR),
       };
-  if (!wechatpay && values['seed-demo']) loadOrCreateSimulatorKeys(dataDir);
+  // The simulator's keys are made now, off the event loop, not at the first payment or daily reconciliation
+  // (RSA key generation would stall every request for a few hundred milliseconds).
+  const simulatorReady = wechatpay
+    ? Promise.resolve()
+    : prepareSimulatorKeys(dataDir).catch((err: unknown) =>
+        logger.error({ err }, 'the payment simulator keys could not be made'),
+      );
+  if (values['seed-demo']) await simulatorReady;
   logger.info(
     {
       url: address,

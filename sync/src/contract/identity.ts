@@ -2,15 +2,9 @@
 // ever receiving an ID number or a full name: the PersonMatch HMACs under the order's identity salt, the
 // roles allowed to collect, the canonical bytes of the signed identity statement and of the signed audit
 // head, and the display fingerprint of an appliance key.
-import {
-  createHash,
-  createHmac,
-  createPublicKey,
-  type KeyObject,
-  timingSafeEqual,
-  verify,
-} from 'node:crypto';
+import { createHmac, type KeyObject, timingSafeEqual, verify } from 'node:crypto';
 import { maskIdNumber, maskName, normaliseIdNumber, normalisePersonName } from '@certkiosk/config';
+import { publicKeyObject, spkiSha256 } from './public-keys.js';
 import type { EcdsaSigner } from './request-signing.js';
 import type {
   AuditHead,
@@ -165,7 +159,7 @@ export function verifyApplianceSignature(
   publicKey: string | KeyObject,
 ): boolean {
   try {
-    const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
+    const key = publicKeyObject(publicKey);
     return verify('sha256', data, { key, dsaEncoding: 'der' }, Buffer.from(signatureB64, 'base64'));
   } catch {
     return false;
@@ -176,10 +170,7 @@ export function verifyApplianceSignature(
 
 /** Hex SHA-256 of a public key's SPKI DER (what `keyFingerprint` groups). */
 export function publicKeySha256(publicKey: string | KeyObject): string {
-  const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
-  return createHash('sha256')
-    .update(key.export({ type: 'spki', format: 'der' }))
-    .digest('hex');
+  return spkiSha256(publicKey);
 }
 
 /** SHA-256 of the SPKI DER, lower-case hex in 16 groups of four: `3f9a 0c1e … 77d2`. Shown on kiosk and fleet page. */

@@ -1,14 +1,7 @@
 // How an appliance signs each request to central: ECDSA P-256 over a canonical string, so the key can stay
 // on a PKCS#11 token (the signer is an async callback; nothing here needs the private key itself).
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  type KeyObject,
-  randomBytes,
-  sign,
-  verify,
-} from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
+import { publicKeyObject } from './public-keys.js';
 
 export const SIGNATURE_HEADERS = {
   appliance: 'x-certkiosk-appliance',
@@ -179,8 +172,7 @@ export function verifyRequestSignature(input: VerifyRequestInput): SignatureChec
   );
   let good = false;
   try {
-    const key =
-      typeof input.publicKeyPem === 'string' ? createPublicKey(input.publicKeyPem) : input.publicKeyPem;
+    const key = publicKeyObject(input.publicKeyPem);
     good = verify('sha256', data, { key, dsaEncoding: 'der' }, Buffer.from(h.signature, 'base64'));
   } catch {
     good = false;

@@ -6,7 +6,7 @@ import { DEVICE_KINDS } from '@certkiosk/config';
 import { CentralClient } from '../../agent/central-client.js';
 import { keyFingerprint, signAuditHead } from '../../contract/identity.js';
 import { createKeySigner, type EcdsaSigner } from '../../contract/request-signing.js';
-import type { HeartbeatRequest } from '../../contract/schemas.js';
+import type { AuditHead, HeartbeatRequest } from '../../contract/schemas.js';
 
 export const FLEET_HALL = 'SZ-FLEET-LOAD';
 export const FLEET_SOFTWARE_VERSION = 'fleet-load-sim';
@@ -21,6 +21,8 @@ export interface SimKiosk {
   publicKeyPem: string;
   /** Records in the kiosk's audit log (grows with its pickups; its head goes into every heartbeat). */
   auditSeq: number;
+  /** The audit head signed for auditSeq, sent again until the seq moves (as the appliance does). */
+  signedHead?: AuditHead;
   pickups: number;
   startedAt: number;
 }
@@ -122,7 +124,13 @@ export async function eachLimited<T>(
 
 /** What a healthy kiosk reports (appliance/src/daemon.ts), with its signed audit head. */
 export async function heartbeatBody(k: SimKiosk, now: number): Promise<HeartbeatRequest> {
-  const hash = createHash('sha256').update(`${k.id}:${k.auditSeq}`).digest('hex');
+  if (k.signedHead?.seq !== k.auditSeq) {
+    const hash = createHash('sha256').update(`${k.id}:${k.auditSeq}`).digest('hex');
+    k.signedHead = await signAuditHead(
+      { applianceId: k.id, seq: k.auditSeq, hash, at: new Date(now).toISOString() },
+      k.signer,
+    );
+  }
   return {
     softwareVersion: FLEET_SOFTWARE_VERSION,
     devices: DEVICE_KINDS.map((device) => ({ device, status: 'online' as const })),
@@ -131,10 +139,7 @@ export async function heartbeatBody(k: SimKiosk, now: number): Promise<Heartbeat
     parkedEvents: 0,
     inDoubt: 0,
     uptimeS: Math.floor((now - k.startedAt) / 1000),
-    auditHead: await signAuditHead(
-      { applianceId: k.id, seq: k.auditSeq, hash, at: new Date(now).toISOString() },
-      k.signer,
-    ),
+    auditHead: k.signedHead,
     alarms: [],
   };
 }

@@ -23,6 +23,8 @@ export interface StepOptions {
   /** One per central URL; kiosk k posts through posters[k.central]. */
   posters: SignedPoster[];
   central: CentralUnderLoad;
+  /** The database server's CPU seconds so far (PostgreSQL), when it runs on this machine. */
+  databaseCpuSeconds?: () => number | undefined;
   warmupMs: number;
   measureMs: number;
   /** >1 compresses time for events only (pickups come that many times faster); heartbeats stay at 30 s. */
@@ -49,6 +51,8 @@ export interface StepResult {
   centralEventsMs?: number;
   /** CPU of one core, percent, over the measured window. */
   centralCpuPct?: number;
+  /** The database server's CPU (PostgreSQL processes), percent of one core, over the measured window. */
+  databaseCpuPct?: number;
   generatorCpuPct: number;
   generatorLagP99Ms: number;
   generatorSaturated: boolean;
@@ -113,7 +117,13 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
   // stale kiosks: not something to do inside the measured window).
   const routesBefore = await routeTimes(opts.central).catch(() => undefined);
   let mark:
-    | { wall: number; cpu: NodeJS.CpuUsage; central: number | undefined; pressure: PressureMark | undefined }
+    | {
+        wall: number;
+        cpu: NodeJS.CpuUsage;
+        central: number | undefined;
+        database: number | undefined;
+        pressure: PressureMark | undefined;
+      }
     | undefined;
   let hbSent = 0;
   let pickupsSent = 0;
@@ -127,6 +137,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
         wall: performance.now(),
         cpu: process.cpuUsage(),
         central: opts.central.cpuSeconds(),
+        database: opts.databaseCpuSeconds?.(),
         pressure: pressureMark(),
       };
     }
@@ -143,6 +154,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
   const wall = (performance.now() - (mark?.wall ?? t0)) / 1000;
   const cpu = process.cpuUsage(mark?.cpu);
   const centralCpu = opts.central.cpuSeconds();
+  const databaseCpu = opts.databaseCpuSeconds?.();
   const pressure = mark?.pressure ? pressureSince(mark.pressure, wall) : undefined;
   lag.disable();
   await Promise.all(inflight);
@@ -170,6 +182,8 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
   if (pressure) result.machinePressure = pressure;
   if (mark?.central !== undefined && centralCpu !== undefined)
     result.centralCpuPct = round(((centralCpu - mark.central) / wall) * 100, 0);
+  if (mark?.database !== undefined && databaseCpu !== undefined)
+    result.databaseCpuPct = round(((databaseCpu - mark.database) / wall) * 100, 0);
   if (routesBefore && routesAfter) {
     const h = routeMeanMs(routesBefore, routesAfter, 'POST /v1/heartbeat');
     const e = routeMeanMs(routesBefore, routesAfter, 'POST /v1/events');

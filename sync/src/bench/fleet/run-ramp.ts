@@ -19,6 +19,8 @@ export interface RampOptions {
   enrolMode?: EnrolMode;
   enrolConcurrency?: number;
   p99LimitMs?: number;
+  /** The database server's CPU seconds so far (PostgreSQL on this machine), for each step's figures. */
+  databaseCpuSeconds?: () => number | undefined;
   onProgress?: (line: string) => void;
 }
 
@@ -83,6 +85,7 @@ export async function runRamp(opts: RampOptions): Promise<RampResult> {
         kiosks,
         posters,
         central: combined(opts.centrals),
+        ...(opts.databaseCpuSeconds ? { databaseCpuSeconds: opts.databaseCpuSeconds } : {}),
         warmupMs: opts.warmupMs,
         measureMs: opts.measureMs,
         ...(opts.eventSpeedup !== undefined ? { eventSpeedup: opts.eventSpeedup } : {}),
@@ -114,7 +117,9 @@ function outcome(s: StepResult): StepOutcome {
 
 /** One progress line per step. */
 export function stepLine(r: StepResult): string {
-  const central = r.centralCpuPct !== undefined ? ` central CPU ${r.centralCpuPct}%` : '';
+  const central =
+    (r.centralCpuPct !== undefined ? ` central CPU ${r.centralCpuPct}%` : '') +
+    (r.databaseCpuPct !== undefined ? ` PostgreSQL CPU ${r.databaseCpuPct}%` : '');
   const psi = r.machinePressure
     ? `; machine stalled on CPU ${r.machinePressure.cpuPct}% / I/O ${r.machinePressure.ioPct}% of the time`
     : '';

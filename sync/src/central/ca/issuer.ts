@@ -36,7 +36,7 @@ import { admitPickupCode } from '../pickup-admission.js';
 import { lockSubject } from '../sql.js';
 import type { Db } from '../store.js';
 import { type CaKeys, randomSerialHex } from './authority.js';
-import { checkCsr } from './csr.js';
+import { type CheckedCsr, checkCsr } from './csr.js';
 import { PROFILES } from './profiles.js';
 import { CA_SIGNING_ALGORITHM, x509 } from './x509.js';
 
@@ -187,6 +187,9 @@ function addYears(d: Date, years: number): Date {
   return r;
 }
 
+/** issueLocked's answer when it committed a reissue's revocation and must be called again to sign. */
+const REVOKED_FIRST = Symbol('revoked first');
+
 export class CertificateIssuer {
   private queue: Promise<unknown> = Promise.resolve();
   /** CRL requests run one at a time, so a burst after a revocation signs once. */
@@ -260,10 +263,32 @@ export class CertificateIssuer {
     return run;
   }
 
+  /**
+   * The checks, the signing and the record in one transaction under the order's lock: on PostgreSQL a second
+   * central process asked for the same order waits, then finds the certificate (its idempotency key) or the
+   * order already issued, so no certificate is ever signed that central does not record.
+   */
   private async issueNow(req: AnyIssueRequest, appliance: IssuingAppliance): Promise<IssuedCertificate> {
     checkKeyEvidence(req.keyEvidence);
     const checked = await checkCsr(req.csrPem);
     checkStatementSignature(req, appliance);
+    const locked = () =>
+      this.db.transaction(async () => {
+        await lockSubject(this.db, `order:${req.orderId}`);
+        return this.issueLocked(req, appliance, checked);
+      });
+    let recorded = await locked();
+    // A reissue's revocation was committed on its own: now the checks again, the signing and the record.
+    if (recorded === REVOKED_FIRST) recorded = await locked();
+    if (recorded === REVOKED_FIRST) throw new Error('the replaced certificate was revoked twice');
+    return this.toIssued(recorded);
+  }
+
+  private async issueLocked(
+    req: AnyIssueRequest,
+    appliance: IssuingAppliance,
+    checked: CheckedCsr,
+  ): Promise<CertRow | typeof REVOKED_FIRST> {
     const same = await this.rowByIdempotencyKey(req.idempotencyKey);
     if (same) {
       // Another appliance's idempotency key is not a way to its certificate.
@@ -272,7 +297,7 @@ export class CertificateIssuer {
       if (same.order_id !== req.orderId || same.public_key_sha256 !== checked.publicKeySha256) {
         throw new CentralError('IDEMPOTENCY_CONFLICT');
       }
-      return this.toIssued(same);
+      return same;
     }
     const sameKey = (await this.db.get(
       'SELECT * FROM certificates WHERE order_id = ? AND public_key_sha256 = ? AND appliance_id = ? AND revoked_at IS NULL',
@@ -280,7 +305,7 @@ export class CertificateIssuer {
       checked.publicKeySha256,
       appliance.id,
     )) as CertRow | undefined;
-    if (sameKey) return this.toIssued(sameKey);
+    if (sameKey) return sameKey;
     const { row, previous } = await this.admit(req, appliance, checked.publicKeySha256);
     const revokedKey = await this.db.get(
       'SELECT 1 FROM certificates WHERE order_id = ? AND public_key_sha256 = ? AND revoked_at IS NOT NULL',
@@ -291,18 +316,18 @@ export class CertificateIssuer {
     await this.checkIdentity(req, row, previous);
 
     const kind = ORDER_KINDS[row.business_type];
-    // Reissue: the lost key's certificate is revoked (committed on its own) before the new one is signed. A
-    // retry after a crash in between finds it revoked and goes on: revoked once, the order still approved.
+    // Reissue: the lost key's certificate is revoked (committed on its own) before the new one is signed, so a
+    // lost key is revoked even when the signing fails. A retry after a crash in between finds it revoked and goes
+    // on: revoked once, the order still approved.
     if (previous && kind.revocationAtIssuance) {
-      const reason = kind.revocationAtIssuance;
-      await this.db.transaction(async () => {
-        const p = await this.rowBySerial(previous.serial);
-        if (!p.revoked_at) await this.markRevoked(p, reason, new Date(this.now()).toISOString());
-      });
+      const p = await this.rowBySerial(previous.serial);
+      if (!p.revoked_at) {
+        await this.markRevoked(p, kind.revocationAtIssuance, new Date(this.now()).toISOString());
+        return REVOKED_FIRST;
+      }
     }
     const order = await this.orders.toOrder(row);
     const cert = await this.makeCertificate(order, checked.csr.publicKey, new Date(this.now() - 5 * 60_000));
-    const issuedAt = new Date(this.now()).toISOString();
     const r: CertRow = {
       serial: cert.serialNumber,
       order_id: req.orderId,
@@ -312,43 +337,43 @@ export class CertificateIssuer {
       certificate_pem: pemOf(cert),
       not_before: cert.notBefore.toISOString(),
       not_after: cert.notAfter.toISOString(),
-      issued_at: issuedAt,
+      issued_at: new Date(this.now()).toISOString(),
       revoked_at: null,
       revocation_reason: null,
       appliance_id: appliance.id,
       voided_at: null,
       token_serial: req.keyEvidence.tokenSerial,
     };
-    const recorded = await this.db.transaction(async (): Promise<CertRow> => {
-      // Another central process may have issued for this request meanwhile: its certificate is the answer.
-      await lockSubject(this.db, `order:${req.orderId}`);
-      const first = await this.rowByIdempotencyKey(req.idempotencyKey);
-      if (first) return first;
-      await this.db.run(
-        `INSERT INTO certificates (serial, order_id, idempotency_key, appliance_id, profile, public_key_sha256,
-            certificate_pem, not_before, not_after, issued_at, key_evidence_json, identity_statement_json,
-            identity_signature, token_serial)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        r.serial,
-        r.order_id,
-        r.idempotency_key,
-        appliance.id,
-        r.profile,
-        r.public_key_sha256,
-        r.certificate_pem,
-        r.not_before,
-        r.not_after,
-        r.issued_at,
-        JSON.stringify(req.keyEvidence),
-        JSON.stringify(req.identityStatement.statement),
-        req.identityStatement.signature,
-        r.token_serial,
-      );
-      await this.orders.act(req.orderId, { action: kind.issueAction });
-      return r;
-    });
-    if (recorded.appliance_id !== appliance.id) throw new CentralError('IDEMPOTENCY_CONFLICT');
-    return this.toIssued(recorded);
+    await this.insertCertificate(r, req);
+    await this.orders.act(req.orderId, { action: kind.issueAction });
+    return r;
+  }
+
+  /** A signed certificate's row; a kiosk's issuance also keeps its key evidence and identity statement. */
+  private async insertCertificate(
+    r: CertRow,
+    kiosk?: Pick<AnyIssueRequest, 'keyEvidence' | 'identityStatement'>,
+  ): Promise<void> {
+    await this.db.run(
+      `INSERT INTO certificates (serial, order_id, idempotency_key, appliance_id, profile, public_key_sha256,
+          certificate_pem, not_before, not_after, issued_at, key_evidence_json, identity_statement_json,
+          identity_signature, token_serial)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      r.serial,
+      r.order_id,
+      r.idempotency_key,
+      r.appliance_id,
+      r.profile,
+      r.public_key_sha256,
+      r.certificate_pem,
+      r.not_before,
+      r.not_after,
+      r.issued_at,
+      kiosk ? JSON.stringify(kiosk.keyEvidence) : null,
+      kiosk ? JSON.stringify(kiosk.identityStatement.statement) : null,
+      kiosk ? kiosk.identityStatement.signature : null,
+      r.token_serial,
+    );
   }
 
   /** Sign a leaf for an order: the profile's subject and usages, `serviceYears` from notBefore (within the CA). */
@@ -536,21 +561,7 @@ export class CertificateIssuer {
       voided_at: null,
       token_serial: key.tokenSerial,
     };
-    await this.db.run(
-      `INSERT INTO certificates (serial, order_id, idempotency_key, appliance_id, profile, public_key_sha256,
-          certificate_pem, not_before, not_after, issued_at, token_serial)
-         VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)`,
-      r.serial,
-      r.order_id,
-      r.idempotency_key,
-      r.profile,
-      r.public_key_sha256,
-      r.certificate_pem,
-      r.not_before,
-      r.not_after,
-      r.issued_at,
-      r.token_serial,
-    );
+    await this.insertCertificate(r);
     return this.toIssued(r);
   }
 
@@ -561,33 +572,44 @@ export class CertificateIssuer {
   workshopIssue(orderId: string, csrPem: string, tokenSerial: string): Promise<IssuedCertificate> {
     const run = this.queue.then(async () => {
       const checked = await checkCsr(csrPem);
-      const row = await this.orders.row(orderId);
-      if (row.delivery !== 'courier') {
-        throw new CentralError(
-          'ORDER_ILLEGAL_TRANSITION',
-          'This order is collected at a kiosk, where its key is made.',
-        );
-      }
-      const current = (await this.db.get(
-        'SELECT * FROM certificates WHERE order_id = ? AND voided_at IS NULL AND revoked_at IS NULL',
-        orderId,
-      )) as CertRow | undefined;
-      if (current) {
-        if (current.public_key_sha256 === checked.publicKeySha256 && current.token_serial === tokenSerial)
-          return this.toIssued(current);
-        throw new CentralError('ORDER_ALREADY_ISSUED');
-      }
-      if (row.status !== 'approved') {
-        throw new CentralError('ORDER_NOT_APPROVED', `The order is "${row.status}", not approved.`);
-      }
-      return this.issueAtCa(orderId, {
-        publicKey: checked.csr.publicKey,
-        publicKeySha256: checked.publicKeySha256,
-        tokenSerial,
+      return this.db.transaction(async () => {
+        await lockSubject(this.db, `order:${orderId}`);
+        return this.workshopIssueLocked(orderId, checked, tokenSerial);
       });
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private async workshopIssueLocked(
+    orderId: string,
+    checked: CheckedCsr,
+    tokenSerial: string,
+  ): Promise<IssuedCertificate> {
+    const row = await this.orders.row(orderId);
+    if (row.delivery !== 'courier') {
+      throw new CentralError(
+        'ORDER_ILLEGAL_TRANSITION',
+        'This order is collected at a kiosk, where its key is made.',
+      );
+    }
+    const current = (await this.db.get(
+      'SELECT * FROM certificates WHERE order_id = ? AND voided_at IS NULL AND revoked_at IS NULL',
+      orderId,
+    )) as CertRow | undefined;
+    if (current) {
+      if (current.public_key_sha256 === checked.publicKeySha256 && current.token_serial === tokenSerial)
+        return this.toIssued(current);
+      throw new CentralError('ORDER_ALREADY_ISSUED');
+    }
+    if (row.status !== 'approved') {
+      throw new CentralError('ORDER_NOT_APPROVED', `The order is "${row.status}", not approved.`);
+    }
+    return this.issueAtCa(orderId, {
+      publicKey: checked.csr.publicKey,
+      publicKeySha256: checked.publicKeySha256,
+      tokenSerial,
+    });
   }
 
   /**

@@ -3,6 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { isAdminRequest } from '../admin-auth.js';
+import type { Leases } from '../leases.js';
 import type { OrderService } from '../orders.js';
 import type { Db } from '../store.js';
 import { WechatPayClient } from './client.js';
@@ -57,11 +58,17 @@ export interface Payments {
   plugin: (app: FastifyInstance) => Promise<void>;
 }
 
+/** The expiry sweep's lease (a sweep asks the provider about each due attempt; a killed holder delays it this long). */
+const SWEEP_LEASE = 'payment-sweep';
+const SWEEP_LEASE_MS = 5 * 60_000;
+
 export function setupPayments(input: {
   db: Db;
   now: () => number;
   orders: OrderService;
   dataDir: string;
+  /** Several central processes on one database: one of them sweeps at a time. */
+  leases: Leases;
   options?: PaymentOptions;
   publicBaseUrl: () => string;
   /** The server central listens on (its address is known after listen). */
@@ -116,7 +123,7 @@ export function setupPayments(input: {
         });
       if (interval !== false) {
         const timer = setInterval(() => {
-          void service.sweep().catch(() => {});
+          void input.leases.runHeld(SWEEP_LEASE, SWEEP_LEASE_MS, () => service.sweep()).catch(() => {});
         }, interval);
         timer.unref();
         app.addHook('onClose', async () => clearInterval(timer));

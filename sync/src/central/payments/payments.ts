@@ -142,8 +142,20 @@ export class PaymentService {
     return { orderId: order.id, codeUrl: p.code_url!, amountFen: p.amount_fen, expiresAt: p.expires_at };
   }
 
-  /** Record the intent before the provider hears of it: a failed call is retried with the same fields. */
+  /**
+   * Record the intent before the provider hears of it: a failed call is retried with the same fields. Under the
+   * order's payment lock, so two requests (or central processes) at once make one attempt: the second finds it.
+   */
   private async newAttempt(order: OrderRow, asking: Asking): Promise<PaymentRow> {
+    return this.db.transaction(async () => {
+      await lockSubject(this.db, `payments-of:${order.id}`);
+      const open = await this.latest(order.id);
+      if (open?.state === 'pending' && !this.expired(open)) return open;
+      return this.insertAttempt(order, asking);
+    });
+  }
+
+  private async insertAttempt(order: OrderRow, asking: Asking): Promise<PaymentRow> {
     const n = (
       (await this.db.get('SELECT COUNT(*) AS n FROM payments WHERE order_id = ?', order.id)) as { n: number }
     ).n;

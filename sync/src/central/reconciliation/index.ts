@@ -1,6 +1,7 @@
 // Wiring: the reconciliation service over central's store and the payment provider's trade bill, its routes and page,
 // and the daily timer (checks every minute whether the previous day is due; see schedule.ts).
 import type { FastifyInstance } from 'fastify';
+import type { Leases } from '../leases.js';
 import type { Db } from '../store.js';
 import { registerReconciliationPage } from './page-routes.js';
 import { registerReconciliationRoutes } from './routes.js';
@@ -25,6 +26,8 @@ export interface ReconciliationSetup {
 export function setupReconciliation(input: {
   db: Db;
   now: () => number;
+  /** Several central processes on one database: the day is reconciled by the one holding the lease. */
+  leases: Leases;
   tradeBill: TradeBillSource;
   options?: ReconciliationOptions;
 }): ReconciliationSetup {
@@ -34,7 +37,7 @@ export function setupReconciliation(input: {
   const every = input.options?.checkEveryMs ?? DEFAULT_CHECK_EVERY_MS;
   if (!(Number.isInteger(every) && every >= 1000))
     throw new Error('the reconciliation timer checks at most once a second (checkEveryMs ≥ 1000).');
-  const service = new Reconciliations(input.db, input.now, input.tradeBill, atMinutes);
+  const service = new Reconciliations(input.db, input.now, input.tradeBill, atMinutes, input.leases);
   return {
     service,
     async plugin(app) {

@@ -3,6 +3,7 @@
 // daily timer's run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CentralError } from '../errors.js';
+import { Leases } from '../leases.js';
 import { openCentralStore } from '../open-store.js';
 import type { SimulatorKeys } from '../payments/sim-keys.js';
 import { testWechatPayKeys } from '../payments/testing.js';
@@ -16,7 +17,7 @@ const HEADER =
 
 async function service(tradeBill: TradeBillSource) {
   const db = await openCentralStore({ dataDir: ':memory:' });
-  return { db, s: new Reconciliations(db, () => NOW, tradeBill, 120) };
+  return { db, s: new Reconciliations(db, () => NOW, tradeBill, 120, new Leases(db, () => NOW)) };
 }
 
 describe('the provider’s bill as a source', () => {

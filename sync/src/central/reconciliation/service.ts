@@ -2,6 +2,7 @@
 // the report, answer the newest report to operators (whole fleet) and to a kiosk (its own lines only), keep a kiosk's
 // records of a day, and run the day the timer finds due.
 import { CentralError } from '../errors.js';
+import type { Leases } from '../leases.js';
 import type { TradeBill } from '../payments/trade-bill.js';
 import type { Db } from '../store.js';
 import { reportCsv } from './csv.js';
@@ -23,6 +24,10 @@ export type TradeBillSource = (day: string) => Promise<TradeBill>;
 /** WeChat Pay's answer when it took no payment that day: its record of the day is empty, not missing. */
 const NO_BILL_FOR_DAY = 'NO_STATEMENT_EXIST';
 
+/** The daily run's lease: longer than any run (a holder killed while running delays the day by at most this). */
+const DAILY_RUN_LEASE = 'reconciliation-daily';
+const DAILY_RUN_LEASE_MS = 30 * 60_000;
+
 export class Reconciliations {
   private readonly runs: ReconciliationRuns;
   private readonly reader: DaySourceReader;
@@ -34,6 +39,8 @@ export class Reconciliations {
     private readonly tradeBill: TradeBillSource,
     /** Minutes after Beijing midnight when the previous day is due (schedule.ts). */
     private readonly dailyAtMinutes: number,
+    /** Central processes sharing the database: the day is reconciled by the one holding the lease. */
+    private readonly leases: Leases,
   ) {
     this.runs = new ReconciliationRuns(db);
     this.reader = new DaySourceReader(db);
@@ -123,16 +130,21 @@ export class Reconciliations {
     return this.runs.recentDays(limit);
   }
 
-  /** Run the day the timer finds due (one at a time); null when none is. */
+  /**
+   * Run the day the timer finds due (one at a time in this process, and under a lease among central processes on
+   * one database: the due day is looked up once the lease is held); null when none is, or another process runs.
+   */
   runDue(): Promise<ReconciliationReport | null> {
-    this.runningDue ??= (async () => {
-      const now = this.now();
-      const runs = await this.runs.scheduled(previousDay(beijingDay(now)));
-      const day = dueDay(now, this.dailyAtMinutes, () => runs);
-      return day === null ? null : await this.run(day, { trigger: 'schedule' });
-    })().finally(() => {
-      this.runningDue = null;
-    });
+    this.runningDue ??= this.leases
+      .runHeld(DAILY_RUN_LEASE, DAILY_RUN_LEASE_MS, async () => {
+        const now = this.now();
+        const runs = await this.runs.scheduled(previousDay(beijingDay(now)));
+        const day = dueDay(now, this.dailyAtMinutes, () => runs);
+        return day === null ? null : await this.run(day, { trigger: 'schedule' });
+      })
+      .finally(() => {
+        this.runningDue = null;
+      });
     return this.runningDue;
   }
 

@@ -14,6 +14,7 @@ import { ChangeFeed } from '../change-feed.js';
 import { EventInbox } from '../events.js';
 import { InvoiceRequests } from '../invoice-requests.js';
 import { Invoices } from '../invoices/invoices.js';
+import { Leases } from '../leases.js';
 import { openCentralStore } from '../open-store.js';
 import { OrderService } from '../orders.js';
 import { type HttpFetch, WechatPayClient } from '../payments/client.js';
@@ -153,7 +154,7 @@ export async function openWorld(keys: SimulatorKeys, startMs: number): Promise<W
     afterSales: new AfterSales(db, now, orders, issuer, activation, people, pickup.publicKeyPem),
     invoiceRequests,
     invoices,
-    reconciliations: new Reconciliations(db, now, tradeBill, 2 * 60),
+    reconciliations: new Reconciliations(db, now, tradeBill, 2 * 60, new Leases(db, now)),
     billOmits,
     notify,
     async pay(outTradeNo, opts = {}) {
