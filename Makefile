@@ -130,6 +130,7 @@ bench: setup
 #   sqlite  one central on its embedded SQLite
 #   pg      one central on PostgreSQL (a private cluster .pg/fleet on FLEET_PG_PORT, fsync on as in production)
 #   pg2     two central processes on that PostgreSQL, kiosk i sent to central i mod 2
+# `sync` first: the build's and initdb's writes reach the disk before the first step, not during its commits.
 # FLEET_ARGS passes options (--help lists them), e.g. FLEET_ARGS="--ramp 500,1000 --cap-min 3 --no-record".
 FLEET_STORES ?= sqlite pg pg2
 FLEET_PG_PORT ?= 54332
@@ -138,8 +139,8 @@ FLEET_PG_START = node scripts/pg-cluster.mjs start --name fleet --port $(FLEET_P
 define FLEET_LOAD
 @for s in $(FLEET_STORES); do \
   case $$s in \
-    sqlite) $(FLEET_BENCH) --store sqlite $(FLEET_ARGS) || exit 1 ;; \
-    pg|pg2) url=$$($(FLEET_PG_START)) || exit 1; \
+    sqlite) sync; $(FLEET_BENCH) --store sqlite $(FLEET_ARGS) || exit 1 ;; \
+    pg|pg2) url=$$($(FLEET_PG_START)) || exit 1; sync; \
       if [ $$s = pg ]; then n=1; else n=2; fi; \
       $(FLEET_BENCH) --store $$s --centrals $$n --central-arg=--database=$$url $(FLEET_ARGS); rc=$$?; \
       node scripts/pg-cluster.mjs stop --name fleet; [ $$rc = 0 ] || exit $$rc ;; \

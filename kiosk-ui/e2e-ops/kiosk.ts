@@ -3,6 +3,7 @@
 // signing the sync agent does (sync/dist/contract/request-signing.js).
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { expect } from '@playwright/test';
+import { healthyHeartbeat } from '../../sync/dist/central/healthy-heartbeat.js';
 import { createKeySigner, signRequest } from '../../sync/dist/contract/request-signing.js';
 import { ADMIN_TOKEN, CENTRAL_URL } from './ops.ts';
 
@@ -70,15 +71,7 @@ export class FakeKiosk {
   }
 
   async heartbeat(): Promise<void> {
-    const r = await this.signed('/v1/heartbeat', {
-      softwareVersion: '0.9.0-ops',
-      devices: [{ device: 'printer', status: 'online' }],
-      consumables: { paper: 'ok', blankKeys: 30 },
-      queueDepth: 0,
-      parkedEvents: 0,
-      inDoubt: 0,
-      uptimeS: 120,
-    });
+    const r = await this.signed('/v1/heartbeat', healthyHeartbeat({ softwareVersion: '0.9.0-ops' }));
     expect(r.status, await r.text()).toBe(200);
   }
 }

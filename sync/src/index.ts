@@ -3,3 +3,4 @@
 export * from './agent/index.js';
 export * from './contract/index.js';
 export * from './durable/index.js';
+export * from './http/close-promptly.js';

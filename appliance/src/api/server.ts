@@ -5,6 +5,7 @@
 // security headers (CSP with frame-ancestors 'none', nosniff, no-referrer).
 import { existsSync } from 'node:fs';
 import type { Logger } from '@certkiosk/config';
+import { closePromptly } from '@certkiosk/sync';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import Fastify, {
@@ -240,6 +241,7 @@ export async function buildApplianceApi(opts: ApiOptions): Promise<FastifyInstan
   app.addHook('preClose', async () => {
     for (const c of clients) c.raw.end();
   });
+  closePromptly(app);
   app.addHook('onClose', async () => {
     idle.stop();
     engine.off('journey', onJourney);

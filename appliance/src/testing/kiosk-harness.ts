@@ -89,9 +89,7 @@ export async function startTestCentral(
     },
     order: (orderId) => admin('GET', `/admin/v1/orders/${orderId}`),
     admin,
-    // Bounded: central's close waits for requests in flight, and one left hanging by a kiosk killed mid-call (a
-    // rare hang under load, under investigation) must not hold the suite; the kiosk's own checks are done by then.
-    stop: () => Promise.race([app.close(), new Promise<void>((r) => setTimeout(r, 15_000).unref())]),
+    stop: () => app.close(),
   };
 }
 

@@ -7,6 +7,7 @@ import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { closePromptly } from '../http/close-promptly.js';
 import { ActivationCodes } from './activation-codes.js';
 import {
   ADMIN_SESSION_COOKIE,
@@ -280,6 +281,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) ctx.fleetFeed.poke();
   });
   app.addHook('preClose', async () => ctx.fleetFeed.closeAll());
+  closePromptly(app);
   app.addHook('onClose', async () => {
     clearInterval(staleSweep);
     await db.close();

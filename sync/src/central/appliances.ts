@@ -8,6 +8,7 @@ import type {
   HeartbeatRequest,
   RegisterApplianceResponse,
 } from '../contract/schemas.js';
+import { AtMostEvery } from './at-most-every.js';
 import { CentralError } from './errors.js';
 import type { Db } from './store.js';
 
@@ -67,11 +68,14 @@ export interface EnrolOptions {
 const NONCE_PRUNE_EVERY_MS = 1000;
 
 export class ApplianceRegistry {
-  private lastNoncePrune = Number.NEGATIVE_INFINITY;
+  private readonly noncePrune: AtMostEvery;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.noncePrune = new AtMostEvery(NONCE_PRUNE_EVERY_MS, now);
+  }
 
   private iso(): string {
     return new Date(this.now()).toISOString();
@@ -241,12 +245,12 @@ export class ApplianceRegistry {
   /** Remember a nonce until it could no longer pass the timestamp check; false if it was seen already. */
   async claimNonce(applianceId: string, nonce: string, keepUntilMs: number): Promise<boolean> {
     // Expired nonces go at most once a second (keeping one longer than needed is harmless), so thousands of
-    // requests a second, and several central processes, do not all delete the same rows.
-    if (this.now() - this.lastNoncePrune >= NONCE_PRUNE_EVERY_MS) {
-      this.lastNoncePrune = this.now();
-      await this.db.run('DELETE FROM request_nonces WHERE expires_at < ?', this.now());
+    // requests a second, and several central processes, do not all delete the same rows. Relaxed commits (see
+    // CentralStore.relaxed): a nonce lost to a database crash lets through only a replay that changes nothing.
+    if (this.noncePrune.take()) {
+      await this.db.relaxed.run('DELETE FROM request_nonces WHERE expires_at < ?', this.now());
     }
-    const r = await this.db.run(
+    const r = await this.db.relaxed.run(
       'INSERT INTO request_nonces (appliance_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
       applianceId,
       nonce,
@@ -255,13 +259,21 @@ export class ApplianceRegistry {
     return r.changes === 1;
   }
 
-  async recordHeartbeat(id: string, hb: HeartbeatRequest): Promise<void> {
-    await this.db.run(
-      'UPDATE appliances SET last_heartbeat_at = ?, heartbeat_json = ?, software_version = ? WHERE id = ?',
+  /**
+   * Keep the heartbeat on the appliance's row; answers how many alarms the appliance has open (read in the same
+   * statement, so a healthy kiosk's heartbeat costs central no second read of its alarms). A relaxed commit:
+   * the next heartbeat sends the same again.
+   */
+  async recordHeartbeat(id: string, hb: HeartbeatRequest): Promise<{ openAlarms: number }> {
+    const r = await this.db.relaxed.get<{ open_alarms: number }>(
+      `UPDATE appliances SET last_heartbeat_at = ?, heartbeat_json = ?, software_version = ? WHERE id = ?
+         RETURNING (SELECT COUNT(*) FROM alarms WHERE appliance_id = appliances.id AND cleared_at IS NULL)
+           AS open_alarms`,
       this.iso(),
       JSON.stringify(hb),
       hb.softwareVersion,
       id,
     );
+    return { openAlarms: r?.open_alarms ?? 0 };
   }
 }

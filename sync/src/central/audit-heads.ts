@@ -189,8 +189,9 @@ export class AuditHeads {
   async accept(appliance: Pick<ApplianceRow, 'id' | 'public_key_pem'>, head: AuditHead): Promise<void> {
     // Nearly every heartbeat repeats the head already kept (nothing logged since), signature and all: one
     // statement renews it when it is the highest of the epoch and no other hash has its seq, so there is nothing
-    // to check or alarm — its signature was verified when it was first kept.
-    const renewed = await this.db.run(
+    // to check or alarm — its signature was verified when it was first kept. (A relaxed commit: only the time it
+    // was last received changes, and the next heartbeat renews it again.)
+    const renewed = await this.db.relaxed.run(
       `UPDATE audit_heads SET received_at = ?
          WHERE appliance_id = ? AND seq = ? AND hash = ? AND at = ? AND signature = ?
            AND epoch = (SELECT audit_epoch FROM appliances WHERE id = ?)

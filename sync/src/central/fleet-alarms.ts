@@ -4,6 +4,7 @@
 // heartbeat without it; an operator may acknowledge it before. A heartbeat clears a stale alarm; the stale ones
 // are found by a sweep (every STALE_SWEEP_MS, and whenever operators look at the alarms or the metrics).
 import type { ConditionAlarmKind, HeartbeatRequest } from '../contract/schemas.js';
+import { AtMostEvery } from './at-most-every.js';
 import type { Alarms } from './audit-heads.js';
 import type { Db } from './store.js';
 
@@ -63,7 +64,7 @@ const HEARTBEAT_KINDS = ['device-error', 'paper-out', 'low-stock', 'in-doubt', '
 export class FleetAlarms {
   readonly staleMs: number;
   private readonly lowStock: number;
-  private lastSweepAt = Number.NEGATIVE_INFINITY;
+  private readonly sweptOnRead: AtMostEvery;
 
   constructor(
     private readonly db: Db,
@@ -73,12 +74,18 @@ export class FleetAlarms {
   ) {
     this.staleMs = (opts.staleHeartbeatSeconds ?? DEFAULT_STALE_HEARTBEAT_SECONDS) * 1000;
     this.lowStock = opts.lowStockBlankKeys ?? DEFAULT_LOW_STOCK_BLANK_KEYS;
+    this.sweptOnRead = new AtMostEvery(SWEEP_ON_READ_MS, now);
   }
 
-  /** A heartbeat arrived: its conditions raised (or counted again), the others and staleness cleared. */
-  async onHeartbeat(applianceId: string, hb: HeartbeatRequest): Promise<void> {
+  /**
+   * A heartbeat arrived: its conditions raised (or counted again), the others and staleness cleared.
+   * `openAlarms`, the appliance's open alarms counted as its heartbeat was kept: a healthy kiosk with none open
+   * (nearly every heartbeat) costs no statement here.
+   */
+  async onHeartbeat(applianceId: string, hb: HeartbeatRequest, openAlarms: number): Promise<void> {
     const conditions = heartbeatConditions(hb, this.lowStock);
-    // One read of what is open; a healthy kiosk with nothing open (nearly every heartbeat) writes nothing here.
+    const held = HEARTBEAT_KINDS.filter((kind) => conditions[kind]);
+    if (held.length === 0 && openAlarms === 0) return;
     const open = new Set(
       (
         await this.db.all<{ kind: string }>(
@@ -87,7 +94,6 @@ export class FleetAlarms {
         )
       ).map((r) => r.kind),
     );
-    const held = HEARTBEAT_KINDS.filter((kind) => conditions[kind]);
     const ended = [...HEARTBEAT_KINDS, 'heartbeat-stale' as const].filter(
       (kind) => open.has(kind) && !(kind !== 'heartbeat-stale' && conditions[kind]),
     );
@@ -107,7 +113,7 @@ export class FleetAlarms {
    * it); returns how many were raised.
    */
   async sweepStale(): Promise<number> {
-    this.lastSweepAt = this.now();
+    this.sweptOnRead.mark();
     const before = new Date(this.now() - this.staleMs).toISOString();
     const stale = (await this.db.all(
       `SELECT a.id, a.last_heartbeat_at FROM appliances a
@@ -137,6 +143,6 @@ export class FleetAlarms {
    * or a scraper polling often then costs no scan of the fleet each time.
    */
   async sweepStaleIfDue(): Promise<void> {
-    if (this.now() - this.lastSweepAt >= SWEEP_ON_READ_MS) await this.sweepStale();
+    if (this.sweptOnRead.take()) await this.sweepStale();
   }
 }

@@ -3,6 +3,7 @@
 // page's chart. A point per heartbeat would be 2,880 rows per kiosk per day (a billion for 50,000 kiosks over the
 // week); one per 5 minutes is 2,016 per kiosk for the week. Older rows are pruned at most once a minute, by index.
 import type { HeartbeatRequest } from '../contract/schemas.js';
+import { AtMostEvery, AtMostEveryPerKey } from './at-most-every.js';
 import type { Db } from './store.js';
 
 /** How long heartbeat history is kept. */
@@ -24,24 +25,27 @@ export interface HeartbeatPoint {
 }
 
 export class HeartbeatHistory {
-  private lastPrune = Number.NEGATIVE_INFINITY;
+  private readonly prune: AtMostEvery;
   /** When this process last kept a point per appliance: within the step, no statement at all. */
-  private readonly lastPoint = new Map<string, number>();
+  private readonly point: AtMostEveryPerKey;
 
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
-  ) {}
+  ) {
+    this.prune = new AtMostEvery(PRUNE_EVERY_MS, now);
+    this.point = new AtMostEveryPerKey(HEARTBEAT_HISTORY_STEP_MS, now, MAX_REMEMBERED);
+  }
 
   /**
    * Keep a heartbeat as a point unless the appliance has one from the last step (one statement, by the
    * appliance's index); drop what is past the retention, at most once a minute.
    */
   async record(applianceId: string, hb: HeartbeatRequest): Promise<void> {
+    if (!this.point.due(applianceId)) return;
     const now = this.now();
-    if (now - (this.lastPoint.get(applianceId) ?? Number.NEGATIVE_INFINITY) < HEARTBEAT_HISTORY_STEP_MS)
-      return;
-    const kept = await this.db.run(
+    // A relaxed commit: a point lost to a database crash is a gap of one step in a chart.
+    const kept = await this.db.relaxed.run(
       `INSERT INTO heartbeat_history (appliance_id, at, uptime_s, queue_depth, parked_events, in_doubt, blank_keys)
          SELECT ?, ?, CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT)
          WHERE NOT EXISTS (SELECT 1 FROM heartbeat_history WHERE appliance_id = ? AND at > ?)`,
@@ -55,13 +59,9 @@ export class HeartbeatHistory {
       applianceId,
       new Date(now - HEARTBEAT_HISTORY_STEP_MS).toISOString(),
     );
-    if (kept.changes === 1) {
-      if (this.lastPoint.size >= MAX_REMEMBERED) this.lastPoint.clear();
-      this.lastPoint.set(applianceId, now);
-    }
-    if (now - this.lastPrune < PRUNE_EVERY_MS) return;
-    this.lastPrune = now;
-    await this.db.run(
+    if (kept.changes === 1) this.point.mark(applianceId);
+    if (!this.prune.take()) return;
+    await this.db.relaxed.run(
       'DELETE FROM heartbeat_history WHERE at < ?',
       new Date(now - RETENTION_MS).toISOString(),
     );

@@ -89,13 +89,46 @@ class PgTx implements Sql {
   }
 }
 
+/** Statements outside a transaction on the pool whose sessions commit without waiting for the disk. */
+class PgRelaxed implements Sql {
+  readonly dialect = 'postgres' as const;
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly owner: PgStore,
+  ) {}
+  all<T>(sql: string, ...params: readonly SqlParam[]): Promise<T[]> {
+    return this.owner.inTransaction() ? this.owner.all<T>(sql, ...params) : rows<T>(this.pool, sql, params);
+  }
+  async get<T>(sql: string, ...params: readonly SqlParam[]): Promise<T | undefined> {
+    return (await this.all<T>(sql, ...params))[0];
+  }
+  run(sql: string, ...params: readonly SqlParam[]): Promise<RunResult> {
+    return this.owner.inTransaction() ? this.owner.run(sql, ...params) : run(this.pool, sql, params);
+  }
+  exec(sql: string): Promise<void> {
+    return this.owner.exec(sql);
+  }
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
+    return this.owner.transaction(fn);
+  }
+}
+
 export class PgStore implements CentralStore {
   readonly dialect = 'postgres' as const;
   private readonly current = new AsyncLocalStorage<PgTx>();
+  readonly relaxed: Sql;
   constructor(
     readonly pool: pg.Pool,
     readonly location: string,
-  ) {}
+    /** Sessions with `synchronous_commit = off` (see CentralStore.relaxed). */
+    private readonly relaxedPool: pg.Pool,
+  ) {
+    this.relaxed = new PgRelaxed(relaxedPool, this);
+  }
+  /** Whether this async context is inside one of this store's transactions. */
+  inTransaction(): boolean {
+    return this.tx() !== null;
+  }
   private tx(): PgTx | null {
     const tx = this.current.getStore();
     return tx?.open ? tx : null;
@@ -141,7 +174,7 @@ export class PgStore implements CentralStore {
     }
   }
   async close(): Promise<void> {
-    await this.pool.end();
+    await Promise.all([this.pool.end(), this.relaxedPool.end()]);
   }
 }
 
@@ -169,22 +202,28 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promise<PgStore> {
   if (opts.schema !== undefined && !SCHEMA_NAME.test(opts.schema))
     throw new Error(`bad schema name ${JSON.stringify(opts.schema)}`);
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: opts.max ?? 10,
-    types,
-    ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
-  });
-  // An idle client's error (the server went away) must not crash central; the next query reports it.
-  pool.on('error', () => {});
+  const poolOf = (settings: string[]) => {
+    const p = new pg.Pool({
+      connectionString: url,
+      max: opts.max ?? 10,
+      types,
+      ...(settings.length ? { options: settings.map((x) => `-c ${x}`).join(' ') } : {}),
+    });
+    // An idle client's error (the server went away) must not crash central; the next query reports it.
+    p.on('error', () => {});
+    return p;
+  };
+  const schema = opts.schema ? [`search_path=${opts.schema}`] : [];
+  const pool = poolOf(schema);
+  const relaxed = poolOf([...schema, 'synchronous_commit=off']);
   try {
     if (opts.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
     await migratePg(pool);
   } catch (err) {
-    await pool.end();
+    await Promise.all([pool.end(), relaxed.end()]);
     throw err;
   }
-  return new PgStore(pool, redactDatabaseUrl(url) + (opts.schema ? ` (schema ${opts.schema})` : ''));
+  return new PgStore(pool, redactDatabaseUrl(url) + (opts.schema ? ` (schema ${opts.schema})` : ''), relaxed);
 }
 
 /** Applies the migrations not yet applied, one process at a time (advisory lock per schema). */

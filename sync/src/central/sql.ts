@@ -27,6 +27,15 @@ export interface CentralStore extends Sql {
   close(): Promise<void>;
   /** Where it lives, for logs: a file path, ':memory:' or a postgres URL without its password. */
   readonly location: string;
+  /**
+   * The same store for writes whose commit need not wait for the disk, because losing the last fraction of a
+   * second of them when the database server itself crashes is harmless: a heartbeat's state (the next heartbeat,
+   * 30 s later, sends it again) and a request's nonce (a request that changes anything commits that change
+   * durably after its nonce, and a commit flushes everything logged before it). Thousands of heartbeats a second
+   * then cost no disk flush each. PostgreSQL: `synchronous_commit = off` (still consistent, never torn); SQLite:
+   * the store itself. Inside a transaction, its statements join the transaction like any other.
+   */
+  readonly relaxed: Sql;
 }
 
 /** Dialect differences in query text, defined once. */

@@ -79,6 +79,11 @@ export class SqliteStore implements CentralStore {
     return st;
   }
 
+  /** Commits wait for the disk as SQLite's own settings say; there is no cheaper kind here. */
+  get relaxed(): Sql {
+    return this;
+  }
+
   /** The open transaction of this async context, else null. */
   private tx(): SqliteConn | null {
     const tx = this.current.getStore();

@@ -19,7 +19,6 @@ import { createKeySigner, type EcdsaSigner, signRequest } from '../contract/requ
 import {
   type ApplianceOrder,
   type CreateOrderRequest,
-  type HeartbeatRequest,
   IDENTITY_MATCH_RULE,
   type IdentityRole,
   type IdentityStatement,
@@ -28,6 +27,8 @@ import {
   type SignedIdentityStatement,
 } from '../contract/schemas.js';
 import { buildCentral, type CentralOptions } from './app.js';
+
+export { healthyHeartbeat } from './healthy-heartbeat.js';
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token';
 export const TEST_HALL = 'SZ-FUTIAN';
@@ -152,20 +153,6 @@ export interface Harness {
    */
   restart(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** A healthy kiosk's heartbeat (every device online, paper and blank keys in stock, nothing queued), patched. */
-export function healthyHeartbeat(patch: Partial<HeartbeatRequest> = {}): HeartbeatRequest {
-  return {
-    softwareVersion: '0.4.0',
-    devices: [{ device: 'printer', status: 'online' }],
-    consumables: { paper: 'ok', blankKeys: 40 },
-    queueDepth: 0,
-    parkedEvents: 0,
-    inDoubt: 0,
-    uptimeS: 3600,
-    ...patch,
-  };
 }
 
 export const NATURAL_PERSON: CreateOrderRequest = {

@@ -1,8 +1,8 @@
 // Two central instances on one PostgreSQL database (the PostgreSQL run only, see vitest.config.ts), asked the
 // same thing at the same moment, as two central processes behind a load balancer would be: the issuance of one
 // order signs one certificate (the second waits on the order's lock and gets the same one), a kiosk's "pay with
-// WeChat" makes one payment attempt, the daily reconciliation runs once, and a timed job's lease is held by one
-// of them at a time.
+// WeChat" makes one payment attempt, the daily reconciliation and the payment-expiry sweep run once, and a timed
+// job's lease is held by one of them at a time.
 
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -116,6 +116,23 @@ describe('two central instances on one database', () => {
     // Asked again later, by either: the day was done.
     expect(await other.central.reconciliations.runDue()).toBeNull();
     expect(await h.app.central.reconciliations.runDue()).toBeNull();
+  });
+
+  it('the payment-expiry sweep due at both at once: one of them sweeps, and the attempt is closed once', async () => {
+    const { order } = await h.order(['request-payment']);
+    const started = await h.signed('POST', '/v1/payments/native', { orderId: order.id });
+    expect(started.statusCode, started.body).toBe(200);
+    h.clock.ms += 5 * 60_000 + 1000; // past the QR code's time_expire, no notification
+    const swept = await Promise.all([h.app.central.payments.sweep(), other.central.payments.sweep()]);
+    expect(swept.filter((n) => n !== null)).toHaveLength(1);
+    expect(swept.find((n) => n !== null)).toBeGreaterThanOrEqual(1);
+    const rows = await h.app.central.db.all(
+      'SELECT state, close_reason FROM payments WHERE order_id = ?',
+      order.id,
+    );
+    expect(rows).toEqual([{ state: 'closed', close_reason: 'expired' }]);
+    // Once released, either may sweep again (nothing is due now).
+    expect(await other.central.payments.sweep()).toBe(0);
   });
 
   it('a lease is held by one instance at a time, and by the other once released or run out', async () => {

@@ -68,8 +68,8 @@ export async function sqliteHeartbeatMicros(
       const t = performance.now();
       await registry.claimNonce(id, `probe-${process.pid}-${i}-nonce`, Date.now() + 600_000);
       nonceMs += performance.now() - t;
-      await registry.recordHeartbeat(id, body);
-      await fleetAlarms.onHeartbeat(id, body);
+      const { openAlarms } = await registry.recordHeartbeat(id, body);
+      await fleetAlarms.onHeartbeat(id, body, openAlarms);
       each.record(performance.now() - t);
     }
     const micros = ((performance.now() - t0) * 1000) / n;

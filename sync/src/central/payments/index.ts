@@ -58,10 +58,6 @@ export interface Payments {
   plugin: (app: FastifyInstance) => Promise<void>;
 }
 
-/** The expiry sweep's lease (a sweep asks the provider about each due attempt; a killed holder delays it this long). */
-const SWEEP_LEASE = 'payment-sweep';
-const SWEEP_LEASE_MS = 5 * 60_000;
-
 export function setupPayments(input: {
   db: Db;
   now: () => number;
@@ -92,7 +88,14 @@ export function setupPayments(input: {
     const c = config();
     return { config: c, client: new WechatPayClient(c, now) };
   });
-  const service = new PaymentService(input.db, now, input.orders, provider, options?.validityMs);
+  const service = new PaymentService(
+    input.db,
+    now,
+    input.orders,
+    provider,
+    input.leases,
+    options?.validityMs,
+  );
   const interval = options?.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS;
   let simulator: SimulatorHandle | null = null;
 
@@ -123,7 +126,7 @@ export function setupPayments(input: {
         });
       if (interval !== false) {
         const timer = setInterval(() => {
-          void input.leases.runHeld(SWEEP_LEASE, SWEEP_LEASE_MS, () => service.sweep()).catch(() => {});
+          void service.sweep().catch(() => {});
         }, interval);
         timer.unref();
         app.addHook('onClose', async () => clearInterval(timer));

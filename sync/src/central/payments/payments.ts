@@ -5,6 +5,7 @@
 // cancelled session, order no longer waiting, unknown order) is kept as refund-pending with its reason, for
 // operations. Timeouts are queried and closed by the sweep.
 import { CentralError } from '../errors.js';
+import type { Leases } from '../leases.js';
 import type { OrderRow, OrderService } from '../orders.js';
 import { lockSubject } from '../sql.js';
 import type { Db } from '../store.js';
@@ -59,14 +60,20 @@ export interface PaymentProvider {
 
 type Asking = { id: string; hall: string };
 
+/** The expiry sweep's lease (a sweep asks the provider about each due attempt; a killed holder delays it this long). */
+const SWEEP_LEASE = 'payment-sweep';
+const SWEEP_LEASE_MS = 5 * 60_000;
+
 export class PaymentService {
-  private sweeping: Promise<number> | null = null;
+  private sweeping: Promise<number | null> | null = null;
 
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
     private readonly orders: OrderService,
     private readonly provider: () => PaymentProvider,
+    /** Several central processes on one database: one of them sweeps at a time. */
+    private readonly leases: Leases,
     /** How long a QR code can be paid (the provider's time_expire − now). */
     private readonly validityMs = KIOSK_PAYMENT_VALIDITY_MS,
   ) {}
@@ -383,12 +390,15 @@ export class PaymentService {
 
   /**
    * Settle every pending attempt past its expiry with no notification (query, then close), and retry closes the
-   * provider has not confirmed. Runs one at a time; returns how many attempts it looked at.
+   * provider has not confirmed. Runs one at a time in this process, and under a lease among central processes on
+   * one database; returns how many attempts it looked at, or null when another process is sweeping.
    */
-  sweep(): Promise<number> {
-    this.sweeping ??= this.sweepOnce().finally(() => {
-      this.sweeping = null;
-    });
+  sweep(): Promise<number | null> {
+    this.sweeping ??= this.leases
+      .runHeld(SWEEP_LEASE, SWEEP_LEASE_MS, () => this.sweepOnce())
+      .finally(() => {
+        this.sweeping = null;
+      });
     return this.sweeping;
   }
 

@@ -110,7 +110,7 @@ export async function openWorld(keys: SimulatorKeys, startMs: number): Promise<W
   await sim.ready();
   const config = wechatPayConfig(merchantOptions(keys, SIM_BASE), () => 'http://central.test');
   const client = new WechatPayClient(config, now, injectFetch(sim));
-  payments = new PaymentService(db, now, orders, () => ({ config, client }));
+  payments = new PaymentService(db, now, orders, () => ({ config, client }), new Leases(db, now));
 
   const billOmits = new Set<string>();
   const tradeBill: TradeBillSource = async (day) => {

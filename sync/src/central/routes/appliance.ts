@@ -411,9 +411,9 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
             since: a.since,
           });
         }
-        await ctx.appliances.recordHeartbeat(req.appliance!.id, req.body);
+        const { openAlarms } = await ctx.appliances.recordHeartbeat(req.appliance!.id, req.body);
         await ctx.heartbeatHistory.record(req.appliance!.id, req.body);
-        await ctx.fleetAlarms.onHeartbeat(req.appliance!.id, req.body);
+        await ctx.fleetAlarms.onHeartbeat(req.appliance!.id, req.body, openAlarms);
         return {
           serverTime: new Date(ctx.now()).toISOString(),
           latestCursor: await ctx.changes.latest(req.appliance!.hall),
