@@ -91,10 +91,16 @@ unit: build
 PG_PORT ?= 54330
 PG_TEST_PORT ?= 54331
 PG_CLUSTER := node scripts/pg-cluster.mjs
+# Kiosk suites whose central (in the test process) then runs on PostgreSQL too: a pickup, central's faults, the
+# kill -9 crash points, maintenance, privacy, the receipt QR and the blank-key stock. (The suites that read
+# central's SQLite file directly stay on SQLite.)
+PG_APPLIANCE_SUITES := $(addprefix appliance/src/,pickup central-faults fault-injection maintenance privacy \
+  receipt-qr blank-key-stock)
 unit-pg: build
 	@mkdir -p test-results
 	@url=$$($(PG_CLUSTER) start --name test --port $(PG_TEST_PORT) --db certkiosk_test --fresh) || exit 1; \
 	  set -o pipefail; CENTRAL_TEST_DATABASE=$$url npx vitest run sync/src/central \
+	    $(addsuffix .softhsm.test.ts,$(PG_APPLIANCE_SUITES)) \
 	    --reporter=default --reporter=json --outputFile.json=test-results/vitest-pg.json; \
 	  status=$$?; $(PG_CLUSTER) stop --name test; node .ci/summarize.mjs test-results/vitest-pg.json; exit $$status
 

@@ -78,8 +78,8 @@ async function untilWaiting(
   return { view, player, stop };
 }
 
-function activeCertificates(orderId: string) {
-  return centralRows(central, orderId).certificates.filter((c) => c['revoked_at'] === null);
+async function activeCertificates(orderId: string) {
+  return (await centralRows(central, orderId)).certificates.filter((c) => c['revoked_at'] === null);
 }
 
 async function crlSerials(): Promise<string> {
@@ -103,14 +103,14 @@ describe('central misbehaves during issuance', () => {
     expect(waiting.need).toBe('wait');
     expect(waiting.error?.code).toBe('ISSUANCE_PENDING');
     expect(waiting.error?.retryable).toBe(true);
-    expect(activeCertificates(orderId)).toHaveLength(0);
+    expect(await activeCertificates(orderId)).toHaveLength(0);
     const tries = proxy.log.filter((l) => l.startsWith('POST /v1/certificates ')).length;
     expect(tries).toBeGreaterThanOrEqual(2);
 
     proxy.set([]);
     const done = await player;
     expect(done?.status).toBe('completed');
-    expect(activeCertificates(orderId)).toHaveLength(1);
+    expect(await activeCertificates(orderId)).toHaveLength(1);
   }, 90_000);
 
   for (const mode of ['5xx-after-commit', 'reset-after-commit'] as const) {
@@ -124,13 +124,13 @@ describe('central misbehaves during issuance', () => {
         { ...LOOKUP, mode: 'down' },
       ]);
       const { player } = await untilWaiting(d, pickupCode);
-      const committed = centralRows(central, orderId).certificates;
+      const committed = (await centralRows(central, orderId)).certificates;
       expect(committed).toHaveLength(1);
 
       proxy.set([]);
       const done = await player;
       expect(done?.status).toBe('completed');
-      const rows = centralRows(central, orderId);
+      const rows = await centralRows(central, orderId);
       expect(rows.certificates).toHaveLength(1);
       expect(rows.certificates[0]?.['serial']).toBe(committed[0]?.['serial']);
       expect(done?.certificate?.serialNumber.toLowerCase()).toBe(
@@ -155,7 +155,7 @@ describe('central misbehaves during issuance', () => {
     const staff = await staffLogin(d.url);
     const [item] = await inDoubt(d.url, staff);
     expect(item?.orderId).toBe(orderId);
-    expect(centralRows(central, orderId).certificates).toHaveLength(1);
+    expect((await centralRows(central, orderId)).certificates).toHaveLength(1);
 
     // Central comes back: the kiosk learns which certificate was issued under the journey's key.
     proxy.set([]);
@@ -164,7 +164,7 @@ describe('central misbehaves during issuance', () => {
       20_000,
       'the in-doubt journey to learn its certificate from central',
     );
-    const serial = String(centralRows(central, orderId).certificates[0]?.['serial']);
+    const serial = String((await centralRows(central, orderId)).certificates[0]?.['serial']);
 
     const resolved = await call(
       d.url,
@@ -185,8 +185,8 @@ describe('central misbehaves during issuance', () => {
     await call(d.url, 'POST', '/sim/token', { action: 'pull' });
     const done = await play({ base: d.url }, pickupCode, 60_000);
     expect(done?.status).toBe('completed');
-    expect(activeCertificates(orderId)).toHaveLength(1);
-    expect(centralRows(central, orderId).certificates).toHaveLength(2);
+    expect(await activeCertificates(orderId)).toHaveLength(1);
+    expect((await centralRows(central, orderId)).certificates).toHaveLength(2);
     await waitFor(async () => (await central.order(orderId)).status === 'activated', 20_000, 'activation');
   }, 120_000);
 
@@ -224,7 +224,7 @@ describe('central misbehaves during issuance', () => {
     );
     expect(ok.status).toBe(200);
     expect((await central.order(orderId)).status).toBe('approved');
-    expect(centralRows(central, orderId).certificates).toHaveLength(0);
+    expect((await centralRows(central, orderId)).certificates).toHaveLength(0);
   }, 90_000);
 
   it('a daemon starts and serves while central hangs', async () => {

@@ -78,7 +78,7 @@ describe('the store disk fills up', () => {
         expect(still?.step).toBe(stuck.step);
         expect(still?.error?.code).toBe('STORE_UNAVAILABLE');
         // No side effect ran ahead of its record: before the key pair was recorded, central issued nothing.
-        const certs = centralRows(central, orderId).certificates;
+        const certs = (await centralRows(central, orderId)).certificates;
         if (PICKUP_STEPS.indexOf(stuck.step) < PICKUP_STEPS.indexOf('key-generated'))
           expect(certs).toHaveLength(0);
         expect(certs.length).toBeLessThanOrEqual(1);
@@ -94,11 +94,11 @@ describe('the store disk fills up', () => {
           'the order activated at central',
         );
         await waitFor(
-          () => (centralRows(central, orderId).eventsByType['issuance.record'] ?? 0) === 1,
+          async () => ((await centralRows(central, orderId)).eventsByType['issuance.record'] ?? 0) === 1,
           20_000,
           'the issuance record at central',
         );
-        const rows = centralRows(central, orderId);
+        const rows = await centralRows(central, orderId);
         expect(rows.certificates).toHaveLength(1);
         expect(rows.eventsByType).toMatchObject({
           'certificate.issued': 1,

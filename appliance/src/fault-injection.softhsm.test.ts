@@ -65,11 +65,11 @@ describe('kill -9 at every side-effect boundary', () => {
           'order activated at central',
         );
         await waitFor(
-          () => (centralRows(central, orderId).eventsByType['issuance.record'] ?? 0) === 1,
+          async () => ((await centralRows(central, orderId)).eventsByType['issuance.record'] ?? 0) === 1,
           20_000,
           'issuance record at central',
         );
-        const rows = centralRows(central, orderId);
+        const rows = await centralRows(central, orderId);
         expect(rows.certificates).toHaveLength(1);
         expect(rows.certificates[0]?.['revoked_at']).toBeNull();
         expect(rows.eventsByType).toMatchObject({

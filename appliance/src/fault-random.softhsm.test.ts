@@ -94,7 +94,7 @@ describe('SIGKILL at a random moment', () => {
             /completed|closed/,
           );
           const explain = async () =>
-            `${context}; last view ${JSON.stringify(last)}; order ${(await central.order(orderId)).status}; events ${JSON.stringify(centralRows(central, orderId).eventsByType)}\n${second.output.slice(-40).join('\n')}`;
+            `${context}; last view ${JSON.stringify(last)}; order ${(await central.order(orderId)).status}; events ${JSON.stringify((await centralRows(central, orderId)).eventsByType)}\n${second.output.slice(-40).join('\n')}`;
           await waitFor(
             async () => (await central.order(orderId)).status === 'activated',
             20_000,
@@ -103,11 +103,11 @@ describe('SIGKILL at a random moment', () => {
             throw new Error(`the order was not activated: ${await explain()}`);
           });
           await waitFor(
-            () => (centralRows(central, orderId).eventsByType['issuance.record'] ?? 0) === 1,
+            async () => ((await centralRows(central, orderId)).eventsByType['issuance.record'] ?? 0) === 1,
             20_000,
             `${context}: the issuance record`,
           );
-          const rows = centralRows(central, orderId);
+          const rows = await centralRows(central, orderId);
           const valid = rows.certificates.filter((c) => c['revoked_at'] === null);
           expect(valid, context).toHaveLength(1);
           expect(rows.eventsByType, context).toMatchObject({

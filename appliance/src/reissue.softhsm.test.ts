@@ -154,7 +154,7 @@ describe('补办 through the kiosk API (one kiosk)', () => {
       status: 'activated',
       certificateSerial: serial,
     });
-    const rows = centralRows(k.central, r.orderId).certificates;
+    const rows = (await centralRows(k.central, r.orderId)).certificates;
     expect(rows.map((c) => [c['serial'], c['revoked_at']])).toEqual([
       [normaliseCertificateSerial(serial), null],
     ]);
@@ -202,7 +202,7 @@ describe('补办 through the kiosk API (one kiosk)', () => {
       error: { code: 'ID_MISMATCH_PERSON', params: { attemptsLeft: 2 } },
     });
     await expectNotRevoked(r.lostSerial);
-    expect(centralRows(k.central, r.orderId).certificates).toHaveLength(0);
+    expect((await centralRows(k.central, r.orderId)).certificates).toHaveLength(0);
     expect((await k.central.order(r.orderId)).status).toBe('approved');
 
     // The holder leaves; the same code opens the order again (nothing was used up but one card try).
@@ -233,7 +233,7 @@ describe('补办 through the kiosk API (one kiosk)', () => {
     });
     await expectRevokedOnce(r.lostSerial);
     const revokedAt = lostAtCentral(r.lostSerial).revokedAt;
-    expect(centralRows(k.central, r.orderId).certificates).toHaveLength(0);
+    expect((await centralRows(k.central, r.orderId)).certificates).toHaveLength(0);
     expect((await k.central.order(r.orderId)).status).toBe('approved');
 
     // Central restarts on its store; the kiosk's next try (here: the holder's "try now") is the same request.
@@ -249,7 +249,7 @@ describe('补办 through the kiosk API (one kiosk)', () => {
 
     await expectRevokedOnce(r.lostSerial);
     expect(lostAtCentral(r.lostSerial).revokedAt).toBe(revokedAt);
-    const rows = centralRows(k.central, r.orderId).certificates;
+    const rows = (await centralRows(k.central, r.orderId)).certificates;
     expect(rows).toHaveLength(1);
     expect(rows[0]?.['serial']).toBe(normaliseCertificateSerial(done.body.certificate.serialNumber));
     expect(rows[0]?.['revoked_at']).toBeNull();
@@ -267,7 +267,7 @@ describe('补办 through the kiosk API (one kiosk)', () => {
     ]);
     k.daemon.sim.insertBlankKey();
     await k.api.until((j) => j?.error?.code === 'ISSUANCE_PENDING', 30_000);
-    const committed = centralRows(k.central, r.orderId).certificates;
+    const committed = (await centralRows(k.central, r.orderId)).certificates;
     expect(committed).toHaveLength(1);
     await expectRevokedOnce(r.lostSerial);
 
@@ -277,7 +277,7 @@ describe('补办 through the kiosk API (one kiosk)', () => {
     const done = await k.api.call('POST', '/api/journeys/current/pin', { pin: HOLDER_PIN });
     expect(done.body.status).toBe('completed');
     expect(normaliseCertificateSerial(done.body.certificate.serialNumber)).toBe(committed[0]?.['serial']);
-    expect(centralRows(k.central, r.orderId).certificates).toHaveLength(1);
+    expect((await centralRows(k.central, r.orderId)).certificates).toHaveLength(1);
     await expectRevokedOnce(r.lostSerial);
   }, 90_000);
 });
@@ -330,7 +330,7 @@ describe.concurrent('补办 killed at every side-effect boundary', () => {
           20_000,
           'order activated at central',
         );
-        const rows = centralRows(k.central, r.orderId);
+        const rows = await centralRows(k.central, r.orderId);
         expect(rows.certificates).toHaveLength(1);
         expect(rows.certificates[0]?.['revoked_at']).toBeNull();
         expect(rows.eventsByType).toMatchObject({ 'certificate.issued': 1, 'certificate.activated': 1 });

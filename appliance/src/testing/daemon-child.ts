@@ -1,10 +1,8 @@
 // Test support: the sim daemon as a child process (so it can be SIGKILLed), an applicant who plays the
 // journey from wherever it stands, staff who resolve what is in doubt, and central's rows for an order.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hasLogRecord, parseLogLine } from '@certkiosk/config';
-import Database from 'better-sqlite3';
 import { type ApiResult, createApplianceClient } from '../api/client.js';
 import type { JourneyView } from '../api/contract.js';
 import {
@@ -221,18 +219,19 @@ export async function inDoubt(base: string, token: string): Promise<InDoubtItem[
   return r.data.inDoubt;
 }
 
-/** Central's rows for an order: certificates (with revocation) and events by type. */
-export function centralRows(central: CentralHandle, orderId: string) {
-  const db = new Database(join(central.dataDir, 'central.sqlite'), { readonly: true });
-  try {
-    const certificates = db.prepare('SELECT * FROM certificates WHERE order_id = ?').all(orderId) as Array<
-      Record<string, unknown>
-    >;
-    const events = db
-      .prepare('SELECT type, count(*) AS n FROM events WHERE order_id = ? GROUP BY type')
-      .all(orderId) as Array<{ type: string; n: number }>;
-    return { certificates, eventsByType: Object.fromEntries(events.map((e) => [e.type, e.n])) };
-  } finally {
-    db.close();
-  }
+/**
+ * Central's rows for an order: certificates (with revocation) and events by type, read through central's own
+ * store (SQLite, or PostgreSQL in the PostgreSQL pass), as its auditor would.
+ */
+export async function centralRows(central: CentralHandle, orderId: string) {
+  const db = central.app.central.db;
+  const certificates = await db.all<Record<string, unknown>>(
+    'SELECT * FROM certificates WHERE order_id = ?',
+    orderId,
+  );
+  const events = await db.all<{ type: string; n: number }>(
+    'SELECT type, COUNT(*) AS n FROM events WHERE order_id = ? GROUP BY type',
+    orderId,
+  );
+  return { certificates, eventsByType: Object.fromEntries(events.map((e) => [e.type, e.n])) };
 }
