@@ -92,10 +92,12 @@ PG_PORT ?= 54330
 PG_TEST_PORT ?= 54331
 PG_CLUSTER := node scripts/pg-cluster.mjs
 # Kiosk suites whose central (in the test process) then runs on PostgreSQL too: a pickup, central's faults, the
-# kill -9 crash points, maintenance, privacy, the receipt QR and the blank-key stock. (The suites that read
-# central's SQLite file directly stay on SQLite.)
+# kill -9 crash points, maintenance, privacy, the receipt QR, the blank-key stock, and the after-sales services
+# (activation, unlock, look-up, renewal, reissue, invoices, payment at the kiosk, reconciliation, a pulled key),
+# which read central's rows through its own store (testing/central-rows.ts).
 PG_APPLIANCE_SUITES := $(addprefix appliance/src/,pickup central-faults fault-injection maintenance privacy \
-  receipt-qr blank-key-stock)
+  receipt-qr blank-key-stock after-sales after-sales-faults invoice invoice-services lookup-payment reconciliation \
+  reissue renew renew-faults renew-payment token-pulled)
 unit-pg: build
 	@mkdir -p test-results
 	@url=$$($(PG_CLUSTER) start --name test --port $(PG_TEST_PORT) --db certkiosk_test --fresh) || exit 1; \

@@ -8,7 +8,6 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deriveTransportPin } from '@certkiosk/firmware-bridge';
-import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceView } from './api/service-contract.js';
 import {
@@ -24,7 +23,7 @@ import {
   makeCourieredKey,
   playServiceInChild,
 } from './testing/after-sales.js';
-import { centralEventCount, readCentralDb } from './testing/central-rows.js';
+import { centralEventCount, centralStore } from './testing/central-rows.js';
 import { HOLDER_PIN, startDaemonChild } from './testing/daemon-child.js';
 import { type CentralHandle, startTestCentral, waitFor } from './testing/kiosk-harness.js';
 import { inspectSimKeys, simPinTriesSpent } from './testing/token-inspect.js';
@@ -52,9 +51,9 @@ function expectedOutcome(point: ServiceFaultPoint): string {
   return SERVICE_RECOVERY_OUTCOME[SERVICE_EFFECTS[effect].recovery];
 }
 
-const centralDb = <T>(fn: (db: Database.Database) => T): T => readCentralDb(central.dataDir, fn);
-const eventsAbout = (serial: string, type: string): number =>
-  centralEventCount(central.dataDir, type, serial);
+const centralDb = () => centralStore(central);
+const eventsAbout = (serial: string, type: string): Promise<number> =>
+  centralEventCount(central, type, serial);
 
 async function crashAndRecover(
   kind: 'activate' | 'unlock',
@@ -84,9 +83,11 @@ async function crashAndRecover(
     expect(last?.status, second.output.slice(-30).join('\n')).toBe('completed');
     // The outbox delivered what the journey queued (or what the killed daemon had queued before).
     await waitFor(
-      () =>
-        eventsAbout(key.certificateSerial, kind === 'activate' ? 'certificate.activated' : 'token.unlocked') >
-        0,
+      async () =>
+        (await eventsAbout(
+          key.certificateSerial,
+          kind === 'activate' ? 'certificate.activated' : 'token.unlocked',
+        )) > 0,
       20_000,
       'the event at central',
     );
@@ -106,15 +107,13 @@ describe('kill -9 during the activation of a couriered key', () => {
     async (point) => {
       const { key, simDir } = await crashAndRecover('activate', point);
       expect((await central.order(key.orderId)).status).toBe('activated');
-      const code = centralDb(
-        (db) =>
-          db
-            .prepare('SELECT wrong_attempts, used_at FROM activation_codes WHERE order_id = ?')
-            .get(key.orderId) as { wrong_attempts: number; used_at: string | null },
+      const code = await centralDb().get<{ wrong_attempts: number; used_at: string | null }>(
+        'SELECT wrong_attempts, used_at FROM activation_codes WHERE order_id = ?',
+        key.orderId,
       );
-      expect(code.wrong_attempts).toBe(0);
-      expect(code.used_at).not.toBeNull();
-      expect(eventsAbout(key.certificateSerial, 'certificate.activated')).toBe(1);
+      expect(code?.wrong_attempts).toBe(0);
+      expect(code?.used_at).not.toBeNull();
+      expect(await eventsAbout(key.certificateSerial, 'certificate.activated')).toBe(1);
       // The key: opened by the holder's PIN (not the transport PIN), one key pair, no PIN try spent.
       const [onKey] = inspectSimKeys(simDir, 'HOLDER-KEY', (serial) => [
         HOLDER_PIN,
@@ -138,18 +137,13 @@ describe('kill -9 during the unlock of a locked PIN', () => {
     'crash at %s: one grant at central (one unlockId), the new PIN opens the key, no lock left, one event',
     async (point) => {
       const { key, simDir, last } = await crashAndRecover('unlock', point);
-      const rows = centralDb(
-        (db) =>
-          db
-            .prepare('SELECT unlock_id, outcome FROM unlocks WHERE token_serial = ?')
-            .all(key.tokenSerial) as Array<{
-            unlock_id: string;
-            outcome: string;
-          }>,
+      const rows = await centralDb().all<{ unlock_id: string; outcome: string }>(
+        'SELECT unlock_id, outcome FROM unlocks WHERE token_serial = ?',
+        key.tokenSerial,
       );
       expect(rows.map((r) => r.outcome)).toEqual(['granted']);
       expect(last?.unlocksLeftToday).toBe(2);
-      expect(eventsAbout(key.certificateSerial, 'token.unlocked')).toBe(1);
+      expect(await eventsAbout(key.certificateSerial, 'token.unlocked')).toBe(1);
       const [onKey] = inspectSimKeys(simDir, 'HOLDER-KEY', () => [HOLDER_PIN]);
       expect(onKey?.openedWith).toBe(HOLDER_PIN);
       // Unlocked: the sim module's try counter for the key is gone (C_InitPIN reset it).

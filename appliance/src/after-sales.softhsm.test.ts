@@ -7,7 +7,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { maskOrderId } from '@certkiosk/sync';
-import type Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceView } from './api/service-contract.js';
 import {
@@ -21,7 +20,7 @@ import {
   serviceClient,
   WANG_SHUFEN,
 } from './testing/after-sales.js';
-import { centralEventCount, expectStoreHoldsNone, readCentralDb } from './testing/central-rows.js';
+import { centralEventCount, centralStore, expectStoreHoldsNone } from './testing/central-rows.js';
 import { ZHANG_WEI } from './testing/kiosk-harness.js';
 import { type SimKiosk, startSimKiosk } from './testing/sim-kiosk.js';
 
@@ -70,20 +69,18 @@ async function insert(name: string, until: (v: ServiceView | null) => boolean): 
   return (await s.until(until, 20_000)) as ServiceView;
 }
 
-const centralDb = <T>(fn: (db: Database.Database) => T): T => readCentralDb(k.central.dataDir, fn);
+const centralDb = () => centralStore(k.central);
 
 /** Events the kiosk delivered to central about a certificate (service events carry no order id). */
 async function eventsAbout(serial: string, type: string): Promise<number> {
   await k.daemon.agent.drain(15_000);
-  return centralEventCount(k.central.dataDir, type, serial);
+  return centralEventCount(k.central, type, serial);
 }
 
-function unlocksOf(tokenSerial: string): Array<{ unlock_id: string; outcome: string }> {
-  return centralDb(
-    (db) =>
-      db
-        .prepare('SELECT unlock_id, outcome FROM unlocks WHERE token_serial = ? ORDER BY at')
-        .all(tokenSerial) as Array<{ unlock_id: string; outcome: string }>,
+function unlocksOf(tokenSerial: string): Promise<Array<{ unlock_id: string; outcome: string }>> {
+  return centralDb().all<{ unlock_id: string; outcome: string }>(
+    'SELECT unlock_id, outcome FROM unlocks WHERE token_serial = ? ORDER BY at',
+    tokenSerial,
   );
 }
 
@@ -225,13 +222,11 @@ describe('activate a couriered key', () => {
     expect(settled.ok && settled.data).toMatchObject({ step: 'code-accepted', need: 'pin' });
     expect((await s.api.servicePin({ body: { pin: NEW_PIN } })).ok).toBe(true);
     expect((await k.central.order(key.orderId)).status).toBe('activated');
-    const attempts = centralDb(
-      (db) =>
-        db.prepare('SELECT wrong_attempts FROM activation_codes WHERE order_id = ?').get(key.orderId) as {
-          wrong_attempts: number;
-        },
+    const attempts = await centralDb().get<{ wrong_attempts: number }>(
+      'SELECT wrong_attempts FROM activation_codes WHERE order_id = ?',
+      key.orderId,
     );
-    expect(attempts.wrong_attempts).toBe(0);
+    expect(attempts?.wrong_attempts).toBe(0);
   }, 60_000);
 });
 
@@ -329,7 +324,7 @@ describe('unlock a locked PIN', () => {
     const done = await s.api.servicePin({ body: { pin: NEW_PIN } });
     expect(done.ok && done.data).toMatchObject({ status: 'completed', unlocksLeftToday: 2 });
     expect(await pinOpens(key.tokenSerial, NEW_PIN)).toEqual({ locked: false });
-    expect(unlocksOf(key.tokenSerial).map((u) => u.outcome)).toEqual(['granted']);
+    expect((await unlocksOf(key.tokenSerial)).map((u) => u.outcome)).toEqual(['granted']);
     expect(await eventsAbout(key.certificateSerial, 'token.unlocked')).toBe(1);
     expect(existsSync(join(simDir(), 'softhsm', `usbkey-sim-${key.tokenSerial}.tries`))).toBe(false);
     storeKeepsNothingPersonal();
@@ -340,7 +335,7 @@ describe('unlock a locked PIN', () => {
     await s.start('unlock');
     const v = await insert('unlock-notlocked', (x) => x?.status === 'failed');
     expect(v.error?.code).toBe('PIN_NOT_LOCKED');
-    expect(unlocksOf(key.tokenSerial)).toEqual([]);
+    expect(await unlocksOf(key.tokenSerial)).toEqual([]);
   }, 60_000);
 
   it('a card that is not the holder’s is refused (it uses one of the day’s unlocks); the right one then works', async () => {
@@ -359,7 +354,10 @@ describe('unlock a locked PIN', () => {
     const granted = await s.until((v) => v?.need === 'pin');
     expect(granted?.unlocksLeftToday).toBe(1);
     expect((await s.api.servicePin({ body: { pin: NEW_PIN } })).ok).toBe(true);
-    expect(unlocksOf(key.tokenSerial).map((u) => u.outcome)).toEqual(['identity-mismatch', 'granted']);
+    expect((await unlocksOf(key.tokenSerial)).map((u) => u.outcome)).toEqual([
+      'identity-mismatch',
+      'granted',
+    ]);
     expect(await pinOpens(key.tokenSerial, NEW_PIN)).toEqual({ locked: false });
   }, 60_000);
 
@@ -381,7 +379,7 @@ describe('unlock a locked PIN', () => {
     await k.daemon.sim.placeCard('long-term-wang-shufen');
     const refused = await s.until((v) => v?.status === 'failed');
     expect(refused?.error).toMatchObject({ code: 'UNLOCK_LIMIT_REACHED', action: 'come-back-later' });
-    expect(unlocksOf(key.tokenSerial).map((u) => u.outcome)).toEqual([
+    expect((await unlocksOf(key.tokenSerial)).map((u) => u.outcome)).toEqual([
       'granted',
       'granted',
       'granted',
@@ -404,7 +402,7 @@ describe('unlock a locked PIN', () => {
     await s.until((v) => v?.need === 'pin' && !v.error);
     expect((await s.api.servicePin({ body: { pin: NEW_PIN } })).ok).toBe(true);
     expect(await pinOpens(key.tokenSerial, NEW_PIN)).toEqual({ locked: false });
-    expect(unlocksOf(key.tokenSerial).map((u) => u.outcome)).toEqual(['granted']);
+    expect((await unlocksOf(key.tokenSerial)).map((u) => u.outcome)).toEqual(['granted']);
   }, 60_000);
 
   it('central granted but its answer was lost: the card again, the same unlockId, counted once', async () => {
@@ -420,7 +418,7 @@ describe('unlock a locked PIN', () => {
     const granted = await s.until((v) => v?.need === 'pin');
     expect(granted?.unlocksLeftToday).toBe(2);
     expect((await s.api.servicePin({ body: { pin: NEW_PIN } })).ok).toBe(true);
-    const rows = unlocksOf(key.tokenSerial);
+    const rows = await unlocksOf(key.tokenSerial);
     expect(rows.map((u) => u.outcome)).toEqual(['granted']);
   }, 60_000);
 

@@ -541,7 +541,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<Daemon> {
     maintenance: {
       control,
       restart: () => requestRestart(),
-      auditRecords: () => audit.read(1),
+      auditNewestFirst: (before) => audit.readNewestFirst(before),
       sync: {
         status: () => agent.status(),
         pendingCount: () => agent.pendingCount(),

@@ -10,7 +10,7 @@ import { maskOrderId } from '@certkiosk/sync';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceView } from './api/service-contract.js';
 import { makeCourieredKey, renewalOrder, serviceClient } from './testing/after-sales.js';
-import { expectStoreHoldsNone, readCentralDb } from './testing/central-rows.js';
+import { centralStore, expectStoreHoldsNone } from './testing/central-rows.js';
 import { staffLogin } from './testing/daemon-child.js';
 import { waitFor, ZHANG_WEI } from './testing/kiosk-harness.js';
 import { readQr } from './testing/read-qr.js';
@@ -63,12 +63,9 @@ afterEach(async () => {
 afterAll(async () => k?.stop());
 
 const requestRow = (orderId: string) =>
-  readCentralDb(
-    k.central.dataDir,
-    (db) =>
-      db.prepare('SELECT title, email FROM invoice_requests WHERE order_id = ?').get(orderId) as
-        | { title: string; email: string }
-        | undefined,
+  centralStore(k.central).get<{ title: string; email: string }>(
+    'SELECT title, email FROM invoice_requests WHERE order_id = ?',
+    orderId,
   );
 /** The kiosk's calls about this order's invoice, as the proxy in front of central saw them. */
 const invoiceCalls = (orderId: string) =>
@@ -127,7 +124,7 @@ describe('the invoice of a renewal, on its result screen', () => {
 
     const asked = await s.api.requestServiceInvoice({ ...first, body: { title: 'person', email: EMAIL } });
     expect(asked).toMatchObject({ ok: true, data: { state: 'requested', title: 'person' } });
-    expect(requestRow(orderId)).toEqual({ title: '个人', email: EMAIL });
+    expect(await requestRow(orderId)).toEqual({ title: '个人', email: EMAIL });
     const requested = asked.ok && asked.data.state === 'requested' ? asked.data : null;
     expect(requested?.link).toMatch(
       new RegExp(`^${k.central.url}/lookup/${orderId}/[A-Za-z0-9_-]{22}/invoice$`),
@@ -264,8 +261,8 @@ describe('the invoice of an order found by a look-up', () => {
     expect(notANumber.status).toBe(400);
     expect(invoiceCalls(approved.orderId)).toEqual([]);
     expect(invoiceCalls(others.orderId)).toEqual([]);
-    expect(requestRow(approved.orderId)).toBeUndefined();
-    expect(requestRow(others.orderId)).toBeUndefined();
+    expect(await requestRow(approved.orderId)).toBeUndefined();
+    expect(await requestRow(others.orderId)).toBeUndefined();
     // Nor through the done screen's routes: there is no pickup on screen.
     expect(await s.api.requestInvoice({ body })).toMatchObject({
       ok: false,
@@ -277,7 +274,7 @@ describe('the invoice of an order found by a look-up', () => {
       ok: true,
       data: { state: 'requested', title: 'person' },
     });
-    expect(requestRow(shipped.orderId)).toEqual({ title: '个人', email: LOOKUP_EMAIL });
+    expect(await requestRow(shipped.orderId)).toEqual({ title: '个人', email: LOOKUP_EMAIL });
     expect(await s.api.serviceInvoice(position(mine))).toMatchObject({
       ok: true,
       data: { state: 'requested' },

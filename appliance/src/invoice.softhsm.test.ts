@@ -6,7 +6,7 @@
 // the done screen is left there is no order to ask about.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectStoreHoldsNone, readCentralDb } from './testing/central-rows.js';
+import { centralStore, expectStoreHoldsNone } from './testing/central-rows.js';
 import { HOLDER_PIN } from './testing/daemon-child.js';
 import { type SimKiosk, startSimKiosk } from './testing/sim-kiosk.js';
 
@@ -30,11 +30,7 @@ interface RequestRow {
   updated_at: string;
 }
 const requestRow = (orderId: string) =>
-  readCentralDb(
-    k.central.dataDir,
-    (db) =>
-      db.prepare('SELECT * FROM invoice_requests WHERE order_id = ?').get(orderId) as RequestRow | undefined,
-  );
+  centralStore(k.central).get<RequestRow>('SELECT * FROM invoice_requests WHERE order_id = ?', orderId);
 /** The calls the kiosk made about this order's invoice, as the proxy in front of central saw them. */
 const invoiceCalls = (orderId: string) =>
   k.proxy!.log.filter((l) => l.includes(`/v1/orders/${orderId}/invoice`));
@@ -68,7 +64,7 @@ describe('the done screen’s invoice', () => {
     });
     expect(noAddress).toMatchObject({ ok: false, status: 400, error: { code: 'INVOICE_EMAIL_INVALID' } });
     expect(invoiceCalls(orderId)).toEqual([]);
-    expect(requestRow(orderId)).toBeUndefined();
+    expect(await requestRow(orderId)).toBeUndefined();
 
     // None asked for yet; then the organisation's request, the code as typed with spaces.
     expect(await api.api.invoice()).toEqual({ ok: true, status: 200, data: { state: 'none' } });
@@ -84,7 +80,7 @@ describe('the done screen’s invoice', () => {
       ok: true,
       data: { state: 'requested', title: 'organisation', organisationName: TENCENT.organisationName },
     });
-    const first = requestRow(orderId);
+    const first = await requestRow(orderId);
     expect(first).toMatchObject({
       title: TENCENT.organisationName,
       tax_id: TENCENT.creditCode,
@@ -94,7 +90,7 @@ describe('the done screen’s invoice', () => {
     // A person's request replaces it (the same request, its details changed), made out to 个人.
     const person = await api.api.requestInvoice({ body: { title: 'person', email: PERSON_EMAIL } });
     expect(person).toMatchObject({ ok: true, data: { state: 'requested', title: 'person' } });
-    const second = requestRow(orderId);
+    const second = await requestRow(orderId);
     expect(second).toMatchObject({ title: '个人', tax_id: null, email: PERSON_EMAIL });
     expect(second?.requested_at).toBe(first?.requested_at);
     expect(await api.api.invoice()).toMatchObject({
@@ -122,7 +118,7 @@ describe('the done screen’s invoice', () => {
     // An invoiced order takes no further request: central's refusal, in the kiosk's words.
     const late = await api.api.requestInvoice({ body: { title: 'person', email: PERSON_EMAIL } });
     expect(late).toMatchObject({ ok: false, status: 409, error: { code: 'INVOICE_NOT_AVAILABLE' } });
-    expect(requestRow(orderId)?.email).toBe(PERSON_EMAIL);
+    expect((await requestRow(orderId))?.email).toBe(PERSON_EMAIL);
 
     // Nothing typed was kept on the kiosk's disk.
     expectStoreHoldsNone(join(k.dir, 'store'), [

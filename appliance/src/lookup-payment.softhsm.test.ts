@@ -26,7 +26,7 @@ afterEach(async () => clearServiceKiosk(k, s));
 
 afterAll(async () => k?.stop());
 
-const paymentsOf = (orderId: string) => centralPayments(k.central.dataDir, orderId);
+const paymentsOf = (orderId: string) => centralPayments(k.central, orderId);
 const code = (r: { ok: boolean; error?: { code: string }; data?: unknown }) =>
   r.ok ? `ok ${JSON.stringify(r.data)}` : r.error?.code;
 
@@ -79,11 +79,11 @@ describe('look-up: pay a reissue awaiting payment at the kiosk (在此支付)', 
         expiresAt: expect.any(String),
       },
     });
-    expect(paymentsOf(orderId)).toEqual([expect.objectContaining({ state: 'pending' })]);
+    expect(await paymentsOf(orderId)).toEqual([expect.objectContaining({ state: 'pending' })]);
     // Pressed again (a double tap): the same code, no second payment at central.
     const again = await pay(at);
     expect(again.ok && again.data.payment?.codeUrl).toBe(shown.payment?.codeUrl);
-    expect(paymentsOf(orderId)).toHaveLength(1);
+    expect(await paymentsOf(orderId)).toHaveLength(1);
     // Not paid yet: the poll changes nothing; the generic poll of the payment screen answers the same.
     expect(await poll(at, () => true)).toMatchObject({ need: 'payment', payment: { state: 'pending' } });
     const generic = await s.api.servicePayment();
@@ -116,10 +116,10 @@ describe('look-up: pay a reissue awaiting payment at the kiosk (在此支付)', 
     // Polled again (a late timer) and paying again: nothing more happens, nothing is sent.
     await s.api.serviceOrderPayment({ params: { position: String(at) } });
     expect(code(await pay(at))).toBe('PAYMENT_NOT_AVAILABLE');
-    expect(paymentsOf(orderId)).toEqual([expect.objectContaining({ state: 'paid' })]);
+    expect(await paymentsOf(orderId)).toEqual([expect.objectContaining({ state: 'paid' })]);
 
     await k.daemon.agent.drain(15_000);
-    expect(centralEventCount(k.central.dataDir, 'payment.taken', orderId)).toBe(1);
+    expect(await centralEventCount(k.central, 'payment.taken', orderId)).toBe(1);
     expectStoreHoldsNone(join(k.dir, 'store'), [BATU.idNumber, BATU.name]);
   }, 90_000);
 
@@ -130,8 +130,12 @@ describe('look-up: pay a reissue awaiting payment at the kiosk (在此支付)', 
     expect(r.ok && r.data.payment?.state).toBe('pending');
     await s.leave();
     expect(await s.service()).toBeNull();
-    await waitFor(() => paymentsOf(orderId)[0]?.state === 'closed', 10_000, 'the payment closed at central');
-    expect(paymentsOf(orderId)).toEqual([
+    await waitFor(
+      async () => (await paymentsOf(orderId))[0]?.state === 'closed',
+      10_000,
+      'the payment closed at central',
+    );
+    expect(await paymentsOf(orderId)).toEqual([
       expect.objectContaining({ state: 'closed', close_reason: 'cancelled' }),
     ]);
     // The phone pays anyway (the race): kept for a refund and shown to operations, never taken.
@@ -141,7 +145,7 @@ describe('look-up: pay a reissue awaiting payment at the kiosk (在此支付)', 
     ]);
     expect((await k.central.order(orderId)).status).toBe('awaiting-payment');
     await k.daemon.agent.drain(15_000);
-    expect(centralEventCount(k.central.dataDir, 'payment.taken', orderId)).toBe(0);
+    expect(await centralEventCount(k.central, 'payment.taken', orderId)).toBe(0);
   }, 90_000);
 
   it('返回列表 closes the payment at central and brings the list back, still payable; the idle wipe closes it too', async () => {
@@ -153,7 +157,7 @@ describe('look-up: pay a reissue awaiting payment at the kiosk (在此支付)', 
     expect(list, JSON.stringify(back)).toMatchObject({ status: 'completed', need: 'result' });
     expect(list.payment).toBeUndefined();
     expect(list.orders![at]).toMatchObject({ status: 'awaiting-payment', payHere: { amountFen: priceFen } });
-    expect(paymentsOf(orderId)).toEqual([
+    expect(await paymentsOf(orderId)).toEqual([
       expect.objectContaining({ state: 'closed', close_reason: 'cancelled' }),
     ]);
 
@@ -162,8 +166,12 @@ describe('look-up: pay a reissue awaiting payment at the kiosk (在此支付)', 
     expect(again.ok && again.data.payment?.state).toBe('pending');
     await k.daemon.services.wipe('idle');
     expect(await s.service()).toBeNull();
-    await waitFor(() => paymentsOf(orderId).at(-1)?.state === 'closed', 10_000, 'closed at central');
-    expect(paymentsOf(orderId).map((p) => p.close_reason)).toEqual(['cancelled', 'cancelled']);
+    await waitFor(
+      async () => (await paymentsOf(orderId)).at(-1)?.state === 'closed',
+      10_000,
+      'closed at central',
+    );
+    expect((await paymentsOf(orderId)).map((p) => p.close_reason)).toEqual(['cancelled', 'cancelled']);
     expect((await k.central.order(orderId)).status).toBe('awaiting-payment');
   }, 90_000);
 
@@ -188,8 +196,8 @@ describe('look-up: pay a reissue awaiting payment at the kiosk (在此支付)', 
     expect(activated).toBeGreaterThanOrEqual(0);
     expect(code(await pay(activated))).toBe('PAYMENT_NOT_AVAILABLE');
     // Nothing was asked of central for any of them; the list is as it was.
-    expect(paymentsOf(theirs.orderId)).toEqual([]);
-    expect(paymentsOf(mine.orderId)).toEqual([]);
+    expect(await paymentsOf(theirs.orderId)).toEqual([]);
+    expect(await paymentsOf(mine.orderId)).toEqual([]);
     expect(await s.service()).toMatchObject({ status: 'completed', need: 'result' });
     expect(at).toBeGreaterThanOrEqual(0);
   }, 90_000);

@@ -7,7 +7,7 @@
 import { parseLogLine } from '@certkiosk/config';
 import { beijingDay, type KioskRecord } from '@certkiosk/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCentralDb } from './testing/central-rows.js';
+import { centralStore } from './testing/central-rows.js';
 import { simStaffLogin, waitFor, ZHANG_WEI } from './testing/kiosk-harness.js';
 import { type SimKiosk, startSimKiosk } from './testing/sim-kiosk.js';
 
@@ -54,13 +54,13 @@ const run = (body: unknown, auth = staff.authorization()) =>
 const reconciliationsSent = () => k.proxy!.log.filter((l) => l.includes('/v1/reconciliations')).length;
 
 /** What central keeps of this kiosk's records of a day. */
-function keptRecords(day: string): KioskRecord[] {
-  return readCentralDb(k.central.dataDir, (db) => {
-    const row = db
-      .prepare('SELECT records_json FROM reconciliation_kiosk_records WHERE appliance_id = ? AND day = ?')
-      .get(applianceId, day) as { records_json: string } | undefined;
-    return row ? (JSON.parse(row.records_json) as KioskRecord[]) : [];
-  });
+async function keptRecords(day: string): Promise<KioskRecord[]> {
+  const row = await centralStore(k.central).get<{ records_json: string }>(
+    'SELECT records_json FROM reconciliation_kiosk_records WHERE appliance_id = ? AND day = ?',
+    applianceId,
+    day,
+  );
+  return row ? (JSON.parse(row.records_json) as KioskRecord[]) : [];
 }
 
 describe('reconciliation at the kiosk, against central', () => {
@@ -91,7 +91,7 @@ describe('reconciliation at the kiosk, against central', () => {
 
     // The records sent: the first pickup's (delivered, pruned from the outbox: from the ledger) and the second's
     // (still queued), with nothing personal in them.
-    const kept = keptRecords(today);
+    const kept = await keptRecords(today);
     const ofOrder = (o: string) =>
       kept
         .filter((r) => r.orderId === o)

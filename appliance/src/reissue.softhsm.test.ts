@@ -12,12 +12,11 @@ import { join } from 'node:path';
 import { deriveTransportPin } from '@certkiosk/firmware-bridge';
 import { normaliseCertificateSerial } from '@certkiosk/sync';
 import * as x509 from '@peculiar/x509';
-import type Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JourneyView } from './api/contract.js';
 import { FAULT_POINTS, PICKUP_EFFECTS, type PickupEffect, RECOVERY_OUTCOME } from './journey/pickup-table.js';
 import { type LostKeyReissue, lostKeyReissue } from './testing/after-sales.js';
-import { readCentralDb } from './testing/central-rows.js';
+import { centralStore, jsonText } from './testing/central-rows.js';
 import { call, centralRows, HOLDER_PIN, play, startDaemonChild } from './testing/daemon-child.js';
 import { SIM_SECRETS_ENV, startTestCentral, waitFor } from './testing/kiosk-harness.js';
 import { type SimKiosk, startSimKiosk } from './testing/sim-kiosk.js';
@@ -38,28 +37,25 @@ afterAll(async () => k?.stop());
 
 const masked = (serial: string) => `…${normaliseCertificateSerial(serial).slice(-8)}`;
 
-const centralDb = <T>(fn: (db: Database.Database) => T): T => readCentralDb(k.central.dataDir, fn);
+const centralDb = () => centralStore(k.central);
 
 /** The lost certificate as central keeps it, and how many revocations of it central recorded (change feed). */
-function lostAtCentral(serial: string): {
+async function lostAtCentral(serial: string): Promise<{
   revokedAt: string | null;
   reason: string | null;
   revocations: number;
-} {
-  return centralDb((db) => {
-    const row = db
-      .prepare('SELECT revoked_at, revocation_reason FROM certificates WHERE serial = ?')
-      .get(normaliseCertificateSerial(serial)) as {
-      revoked_at: string | null;
-      revocation_reason: string | null;
-    };
-    const { n } = db
-      .prepare(
-        "SELECT COUNT(*) AS n FROM changes WHERE type = 'certificate.revoked' AND json_extract(payload_json, '$.serialNumber') = ?",
-      )
-      .get(normaliseCertificateSerial(serial)) as { n: number };
-    return { revokedAt: row.revoked_at, reason: row.revocation_reason, revocations: n };
-  });
+}> {
+  const db = centralDb();
+  const row = await db.get<{ revoked_at: string | null; revocation_reason: string | null }>(
+    'SELECT revoked_at, revocation_reason FROM certificates WHERE serial = ?',
+    normaliseCertificateSerial(serial),
+  );
+  if (!row) throw new Error(`central has no certificate ${serial}`);
+  const counted = await db.get<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM changes WHERE type = 'certificate.revoked' AND ${jsonText(db, 'payload_json', 'serialNumber')} = ?`,
+    normaliseCertificateSerial(serial),
+  );
+  return { revokedAt: row.revoked_at, reason: row.revocation_reason, revocations: Number(counted?.n) };
 }
 
 /** The entries for `serial` in central's public CRL, as a relying party reads it: fetched, signature checked. */
@@ -76,7 +72,7 @@ async function crlEntries(serial: string): Promise<x509.X509CrlEntry[]> {
 
 /** Revoked once, for the lost key (keyCompromise): in central's row, its change feed and its public CRL. */
 async function expectRevokedOnce(serial: string): Promise<void> {
-  const lost = lostAtCentral(serial);
+  const lost = await lostAtCentral(serial);
   expect(lost).toMatchObject({ reason: 'keyCompromise', revocations: 1 });
   expect(lost.revokedAt).not.toBeNull();
   const entries = await crlEntries(serial);
@@ -85,7 +81,7 @@ async function expectRevokedOnce(serial: string): Promise<void> {
 }
 
 async function expectNotRevoked(serial: string): Promise<void> {
-  expect(lostAtCentral(serial)).toEqual({ revokedAt: null, reason: null, revocations: 0 });
+  expect(await lostAtCentral(serial)).toEqual({ revokedAt: null, reason: null, revocations: 0 });
   expect(await crlEntries(serial)).toHaveLength(0);
 }
 
@@ -232,7 +228,7 @@ describe('补办 through the kiosk API (one kiosk)', () => {
       revoked: false,
     });
     await expectRevokedOnce(r.lostSerial);
-    const revokedAt = lostAtCentral(r.lostSerial).revokedAt;
+    const revokedAt = (await lostAtCentral(r.lostSerial)).revokedAt;
     expect((await centralRows(k.central, r.orderId)).certificates).toHaveLength(0);
     expect((await k.central.order(r.orderId)).status).toBe('approved');
 
@@ -248,7 +244,7 @@ describe('补办 through the kiosk API (one kiosk)', () => {
     expect(done.body).toMatchObject({ status: 'completed', receipt: { state: 'printed' } });
 
     await expectRevokedOnce(r.lostSerial);
-    expect(lostAtCentral(r.lostSerial).revokedAt).toBe(revokedAt);
+    expect((await lostAtCentral(r.lostSerial)).revokedAt).toBe(revokedAt);
     const rows = (await centralRows(k.central, r.orderId)).certificates;
     expect(rows).toHaveLength(1);
     expect(rows[0]?.['serial']).toBe(normaliseCertificateSerial(done.body.certificate.serialNumber));

@@ -10,7 +10,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { normaliseCertificateSerial } from '@certkiosk/sync';
-import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceView } from './api/service-contract.js';
 import {
@@ -21,7 +20,7 @@ import {
   serviceStepIndex,
 } from './services/service-table.js';
 import { makeCourieredKey, playServiceInChild, renewalOrder } from './testing/after-sales.js';
-import { centralEventCount, readCentralDb } from './testing/central-rows.js';
+import { centralEventCount, centralStore } from './testing/central-rows.js';
 import { HOLDER_PIN, startDaemonChild } from './testing/daemon-child.js';
 import { type CentralHandle, startTestCentral, waitFor } from './testing/kiosk-harness.js';
 import { inspectSimKeys, simPinTriesSpent } from './testing/token-inspect.js';
@@ -55,9 +54,9 @@ function durableStepAt(point: ServiceFaultPoint): string {
   return SERVICE_EFFECTS[point.split(':')[1] as ServiceEffect].from;
 }
 
-const centralDb = <T>(fn: (db: Database.Database) => T): T => readCentralDb(central.dataDir, fn);
-const eventsAbout = (serial: string, type: string): number =>
-  centralEventCount(central.dataDir, type, serial);
+const centralDb = () => centralStore(central);
+const eventsAbout = (serial: string, type: string): Promise<number> =>
+  centralEventCount(central, type, serial);
 
 /** The holder's key as it lies in the sim (writer or pulled): its leaf certificates and key pairs. */
 function keyContents(simDir: string) {
@@ -103,30 +102,24 @@ describe('kill -9 during a renewal', () => {
         const last = await playServiceInChild(second, 'renew', answers);
         expect(last?.status, second.output.slice(-30).join('\n')).toBe('completed');
         const fresh = normaliseCertificateSerial(last!.renewal!.newCertificate!.serialNumber);
-        await waitFor(() => eventsAbout(fresh, 'certificate.renewed') > 0, 20_000, 'the event at central');
+        await waitFor(
+          async () => (await eventsAbout(fresh, 'certificate.renewed')) > 0,
+          20_000,
+          'the event at central',
+        );
 
-        const certs = centralDb(
-          (db) =>
-            db
-              .prepare('SELECT serial, voided_at FROM certificates WHERE order_id = ?')
-              .all(orderId) as Array<{
-              serial: string;
-              voided_at: string | null;
-            }>,
+        const certs = await centralDb().all<{ serial: string; voided_at: string | null }>(
+          'SELECT serial, voided_at FROM certificates WHERE order_id = ?',
+          orderId,
         );
         expect(certs.map((c) => c.serial)).toEqual([fresh]);
-        const old = centralDb(
-          (db) =>
-            db
-              .prepare('SELECT revoked_at, revocation_reason FROM certificates WHERE serial = ?')
-              .get(oldSerial) as {
-              revoked_at: string | null;
-              revocation_reason: string | null;
-            },
+        const old = await centralDb().get<{ revoked_at: string | null; revocation_reason: string | null }>(
+          'SELECT revoked_at, revocation_reason FROM certificates WHERE serial = ?',
+          oldSerial,
         );
-        expect(old.revocation_reason).toBe('superseded');
+        expect(old?.revocation_reason).toBe('superseded');
         expect((await central.order(orderId)).status).toBe('issued');
-        expect(eventsAbout(fresh, 'certificate.renewed')).toBe(1);
+        expect(await eventsAbout(fresh, 'certificate.renewed')).toBe(1);
       } finally {
         await second.stop();
       }
@@ -134,14 +127,14 @@ describe('kill -9 during a renewal', () => {
       expect(after.openedWith).toBe(HOLDER_PIN);
       expect(after.leaves).toEqual([
         normaliseCertificateSerial(
-          centralDb(
-            (db) =>
-              (
-                db.prepare('SELECT serial FROM certificates WHERE order_id = ?').get(orderId) as {
-                  serial: string;
-                }
-              ).serial,
-          ),
+          (
+            (await centralDb().get<{ serial: string }>(
+              'SELECT serial FROM certificates WHERE order_id = ?',
+              orderId,
+            )) as {
+              serial: string;
+            }
+          ).serial,
         ),
       ]);
       expect(after.privateKeys).toBe(1);

@@ -47,7 +47,7 @@ afterEach(async () => {
 afterAll(async () => k?.stop());
 
 /** Central's payments of an order, oldest first. */
-const paymentsOf = (orderId: string, dataDir = k.central.dataDir) => centralPayments(dataDir, orderId);
+const paymentsOf = (orderId: string, central = k.central) => centralPayments(central, orderId);
 
 /** A key with 王淑芬's certificate (issued 320 days ago, PIN set) and a renewal order awaiting payment at a kiosk. */
 async function unpaidKey(
@@ -80,8 +80,8 @@ async function upToPayment(name: string): Promise<ServiceView> {
 const pollPayment = (api: ReturnType<typeof createApplianceClient>, pred: (v: ServiceView) => boolean) =>
   pollUntil(() => api.servicePayment(), pred);
 
-async function paymentTakenEvents(orderId: string, dataDir = k.central.dataDir): Promise<number> {
-  return centralEventCount(dataDir, 'payment.taken', orderId);
+async function paymentTakenEvents(orderId: string, central = k.central): Promise<number> {
+  return centralEventCount(central, 'payment.taken', orderId);
 }
 
 describe('renew an order awaiting payment: pay at the kiosk', () => {
@@ -101,7 +101,7 @@ describe('renew an order awaiting payment: pay at the kiosk', () => {
     const expiresIn = Date.parse(shown.payment!.expiresAt!) - Date.now();
     expect(expiresIn).toBeGreaterThan(4 * MIN);
     expect(expiresIn).toBeLessThanOrEqual(5 * MIN);
-    expect(paymentsOf(key.orderId)).toEqual([expect.objectContaining({ state: 'pending' })]);
+    expect(await paymentsOf(key.orderId)).toEqual([expect.objectContaining({ state: 'pending' })]);
 
     // Attack: the PIN before paying is refused (nothing generated, nothing issued, the order still waits).
     const early = await s.api.servicePin({ body: { pin: PIN } });
@@ -140,11 +140,11 @@ describe('renew an order awaiting payment: pay at the kiosk', () => {
     await s.leave();
     expect(await s.service()).toBeNull();
     await waitFor(
-      () => paymentsOf(key.orderId)[0]?.state === 'closed',
+      async () => (await paymentsOf(key.orderId))[0]?.state === 'closed',
       10_000,
       'the payment closed at central',
     );
-    expect(paymentsOf(key.orderId)).toEqual([
+    expect(await paymentsOf(key.orderId)).toEqual([
       expect.objectContaining({ state: 'closed', close_reason: 'cancelled' }),
     ]);
     // The phone pays anyway (the race): kept for a refund and shown to operations, never taken.
@@ -162,8 +162,12 @@ describe('renew an order awaiting payment: pay at the kiosk', () => {
     await upToPayment('pay-idle');
     await k.daemon.services.wipe('idle');
     expect(await s.service()).toBeNull();
-    await waitFor(() => paymentsOf(key.orderId)[0]?.state === 'closed', 10_000, 'closed at central');
-    expect(paymentsOf(key.orderId)[0]?.close_reason).toBe('cancelled');
+    await waitFor(
+      async () => (await paymentsOf(key.orderId))[0]?.state === 'closed',
+      10_000,
+      'closed at central',
+    );
+    expect((await paymentsOf(key.orderId))[0]?.close_reason).toBe('cancelled');
 
     // Again with central unreachable: the holder is back home at once, the code stays open at central …
     const again = await upToPayment('pay-idle');
@@ -175,11 +179,14 @@ describe('renew an order awaiting payment: pay at the kiosk', () => {
     expect(Date.now() - started).toBeLessThan(1_000);
     expect(await s.service()).toBeNull();
     await new Promise((r) => setTimeout(r, 2_000));
-    expect(paymentsOf(key.orderId).at(-1)?.state).toBe('pending');
+    expect((await paymentsOf(key.orderId)).at(-1)?.state).toBe('pending');
     // … until its expiry, when central's sweep queries WeChat Pay and closes it.
     centralOffsetMs = 6 * MIN;
     await k.central.app.central.payments.sweep();
-    expect(paymentsOf(key.orderId).at(-1)).toMatchObject({ state: 'closed', close_reason: 'expired' });
+    expect((await paymentsOf(key.orderId)).at(-1)).toMatchObject({
+      state: 'closed',
+      close_reason: 'expired',
+    });
   }, 90_000);
 
   it('the code expires unpaid: said, closed at central; 重新支付 shows a new code, and paying that one renews', async () => {
@@ -192,7 +199,7 @@ describe('renew an order awaiting payment: pay at the kiosk', () => {
     const expired = await pollPayment(s.api, (v) => v.payment?.state === 'expired');
     expect(expired).toMatchObject({ need: 'payment', error: { code: 'PAYMENT_EXPIRED' } });
     expect(expired.payment?.codeUrl).toBeUndefined();
-    expect(paymentsOf(key.orderId)).toEqual([
+    expect(await paymentsOf(key.orderId)).toEqual([
       expect.objectContaining({ state: 'closed', close_reason: 'expired' }),
     ]);
 
@@ -201,7 +208,10 @@ describe('renew an order awaiting payment: pay at the kiosk', () => {
     expect(shown, JSON.stringify(again)).toMatchObject({ need: 'payment', payment: { state: 'pending' } });
     expect(shown.error).toBeUndefined();
     expect(shown.payment?.codeUrl).not.toBe(first.payment?.codeUrl);
-    expect(paymentsOf(key.orderId).map((p) => p.out_trade_no)).toEqual([key.orderId, `${key.orderId}_2`]);
+    expect((await paymentsOf(key.orderId)).map((p) => p.out_trade_no)).toEqual([
+      key.orderId,
+      `${key.orderId}_2`,
+    ]);
 
     await simPay(k.central, `${key.orderId}_2`);
     await pollPayment(s.api, (v) => v.need === 'current-pin');

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { normaliseCertificateSerial } from '@certkiosk/sync';
-import type Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServiceView } from './api/service-contract.js';
 import {
@@ -12,7 +11,7 @@ import {
   serviceClient,
   WANG_SHUFEN,
 } from './testing/after-sales.js';
-import { centralEventCount, expectStoreHoldsNone, readCentralDb } from './testing/central-rows.js';
+import { centralEventCount, centralStore, expectStoreHoldsNone } from './testing/central-rows.js';
 import { type SimKiosk, startEnrolledSimKiosk } from './testing/sim-kiosk.js';
 
 const PIN = '730164';
@@ -52,41 +51,29 @@ async function dueKey(
   };
 }
 
-const centralDb = <T>(fn: (db: Database.Database) => T): T => readCentralDb(k.central.dataDir, fn);
+const centralDb = () => centralStore(k.central);
 
 const certRow = (serial: string) =>
-  centralDb(
-    (db) =>
-      db
-        .prepare(
-          'SELECT serial, order_id, revoked_at, revocation_reason, voided_at FROM certificates WHERE serial = ?',
-        )
-        .get(normaliseCertificateSerial(serial)) as
-        | {
-            serial: string;
-            order_id: string;
-            revoked_at: string | null;
-            revocation_reason: string | null;
-            voided_at: string | null;
-          }
-        | undefined,
+  centralDb().get<{
+    serial: string;
+    order_id: string;
+    revoked_at: string | null;
+    revocation_reason: string | null;
+    voided_at: string | null;
+  }>(
+    'SELECT serial, order_id, revoked_at, revocation_reason, voided_at FROM certificates WHERE serial = ?',
+    normaliseCertificateSerial(serial),
   );
 
 const certsOfOrder = (orderId: string) =>
-  centralDb(
-    (db) =>
-      db
-        .prepare('SELECT serial, revoked_at, voided_at FROM certificates WHERE order_id = ?')
-        .all(orderId) as Array<{
-        serial: string;
-        revoked_at: string | null;
-        voided_at: string | null;
-      }>,
+  centralDb().all<{ serial: string; revoked_at: string | null; voided_at: string | null }>(
+    'SELECT serial, revoked_at, voided_at FROM certificates WHERE order_id = ?',
+    orderId,
   );
 
 async function eventsAbout(serial: string, type: string): Promise<number> {
   await k.daemon.agent.drain(15_000);
-  return centralEventCount(k.central.dataDir, type, serial);
+  return centralEventCount(k.central, type, serial);
 }
 
 /** The key as its PIN opens it: its leaf certificates (serials), key pairs, and a signature by each leaf's key. */
@@ -168,8 +155,8 @@ describe('renew a certificate on its key', () => {
     expect(after.working).toEqual([normaliseCertificateSerial(fresh.serialNumber)]);
     expect(after.privateKeys).toBe(1);
     // Central: the old one revoked (superseded) and in the CRL; the renewal issued once.
-    expect(certRow(key.certificateSerial)).toMatchObject({ revocation_reason: 'superseded' });
-    expect(certsOfOrder(key.renewalOrderId!)).toHaveLength(1);
+    expect(await certRow(key.certificateSerial)).toMatchObject({ revocation_reason: 'superseded' });
+    expect(await certsOfOrder(key.renewalOrderId!)).toHaveLength(1);
     expect((await k.central.order(key.renewalOrderId!)).status).toBe('issued');
     expect(await eventsAbout(fresh.serialNumber, 'certificate.renewed')).toBe(1);
     storeKeepsNothingPersonal();
@@ -184,7 +171,7 @@ describe('renew a certificate on its key', () => {
       step: 'identity-verified',
       error: { code: 'CURRENT_PIN_WRONG' },
     });
-    expect(certsOfOrder(key.renewalOrderId!)).toHaveLength(0);
+    expect(await certsOfOrder(key.renewalOrderId!)).toHaveLength(0);
     const right = await s.api.servicePin({ body: { pin: PIN } });
     expect(right.ok && right.data).toMatchObject({ status: 'completed' });
   }, 90_000);
@@ -196,7 +183,7 @@ describe('renew a certificate on its key', () => {
     await k.daemon.sim.placeCard('mongol-batu');
     const refused = await s.until((v) => v?.error?.code === 'ID_MISMATCH_PERSON');
     expect(refused).toMatchObject({ need: 'id-card', identity: { state: 'mismatched' } });
-    expect(certsOfOrder(key.renewalOrderId!)).toHaveLength(0);
+    expect(await certsOfOrder(key.renewalOrderId!)).toHaveLength(0);
     expect((await k.central.order(key.renewalOrderId!)).status).toBe('paid');
   }, 60_000);
 
@@ -219,7 +206,7 @@ describe('renew a certificate on its key', () => {
     await s.start('renew');
     const v = await insert('renew-locked', (x) => x?.status === 'failed');
     expect(v.error?.code).toBe('CURRENT_PIN_LOCKED');
-    expect(certsOfOrder(key.renewalOrderId!)).toHaveLength(0);
+    expect(await certsOfOrder(key.renewalOrderId!)).toHaveLength(0);
   }, 60_000);
 
   it('central down when the renewal is asked for: CENTRAL_UNAVAILABLE, retry finds it', async () => {
@@ -251,7 +238,7 @@ describe('renew a certificate on its key', () => {
     expect(again?.renewal?.newCertificate).toBeTruthy();
     const done = await s.api.servicePin({ body: { pin: PIN } });
     expect(done.ok && done.data).toMatchObject({ status: 'completed' });
-    expect(certsOfOrder(key.renewalOrderId!)).toHaveLength(1);
+    expect(await certsOfOrder(key.renewalOrderId!)).toHaveLength(1);
     expect((await onKey(key.tokenSerial)).working).toHaveLength(1);
   }, 90_000);
 
@@ -270,15 +257,15 @@ describe('renew a certificate on its key', () => {
     k.daemon.sim.pullKeys();
     const waiting = await s.until((v) => v?.error?.code === 'TOKEN_REMOVED');
     expect(waiting).toMatchObject({ status: 'active', cancellable: false });
-    expect(certsOfOrder(key.renewalOrderId!)).toHaveLength(1);
+    expect(await certsOfOrder(key.renewalOrderId!)).toHaveLength(1);
     // The holder walks away: the session ends (idle), the renewal is settled with central.
     await k.daemon.services.wipe('idle');
-    const [issued] = certsOfOrder(key.renewalOrderId!);
+    const [issued] = await certsOfOrder(key.renewalOrderId!);
     await new Promise((r) => setTimeout(r, 100));
     await k.daemon.services.autopilotStep();
-    expect(certRow(issued!.serial)?.voided_at).toBeTruthy();
+    expect((await certRow(issued!.serial))?.voided_at).toBeTruthy();
     expect((await k.central.order(key.renewalOrderId!)).status).toBe('paid');
-    expect(certRow(key.certificateSerial)?.revoked_at).toBeNull();
+    expect((await certRow(key.certificateSerial))?.revoked_at).toBeNull();
     k.daemon.sim.insertHeldKey('renew-pulled');
     await new Promise((r) => setTimeout(r, 500));
     expect((await onKey(key.tokenSerial)).working).toEqual([

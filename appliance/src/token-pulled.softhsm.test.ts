@@ -1,7 +1,6 @@
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SimDaemon as Daemon } from './sim/compose.js';
+import { centralStore } from './testing/central-rows.js';
 import { type applianceClient, type CentralHandle, simStaffLogin, waitFor } from './testing/kiosk-harness.js';
 import { type SimKiosk, startSimKiosk } from './testing/sim-kiosk.js';
 
@@ -33,15 +32,12 @@ async function staffToken(): Promise<string> {
   return (await api.call('POST', '/api/staff/login', simStaffLogin('operator'))).body.token;
 }
 
-function certificatesAtCentral(orderId: string): number {
-  const db = new Database(join(central.dataDir, 'central.sqlite'), { readonly: true });
-  try {
-    return (
-      db.prepare('SELECT count(*) AS n FROM certificates WHERE order_id = ?').get(orderId) as { n: number }
-    ).n;
-  } finally {
-    db.close();
-  }
+async function certificatesAtCentral(orderId: string): Promise<number> {
+  const row = await centralStore(central).get<{ n: number }>(
+    'SELECT COUNT(*) AS n FROM certificates WHERE order_id = ?',
+    orderId,
+  );
+  return Number(row?.n);
 }
 
 describe('USB key pulled mid-journey', () => {
@@ -58,7 +54,7 @@ describe('USB key pulled mid-journey', () => {
     await api.until((j) => j?.need === 'pin', 20_000);
     const done = await api.call('POST', '/api/journeys/current/pin', { pin: '385172' });
     expect(done.body).toMatchObject({ status: 'completed' });
-    expect(certificatesAtCentral(orderId)).toBe(1);
+    expect(await certificatesAtCentral(orderId)).toBe(1);
     await api.call('DELETE', '/api/journeys/current');
   });
 
@@ -104,7 +100,7 @@ describe('USB key pulled mid-journey', () => {
     const done = await api.call('POST', '/api/journeys/current/pin', { pin: '385172' });
     expect(done.body).toMatchObject({ status: 'completed' });
     expect(done.body.certificate.serialNumber).toBe(doubt?.certificate?.serialNumber);
-    expect(certificatesAtCentral(orderId)).toBe(1);
+    expect(await certificatesAtCentral(orderId)).toBe(1);
     await api.call('DELETE', '/api/journeys/current');
   });
 

@@ -3,8 +3,7 @@
 // service and back, and the daemon's restart. Every change is audited with the acting staff id.
 import type { CentralContact, DeliveryResult, OutboxStats, ParkedEvent } from '@certkiosk/sync';
 import type { Static } from '@sinclair/typebox';
-import type { AuditRecord } from '../audit/audit-log.js';
-import { parseAuditFilter, searchAudit } from '../audit/audit-search.js';
+import { type AuditRecordsNewestFirst, parseAuditFilter, searchAudit } from '../audit/audit-search.js';
 import { ApplianceError } from '../errors.js';
 import type { KioskControl } from '../staff/kiosk-control.js';
 import type { SyncStatusSchema } from './maintenance-schemas.js';
@@ -27,8 +26,8 @@ export interface MaintenanceSync {
 
 export interface MaintenanceServices {
   sync?: MaintenanceSync;
-  /** The audit log's records, oldest first. */
-  auditRecords?: () => AsyncIterable<{ seq: number; data: AuditRecord }>;
+  /** The audit log's records newest first (`AuditLog.readNewestFirst`): a search reads only what its page needs. */
+  auditNewestFirst?: AuditRecordsNewestFirst;
   /** Out of service or not (durable); the API keeps one in memory without it. */
   control?: KioskControl;
   /** Stop the daemon to be restarted (called once the answer is sent). */
@@ -132,8 +131,8 @@ export function attachMaintenanceRoutes(routes: RouteAttacher, deps: Maintenance
 
   routes.attach('searchAudit', async (req) => {
     const filter = parseAuditFilter(req.query ?? {});
-    if (!m.auditRecords) return { records: [] };
-    return searchAudit(m.auditRecords, filter);
+    if (!m.auditNewestFirst) return { records: [] };
+    return searchAudit(m.auditNewestFirst, filter);
   });
 
   routes.attach('kioskService', async () => control.state());

@@ -87,7 +87,7 @@ async function start(opts: { restart?: () => void; controlFile?: string } = {}) 
   });
   const maintenance: MaintenanceServices = {
     control,
-    auditRecords: () => log.read(1),
+    auditNewestFirst: (before) => log.readNewestFirst(before),
     ...(opts.restart ? { restart: opts.restart } : {}),
     sync: {
       status: () => a.status(),

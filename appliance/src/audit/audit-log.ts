@@ -11,6 +11,7 @@ import {
   segmentFileName,
 } from '@certkiosk/sync';
 import { canonicalJson } from './canonical-json.js';
+import { type ReadAuditNewestFirstOptions, readAuditNewestFirst } from './read-audit-newest-first.js';
 import { redactAuditDetails } from './redact.js';
 
 export type AuditActor = 'applicant' | 'system' | `staff:${string}`;
@@ -106,6 +107,21 @@ export class AuditLog {
   /** Records from a sequence number on (maintenance screen, diagnostics export). */
   read(fromSeq = 1): AsyncGenerator<{ seq: number; data: AuditRecord }> {
     return this.log.readFrom(fromSeq);
+  }
+
+  /**
+   * Records newest first (those below `before` when given), read backwards from the end of the segment files:
+   * stopping early reads only the log's end (maintenance-screen search). Appends still under way are left out.
+   */
+  readNewestFirst(
+    before?: number,
+    opts: Pick<ReadAuditNewestFirstOptions, 'chunkBytes' | 'open'> = {},
+  ): AsyncGenerator<AuditRecord> {
+    return readAuditNewestFirst(this.log.dir, {
+      ...opts,
+      ...(before === undefined ? {} : { before }),
+      upToSeq: this.log.last()?.seq ?? 0,
+    });
   }
 
   close(): Promise<void> {

@@ -84,20 +84,28 @@ export interface AuditPage {
   nextBefore?: number;
 }
 
-/** One page, newest first, of the records `read` yields oldest first. */
-export async function searchAudit(
-  read: () => AsyncIterable<{ seq: number; data: AuditRecord }>,
-  f: AuditFilter,
-): Promise<AuditPage> {
-  // Newest `limit + 1` matches kept in a ring: memory stays bounded whatever the log's size.
-  const keep: AuditRecord[] = [];
-  for await (const { data } of read()) {
-    if (!matchesAuditFilter(data, f)) continue;
-    keep.push(data);
-    if (keep.length > f.limit + 1) keep.shift();
+/** Records newest first, those with seq < `before` when it is given (e.g. `AuditLog.readNewestFirst`). */
+export type AuditRecordsNewestFirst = (before?: number) => AsyncIterable<AuditRecord>;
+
+/**
+ * One page, newest first: reads newest first and stops at the `limit + 1`-th match, so a page costs about what
+ * it holds (plus the non-matching records between), not the whole log. Records' times are not used to stop
+ * early: they are wall-clock times, which can step backwards (a clock set back), so they are not in seq order.
+ */
+export async function searchAudit(newestFirst: AuditRecordsNewestFirst, f: AuditFilter): Promise<AuditPage> {
+  const found: AuditRecord[] = [];
+  for await (const r of newestFirst(f.before)) {
+    if (!matchesAuditFilter(r, f)) continue;
+    found.push(r);
+    if (found.length > f.limit) break;
   }
-  const more = keep.length > f.limit;
-  const page = (more ? keep.slice(1) : keep).reverse();
+  return pageOf(found, f.limit);
+}
+
+/** A page from up to `limit + 1` matches, newest first; the extra one only says there is more. */
+function pageOf(newestFirst: AuditRecord[], limit: number): AuditPage {
+  const more = newestFirst.length > limit;
+  const page = newestFirst.slice(0, limit);
   return {
     records: page.map(({ seq, time, actor, action, details }) => ({ seq, time, actor, action, details })),
     ...(more && page.length ? { nextBefore: page[page.length - 1]!.seq } : {}),

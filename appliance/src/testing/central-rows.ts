@@ -1,32 +1,31 @@
-// Test support: what central and the kiosk's disk hold, read from outside as an auditor would — central's
-// SQLite store opened read-only, the events the kiosk delivered, and every file under the kiosk's store
-// searched for what must never be there.
+// Test support: what central and the kiosk's disk hold, read from outside as an auditor would — central's rows
+// through its own store (SQLite or PostgreSQL, whichever the test central runs on), the events the kiosk
+// delivered, and every file under the kiosk's store searched for what must never be there.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { DIALECT } from '@certkiosk/sync/central';
 import { expect } from 'vitest';
+import type { CentralHandle } from './kiosk-harness.js';
 
-/** Run `fn` on central's store (read-only) in `dataDir`. */
-export function readCentralDb<T>(dataDir: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(join(dataDir, 'central.sqlite'), { readonly: true });
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
+/** Central's store (its `Sql`: `?` placeholders, SQL that reads the same on SQLite and PostgreSQL). */
+export type CentralSql = CentralHandle['app']['central']['db'];
+
+/** Central's store, as it runs now (a restarted central's, after `Object.assign(handle, restarted)`). */
+export const centralStore = (central: CentralHandle): CentralSql => central.app.central.db;
+
+/** The text of a top-level key of a JSON text column, in the store's dialect. */
+export function jsonText(db: CentralSql, column: string, key: string): string {
+  return DIALECT.jsonText(db.dialect, column, key);
 }
 
 /** Events of `type` central received that mention `text` (service events carry a serial, no order id). */
-export function centralEventCount(dataDir: string, type: string, text: string): number {
-  return readCentralDb(
-    dataDir,
-    (db) =>
-      (
-        db
-          .prepare("SELECT COUNT(*) AS n FROM events WHERE type = ? AND payload_json LIKE '%' || ? || '%'")
-          .get(type, text) as { n: number }
-      ).n,
+export async function centralEventCount(central: CentralHandle, type: string, text: string): Promise<number> {
+  const row = await centralStore(central).get<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM events WHERE type = ? AND payload_json LIKE '%' || ? || '%'",
+    type,
+    text,
   );
+  return Number(row?.n ?? 0);
 }
 
 /** Every file under the kiosk's store (journey store, journal, keys, audit, outbox) holds none of `secrets`. */

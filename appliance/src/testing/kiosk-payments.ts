@@ -1,9 +1,8 @@
 // Paying at the kiosk in sim-kiosk tests: central's payments of an order as its store has them, and the
 // simulator's payer (the WeChat Pay simulator's demo pay action, which sends central the signed notification).
-import type Database from 'better-sqlite3';
 import type { ServiceView } from '../api/service-contract.js';
-import { readCentralDb } from './central-rows.js';
-import { waitFor } from './kiosk-harness.js';
+import { centralStore } from './central-rows.js';
+import { type CentralHandle, waitFor } from './kiosk-harness.js';
 import type { SimKiosk } from './sim-kiosk.js';
 
 export type CentralPaymentRow = {
@@ -13,16 +12,12 @@ export type CentralPaymentRow = {
   flag_reason: string | null;
 };
 
-/** Central's payments of an order, oldest first. */
-export const centralPayments = (dataDir: string, orderId: string): CentralPaymentRow[] =>
-  readCentralDb(
-    dataDir,
-    (db: Database.Database) =>
-      db
-        .prepare(
-          'SELECT out_trade_no, state, close_reason, flag_reason FROM payments WHERE order_id = ? ORDER BY created_at, rowid',
-        )
-        .all(orderId) as CentralPaymentRow[],
+/** Central's payments of an order, oldest first (ties by insertion order: `rowid`, a column on PostgreSQL too). */
+export const centralPayments = (central: CentralHandle, orderId: string): Promise<CentralPaymentRow[]> =>
+  centralStore(central).all<CentralPaymentRow>(
+    `SELECT out_trade_no, state, close_reason, flag_reason FROM payments WHERE order_id = ?
+     ORDER BY created_at, rowid`,
+    orderId,
   );
 
 /** The payer scans the code and pays (the simulator's demo action; `late`: after the order was closed). */

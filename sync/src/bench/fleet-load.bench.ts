@@ -147,16 +147,22 @@ async function main(): Promise<void> {
   const enrolRates = result.steps.flatMap((s) => (s.enrolPerS ? [s.enrolPerS] : []));
   if (enrolRates.length > 0)
     figures[`fleet.${store}.enrol_per_s`] = { value: Math.max(...enrolRates), unit: 'kiosks/s' };
+  const firstRates = result.steps.flatMap((s) => (s.firstHeartbeatsPerS ? [s.firstHeartbeatsPerS] : []));
+  if (firstRates.length > 0)
+    figures[`fleet.${store}.first_heartbeats_per_s`] = {
+      value: Math.max(...firstRates),
+      unit: 'heartbeats/s',
+    };
   recordBenchFigures(figures);
 }
 
 function printSteps(steps: RampStep[]): void {
   console.log(
-    '\n kiosks  enrol/s  hb/s    p50 ms  p99 ms  max ms  events p99  errors  central CPU  db CPU  gen CPU  machine CPU wait  gen lag p99',
+    '\n kiosks  enrol/s  1st hb/s  hb/s    p50 ms  p99 ms  max ms  events p99  errors  central CPU  db CPU  gen CPU  machine CPU wait  gen lag p99',
   );
   for (const s of steps) {
     console.log(
-      ` ${pad(s.kiosks, 7)} ${pad(s.enrolPerS ?? '-', 8)} ${pad(s.heartbeatsPerS, 7)} ${pad(s.heartbeat.p50Ms, 7)} ` +
+      ` ${pad(s.kiosks, 7)} ${pad(s.enrolPerS ?? '-', 8)} ${pad(s.firstHeartbeatsPerS ?? '-', 9)} ${pad(s.heartbeatsPerS, 7)} ${pad(s.heartbeat.p50Ms, 7)} ` +
         `${pad(s.heartbeat.p99Ms, 7)} ${pad(s.heartbeat.maxMs, 7)} ${pad(s.events.p99Ms, 11)} ${pad(s.errors, 7)} ` +
         `${pad(s.centralCpuPct === undefined ? '-' : `${s.centralCpuPct}%`, 12)} ` +
         `${pad(s.databaseCpuPct === undefined ? '-' : `${s.databaseCpuPct}%`, 7)} ${pad(`${s.generatorCpuPct}%`, 8)} ` +

@@ -28,6 +28,7 @@ import { CentralError } from './errors.js';
 import { EventInbox } from './events.js';
 import { type FleetAlarmOptions, FleetAlarms, STALE_SWEEP_MS } from './fleet-alarms.js';
 import { type FeedOptions, FleetFeed } from './fleet-feed.js';
+import { changedAppliance } from './fleet-poke.js';
 import { HeartbeatHistory } from './heartbeat-history.js';
 import { DEFAULT_MAX_ID_ATTEMPTS, IdentityAttempts } from './identity-attempts.js';
 import { InvoiceRequests } from './invoice-requests.js';
@@ -39,7 +40,8 @@ import { centralMetrics, registerMetrics } from './metrics.js';
 import { openCentralStore } from './open-store.js';
 import { Operators, registerOperatorAudit } from './operators.js';
 import { OrderService } from './orders.js';
-import { fleetView, registerConsolePages } from './pages/console-routes.js';
+import { registerConsolePages } from './pages/console-routes.js';
+import { FleetLiveView } from './pages/fleet-live-view.js';
 import { registerPages } from './pages/routes.js';
 import { registerStatementPages } from './pages/statement-routes.js';
 import { type PaymentOptions, setupPayments } from './payments/index.js';
@@ -224,7 +226,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     },
     alarms,
     fleetAlarms,
-    fleetFeed: new FleetFeed(async () => fleetView(ctx), opts.fleetFeed),
+    fleetFeed: new FleetFeed(new FleetLiveView(() => ctx), opts.fleetFeed),
     heartbeatHistory: new HeartbeatHistory(db, now),
     identityAttempts: new IdentityAttempts(db, now, opts.maxIdAttempts ?? DEFAULT_MAX_ID_ATTEMPTS),
     auditHeads: new AuditHeads(db, now, alarms),
@@ -276,9 +278,15 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   }, STALE_SWEEP_MS);
   staleSweep.unref();
   // A change request that succeeded (heartbeat, events, acknowledgement, approval, logout …) may change the
-  // console: its live stream compares at once. Streams end before the server closes.
+  // console: its live stream compares at once the row of the appliance it concerned (fleet-poke.ts), or every
+  // row when it may concern many, or nothing when the fleet table cannot show it. Streams end before the server
+  // closes.
   app.addHook('onResponse', async (req, reply) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD' && reply.statusCode < 400) ctx.fleetFeed.poke();
+    if (req.method === 'GET' || req.method === 'HEAD' || reply.statusCode >= 400) return;
+    if (ctx.fleetFeed.size === 0) return;
+    const changed = await changedAppliance(req, alarms);
+    if (changed === 'all') ctx.fleetFeed.poke();
+    else if (changed !== null) ctx.fleetFeed.poke(changed);
   });
   app.addHook('preClose', async () => ctx.fleetFeed.closeAll());
   closePromptly(app);

@@ -9,7 +9,15 @@ import type {
   RegisterApplianceResponse,
 } from '../contract/schemas.js';
 import { AtMostEvery } from './at-most-every.js';
+import type { CallBatcher } from './call-batcher.js';
 import { CentralError } from './errors.js';
+import {
+  batchedHeartbeatWrites,
+  batchedNonceClaims,
+  batchedRowReads,
+  type HeartbeatWrite,
+  type NonceClaim,
+} from './request-batches.js';
 import type { Db } from './store.js';
 
 export interface ApplianceRow {
@@ -67,14 +75,30 @@ export interface EnrolOptions {
 
 const NONCE_PRUNE_EVERY_MS = 1000;
 
+/** A signed request's statements gathered over concurrent requests (PostgreSQL; see request-batches.ts). */
+interface RequestBatches {
+  rows: CallBatcher<string, ApplianceRow | undefined>;
+  nonces: CallBatcher<NonceClaim, boolean>;
+  heartbeats: CallBatcher<HeartbeatWrite, number>;
+}
+
 export class ApplianceRegistry {
   private readonly noncePrune: AtMostEvery;
+  private readonly batches: RequestBatches | null;
 
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
   ) {
     this.noncePrune = new AtMostEvery(NONCE_PRUNE_EVERY_MS, now);
+    this.batches =
+      db.dialect === 'postgres'
+        ? {
+            rows: batchedRowReads<ApplianceRow>(db.relaxed, 'appliances'),
+            nonces: batchedNonceClaims(db.relaxed),
+            heartbeats: batchedHeartbeatWrites(db.relaxed),
+          }
+        : null;
   }
 
   private iso(): string {
@@ -83,6 +107,14 @@ export class ApplianceRegistry {
 
   async row(id: string): Promise<ApplianceRow | undefined> {
     return (await this.db.get('SELECT * FROM appliances WHERE id = ?', id)) as ApplianceRow | undefined;
+  }
+
+  /**
+   * The row of the appliance a signed request names, read outside any transaction: on PostgreSQL one read for
+   * all the requests arriving together.
+   */
+  async rowOfRequest(id: string): Promise<ApplianceRow | undefined> {
+    return this.batches ? this.batches.rows.call(id) : this.row(id);
   }
 
   static toAppliance(r: ApplianceRow): Appliance {
@@ -250,6 +282,8 @@ export class ApplianceRegistry {
     if (this.noncePrune.take()) {
       await this.db.relaxed.run('DELETE FROM request_nonces WHERE expires_at < ?', this.now());
     }
+    // On PostgreSQL the nonces of the requests arriving together are inserted in one statement.
+    if (this.batches) return this.batches.nonces.call({ applianceId, nonce, keepUntilMs });
     const r = await this.db.relaxed.run(
       'INSERT INTO request_nonces (appliance_id, nonce, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
       applianceId,
@@ -265,6 +299,15 @@ export class ApplianceRegistry {
    * the next heartbeat sends the same again.
    */
   async recordHeartbeat(id: string, hb: HeartbeatRequest): Promise<{ openAlarms: number }> {
+    if (this.batches) {
+      const write = {
+        applianceId: id,
+        at: this.iso(),
+        heartbeatJson: JSON.stringify(hb),
+        softwareVersion: hb.softwareVersion,
+      };
+      return { openAlarms: await this.batches.heartbeats.call(write) };
+    }
     const r = await this.db.relaxed.get<{ open_alarms: number }>(
       `UPDATE appliances SET last_heartbeat_at = ?, heartbeat_json = ?, software_version = ? WHERE id = ?
          RETURNING (SELECT COUNT(*) FROM alarms WHERE appliance_id = appliances.id AND cleared_at IS NULL)

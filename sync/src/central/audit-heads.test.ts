@@ -159,6 +159,32 @@ describe('audit heads in heartbeats', () => {
     expect((await alarmsOf(a.id)).map((x) => x.kind)).toEqual(['audit-bad-signature']);
   });
 
+  it('heads arriving at once (one statement for all of them on PostgreSQL): each kiosk is judged on its own', async () => {
+    const [steady, forking, cutting] = await Promise.all(
+      ['KIOSK-AUDIT-AT-ONCE-1', 'KIOSK-AUDIT-AT-ONCE-2', 'KIOSK-AUDIT-AT-ONCE-3'].map(kiosk),
+    );
+    const kept = await Promise.all([steady, forking, cutting].map((k) => head(k!, 20)));
+    for (const [i, k] of [steady, forking, cutting].entries())
+      expect((await beat(k!, kept[i])).statusCode).toBe(200);
+    h.clock.ms += 30_000;
+    const answers = await Promise.all([
+      beat(steady!, kept[0]),
+      beat(steady!, kept[0]),
+      beat(forking!, kept[1]),
+      beat(forking!, await head(forking!, 20, hashOf('another record 20'))),
+      beat(cutting!, await head(cutting!, 7)),
+    ]);
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    expect(await alarmsOf(steady!.id)).toEqual([]);
+    expect((await alarmsOf(forking!.id)).map((x) => x.kind)).toEqual(['audit-forked']);
+    expect((await alarmsOf(cutting!.id)).map((x) => x.kind)).toEqual(['audit-truncated']);
+    const renewed = await h.app.central.db.get<{ received_at: string }>(
+      'SELECT received_at FROM audit_heads WHERE appliance_id = ? AND seq = 20',
+      steady!.id,
+    );
+    expect(renewed?.received_at).toBe(new Date(h.clock.ms).toISOString());
+  });
+
   it('the signed bytes are canonical JSON of {applianceId, seq, hash, at}, bound to the appliance id', async () => {
     const at = '2026-03-01T08:00:00.000Z';
     expect(auditHeadBytes({ seq: 3, at, hash: 'ab', applianceId: 'K1' }).toString('utf8')).toBe(

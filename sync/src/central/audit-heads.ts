@@ -6,7 +6,9 @@
 import { auditHeadBytes, verifyApplianceSignature } from '../contract/identity.js';
 import type { Alarm, AlarmKind, AuditHead } from '../contract/schemas.js';
 import type { ApplianceRow } from './appliances.js';
+import type { CallBatcher } from './call-batcher.js';
 import { CentralError } from './errors.js';
+import { type AuditHeadRenewal, batchedAuditHeadRenewals } from './request-batches.js';
 import { lockSubject } from './sql.js';
 import type { Db } from './store.js';
 
@@ -175,11 +177,45 @@ export class Alarms {
 }
 
 export class AuditHeads {
+  /** PostgreSQL: the renewals of heartbeats arriving together in one statement (request-batches.ts). */
+  private readonly renewals: CallBatcher<AuditHeadRenewal, boolean> | null;
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number,
     private readonly alarms: Alarms,
-  ) {}
+  ) {
+    this.renewals = db.dialect === 'postgres' ? batchedAuditHeadRenewals(db.relaxed) : null;
+  }
+
+  /** Renew the kept head `head` repeats, if it is the highest of its epoch with no other hash at its seq. */
+  private async renew(applianceId: string, head: AuditHead): Promise<boolean> {
+    const receivedAt = new Date(this.now()).toISOString();
+    if (this.renewals) {
+      const { seq, hash, at, signature } = head;
+      return this.renewals.call({ applianceId, seq, hash, at, signature, receivedAt });
+    }
+    const renewed = await this.db.relaxed.run(
+      `UPDATE audit_heads SET received_at = ?
+         WHERE appliance_id = ? AND seq = ? AND hash = ? AND at = ? AND signature = ?
+           AND epoch = (SELECT audit_epoch FROM appliances WHERE id = ?)
+           AND seq = (SELECT MAX(m.seq) FROM audit_heads m WHERE m.appliance_id = ? AND m.epoch = audit_heads.epoch)
+           AND NOT EXISTS (SELECT 1 FROM audit_heads o
+                           WHERE o.appliance_id = ? AND o.epoch = audit_heads.epoch AND o.seq = ? AND o.hash <> ?)`,
+      receivedAt,
+      applianceId,
+      head.seq,
+      head.hash,
+      head.at,
+      head.signature,
+      applianceId,
+      applianceId,
+      applianceId,
+      head.seq,
+      head.hash,
+    );
+    return renewed.changes === 1;
+  }
 
   /**
    * Check and keep an appliance's signed audit head. A bad signature: alarm, then AUDIT_HEAD_BAD_SIGNATURE
@@ -191,26 +227,7 @@ export class AuditHeads {
     // statement renews it when it is the highest of the epoch and no other hash has its seq, so there is nothing
     // to check or alarm — its signature was verified when it was first kept. (A relaxed commit: only the time it
     // was last received changes, and the next heartbeat renews it again.)
-    const renewed = await this.db.relaxed.run(
-      `UPDATE audit_heads SET received_at = ?
-         WHERE appliance_id = ? AND seq = ? AND hash = ? AND at = ? AND signature = ?
-           AND epoch = (SELECT audit_epoch FROM appliances WHERE id = ?)
-           AND seq = (SELECT MAX(m.seq) FROM audit_heads m WHERE m.appliance_id = ? AND m.epoch = audit_heads.epoch)
-           AND NOT EXISTS (SELECT 1 FROM audit_heads o
-                           WHERE o.appliance_id = ? AND o.epoch = audit_heads.epoch AND o.seq = ? AND o.hash <> ?)`,
-      new Date(this.now()).toISOString(),
-      appliance.id,
-      head.seq,
-      head.hash,
-      head.at,
-      head.signature,
-      appliance.id,
-      appliance.id,
-      appliance.id,
-      head.seq,
-      head.hash,
-    );
-    if (renewed.changes === 1) return;
+    if (await this.renew(appliance.id, head)) return;
     const signed = auditHeadBytes({ applianceId: appliance.id, seq: head.seq, hash: head.hash, at: head.at });
     if (!verifyApplianceSignature(signed, head.signature, appliance.public_key_pem)) {
       await this.alarms.raise(

@@ -1,22 +1,46 @@
 // The fleet page's live stream (Server-Sent Events, GET /fleet/events): each connection gets the snapshot (every
 // row and the alarm list) on connect, then a `row` event for each appliance whose row changed and an `alarms`
-// event when the open alarms changed. Changes are found by rendering the view again and comparing with what the
-// connection was last sent: at once after any successful change request (heartbeat, event batch, acknowledgement
-// … : poke()) and every tickMs (the stale sweep, as when operators read alarms). A connection whose session ended
-// (logout, expiry) gets `end` and is closed; one that does not read (more than maxBufferedBytes waiting) is cut.
+// event when the open alarms changed. Changes are found by rendering again only what may have changed and
+// comparing it with what each connection was last sent:
+// - after a successful change request (poke): the rows of the appliances it concerned (`poke(id)`), or every
+//   row (`poke()`: a change that may touch many), and the alarm list; pokes arriving together, or while a
+//   comparison runs, make one comparison after it;
+// - every tickMs: the alarm list and the rows the source finds changed without a request (turned stale, an
+//   alarm raised by the stale sweep …), and every row every fullCompareTicks ticks (what another central
+//   process changed, the new Beijing day).
+// Sessions are checked every tick and on every poke without an appliance (a logout): a connection whose session
+// ended gets `end` and is closed; one that does not read (more than maxBufferedBytes waiting) is cut.
 import type { ServerResponse } from 'node:http';
 
 export interface FleetView {
-  /** Rendered rows by appliance id, in display order. */
+  /** Rendered rows by appliance id (a snapshot: every row, in display order; a comparison: those asked for). */
   rows: Map<string, string>;
   alarms: { html: string; count: number };
   /** What the table shows without any appliance. */
   empty: string;
 }
 
+/** The rows a comparison renders: every row, or those of these appliances (maybe none: the alarm list only). */
+export type RowScope = 'all' | ReadonlySet<string>;
+
+/** Where the feed's view comes from. */
+export interface FleetSource {
+  /** Every row and the alarm list, for a new connection. Changes nothing a comparison relies on. */
+  snapshot(): Promise<FleetView>;
+  /**
+   * For a comparison: the rows in `scope`, plus those the source finds changed without a change request since
+   * its last comparison (`periodic`: a tick's comparison, which may look further: rows turned stale); and the
+   * alarm list.
+   */
+  compare(scope: RowScope, periodic: boolean): Promise<FleetView>;
+}
+
 export interface FeedOptions {
   /** How often connections are checked and the view compared without a poke (default 1 s). */
   tickMs?: number;
+  /** Every row is compared on every this many ticks (default 10: 10 s); the ticks between compare what the
+   *  source finds changed. */
+  fullCompareTicks?: number;
   /** Bytes a connection may have waiting unsent before it is closed (default 256 KiB). */
   maxBufferedBytes?: number;
 }
@@ -29,25 +53,41 @@ interface Client {
 }
 
 export const DEFAULT_FEED_TICK_MS = 1000;
+export const DEFAULT_FULL_COMPARE_TICKS = 10;
 export const DEFAULT_FEED_MAX_BUFFERED = 256 * 1024;
 /** A comment line every this many ticks keeps proxies from closing an idle stream. */
 const KEEPALIVE_TICKS = 15;
 
+/** A view function alone: every comparison renders the whole view (tests, small fleets). */
+const wholeViewSource = (view: () => Promise<FleetView>): FleetSource => ({
+  snapshot: view,
+  compare: view,
+});
+
 export class FleetFeed {
   private readonly clients = new Set<Client>();
+  private readonly source: FleetSource;
   private timer: NodeJS.Timeout | null = null;
-  private pending = false;
-  /** A comparison is under way (reads are async): the next tick waits for the one after. */
-  private ticking = false;
+  /** A comparison is asked for on the next turn of the event loop. */
+  private scheduled = false;
+  /** A comparison is under way (reads are async): what is asked meanwhile waits for the one after. */
+  private comparing = false;
+  // What the next comparison must cover.
+  private readonly dirty = new Set<string>();
+  private dirtyAll = false;
+  private periodic = false;
+  private checkSessions = false;
   private ticks = 0;
   private readonly tickMs: number;
+  private readonly fullCompareTicks: number;
   private readonly maxBuffered: number;
 
-  constructor(
-    private readonly view: () => Promise<FleetView>,
-    opts: FeedOptions = {},
-  ) {
+  constructor(source: FleetSource | (() => Promise<FleetView>), opts: FeedOptions = {}) {
+    this.source = typeof source === 'function' ? wholeViewSource(source) : source;
     this.tickMs = opts.tickMs ?? DEFAULT_FEED_TICK_MS;
+    this.fullCompareTicks = opts.fullCompareTicks ?? DEFAULT_FULL_COMPARE_TICKS;
+    if (!(Number.isInteger(this.fullCompareTicks) && this.fullCompareTicks >= 1))
+      throw new Error('fullCompareTicks must be a positive integer.');
     this.maxBuffered = opts.maxBufferedBytes ?? DEFAULT_FEED_MAX_BUFFERED;
   }
 
@@ -63,7 +103,7 @@ export class FleetFeed {
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    const v = await this.view();
+    const v = await this.source.snapshot();
     const client: Client = { res, allowed, rows: new Map(v.rows), alarms: v.alarms.html };
     this.clients.add(client);
     res.on('close', () => this.clients.delete(client));
@@ -78,39 +118,64 @@ export class FleetFeed {
     }
   }
 
-  /** Something may have changed: compare soon (once per turn of the event loop, however many pokes). */
-  poke(): void {
-    if (this.clients.size === 0 || this.pending) return;
-    this.pending = true;
+  /**
+   * Something changed: the row of `applianceId`, or anything (no id). Compared soon: once per turn of the event
+   * loop however many pokes, or after the comparison under way.
+   */
+  poke(applianceId?: string): void {
+    if (this.clients.size === 0) return;
+    if (applianceId === undefined) {
+      this.dirtyAll = true;
+      this.checkSessions = true;
+    } else this.dirty.add(applianceId);
+    if (this.scheduled || this.comparing) return;
+    this.scheduled = true;
     setImmediate(() => {
-      this.pending = false;
-      void this.tick();
+      this.scheduled = false;
+      void this.run();
     });
   }
 
-  /** Compare every connection's last view with the current one and send what changed. */
+  /** The periodic comparison (the timer calls it every tickMs): sessions, the alarm list, what changed unpoked. */
   async tick(): Promise<void> {
-    if (this.ticking) return;
-    this.ticking = true;
+    this.ticks += 1;
+    this.periodic = true;
+    this.checkSessions = true;
+    if (this.ticks % this.fullCompareTicks === 0) this.dirtyAll = true;
+    await this.run();
+  }
+
+  private async run(): Promise<void> {
+    if (this.comparing) return;
+    this.comparing = true;
     try {
-      await this.compare();
+      while (this.dirtyAll || this.dirty.size > 0 || this.periodic || this.checkSessions) {
+        const scope: RowScope = this.dirtyAll ? 'all' : new Set(this.dirty);
+        const periodic = this.periodic;
+        const checkSessions = this.checkSessions;
+        this.dirty.clear();
+        this.dirtyAll = false;
+        this.periodic = false;
+        this.checkSessions = false;
+        await this.compare(scope, periodic, checkSessions);
+      }
     } finally {
-      this.ticking = false;
+      this.comparing = false;
     }
   }
 
-  private async compare(): Promise<void> {
+  private async compare(scope: RowScope, periodic: boolean, checkSessions: boolean): Promise<void> {
+    if (checkSessions) {
+      for (const c of [...this.clients]) {
+        if (!(await c.allowed())) this.end(c, 'end', { reason: 'session ended' });
+      }
+    }
     if (this.clients.size === 0) {
-      if (this.timer) clearInterval(this.timer);
-      this.timer = null;
+      this.stop();
       return;
     }
-    for (const c of [...this.clients]) {
-      if (!(await c.allowed())) this.end(c, 'end', { reason: 'session ended' });
-    }
-    if (this.clients.size === 0) return;
-    const v = await this.view();
-    const keepalive = ++this.ticks % KEEPALIVE_TICKS === 0;
+    const v = await this.source.compare(scope, periodic);
+    const keepalive = periodic && this.ticks % KEEPALIVE_TICKS === 0;
     for (const c of [...this.clients]) {
       for (const [id, html] of v.rows) {
         if (c.rows.get(id) === html) continue;
@@ -125,11 +190,18 @@ export class FleetFeed {
     }
   }
 
+  /** No connection left: no timer, nothing pending. */
+  private stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.dirty.clear();
+    this.dirtyAll = false;
+  }
+
   /** Close every stream (central is shutting down). */
   closeAll(): void {
     for (const c of [...this.clients]) this.end(c, 'end', { reason: 'central is stopping' });
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.stop();
   }
 
   private send(c: Client, event: string, data: unknown): void {

@@ -26,4 +26,5 @@ export {
   type DemoKey,
   seedDemo,
 } from './seed-demo.js';
+export { DIALECT } from './sql.js';
 export { matchStatement, parseStatementCsv } from './statement.js';

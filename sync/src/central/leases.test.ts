@@ -1,25 +1,19 @@
 // Leases on central's store (SQLite here, PostgreSQL in the PostgreSQL pass): one holder at a time, taken again
 // by its holder, free once released or run out; and runHeld runs a job only under the lease.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Leases } from './leases.js';
 import { openCentralStore } from './open-store.js';
 import type { Db } from './store.js';
 
-let dir: string;
 let db: Db;
 const clock = { ms: Date.parse('2026-03-01T08:00:00Z') };
 const now = () => clock.ms;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ck-leases-'));
-  db = await openCentralStore({ dataDir: dir });
+  db = await openCentralStore({ dataDir: ':memory:' });
 });
 afterAll(async () => {
   await db?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('leases', () => {

@@ -543,6 +543,14 @@ CREATE INDEX heartbeat_history_at ON heartbeat_history (at);
 CREATE INDEX changes_hall_seq ON changes (hall, seq);
 `,
   },
+  {
+    // The fleet console's issuances today, for the whole fleet or a few rows (fleet-console.ts): a range of one
+    // event type's receipt times, carrying the appliance, instead of a scan of every event ever received.
+    id: '021-events-by-type-received',
+    sql: `
+CREATE INDEX events_type_received ON events (type, received_at, appliance_id);
+`,
+  },
 ];
 
 /**

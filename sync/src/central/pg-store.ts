@@ -215,7 +215,18 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
   };
   const schema = opts.schema ? [`search_path=${opts.schema}`] : [];
   const pool = poolOf(schema);
-  const relaxed = poolOf([...schema, 'synchronous_commit=off']);
+  // The relaxed pool runs key-driven statements only (a nonce, an appliance's row, its audit head, a history
+  // point), many of them gathered over the requests arriving together (request-batches.ts). Believing an
+  // `unnest(…)` of keys yields 100 rows and the table is small, the planner would hash-join the whole table for
+  // them (a full scan per batch, growing with the fleet); these sessions take the keys' index instead.
+  const relaxed = poolOf([
+    ...schema,
+    'synchronous_commit=off',
+    'enable_seqscan=off',
+    'enable_hashjoin=off',
+    'enable_mergejoin=off',
+    'plan_cache_mode=force_generic_plan',
+  ]);
   try {
     if (opts.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
     await migratePg(pool);

@@ -33,7 +33,8 @@ export interface CentralStore extends Sql {
    * 30 s later, sends it again) and a request's nonce (a request that changes anything commits that change
    * durably after its nonce, and a commit flushes everything logged before it). Thousands of heartbeats a second
    * then cost no disk flush each. PostgreSQL: `synchronous_commit = off` (still consistent, never torn); SQLite:
-   * the store itself. Inside a transaction, its statements join the transaction like any other.
+   * the store itself. Inside a transaction, its statements join the transaction like any other. Its statements are
+   * key-driven (PostgreSQL sessions that plan once and take indexes: pg-store.ts).
    */
   readonly relaxed: Sql;
 }

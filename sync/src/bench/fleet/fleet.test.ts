@@ -136,6 +136,9 @@ describe('a tiny fleet against a real central child', () => {
     });
     const step = result.steps[0]!;
     expect(step.errorKinds).toEqual({});
+    // Each new kiosk's first heartbeat (its audit head kept) is setup, before the measured load.
+    expect(step.enrolled).toBe(20);
+    expect(step.firstHeartbeatsPerS).toBeGreaterThan(0);
     expect(step.heartbeats).toBeGreaterThanOrEqual(20);
     expect(step.eventPosts).toBeGreaterThan(0);
     const res = await fetch(`${central.url}/admin/v1/appliances`, {

@@ -7,6 +7,7 @@ import { CentralClient } from '../../agent/central-client.js';
 import { keyFingerprint, signAuditHead } from '../../contract/identity.js';
 import { createKeySigner, type EcdsaSigner } from '../../contract/request-signing.js';
 import type { AuditHead, HeartbeatRequest } from '../../contract/schemas.js';
+import type { SignedPoster } from './signed-poster.js';
 
 export const FLEET_HALL = 'SZ-FLEET-LOAD';
 export const FLEET_SOFTWARE_VERSION = 'fleet-load-sim';
@@ -103,6 +104,28 @@ export async function enrolKiosks(
     }
     await k.client.enrol(req, await operator.register(k.id, FLEET_HALL));
     await operator.approve(k.id, keyFingerprint(k.publicKeyPem));
+  });
+}
+
+/**
+ * Each new kiosk's first heartbeat, as an appliance sends it once enrolled: central checks its audit head's
+ * signature and keeps it under the appliance's lock (a durable transaction); later heartbeats repeat the kept
+ * head and only renew it. Part of a step's setup, so the step measures the fleet's steady heartbeats.
+ */
+export async function firstHeartbeats(
+  kiosks: SimKiosk[],
+  posters: readonly SignedPoster[],
+  concurrency = 32,
+): Promise<void> {
+  await eachLimited(kiosks, concurrency, async (k) => {
+    const r = await posters[k.central]!.post(
+      k.id,
+      k.signer,
+      '/v1/heartbeat',
+      await heartbeatBody(k, Date.now()),
+    );
+    if (r.status !== 200)
+      throw new Error(`${k.id}'s first heartbeat: HTTP ${r.status} ${r.body.slice(0, 200)}`);
   });
 }
 

@@ -2,7 +2,14 @@
 // stop at the first step that fails or when the time cap has no room for the next. Several central URLs (one
 // store, several central processes) share the fleet: kiosk i talks to URL i mod m.
 import type { CentralUnderLoad } from './central-process.js';
-import { adminOperator, type EnrolMode, enrolKiosks, makeKiosk, type SimKiosk } from './kiosks.js';
+import {
+  adminOperator,
+  type EnrolMode,
+  enrolKiosks,
+  firstHeartbeats,
+  makeKiosk,
+  type SimKiosk,
+} from './kiosks.js';
 import { runStep, type StepOptions, type StepResult } from './load-step.js';
 import { nextStep, P99_LIMIT_MS, reached, type StepOutcome } from './ramp.js';
 import { SignedPoster } from './signed-poster.js';
@@ -28,6 +35,8 @@ export interface RampStep extends StepResult {
   /** Kiosks enrolled before this step, and how fast (not part of the heartbeat latency). */
   enrolled: number;
   enrolPerS?: number;
+  /** Their first heartbeats (audit head checked and kept under lock), per second: setup, not the step's load. */
+  firstHeartbeatsPerS?: number;
 }
 
 export interface RampResult {
@@ -76,10 +85,13 @@ export async function runRamp(opts: RampOptions): Promise<RampResult> {
       say(`  step ${n} kiosks: enrolling ${added.length} new kiosks …`);
       await enrolKiosks(added, operator, opts.enrolMode, opts.enrolConcurrency);
       const enrolS = (performance.now() - t0) / 1000;
-      if (added.length > 0) enrolRate = added.length / enrolS;
+      const t1 = performance.now();
+      await firstHeartbeats(added, posters, opts.enrolConcurrency);
+      const firstS = (performance.now() - t1) / 1000;
+      if (added.length > 0) enrolRate = added.length / (enrolS + firstS);
       kiosks.push(...added);
       say(
-        `  step ${n} kiosks: enrolled ${added.length} in ${enrolS.toFixed(1)} s; load for ${(opts.warmupMs + opts.measureMs) / 1000} s …`,
+        `  step ${n} kiosks: enrolled ${added.length} in ${enrolS.toFixed(1)} s, their first heartbeats in ${firstS.toFixed(1)} s; load for ${(opts.warmupMs + opts.measureMs) / 1000} s …`,
       );
       const stepOpts: StepOptions = {
         kiosks,
@@ -95,7 +107,12 @@ export async function runRamp(opts: RampOptions): Promise<RampResult> {
       steps.push({
         ...r,
         enrolled: added.length,
-        ...(added.length > 0 ? { enrolPerS: Math.round(added.length / enrolS) } : {}),
+        ...(added.length > 0
+          ? {
+              enrolPerS: Math.round(added.length / enrolS),
+              firstHeartbeatsPerS: Math.round(added.length / firstS),
+            }
+          : {}),
       });
       say(`  ${stepLine(r)}`);
     }

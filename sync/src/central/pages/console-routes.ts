@@ -6,27 +6,15 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAdminRequest } from '../admin-auth.js';
 import type { CentralContext } from '../context.js';
 import { CentralError } from '../errors.js';
-import { beijingDay, consoleAlarms, consoleRow, consoleRows } from '../fleet-console.js';
-import type { FleetView } from '../fleet-feed.js';
+import { beijingDay, consoleAlarms, consoleRow, consoleRowsOf } from '../fleet-console.js';
 import { type ApplianceEvent, renderApplianceNotFound, renderAppliancePage } from './appliance-page.js';
 import { ASSET_PREFIX, CONSOLE_ASSETS, CONSOLE_CSP } from './console-assets.js';
-import { NO_APPLIANCE_ROW, renderAlarmList, renderFleetPage, renderFleetRow } from './fleet-page.js';
+import { renderFleetPage } from './fleet-page.js';
 import { operatorPagesOnly } from './operator-gate.js';
 
 const FORM = 'application/x-www-form-urlencoded';
 /** Recent events shown on the per-appliance page. */
 export const RECENT_EVENTS = 50;
-
-/** The fleet page's rows and alarm list, rendered (the stale sweep first, as whenever operators look at alarms). */
-export async function fleetView(ctx: CentralContext): Promise<FleetView> {
-  await ctx.fleetAlarms.sweepStale();
-  const alarms = await consoleAlarms(ctx);
-  return {
-    rows: new Map((await consoleRows(ctx)).map((r) => [r.appliance.id, renderFleetRow(r)])),
-    alarms: { html: renderAlarmList(alarms), count: alarms.length },
-    empty: NO_APPLIANCE_ROW,
-  };
-}
 
 /**
  * A console form must come from the console: the browser's Origin names this host, or (no Origin) its
@@ -79,7 +67,9 @@ export async function registerConsolePages(app: FastifyInstance): Promise<void> 
     },
     async (_req, reply) => {
       await ctx.fleetAlarms.sweepStale();
-      return html(reply, 200, renderFleetPage(await consoleRows(ctx), await consoleAlarms(ctx), staleS()));
+      const open = await ctx.alarms.list();
+      const rows = await consoleRowsOf(ctx, undefined, open);
+      return html(reply, 200, renderFleetPage(rows, await consoleAlarms(ctx, open), staleS()));
     },
   );
 

@@ -47,7 +47,7 @@ export function applianceAuth(ctx: CentralContext) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const h = readSignatureHeaders(req.headers);
     if (!h) throw new CentralError('AUTH_UNSIGNED');
-    const row = await ctx.appliances.row(h.applianceId);
+    const row = await ctx.appliances.rowOfRequest(h.applianceId);
     if (!row || row.status === 'revoked') throw new CentralError('AUTH_UNKNOWN_APPLIANCE');
     await checkSignedRequest(ctx, req, row.public_key_pem);
     if (row.status !== 'approved') throw new CentralError('AUTH_APPLIANCE_NOT_APPROVED');

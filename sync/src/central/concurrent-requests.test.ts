@@ -1,0 +1,87 @@
+// Many signed requests and heartbeats at once (SQLite here, PostgreSQL in the PostgreSQL pass, where they are
+// gathered into one statement each): every nonce is accepted once, however its copies arrive; each heartbeat is
+// kept on its own appliance and answers that appliance's open alarms; an unknown appliance reads as unknown.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplianceRegistry, type ApplianceRow } from './appliances.js';
+import { healthyHeartbeat } from './healthy-heartbeat.js';
+import { openCentralStore } from './open-store.js';
+import type { Db } from './store.js';
+
+let db: Db;
+let registry: ApplianceRegistry;
+const now = () => Date.parse('2026-03-01T08:00:00Z');
+const IDS = ['K-A', 'K-B', 'K-C'];
+
+beforeAll(async () => {
+  db = await openCentralStore({ dataDir: ':memory:' });
+  registry = new ApplianceRegistry(db, now);
+  for (const id of IDS) {
+    await db.run(
+      `INSERT INTO appliances (id, hall, public_key_pem, status, enrolled_at) VALUES (?, 'H1', 'pem-of-' || ?, 'approved', ?)`,
+      id,
+      id,
+      new Date(now()).toISOString(),
+    );
+  }
+  // K-B has two open alarms and one cleared; K-A and K-C none.
+  for (const cleared of [null, null, '2026-03-01T07:00:00Z']) {
+    await db.run(
+      `INSERT INTO alarms (appliance_id, kind, message, details_json, raised_at, last_seen_at, cleared_at)
+       VALUES ('K-B', 'device-error', 'm', '{}', '2026-03-01T06:00:00Z', '2026-03-01T06:00:00Z', ?)`,
+      cleared,
+    );
+  }
+});
+afterAll(async () => {
+  await db?.close();
+});
+
+describe('requests at once', () => {
+  it('accept each nonce once: copies sent together, and copies of a nonce used earlier', async () => {
+    const keep = now() + 600_000;
+    expect(await registry.claimNonce('K-A', 'used-before', keep)).toBe(true);
+    const claims = [
+      ...Array.from({ length: 30 }, (_, i) => ['K-A', `n${i}`]),
+      ...Array.from({ length: 30 }, (_, i) => ['K-A', `n${i}`]), // replays, sent at the same moment
+      ...Array.from({ length: 30 }, (_, i) => ['K-B', `n${i}`]), // the same text from another appliance
+      ['K-A', 'used-before'],
+      ['K-A', 'used-before'],
+    ] as Array<[string, string]>;
+    const won = await Promise.all(claims.map(([id, n]) => registry.claimNonce(id, n, keep)));
+    const accepted = new Map<string, number>();
+    claims.forEach(([id, n], i) => {
+      if (won[i]) accepted.set(`${id}/${n}`, (accepted.get(`${id}/${n}`) ?? 0) + 1);
+    });
+    expect(accepted.size).toBe(60);
+    expect([...accepted.values()].every((times) => times === 1)).toBe(true);
+    expect(accepted.has('K-A/used-before')).toBe(false);
+    // Each accepted nonce is stored, so a later copy is refused too.
+    const stored = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM request_nonces');
+    expect(Number(stored?.n)).toBe(61);
+    expect(await registry.claimNonce('K-B', 'n7', keep)).toBe(false);
+  });
+
+  it('keep each heartbeat on its own appliance, the later of two, and answer its open alarms', async () => {
+    const answers = await Promise.all([
+      registry.recordHeartbeat('K-A', healthyHeartbeat({ softwareVersion: '1.0.0' })),
+      registry.recordHeartbeat('K-B', healthyHeartbeat({ softwareVersion: '2.0.0', queueDepth: 4 })),
+      registry.recordHeartbeat('K-A', healthyHeartbeat({ softwareVersion: '1.0.1' })),
+      registry.recordHeartbeat('K-C', healthyHeartbeat({ softwareVersion: '3.0.0' })),
+      registry.recordHeartbeat('K-UNKNOWN', healthyHeartbeat()),
+    ]);
+    expect(answers.map((a) => a.openAlarms)).toEqual([0, 2, 0, 0, 0]);
+    const rows = await db.all<ApplianceRow>('SELECT * FROM appliances ORDER BY id');
+    expect(rows.map((r) => [r.id, r.software_version])).toEqual([
+      ['K-A', '1.0.1'],
+      ['K-B', '2.0.0'],
+      ['K-C', '3.0.0'],
+    ]);
+    expect(JSON.parse(rows[1]?.heartbeat_json ?? '{}').queueDepth).toBe(4);
+    expect(rows.every((r) => r.last_heartbeat_at === '2026-03-01T08:00:00.000Z')).toBe(true);
+  });
+
+  it('read each request’s appliance, and none for an id that is not enrolled', async () => {
+    const rows = await Promise.all(['K-C', 'K-A', 'K-NONE', 'K-A'].map((id) => registry.rowOfRequest(id)));
+    expect(rows.map((r) => r?.public_key_pem)).toEqual(['pem-of-K-C', 'pem-of-K-A', undefined, 'pem-of-K-A']);
+  });
+});
