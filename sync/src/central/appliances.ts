@@ -4,6 +4,7 @@ import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:
 import { groupFingerprint, normaliseFingerprint, publicKeySha256 } from '../contract/identity.js';
 import type {
   Appliance,
+  AuditHead,
   EnrolRequest,
   HeartbeatRequest,
   RegisterApplianceResponse,
@@ -12,10 +13,15 @@ import { AtMostEvery } from './at-most-every.js';
 import type { CallBatcher } from './call-batcher.js';
 import { CentralError } from './errors.js';
 import {
+  batchedApplianceRows,
+  batchedHeartbeatsRenewingHeads,
   batchedHeartbeatWrites,
+  batchedKnownKeyClaims,
   batchedNonceClaims,
-  batchedRowReads,
+  type HeartbeatRenewingHead,
   type HeartbeatWrite,
+  type KnownKeyAnswer,
+  type KnownKeyClaim,
   type NonceClaim,
 } from './request-batches.js';
 import type { Db } from './store.js';
@@ -74,17 +80,23 @@ export interface EnrolOptions {
 }
 
 const NONCE_PRUNE_EVERY_MS = 1000;
+/** Appliance keys a process remembers (beyond, it forgets them all and reads rows again). */
+const MAX_KNOWN_KEYS = 200_000;
 
 /** A signed request's statements gathered over concurrent requests (PostgreSQL; see request-batches.ts). */
 interface RequestBatches {
   rows: CallBatcher<string, ApplianceRow | undefined>;
   nonces: CallBatcher<NonceClaim, boolean>;
   heartbeats: CallBatcher<HeartbeatWrite, number>;
+  heartbeatsRenewingHeads: CallBatcher<HeartbeatRenewingHead, number | null>;
+  knownKeyClaims: CallBatcher<KnownKeyClaim, KnownKeyAnswer<ApplianceRow>>;
 }
 
 export class ApplianceRegistry {
   private readonly noncePrune: AtMostEvery;
   private readonly batches: RequestBatches | null;
+  /** Appliance id → the key of its last accepted request (PostgreSQL only; see knownKey). */
+  private readonly knownKeys = new Map<string, string>();
 
   constructor(
     private readonly db: Db,
@@ -94,9 +106,11 @@ export class ApplianceRegistry {
     this.batches =
       db.dialect === 'postgres'
         ? {
-            rows: batchedRowReads<ApplianceRow>(db.relaxed, 'appliances'),
+            rows: batchedApplianceRows<ApplianceRow>(db.relaxed),
             nonces: batchedNonceClaims(db.relaxed),
             heartbeats: batchedHeartbeatWrites(db.relaxed),
+            heartbeatsRenewingHeads: batchedHeartbeatsRenewingHeads(db.relaxed),
+            knownKeyClaims: batchedKnownKeyClaims<ApplianceRow>(db.relaxed),
           }
         : null;
   }
@@ -115,6 +129,43 @@ export class ApplianceRegistry {
    */
   async rowOfRequest(id: string): Promise<ApplianceRow | undefined> {
     return this.batches ? this.batches.rows.call(id) : this.row(id);
+  }
+
+  /**
+   * PostgreSQL: the key of an approved appliance this process authenticated before, to check a request's
+   * signature with before any read; claimKnownRequest then checks it is still the appliance's. (Undefined on
+   * SQLite, whose reads cost microseconds in the process.)
+   */
+  knownKey(id: string): string | undefined {
+    return this.knownKeys.get(id);
+  }
+
+  /** Remember an approved appliance's key (PostgreSQL), once a request signed with it was accepted. */
+  rememberKey(row: ApplianceRow): void {
+    if (!this.batches || row.status !== 'approved') return;
+    if (this.knownKeys.size >= MAX_KNOWN_KEYS && !this.knownKeys.has(row.id)) this.knownKeys.clear();
+    this.knownKeys.set(row.id, row.public_key_pem);
+  }
+
+  forgetKey(id: string): void {
+    this.knownKeys.delete(id);
+  }
+
+  /**
+   * Claim the nonce of a request whose signature verified with the remembered key `publicKeyPem`, in one statement
+   * with the requests arriving together: the appliance's current row when it is still approved with that key and
+   * the nonce is new; 'replayed' when the nonce was used; 'changed' when the appliance is no longer approved
+   * with that key (nothing claimed: forget the key and authenticate from a fresh read).
+   */
+  async claimKnownRequest(
+    applianceId: string,
+    nonce: string,
+    keepUntilMs: number,
+    publicKeyPem: string,
+  ): Promise<KnownKeyAnswer<ApplianceRow>> {
+    if (!this.batches) return 'changed';
+    await this.pruneNonces();
+    return this.batches.knownKeyClaims.call({ applianceId, nonce, keepUntilMs, publicKeyPem });
   }
 
   static toAppliance(r: ApplianceRow): Appliance {
@@ -274,14 +325,21 @@ export class ApplianceRegistry {
     return (await this.db.all('SELECT * FROM appliances ORDER BY hall, id')) as ApplianceRow[];
   }
 
-  /** Remember a nonce until it could no longer pass the timestamp check; false if it was seen already. */
-  async claimNonce(applianceId: string, nonce: string, keepUntilMs: number): Promise<boolean> {
-    // Expired nonces go at most once a second (keeping one longer than needed is harmless), so thousands of
-    // requests a second, and several central processes, do not all delete the same rows. Relaxed commits (see
-    // CentralStore.relaxed): a nonce lost to a database crash lets through only a replay that changes nothing.
+  /**
+   * Expired nonces go at most once a second (keeping one longer than needed is harmless), so thousands of
+   * requests a second, and several central processes, do not all delete the same rows.
+   */
+  private async pruneNonces(): Promise<void> {
     if (this.noncePrune.take()) {
       await this.db.relaxed.run('DELETE FROM request_nonces WHERE expires_at < ?', this.now());
     }
+  }
+
+  /** Remember a nonce until it could no longer pass the timestamp check; false if it was seen already. */
+  async claimNonce(applianceId: string, nonce: string, keepUntilMs: number): Promise<boolean> {
+    // Relaxed commits (see CentralStore.relaxed): a nonce lost to a database crash lets through only a replay
+    // that changes nothing.
+    await this.pruneNonces();
     // On PostgreSQL the nonces of the requests arriving together are inserted in one statement.
     if (this.batches) return this.batches.nonces.call({ applianceId, nonce, keepUntilMs });
     const r = await this.db.relaxed.run(
@@ -291,6 +349,28 @@ export class ApplianceRegistry {
       keepUntilMs,
     );
     return r.changes === 1;
+  }
+
+  /**
+   * PostgreSQL: the common heartbeat, whose audit head repeats the one kept, in one statement with the heartbeats
+   * arriving together: the head renewed and the heartbeat kept (as recordHeartbeat), answering the open alarms;
+   * null when the head does not simply repeat the kept one (nothing written: the caller checks the head and keeps
+   * the heartbeat apart). SQLite: always null (its statements cost microseconds in the process).
+   */
+  async recordHeartbeatRepeatingHead(
+    id: string,
+    hb: HeartbeatRequest & { auditHead: AuditHead },
+  ): Promise<{ openAlarms: number } | null> {
+    if (!this.batches) return null;
+    const { seq, hash, at, signature } = hb.auditHead;
+    const openAlarms = await this.batches.heartbeatsRenewingHeads.call({
+      applianceId: id,
+      at: this.iso(),
+      heartbeatJson: JSON.stringify(hb),
+      softwareVersion: hb.softwareVersion,
+      head: { seq, hash, at, signature },
+    });
+    return openAlarms === null ? null : { openAlarms };
   }
 
   /**

@@ -160,29 +160,50 @@ describe('audit heads in heartbeats', () => {
   });
 
   it('heads arriving at once (one statement for all of them on PostgreSQL): each kiosk is judged on its own', async () => {
-    const [steady, forking, cutting] = await Promise.all(
-      ['KIOSK-AUDIT-AT-ONCE-1', 'KIOSK-AUDIT-AT-ONCE-2', 'KIOSK-AUDIT-AT-ONCE-3'].map(kiosk),
-    );
-    const kept = await Promise.all([steady, forking, cutting].map((k) => head(k!, 20)));
-    for (const [i, k] of [steady, forking, cutting].entries())
-      expect((await beat(k!, kept[i])).statusCode).toBe(200);
+    const kiosks = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => kiosk(`KIOSK-AUDIT-AT-ONCE-${n}`)));
+    const [steady, forking, cutting, forging, moving, quiet] = kiosks as TestAppliance[] as [
+      TestAppliance,
+      TestAppliance,
+      TestAppliance,
+      TestAppliance,
+      TestAppliance,
+      TestAppliance,
+    ];
+    const kept = await Promise.all(kiosks.map((k) => head(k, 20)));
+    for (const [i, k] of kiosks.entries()) expect((await beat(k, kept[i])).statusCode).toBe(200);
+    const heartbeatAt = async (k: TestAppliance) =>
+      (await h.app.central.appliances.row(k.id))?.last_heartbeat_at;
+    const before = await heartbeatAt(forging);
     h.clock.ms += 30_000;
     const answers = await Promise.all([
-      beat(steady!, kept[0]),
-      beat(steady!, kept[0]),
-      beat(forking!, kept[1]),
-      beat(forking!, await head(forking!, 20, hashOf('another record 20'))),
-      beat(cutting!, await head(cutting!, 7)),
+      beat(steady, kept[0]),
+      beat(steady, kept[0]),
+      beat(forking, kept[1]),
+      beat(forking, await head(forking, 20, hashOf('another record 20'))),
+      beat(cutting, await head(cutting, 7)),
+      beat(forging, await head(forging, 21, hashOf('x'), newApplianceKey('ELSEWHERE'))),
+      beat(moving, await head(moving, 25)),
+      beat(quiet, kept[5]),
     ]);
-    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200]);
-    expect(await alarmsOf(steady!.id)).toEqual([]);
-    expect((await alarmsOf(forking!.id)).map((x) => x.kind)).toEqual(['audit-forked']);
-    expect((await alarmsOf(cutting!.id)).map((x) => x.kind)).toEqual(['audit-truncated']);
-    const renewed = await h.app.central.db.get<{ received_at: string }>(
-      'SELECT received_at FROM audit_heads WHERE appliance_id = ? AND seq = 20',
-      steady!.id,
-    );
-    expect(renewed?.received_at).toBe(new Date(h.clock.ms).toISOString());
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200, 400, 200, 200]);
+    expect(answers[5]!.json()).toMatchObject({ code: 'AUDIT_HEAD_BAD_SIGNATURE' });
+    for (const k of [steady, moving, quiet]) expect(await alarmsOf(k.id)).toEqual([]);
+    expect((await alarmsOf(forking.id)).map((x) => x.kind)).toEqual(['audit-forked']);
+    expect((await alarmsOf(cutting.id)).map((x) => x.kind)).toEqual(['audit-truncated']);
+    expect((await alarmsOf(forging.id)).map((x) => x.kind)).toEqual(['audit-bad-signature']);
+    // Every heartbeat accepted is kept; the refused one is not.
+    const now = new Date(h.clock.ms).toISOString();
+    for (const k of [steady, forking, cutting, moving, quiet]) expect(await heartbeatAt(k)).toBe(now);
+    expect(await heartbeatAt(forging)).toBe(before);
+    const headsOf = (k: TestAppliance) =>
+      h.app.central.db.all<{ seq: number; received_at: string }>(
+        'SELECT seq, received_at FROM audit_heads WHERE appliance_id = ? ORDER BY seq',
+        k.id,
+      );
+    // The repeated heads are renewed, the new one kept beside the old, the forged one not kept.
+    for (const k of [steady, quiet]) expect(await headsOf(k)).toEqual([{ seq: 20, received_at: now }]);
+    expect((await headsOf(moving)).map((x) => x.seq)).toEqual([20, 25]);
+    expect((await headsOf(forging)).map((x) => x.seq)).toEqual([20]);
   });
 
   it('the signed bytes are canonical JSON of {applianceId, seq, hash, at}, bound to the appliance id', async () => {

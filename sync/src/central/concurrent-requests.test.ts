@@ -1,6 +1,7 @@
 // Many signed requests and heartbeats at once (SQLite here, PostgreSQL in the PostgreSQL pass, where they are
 // gathered into one statement each): every nonce is accepted once, however its copies arrive; each heartbeat is
-// kept on its own appliance and answers that appliance's open alarms; an unknown appliance reads as unknown.
+// kept on its own appliance and answers that appliance's open alarms; a heartbeat repeating its kept audit head is
+// one statement with the others (PostgreSQL) or left to the full path; an unknown appliance reads as unknown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplianceRegistry, type ApplianceRow } from './appliances.js';
 import { healthyHeartbeat } from './healthy-heartbeat.js';
@@ -78,6 +79,57 @@ describe('requests at once', () => {
     ]);
     expect(JSON.parse(rows[1]?.heartbeat_json ?? '{}').queueDepth).toBe(4);
     expect(rows.every((r) => r.last_heartbeat_at === '2026-03-01T08:00:00.000Z')).toBe(true);
+  });
+
+  it('keep heartbeats repeating the kept audit head in one statement on PostgreSQL; any other head is left to the full path', async () => {
+    const head = (seq: number) => ({
+      seq,
+      hash: `hash-${seq}`,
+      at: '2026-03-01T07:00:00.000Z',
+      signature: `sig-${seq}`,
+    });
+    for (const [id, seq] of [
+      ['K-A', 5],
+      ['K-B', 5],
+      ['K-B', 6],
+      ['K-C', 5],
+    ] as const) {
+      await db.run(
+        `INSERT INTO audit_heads (appliance_id, epoch, seq, hash, at, signature, received_at)
+           VALUES (?, 0, ?, ?, ?, ?, '2026-03-01T07:00:00.000Z')`,
+        id,
+        seq,
+        head(seq).hash,
+        head(seq).at,
+        head(seq).signature,
+      );
+    }
+    const beat = (id: string, seq: number, version: string) =>
+      registry.recordHeartbeatRepeatingHead(id, {
+        ...healthyHeartbeat({ softwareVersion: version }),
+        auditHead: head(seq),
+      });
+    const answers = await Promise.all([
+      beat('K-A', 5, '5.0.0'), // the kept head, repeated
+      beat('K-B', 5, '5.0.0'), // not the highest of its epoch
+      beat('K-C', 5, '5.0.0'), // the kept head, but twice in the batch
+      beat('K-C', 5, '5.0.1'),
+      beat('K-NONE', 5, '5.0.0'),
+    ]);
+    const rows = new Map((await db.all<ApplianceRow>('SELECT * FROM appliances')).map((r) => [r.id, r]));
+    if (db.dialect === 'sqlite') {
+      expect(answers).toEqual([null, null, null, null, null]);
+      expect([...rows.values()].some((r) => r.software_version?.startsWith('5.'))).toBe(false);
+      return;
+    }
+    expect(answers).toEqual([{ openAlarms: 0 }, null, null, null, null]);
+    expect(rows.get('K-A')?.software_version).toBe('5.0.0');
+    expect(rows.get('K-B')?.software_version).not.toBe('5.0.0');
+    expect(rows.get('K-C')?.software_version).not.toMatch(/^5\./);
+    const renewed = await db.all<{ appliance_id: string; seq: number }>(
+      `SELECT appliance_id, seq FROM audit_heads WHERE received_at = '2026-03-01T08:00:00.000Z' ORDER BY appliance_id`,
+    );
+    expect(renewed).toEqual([{ appliance_id: 'K-A', seq: 5 }]);
   });
 
   it('read each request’s appliance, and none for an id that is not enrolled', async () => {

@@ -152,11 +152,6 @@ export async function consoleRowsOf(
   return rowsOf(ctx, appliances, false, open);
 }
 
-/** Every appliance's row, in display order. */
-export async function consoleRows(ctx: CentralContext): Promise<ConsoleRow[]> {
-  return consoleRowsOf(ctx);
-}
-
 /**
  * Every open alarm, newest first (`open`: the list, when the caller read it already), with the halls of their
  * appliances only (per IN_LIST_CHUNK of them), not the whole fleet's.

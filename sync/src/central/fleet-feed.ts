@@ -58,15 +58,8 @@ export const DEFAULT_FEED_MAX_BUFFERED = 256 * 1024;
 /** A comment line every this many ticks keeps proxies from closing an idle stream. */
 const KEEPALIVE_TICKS = 15;
 
-/** A view function alone: every comparison renders the whole view (tests, small fleets). */
-const wholeViewSource = (view: () => Promise<FleetView>): FleetSource => ({
-  snapshot: view,
-  compare: view,
-});
-
 export class FleetFeed {
   private readonly clients = new Set<Client>();
-  private readonly source: FleetSource;
   private timer: NodeJS.Timeout | null = null;
   /** A comparison is asked for on the next turn of the event loop. */
   private scheduled = false;
@@ -82,8 +75,10 @@ export class FleetFeed {
   private readonly fullCompareTicks: number;
   private readonly maxBuffered: number;
 
-  constructor(source: FleetSource | (() => Promise<FleetView>), opts: FeedOptions = {}) {
-    this.source = typeof source === 'function' ? wholeViewSource(source) : source;
+  constructor(
+    private readonly source: FleetSource,
+    opts: FeedOptions = {},
+  ) {
     this.tickMs = opts.tickMs ?? DEFAULT_FEED_TICK_MS;
     this.fullCompareTicks = opts.fullCompareTicks ?? DEFAULT_FULL_COMPARE_TICKS;
     if (!(Number.isInteger(this.fullCompareTicks) && this.fullCompareTicks >= 1))

@@ -9,7 +9,7 @@ import { beijingDay } from './fleet-console.js';
 import { FleetFeed } from './fleet-feed.js';
 import { HEARTBEAT_HISTORY_DAYS, HEARTBEAT_HISTORY_STEP_MS } from './heartbeat-history.js';
 import type { OperatorAuditEntry } from './operators.js';
-import { type Harness, healthyHeartbeat, startHarness } from './testing.js';
+import { type Harness, healthyHeartbeat, issuedEvents, startHarness } from './testing.js';
 
 const PASSWORD = 'correct horse battery staple';
 const ID = 'KIOSK-T-001';
@@ -179,10 +179,8 @@ describe('GET /fleet/events (live fleet stream)', () => {
       },
       end() {},
     };
-    const feed = new FleetFeed(
-      async () => ({ rows: new Map([['K', html]]), alarms: { html: '', count: 0 }, empty: '' }),
-      { maxBufferedBytes: 600, tickMs: 60_000 },
-    );
+    const view = async () => ({ rows: new Map([['K', html]]), alarms: { html: '', count: 0 }, empty: '' });
+    const feed = new FleetFeed({ snapshot: view, compare: view }, { maxBufferedBytes: 600, tickMs: 60_000 });
     await feed.attach(fake as never, async () => true);
     expect(feed.size).toBe(1);
     for (let i = 0; i < 20 && !destroyed; i++) {
@@ -224,12 +222,7 @@ describe('the fleet page', () => {
     const { from } = beijingDay(h.clock.ms);
     // 08:00 UTC is 16:00 in Beijing: the day began at 16:00 UTC the day before.
     expect(from).toBe('2026-02-28T16:00:00.000Z');
-    const events = [1, 2].map((n) => ({
-      id: `evt-issued-${n}`,
-      type: 'certificate.issued',
-      occurredAt: new Date(h.clock.ms).toISOString(),
-      payload: {},
-    }));
+    const events = issuedEvents(2, h.clock.ms);
     expect((await h.signed('POST', '/v1/events', { events })).statusCode).toBe(200);
     await heartbeat();
     const row = async () => {

@@ -165,6 +165,16 @@ export const NATURAL_PERSON: CreateOrderRequest = {
   holder: { name: '张伟', idNumber: '440304199001011233' },
 };
 
+/** `count` certificate.issued events a kiosk sends (no payload), occurred at `atMs`. */
+export function issuedEvents(count: number, atMs: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `evt-issued-${i + 1}`,
+    type: 'certificate.issued',
+    occurredAt: new Date(atMs).toISOString(),
+    payload: {},
+  }));
+}
+
 export const TO_APPROVED: OrderAction[] = [
   'request-payment',
   'pay-wechat',

@@ -5,9 +5,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HeartbeatRequest } from '../../contract/schemas.js';
 import { fakeEventStream } from '../fake-event-stream.js';
-import { consoleRow, consoleRows, consoleRowsOf } from '../fleet-console.js';
+import { consoleRow, consoleRowsOf } from '../fleet-console.js';
 import { FleetFeed, type FleetSource, type FleetView } from '../fleet-feed.js';
-import { type Harness, healthyHeartbeat, startHarness } from '../testing.js';
+import { type Harness, healthyHeartbeat, issuedEvents, startHarness } from '../testing.js';
 import { FleetLiveView } from './fleet-live-view.js';
 
 const ID = 'KIOSK-T-001';
@@ -99,7 +99,7 @@ describe('the fleet stream over the store', () => {
     const live = new FleetLiveView(() => h.app.central);
     const whole = () => live.compare('all', false);
     const small = await statementsOf(whole);
-    const smallPage = await statementsOf(() => consoleRows(h.app.central));
+    const smallPage = await statementsOf(() => consoleRowsOf(h.app.central));
     await h.app.central.db.run(
       `INSERT INTO appliances (id, hall, public_key_pem, status, enrolled_at, approved_at, last_heartbeat_at)
          SELECT 'KIOSK-Y-' || id, hall, public_key_pem, 'approved', enrolled_at, approved_at, last_heartbeat_at
@@ -111,7 +111,7 @@ describe('the fleet stream over the store', () => {
          FROM appliances`,
     );
     const big = await statementsOf(whole);
-    const bigPage = await statementsOf(() => consoleRows(h.app.central));
+    const bigPage = await statementsOf(() => consoleRowsOf(h.app.central));
     expect(small.value.rows.size).toBe(2);
     expect(big.value.rows.size).toBe(8);
     expect(big.statements).toBe(small.statements);
@@ -120,21 +120,16 @@ describe('the fleet stream over the store', () => {
     const fleet = await statementsOf(whole);
     expect(fleet.value.rows.size).toBe(200);
     expect(fleet.statements).toBe(small.statements);
-    expect((await statementsOf(() => consoleRows(h.app.central))).statements).toBe(smallPage.statements);
+    expect((await statementsOf(() => consoleRowsOf(h.app.central))).statements).toBe(smallPage.statements);
   });
 
   it('gives the rows of a set of appliances as the whole view gives them, and the per-appliance row', async () => {
     h = await startHarness();
     await heartbeat({ consumables: { paper: 'out', blankKeys: 40 } });
     const ids = await addAppliances(3, new Date(h.clock.ms - 200_000).toISOString());
-    const events = [1, 2].map((n) => ({
-      id: `evt-issued-${n}`,
-      type: 'certificate.issued',
-      occurredAt: new Date(h.clock.ms).toISOString(),
-      payload: {},
-    }));
+    const events = issuedEvents(2, h.clock.ms);
     expect((await h.signed('POST', '/v1/events', { events })).statusCode).toBe(200);
-    const all = await consoleRows(h.app.central);
+    const all = await consoleRowsOf(h.app.central);
     const some = await consoleRowsOf(h.app.central, [ids[1]!, ID, 'NO-SUCH-KIOSK']);
     const byId = new Map(all.map((r) => [r.appliance.id, r]));
     expect(new Set(some.map((r) => r.appliance.id))).toEqual(new Set([ids[1], ID]));

@@ -135,6 +135,54 @@ describe('appliance request authentication', () => {
   });
 });
 
+describe('a key central remembers (PostgreSQL: no read before the nonce claim)', () => {
+  // Another central process on the same database revokes, re-keys or suspends the appliance: this process still
+  // remembers the old key, and the change must take effect on the very next request all the same.
+  it('stops at once when the appliance is revoked, re-keyed or suspended behind this process’s back', async () => {
+    const kiosk = newApplianceKey('KIOSK-REMEMBERED');
+    await h.enrol(kiosk);
+    await h.admin('POST', '/admin/v1/appliances/KIOSK-REMEMBERED/approve');
+    const changes = (as = kiosk, nonce?: string) =>
+      h.signed('GET', '/v1/changes', undefined, as, nonce ? { nonce } : {});
+    for (let i = 0; i < 2; i++) expect((await changes()).statusCode).toBe(200);
+    const db = h.app.central.db;
+    await db.run("UPDATE appliances SET status = 'revoked' WHERE id = ?", kiosk.id);
+    expect((await changes()).json()).toMatchObject({ statusCode: 401, code: 'AUTH_UNKNOWN_APPLIANCE' });
+    await db.run("UPDATE appliances SET status = 'approved' WHERE id = ?", kiosk.id);
+    expect((await changes()).statusCode).toBe(200);
+    await db.run("UPDATE appliances SET status = 'pending' WHERE id = ?", kiosk.id);
+    expect((await changes()).json()).toMatchObject({ code: 'AUTH_APPLIANCE_NOT_APPROVED' });
+    // Re-keyed and approved: the old key is refused, the new one accepted, and its nonce is claimed once.
+    const rekeyed = newApplianceKey(kiosk.id);
+    await db.run(
+      "UPDATE appliances SET status = 'approved', public_key_pem = ? WHERE id = ?",
+      rekeyed.publicKeyPem,
+      kiosk.id,
+    );
+    expect((await changes()).json()).toMatchObject({ statusCode: 401, code: 'AUTH_BAD_SIGNATURE' });
+    expect((await changes(rekeyed, 'rekeyed-nonce-000001')).statusCode).toBe(200);
+    expect((await changes(rekeyed, 'rekeyed-nonce-000001')).json()).toMatchObject({ code: 'AUTH_REPLAYED' });
+    expect((await changes()).json()).toMatchObject({ code: 'AUTH_BAD_SIGNATURE' });
+    expect((await changes(rekeyed)).statusCode).toBe(200);
+  });
+
+  it('claims each nonce once when requests of remembered keys arrive together', async () => {
+    expect((await h.signed('GET', '/v1/changes')).statusCode).toBe(200);
+    const nonces = [
+      'together-nonce-00001',
+      'together-nonce-00002',
+      'together-nonce-00001',
+      'together-nonce-00002',
+    ];
+    const answers = await Promise.all(
+      nonces.map((nonce) => h.signed('GET', '/v1/changes', undefined, undefined, { nonce })),
+    );
+    expect(answers.map((r) => r.statusCode).sort()).toEqual([200, 200, 401, 401]);
+    for (const r of answers.filter((x) => x.statusCode === 401))
+      expect(r.json()).toMatchObject({ code: 'AUTH_REPLAYED' });
+  });
+});
+
 describe('enrolment', () => {
   it('needs proof of possession: signed by the key being enrolled, for the same id', async () => {
     const a = newApplianceKey('KIOSK-POP');

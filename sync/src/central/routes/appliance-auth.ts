@@ -43,14 +43,58 @@ export async function checkSignedRequest(
   return check.applianceId;
 }
 
+/**
+ * A request of an appliance whose key this process remembers (PostgreSQL): its signature checked with that key,
+ * then its nonce claimed in the same statement that checks the key is still the approved appliance's and reads
+ * its row. Null when that does not settle it (the signature does not verify with the remembered key, or the
+ * appliance was revoked, re-keyed or suspended since, maybe by another central process): the key is forgotten
+ * and the request authenticated from a fresh read, with nothing claimed yet.
+ */
+async function authenticateByKnownKey(
+  ctx: CentralContext,
+  req: FastifyRequest,
+  applianceId: string,
+  publicKeyPem: string,
+): Promise<ApplianceRow | null> {
+  const now = ctx.now();
+  const check = verifyRequestSignature({
+    method: req.method,
+    path: req.url,
+    headers: req.headers,
+    body: req.rawBody,
+    publicKeyPem,
+    now,
+  });
+  if (check.ok && check.applianceId === applianceId) {
+    const claim = await ctx.appliances.claimKnownRequest(
+      applianceId,
+      check.nonce,
+      now + 2 * SIGNATURE_MAX_SKEW_MS,
+      publicKeyPem,
+    );
+    if (claim === 'replayed') throw new CentralError('AUTH_REPLAYED');
+    if (claim !== 'changed') return claim.row;
+  }
+  ctx.appliances.forgetKey(applianceId);
+  return null;
+}
+
 export function applianceAuth(ctx: CentralContext) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const h = readSignatureHeaders(req.headers);
     if (!h) throw new CentralError('AUTH_UNSIGNED');
+    const known = ctx.appliances.knownKey(h.applianceId);
+    const byKnownKey =
+      known === undefined ? null : await authenticateByKnownKey(ctx, req, h.applianceId, known);
+    if (byKnownKey) {
+      req.appliance = byKnownKey;
+      return;
+    }
     const row = await ctx.appliances.rowOfRequest(h.applianceId);
     if (!row || row.status === 'revoked') throw new CentralError('AUTH_UNKNOWN_APPLIANCE');
     await checkSignedRequest(ctx, req, row.public_key_pem);
     if (row.status !== 'approved') throw new CentralError('AUTH_APPLIANCE_NOT_APPROVED');
+    ctx.appliances.rememberKey(row);
     req.appliance = row;
   };
 }

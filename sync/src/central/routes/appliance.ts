@@ -58,6 +58,7 @@ import {
   VoidCertificateResponseSchema,
 } from '../../contract/schemas.js';
 import { CentralError } from '../errors.js';
+import { keepHeartbeat } from '../heartbeat-keeping.js';
 import { admitPickupCode } from '../pickup-admission.js';
 import { applianceAuth, checkSignedRequest } from './appliance-auth.js';
 
@@ -404,14 +405,7 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
         },
       },
       async (req) => {
-        if (req.body.auditHead) await ctx.auditHeads.accept(req.appliance!, req.body.auditHead);
-        for (const a of req.body.alarms ?? []) {
-          await ctx.alarms.raise(req.appliance!.id, a.kind, `reported by the appliance: ${a.kind}`, {
-            ...(a.subject ? { subject: a.subject } : {}),
-            since: a.since,
-          });
-        }
-        const { openAlarms } = await ctx.appliances.recordHeartbeat(req.appliance!.id, req.body);
+        const { openAlarms } = await keepHeartbeat(ctx, req.appliance!, req.body);
         await ctx.heartbeatHistory.record(req.appliance!.id, req.body);
         await ctx.fleetAlarms.onHeartbeat(req.appliance!.id, req.body, openAlarms);
         return {
