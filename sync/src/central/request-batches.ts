@@ -12,7 +12,7 @@ import type { Sql } from './sql.js';
 /**
  * One batch of a kind at a time: what arrives meanwhile waits for the next, so batches grow with the load. Measured
  * with the fleet load (pg, 40,000 kiosks, 1,333 heartbeats/s): two at a time, a heartbeat p99 of 120–310 ms (at
- * 30,000 kiosks pg_stat_statements counted batches of about two); one at a time, 54–99 ms. A batch holds at most
+ * 30,000 kiosks pg_stat_statements counted batches of about two); one at a time, 54–185 ms. A batch holds at most
  * 500 (bounded parameters).
  */
 const OPTIONS: CallBatcherOptions = { maxBatch: 500, maxInFlight: 1 };
@@ -47,18 +47,29 @@ export interface NonceClaim {
 const claimKey = (c: NonceClaim) => `${c.applianceId}\u0000${c.nonce}`;
 
 /**
+ * The first claim of each nonce in a batch (`first`: its index by claim key) and those claims in key order (the
+ * rows a statement inserts, so batches lock them in one order).
+ */
+function firstClaims<C extends NonceClaim>(
+  claims: readonly C[],
+): { first: Map<string, number>; unique: C[] } {
+  const first = new Map<string, number>();
+  claims.forEach((c, i) => {
+    if (!first.has(claimKey(c))) first.set(claimKey(c), i);
+  });
+  const unique = [...first.values()]
+    .map((i) => claims[i] as C)
+    .sort((a, b) => (claimKey(a) < claimKey(b) ? -1 : 1));
+  return { first, unique };
+}
+
+/**
  * Nonces inserted together; each claim answers whether it was the first to use its nonce. The same nonce twice in
  * one batch (a replay sent at once) is one insert, and only the earlier claim wins.
  */
 export function batchedNonceClaims(db: Sql): CallBatcher<NonceClaim, boolean> {
   return new CallBatcher<NonceClaim, boolean>(async (claims) => {
-    const first = new Map<string, number>();
-    claims.forEach((c, i) => {
-      if (!first.has(claimKey(c))) first.set(claimKey(c), i);
-    });
-    const unique = [...first.values()]
-      .map((i) => claims[i] as NonceClaim)
-      .sort((a, b) => (claimKey(a) < claimKey(b) ? -1 : 1));
+    const { first, unique } = firstClaims(claims);
     const inserted = await retryingDeadlocks(() =>
       db.all<{ appliance_id: string; nonce: string }>(
         `INSERT INTO request_nonces (appliance_id, nonce, expires_at)
@@ -248,13 +259,7 @@ export function batchedKnownKeyClaims<R extends { id: string; status: string; pu
   db: Sql,
 ): CallBatcher<KnownKeyClaim, KnownKeyAnswer<R>> {
   return new CallBatcher<KnownKeyClaim, KnownKeyAnswer<R>>(async (claims) => {
-    const first = new Map<string, number>();
-    claims.forEach((c, i) => {
-      if (!first.has(claimKey(c))) first.set(claimKey(c), i);
-    });
-    const unique = [...first.values()]
-      .map((i) => claims[i] as KnownKeyClaim)
-      .sort((a, b) => (claimKey(a) < claimKey(b) ? -1 : 1));
+    const { first, unique } = firstClaims(claims);
     const found = await retryingDeadlocks(() =>
       db.all<R & { claimed_nonce: string | null }>(
         `WITH u AS (

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   readSignatureHeaders,
   SIGNATURE_MAX_SKEW_MS,
+  type SignatureCheck,
   verifyRequestSignature,
 } from '../../contract/request-signing.js';
 import type { ApplianceRow } from '../appliances.js';
@@ -16,28 +17,34 @@ declare module 'fastify' {
   }
 }
 
+/** A nonce is kept until its request could no longer pass the timestamp check. */
+const nonceKeptUntil = (now: number) => now + 2 * SIGNATURE_MAX_SKEW_MS;
+
+/** The request's signature headers, timestamp and signature checked with `publicKeyPem` at `now`. */
+function signatureOf(req: FastifyRequest, publicKeyPem: string, now: number): SignatureCheck {
+  return verifyRequestSignature({
+    method: req.method,
+    path: req.url,
+    headers: req.headers,
+    body: req.rawBody,
+    publicKeyPem,
+    now,
+  });
+}
+
 /** Check a request signed with `publicKeyPem` and claim its nonce; throws a 401 CentralError. */
 export async function checkSignedRequest(
   ctx: CentralContext,
   req: FastifyRequest,
   publicKeyPem: string,
 ): Promise<string> {
-  const check = verifyRequestSignature({
-    method: req.method,
-    path: req.url,
-    headers: req.headers,
-    body: req.rawBody,
-    publicKeyPem,
-    now: ctx.now(),
-  });
+  const check = signatureOf(req, publicKeyPem, ctx.now());
   if (!check.ok) {
     if (check.reason === 'missing-headers') throw new CentralError('AUTH_UNSIGNED');
     if (check.reason === 'stale-timestamp') throw new CentralError('AUTH_STALE_TIMESTAMP');
     throw new CentralError('AUTH_BAD_SIGNATURE', check.message);
   }
-  if (
-    !(await ctx.appliances.claimNonce(check.applianceId, check.nonce, ctx.now() + 2 * SIGNATURE_MAX_SKEW_MS))
-  ) {
+  if (!(await ctx.appliances.claimNonce(check.applianceId, check.nonce, nonceKeptUntil(ctx.now())))) {
     throw new CentralError('AUTH_REPLAYED');
   }
   return check.applianceId;
@@ -57,19 +64,12 @@ async function authenticateByKnownKey(
   publicKeyPem: string,
 ): Promise<ApplianceRow | null> {
   const now = ctx.now();
-  const check = verifyRequestSignature({
-    method: req.method,
-    path: req.url,
-    headers: req.headers,
-    body: req.rawBody,
-    publicKeyPem,
-    now,
-  });
+  const check = signatureOf(req, publicKeyPem, now);
   if (check.ok && check.applianceId === applianceId) {
     const claim = await ctx.appliances.claimKnownRequest(
       applianceId,
       check.nonce,
-      now + 2 * SIGNATURE_MAX_SKEW_MS,
+      nonceKeptUntil(now),
       publicKeyPem,
     );
     if (claim === 'replayed') throw new CentralError('AUTH_REPLAYED');
