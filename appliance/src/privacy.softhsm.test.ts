@@ -39,10 +39,7 @@ beforeAll(async () => {
   ({ central, daemon, api, dir } = kiosk);
 }, 60_000);
 
-afterAll(async () => {
-  await daemon?.stop();
-  await central?.stop();
-});
+afterAll(async () => kiosk?.stop());
 
 /** A file the daemon renamed or removed between the listing and the look (a `.tmp` of an atomic write). */
 const vanished = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';

@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +41,7 @@ export interface CentralHandle {
 export async function startTestCentral(
   dataDir = mkdtempSync(join(tmpdir(), 'ck-central-')),
   port = 0,
-  opts: { now?: () => number } = {},
+  opts: { now?: () => number; stopWithinMs?: number } = {},
 ): Promise<CentralHandle> {
   const app = await buildCentral({
     dataDir,
@@ -49,6 +50,7 @@ export async function startTestCentral(
     autoApproveAppliances: true,
     ...(opts.now ? { now: opts.now } : {}),
   });
+  const inFlight = requestsInFlight(app);
   const url = await app.listen({ host: '127.0.0.1', port });
   const admin = async (method: 'GET' | 'POST', url_: string, payload?: unknown) => {
     const r = await app.inject({
@@ -89,7 +91,53 @@ export async function startTestCentral(
     },
     order: (orderId) => admin('GET', `/admin/v1/orders/${orderId}`),
     admin,
-    stop: () => app.close(),
+    stop: () =>
+      stopWithin(
+        'central',
+        () => app.close(),
+        opts.stopWithinMs,
+        () => inFlight.describe(),
+      ),
+  };
+}
+
+/** How long a test's central or daemon may take to stop before the teardown says which one is stuck. */
+export const STOP_WITHIN_MS = 20_000;
+
+/**
+ * `stop()`, bounded: a stop that has not finished after `ms` fails naming `what` and, from `detail`, what it is
+ * still waiting for (a teardown that hangs is a request or a batch that never finishes, never a pass).
+ */
+export async function stopWithin(
+  what: string,
+  stop: () => Promise<unknown>,
+  ms = STOP_WITHIN_MS,
+  detail: () => string = () => '',
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const more = detail();
+      reject(new Error(`${what} did not stop within ${ms} ms${more ? `; still in flight: ${more}` : ''}`));
+    }, ms);
+  });
+  try {
+    await Promise.race([stop(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The requests a Fastify app's server has begun and not yet answered, for a teardown to name. */
+function requestsInFlight(app: FastifyInstance): { describe(): string } {
+  const open = new Map<IncomingMessage, number>();
+  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    open.set(req, Date.now());
+    res.on('close', () => open.delete(req));
+  });
+  return {
+    describe: () =>
+      [...open].map(([r, at]) => `${r.method} ${r.url} (${Date.now() - at} ms)`).join(', ') || 'no request',
   };
 }
 

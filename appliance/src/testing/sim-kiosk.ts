@@ -13,6 +13,7 @@ import {
   SIM_SECRETS_ENV,
   simConfig,
   startTestCentral,
+  stopWithin,
   waitFor,
 } from './kiosk-harness.js';
 
@@ -71,8 +72,8 @@ export async function startSimKiosk(
       pullAfter = step;
     },
     async stop() {
-      await started.stop();
-      await proxy?.close();
+      await stopWithin('the daemon', () => started.stop());
+      if (proxy) await stopWithin('the fault proxy', () => proxy.close());
       await central.stop();
     },
   };
