@@ -23,6 +23,7 @@ import {
   type KnownKeyAnswer,
   type KnownKeyClaim,
   type NonceClaim,
+  type RepeatedHeadAnswer,
 } from './request-batches.js';
 import type { Db } from './store.js';
 
@@ -88,8 +89,20 @@ interface RequestBatches {
   rows: CallBatcher<string, ApplianceRow | undefined>;
   nonces: CallBatcher<NonceClaim, boolean>;
   heartbeats: CallBatcher<HeartbeatWrite, number>;
-  heartbeatsRenewingHeads: CallBatcher<HeartbeatRenewingHead, number | null>;
+  heartbeatsRenewingHeads: CallBatcher<HeartbeatRenewingHead, RepeatedHeadAnswer>;
   knownKeyClaims: CallBatcher<KnownKeyClaim, KnownKeyAnswer<ApplianceRow>>;
+}
+
+/** An appliance's key as this process last accepted it (PostgreSQL), and how to claim a request signed with it. */
+export interface KnownKey {
+  publicKeyPem: string;
+  /**
+   * Claim the nonce of a request whose signature verified with `publicKeyPem`, in one statement with the requests
+   * arriving together: the appliance's current row when it is still approved with that key and the nonce is new;
+   * 'replayed' when the nonce was used; 'changed' when the appliance is no longer approved with that key (nothing
+   * claimed: forget the key and authenticate from a fresh read).
+   */
+  claim(nonce: string, keepUntilMs: number): Promise<KnownKeyAnswer<ApplianceRow>>;
 }
 
 export class ApplianceRegistry {
@@ -133,11 +146,20 @@ export class ApplianceRegistry {
 
   /**
    * PostgreSQL: the key of an approved appliance this process authenticated before, to check a request's
-   * signature with before any read; claimKnownRequest then checks it is still the appliance's. (Undefined on
+   * signature with before any read, and the claim that then checks it is still the appliance's. (Undefined on
    * SQLite, whose reads cost microseconds in the process.)
    */
-  knownKey(id: string): string | undefined {
-    return this.knownKeys.get(id);
+  knownKey(id: string): KnownKey | undefined {
+    const publicKeyPem = this.knownKeys.get(id);
+    const batches = this.batches;
+    if (publicKeyPem === undefined || !batches) return undefined;
+    return {
+      publicKeyPem,
+      claim: async (nonce, keepUntilMs) => {
+        await this.pruneNonces();
+        return batches.knownKeyClaims.call({ applianceId: id, nonce, keepUntilMs, publicKeyPem });
+      },
+    };
   }
 
   /** Remember an approved appliance's key (PostgreSQL), once a request signed with it was accepted. */
@@ -149,23 +171,6 @@ export class ApplianceRegistry {
 
   forgetKey(id: string): void {
     this.knownKeys.delete(id);
-  }
-
-  /**
-   * Claim the nonce of a request whose signature verified with the remembered key `publicKeyPem`, in one statement
-   * with the requests arriving together: the appliance's current row when it is still approved with that key and
-   * the nonce is new; 'replayed' when the nonce was used; 'changed' when the appliance is no longer approved
-   * with that key (nothing claimed: forget the key and authenticate from a fresh read).
-   */
-  async claimKnownRequest(
-    applianceId: string,
-    nonce: string,
-    keepUntilMs: number,
-    publicKeyPem: string,
-  ): Promise<KnownKeyAnswer<ApplianceRow>> {
-    if (!this.batches) return 'changed';
-    await this.pruneNonces();
-    return this.batches.knownKeyClaims.call({ applianceId, nonce, keepUntilMs, publicKeyPem });
   }
 
   static toAppliance(r: ApplianceRow): Appliance {
@@ -354,23 +359,22 @@ export class ApplianceRegistry {
   /**
    * PostgreSQL: the common heartbeat, whose audit head repeats the one kept, in one statement with the heartbeats
    * arriving together: the head renewed and the heartbeat kept (as recordHeartbeat), answering the open alarms;
-   * null when the head does not simply repeat the kept one (nothing written: the caller checks the head and keeps
-   * the heartbeat apart). SQLite: always null (its statements cost microseconds in the process).
+   * else nothing is written and the caller checks the head and keeps the heartbeat apart (RepeatedHeadAnswer).
+   * SQLite: always 'not-tried' (its statements cost microseconds in the process).
    */
   async recordHeartbeatRepeatingHead(
     id: string,
     hb: HeartbeatRequest & { auditHead: AuditHead },
-  ): Promise<{ openAlarms: number } | null> {
-    if (!this.batches) return null;
+  ): Promise<RepeatedHeadAnswer> {
+    if (!this.batches) return 'not-tried';
     const { seq, hash, at, signature } = hb.auditHead;
-    const openAlarms = await this.batches.heartbeatsRenewingHeads.call({
+    return this.batches.heartbeatsRenewingHeads.call({
       applianceId: id,
       at: this.iso(),
       heartbeatJson: JSON.stringify(hb),
       softwareVersion: hb.softwareVersion,
       head: { seq, hash, at, signature },
     });
-    return openAlarms === null ? null : { openAlarms };
   }
 
   /**

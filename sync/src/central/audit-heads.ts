@@ -221,13 +221,18 @@ export class AuditHeads {
    * Check and keep an appliance's signed audit head. A bad signature: alarm, then AUDIT_HEAD_BAD_SIGNATURE
    * (the heartbeat is refused). A head below the highest seq seen, or a seen seq with another hash: stored,
    * and an alarm raised (the heartbeat is still accepted: the appliance is not to be silenced).
+   * `renewalTried`: the caller already tried renewing it as a repeat of the kept head, and it was not one.
    */
-  async accept(appliance: Pick<ApplianceRow, 'id' | 'public_key_pem'>, head: AuditHead): Promise<void> {
+  async accept(
+    appliance: Pick<ApplianceRow, 'id' | 'public_key_pem'>,
+    head: AuditHead,
+    opts: { renewalTried?: boolean } = {},
+  ): Promise<void> {
     // Nearly every heartbeat repeats the head already kept (nothing logged since), signature and all: one
     // statement renews it when it is the highest of the epoch and no other hash has its seq, so there is nothing
     // to check or alarm — its signature was verified when it was first kept. (A relaxed commit: only the time it
     // was last received changes, and the next heartbeat renews it again.)
-    if (await this.renew(appliance.id, head)) return;
+    if (!opts.renewalTried && (await this.renew(appliance.id, head))) return;
     const signed = auditHeadBytes({ applianceId: appliance.id, seq: head.seq, hash: head.hash, at: head.at });
     if (!verifyApplianceSignature(signed, head.signature, appliance.public_key_pem)) {
       await this.alarms.raise(

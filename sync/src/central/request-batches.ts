@@ -87,6 +87,12 @@ export function batchedNonceClaims(db: Sql): CallBatcher<NonceClaim, boolean> {
   }, OPTIONS);
 }
 
+/** A heartbeat kept on its appliance's row `a`, from `v` (kept_at, hb, version). */
+const KEEPS_HEARTBEAT = 'last_heartbeat_at = v.kept_at, heartbeat_json = v.hb, software_version = v.version';
+/** What a heartbeat kept answers: the appliance and its open alarms. */
+const ANSWERS_OPEN_ALARMS =
+  'a.id, (SELECT COUNT(*) FROM alarms WHERE appliance_id = a.id AND cleared_at IS NULL) AS open_alarms';
+
 export interface HeartbeatWrite {
   applianceId: string;
   at: string;
@@ -106,11 +112,10 @@ export function batchedHeartbeatWrites(db: Sql): CallBatcher<HeartbeatWrite, num
     const counted = await retryingDeadlocks(() =>
       db.all<{ id: string; open_alarms: number }>(
         `UPDATE appliances AS a
-            SET last_heartbeat_at = v.at, heartbeat_json = v.hb, software_version = v.version
-           FROM (SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[])) AS v(id, at, hb, version)
+            SET ${KEEPS_HEARTBEAT}
+           FROM (SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[])) AS v(id, kept_at, hb, version)
           WHERE a.id = v.id
-          RETURNING a.id,
-            (SELECT COUNT(*) FROM alarms WHERE appliance_id = a.id AND cleared_at IS NULL) AS open_alarms`,
+          RETURNING ${ANSWERS_OPEN_ALARMS}`,
         rows.map((w) => w.applianceId),
         rows.map((w) => w.at),
         rows.map((w) => w.heartbeatJson),
@@ -192,37 +197,44 @@ export interface HeartbeatRenewingHead extends HeartbeatWrite {
 }
 
 /**
+ * What a heartbeat repeating its head answers: kept (its appliance's open alarms); its head not renewed (new,
+ * forked or behind: nothing kept); or not tried (the appliance sent two heartbeats in the batch, or the store
+ * gathers nothing). Either of the last two: the caller takes the full path, which checks the head and keeps the
+ * heartbeat apart — without trying the renewal again when it was tried.
+ */
+export type RepeatedHeadAnswer = { openAlarms: number } | 'head-not-renewed' | 'not-tried';
+
+/**
  * The common heartbeat in one statement: its audit head repeats the kept one (renewed, as
  * batchedAuditHeadRenewals) and then the heartbeat is kept on the appliance's row (as batchedHeartbeatWrites),
- * only if the head was renewed. Each answers its appliance's open alarms, or null when nothing was kept (the head
- * is new, forked or behind; or the appliance sent two heartbeats in the batch): the caller then takes the full
- * path, which checks the head and keeps the heartbeat apart.
+ * only if the head was renewed.
  */
-export function batchedHeartbeatsRenewingHeads(db: Sql): CallBatcher<HeartbeatRenewingHead, number | null> {
-  return new CallBatcher<HeartbeatRenewingHead, number | null>(async (beats) => {
+export function batchedHeartbeatsRenewingHeads(
+  db: Sql,
+): CallBatcher<HeartbeatRenewingHead, RepeatedHeadAnswer> {
+  return new CallBatcher<HeartbeatRenewingHead, RepeatedHeadAnswer>(async (beats) => {
     const perAppliance = new Map<string, number>();
     for (const b of beats) perAppliance.set(b.applianceId, (perAppliance.get(b.applianceId) ?? 0) + 1);
     const rows = beats
       .filter((b) => perAppliance.get(b.applianceId) === 1)
       .sort((a, b) => (a.applianceId < b.applianceId ? -1 : 1));
-    if (rows.length === 0) return beats.map(() => null);
+    if (rows.length === 0) return beats.map(() => 'not-tried' as const);
     const kept = await retryingDeadlocks(() =>
       db.all<{ id: string; open_alarms: number }>(
         `WITH v AS (
            SELECT u.*, a.audit_epoch AS epoch
              FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[])
-                  AS u(appliance_id, received_at, hb, version, seq, hash, at, signature)
+                  AS u(appliance_id, kept_at, hb, version, seq, hash, at, signature)
              JOIN appliances a ON a.id = u.appliance_id),
          renewed AS (
-           UPDATE audit_heads AS h SET received_at = v.received_at FROM v
+           UPDATE audit_heads AS h SET received_at = v.kept_at FROM v
             WHERE ${RENEWS_KEPT_HEAD}
             RETURNING h.appliance_id)
          UPDATE appliances AS a
-            SET last_heartbeat_at = v.received_at, heartbeat_json = v.hb, software_version = v.version
+            SET ${KEEPS_HEARTBEAT}
            FROM v JOIN renewed r ON r.appliance_id = v.appliance_id
           WHERE a.id = v.appliance_id
-          RETURNING a.id,
-            (SELECT COUNT(*) FROM alarms WHERE appliance_id = a.id AND cleared_at IS NULL) AS open_alarms`,
+          RETURNING ${ANSWERS_OPEN_ALARMS}`,
         rows.map((b) => b.applianceId),
         rows.map((b) => b.at),
         rows.map((b) => b.heartbeatJson),
@@ -234,9 +246,11 @@ export function batchedHeartbeatsRenewingHeads(db: Sql): CallBatcher<HeartbeatRe
       ),
     );
     const open = new Map(kept.map((r) => [r.id, r.open_alarms]));
-    return beats.map((b) =>
-      perAppliance.get(b.applianceId) === 1 ? (open.get(b.applianceId) ?? null) : null,
-    );
+    return beats.map((b): RepeatedHeadAnswer => {
+      if (perAppliance.get(b.applianceId) !== 1) return 'not-tried';
+      const openAlarms = open.get(b.applianceId);
+      return openAlarms === undefined ? 'head-not-renewed' : { openAlarms };
+    });
   }, OPTIONS);
 }
 

@@ -7,7 +7,7 @@ import {
   type SignatureCheck,
   verifyRequestSignature,
 } from '../../contract/request-signing.js';
-import type { ApplianceRow } from '../appliances.js';
+import type { ApplianceRow, KnownKey } from '../appliances.js';
 import type { CentralContext } from '../context.js';
 import { CentralError } from '../errors.js';
 
@@ -61,17 +61,12 @@ async function authenticateByKnownKey(
   ctx: CentralContext,
   req: FastifyRequest,
   applianceId: string,
-  publicKeyPem: string,
+  known: KnownKey,
 ): Promise<ApplianceRow | null> {
   const now = ctx.now();
-  const check = signatureOf(req, publicKeyPem, now);
+  const check = signatureOf(req, known.publicKeyPem, now);
   if (check.ok && check.applianceId === applianceId) {
-    const claim = await ctx.appliances.claimKnownRequest(
-      applianceId,
-      check.nonce,
-      nonceKeptUntil(now),
-      publicKeyPem,
-    );
+    const claim = await known.claim(check.nonce, nonceKeptUntil(now));
     if (claim === 'replayed') throw new CentralError('AUTH_REPLAYED');
     if (claim !== 'changed') return claim.row;
   }
