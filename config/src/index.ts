@@ -69,6 +69,7 @@ export {
   isSimProfile,
   productionProblems,
 } from './production-rules.js';
+export { lazyRequestLogger } from './request-logger.js';
 export {
   type CertkioskConfig,
   configSchema,

@@ -2,7 +2,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Logger } from '@certkiosk/config';
+import { type Logger, lazyRequestLogger } from '@certkiosk/config';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -264,7 +264,13 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
   };
 
   const app = Fastify({
-    ...(opts.logger ? { loggerInstance: opts.logger as FastifyBaseLogger } : { logger: false }),
+    ...(opts.logger
+      ? {
+          loggerInstance: opts.logger as FastifyBaseLogger,
+          childLoggerFactory: (parent, bindings, childOpts) =>
+            lazyRequestLogger(parent as Logger, bindings, childOpts) as FastifyBaseLogger,
+        }
+      : { logger: false }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
   app.decorate('central', ctx);

@@ -118,7 +118,12 @@ describe('certkiosk-central --log-level (built CLI)', () => {
     const urls = requests.map((r) => (r['req'] as { url: string }).url);
     expect(urls).toContain('/v1/pickup/lookup?idNumber=[redacted]&pin=[redacted]');
     expect(urls).toContain('/p/[redacted]?pin=[redacted]');
-    expect(rs.some((r) => r.msg === 'request completed')).toBe(true);
+    // Each request's records carry its id: its completion names a request that came in.
+    const incoming = new Set(requests.map((r) => r['reqId']));
+    expect(incoming.size).toBe(requests.length);
+    const completed = rs.filter((r) => r.msg === 'request completed');
+    expect(completed.length).toBeGreaterThanOrEqual(4);
+    expect(completed.every((r) => typeof r['reqId'] === 'string' && incoming.has(r['reqId']))).toBe(true);
     expect(rs.at(-1)?.msg).toBe('stopping');
     expectNothingSecret(c.stdout());
     expectNothingSecret(c.stderr());
