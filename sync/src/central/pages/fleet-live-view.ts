@@ -12,7 +12,7 @@ import { consoleAlarms, consoleRowsOf } from '../fleet-console.js';
 import type { FleetSource, FleetView, RowScope } from '../fleet-feed.js';
 import { NO_APPLIANCE_ROW, renderAlarmList, renderFleetRow } from './fleet-page.js';
 
-/** Every appliance status, so the stale query can use the (status, last_heartbeat_at) index. */
+/** Every appliance status, so the stale query can use SQLite's (status, last_heartbeat_at) index (migrations 014, 022). */
 const STATUSES = Object.keys({ pending: 1, approved: 1, revoked: 1 } satisfies Record<
   Appliance['status'],
   1
