@@ -16,6 +16,7 @@ function recorder() {
 }
 
 const turn = () => new Promise((r) => setImmediate(r));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('CallBatcher', () => {
   it('runs the calls made in one turn of the event loop as one batch and answers each its own result', async () => {
@@ -97,5 +98,46 @@ describe('CallBatcher', () => {
       maxInFlight: 1,
     });
     await expect(Promise.all([b.call(1), b.call(2)])).rejects.toThrow('a batch of 2 answered 1');
+  });
+  it('with gatherMs, waits that long after its first call: calls over several turns go in one batch', async () => {
+    const r = recorder();
+    const b = new CallBatcher(r.run, { maxBatch: 100, maxInFlight: 1, gatherMs: 300 });
+    const answers = [b.call(1)];
+    await turn();
+    answers.push(b.call(2));
+    await sleep(5);
+    answers.push(b.call(3));
+    await turn();
+    expect(r.batches).toEqual([]);
+    await sleep(400);
+    expect(r.batches).toEqual([[1, 2, 3]]);
+    r.finish[0]?.();
+    expect(await Promise.all(answers)).toEqual([10, 20, 30]);
+  });
+
+  it('with gatherMs, runs the calls that waited behind a running batch at once, and a full batch without waiting', async () => {
+    const r = recorder();
+    const b = new CallBatcher(r.run, { maxBatch: 3, maxInFlight: 1, gatherMs: 60_000 });
+    const full = [1, 2, 3].map((n) => b.call(n));
+    await turn();
+    // A full batch does not wait out the minute.
+    expect(r.batches).toEqual([[1, 2, 3]]);
+    const waited = [b.call(4)];
+    await sleep(20);
+    r.finish[0]?.();
+    await Promise.all(full);
+    await turn();
+    await turn();
+    // Call 4 is not as old as gatherMs, but a full batch is waiting behind nothing once 5 and 6 join it.
+    expect(r.batches).toEqual([[1, 2, 3]]);
+    waited.push(b.call(5), b.call(6));
+    await turn();
+    await turn();
+    expect(r.batches).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    r.finish[1]?.();
+    expect(await Promise.all(waited)).toEqual([40, 50, 60]);
   });
 });

@@ -14,8 +14,15 @@ import type { Sql } from './sql.js';
  * with the fleet load (pg, 40,000 kiosks, 1,333 heartbeats/s): two at a time, a heartbeat p99 of 120–310 ms (at
  * 30,000 kiosks pg_stat_statements counted batches of about two); one at a time, 54–185 ms. A batch holds at most
  * 500 (bounded parameters).
+ *
+ * A batch also waits GATHER_MS after its first call. Each statement takes about as long as the gap between
+ * heartbeats, so without it a batch held about two (counted at 30,000 kiosks: 479 key claims and 429 head
+ * renewals a second for 1,000 heartbeats): a statement, a round trip and a wake-up of PostgreSQL per heartbeat.
+ * With 3 ms, batches of about eight: central's CPU per heartbeat 760 → 525 µs, PostgreSQL's 330 → 195 µs, and
+ * 40,000 kiosks passed (p99 75 ms) where 30,000 had failed.
  */
-const OPTIONS: CallBatcherOptions = { maxBatch: 500, maxInFlight: 1 };
+const GATHER_MS = 3;
+const OPTIONS: CallBatcherOptions = { maxBatch: 500, maxInFlight: 1, gatherMs: GATHER_MS };
 const DEADLOCK = '40P01';
 const RETRIES = 3;
 
