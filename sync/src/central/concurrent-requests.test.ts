@@ -1,10 +1,12 @@
 // Many signed requests and heartbeats at once (SQLite here, PostgreSQL in the PostgreSQL pass, where they are
 // gathered into one statement each): every nonce is accepted once, however its copies arrive; each heartbeat is
 // kept on its own appliance and answers that appliance's open alarms; a heartbeat repeating its kept audit head is
-// one statement with the others (PostgreSQL) or left to the full path; an unknown appliance reads as unknown.
+// one statement with the others (PostgreSQL) or left to the full path; heartbeat history keeps one point per
+// appliance however many heartbeats come at once; an unknown appliance reads as unknown.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApplianceRegistry, type ApplianceRow } from './appliances.js';
 import { healthyHeartbeat } from './healthy-heartbeat.js';
+import { HeartbeatHistory } from './heartbeat-history.js';
 import { openCentralStore } from './open-store.js';
 import type { Db } from './store.js';
 
@@ -136,6 +138,26 @@ describe('requests at once', () => {
       `SELECT appliance_id, seq FROM audit_heads WHERE received_at = '2026-03-01T08:00:00.000Z' ORDER BY appliance_id`,
     );
     expect(renewed).toEqual([{ appliance_id: 'K-A', seq: 5 }]);
+  });
+
+  it('keep one history point per appliance for heartbeats arriving together, the first of two', async () => {
+    const history = new HeartbeatHistory(db, now);
+    await Promise.all([
+      history.record('K-A', healthyHeartbeat({ queueDepth: 1, uptimeS: 60 })),
+      history.record('K-B', healthyHeartbeat({ queueDepth: 2, uptimeS: undefined })),
+      history.record('K-A', healthyHeartbeat({ queueDepth: 3 })),
+      history.record('K-C', healthyHeartbeat({ queueDepth: 4, inDoubt: 1 })),
+    ]);
+    const points = async (id: string) =>
+      (await history.list(id)).map((p) => [p.queueDepth, p.uptimeS, p.inDoubt]);
+    expect(await points('K-A')).toEqual([[1, 60, 0]]);
+    expect(await points('K-B')).toEqual([[2, null, 0]]);
+    expect(await points('K-C')).toEqual([[4, 3600, 1]]);
+    // Another process's history (no memory of these points) keeps none within the step either.
+    const other = new HeartbeatHistory(db, now);
+    await Promise.all(IDS.map((id) => other.record(id, healthyHeartbeat({ queueDepth: 9 }))));
+    const n = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM heartbeat_history');
+    expect(Number(n?.n)).toBe(3);
   });
 
   it('read each request’s appliance, and none for an id that is not enrolled', async () => {

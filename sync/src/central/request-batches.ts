@@ -261,6 +261,49 @@ export function batchedHeartbeatsRenewingHeads(
   }, OPTIONS);
 }
 
+export interface HistoryPoint {
+  applianceId: string;
+  at: string;
+  uptimeS: number | null;
+  queueDepth: number;
+  parkedEvents: number;
+  inDoubt: number | null;
+  blankKeys: number | null;
+  /** Kept only if the appliance has no point after this. */
+  since: string;
+}
+
+/**
+ * Heartbeat history points kept together (HeartbeatHistory.record: one an appliance per step); each answers
+ * whether it was kept. Two points of one appliance in a batch keep the first, as two statements in that order
+ * would.
+ */
+export function batchedHistoryPoints(db: Sql): CallBatcher<HistoryPoint, boolean> {
+  return new CallBatcher<HistoryPoint, boolean>(async (points) => {
+    const first = new Map<string, HistoryPoint>();
+    for (const p of points) if (!first.has(p.applianceId)) first.set(p.applianceId, p);
+    const rows = [...first.values()];
+    const kept = await db.all<{ appliance_id: string }>(
+      `INSERT INTO heartbeat_history (appliance_id, at, uptime_s, queue_depth, parked_events, in_doubt, blank_keys)
+         SELECT v.appliance_id, v.at, v.uptime_s, v.queue_depth, v.parked_events, v.in_doubt, v.blank_keys
+           FROM unnest(?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[])
+                AS v(appliance_id, at, uptime_s, queue_depth, parked_events, in_doubt, blank_keys, since)
+          WHERE NOT EXISTS (SELECT 1 FROM heartbeat_history h WHERE h.appliance_id = v.appliance_id AND h.at > v.since)
+          RETURNING appliance_id`,
+      rows.map((p) => p.applianceId),
+      rows.map((p) => p.at),
+      rows.map((p) => p.uptimeS),
+      rows.map((p) => p.queueDepth),
+      rows.map((p) => p.parkedEvents),
+      rows.map((p) => p.inDoubt),
+      rows.map((p) => p.blankKeys),
+      rows.map((p) => p.since),
+    );
+    const done = new Set(kept.map((r) => r.appliance_id));
+    return points.map((p) => done.has(p.applianceId) && first.get(p.applianceId) === p);
+  }, OPTIONS);
+}
+
 export interface KnownKeyClaim extends NonceClaim {
   /** The key the request's signature was checked with (the appliance's, as this process last read it). */
   publicKeyPem: string;
