@@ -7,6 +7,7 @@
 // processes) that touch the same rows queue instead of deadlocking; a deadlock PostgreSQL still reports is
 // retried. SQLite needs none of this: its statements cost microseconds in the process itself.
 import { CallBatcher, type CallBatcherOptions } from './call-batcher.js';
+import type { HeartbeatPoint } from './heartbeat-history.js';
 import type { Sql } from './sql.js';
 
 /**
@@ -261,15 +262,9 @@ export function batchedHeartbeatsRenewingHeads(
   }, OPTIONS);
 }
 
-export interface HistoryPoint {
+/** A heartbeat history point of an appliance, kept only if the appliance has no point after `since`. */
+export interface HistoryPoint extends HeartbeatPoint {
   applianceId: string;
-  at: string;
-  uptimeS: number | null;
-  queueDepth: number;
-  parkedEvents: number;
-  inDoubt: number | null;
-  blankKeys: number | null;
-  /** Kept only if the appliance has no point after this. */
   since: string;
 }
 
