@@ -41,6 +41,22 @@ export interface ApplianceRow {
   audit_epoch: number;
 }
 
+/**
+ * What a signed request's handlers know of its appliance, read with the request: the row without what the request
+ * does not use (the kept heartbeat alone is about 1.5 KB, read again with every heartbeat otherwise).
+ */
+export type RequestAppliance = Pick<
+  ApplianceRow,
+  'id' | 'hall' | 'public_key_pem' | 'status' | 'audit_epoch'
+>;
+const REQUEST_APPLIANCE_COLUMNS: readonly (keyof RequestAppliance)[] = [
+  'id',
+  'hall',
+  'public_key_pem',
+  'status',
+  'audit_epoch',
+];
+
 interface EnrolmentCodeRow {
   code_hash: string;
   appliance_id: string;
@@ -86,11 +102,11 @@ const MAX_KNOWN_KEYS = 200_000;
 
 /** A signed request's statements gathered over concurrent requests (PostgreSQL; see request-batches.ts). */
 interface RequestBatches {
-  rows: CallBatcher<string, ApplianceRow | undefined>;
+  rows: CallBatcher<string, RequestAppliance | undefined>;
   nonces: CallBatcher<NonceClaim, boolean>;
   heartbeats: CallBatcher<HeartbeatWrite, number>;
   heartbeatsRenewingHeads: CallBatcher<HeartbeatRenewingHead, RepeatedHeadAnswer>;
-  knownKeyClaims: CallBatcher<KnownKeyClaim, KnownKeyAnswer<ApplianceRow>>;
+  knownKeyClaims: CallBatcher<KnownKeyClaim, KnownKeyAnswer<RequestAppliance>>;
 }
 
 /** An appliance's key as this process last accepted it (PostgreSQL), and how to claim a request signed with it. */
@@ -102,7 +118,7 @@ export interface KnownKey {
    * 'replayed' when the nonce was used; 'changed' when the appliance is no longer approved with that key (nothing
    * claimed: forget the key and authenticate from a fresh read).
    */
-  claim(nonce: string, keepUntilMs: number): Promise<KnownKeyAnswer<ApplianceRow>>;
+  claim(nonce: string, keepUntilMs: number): Promise<KnownKeyAnswer<RequestAppliance>>;
 }
 
 export class ApplianceRegistry {
@@ -119,11 +135,11 @@ export class ApplianceRegistry {
     this.batches =
       db.dialect === 'postgres'
         ? {
-            rows: batchedApplianceRows<ApplianceRow>(db.relaxed),
+            rows: batchedApplianceRows<RequestAppliance>(db.relaxed, REQUEST_APPLIANCE_COLUMNS),
             nonces: batchedNonceClaims(db.relaxed),
             heartbeats: batchedHeartbeatWrites(db.relaxed),
             heartbeatsRenewingHeads: batchedHeartbeatsRenewingHeads(db.relaxed),
-            knownKeyClaims: batchedKnownKeyClaims<ApplianceRow>(db.relaxed),
+            knownKeyClaims: batchedKnownKeyClaims<RequestAppliance>(db.relaxed, REQUEST_APPLIANCE_COLUMNS),
           }
         : null;
   }
@@ -140,8 +156,12 @@ export class ApplianceRegistry {
    * The row of the appliance a signed request names, read outside any transaction: on PostgreSQL one read for
    * all the requests arriving together.
    */
-  async rowOfRequest(id: string): Promise<ApplianceRow | undefined> {
-    return this.batches ? this.batches.rows.call(id) : this.row(id);
+  async rowOfRequest(id: string): Promise<RequestAppliance | undefined> {
+    if (this.batches) return this.batches.rows.call(id);
+    return (await this.db.get(
+      `SELECT ${REQUEST_APPLIANCE_COLUMNS.join(', ')} FROM appliances WHERE id = ?`,
+      id,
+    )) as RequestAppliance | undefined;
   }
 
   /**
@@ -163,7 +183,7 @@ export class ApplianceRegistry {
   }
 
   /** Remember an approved appliance's key (PostgreSQL), once a request signed with it was accepted. */
-  rememberKey(row: ApplianceRow): void {
+  rememberKey(row: RequestAppliance): void {
     if (!this.batches || row.status !== 'approved') return;
     if (this.knownKeys.size >= MAX_KNOWN_KEYS && !this.knownKeys.has(row.id)) this.knownKeys.clear();
     this.knownKeys.set(row.id, row.public_key_pem);

@@ -3,7 +3,7 @@
 // reports no alarm: on PostgreSQL it is then one statement gathered with the heartbeats arriving together
 // (ApplianceRegistry.recordHeartbeatRepeatingHead); anything else takes the full path.
 import type { AuditHead, HeartbeatRequest } from '../contract/schemas.js';
-import type { ApplianceRow } from './appliances.js';
+import type { RequestAppliance } from './appliances.js';
 import type { CentralContext } from './context.js';
 
 /** A heartbeat that may simply repeat the kept audit head: it has one, and reports no alarm. */
@@ -14,7 +14,7 @@ function mayRepeatHead(hb: HeartbeatRequest): hb is HeartbeatRequest & { auditHe
 /** Keep a heartbeat of an authenticated appliance; answers its open alarms (AUDIT_HEAD_BAD_SIGNATURE: refused). */
 export async function keepHeartbeat(
   ctx: CentralContext,
-  appliance: ApplianceRow,
+  appliance: RequestAppliance,
   hb: HeartbeatRequest,
 ): Promise<{ openAlarms: number }> {
   let renewalTried = false;

@@ -37,10 +37,14 @@ async function retryingDeadlocks<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Appliance rows by id: one `= ANY` read for every request of the batch. */
-export function batchedApplianceRows<R extends { id: string }>(db: Sql): CallBatcher<string, R | undefined> {
+/** Appliance rows (those columns) by id: one `= ANY` read for every request of the batch. */
+export function batchedApplianceRows<R extends { id: string }>(
+  db: Sql,
+  columns: readonly (keyof R & string)[],
+): CallBatcher<string, R | undefined> {
+  const select = `SELECT ${columns.join(', ')} FROM appliances WHERE id = ANY(?::text[])`;
   return new CallBatcher<string, R | undefined>(async (ids) => {
-    const rows = await db.all<R>('SELECT * FROM appliances WHERE id = ANY(?::text[])', [...new Set(ids)]);
+    const rows = await db.all<R>(select, [...new Set(ids)]);
     const byId = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id));
   }, OPTIONS);
@@ -316,7 +320,9 @@ export type KnownKeyAnswer<R> = { row: R } | 'replayed' | 'changed';
  */
 export function batchedKnownKeyClaims<R extends { id: string; status: string; public_key_pem: string }>(
   db: Sql,
+  columns: readonly (keyof R & string)[],
 ): CallBatcher<KnownKeyClaim, KnownKeyAnswer<R>> {
+  const rowColumns = columns.map((c) => `a.${c}`).join(', ');
   return new CallBatcher<KnownKeyClaim, KnownKeyAnswer<R>>(async (claims) => {
     const { first, unique } = firstClaims(claims);
     const found = await retryingDeadlocks(() =>
@@ -329,7 +335,7 @@ export function batchedKnownKeyClaims<R extends { id: string; status: string; pu
                JOIN appliances a ON a.id = u.appliance_id AND a.status = 'approved' AND a.public_key_pem = u.pem
              ON CONFLICT DO NOTHING
              RETURNING appliance_id, nonce)
-         SELECT a.*, c.nonce AS claimed_nonce
+         SELECT ${rowColumns}, c.nonce AS claimed_nonce
            FROM appliances a LEFT JOIN claimed c ON c.appliance_id = a.id
           WHERE a.id IN (SELECT appliance_id FROM u)`,
         unique.map((c) => c.applianceId),

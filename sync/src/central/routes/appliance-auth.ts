@@ -7,13 +7,13 @@ import {
   type SignatureCheck,
   verifyRequestSignature,
 } from '../../contract/request-signing.js';
-import type { ApplianceRow, KnownKey } from '../appliances.js';
+import type { KnownKey, RequestAppliance } from '../appliances.js';
 import type { CentralContext } from '../context.js';
 import { CentralError } from '../errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    appliance?: ApplianceRow;
+    appliance?: RequestAppliance;
   }
 }
 
@@ -62,7 +62,7 @@ async function authenticateByKnownKey(
   req: FastifyRequest,
   applianceId: string,
   known: KnownKey,
-): Promise<ApplianceRow | null> {
+): Promise<RequestAppliance | null> {
   const now = ctx.now();
   const check = signatureOf(req, known.publicKeyPem, now);
   if (check.ok && check.applianceId === applianceId) {
