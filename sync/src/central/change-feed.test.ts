@@ -8,20 +8,25 @@ import type { Db } from './store.js';
 let db: Db;
 const now = () => Date.parse('2026-03-01T08:00:00Z');
 
-/** The store, counting the newest-change reads made through it. */
-function countingReads(store: Db): { db: Db; reads: () => number } {
-  let reads = 0;
-  const counted = new Proxy(store, {
+/** The store with its `get` passed through `around` (which calls `read` to read). */
+function aroundGet(store: Db, around: (sql: string, read: () => Promise<unknown>) => Promise<unknown>): Db {
+  return new Proxy(store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (prop !== 'get' || typeof value !== 'function') return value;
-      return (sql: string, ...params: unknown[]) => {
-        if (sql.includes('MAX(seq)')) reads++;
-        return value.call(target, sql, ...params);
-      };
+      return (sql: string, ...params: unknown[]) => around(sql, () => value.call(target, sql, ...params));
     },
   });
-  return { db: counted, reads: () => reads };
+}
+
+/** The store, counting the newest-change reads made through it. */
+function countingReads(store: Db): { db: Db; reads: () => number } {
+  let reads = 0;
+  const db = aroundGet(store, (sql, read) => {
+    if (sql.includes('MAX(seq)')) reads++;
+    return read();
+  });
+  return { db, reads: () => reads };
 }
 
 beforeAll(async () => {
@@ -69,16 +74,10 @@ describe('ChangeFeed.latest', () => {
   it('a failed read fails its callers and is not remembered: the next caller reads again', async () => {
     let fail = true;
     let reads = 0;
-    const flaky = new Proxy(db, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver);
-        if (prop !== 'get' || typeof value !== 'function') return value;
-        return async (sql: string, ...params: unknown[]) => {
-          reads++;
-          if (fail) throw new Error('connection lost');
-          return value.call(target, sql, ...params);
-        };
-      },
+    const flaky = aroundGet(db, async (_sql, read) => {
+      reads++;
+      if (fail) throw new Error('connection lost');
+      return read();
     });
     const feed = new ChangeFeed(flaky, now);
     const both = await Promise.allSettled([feed.latest('HALL-FAIL'), feed.latest('HALL-FAIL')]);
