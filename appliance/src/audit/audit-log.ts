@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import {
   AppendLog,
   type AppendLogOptions,
+  canonicalJson,
   listSegments,
   parseLogLine,
   readRawLines,
   segmentFileName,
 } from '@certkiosk/sync';
-import { canonicalJson } from './canonical-json.js';
 import { type ReadAuditNewestFirstOptions, readAuditNewestFirst } from './read-audit-newest-first.js';
 import { redactAuditDetails } from './redact.js';
 

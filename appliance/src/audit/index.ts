@@ -12,5 +12,4 @@ export {
   hashAuditRecord,
   verifyAuditLog,
 } from './audit-log.js';
-export { canonicalJson } from './canonical-json.js';
 export { maskIdNumber, maskIdNumbersInText, REDACTED, redactAuditDetails } from './redact.js';

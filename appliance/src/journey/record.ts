@@ -3,7 +3,14 @@
 import type { KeyEvidenceFacts } from '@certkiosk/config';
 import type { KeyAlgorithm } from '@certkiosk/firmware-bridge';
 import type { PersonMatch, SignedIdentityStatement } from '@certkiosk/sync';
-import type { BusinessType, CertificateType, ErrorBody, JourneyStatus, PickupStep } from '../api/contract.js';
+import {
+  type BusinessType,
+  type CertificateType,
+  type ErrorBody,
+  type JourneyStatus,
+  PICKUP_STEPS,
+  type PickupStep,
+} from '../api/contract.js';
 import type { ServiceRecord } from '../services/service-record.js';
 import type { PickupEffect } from './pickup-table.js';
 
@@ -245,25 +252,12 @@ export const PHASE_REQUIRES: Record<Phase, readonly FieldCheck[]> = {
 };
 
 const PHASES = Object.keys(PHASE_REQUIRES) as Phase[];
-const STEP_ORDER: readonly PickupStep[] = [
-  'scanned',
-  'order-verified',
-  'identity-verified',
-  'token-ready',
-  'key-generated',
-  'certificate-issued',
-  'certificate-written',
-  'pin-set',
-  'verified',
-  'receipt-printed',
-  'completed',
-];
 
 /** The phase a step belongs to. */
 export function phaseOf(step: PickupStep): Phase {
-  const at = STEP_ORDER.indexOf(step);
+  const at = PICKUP_STEPS.indexOf(step);
   let phase: Phase = 'scanned';
-  for (const p of PHASES) if (STEP_ORDER.indexOf(p) <= at) phase = p;
+  for (const p of PHASES) if (PICKUP_STEPS.indexOf(p) <= at) phase = p;
   return phase;
 }
 
@@ -279,7 +273,7 @@ export function missingForStep(j: JourneyRecord): string[] {
 /** True when the journey is open and has reached `phase` with everything that phase guarantees. */
 export function reached<P extends Phase>(j: JourneyRecord, phase: P): j is JourneyFrom<P> {
   if (j.status !== 'active' && j.status !== 'in-doubt') return false;
-  if (STEP_ORDER.indexOf(j.step) < STEP_ORDER.indexOf(phase)) return false;
+  if (PICKUP_STEPS.indexOf(j.step) < PICKUP_STEPS.indexOf(phase)) return false;
   return missingForStep(j).length === 0;
 }
 

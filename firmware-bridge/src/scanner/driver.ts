@@ -36,27 +36,36 @@ export type ScannerDeviceConfig =
   | { transport: 'serial'; port: string; baudRate?: number }
   | { transport: 'hid'; vendorId: number; productId: number; mode?: HidScannerMode };
 
-// Shared by both drivers: listener sets, duplicate filtering and the close bookkeeping.
-class ScanChannel {
-  readonly scans = new Set<(code: string) => void>();
-  readonly errors = new Set<(err: DeviceError<ScannerErrorCode>) => void>();
-  readonly closes = new Set<(err?: DeviceError<ScannerErrorCode>) => void>();
-  private readonly duplicates: DuplicateFilter;
-  closing = false;
-  closed = false;
+/** What a scanner driver needs of its transport besides its input: whether it is open, and closing it. */
+interface ClosableLink {
+  readonly isOpen: boolean;
+  close(): Promise<void>;
+}
 
-  constructor(opts: ScannerOptions) {
+// Shared by both drivers: listener sets, duplicate filtering, the close bookkeeping and QrScanner's members.
+abstract class ChannelScanner implements QrScanner {
+  private readonly scans = new Set<(code: string) => void>();
+  private readonly errors = new Set<(err: DeviceError<ScannerErrorCode>) => void>();
+  private readonly closes = new Set<(err?: DeviceError<ScannerErrorCode>) => void>();
+  private readonly duplicates: DuplicateFilter;
+  private closing = false;
+  private closed = false;
+
+  protected constructor(
+    private readonly link: ClosableLink,
+    opts: ScannerOptions,
+  ) {
     this.duplicates = new DuplicateFilter(opts.dedupeWindowMs ?? DEFAULT_DEDUPE_WINDOW_MS, opts.now);
   }
 
-  deliver(events: ScanEvent[]): void {
+  protected deliver(events: ScanEvent[]): void {
     for (const e of events) {
       if (e.kind === 'error') for (const l of this.errors) l(e.error);
       else if (this.duplicates.accept(e.code)) for (const l of this.scans) l(e.code);
     }
   }
 
-  transportClosed(path: Record<string, unknown>, cause?: Error): void {
+  protected transportClosed(path: Record<string, unknown>, cause?: Error): void {
     if (this.closed) return;
     this.closed = true;
     const err = this.closing ? undefined : scannerError('SCANNER_DISCONNECTED', path, undefined, cause);
@@ -64,25 +73,38 @@ class ScanChannel {
     this.closes.clear();
   }
 
-  subscribe<T>(set: Set<T>, listener: T): () => void {
-    set.add(listener);
-    return () => set.delete(listener);
+  get isOpen(): boolean {
+    return !this.closed && this.link.isOpen;
+  }
+  onScan(listener: (code: string) => void): () => void {
+    return subscribe(this.scans, listener);
+  }
+  onError(listener: (err: DeviceError<ScannerErrorCode>) => void): () => void {
+    return subscribe(this.errors, listener);
+  }
+  onClose(listener: (err?: DeviceError<ScannerErrorCode>) => void): () => void {
+    return subscribe(this.closes, listener);
+  }
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.link.close();
+    this.transportClosed({});
   }
 }
 
-export class SerialQrScanner implements QrScanner {
-  private readonly channel: ScanChannel;
+function subscribe<T>(set: Set<T>, listener: T): () => void {
+  set.add(listener);
+  return () => set.delete(listener);
+}
+
+export class SerialQrScanner extends ChannelScanner {
   private readonly decoder: SerialLineDecoder;
 
-  constructor(
-    private readonly transport: ByteTransport,
-    opts: ScannerOptions = {},
-    details: Record<string, unknown> = {},
-  ) {
-    this.channel = new ScanChannel(opts);
+  constructor(transport: ByteTransport, opts: ScannerOptions = {}, details: Record<string, unknown> = {}) {
+    super(transport, opts);
     this.decoder = new SerialLineDecoder({ staleAfterMs: opts.staleAfterMs, now: opts.now });
-    transport.onData((chunk) => this.channel.deliver(this.decoder.push(chunk)));
-    transport.onClose((err) => this.channel.transportClosed(details, err));
+    transport.onData((chunk) => this.deliver(this.decoder.push(chunk)));
+    transport.onClose((err) => this.transportClosed(details, err));
   }
 
   /** Open a serial (CDC) scanner at `path`. */
@@ -104,45 +126,22 @@ export class SerialQrScanner implements QrScanner {
     }
     return new SerialQrScanner(transport, opts, { path });
   }
-
-  get isOpen(): boolean {
-    return !this.channel.closed && this.transport.isOpen;
-  }
-  onScan(listener: (code: string) => void): () => void {
-    return this.channel.subscribe(this.channel.scans, listener);
-  }
-  onError(listener: (err: DeviceError<ScannerErrorCode>) => void): () => void {
-    return this.channel.subscribe(this.channel.errors, listener);
-  }
-  onClose(listener: (err?: DeviceError<ScannerErrorCode>) => void): () => void {
-    return this.channel.subscribe(this.channel.closes, listener);
-  }
-  async close(): Promise<void> {
-    this.channel.closing = true;
-    await this.transport.close();
-    this.channel.transportClosed({});
-  }
 }
 
 export interface HidScannerOptions extends ScannerOptions {
   mode: HidScannerMode;
 }
 
-export class HidQrScanner implements QrScanner {
-  private readonly channel: ScanChannel;
+export class HidQrScanner extends ChannelScanner {
   private readonly decoder: { push(report: Uint8Array): ScanEvent[] };
 
-  constructor(
-    private readonly transport: HidTransport,
-    opts: HidScannerOptions,
-    details: Record<string, unknown> = {},
-  ) {
-    this.channel = new ScanChannel(opts);
+  constructor(transport: HidTransport, opts: HidScannerOptions, details: Record<string, unknown> = {}) {
+    super(transport, opts);
     const decoderOpts = { staleAfterMs: opts.staleAfterMs, now: opts.now };
     this.decoder =
       opts.mode === 'hid-pos' ? new HidPosDecoder(decoderOpts) : new KeyboardWedgeDecoder(decoderOpts);
-    transport.onReport((report) => this.channel.deliver(this.decoder.push(report)));
-    transport.onClose((err) => this.channel.transportClosed(details, err));
+    transport.onReport((report) => this.deliver(this.decoder.push(report)));
+    transport.onClose((err) => this.transportClosed(details, err));
   }
 
   /** Open a USB HID scanner by its ids; picks the keyboard or the POS interface of a composite device. */
@@ -154,24 +153,6 @@ export class HidQrScanner implements QrScanner {
       opts.mode === 'hid-pos' ? { usagePage: HID_POS_USAGE_PAGE } : { usagePage: 0x01, usage: 0x06 };
     const transport = await openHid({ ...ids, ...iface });
     return new HidQrScanner(transport, opts, { vendorId: ids.vendorId, productId: ids.productId });
-  }
-
-  get isOpen(): boolean {
-    return !this.channel.closed && this.transport.isOpen;
-  }
-  onScan(listener: (code: string) => void): () => void {
-    return this.channel.subscribe(this.channel.scans, listener);
-  }
-  onError(listener: (err: DeviceError<ScannerErrorCode>) => void): () => void {
-    return this.channel.subscribe(this.channel.errors, listener);
-  }
-  onClose(listener: (err?: DeviceError<ScannerErrorCode>) => void): () => void {
-    return this.channel.subscribe(this.channel.closes, listener);
-  }
-  async close(): Promise<void> {
-    this.channel.closing = true;
-    await this.transport.close();
-    this.channel.transportClosed({});
   }
 }
 

@@ -45,17 +45,15 @@ export interface ApplianceRow {
  * What a signed request's handlers know of its appliance, read with the request: the row without what the request
  * does not use (the kept heartbeat alone is about 1.5 KB, read again with every heartbeat otherwise).
  */
-export type RequestAppliance = Pick<
-  ApplianceRow,
-  'id' | 'hall' | 'public_key_pem' | 'status' | 'audit_epoch'
->;
-const REQUEST_APPLIANCE_COLUMNS: readonly (keyof RequestAppliance)[] = [
+const REQUEST_APPLIANCE_COLUMNS = [
   'id',
   'hall',
   'public_key_pem',
   'status',
   'audit_epoch',
-];
+] as const satisfies readonly (keyof ApplianceRow)[];
+export type RequestAppliance = Pick<ApplianceRow, (typeof REQUEST_APPLIANCE_COLUMNS)[number]>;
+const REQUEST_APPLIANCE_BY_ID = `SELECT ${REQUEST_APPLIANCE_COLUMNS.join(', ')} FROM appliances WHERE id = ?`;
 
 interface EnrolmentCodeRow {
   code_hash: string;
@@ -158,10 +156,7 @@ export class ApplianceRegistry {
    */
   async rowOfRequest(id: string): Promise<RequestAppliance | undefined> {
     if (this.batches) return this.batches.rows.call(id);
-    return (await this.db.get(
-      `SELECT ${REQUEST_APPLIANCE_COLUMNS.join(', ')} FROM appliances WHERE id = ?`,
-      id,
-    )) as RequestAppliance | undefined;
+    return (await this.db.get(REQUEST_APPLIANCE_BY_ID, id)) as RequestAppliance | undefined;
   }
 
   /**
