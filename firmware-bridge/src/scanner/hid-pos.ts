@@ -21,10 +21,10 @@
 import { scannerError } from './errors.js';
 import {
   codeFromBytes,
-  DEFAULT_STALE_AFTER_MS,
   type DecoderOptions,
   MAX_CODE_LENGTH,
   type ScanEvent,
+  StaleInput,
 } from './scan-event.js';
 
 export const HID_POS_LAYOUT = {
@@ -49,23 +49,18 @@ export class HidPosDecoder {
   private size = 0;
   private symbology: string | undefined;
   private pending = false;
-  private lastReportAt = 0;
-  private readonly staleAfterMs: number;
-  private readonly now: () => number;
+  private readonly stale: StaleInput;
 
   constructor(opts: DecoderOptions = {}) {
-    this.staleAfterMs = opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-    this.now = opts.now ?? Date.now;
+    this.stale = new StaleInput(opts);
   }
 
   push(report: Uint8Array): ScanEvent[] {
     const events: ScanEvent[] = [];
-    const now = this.now();
-    if (this.pending && now - this.lastReportAt > this.staleAfterMs) {
+    if (this.stale.arrived(this.pending)) {
       events.push({ kind: 'error', error: scannerError('SCANNER_INCOMPLETE_CODE', { bytes: this.size }) });
       this.reset();
     }
-    this.lastReportAt = now;
 
     if (report.length === 0 || report[0] !== L.reportId) return events;
     if (report.length < L.reportLength) {

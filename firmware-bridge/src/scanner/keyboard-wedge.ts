@@ -5,12 +5,7 @@
 // of the Keyboard/Keypad page (0x07) currently held down. A device that numbers its reports sends a report
 // id first (9 bytes); that byte is skipped. US layout, the one scanners default to.
 import { scannerError } from './errors.js';
-import {
-  DEFAULT_STALE_AFTER_MS,
-  type DecoderOptions,
-  MAX_CODE_LENGTH,
-  type ScanEvent,
-} from './scan-event.js';
+import { type DecoderOptions, MAX_CODE_LENGTH, type ScanEvent, StaleInput } from './scan-event.js';
 
 export const BOOT_REPORT_LENGTH = 8;
 export const MODIFIER = {
@@ -95,26 +90,21 @@ export class KeyboardWedgeDecoder {
   private held = new Set<number>();
   private text = '';
   private problem: ScanEvent | undefined;
-  private lastReportAt = 0;
-  private readonly staleAfterMs: number;
-  private readonly now: () => number;
+  private readonly stale: StaleInput;
 
   constructor(opts: DecoderOptions = {}) {
-    this.staleAfterMs = opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-    this.now = opts.now ?? Date.now;
+    this.stale = new StaleInput(opts);
   }
 
   push(report: Uint8Array): ScanEvent[] {
     const events: ScanEvent[] = [];
-    const now = this.now();
-    if (this.hasPartial() && now - this.lastReportAt > this.staleAfterMs) {
+    if (this.stale.arrived(this.hasPartial())) {
       events.push({
         kind: 'error',
         error: scannerError('SCANNER_INCOMPLETE_CODE', { typed: this.text.length }),
       });
       this.reset();
     }
-    this.lastReportAt = now;
 
     if (report.length !== BOOT_REPORT_LENGTH && report.length !== BOOT_REPORT_LENGTH + 1) {
       events.push({

@@ -21,6 +21,26 @@ export interface DecoderOptions {
   now?: () => number;
 }
 
+/** When a decoder's partial code is cut off: more input arrives after `staleAfterMs` without any. */
+export class StaleInput {
+  private lastInputAt = 0;
+  private readonly staleAfterMs: number;
+  private readonly now: () => number;
+
+  constructor(opts: DecoderOptions = {}) {
+    this.staleAfterMs = opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Note input arriving now: true when the partial code held before it (`holding`) had gone stale. */
+  arrived(holding: boolean): boolean {
+    const now = this.now();
+    const stale = holding && now - this.lastInputAt > this.staleAfterMs;
+    this.lastInputAt = now;
+    return stale;
+  }
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Strict UTF-8 so that a scanner left in a legacy code page is reported instead of yielding mojibake. */

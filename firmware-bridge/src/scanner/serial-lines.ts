@@ -3,10 +3,10 @@
 import { scannerError } from './errors.js';
 import {
   codeFromBytes,
-  DEFAULT_STALE_AFTER_MS,
   type DecoderOptions,
   MAX_CODE_LENGTH,
   type ScanEvent,
+  StaleInput,
 } from './scan-event.js';
 
 const CR = 0x0d;
@@ -16,24 +16,19 @@ export class SerialLineDecoder {
   private parts: Buffer[] = [];
   private size = 0;
   private overflowed = false;
-  private lastInputAt = 0;
-  private readonly staleAfterMs: number;
-  private readonly now: () => number;
+  private readonly stale: StaleInput;
 
   constructor(opts: DecoderOptions = {}) {
-    this.staleAfterMs = opts.staleAfterMs ?? DEFAULT_STALE_AFTER_MS;
-    this.now = opts.now ?? Date.now;
+    this.stale = new StaleInput(opts);
   }
 
   push(chunk: Uint8Array): ScanEvent[] {
     const events: ScanEvent[] = [];
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const now = this.now();
-    if (this.hasPartial() && now - this.lastInputAt > this.staleAfterMs) {
+    if (this.stale.arrived(this.hasPartial())) {
       events.push({ kind: 'error', error: scannerError('SCANNER_INCOMPLETE_CODE', { bytes: this.size }) });
       this.reset();
     }
-    this.lastInputAt = now;
 
     let start = 0;
     for (let i = 0; i < bytes.length; i++) {

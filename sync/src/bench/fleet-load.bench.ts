@@ -7,8 +7,9 @@ import { parseArgs } from 'node:util';
 import { type BenchFigures, recordBenchFigures } from '@certkiosk/config';
 import { type CentralUnderLoad, externalCentral, spawnCentral } from './fleet/central-process.js';
 import {
+  type SignatureCosts,
   type SqliteHeartbeatCost,
-  signatureCheckMicros,
+  signatureMicros,
   sqliteHeartbeatMicros,
 } from './fleet/cost-probes.js';
 import { postgresCpuSeconds } from './fleet/database-cpu.js';
@@ -125,10 +126,10 @@ async function main(): Promise<void> {
         )
       : undefined;
   if (spawnedDataDir) rmSync(spawnedDataDir, { recursive: true, force: true });
-  const verifyMicros = await signatureCheckMicros();
+  const signatures = await signatureMicros();
 
   printSteps(result.steps);
-  printWhereTimeGoes(result, verifyMicros, sqliteCost);
+  printWhereTimeGoes(result, signatures, sqliteCost);
   console.log(
     `fleet.${store}.kiosks = ${result.reached.kiosks} (heartbeat p99 ${result.reached.p99Ms} ms)  goal on PostgreSQL: 50000`,
   );
@@ -175,7 +176,7 @@ function printSteps(steps: RampStep[]): void {
 /** The short table: for the last step run (where the ramp stopped, or its top), what each heartbeat costs. */
 function printWhereTimeGoes(
   result: RampResult,
-  verifyMicros: number,
+  signatures: SignatureCosts,
   sqlite: SqliteHeartbeatCost | undefined,
 ): void {
   const s = result.steps.at(-1);
@@ -207,8 +208,16 @@ function printWhereTimeGoes(
         : `${s.databaseCpuPct}% of a core${perHeartbeat(s.databaseCpuPct)}`,
     ],
     [
-      'signature checks (request + audit head)',
-      `${verifyMicros.toFixed(0)} µs per heartbeat → ${core(verifyMicros)}`,
+      'central: request signature check',
+      `${signatures.requestCheckMicros.toFixed(0)} µs per heartbeat → ${core(signatures.requestCheckMicros)}`,
+    ],
+    [
+      'central: audit head signature check',
+      `${signatures.auditHeadCheckMicros.toFixed(0)} µs, only for a head not kept before (a steady heartbeat repeats its kept head)`,
+    ],
+    [
+      'generator: request signing',
+      `${signatures.requestSignMicros.toFixed(0)} µs per heartbeat → ${core(signatures.requestSignMicros)}`,
     ],
     [
       'SQLite writes (nonce, appliance row, alarms)',
