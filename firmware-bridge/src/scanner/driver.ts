@@ -102,7 +102,7 @@ export class SerialQrScanner extends ChannelScanner {
 
   constructor(transport: ByteTransport, opts: ScannerOptions = {}, details: Record<string, unknown> = {}) {
     super(transport, opts);
-    this.decoder = new SerialLineDecoder({ staleAfterMs: opts.staleAfterMs, now: opts.now });
+    this.decoder = new SerialLineDecoder(opts);
     transport.onData((chunk) => this.deliver(this.decoder.push(chunk)));
     transport.onClose((err) => this.transportClosed(details, err));
   }
@@ -137,9 +137,7 @@ export class HidQrScanner extends ChannelScanner {
 
   constructor(transport: HidTransport, opts: HidScannerOptions, details: Record<string, unknown> = {}) {
     super(transport, opts);
-    const decoderOpts = { staleAfterMs: opts.staleAfterMs, now: opts.now };
-    this.decoder =
-      opts.mode === 'hid-pos' ? new HidPosDecoder(decoderOpts) : new KeyboardWedgeDecoder(decoderOpts);
+    this.decoder = opts.mode === 'hid-pos' ? new HidPosDecoder(opts) : new KeyboardWedgeDecoder(opts);
     transport.onReport((report) => this.deliver(this.decoder.push(report)));
     transport.onClose((err) => this.transportClosed(details, err));
   }

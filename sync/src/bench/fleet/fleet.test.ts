@@ -145,14 +145,28 @@ describe('a tiny fleet against a real central child', () => {
       headers: { authorization: `Bearer ${central.adminToken}` },
     });
     const { appliances } = (await res.json()) as {
-      appliances: { applianceId: string; status: string; lastHeartbeatAt?: string }[];
+      appliances: {
+        applianceId: string;
+        status: string;
+        lastHeartbeatAt?: string;
+        auditHead?: { seq: number };
+        alarms: { kind: string }[];
+      }[];
     };
     const fleet = appliances.filter((a) => a.applianceId.startsWith('FLEET-'));
     expect(fleet).toHaveLength(20);
     for (const a of fleet) {
       expect(a.status).toBe('approved');
       expect(a.lastHeartbeatAt).toBeDefined();
+      expect(a.alarms).toEqual([]);
     }
+    // The step's heartbeats were signed before it began, with the audit heads of then (seq 1). A kiosk whose
+    // pickups moved its head on during the step signed its later heartbeats afresh, with the head it has now.
+    const seqAtCentral = new Map(fleet.map((a) => [a.applianceId, a.auditHead?.seq ?? 0]));
+    const moved = result.kiosks.filter((k) => k.auditSeq > 1);
+    expect(moved.length).toBeGreaterThan(0);
+    expect(moved.filter((k) => seqAtCentral.get(k.id)! > 1).length).toBeGreaterThan(0);
+    for (const k of result.kiosks) expect(seqAtCentral.get(k.id)).toBeLessThanOrEqual(k.auditSeq);
 
     // A kiosk central does not know: its heartbeats are counted as errors, by central's code, and fail the step.
     const poster = new SignedPoster(central.url);

@@ -1,6 +1,8 @@
 // One step of the ramp: N enrolled kiosks send signed heartbeats every 30 s (phases spread evenly) and their
-// pickups' events, for a warm-up and then a measured window. Heartbeat latency is request start (after
-// signing) to the last byte of the answer, per request; failures are counted, not timed.
+// pickups' events, for a warm-up and then a measured window. The step's heartbeats are built and signed before
+// it starts, each dated when it is due (a kiosk whose audit head moves during the step signs its later
+// heartbeats when it sends them). Heartbeat latency is request write to the last byte of the answer, per request;
+// failures are counted, not timed.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CentralUnderLoad, routeMeanMs, routeTimes } from './central-process.js';
@@ -16,7 +18,7 @@ import {
   pickupSpacingMs,
   pickupsDue,
 } from './schedule.js';
-import { failureKind, type PostResult, type SignedPoster } from './signed-poster.js';
+import { failureKind, type PostResult, type PreparedPost, type SignedPoster } from './signed-poster.js';
 
 export interface StepOptions {
   kiosks: SimKiosk[];
@@ -82,11 +84,20 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     if (measured) errors++;
   };
 
-  /** POST and tally: true when central answered 2xx. */
-  const post = async (k: SimKiosk, path: string, body: unknown, h: LatencyHistogram, measured: boolean) => {
+  /** POST (a prepared request, or `body` signed now) and tally: true when central answered 2xx. */
+  const post = async (
+    k: SimKiosk,
+    path: string,
+    body: PreparedPost | unknown,
+    h: LatencyHistogram,
+    measured: boolean,
+  ) => {
+    const poster = opts.posters[k.central]!;
     let r: PostResult;
     try {
-      r = await opts.posters[k.central]!.post(k.id, k.signer, path, body);
+      r = await (body instanceof PreparedHeartbeat
+        ? poster.send(body)
+        : poster.post(k.id, k.signer, path, body));
     } catch (e) {
       fail(e, measured);
       return false;
@@ -98,8 +109,9 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     if (measured) h.record(r.ms);
     return true;
   };
-  const sendHeartbeat = async (k: SimKiosk, measured: boolean) => {
-    if (await post(k, '/v1/heartbeat', await heartbeatBody(k, Date.now()), hb, measured)) {
+  const sendHeartbeat = async (k: SimKiosk, prepared: PreparedHeartbeat, measured: boolean) => {
+    const body = prepared.auditSeq === k.auditSeq ? prepared : await heartbeatBody(k, Date.now());
+    if (await post(k, '/v1/heartbeat', body, hb, measured)) {
       if (measured) heartbeats++;
     }
   };
@@ -125,6 +137,12 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
         pressure: PressureMark | undefined;
       }
     | undefined;
+  const prepared = await prepareHeartbeats(
+    opts.kiosks,
+    opts.posters,
+    heartbeatsDue(totalMs, n, period),
+    period,
+  );
   let hbSent = 0;
   let pickupsSent = 0;
   const t0 = performance.now();
@@ -143,7 +161,9 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     }
     for (const due = heartbeatsDue(elapsed, n, period); hbSent < due; hbSent++) {
       const { kiosk, atMs } = heartbeatAt(hbSent, n, period);
-      track(sendHeartbeat(opts.kiosks[kiosk]!, atMs >= opts.warmupMs));
+      const hbPrepared = prepared[hbSent]!;
+      prepared[hbSent] = undefined;
+      track(sendHeartbeat(opts.kiosks[kiosk]!, hbPrepared, atMs >= opts.warmupMs));
     }
     for (const due = pickupsDue(elapsed, spacing); pickupsSent < due; pickupsSent++) {
       const k = opts.kiosks[pickupKiosk(pickupsSent, n)]!;
@@ -191,6 +211,39 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     if (e !== undefined) result.centralEventsMs = round(e);
   }
   return result;
+}
+
+/** A heartbeat signed ahead, for the audit head its kiosk had then. */
+class PreparedHeartbeat implements PreparedPost {
+  constructor(
+    readonly bytes: Buffer,
+    readonly auditSeq: number,
+  ) {}
+}
+
+/** The step's first `count` heartbeats, signed, each dated when it is due from now. */
+async function prepareHeartbeats(
+  kiosks: readonly SimKiosk[],
+  posters: readonly SignedPoster[],
+  count: number,
+  period: number,
+): Promise<(PreparedHeartbeat | undefined)[]> {
+  const start = Date.now();
+  const out: (PreparedHeartbeat | undefined)[] = [];
+  for (let s = 0; s < count; s++) {
+    const { kiosk, atMs } = heartbeatAt(s, kiosks.length, period);
+    const k = kiosks[kiosk]!;
+    const at = Math.round(start + atMs);
+    const { bytes } = await posters[k.central]!.prepare(
+      k.id,
+      k.signer,
+      '/v1/heartbeat',
+      await heartbeatBody(k, at),
+      at,
+    );
+    out.push(new PreparedHeartbeat(bytes, k.auditSeq));
+  }
+  return out;
 }
 
 function round(x: number, digits = 2): number {

@@ -1,49 +1,56 @@
 // The load's sending side, kept lean so the generator is not the bottleneck: signs with the contract's
-// signRequest (the sync agent's own signing code) and POSTs JSON over an undici Pool (keep-alive connections,
-// one request at a time on each), timing each request from its start (after signing) to the answer's last byte.
-// The CentralClient's fetch and answer schema check cost several times this per request; the kiosks still enrol
-// through the CentralClient. undici's request() rather than node:http's: measured in a profile of the generator at
-// 1,000 heartbeats/s, node:http's client (agent, ClientRequest, header checks, socket listeners) was about half of
-// the generator's CPU — CPU that the load then took from central and PostgreSQL on the same two cores.
-import { Pool } from 'undici';
+// signRequest (the sync agent's own signing code) and POSTs JSON over keep-alive sockets (`HttpConnections`),
+// timing each request from its write to the answer's last byte. A request can be signed ahead (`prepare`) and
+// sent later (`send`): a step signs its heartbeats before its measured window, dated when they will be sent, so
+// the two cores measure central and PostgreSQL rather than the simulated kiosks' signing (each real kiosk signs
+// on its own machine). The CentralClient's fetch and answer schema check cost several times this per request;
+// the kiosks still enrol through the CentralClient.
 import { type EcdsaSigner, signRequest } from '../../contract/request-signing.js';
+import { encodeRequest, type HttpAnswer, HttpConnections } from './http-connections.js';
 
-export interface PostResult {
-  status: number;
-  /** Request start (signed) to the answer's last byte. */
-  ms: number;
-  body: string;
+export type PostResult = HttpAnswer;
+
+/** A signed request's bytes, ready to send. */
+export interface PreparedPost {
+  bytes: Buffer;
 }
 
 export class SignedPoster {
-  private readonly pool: Pool;
+  private readonly connections: HttpConnections;
 
-  constructor(
-    baseUrl: string,
-    private readonly timeoutMs = 10_000,
-  ) {
-    this.pool = new Pool(new URL(baseUrl).origin, { pipelining: 1 });
+  constructor(baseUrl: string, timeoutMs = 10_000) {
+    this.connections = new HttpConnections(new URL(baseUrl).origin, timeoutMs);
   }
 
-  /** Sign and POST `body` as `applianceId`; rejects only when no answer came (refused, reset, timeout). */
-  async post(applianceId: string, signer: EcdsaSigner, path: string, body: unknown): Promise<PostResult> {
+  /** Sign `body` as `applianceId`, dated `now` (default: this moment), without sending it. */
+  async prepare(
+    applianceId: string,
+    signer: EcdsaSigner,
+    path: string,
+    body: unknown,
+    now?: number,
+  ): Promise<PreparedPost> {
     const payload = JSON.stringify(body);
-    const headers = await signRequest({ applianceId, method: 'POST', path, body: payload }, signer);
-    const t0 = performance.now();
-    const res = await this.pool.request({
-      path,
-      method: 'POST',
-      headers: { ...headers, accept: 'application/json', 'content-type': 'application/json' },
-      body: payload,
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-    });
-    const answer = await res.body.text();
-    return { status: res.statusCode, ms: performance.now() - t0, body: answer };
+    const headers = await signRequest(
+      { applianceId, method: 'POST', path, body: payload },
+      signer,
+      now === undefined ? {} : { now },
+    );
+    return { bytes: encodeRequest(this.connections.authority, path, headers, payload) };
+  }
+
+  /** Send a prepared request; rejects only when no answer came (refused, reset, timeout). */
+  send(prepared: PreparedPost): Promise<PostResult> {
+    return this.connections.request(prepared.bytes);
+  }
+
+  /** Sign and POST `body` as `applianceId` now. */
+  async post(applianceId: string, signer: EcdsaSigner, path: string, body: unknown): Promise<PostResult> {
+    return this.send(await this.prepare(applianceId, signer, path, body));
   }
 
   close(): void {
-    void this.pool.destroy();
+    this.connections.close();
   }
 }
 
