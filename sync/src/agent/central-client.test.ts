@@ -190,7 +190,7 @@ describe('CentralClient against the real central on loopback', () => {
     expect(seen).not.toBeNull();
     const s = seen!;
     expect(s.path).toBe('/v1/changes?cursor=7&limit=10');
-    const check = verifyRequestSignature({
+    const check = await verifyRequestSignature({
       method: s.method,
       path: s.path,
       headers: s.headers,

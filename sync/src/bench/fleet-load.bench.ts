@@ -208,7 +208,7 @@ function printWhereTimeGoes(
         : `${s.databaseCpuPct}% of a core${perHeartbeat(s.databaseCpuPct)}`,
     ],
     [
-      'central: request signature check',
+      'central: request signature check (thread pool)',
       `${signatures.requestCheckMicros.toFixed(0)} µs per heartbeat → ${core(signatures.requestCheckMicros)}`,
     ],
     [
@@ -217,7 +217,7 @@ function printWhereTimeGoes(
     ],
     [
       'generator: request signing',
-      `${signatures.requestSignMicros.toFixed(0)} µs per heartbeat → ${core(signatures.requestSignMicros)}`,
+      `${signatures.requestSignMicros.toFixed(0)} µs per heartbeat, signed before the step (a real kiosk signs on its own machine)`,
     ],
     [
       'SQLite writes (nonce, appliance row, alarms)',
@@ -236,7 +236,7 @@ function printWhereTimeGoes(
       `${s.generatorCpuPct}% of a core, event-loop p99 lag ${s.generatorLagP99Ms} ms${s.generatorSaturated ? ' — SATURATED: its event loop lagged (its own CPU, or a crowded machine), so the step does not count' : ''}`,
     ],
   ];
-  for (const [what, value] of rows) console.log(`  ${what.padEnd(44)} ${value}`);
+  for (const [what, value] of rows) console.log(`  ${what.padEnd(48)} ${value}`);
 }
 
 function pad(v: unknown, w: number): string {

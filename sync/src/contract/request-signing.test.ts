@@ -44,7 +44,7 @@ describe('request signing', () => {
   it('a signed request verifies', async () => {
     const headers = await headersFor();
     expect(Object.keys(headers).sort()).toEqual(Object.values(SIGNATURE_HEADERS).sort());
-    const r = verifyRequestSignature({
+    const r = await verifyRequestSignature({
       method: 'POST',
       path: '/v1/events',
       headers,
@@ -58,9 +58,11 @@ describe('request signing', () => {
   it('a changed body, path or method fails', async () => {
     const headers = await headersFor();
     const base = { method: 'POST', path: '/v1/events', headers, body, publicKeyPem: pub, now: NOW };
-    expect(verifyRequestSignature({ ...base, body: `${body} ` }).ok).toBe(false);
-    expect(verifyRequestSignature({ ...base, path: '/v1/heartbeat' }).ok).toBe(false);
-    expect(verifyRequestSignature({ ...base, method: 'PUT' })).toMatchObject({ reason: 'bad-signature' });
+    expect((await verifyRequestSignature({ ...base, body: `${body} ` })).ok).toBe(false);
+    expect((await verifyRequestSignature({ ...base, path: '/v1/heartbeat' })).ok).toBe(false);
+    expect(await verifyRequestSignature({ ...base, method: 'PUT' })).toMatchObject({
+      reason: 'bad-signature',
+    });
   });
 
   it('another key, a stale timestamp and missing headers fail with their reason', async () => {
@@ -70,13 +72,30 @@ describe('request signing', () => {
       format: 'pem',
     });
     const base = { method: 'POST', path: '/v1/events', headers, body, publicKeyPem: pub, now: NOW };
-    expect(verifyRequestSignature({ ...base, publicKeyPem: other.toString() })).toMatchObject({
+    expect(await verifyRequestSignature({ ...base, publicKeyPem: other.toString() })).toMatchObject({
       reason: 'bad-signature',
     });
-    expect(verifyRequestSignature({ ...base, now: NOW + 6 * 60_000 })).toMatchObject({
+    expect(await verifyRequestSignature({ ...base, now: NOW + 6 * 60_000 })).toMatchObject({
       reason: 'stale-timestamp',
     });
-    expect(verifyRequestSignature({ ...base, headers: {} })).toMatchObject({ reason: 'missing-headers' });
+    expect(await verifyRequestSignature({ ...base, headers: {} })).toMatchObject({
+      reason: 'missing-headers',
+    });
+  });
+
+  it('a signature that is no DER, and a key that is no key, fail as a bad signature rather than throwing', async () => {
+    const headers = await headersFor();
+    const base = { method: 'POST', path: '/v1/events', headers, body, publicKeyPem: pub, now: NOW };
+    const garbled = {
+      ...headers,
+      [SIGNATURE_HEADERS.signature]: Buffer.from('not a signature').toString('base64'),
+    };
+    expect(await verifyRequestSignature({ ...base, headers: garbled })).toMatchObject({
+      reason: 'bad-signature',
+    });
+    expect(await verifyRequestSignature({ ...base, publicKeyPem: 'not a key' })).toMatchObject({
+      reason: 'bad-signature',
+    });
   });
 
   it('a raw r‖s signature from a PKCS#11 token converts to DER that verifies', async () => {
@@ -90,7 +109,7 @@ describe('request signing', () => {
           now: NOW,
         },
       );
-      const r = verifyRequestSignature({
+      const r = await verifyRequestSignature({
         method: 'GET',
         path: `/v1/changes?i=${i}`,
         headers,

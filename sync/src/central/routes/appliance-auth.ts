@@ -21,7 +21,7 @@ declare module 'fastify' {
 const nonceKeptUntil = (now: number) => now + 2 * SIGNATURE_MAX_SKEW_MS;
 
 /** The request's signature headers, timestamp and signature checked with `publicKeyPem` at `now`. */
-function signatureOf(req: FastifyRequest, publicKeyPem: string, now: number): SignatureCheck {
+function signatureOf(req: FastifyRequest, publicKeyPem: string, now: number): Promise<SignatureCheck> {
   return verifyRequestSignature({
     method: req.method,
     path: req.url,
@@ -38,7 +38,7 @@ export async function checkSignedRequest(
   req: FastifyRequest,
   publicKeyPem: string,
 ): Promise<string> {
-  const check = signatureOf(req, publicKeyPem, ctx.now());
+  const check = await signatureOf(req, publicKeyPem, ctx.now());
   if (!check.ok) {
     if (check.reason === 'missing-headers') throw new CentralError('AUTH_UNSIGNED');
     if (check.reason === 'stale-timestamp') throw new CentralError('AUTH_STALE_TIMESTAMP');
@@ -64,7 +64,7 @@ async function authenticateByKnownKey(
   known: KnownKey,
 ): Promise<RequestAppliance | null> {
   const now = ctx.now();
-  const check = signatureOf(req, known.publicKeyPem, now);
+  const check = await signatureOf(req, known.publicKeyPem, now);
   if (check.ok && check.applianceId === applianceId) {
     const claim = await known.claim(check.nonce, nonceKeptUntil(now));
     if (claim === 'replayed') throw new CentralError('AUTH_REPLAYED');
