@@ -84,20 +84,16 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     if (measured) errors++;
   };
 
-  /** POST (a prepared request, or `body` signed now) and tally: true when central answered 2xx. */
-  const post = async (
+  /** Send one request through the kiosk's poster and tally: true when central answered 2xx. */
+  const tally = async (
     k: SimKiosk,
-    path: string,
-    body: PreparedPost | unknown,
+    send: (poster: SignedPoster) => Promise<PostResult>,
     h: LatencyHistogram,
     measured: boolean,
   ) => {
-    const poster = opts.posters[k.central]!;
     let r: PostResult;
     try {
-      r = await (body instanceof PreparedHeartbeat
-        ? poster.send(body)
-        : poster.post(k.id, k.signer, path, body));
+      r = await send(opts.posters[k.central]!);
     } catch (e) {
       fail(e, measured);
       return false;
@@ -109,9 +105,14 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     if (measured) h.record(r.ms);
     return true;
   };
+  /** The prepared heartbeat, or one signed now when the kiosk's audit head moved since it was prepared. */
   const sendHeartbeat = async (k: SimKiosk, prepared: PreparedHeartbeat, measured: boolean) => {
-    const body = prepared.auditSeq === k.auditSeq ? prepared : await heartbeatBody(k, Date.now());
-    if (await post(k, '/v1/heartbeat', body, hb, measured)) {
+    const send =
+      prepared.auditSeq === k.auditSeq
+        ? (poster: SignedPoster) => poster.send(prepared)
+        : async (poster: SignedPoster) =>
+            poster.post(k.id, k.signer, '/v1/heartbeat', await heartbeatBody(k, Date.now()));
+    if (await tally(k, send, hb, measured)) {
       if (measured) heartbeats++;
     }
   };
@@ -119,7 +120,8 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     const pickup = ++k.pickups;
     k.auditSeq += AUDIT_RECORDS_PER_PICKUP;
     for (const events of pickupEventBatches(k.id, pickup, new Date())) {
-      if (!(await post(k, '/v1/events', { events }, ev, measured))) return;
+      if (!(await tally(k, (poster) => poster.post(k.id, k.signer, '/v1/events', { events }), ev, measured)))
+        return;
       if (measured) eventPosts++;
     }
   };
@@ -214,11 +216,8 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
 }
 
 /** A heartbeat signed ahead, for the audit head its kiosk had then. */
-class PreparedHeartbeat implements PreparedPost {
-  constructor(
-    readonly bytes: Buffer,
-    readonly auditSeq: number,
-  ) {}
+interface PreparedHeartbeat extends PreparedPost {
+  auditSeq: number;
 }
 
 /** The step's first `count` heartbeats, signed, each dated when it is due from now. */
@@ -241,7 +240,7 @@ async function prepareHeartbeats(
       await heartbeatBody(k, at),
       at,
     );
-    out.push(new PreparedHeartbeat(bytes, k.auditSeq));
+    out.push({ bytes, auditSeq: k.auditSeq });
   }
   return out;
 }
