@@ -92,9 +92,12 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
           res.end(JSON.stringify({ code: 'UNAVAILABLE', message: 'injected 503 after commit' }));
           return;
         }
+        // Hop-by-hop headers are the proxy's own: forwarding central's `Keep-Alive: timeout=72` would have the
+        // kiosk reuse a socket this proxy closes after 1 ms idle, and a request sent at that moment fails.
         const headers = { ...answer.headers };
         delete headers['transfer-encoding'];
         delete headers['connection'];
+        delete headers['keep-alive'];
         res.writeHead(answer.status, headers);
         res.end(answer.body);
       } catch {

@@ -73,6 +73,7 @@ describe('CentralClient reconciliation calls', () => {
       baseUrl: 'http://127.0.0.1:9',
       applianceId: 'KIOSK-REC-001',
       signer: async () => Buffer.alloc(0),
+      sessions: false, // the fake answers every request with the report, a session opening too
       fetch: async () =>
         new Response(JSON.stringify({ run: { day: today() }, lines: 'none' }), {
           status: 200,

@@ -162,7 +162,7 @@ describe('CentralClient against the real central on loopback', () => {
     expect(Number(hb.latestCursor)).toBeGreaterThan(0);
   });
 
-  it('signs every request with the appliance key (central would refuse anything else)', async () => {
+  it('sessions: false signs every request with the appliance key (central would refuse anything else)', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     let seen: {
       method: string;
@@ -184,6 +184,7 @@ describe('CentralClient against the real central on loopback', () => {
       baseUrl: `${fake.url}/`,
       applianceId: 'K1',
       signer: createKeySigner(privateKey),
+      sessions: false, // the signature itself is under test (sessions: central-client.sessions.test.ts)
     });
     await c.getChanges('7', 10);
     await stopServer(fake.server);
@@ -268,7 +269,8 @@ describe('CentralClient failures are typed', () => {
       r.writeHead(status, { 'content-type': type, ...(status === 302 ? { location: '/x' } : {}) });
       r.end(text);
     });
-    const c = new CentralClient({ baseUrl: fake.url, applianceId: 'K1', signer });
+    // Signed, so the answer judged is getChanges' (in a session it would be the session opening's).
+    const c = new CentralClient({ baseUrl: fake.url, applianceId: 'K1', signer, sessions: false });
     expect(await failure(c.getChanges('0'))).toMatchObject({ code, status });
     await stopServer(fake.server);
   });

@@ -1,6 +1,8 @@
-// A small fetch-based client for the central endpoints an appliance calls. Every request is signed with the
-// appliance key (an async signer, so the key can stay on its PKCS#11 token) and has a timeout; every failure
-// is a CentralClientError: CENTRAL_UNAVAILABLE, CENTRAL_REFUSED (central's code kept) or CENTRAL_BAD_RESPONSE.
+// A small fetch-based client for the central endpoints an appliance calls. Requests are authenticated in a request
+// session (contract/request-sessions.ts): one request signed with the appliance key (an async signer, so the key
+// can stay on its PKCS#11 token) opens it, the later ones carry its ticket and a MAC. Every request has a timeout;
+// every failure is a CentralClientError: CENTRAL_UNAVAILABLE, CENTRAL_REFUSED (central's code kept) or
+// CENTRAL_BAD_RESPONSE.
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { CentralErrorCode } from '../contract/error-codes.js';
@@ -17,6 +19,14 @@ import {
   type ReconciliationReport,
   ReconciliationReportSchema,
 } from '../contract/reconciliation.js';
+import {
+  macRequestHeaders,
+  newSessionOffer,
+  type RequestSession,
+  SESSION_OPEN_PATH,
+  SESSION_RENEW_BEFORE_MS,
+  SessionOpenResponseSchema,
+} from '../contract/request-sessions.js';
 import { type EcdsaSigner, signRequest } from '../contract/request-signing.js';
 import {
   type ActivationPreview,
@@ -79,9 +89,24 @@ export interface CentralClientOptions {
   /** PEM of the only CA central's TLS certificate may chain to (config `central.caCertificate`). */
   caPem?: string;
   fetch?: typeof fetch;
+  /**
+   * Authenticate requests in a request session (default true): one request signed with the appliance key opens
+   * it, later ones carry its MAC. false: every request is signed with the appliance key.
+   */
+  sessions?: boolean;
+  /** The clock the session is renewed by (default Date.now; tests). Request timestamps stay Date.now. */
+  now?: () => number;
 }
 
 type Method = 'GET' | 'POST';
+/** How a request shows it is this appliance's: its request session's MAC, or the appliance key's signature. */
+type Auth = 'session' | 'signature';
+
+/** Central's codes for "this session's ticket is no good any more": open a new session and send again, once. */
+const SESSION_REFUSED_CODES: ReadonlySet<string> = new Set<CentralErrorCode>([
+  'AUTH_SESSION_INVALID',
+  'AUTH_SESSION_EXPIRED',
+]);
 
 /** Central's codes for "no certificate to write under this idempotency key". */
 const NO_CERTIFICATE_CODES: ReadonlySet<string> = new Set<CentralErrorCode>([
@@ -95,6 +120,10 @@ export class CentralClient {
   private readonly signer: EcdsaSigner;
   private readonly timeoutMs: number;
   private readonly fetchImpl: typeof fetch;
+  private readonly auth: Auth;
+  private readonly now: () => number;
+  /** The request session, or its opening in flight (shared by the requests waiting for it); in memory only. */
+  private held: RequestSession | Promise<RequestSession> | undefined;
 
   constructor(opts: CentralClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -102,6 +131,8 @@ export class CentralClient {
     this.signer = opts.signer;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.fetchImpl = opts.fetch ?? (opts.caPem ? pinnedFetch(opts.caPem) : fetch);
+    this.auth = (opts.sessions ?? true) ? 'session' : 'signature';
+    this.now = opts.now ?? Date.now;
   }
 
   /**
@@ -111,7 +142,8 @@ export class CentralClient {
    */
   enrol(req: EnrolRequest, enrolmentCode?: string): Promise<Appliance> {
     const body: EnrolRequest = enrolmentCode === undefined ? req : { ...req, enrolmentCode };
-    return this.request('POST', '/v1/appliances/enrol', body, ApplianceSchema);
+    // Signed with the key being enrolled (its proof of possession), never in a session of the key it replaces.
+    return this.request('POST', '/v1/appliances/enrol', body, ApplianceSchema, 'signature');
   }
 
   /** An order's state only (no people): the order itself comes with its pickup code (checkPickupCode). */
@@ -369,21 +401,102 @@ export class CentralClient {
     );
   }
 
-  /** One signed call; the answer is checked against the contract schema before it is returned. */
+  /**
+   * One authenticated call (in the request session unless `auth` is 'signature'); the answer is checked against
+   * the contract schema before it is returned. When central no longer takes the session's ticket (invalid or
+   * expired), the session is dropped and the call sent once more in a new one (central refused it before acting
+   * on it); a second such refusal is thrown.
+   */
   async request<S extends TSchema>(
     method: Method,
     path: string,
     body: unknown,
     schema: S,
+    auth: Auth = this.auth,
   ): Promise<Static<S>> {
     const url = new URL(this.baseUrl + path);
-    const signedPath = url.pathname + url.search;
+    const where = { method, path: url.pathname + url.search };
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const where = { method, path: signedPath };
-    const headers = await signRequest(
-      { applianceId: this.applianceId, method, path: signedPath, body: payload },
-      this.signer,
+    for (let sent = 1; ; sent++) {
+      const session = auth === 'session' ? await this.session() : undefined;
+      try {
+        return await this.send(url, where, payload, await this.authHeaders(where, payload, session), schema);
+      } catch (e) {
+        if (!session || !isSessionRefusal(e)) throw e;
+        this.dropSession(session);
+        if (sent === 2) throw e;
+      }
+    }
+  }
+
+  /** The request's authentication headers: its session's ticket and MAC, or (no session) its signature. */
+  private async authHeaders(
+    where: { method: Method; path: string },
+    payload: string | undefined,
+    session: RequestSession | undefined,
+  ): Promise<Record<string, string>> {
+    if (session) return macRequestHeaders({ ...where, body: payload }, session);
+    return signRequest({ applianceId: this.applianceId, ...where, body: payload }, this.signer);
+  }
+
+  /**
+   * The request session to send in: the one held, or a new one when there is none or it expires within
+   * SESSION_RENEW_BEFORE_MS. Requests arriving meanwhile wait for the same opening.
+   */
+  private async session(): Promise<RequestSession> {
+    const session = await (this.held ?? this.openSession());
+    if (this.now() < session.expiresAtMs - SESSION_RENEW_BEFORE_MS) return session;
+    this.dropSession(session);
+    return this.held ?? this.openSession(); // another request may be renewing it already
+  }
+
+  /** Forget `session` unless it was replaced already (concurrent refusals of it open one new session). */
+  private dropSession(session: RequestSession): void {
+    if (this.held === session) this.held = undefined;
+  }
+
+  /** POST /v1/session, signed with the appliance key: held while in flight, then its session (none if it failed). */
+  private openSession(): Promise<RequestSession> {
+    const offer = newSessionOffer(this.applianceId);
+    const opening = this.request(
+      'POST',
+      SESSION_OPEN_PATH,
+      offer.body,
+      SessionOpenResponseSchema,
+      'signature',
+    ).then((answer) => {
+      try {
+        return offer.finish(answer);
+      } catch (e) {
+        throw new CentralClientError(
+          'CENTRAL_BAD_RESPONSE',
+          `Central's answer to POST ${SESSION_OPEN_PATH} does not open a session (${(e as Error).message}).`,
+          { method: 'POST', path: SESSION_OPEN_PATH },
+        );
+      }
+    });
+    this.held = opening;
+    // Registered before any request awaits the opening, so they find it settled here.
+    opening.then(
+      (session) => {
+        if (this.held === opening) this.held = session;
+      },
+      () => {
+        if (this.held === opening) this.held = undefined;
+      },
     );
+    return opening;
+  }
+
+  /** Send one authenticated request; every failure becomes a CentralClientError. */
+  private async send<S extends TSchema>(
+    url: URL,
+    where: { method: Method; path: string },
+    payload: string | undefined,
+    headers: Record<string, string>,
+    schema: S,
+  ): Promise<Static<S>> {
+    const { method, path: signedPath } = where;
     let status: number;
     let text: string;
     try {
@@ -463,6 +576,15 @@ export class CentralClient {
     }
     return parsed as Static<S>;
   }
+}
+
+/** Central no longer takes the session's ticket: open a new session (never for a bad MAC or a replayed nonce). */
+function isSessionRefusal(e: unknown): boolean {
+  return (
+    e instanceof CentralClientError &&
+    e.code === 'CENTRAL_REFUSED' &&
+    SESSION_REFUSED_CODES.has(e.centralCode ?? '')
+  );
 }
 
 function causeOf(e: Error): string {

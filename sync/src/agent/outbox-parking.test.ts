@@ -89,6 +89,7 @@ beforeAll(async () => {
     applianceId: 'KIOSK-PARK',
     signer: createKeySigner(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey),
     timeoutMs: 2_000,
+    sessions: false, // the fake central answers POST /v1/events only
   });
 });
 afterAll(() => fake.close());

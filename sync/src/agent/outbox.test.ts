@@ -207,6 +207,7 @@ describe('Outbox against a central answering nonsense', () => {
     const client = new CentralClient({
       baseUrl: url,
       applianceId: 'KIOSK-NONSENSE',
+      sessions: false, // each nonsense answer is for POST /v1/events, not a session opening
       signer: createKeySigner(
         (await import('node:crypto')).generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey,
       ),

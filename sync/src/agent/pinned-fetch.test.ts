@@ -107,7 +107,15 @@ afterAll(async () => {
 
 const signer = createKeySigner(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
 const clientPinnedTo = (caPem: string) =>
-  new CentralClient({ baseUrl: url, applianceId: 'KIOSK-PIN-01', signer, caPem, timeoutMs: 5000 });
+  // Signed requests: the server answers every request with an order (it opens no request session).
+  new CentralClient({
+    baseUrl: url,
+    applianceId: 'KIOSK-PIN-01',
+    signer,
+    caPem,
+    timeoutMs: 5000,
+    sessions: false,
+  });
 
 describe("central's CA pinned", () => {
   it('the client pinned to central’s CA reaches central over TLS', async () => {

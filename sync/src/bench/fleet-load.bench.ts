@@ -1,15 +1,17 @@
-// Fleet load (issue 15): simulated kiosks, each with its own enrolled key, send signed heartbeats every 30 s
-// (phases spread evenly) and their pickups' events; the fleet grows through a ramp until the heartbeat p99
-// passes 100 ms or errors appear. Records fleet.<store>.kiosks and fleet.<store>.p99_ms in bench-results.json.
+// Fleet load (issue 15): simulated kiosks, each with its own enrolled key and a request session opened with it,
+// send heartbeats every 30 s (phases spread evenly) and their pickups' events, MACed in the session; the fleet
+// grows through a ramp until the heartbeat p99 passes 100 ms or errors appear. Records fleet.<store>.kiosks and
+// fleet.<store>.p99_ms in bench-results.json.
 // Run after `npx tsc -b`: node sync/dist/bench/fleet-load.bench.js [--help]
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type BenchFigures, recordBenchFigures } from '@certkiosk/config';
+import { SESSION_LIFETIME_MS, SESSION_RENEW_BEFORE_MS } from '../contract/request-sessions.js';
 import { type CentralUnderLoad, externalCentral, spawnCentral } from './fleet/central-process.js';
 import {
-  type SignatureCosts,
+  type RequestAuthCosts,
+  requestAuthMicros,
   type SqliteHeartbeatCost,
-  signatureMicros,
   sqliteHeartbeatMicros,
 } from './fleet/cost-probes.js';
 import { postgresCpuSeconds } from './fleet/database-cpu.js';
@@ -126,10 +128,10 @@ async function main(): Promise<void> {
         )
       : undefined;
   if (spawnedDataDir) rmSync(spawnedDataDir, { recursive: true, force: true });
-  const signatures = await signatureMicros();
+  const auth = await requestAuthMicros();
 
   printSteps(result.steps);
-  printWhereTimeGoes(result, signatures, sqliteCost);
+  printWhereTimeGoes(result, auth, sqliteCost);
   console.log(
     `fleet.${store}.kiosks = ${result.reached.kiosks} (heartbeat p99 ${result.reached.p99Ms} ms)  goal on PostgreSQL: 50000`,
   );
@@ -176,7 +178,7 @@ function printSteps(steps: RampStep[]): void {
 /** The short table: for the last step run (where the ramp stopped, or its top), what each heartbeat costs. */
 function printWhereTimeGoes(
   result: RampResult,
-  signatures: SignatureCosts,
+  auth: RequestAuthCosts,
   sqlite: SqliteHeartbeatCost | undefined,
 ): void {
   const s = result.steps.at(-1);
@@ -186,6 +188,9 @@ function printWhereTimeGoes(
   const perHeartbeat = (pct: number) =>
     rate > 0 ? ` → ${((pct * 1e4) / rate).toFixed(0)} µs per heartbeat (events included)` : '';
   const core = (micros: number) => `${((micros * rate) / 1e4).toFixed(0)}% of a core at ${rate}/s`;
+  // Each kiosk opens a session an hour, SESSION_RENEW_BEFORE_MS before its last one ends.
+  const openingsPerS = (s.kiosks * 1000) / (SESSION_LIFETIME_MS - SESSION_RENEW_BEFORE_MS);
+  const openingsCore = `${(((auth.openingSignatureCheckMicros + auth.openingKeyAgreementMicros) * openingsPerS) / 1e4).toFixed(2)}% of a core (${openingsPerS.toFixed(1)} openings/s)`;
   console.log(`\nwhere the time goes (step of ${s.kiosks} kiosks, ${rate} heartbeats/s):`);
   const rows: [string, string][] = [
     ['heartbeat latency at the kiosk', `p50 ${s.heartbeat.p50Ms} ms, p99 ${s.heartbeat.p99Ms} ms`],
@@ -208,16 +213,20 @@ function printWhereTimeGoes(
         : `${s.databaseCpuPct}% of a core${perHeartbeat(s.databaseCpuPct)}`,
     ],
     [
-      'central: request signature check (thread pool)',
-      `${signatures.requestCheckMicros.toFixed(0)} µs per heartbeat → ${core(signatures.requestCheckMicros)}`,
+      'central: session request check (on its loop)',
+      `${(auth.macCheckMicros + auth.ticketOpenMicros).toFixed(0)} µs per heartbeat (MAC ${auth.macCheckMicros.toFixed(0)}, ticket of ${auth.ticketBytes} bytes opened ${auth.ticketOpenMicros.toFixed(0)}) → ${core(auth.macCheckMicros + auth.ticketOpenMicros)}`,
+    ],
+    [
+      'central: session opening (once an hour a kiosk)',
+      `${(auth.openingSignatureCheckMicros + auth.openingKeyAgreementMicros).toFixed(0)} µs each (ECDSA request check ${auth.openingSignatureCheckMicros.toFixed(0)} in the thread pool, ECDH ${auth.openingKeyAgreementMicros.toFixed(0)}) → ${openingsCore} for ${s.kiosks} kiosks`,
     ],
     [
       'central: audit head signature check',
-      `${signatures.auditHeadCheckMicros.toFixed(0)} µs, only for a head not kept before (a steady heartbeat repeats its kept head)`,
+      `${auth.auditHeadCheckMicros.toFixed(0)} µs, only for a head not kept before (a steady heartbeat repeats its kept head)`,
     ],
     [
-      'generator: request signing',
-      `${signatures.requestSignMicros.toFixed(0)} µs per heartbeat, signed before the step (a real kiosk signs on its own machine)`,
+      'generator: request MAC',
+      `${auth.requestMacMicros.toFixed(0)} µs per heartbeat, MACed before the step (a real kiosk MACs on its own machine)`,
     ],
     [
       'SQLite writes (nonce, appliance row, alarms)',

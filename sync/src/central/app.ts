@@ -53,6 +53,7 @@ import { registerAdminRoutes } from './routes/admin.js';
 import { registerAdminLogin } from './routes/admin-login.js';
 import { registerApplianceRoutes } from './routes/appliance.js';
 import { registerPublicRoutes } from './routes/public.js';
+import { loadOrCreateSessionTicketKey, SessionTickets } from './session-tickets.js';
 import { StatementImporter } from './statement.js';
 import { StatementQueue } from './statement-queue.js';
 
@@ -251,6 +252,7 @@ export async function buildCentral(opts: CentralOptions): Promise<FastifyInstanc
     reconciliations: reconciliation.service,
     adminToken: token,
     sessions: new AdminSessions(db, now),
+    sessionTickets: new SessionTickets(loadOrCreateSessionTicketKey(opts.dataDir)),
     operators: new Operators(db, now),
     publicBaseUrl: () => {
       if (fixedBaseUrl) return fixedBaseUrl;

@@ -22,6 +22,7 @@ import type { DemoPayOutcome } from './payments/simulator.js';
 import type { PersonIndex } from './person-index.js';
 import type { PickupCodeSigner } from './pickup-codes.js';
 import type { Reconciliations } from './reconciliation/service.js';
+import type { SessionTickets } from './session-tickets.js';
 import type { StatementImporter } from './statement.js';
 import type { StatementQueue } from './statement-queue.js';
 import type { Db } from './store.js';
@@ -75,6 +76,8 @@ export interface CentralContext {
   adminToken: string;
   /** Operator login sessions (the fleet page's cookie). */
   sessions: AdminSessions;
+  /** Kiosks' request sessions: their tickets (session-tickets.ts). */
+  sessionTickets: SessionTickets;
   /** Central's public base URL without a trailing slash (CRL and CA-issuer links in certificates). */
   publicBaseUrl(): string;
   /** Per-IP limit of the unauthenticated endpoints (route `config.rateLimit`), or false when off. */

@@ -3,9 +3,7 @@
 // 0600): an ID number has too few unknown digits for any key held by a kiosk to protect it, so the kiosk sends
 // the card's ID number and name inside its signed request and keeps nothing; central computes the index entry.
 // A new key (the file replaced) rebuilds the index at start.
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash, createHmac } from 'node:crypto';
 import {
   hexEqual,
   IDENTITY_ROLE_FIELDS,
@@ -14,6 +12,7 @@ import {
 } from '../contract/identity.js';
 import type { IdCard, IdentityRole, Person } from '../contract/schemas.js';
 import { IDENTITY_ROLES } from '../contract/schemas.js';
+import { loadOrCreateDataKey } from './data-keys.js';
 import { lockSubject } from './sql.js';
 import type { Db } from './store.js';
 
@@ -21,15 +20,7 @@ export const PERSON_INDEX_KEY_FILE = 'person-index.key';
 
 /** `<dataDir>/person-index.key`, created (0600) on first start; a fresh key for an in-memory store. */
 export function loadOrCreatePersonIndexKey(dataDir: string): Buffer {
-  if (dataDir === ':memory:') return randomBytes(32);
-  const path = join(dataDir, PERSON_INDEX_KEY_FILE);
-  if (!existsSync(path)) {
-    writeFileSync(path, randomBytes(32).toString('base64'), { mode: 0o600, flag: 'wx' });
-    chmodSync(path, 0o600);
-  }
-  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
-  if (key.length < 32) throw new Error(`${path} must hold at least 32 random bytes (base64).`);
-  return key;
+  return loadOrCreateDataKey(dataDir, PERSON_INDEX_KEY_FILE);
 }
 
 type People = Partial<Record<'holder' | 'legalRepresentative' | 'handler', Person>>;

@@ -9,10 +9,20 @@ export const CENTRAL_ERRORS = {
   AUTH_REPLAYED: [401, 'This request was already received (nonce reused).'],
   AUTH_UNKNOWN_APPLIANCE: [401, 'This appliance is not enrolled.'],
   AUTH_APPLIANCE_NOT_APPROVED: [401, 'This appliance is enrolled but not approved by an operator yet.'],
+  AUTH_SESSION_INVALID: [
+    401,
+    'The request session ticket is not valid here (forged, of another appliance, or of a replaced key): open a new session.',
+  ],
+  AUTH_SESSION_EXPIRED: [401, 'The request session has expired: open a new session.'],
+  AUTH_SESSION_NEEDS_SIGNATURE: [
+    401,
+    'This request must be signed with the appliance key; a session MAC does not authenticate it.',
+  ],
   ADMIN_UNAUTHORISED: [
     401,
     'An operator token is required (Authorization: Bearer …, or a session from POST /admin/login).',
   ],
+  SESSION_KEY_INVALID: [400, 'ephemeralPublicKey must be an EC P-256 public key (base64 SPKI DER).'],
   ENROL_PROOF_INVALID: [400, 'The enrolment request must be signed with the key being enrolled.'],
   ENROL_KEY_MISMATCH: [409, 'This appliance id is already enrolled with a different key.'],
   ENROLMENT_CODE_REQUIRED: [

@@ -9,6 +9,7 @@ export * from './payments.js';
 export * from './pickup-code.js';
 export * from './reconciliation.js';
 export * from './reconciliation-day.js';
+export * from './request-sessions.js';
 export * from './request-signing.js';
 export * from './schemas.js';
 export * from './uscc.js';

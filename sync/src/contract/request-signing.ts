@@ -92,22 +92,26 @@ export interface SignatureHeaders {
   applianceId: string;
   timestamp: string;
   nonce: string;
+  /** The request's proof: its ECDSA signature, or in a session its MAC (request-sessions.ts). */
   signature: string;
 }
 
-type HeaderBag = Record<string, string | string[] | undefined>;
+export type HeaderBag = Record<string, string | string[] | undefined>;
 
 function header(headers: HeaderBag, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** The signature headers, or null when any is missing. */
-export function readSignatureHeaders(headers: HeaderBag): SignatureHeaders | null {
+/** The signature headers (the proof from `proofHeader`: the signature, or a session's MAC), or null when any is missing. */
+export function readSignatureHeaders(
+  headers: HeaderBag,
+  proofHeader: string = SIGNATURE_HEADERS.signature,
+): SignatureHeaders | null {
   const applianceId = header(headers, SIGNATURE_HEADERS.appliance);
   const timestamp = header(headers, SIGNATURE_HEADERS.timestamp);
   const nonce = header(headers, SIGNATURE_HEADERS.nonce);
-  const signature = header(headers, SIGNATURE_HEADERS.signature);
+  const signature = header(headers, proofHeader);
   if (!applianceId || !timestamp || !nonce || !signature) return null;
   return { applianceId, timestamp, nonce, signature };
 }
@@ -138,7 +142,28 @@ export interface VerifyRequestInput {
  * other requests while it runs, on the machine's other core.
  */
 export async function verifyRequestSignature(input: VerifyRequestInput): Promise<SignatureCheck> {
-  const h = readSignatureHeaders(input.headers);
+  const fresh = checkRequestHeaders(input);
+  if (!fresh.ok) return fresh;
+  const good = await verifiesOffLoop(
+    Buffer.from(canonicalRequestOf(input, fresh.headers), 'utf8'),
+    input.publicKeyPem,
+    Buffer.from(fresh.headers.signature, 'base64'),
+  );
+  if (!good) return { ok: false, reason: 'bad-signature', message: 'The request signature does not verify.' };
+  return {
+    ok: true,
+    applianceId: fresh.headers.applianceId,
+    nonce: fresh.headers.nonce,
+    timestamp: fresh.timestamp,
+  };
+}
+
+/** What every authenticated request is checked for before its signature or MAC: headers, timestamp, nonce. */
+export function checkRequestHeaders(
+  input: { headers: HeaderBag; now?: number | undefined; maxSkewMs?: number | undefined },
+  proofHeader: string = SIGNATURE_HEADERS.signature,
+): { ok: true; headers: SignatureHeaders; timestamp: number } | Extract<SignatureCheck, { ok: false }> {
+  const h = readSignatureHeaders(input.headers, proofHeader);
   if (!h) {
     return {
       ok: false,
@@ -165,19 +190,21 @@ export async function verifyRequestSignature(input: VerifyRequestInput): Promise
   if (!/^[A-Za-z0-9_-]{16,64}$/.test(h.nonce)) {
     return { ok: false, reason: 'bad-nonce', message: 'The nonce must be 16–64 base64url characters.' };
   }
-  const data = Buffer.from(
-    canonicalRequest({
-      method: input.method,
-      path: input.path,
-      timestamp: h.timestamp,
-      nonce: h.nonce,
-      body: input.body,
-    }),
-    'utf8',
-  );
-  const good = await verifiesOffLoop(data, input.publicKeyPem, Buffer.from(h.signature, 'base64'));
-  if (!good) return { ok: false, reason: 'bad-signature', message: 'The request signature does not verify.' };
-  return { ok: true, applianceId: h.applianceId, nonce: h.nonce, timestamp: ts };
+  return { ok: true, headers: h, timestamp: ts };
+}
+
+/** The canonical request text of a received request, from its checked headers. */
+export function canonicalRequestOf(
+  req: { method: string; path: string; body?: Buffer | string | undefined },
+  h: Pick<SignatureHeaders, 'timestamp' | 'nonce'>,
+): string {
+  return canonicalRequest({
+    method: req.method,
+    path: req.path,
+    timestamp: h.timestamp,
+    nonce: h.nonce,
+    body: req.body,
+  });
 }
 
 /** ECDSA P-256 / SHA-256 check of a DER signature in the thread pool; false for a key or signature that is no such thing. */

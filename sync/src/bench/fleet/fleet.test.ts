@@ -1,9 +1,12 @@
-// The fleet-load bench's pure parts (phase spreading, the histogram's p99, the ramp's stop rule) and one tiny
-// run against a real central child: its heartbeats and events are accepted and its appliances show them.
+// The fleet-load bench's pure parts (phase spreading, the histogram's p99, the ramp's stop rule, session renewal)
+// and one tiny run against a real central child: its kiosks open one session each, their heartbeats and events go
+// in it and are accepted, and its appliances show them.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CentralUnderLoad, spawnCentral } from './central-process.js';
+import { SESSION_RENEW_BEFORE_MS } from '../../contract/request-sessions.js';
+import { type CentralUnderLoad, routeTimes, spawnCentral } from './central-process.js';
 import { sqliteHeartbeatMicros } from './cost-probes.js';
-import { makeKiosk } from './kiosks.js';
+import { makeKiosk, type SimKiosk } from './kiosks.js';
 import { LatencyHistogram } from './latency.js';
 import { runStep } from './load-step.js';
 import { pickupEventBatches } from './pickup-events.js';
@@ -18,6 +21,7 @@ import {
   pickupSpacingMs,
   pickupsDue,
 } from './schedule.js';
+import { sessionDue } from './sessions.js';
 import { SignedPoster } from './signed-poster.js';
 
 describe('schedule', () => {
@@ -60,6 +64,16 @@ describe('schedule', () => {
       ['issuance.record', 'certificate.activated'],
     ]);
     expect(batches[0]![0]!.id).toBe('FLEET-000001-J3:certificate.issued:1');
+  });
+});
+
+describe('request sessions', () => {
+  it('opens a session when there is none or it is within the renewal margin of its expiry', () => {
+    const session = { applianceId: 'K', ticket: 't', key: Buffer.alloc(32), expiresAtMs: 10 * 60_000 };
+    expect(sessionDue(undefined, 0)).toBe(true);
+    expect(sessionDue(session, 0)).toBe(false);
+    expect(sessionDue(session, session.expiresAtMs - SESSION_RENEW_BEFORE_MS - 1)).toBe(false);
+    expect(sessionDue(session, session.expiresAtMs - SESSION_RENEW_BEFORE_MS)).toBe(true);
   });
 });
 
@@ -123,7 +137,7 @@ describe('a tiny fleet against a real central child', () => {
     central?.removeData();
   });
 
-  it('enrols 20 kiosks with codes, central records their heartbeats and events, a stranger counts as errors', async () => {
+  it('enrols 20 kiosks with codes, each opens a session, central records their session heartbeats and events; a forged session and a stranger count as errors', async () => {
     const result = await runRamp({
       centrals: [central],
       ramp: [20],
@@ -136,9 +150,14 @@ describe('a tiny fleet against a real central child', () => {
     });
     const step = result.steps[0]!;
     expect(step.errorKinds).toEqual({});
-    // Each new kiosk's first heartbeat (its audit head kept) is setup, before the measured load.
+    // Each new kiosk opens its session and sends its first heartbeat (its audit head kept) as setup, before the
+    // measured load; none opens another during the step. Central served exactly one opening per kiosk.
     expect(step.enrolled).toBe(20);
+    expect(step.sessionOpensPerS).toBeGreaterThan(0);
     expect(step.firstHeartbeatsPerS).toBeGreaterThan(0);
+    expect(step.sessionsOpened).toBe(0);
+    for (const k of result.kiosks) expect(k.sessionsOpened).toBe(1);
+    expect((await routeTimes(central)).get('POST /v1/session')?.count).toBe(20);
     expect(step.heartbeats).toBeGreaterThanOrEqual(20);
     expect(step.eventPosts).toBeGreaterThan(0);
     const res = await fetch(`${central.url}/admin/v1/appliances`, {
@@ -160,27 +179,54 @@ describe('a tiny fleet against a real central child', () => {
       expect(a.lastHeartbeatAt).toBeDefined();
       expect(a.alarms).toEqual([]);
     }
-    // The step's heartbeats were signed before it began, with the audit heads of then (seq 1). A kiosk whose
-    // pickups moved its head on during the step signed its later heartbeats afresh, with the head it has now.
+    // The step's heartbeats were MACed before it began, with the audit heads of then (seq 1). A kiosk whose
+    // pickups moved its head on during the step MACed its later heartbeats afresh, with the head it has now.
     const seqAtCentral = new Map(fleet.map((a) => [a.applianceId, a.auditHead?.seq ?? 0]));
     const moved = result.kiosks.filter((k) => k.auditSeq > 1);
     expect(moved.length).toBeGreaterThan(0);
     expect(moved.filter((k) => seqAtCentral.get(k.id)! > 1).length).toBeGreaterThan(0);
     for (const k of result.kiosks) expect(seqAtCentral.get(k.id)).toBeLessThanOrEqual(k.auditSeq);
 
-    // A kiosk central does not know: its heartbeats are counted as errors, by central's code, and fail the step.
     const poster = new SignedPoster(central.url);
-    const stranger = await runStep({
-      kiosks: [makeKiosk(999, central.url)],
-      posters: [poster],
-      central,
-      warmupMs: 0,
-      measureMs: 1_000,
-      heartbeatIntervalMs: 500,
-    }).finally(() => poster.close());
-    expect(stranger.heartbeats).toBe(0);
-    expect(stranger.errors).toBeGreaterThan(0);
-    expect(Object.keys(stranger.errorKinds)).toEqual(['HTTP 401 AUTH_UNKNOWN_APPLIANCE']);
+    const oneKiosk = (k: SimKiosk) =>
+      runStep({
+        kiosks: [k],
+        posters: [poster],
+        central,
+        warmupMs: 0,
+        measureMs: 1_000,
+        heartbeatIntervalMs: 500,
+      });
+    try {
+      // The heartbeats are session requests: with its session's ticket forged, an enrolled kiosk's heartbeats are
+      // refused (signed ones would pass), counted as errors by central's code, and not retried with a new session.
+      const forged = result.kiosks[1]!;
+      forged.session = { ...forged.session!, ticket: randomBytes(150).toString('base64url') };
+      const refused = await oneKiosk(forged);
+      expect(refused.heartbeats).toBe(0);
+      expect(refused.errors).toBeGreaterThan(0);
+      expect(Object.keys(refused.errorKinds)).toEqual(['HTTP 401 AUTH_SESSION_INVALID']);
+      expect(refused.sessionsOpened).toBe(0);
+
+      // A kiosk whose session is near its expiry opens a new one before sending, and its heartbeats go in that.
+      const renewing = result.kiosks[2]!;
+      const old = renewing.session!;
+      renewing.session = { ...old, expiresAtMs: Date.now() + SESSION_RENEW_BEFORE_MS - 1 };
+      const renewed = await oneKiosk(renewing);
+      expect(renewed.errorKinds).toEqual({});
+      expect(renewed.heartbeats).toBeGreaterThan(0);
+      expect(renewed.sessionsOpened).toBe(1);
+      expect(renewing.session!.ticket).not.toBe(old.ticket);
+
+      // A kiosk central does not know: its session openings are refused, counted as errors by central's code,
+      // and fail the step.
+      const stranger = await oneKiosk(makeKiosk(999, central.url));
+      expect(stranger.heartbeats).toBe(0);
+      expect(stranger.errors).toBeGreaterThan(0);
+      expect(Object.keys(stranger.errorKinds)).toEqual(['session opening: HTTP 401 AUTH_UNKNOWN_APPLIANCE']);
+    } finally {
+      poster.close();
+    }
 
     await central.close();
     const cost = await sqliteHeartbeatMicros(

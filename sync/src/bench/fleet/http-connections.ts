@@ -1,6 +1,6 @@
 // The load generator's HTTP/1.1 client: keep-alive sockets to one origin, one request at a time on each, a
 // new socket when every open one is busy (as undici's Pool does with pipelining 1). Requests go out as bytes
-// the caller built (`encodeRequest`), so a step can build and sign its heartbeats before its measured window;
+// the caller built (`encodeRequest`), so a step can build and authenticate its heartbeats before its measured window;
 // answers are read by their Content-Length. Built for the generator's CPU: at 1,700 requests/s beside central
 // and PostgreSQL on two cores, undici's request() and its body stream cost more per request than this whole
 // client, and that CPU is taken from the processes being measured. Not a general client: no chunked answers,

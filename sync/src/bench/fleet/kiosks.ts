@@ -1,10 +1,12 @@
-// The simulated kiosks: each has its own P-256 key pair and the sync agent's CentralClient (so every request is
+// The simulated kiosks: each has its own P-256 key pair and the sync agent's CentralClient (so its enrolment is
 // signed exactly as a real kiosk signs it), and enrols the way a real one does — an operator registers it
-// (one-time code), the kiosk enrols its key with the code, the operator approves it by key fingerprint.
+// (one-time code), the kiosk enrols its key with the code, the operator approves it by key fingerprint. It then
+// opens a request session (sessions.ts) and sends its requests in it.
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { DEVICE_KINDS } from '@certkiosk/config';
 import { CentralClient } from '../../agent/central-client.js';
 import { keyFingerprint, signAuditHead } from '../../contract/identity.js';
+import type { RequestSession } from '../../contract/request-sessions.js';
 import { createKeySigner, type EcdsaSigner } from '../../contract/request-signing.js';
 import type { AuditHead, HeartbeatRequest } from '../../contract/schemas.js';
 import type { SignedPoster } from './signed-poster.js';
@@ -26,6 +28,12 @@ export interface SimKiosk {
   signedHead?: AuditHead;
   pickups: number;
   startedAt: number;
+  /** The request session its heartbeats and events are MACed in (sessions.ts); none before it opens one. */
+  session?: RequestSession | undefined;
+  /** The opening in flight, so a heartbeat and an event post due together open one session. */
+  opening?: Promise<RequestSession> | undefined;
+  /** Sessions it has opened (the first, and one an hour after). */
+  sessionsOpened: number;
 }
 
 export function kioskId(i: number): string {
@@ -46,6 +54,7 @@ export function makeKiosk(i: number, baseUrl: string, central = 0): SimKiosk {
     auditSeq: 1,
     pickups: 0,
     startedAt: Date.now(),
+    sessionsOpened: 0,
   };
 }
 
@@ -108,9 +117,10 @@ export async function enrolKiosks(
 }
 
 /**
- * Each new kiosk's first heartbeat, as an appliance sends it once enrolled: central checks its audit head's
- * signature and keeps it under the appliance's lock (a durable transaction); later heartbeats repeat the kept
- * head and only renew it. Part of a step's setup, so the step measures the fleet's steady heartbeats.
+ * Each new kiosk's first heartbeat, as an appliance sends it once enrolled (in the session it opened): central
+ * checks its audit head's signature and keeps it under the appliance's lock (a durable transaction); later
+ * heartbeats repeat the kept head and only renew it. Part of a step's setup, so the step measures the fleet's
+ * steady heartbeats.
  */
 export async function firstHeartbeats(
   kiosks: SimKiosk[],
@@ -118,9 +128,9 @@ export async function firstHeartbeats(
   concurrency = 32,
 ): Promise<void> {
   await eachLimited(kiosks, concurrency, async (k) => {
-    const r = await posters[k.central]!.post(
-      k.id,
-      k.signer,
+    if (!k.session) throw new Error(`${k.id} has no session for its first heartbeat`);
+    const r = await posters[k.central]!.postInSession(
+      k.session,
       '/v1/heartbeat',
       await heartbeatBody(k, Date.now()),
     );

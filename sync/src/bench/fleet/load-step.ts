@@ -1,10 +1,11 @@
-// One step of the ramp: N enrolled kiosks send signed heartbeats every 30 s (phases spread evenly) and their
-// pickups' events, for a warm-up and then a measured window. The step's heartbeats are built and signed before
-// it starts, each dated when it is due (a kiosk whose audit head moves during the step signs its later
-// heartbeats when it sends them). Heartbeat latency is request write to the last byte of the answer, per request;
-// failures are counted, not timed.
+// One step of the ramp: N enrolled kiosks, each in its request session, send heartbeats every 30 s (phases spread
+// evenly) and their pickups' events, for a warm-up and then a measured window. The step's heartbeats are built and
+// MACed before it starts, each dated when it is due; a kiosk whose audit head moved during the step, or whose
+// session it had to renew, MACs its later heartbeats when it sends them. Heartbeat latency is request write to the
+// last byte of the answer, per request; failures are counted, not timed.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RequestSession } from '../../contract/request-sessions.js';
 import { type CentralUnderLoad, routeMeanMs, routeTimes } from './central-process.js';
 import { heartbeatBody, type SimKiosk } from './kiosks.js';
 import { LatencyHistogram } from './latency.js';
@@ -18,6 +19,7 @@ import {
   pickupSpacingMs,
   pickupsDue,
 } from './schedule.js';
+import { sessionDue, sessionFor } from './sessions.js';
 import { failureKind, type PostResult, type PreparedPost, type SignedPoster } from './signed-poster.js';
 
 export interface StepOptions {
@@ -45,6 +47,8 @@ export interface StepResult {
   heartbeat: { p50Ms: number; p99Ms: number; maxMs: number };
   eventPosts: number;
   events: { p50Ms: number; p99Ms: number };
+  /** Sessions the kiosks opened during the step (warm-up included): renewals near expiry, or a kiosk without one. */
+  sessionsOpened: number;
   errors: number;
   /** Failures by kind (HTTP status / central code / transport cause), measured window and warm-up together. */
   errorKinds: Record<string, number>;
@@ -105,13 +109,23 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     if (measured) h.record(r.ms);
     return true;
   };
-  /** The prepared heartbeat, or one signed now when the kiosk's audit head moved since it was prepared. */
-  const sendHeartbeat = async (k: SimKiosk, prepared: PreparedHeartbeat, measured: boolean) => {
+  /**
+   * The prepared heartbeat, or one MACed now when there is none: the kiosk's audit head moved since it was
+   * prepared, or its session changed or is due for renewal (opened first, as the agent does).
+   */
+  const sendHeartbeat = async (k: SimKiosk, prepared: PreparedHeartbeat | undefined, measured: boolean) => {
     const send =
-      prepared.auditSeq === k.auditSeq
+      prepared &&
+      prepared.auditSeq === k.auditSeq &&
+      prepared.session === k.session &&
+      !sessionDue(k.session, Date.now())
         ? (poster: SignedPoster) => poster.send(prepared)
         : async (poster: SignedPoster) =>
-            poster.post(k.id, k.signer, '/v1/heartbeat', await heartbeatBody(k, Date.now()));
+            poster.postInSession(
+              await sessionFor(k, poster),
+              '/v1/heartbeat',
+              await heartbeatBody(k, Date.now()),
+            );
     if (await tally(k, send, hb, measured)) {
       if (measured) heartbeats++;
     }
@@ -120,8 +134,9 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     const pickup = ++k.pickups;
     k.auditSeq += AUDIT_RECORDS_PER_PICKUP;
     for (const events of pickupEventBatches(k.id, pickup, new Date())) {
-      if (!(await tally(k, (poster) => poster.post(k.id, k.signer, '/v1/events', { events }), ev, measured)))
-        return;
+      const send = async (poster: SignedPoster) =>
+        poster.postInSession(await sessionFor(k, poster), '/v1/events', { events });
+      if (!(await tally(k, send, ev, measured))) return;
       if (measured) eventPosts++;
     }
   };
@@ -139,6 +154,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
         pressure: PressureMark | undefined;
       }
     | undefined;
+  const openedBefore = sessionsOpened(opts.kiosks);
   const prepared = await prepareHeartbeats(
     opts.kiosks,
     opts.posters,
@@ -163,7 +179,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     }
     for (const due = heartbeatsDue(elapsed, n, period); hbSent < due; hbSent++) {
       const { kiosk, atMs } = heartbeatAt(hbSent, n, period);
-      const hbPrepared = prepared[hbSent]!;
+      const hbPrepared = prepared[hbSent];
       prepared[hbSent] = undefined;
       track(sendHeartbeat(opts.kiosks[kiosk]!, hbPrepared, atMs >= opts.warmupMs));
     }
@@ -195,6 +211,7 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
     },
     eventPosts,
     events: { p50Ms: round(ev.percentileMs(50)), p99Ms: round(ev.percentileMs(99)) },
+    sessionsOpened: sessionsOpened(opts.kiosks) - openedBefore,
     errors,
     errorKinds,
     generatorCpuPct: round(((cpu.user + cpu.system) / 1e6 / wall) * 100, 0),
@@ -215,12 +232,16 @@ export async function runStep(opts: StepOptions): Promise<StepResult> {
   return result;
 }
 
-/** A heartbeat signed ahead, for the audit head its kiosk had then. */
+/** A heartbeat MACed ahead, for the audit head and the session its kiosk had then. */
 interface PreparedHeartbeat extends PreparedPost {
   auditSeq: number;
+  session: RequestSession;
 }
 
-/** The step's first `count` heartbeats, signed, each dated when it is due from now. */
+/**
+ * The step's first `count` heartbeats, MACed, each dated when it is due from now; none for a kiosk without a
+ * session or whose session is due for renewal by then (it opens one and MACs when it sends).
+ */
 async function prepareHeartbeats(
   kiosks: readonly SimKiosk[],
   posters: readonly SignedPoster[],
@@ -233,16 +254,22 @@ async function prepareHeartbeats(
     const { kiosk, atMs } = heartbeatAt(s, kiosks.length, period);
     const k = kiosks[kiosk]!;
     const at = Math.round(start + atMs);
-    const { bytes } = await posters[k.central]!.prepare(
-      k.id,
-      k.signer,
-      '/v1/heartbeat',
-      await heartbeatBody(k, at),
-      at,
-    );
-    out.push({ bytes, auditSeq: k.auditSeq });
+    const session = k.session;
+    if (!session || sessionDue(session, at)) {
+      out.push(undefined);
+      continue;
+    }
+    const body = await heartbeatBody(k, at);
+    const { bytes } = posters[k.central]!.prepareInSession(session, '/v1/heartbeat', body, at);
+    out.push({ bytes, auditSeq: k.auditSeq, session });
   }
   return out;
+}
+
+function sessionsOpened(kiosks: readonly SimKiosk[]): number {
+  let n = 0;
+  for (const k of kiosks) n += k.sessionsOpened;
+  return n;
 }
 
 function round(x: number, digits = 2): number {

@@ -2,8 +2,13 @@
 // limit or that had errors (or when the time cap leaves no room for another step). The figure a store
 // "reaches" is the last step that passed.
 
-/** Fleet sizes tried in order (issue 15: goal 50,000 kiosks ≈ 1,700 heartbeats/s). */
-export const DEFAULT_RAMP = [500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 40_000, 50_000] as const;
+/**
+ * Fleet sizes tried in order (issue 15: goal 50,000 kiosks ≈ 1,700 heartbeats/s; 60,000 shows what is left above
+ * it, within the time cap).
+ */
+export const DEFAULT_RAMP = [
+  500, 1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000,
+] as const;
 /** A step fails when its heartbeat p99 is above this. */
 export const P99_LIMIT_MS = 100;
 

@@ -1,4 +1,5 @@
-// The ramp against one store: enrol the kiosks each step adds (timed apart from the load), run the step, and
+// The ramp against one store: enrol the kiosks each step adds, open their request sessions and send their first
+// heartbeats (timed apart from the load), run the step, and
 // stop at the first step that fails or when the time cap has no room for the next. Several central URLs (one
 // store, several central processes) share the fleet: kiosk i talks to URL i mod m.
 import type { CentralUnderLoad } from './central-process.js';
@@ -12,6 +13,7 @@ import {
 } from './kiosks.js';
 import { runStep, type StepOptions, type StepResult } from './load-step.js';
 import { nextStep, P99_LIMIT_MS, reached, type StepOutcome } from './ramp.js';
+import { openSessions } from './sessions.js';
 import { SignedPoster } from './signed-poster.js';
 
 export interface RampOptions {
@@ -35,6 +37,8 @@ export interface RampStep extends StepResult {
   /** Kiosks enrolled before this step, and how fast (not part of the heartbeat latency). */
   enrolled: number;
   enrolPerS?: number;
+  /** Their request sessions' openings (one signed POST /v1/session each), per second: setup too. */
+  sessionOpensPerS?: number;
   /** Their first heartbeats (audit head checked and kept under lock), per second: setup, not the step's load. */
   firstHeartbeatsPerS?: number;
 }
@@ -86,12 +90,15 @@ export async function runRamp(opts: RampOptions): Promise<RampResult> {
       await enrolKiosks(added, operator, opts.enrolMode, opts.enrolConcurrency);
       const enrolS = (performance.now() - t0) / 1000;
       const t1 = performance.now();
+      await openSessions(added, posters, opts.enrolConcurrency);
+      const sessionS = (performance.now() - t1) / 1000;
+      const t2 = performance.now();
       await firstHeartbeats(added, posters, opts.enrolConcurrency);
-      const firstS = (performance.now() - t1) / 1000;
-      if (added.length > 0) enrolRate = added.length / (enrolS + firstS);
+      const firstS = (performance.now() - t2) / 1000;
+      if (added.length > 0) enrolRate = added.length / (enrolS + sessionS + firstS);
       kiosks.push(...added);
       say(
-        `  step ${n} kiosks: enrolled ${added.length} in ${enrolS.toFixed(1)} s, their first heartbeats in ${firstS.toFixed(1)} s; load for ${(opts.warmupMs + opts.measureMs) / 1000} s …`,
+        `  step ${n} kiosks: enrolled ${added.length} in ${enrolS.toFixed(1)} s, sessions opened in ${sessionS.toFixed(1)} s, their first heartbeats in ${firstS.toFixed(1)} s; load for ${(opts.warmupMs + opts.measureMs) / 1000} s …`,
       );
       const stepOpts: StepOptions = {
         kiosks,
@@ -110,6 +117,7 @@ export async function runRamp(opts: RampOptions): Promise<RampResult> {
         ...(added.length > 0
           ? {
               enrolPerS: Math.round(added.length / enrolS),
+              sessionOpensPerS: Math.round(added.length / sessionS),
               firstHeartbeatsPerS: Math.round(added.length / firstS),
             }
           : {}),
@@ -140,6 +148,8 @@ export function stepLine(r: StepResult): string {
   const psi = r.machinePressure
     ? `; machine stalled on CPU ${r.machinePressure.cpuPct}% / I/O ${r.machinePressure.ioPct}% of the time`
     : '';
+  const opened =
+    r.sessionsOpened > 0 ? ` ${r.sessionsOpened} sessions renewed or opened during the step;` : '';
   const errs =
     r.errors > 0
       ? ` errors ${r.errors} (${Object.entries(r.errorKinds)
@@ -148,7 +158,7 @@ export function stepLine(r: StepResult): string {
       : '';
   return (
     `N=${r.kiosks}: ${r.heartbeats} heartbeats (${r.heartbeatsPerS}/s) p50 ${r.heartbeat.p50Ms} ms p99 ${r.heartbeat.p99Ms} ms max ${r.heartbeat.maxMs} ms;` +
-    ` ${r.eventPosts} event posts p99 ${r.events.p99Ms} ms;${central} generator CPU ${r.generatorCpuPct}% lag p99 ${r.generatorLagP99Ms} ms${r.generatorSaturated ? ' (SATURATED)' : ''}${psi}${errs}`
+    ` ${r.eventPosts} event posts p99 ${r.events.p99Ms} ms;${opened}${central} generator CPU ${r.generatorCpuPct}% lag p99 ${r.generatorLagP99Ms} ms${r.generatorSaturated ? ' (SATURATED)' : ''}${psi}${errs}`
   );
 }
 

@@ -1,16 +1,19 @@
-// The load's sending side, kept lean so the generator is not the bottleneck: signs with the contract's
-// signRequest (the sync agent's own signing code) and POSTs JSON over keep-alive sockets (`HttpConnections`),
-// timing each request from its write to the answer's last byte. A request can be signed ahead (`prepare`) and
-// sent later (`send`): a step signs its heartbeats before its measured window, dated when they will be sent, so
-// the two cores measure central and PostgreSQL rather than the simulated kiosks' signing (each real kiosk signs
-// on its own machine). The CentralClient's fetch and answer schema check cost several times this per request;
-// the kiosks still enrol through the CentralClient.
+// The load's sending side, kept lean so the generator is not the bottleneck: authenticates requests with the
+// contract's own code (the sync agent's) and POSTs JSON over keep-alive sockets (`HttpConnections`), timing each
+// request from its write to the answer's last byte. Two kinds of request, as a kiosk sends them: one signed with
+// the appliance key (`signRequest`, ECDSA: the session's opening) and the rest MACed in the kiosk's request
+// session (`macRequestHeaders`: heartbeats, events). A request can be built ahead (`prepare…`) and sent later
+// (`send`): a step MACs its heartbeats before its measured window, dated when they will be sent, so the two cores
+// measure central and PostgreSQL rather than the simulated kiosks (each real kiosk works on its own machine).
+// The CentralClient's fetch and answer schema check cost several times this per request; the kiosks still enrol
+// through the CentralClient.
+import { macRequestHeaders, type RequestSession } from '../../contract/request-sessions.js';
 import { type EcdsaSigner, signRequest } from '../../contract/request-signing.js';
 import { encodeRequest, type HttpAnswer, HttpConnections } from './http-connections.js';
 
 export type PostResult = HttpAnswer;
 
-/** A signed request's bytes, ready to send. */
+/** A request's bytes, authenticated, ready to send. */
 export interface PreparedPost {
   bytes: Buffer;
 }
@@ -22,8 +25,8 @@ export class SignedPoster {
     this.connections = new HttpConnections(new URL(baseUrl).origin, timeoutMs);
   }
 
-  /** Sign `body` as `applianceId`, dated `now` (default: this moment), without sending it. */
-  async prepare(
+  /** Sign `body` with the appliance key as `applianceId`, dated `now` (default: this moment), without sending it. */
+  async prepareSigned(
     applianceId: string,
     signer: EcdsaSigner,
     path: string,
@@ -39,14 +42,35 @@ export class SignedPoster {
     return { bytes: encodeRequest(this.connections.authority, path, headers, payload) };
   }
 
+  /** MAC `body` in `session`, dated `now` (default: this moment), without sending it. */
+  prepareInSession(session: RequestSession, path: string, body: unknown, now?: number): PreparedPost {
+    const payload = JSON.stringify(body);
+    const headers = macRequestHeaders(
+      { method: 'POST', path, body: payload },
+      session,
+      now === undefined ? {} : { now },
+    );
+    return { bytes: encodeRequest(this.connections.authority, path, headers, payload) };
+  }
+
   /** Send a prepared request; rejects only when no answer came (refused, reset, timeout). */
   send(prepared: PreparedPost): Promise<PostResult> {
     return this.connections.request(prepared.bytes);
   }
 
-  /** Sign and POST `body` as `applianceId` now. */
-  async post(applianceId: string, signer: EcdsaSigner, path: string, body: unknown): Promise<PostResult> {
-    return this.send(await this.prepare(applianceId, signer, path, body));
+  /** Sign and POST `body` as `applianceId` now (a session's opening). */
+  async postSigned(
+    applianceId: string,
+    signer: EcdsaSigner,
+    path: string,
+    body: unknown,
+  ): Promise<PostResult> {
+    return this.send(await this.prepareSigned(applianceId, signer, path, body));
+  }
+
+  /** MAC and POST `body` in `session` now. */
+  postInSession(session: RequestSession, path: string, body: unknown): Promise<PostResult> {
+    return this.send(this.prepareInSession(session, path, body));
   }
 
   close(): void {

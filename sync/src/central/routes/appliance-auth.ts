@@ -1,6 +1,8 @@
 // Signed-request authentication for appliance endpoints: 401 for unsigned, badly signed, stale, replayed,
 // unknown or unapproved. Runs before body validation so an unsigned request never learns about the schema.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { spkiSha256 } from '../../contract/public-keys.js';
+import { SESSION_OPEN_PATH, sessionTicketOf, verifyRequestMac } from '../../contract/request-sessions.js';
 import {
   readSignatureHeaders,
   SIGNATURE_MAX_SKEW_MS,
@@ -32,6 +34,13 @@ function signatureOf(req: FastifyRequest, publicKeyPem: string, now: number): Pr
   });
 }
 
+/** The 401 of a failed signature or MAC check. */
+function throwFor(check: Extract<SignatureCheck, { ok: false }>): never {
+  if (check.reason === 'missing-headers') throw new CentralError('AUTH_UNSIGNED');
+  if (check.reason === 'stale-timestamp') throw new CentralError('AUTH_STALE_TIMESTAMP');
+  throw new CentralError('AUTH_BAD_SIGNATURE', check.message);
+}
+
 /** Check a request signed with `publicKeyPem` and claim its nonce; throws a 401 CentralError. */
 export async function checkSignedRequest(
   ctx: CentralContext,
@@ -39,11 +48,7 @@ export async function checkSignedRequest(
   publicKeyPem: string,
 ): Promise<string> {
   const check = await signatureOf(req, publicKeyPem, ctx.now());
-  if (!check.ok) {
-    if (check.reason === 'missing-headers') throw new CentralError('AUTH_UNSIGNED');
-    if (check.reason === 'stale-timestamp') throw new CentralError('AUTH_STALE_TIMESTAMP');
-    throw new CentralError('AUTH_BAD_SIGNATURE', check.message);
-  }
+  if (!check.ok) throwFor(check);
   if (!(await ctx.appliances.claimNonce(check.applianceId, check.nonce, nonceKeptUntil(ctx.now())))) {
     throw new CentralError('AUTH_REPLAYED');
   }
@@ -74,8 +79,59 @@ async function authenticateByKnownKey(
   return null;
 }
 
+/**
+ * A request in a session (contract/request-sessions.ts): its ticket opened, its MAC checked with the ticket's key,
+ * then, as for a signed request, the appliance still approved with the key that opened the session (a revoked,
+ * suspended or re-keyed appliance's sessions end with it) and the nonce claimed.
+ */
+async function authenticateBySession(
+  ctx: CentralContext,
+  req: FastifyRequest,
+  ticket: string,
+): Promise<RequestAppliance> {
+  if (req.routeOptions.url === SESSION_OPEN_PATH) throw new CentralError('AUTH_SESSION_NEEDS_SIGNATURE');
+  const now = ctx.now();
+  const session = ctx.sessionTickets.open(ticket);
+  const check = session
+    ? verifyRequestMac({
+        method: req.method,
+        path: req.url,
+        headers: req.headers,
+        body: req.rawBody,
+        key: session.key,
+        now,
+      })
+    : undefined;
+  if (check && !check.ok) throwFor(check);
+  if (!session || !check?.ok || check.applianceId !== session.applianceId)
+    throw new CentralError('AUTH_SESSION_INVALID');
+  if (session.expiresAtMs <= now) throw new CentralError('AUTH_SESSION_EXPIRED');
+  const id = session.applianceId;
+  const opener = (pem: string) => spkiSha256(pem) === session.applianceKeySha256;
+  const known = ctx.appliances.knownKey(id);
+  if (known && opener(known.publicKeyPem)) {
+    const claim = await known.claim(check.nonce, nonceKeptUntil(now));
+    if (claim === 'replayed') throw new CentralError('AUTH_REPLAYED');
+    if (claim !== 'changed') return claim.row;
+    ctx.appliances.forgetKey(id);
+  }
+  const row = await ctx.appliances.rowOfRequest(id);
+  if (!row || row.status === 'revoked') throw new CentralError('AUTH_UNKNOWN_APPLIANCE');
+  if (!opener(row.public_key_pem)) throw new CentralError('AUTH_SESSION_INVALID');
+  if (row.status !== 'approved') throw new CentralError('AUTH_APPLIANCE_NOT_APPROVED');
+  if (!(await ctx.appliances.claimNonce(id, check.nonce, nonceKeptUntil(now))))
+    throw new CentralError('AUTH_REPLAYED');
+  ctx.appliances.rememberKey(row);
+  return row;
+}
+
 export function applianceAuth(ctx: CentralContext) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+    const ticket = sessionTicketOf(req.headers);
+    if (ticket !== undefined) {
+      req.appliance = await authenticateBySession(ctx, req, ticket);
+      return;
+    }
     const h = readSignatureHeaders(req.headers);
     if (!h) throw new CentralError('AUTH_UNSIGNED');
     const known = ctx.appliances.knownKey(h.applianceId);

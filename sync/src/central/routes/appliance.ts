@@ -6,6 +6,15 @@
 // its token serial; a renewal's ApplianceOrder comes with that key, as a pickup's comes with its code.
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { spkiSha256 } from '../../contract/public-keys.js';
+import {
+  acceptSessionOffer,
+  SESSION_LIFETIME_MS,
+  SESSION_OPEN_PATH,
+  type SessionOpenRequest,
+  SessionOpenRequestSchema,
+  SessionOpenResponseSchema,
+} from '../../contract/request-sessions.js';
 import { readSignatureHeaders } from '../../contract/request-signing.js';
 import {
   ActivationPreviewSchema,
@@ -411,6 +420,36 @@ export async function registerApplianceRoutes(app: FastifyInstance): Promise<voi
         return {
           serverTime: new Date(ctx.now()).toISOString(),
           latestCursor: await ctx.changes.latest(req.appliance!.hall),
+        };
+      },
+    );
+
+    signed.post<{ Body: SessionOpenRequest }>(
+      SESSION_OPEN_PATH,
+      {
+        schema: {
+          summary:
+            'Open a request session: signed with the appliance key (never a session MAC), with an ephemeral ECDH key; answers a ticket and central’s ephemeral key (400 SESSION_KEY_INVALID)',
+          tags: ['sync'],
+          security: SIGNED,
+          body: SessionOpenRequestSchema,
+          response: { 200: SessionOpenResponseSchema, ...errorResponses(400, 401) },
+        },
+      },
+      async (req) => {
+        const accepted = acceptSessionOffer(req.body.ephemeralPublicKey);
+        if (!accepted) throw new CentralError('SESSION_KEY_INVALID');
+        const expiresAtMs = ctx.now() + SESSION_LIFETIME_MS;
+        const ticket = ctx.sessionTickets.seal({
+          applianceId: req.appliance!.id,
+          key: accepted.key,
+          applianceKeySha256: spkiSha256(req.appliance!.public_key_pem),
+          expiresAtMs,
+        });
+        return {
+          ticket,
+          centralPublicKey: accepted.centralPublicKey,
+          expiresAt: new Date(expiresAtMs).toISOString(),
         };
       },
     );
