@@ -134,7 +134,7 @@ bench: setup
 
 # Fleet load (issue 15): kiosks with their own enrolled keys, signed heartbeats every 30 s spread evenly and
 # ~20 pickups a day each, against certkiosk-central on loopback; the fleet grows through a ramp until the heartbeat
-# p99 passes 100 ms or errors appear (at most 12 minutes a store). Records fleet.<store>.* for each of FLEET_STORES:
+# p99 passes 100 ms or errors appear (at most 16 minutes a store, enrolment and session openings included). Records fleet.<store>.* for each of FLEET_STORES:
 #   sqlite  one central on its embedded SQLite
 #   pg      one central on PostgreSQL (a private cluster .pg/fleet on FLEET_PG_PORT, fsync on as in production)
 #   pg2     two central processes on that PostgreSQL, kiosk i sent to central i mod 2

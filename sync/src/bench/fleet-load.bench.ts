@@ -32,7 +32,7 @@ const USAGE = `usage: node sync/dist/bench/fleet-load.bench.js [options]
   --ramp N,N,...         fleet sizes (default ${DEFAULT_RAMP.join(',')})
   --warmup-s S           unmeasured seconds at the start of each step (default 5)
   --measure-s S          measured seconds of each step (default 25)
-  --cap-min M            total time cap, enrolment included (default 12)
+  --cap-min M            total time cap, enrolment and session openings included (default 16)
   --event-speedup X      compress time for pickup events only (default 1: real time, 20 pickups/kiosk/day)
   --no-record            print only; leave bench-results.json alone`;
 
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       ramp: { type: 'string', default: DEFAULT_RAMP.join(',') },
       'warmup-s': { type: 'string', default: '5' },
       'measure-s': { type: 'string', default: '25' },
-      'cap-min': { type: 'string', default: '12' },
+      'cap-min': { type: 'string', default: '16' },
       'event-speedup': { type: 'string', default: '1' },
       'no-record': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
