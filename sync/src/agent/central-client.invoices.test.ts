@@ -8,8 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NATURAL_PERSON, opensslCsr, TO_APPROVED } from '../central/testing.js';
 import type { Order } from '../contract/schemas.js';
 import type { CentralClient } from './central-client.js';
-import { CentralClientError } from './errors.js';
-import { type LoopbackCentral, startLoopbackCentral } from './loopback-central.js';
+import { type LoopbackCentral, refusalOf, startLoopbackCentral } from './loopback-central.js';
 
 let central: LoopbackCentral;
 let client: CentralClient;
@@ -38,19 +37,10 @@ async function shippedOrder(name: string): Promise<Order> {
   return order;
 }
 
-async function refusal(p: Promise<unknown>): Promise<CentralClientError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(CentralClientError);
-  return e as CentralClientError;
-}
-
 describe('CentralClient invoice calls', () => {
   it('requests, replaces until issued, reads the issued invoice with its link; then refuses another request', async () => {
     const order = await shippedOrder('issued');
-    expect((await refusal(client.invoice(order.id))).details).toMatchObject({
+    expect((await refusalOf(client.invoice(order.id))).details).toMatchObject({
       centralCode: 'INVOICE_NOT_REQUESTED',
       status: 404,
     });
@@ -83,7 +73,7 @@ describe('CentralClient invoice calls', () => {
 
     expect(
       (
-        await refusal(
+        await refusalOf(
           client.requestInvoice(order.id, { titleType: 'person', title: '个人', email: 'x@example.cn' }),
         )
       ).details,
@@ -92,7 +82,7 @@ describe('CentralClient invoice calls', () => {
 
   it('keeps central’s codes for a wrong credit code and an order not collected yet', async () => {
     const order = await shippedOrder('refused');
-    const e = await refusal(
+    const e = await refusalOf(
       client.requestInvoice(order.id, {
         titleType: 'organisation',
         title: TENCENT.title,
@@ -108,7 +98,7 @@ describe('CentralClient invoice calls', () => {
       await central.admin('POST', `/orders/${approved.id}/actions`, { action });
     expect(
       (
-        await refusal(
+        await refusalOf(
           client.requestInvoice(approved.id, { titleType: 'person', title: '个人', email: 'me@example.cn' }),
         )
       ).details,

@@ -4,8 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beijingDay } from '../contract/reconciliation-day.js';
 import { CentralClient } from './central-client.js';
-import { CentralClientError } from './errors.js';
-import { type LoopbackCentral, startLoopbackCentral } from './loopback-central.js';
+import { type LoopbackCentral, refusalOf, startLoopbackCentral } from './loopback-central.js';
 
 let central: LoopbackCentral;
 let client: CentralClient;
@@ -18,15 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await central.close();
 });
-
-async function refusal(p: Promise<unknown>): Promise<CentralClientError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x,
-  );
-  expect(e).toBeInstanceOf(CentralClientError);
-  return e as CentralClientError;
-}
 
 const today = () => beijingDay(Date.now());
 
@@ -57,12 +47,12 @@ describe('CentralClient reconciliation calls', () => {
 
   it('keeps central’s codes: a wrong day is refused (400), a day never run is not found (404)', async () => {
     for (const day of ['2026-02-30', 'yesterday', '2999-01-01']) {
-      expect((await refusal(client.runReconciliation(day))).details).toMatchObject({
+      expect((await refusalOf(client.runReconciliation(day))).details).toMatchObject({
         status: 400,
         centralCode: 'RECONCILIATION_DAY_INVALID',
       });
     }
-    expect((await refusal(client.reconciliation('2020-01-01'))).details).toMatchObject({
+    expect((await refusalOf(client.reconciliation('2020-01-01'))).details).toMatchObject({
       status: 404,
       centralCode: 'RECONCILIATION_NOT_FOUND',
     });
@@ -80,6 +70,6 @@ describe('CentralClient reconciliation calls', () => {
           headers: { 'content-type': 'application/json' },
         }),
     });
-    expect((await refusal(liar.reconciliation(today()))).code).toBe('CENTRAL_BAD_RESPONSE');
+    expect((await refusalOf(liar.reconciliation(today()))).code).toBe('CENTRAL_BAD_RESPONSE');
   });
 });

@@ -15,12 +15,12 @@ import {
   SESSION_RENEW_BEFORE_MS,
 } from '../contract/request-sessions.js';
 import { createKeySigner, SIGNATURE_HEADERS } from '../contract/request-signing.js';
-import { CentralClient, type CentralClientOptions } from './central-client.js';
-import { CentralClientError } from './errors.js';
+import { CentralClient, type CentralClientOptions, SESSIONS_ABSENT_RETRY_MS } from './central-client.js';
 import {
   LOOPBACK_ADMIN_TOKEN,
   LOOPBACK_HALL,
   type LoopbackCentral,
+  refusalOf,
   startLoopbackCentral,
   testEvent,
 } from './loopback-central.js';
@@ -62,15 +62,6 @@ function recordingFetch(
     return res;
   };
   return { log, fetch: fetchImpl };
-}
-
-async function failure(p: Promise<unknown>): Promise<CentralClientError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CentralClientError);
-  return e as CentralClientError;
 }
 
 /**
@@ -235,7 +226,7 @@ describe('CentralClient request sessions', () => {
       },
     });
     const { client } = await enrolledKiosk('KIOSK-SES-004', { fetch: rec.fetch });
-    const e = await failure(client.getChanges('0', 1));
+    const e = await refusalOf(client.getChanges('0', 1));
     expect(e).toMatchObject({ code: 'CENTRAL_REFUSED', status: 401, centralCode: 'AUTH_SESSION_INVALID' });
     expect(rec.log.map((s) => [s.path.split('?')[0], s.status])).toEqual([
       ['/v1/session', 200],
@@ -277,13 +268,13 @@ describe('CentralClient request sessions', () => {
     await client.getChanges('0', 1);
 
     edit = (h) => ({ ...h, [SESSION_HEADERS.mac]: Buffer.alloc(32).toString('base64') });
-    expect(await failure(client.getChanges('0', 1))).toMatchObject({
+    expect(await refusalOf(client.getChanges('0', 1))).toMatchObject({
       code: 'CENTRAL_REFUSED',
       centralCode: 'AUTH_BAD_SIGNATURE',
     });
     const first = rec.log[1]!.headers; // the accepted GET /v1/changes?cursor=0&limit=1, sent again as it was
     edit = () => first;
-    expect(await failure(client.getChanges('0', 1))).toMatchObject({
+    expect(await refusalOf(client.getChanges('0', 1))).toMatchObject({
       code: 'CENTRAL_REFUSED',
       centralCode: 'AUTH_REPLAYED',
     });
@@ -304,7 +295,7 @@ describe('CentralClient request sessions', () => {
         return rec.fetch(input, init);
       },
     });
-    expect((await failure(client.getChanges('0', 1))).code).toBe('CENTRAL_UNAVAILABLE');
+    expect((await refusalOf(client.getChanges('0', 1))).code).toBe('CENTRAL_UNAVAILABLE');
     down = false;
     await client.getChanges('0', 1);
     expect(rec.log.map((s) => [s.path.split('?')[0], s.status])).toEqual([
@@ -326,5 +317,69 @@ describe('CentralClient request sessions', () => {
     ]);
     expect(rec.log.every((s) => signed(s) && !(SESSION_HEADERS.ticket in s.headers))).toBe(true);
     expect(counter.signatures).toBe(3);
+  });
+  it('a central older than sessions (a bare 404 to the opening) gets signed requests, and a session once it has them', async () => {
+    let upgraded = false;
+    const rec = recordingFetch();
+    const { client, counter } = await enrolledKiosk(
+      'KIOSK-SES-009',
+      {
+        now: () => Date.now(),
+        fetch: async (input, init) => {
+          const url = new URL(String(input));
+          if (upgraded || url.pathname !== '/v1/session') return rec.fetch(input, init);
+          // What Fastify answers for a route it does not have: no code of central's.
+          rec.log.push({ method: 'POST', path: url.pathname, headers: {}, status: 404 });
+          const body = { message: 'Route POST:/v1/session not found', error: 'Not Found', statusCode: 404 };
+          return new Response(JSON.stringify(body), {
+            status: 404,
+            headers: { 'content-type': 'application/json' },
+          });
+        },
+      },
+      [clocked],
+    );
+    const start = Date.now();
+    clockAt(start);
+    await client.heartbeat(healthyHeartbeat());
+    await client.getChanges('0', 1);
+    clockAt(start + SESSIONS_ABSENT_RETRY_MS - 60_000);
+    await client.postEvents([testEvent('evt-ses-0009')]);
+    expect(rec.log.map((s) => [s.path.split('?')[0], s.status])).toEqual([
+      ['/v1/session', 404],
+      ['/v1/heartbeat', 200],
+      ['/v1/changes', 200],
+      ['/v1/events', 200],
+    ]);
+    expect(rec.log.slice(1).every((s) => signed(s) && !inSession(s))).toBe(true);
+
+    upgraded = true;
+    clockAt(start + SESSIONS_ABSENT_RETRY_MS + 60_000);
+    await client.getChanges('0', 1);
+    await client.getChanges('0', 1);
+    expect(rec.log.slice(4).map((s) => [s.path.split('?')[0], s.status])).toEqual([
+      ['/v1/session', 200],
+      ['/v1/changes', 200],
+      ['/v1/changes', 200],
+    ]);
+    expect(rec.log.slice(5).every((s) => inSession(s) && !signed(s))).toBe(true);
+    expect(counter.signatures).toBe(2 + 3); // two openings (the refused one too) and the three signed calls
+  });
+
+  it('a 404 carrying a central error code is not taken for a central without sessions', async () => {
+    const rec = recordingFetch();
+    const { client } = await enrolledKiosk('KIOSK-SES-010', {
+      fetch: async (input, init) => {
+        if (new URL(String(input)).pathname !== '/v1/session') return rec.fetch(input, init);
+        const body = { code: 'APPLIANCE_NOT_FOUND', message: 'No such appliance.' };
+        return new Response(JSON.stringify(body), {
+          status: 404,
+          headers: { 'content-type': 'application/json' },
+        });
+      },
+    });
+    const e = await refusalOf(client.getChanges('0', 1));
+    expect(e.centralCode).toBe('APPLIANCE_NOT_FOUND');
+    expect(rec.log).toEqual([]);
   });
 });

@@ -10,8 +10,7 @@ import { idNumberMatchHmac, personNameMatchHmac } from '../contract/identity.js'
 import { createKeySigner, verifyRequestSignature } from '../contract/request-signing.js';
 import { IDENTITY_MATCH_RULE, type IssueCertificateRequest, type Order } from '../contract/schemas.js';
 import { CentralClient } from './central-client.js';
-import { CentralClientError } from './errors.js';
-import { type LoopbackCentral, startLoopbackCentral, testEvent } from './loopback-central.js';
+import { type LoopbackCentral, refusalOf, startLoopbackCentral, testEvent } from './loopback-central.js';
 
 let central: LoopbackCentral;
 let client: CentralClient;
@@ -84,15 +83,6 @@ const stopServer = (s: Server) =>
     s.close(() => r());
   });
 
-async function failure(p: Promise<unknown>): Promise<CentralClientError> {
-  const e = await p.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(e).toBeInstanceOf(CentralClientError);
-  return e as CentralClientError;
-}
-
 describe('CentralClient against the real central on loopback', () => {
   it('gets an order, issues a certificate idempotently and recovers it by idempotency key', async () => {
     const { order, pickupCode } = await approvedOrder();
@@ -112,7 +102,7 @@ describe('CentralClient against the real central on loopback', () => {
     const { order, pickupCode } = await approvedOrder();
     expect(await client.checkPickupCode(pickupCode)).toMatchObject({ id: order.id, status: 'approved' });
     await central.admin('POST', `/orders/${order.id}/pickup-code`); // the phone shows a new code now
-    const e = await failure(client.checkPickupCode(pickupCode));
+    const e = await refusalOf(client.checkPickupCode(pickupCode));
     expect(e).toMatchObject({ code: 'CENTRAL_REFUSED', status: 409, centralCode: 'PICKUP_CODE_SUPERSEDED' });
     expect(e.details.centralMessage).toBe('This pickup code was replaced by a newer one.');
   });
@@ -141,7 +131,7 @@ describe('CentralClient against the real central on loopback', () => {
     ).toEqual(voided);
     const other = await central.newClient('KIOSK-CC-002');
     expect(
-      await failure(
+      await refusalOf(
         other.voidCertificate(cert.serialNumber, { journeyId: 'journey-0002', reason: 'not mine' }),
       ),
     ).toMatchObject({ code: 'CENTRAL_REFUSED', status: 403, centralCode: 'CERTIFICATE_WRONG_APPLIANCE' });
@@ -202,7 +192,7 @@ describe('CentralClient against the real central on loopback', () => {
   });
 
   it('CENTRAL_REFUSED keeps central’s error code (unknown order, unknown appliance)', async () => {
-    const notFound = await failure(client.getOrder('CK-NOPE'));
+    const notFound = await refusalOf(client.getOrder('CK-NOPE'));
     expect(notFound).toMatchObject({ code: 'CENTRAL_REFUSED', status: 404, centralCode: 'ORDER_NOT_FOUND' });
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
     const stranger = new CentralClient({
@@ -210,7 +200,7 @@ describe('CentralClient against the real central on loopback', () => {
       applianceId: 'KIOSK-NOBODY',
       signer: createKeySigner(privateKey),
     });
-    expect(await failure(stranger.postEvents([testEvent('evt-cc-0002')]))).toMatchObject({
+    expect(await refusalOf(stranger.postEvents([testEvent('evt-cc-0002')]))).toMatchObject({
       code: 'CENTRAL_REFUSED',
       status: 401,
       centralCode: 'AUTH_UNKNOWN_APPLIANCE',
@@ -227,7 +217,7 @@ describe('CentralClient failures are typed', () => {
     await stopServer(fake.server);
     const c = new CentralClient({ baseUrl: url, applianceId: 'K1', signer });
     expect(
-      await failure(
+      await refusalOf(
         c.heartbeat({
           softwareVersion: '1',
           devices: [],
@@ -245,7 +235,7 @@ describe('CentralClient failures are typed', () => {
     const fake = await fakeServer(() => undefined); // never answers
     const c = new CentralClient({ baseUrl: fake.url, applianceId: 'K1', signer, timeoutMs: 200 });
     const t0 = Date.now();
-    const e = await failure(c.getChanges('0'));
+    const e = await refusalOf(c.getChanges('0'));
     expect(e.code).toBe('CENTRAL_UNAVAILABLE');
     expect(e.message).toContain('200 ms');
     expect(Date.now() - t0).toBeLessThan(2_000);
@@ -271,7 +261,7 @@ describe('CentralClient failures are typed', () => {
     });
     // Signed, so the answer judged is getChanges' (in a session it would be the session opening's).
     const c = new CentralClient({ baseUrl: fake.url, applianceId: 'K1', signer, sessions: false });
-    expect(await failure(c.getChanges('0'))).toMatchObject({ code, status });
+    expect(await refusalOf(c.getChanges('0'))).toMatchObject({ code, status });
     await stopServer(fake.server);
   });
 });

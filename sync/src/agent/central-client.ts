@@ -108,6 +108,12 @@ const SESSION_REFUSED_CODES: ReadonlySet<string> = new Set<CentralErrorCode>([
   'AUTH_SESSION_EXPIRED',
 ]);
 
+/**
+ * How long a client signs every request after central answered the session opening with a bare 404 (a central
+ * older than request sessions, during a rolling upgrade) before it tries to open one again.
+ */
+export const SESSIONS_ABSENT_RETRY_MS = 15 * 60_000;
+
 /** Central's codes for "no certificate to write under this idempotency key". */
 const NO_CERTIFICATE_CODES: ReadonlySet<string> = new Set<CentralErrorCode>([
   'CERTIFICATE_NOT_FOUND',
@@ -124,6 +130,8 @@ export class CentralClient {
   private readonly now: () => number;
   /** The request session, or its opening in flight (shared by the requests waiting for it); in memory only. */
   private held: RequestSession | Promise<RequestSession> | undefined;
+  /** Until when requests are signed because central has no request sessions (a bare 404 to the opening). */
+  private signedUntilMs = 0;
 
   constructor(opts: CentralClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -418,7 +426,7 @@ export class CentralClient {
     const where = { method, path: url.pathname + url.search };
     const payload = body === undefined ? undefined : JSON.stringify(body);
     for (let sent = 1; ; sent++) {
-      const session = auth === 'session' ? await this.session() : undefined;
+      const session = auth === 'session' ? await this.sessionIfCentralHasThem() : undefined;
       try {
         return await this.send(url, where, payload, await this.authHeaders(where, payload, session), schema);
       } catch (e) {
@@ -437,6 +445,21 @@ export class CentralClient {
   ): Promise<Record<string, string>> {
     if (session) return macRequestHeaders({ ...where, body: payload }, session);
     return signRequest({ applianceId: this.applianceId, ...where, body: payload }, this.signer);
+  }
+
+  /**
+   * The request session to send in, or none (sign the request) while central is known to have no request
+   * sessions: a central older than them answers the opening with a 404 carrying no code of ours.
+   */
+  private async sessionIfCentralHasThem(): Promise<RequestSession | undefined> {
+    if (this.now() < this.signedUntilMs) return undefined;
+    try {
+      return await this.session();
+    } catch (e) {
+      if (!(e instanceof CentralClientError && e.status === 404 && e.centralCode === undefined)) throw e;
+      this.signedUntilMs = this.now() + SESSIONS_ABSENT_RETRY_MS;
+      return undefined;
+    }
   }
 
   /**

@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildCentral } from '../central/app.js';
 import { createKeySigner } from '../contract/request-signing.js';
 import { CentralClient, type CentralClientOptions } from './central-client.js';
+import { CentralClientError } from './errors.js';
 
 export const LOOPBACK_ADMIN_TOKEN = 'loopback-admin';
 export const LOOPBACK_HALL = 'SZ-FUTIAN';
@@ -100,4 +101,16 @@ export function testEvent(id: string, orderId?: string, payload: Record<string, 
     ...(orderId ? { orderId } : {}),
     payload,
   };
+}
+
+/** The CentralClientError a call is refused with; throws when the call succeeds or fails with anything else. */
+export async function refusalOf(call: Promise<unknown>): Promise<CentralClientError> {
+  const outcome = await call.then(
+    (value: unknown) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+  if ('error' in outcome && outcome.error instanceof CentralClientError) return outcome.error;
+  throw new Error(
+    `expected a CentralClientError, got ${'error' in outcome ? String(outcome.error) : 'success'}`,
+  );
 }

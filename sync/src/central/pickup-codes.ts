@@ -7,9 +7,8 @@ import {
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type PickupCodePayload, signPickupCode } from '../contract/pickup-code.js';
+import { loadOrCreateDataFile } from './data-keys.js';
 
 export const PICKUP_CODE_VALIDITY_S = 7 * 24 * 3600;
 
@@ -38,11 +37,7 @@ export class PickupCodeSigner {
 
 /** The key in `<dataDir>/pickup-signing.key.pem`, created (0600) on first start, so codes survive restarts. */
 export function loadOrCreatePickupKey(dataDir: string): string {
-  const path = join(dataDir, 'pickup-signing.key.pem');
-  if (!existsSync(path)) {
-    const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    writeFileSync(path, pem, { mode: 0o600 });
-    chmodSync(path, 0o600);
-  }
-  return readFileSync(path, 'utf8');
+  return loadOrCreateDataFile(dataDir, 'pickup-signing.key.pem', () =>
+    generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  );
 }

@@ -1,8 +1,10 @@
 // The CA's own keys and certificates: a root and an issuing CA, created on first start under <data>/ca/
-// (private keys PKCS#8 PEM, mode 0600) and loaded from there afterwards.
+// (private keys PKCS#8 PEM, mode 0600) and loaded from there afterwards. Central processes sharing a data
+// directory share one CA: each makes its CA in a folder aside and renames it into place; the first rename wins,
+// the others load the winner's, and no process ever sees a half-written CA or keys of two CAs mixed.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CA_KEY_ALGORITHM, CA_SIGNING_ALGORITHM, subtle, x509 } from './x509.js';
 
 const YEAR_MS = 365.25 * 24 * 3600 * 1000;
@@ -87,11 +89,26 @@ async function create(dir: string, now: number): Promise<void> {
 /** Load the CA from <dataDir>/ca, creating it on first start. */
 export async function openAuthority(dataDir: string, now: number): Promise<CaKeys> {
   const dir = join(dataDir, 'ca');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (!existsSync(join(dir, 'issuing.cert.pem'))) await create(dir, now);
+  if (!existsSync(join(dir, 'issuing.cert.pem'))) await createInPlaceOf(dir, now);
   return {
     rootCert: new x509.X509Certificate(readFileSync(join(dir, 'root.cert.pem'), 'utf8')),
     issuingCert: new x509.X509Certificate(readFileSync(join(dir, 'issuing.cert.pem'), 'utf8')),
     issuingKey: await importKey(readFileSync(join(dir, 'issuing.key.pem'), 'utf8')),
   };
+}
+
+/** A new CA made aside and renamed to `dir` (over a missing or empty folder); a CA already there is kept. */
+async function createInPlaceOf(dir: string, now: number): Promise<void> {
+  mkdirSync(dirname(dir), { recursive: true, mode: 0o700 });
+  const aside = `${dir}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  mkdirSync(aside, { mode: 0o700 });
+  try {
+    await create(aside, now);
+    renameSync(aside, dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+  } finally {
+    rmSync(aside, { recursive: true, force: true });
+  }
 }
